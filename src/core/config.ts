@@ -1,0 +1,66 @@
+import type { Target } from '../discovery/targets.js';
+import type { Severity } from './events.js';
+
+/** Core ports kube-hunter probed; `--quick` scans only these. */
+export const CORE_PORTS = [443, 2379, 6443, 8001, 8080, 10250, 10255, 30000] as const;
+
+/** Everything a hunt needs, validated. The CLI builds it; library callers and tests build it directly. */
+export interface HuntConfig {
+  targets: Target[];
+  /** Extra scope beyond the targets (e.g. a node CIDR for --discover-nodes). */
+  scope: string[];
+  ports: number[];
+  /** TCP connections in flight during the port scan. */
+  concurrency: number;
+  /** Connections per second; 0 for no limit. */
+  rate: number;
+  connectTimeoutMs: number;
+  requestTimeoutMs: number;
+  hunterTimeoutMs: number;
+  /** Hunter runs in flight, overall and per host. */
+  hunterConcurrency: number;
+  perHostConcurrency: number;
+  maxBodyBytes: number;
+  active: boolean;
+  /** Consent for active hunting without a prompt. */
+  yes: boolean;
+  dryRun: boolean;
+  tracePath?: string;
+  allowLarge: boolean;
+  failOn: Severity | 'none';
+  quiet: boolean;
+  debug: boolean;
+  includePatchedVersions: boolean;
+  cloud: boolean;
+  /** Feature settings (vantage points, path overrides), keyed by feature. */
+  extra: Record<string, unknown>;
+}
+
+/** The defaults, with every override that is not undefined applied. */
+export function defaultConfig(overrides: Partial<HuntConfig> = {}): HuntConfig {
+  const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  return {
+    targets: [],
+    scope: [],
+    ports: [...CORE_PORTS],
+    concurrency: 1000,
+    rate: 0,
+    connectTimeoutMs: 1500,
+    requestTimeoutMs: 5000,
+    hunterTimeoutMs: 30_000,
+    hunterConcurrency: 64,
+    perHostConcurrency: 8,
+    maxBodyBytes: 1024 * 1024,
+    active: false,
+    yes: false,
+    dryRun: false,
+    allowLarge: false,
+    failOn: 'high',
+    quiet: false,
+    debug: false,
+    includePatchedVersions: false,
+    cloud: false,
+    extra: {},
+    ...given,
+  };
+}

@@ -1,0 +1,250 @@
+import type { Network } from '../net/network.js';
+import { oneLine } from './errors.js';
+import { type EventPayloads, type EventType, hostOf, type KfEvent, subjectOf } from './events.js';
+import type { AnyHunter, HuntContext, Hunter, HuntOptions } from './hunter.js';
+
+export interface EngineOptions {
+  /** Hunter runs in flight at once, across all hosts. */
+  concurrency: number;
+  /** Hunter runs in flight at once against one host. */
+  perHost: number;
+  /** Time a hunter gets for one subject, ms. */
+  hunterTimeoutMs: number;
+  /** Called with one line for each hunter failure or warning, as it happens. */
+  onProblem?: (line: string) => void;
+  /** Called for every event published (progress display, live output). */
+  onEvent?: (event: KfEvent) => void;
+  onDebug?: (line: string) => void;
+}
+
+/** A hunter that threw, timed out, or warned: one line each, kept for the report. */
+export interface HunterProblem {
+  hunter: string;
+  subject: string;
+  kind: 'error' | 'timeout' | 'warning';
+  message: string;
+}
+
+interface Task {
+  hunter: AnyHunter;
+  event: KfEvent;
+  subject: string;
+  host: string;
+}
+
+export interface EngineStats {
+  hunterRuns: number;
+  huntersRun: string[];
+  events: number;
+}
+
+/**
+ * The event bus and its scheduler. Events are published (by discovery or hunters); each hunter whose
+ * subscription matches runs once per subject, within overall and per-host concurrency bounds and a
+ * timeout. A hunter that throws or hangs is reported in one line and the hunt goes on. `run()` resolves
+ * when nothing is queued, nothing runs and no producer holds the bus open.
+ */
+export class Engine {
+  readonly events: KfEvent[] = [];
+  readonly problems: HunterProblem[] = [];
+  private readonly byKey = new Map<string, KfEvent>();
+  private readonly ran = new Set<string>();
+  private readonly queue: Task[] = [];
+  private readonly perHostRunning = new Map<string, number>();
+  private readonly hunterIds = new Set<string>();
+  private readonly stopController = new AbortController();
+  private running = 0;
+  private holds = 0;
+  private hunterRuns = 0;
+  private seq = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly hunters: readonly AnyHunter[],
+    private readonly network: Network,
+    private readonly huntOptions: HuntOptions,
+    private readonly options: EngineOptions,
+  ) {
+    const ids = new Set<string>();
+    for (const h of hunters) {
+      if (ids.has(h.id)) throw new Error(`two hunters share the id ${h.id}`);
+      ids.add(h.id);
+    }
+  }
+
+  get stopped(): boolean {
+    return this.stopController.signal.aborted;
+  }
+
+  /**
+   * Publishes an event. An event with the same type and subject as an earlier one is not published
+   * again: the earlier one is returned, so repeated facts cannot loop.
+   */
+  publish<K extends EventType>(
+    type: K,
+    payload: EventPayloads[K],
+    parents: string[] = [],
+    source = 'discovery',
+  ): KfEvent<K> {
+    const draft = { ...payload, type } as unknown as KfEvent;
+    const key = `${type}\0${subjectOf(draft)}`;
+    const existing = this.byKey.get(key);
+    if (existing) return existing as KfEvent<K>;
+    const event = {
+      id: `e${++this.seq}`,
+      type,
+      parents,
+      source,
+      time: new Date().toISOString(),
+      ...payload,
+    } as unknown as KfEvent<K>;
+    this.byKey.set(key, event);
+    this.events.push(event);
+    this.options.onEvent?.(event);
+    if (!this.stopped) this.dispatch(event);
+    return event;
+  }
+
+  private dispatch(event: KfEvent): void {
+    for (const hunter of this.hunters) {
+      if (hunter.on !== event.type) continue;
+      const h = hunter as Hunter<EventType>;
+      try {
+        if (h.when && !h.when(event)) continue;
+        const subject = h.subject ? h.subject(event) : subjectOf(event);
+        const key = `${h.id}\0${subject}`;
+        if (this.ran.has(key)) continue;
+        this.ran.add(key);
+        this.queue.push({ hunter, event, subject, host: hostOf(event) ?? '' });
+      } catch (err) {
+        this.problem({ hunter: h.id, subject: event.id, kind: 'error', message: `predicate failed: ${oneLine(err)}` });
+      }
+    }
+    this.pump();
+  }
+
+  /** Keeps the run open while an outside producer (discovery) is still publishing. Call the result once done. */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      this.checkIdle();
+    };
+  }
+
+  /** Resolves when the bus is idle: nothing queued, nothing running, no holds. */
+  run(): Promise<EngineStats> {
+    return new Promise((resolve) => {
+      this.idleWaiters.push(() =>
+        resolve({ hunterRuns: this.hunterRuns, huntersRun: [...this.hunterIds].sort(), events: this.events.length }),
+      );
+      this.pump();
+      this.checkIdle();
+    });
+  }
+
+  /** Stops scheduling: running hunters are aborted, queued ones dropped. */
+  stop(reason = 'stopped'): void {
+    if (this.stopped) return;
+    this.stopController.abort(new Error(reason));
+    this.queue.length = 0;
+    this.checkIdle();
+  }
+
+  get signal(): AbortSignal {
+    return this.stopController.signal;
+  }
+
+  private problem(p: HunterProblem): void {
+    this.problems.push(p);
+    this.options.onProblem?.(`${p.hunter} on ${p.subject}: ${p.message}`);
+  }
+
+  private checkIdle(): void {
+    if (this.running === 0 && this.holds === 0 && (this.queue.length === 0 || this.stopped)) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private pump(): void {
+    while (this.running < this.options.concurrency && this.queue.length > 0 && !this.stopped) {
+      const index = this.queue.findIndex((t) => (this.perHostRunning.get(t.host) ?? 0) < this.options.perHost);
+      if (index < 0) break;
+      const [task] = this.queue.splice(index, 1);
+      this.start(task);
+    }
+    this.checkIdle();
+  }
+
+  private start(task: Task): void {
+    this.running++;
+    this.hunterRuns++;
+    this.hunterIds.add(task.hunter.id);
+    this.perHostRunning.set(task.host, (this.perHostRunning.get(task.host) ?? 0) + 1);
+    this.execute(task).finally(() => {
+      this.running--;
+      const n = (this.perHostRunning.get(task.host) ?? 1) - 1;
+      if (n === 0) this.perHostRunning.delete(task.host);
+      else this.perHostRunning.set(task.host, n);
+      this.pump();
+    });
+  }
+
+  private async execute(task: Task): Promise<void> {
+    const { hunter, event, subject } = task;
+    const timeoutMs = hunter.timeoutMs ?? this.options.hunterTimeoutMs;
+    const controller = new AbortController();
+    const signal = AbortSignal.any([controller.signal, this.stopController.signal]);
+    let finished = false;
+    const ctx: HuntContext = {
+      hunter: hunter.id,
+      signal,
+      net: this.network.for(hunter.id, signal),
+      options: this.huntOptions,
+      publish: (type, payload, parents) => {
+        if (finished) {
+          // A hunter abandoned after its timeout must not add facts to a run that moved on.
+          this.options.onDebug?.(`${hunter.id}: ignored a ${type} published after its run ended`);
+          return {
+            id: 'late',
+            type,
+            parents: [],
+            source: hunter.id,
+            time: new Date().toISOString(),
+            ...payload,
+          } as never;
+        }
+        return this.publish(type, payload, parents ?? [event.id], hunter.id);
+      },
+      report: (finding, parents) => ctx.publish('Finding', finding, parents),
+      log: (message, level = 'debug') => {
+        if (level === 'warn') this.problem({ hunter: hunter.id, subject, kind: 'warning', message });
+        else this.options.onDebug?.(`${hunter.id} on ${subject}: ${message}`);
+      },
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    try {
+      const running = Promise.resolve().then(() => (hunter as Hunter<EventType>).hunt(event, ctx));
+      // An abandoned (timed-out) hunter may still reject later; that must not become an unhandled rejection.
+      running.catch(() => undefined);
+      const outcome = await Promise.race([running.then(() => 'done' as const), timeout]);
+      if (outcome === 'timeout') {
+        controller.abort(new Error('hunter timed out'));
+        this.problem({ hunter: hunter.id, subject, kind: 'timeout', message: `timed out after ${timeoutMs} ms` });
+      }
+    } catch (err) {
+      if (!this.stopped) this.problem({ hunter: hunter.id, subject, kind: 'error', message: oneLine(err) });
+    } finally {
+      finished = true;
+      clearTimeout(timer);
+    }
+  }
+}

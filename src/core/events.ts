@@ -1,0 +1,143 @@
+// The event types are the map of the system: discovery publishes facts, hunters subscribe to
+// facts and publish findings and new facts. Every event records where it came from.
+
+export type ServiceKind =
+  | 'apiserver'
+  | 'kubelet'
+  | 'kubelet-readonly'
+  | 'etcd'
+  | 'dashboard'
+  | 'kubectl-proxy'
+  | 'kube-proxy'
+  | 'controller-manager'
+  | 'scheduler'
+  | 'cadvisor'
+  | 'metrics'
+  | 'prometheus'
+  | 'node-exporter'
+  | 'grafana'
+  | 'loki'
+  | 'argocd'
+  | 'unknown';
+
+export type Scheme = 'http' | 'https';
+export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
+export const SEVERITIES: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
+
+/** What a TLS peer certificate says, without the key material. */
+export interface CertSummary {
+  subject: string;
+  issuer: string;
+  sans: string[];
+  emails: string[];
+  validFrom: string;
+  validTo: string;
+  selfSigned: boolean;
+  fingerprint256: string;
+}
+
+/** Secret material of an identity. Never rendered in a report: only `name` and `source` are. */
+export interface CredentialSecret {
+  token?: string;
+  clientCert?: string;
+  clientKey?: string;
+  username?: string;
+  password?: string;
+  ca?: string;
+}
+
+export interface Endpoint {
+  host: string;
+  port: number;
+  scheme: Scheme;
+}
+
+/** Payloads by event type. Add a type here and it is known to the bus, hunters and reports. */
+export interface EventPayloads {
+  /** A port accepted a TCP connection. */
+  PortOpen: { host: string; port: number };
+  /** A port was identified by talking to it. */
+  ServiceFound: {
+    host: string;
+    port: number;
+    kind: ServiceKind;
+    scheme: Scheme;
+    version?: string;
+    cert?: CertSummary;
+    /** Why the fingerprint decided on this kind, in a few words each. */
+    evidence: string[];
+  };
+  /** An identity that can be presented to an API server. */
+  Credential: {
+    /** Display name: context name, `token-file:/path`, `pod:ns/sa`, `found:ns/secret`. */
+    name: string;
+    source: 'pod' | 'kubeconfig' | 'token' | 'found';
+    apiServer?: Endpoint;
+    secret: CredentialSecret;
+  };
+  /** A component disclosed its version. */
+  Version: { host: string; port: number; component: 'kubernetes' | 'kubelet' | 'etcd' | 'kubectl'; version: string };
+  /** An address learned during the hunt (node, pod, endpoint). */
+  AddressLearned: { address: string; origin: string; inScope: boolean };
+  /** A weakness, named by its knowledge-base id. */
+  Finding: {
+    kb: string;
+    host?: string;
+    port?: number;
+    path?: string;
+    /** The Kubernetes object or identity concerned, e.g. `pod kube-system/etcd`, `identity dev`. */
+    object?: string;
+    identity?: string;
+    /** What was observed, secrets already redacted. */
+    evidence: string;
+    /** Only when a hunter knows better than the knowledge base (e.g. a CVE's own score). */
+    severity?: Severity;
+    /** Set by active hunters: the finding proves impact rather than suggesting it. */
+    proof?: boolean;
+  };
+}
+
+export type EventType = keyof EventPayloads;
+export const EVENT_TYPES: readonly EventType[] = [
+  'PortOpen',
+  'ServiceFound',
+  'Credential',
+  'Version',
+  'AddressLearned',
+  'Finding',
+];
+
+export interface EventMeta<K extends EventType = EventType> {
+  id: string;
+  type: K;
+  /** Ids of the events this one was derived from. */
+  parents: string[];
+  /** The hunter (or discovery stage) that published it. */
+  source: string;
+  time: string;
+}
+
+export type KfEvent<K extends EventType = EventType> = K extends EventType ? EventMeta<K> & EventPayloads[K] : never;
+
+/** The host an event concerns, used for per-host concurrency. */
+export function hostOf(event: KfEvent): string | undefined {
+  if ('host' in event && typeof event.host === 'string') return event.host;
+  if (event.type === 'Credential') return event.apiServer?.host;
+  return undefined;
+}
+
+/** Default de-duplication key: the payload without its metadata, secrets reduced to their presence. */
+export function subjectOf(event: KfEvent): string {
+  switch (event.type) {
+    case 'PortOpen':
+    case 'ServiceFound':
+    case 'Version':
+      return `${event.host}:${event.port}`;
+    case 'Credential':
+      return `${event.name}@${event.apiServer ? `${event.apiServer.host}:${event.apiServer.port}` : '-'}`;
+    case 'AddressLearned':
+      return event.address;
+    case 'Finding':
+      return [event.kb, event.host, event.port, event.path, event.object, event.identity].join('|');
+  }
+}

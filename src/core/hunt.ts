@@ -1,0 +1,100 @@
+import { discover } from '../discovery/index.js';
+import { Network } from '../net/network.js';
+import { Scope } from '../net/scope.js';
+import { Trace, type TraceCounts, type TraceRecord } from '../net/trace.js';
+import type { HuntConfig } from './config.js';
+import { Engine, type EngineStats, type HunterProblem } from './engine.js';
+import type { KfEvent } from './events.js';
+import type { AnyHunter, HuntOptions } from './hunter.js';
+
+export interface HuntHooks {
+  onProblem?: (line: string) => void;
+  onEvent?: (event: KfEvent) => void;
+  onDebug?: (line: string) => void;
+  /** Aborting it stops the hunt (Ctrl-C): running hunters are aborted, the result is still returned. */
+  signal?: AbortSignal;
+}
+
+export interface HuntResult {
+  config: HuntConfig;
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  events: KfEvent[];
+  problems: HunterProblem[];
+  scope: string[];
+  trace: { path?: string; counts: TraceCounts; connects: number; refusals: TraceRecord[] };
+  engine: EngineStats;
+  interrupted: boolean;
+}
+
+export function huntOptionsOf(config: HuntConfig): HuntOptions {
+  return {
+    ...config.extra,
+    active: config.active,
+    includePatchedVersions: config.includePatchedVersions,
+    cloud: config.cloud,
+  };
+}
+
+/**
+ * Runs one hunt: builds the scope from what the user declared, discovers services, lets the hunters
+ * chain on the bus until it is idle, and returns every event with the run's statistics.
+ */
+export async function runHunt(
+  config: HuntConfig,
+  hunters: readonly AnyHunter[],
+  hooks: HuntHooks = {},
+): Promise<HuntResult> {
+  const started = new Date();
+  const scope = new Scope();
+  for (const t of config.targets) if (t.kind === 'range') scope.add(t.range);
+  for (const s of config.scope) scope.addText(s);
+
+  const trace = new Trace(config.tracePath);
+  await trace.open();
+  const network = new Network({
+    scope,
+    trace,
+    connectTimeoutMs: config.connectTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+    maxBodyBytes: config.maxBodyBytes,
+    rate: config.rate,
+  });
+  const selected = hunters.filter((h) => h.mode === 'passive' || config.active);
+  const engine = new Engine(selected, network, huntOptionsOf(config), {
+    concurrency: config.hunterConcurrency,
+    perHost: config.perHostConcurrency,
+    hunterTimeoutMs: config.hunterTimeoutMs,
+    onProblem: hooks.onProblem,
+    onEvent: hooks.onEvent,
+    onDebug: hooks.onDebug,
+  });
+  const onAbort = () => engine.stop('interrupted');
+  hooks.signal?.addEventListener('abort', onAbort, { once: true });
+
+  let stats: EngineStats;
+  try {
+    const release = engine.hold();
+    const discovery = discover({ config, engine, network, scope, signal: engine.signal, hooks }).finally(release);
+    stats = await engine.run();
+    await discovery;
+  } finally {
+    hooks.signal?.removeEventListener('abort', onAbort);
+    await network.close();
+    await trace.close();
+  }
+  const ended = new Date();
+  return {
+    config,
+    startedAt: started.toISOString(),
+    endedAt: ended.toISOString(),
+    durationMs: ended.getTime() - started.getTime(),
+    events: engine.events,
+    problems: engine.problems,
+    scope: scope.labels(),
+    trace: { path: config.tracePath, counts: trace.counts, connects: network.connects, refusals: trace.refusals },
+    engine: stats,
+    interrupted: engine.stopped,
+  };
+}

@@ -1,0 +1,64 @@
+import type { NetClient, Network } from '../net/network.js';
+import type { EventPayloads, EventType, KfEvent } from './events.js';
+
+export type HunterMode = 'passive' | 'active';
+
+/** What a hunter may do: probe through `net`, publish facts, report findings. Nothing else. */
+export interface HuntContext {
+  readonly hunter: string;
+  /** Aborted when the hunter's time is up or the run is stopping. */
+  readonly signal: AbortSignal;
+  readonly net: NetClient;
+  readonly options: HuntOptions;
+  /** Publishes a new fact derived from the event being handled (or from `parents` when given). */
+  publish<K extends EventType>(type: K, payload: EventPayloads[K], parents?: string[]): KfEvent<K>;
+  /** Shorthand for publishing a Finding. */
+  report(finding: EventPayloads['Finding'], parents?: string[]): KfEvent<'Finding'>;
+  /** A one-line note for the run log (shown with --debug, kept in the report's errors when `warn`). */
+  log(message: string, level?: 'debug' | 'warn'): void;
+}
+
+/** Run-wide settings a hunter may read. Extend with care: hunters read options, they do not parse flags. */
+export interface HuntOptions {
+  active: boolean;
+  /** Include findings for versions that are vendor patch releases (see CVE matching). */
+  includePatchedVersions: boolean;
+  /** Run cloud metadata hunters (pod vantage only). */
+  cloud: boolean;
+  /** Extra settings by feature, e.g. path overrides for tests. */
+  [key: string]: unknown;
+}
+
+/**
+ * A hunter: metadata first, readable without the logic, then `hunt`, called once per subject for the
+ * events it subscribed to.
+ */
+export interface Hunter<K extends EventType = EventType> {
+  /** Stable id, kebab-case, e.g. `kubelet-anonymous-auth`. */
+  id: string;
+  title: string;
+  mode: HunterMode;
+  /** The event type it listens for. */
+  on: K;
+  /** Further narrows the events it receives. */
+  when?: (event: KfEvent<K>) => boolean;
+  /** Knowledge-base ids it can report. */
+  reports?: readonly string[];
+  /** De-duplication key; each (hunter, subject) pair runs once. Defaults to the event's natural subject. */
+  subject?: (event: KfEvent<K>) => string;
+  /** Overrides the run's per-hunter timeout, ms. */
+  timeoutMs?: number;
+  hunt(event: KfEvent<K>, ctx: HuntContext): Promise<void>;
+}
+
+/** Helper that keeps the event type of `on` flowing into `when` and `hunt` without annotations. */
+export function defineHunter<K extends EventType>(hunter: Hunter<K>): Hunter<K> {
+  return hunter;
+}
+
+export type AnyHunter = { [K in EventType]: Hunter<K> }[EventType];
+
+export interface EngineDeps {
+  network: Network;
+  options: HuntOptions;
+}

@@ -1,0 +1,399 @@
+import { lookup } from 'node:dns/promises';
+import net from 'node:net';
+import tls from 'node:tls';
+import { Agent, request, errors as undiciErrors } from 'undici';
+import { NetError, oneLine } from '../core/errors.js';
+import type { CertSummary, CredentialSecret } from '../core/events.js';
+import { normalizeAddress, type Scope } from './scope.js';
+import { summarizeCertificate } from './tls.js';
+import type { Trace } from './trace.js';
+
+export interface NetworkOptions {
+  scope: Scope;
+  trace: Trace;
+  /** TCP connect timeout, ms. */
+  connectTimeoutMs: number;
+  /** Whole-request deadline (connect, headers and body), ms. */
+  requestTimeoutMs: number;
+  /** Body size cap: past it the body is cut and marked truncated. */
+  maxBodyBytes: number;
+  /** TCP connections per second across the run; 0 or undefined for no limit. */
+  rate?: number;
+  /** Verify TLS certificates (off by default: clusters use self-signed certificates). */
+  verifyTls?: boolean;
+}
+
+export type PortState = 'open' | 'closed' | 'filtered';
+
+export interface HttpRequest {
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** Identity to present: bearer token, client certificate, or basic auth. */
+  credential?: CredentialSecret;
+  timeoutMs?: number;
+  maxBytes?: number;
+  /** Follow up to this many redirects, each checked against the scope. Default 0: never followed. */
+  followRedirects?: number;
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  url: string;
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+  truncated: boolean;
+  cert?: CertSummary;
+  durationMs: number;
+  /** URLs of redirects followed before this response, in order. */
+  redirects: string[];
+  text(): string;
+  /** The body parsed as JSON, or undefined when it is not JSON. */
+  json<T = unknown>(): T | undefined;
+}
+
+/** The network surface a hunter gets: every call is scope-checked, time-limited and traced under its name. */
+export interface NetClient {
+  tcp(host: string, port: number, timeoutMs?: number): Promise<PortState>;
+  http(req: HttpRequest): Promise<HttpResponse>;
+  /** Resolves a hostname (once per run); refuses when any of its addresses lies outside the scope. */
+  resolve(host: string): Promise<string>;
+  inScope(address: string): boolean;
+}
+
+class RateLimiter {
+  private next = 0;
+  constructor(private readonly perSecond: number) {}
+  async take(): Promise<void> {
+    const now = performance.now();
+    const at = Math.max(now, this.next);
+    this.next = at + 1000 / this.perSecond;
+    if (at > now) await new Promise((r) => setTimeout(r, at - now));
+  }
+}
+
+function bareHost(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+function describeFailure(err: unknown, where: string): NetError {
+  if (err instanceof NetError) return err;
+  const code = (err as NodeJS.ErrnoException)?.code ?? '';
+  const msg = oneLine(err);
+  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
+    return new NetError('timeout', `${where}: no answer in time (${msg})`);
+  }
+  if (err instanceof undiciErrors.ConnectTimeoutError) return new NetError('timeout', `${where}: connect timed out`);
+  if ((err as Error)?.name === 'AbortError' || code === 'UND_ERR_ABORTED' || (err as Error)?.name === 'TimeoutError') {
+    return new NetError('timeout', `${where}: timed out`);
+  }
+  if (code === 'ECONNREFUSED') return new NetError('refused', `${where}: connection refused`);
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new NetError('unreachable', `${where}: ${msg}`);
+  }
+  if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /SSL|TLS|certificate/i.test(msg)) {
+    return new NetError('tls', `${where}: TLS failed: ${msg}`);
+  }
+  if (err instanceof undiciErrors.HTTPParserError || code.startsWith('HPE_') || code === 'UND_ERR_SOCKET') {
+    return new NetError('protocol', `${where}: not a valid HTTP answer (${msg})`);
+  }
+  if (code === 'ECONNRESET') return new NetError('protocol', `${where}: connection reset`);
+  return new NetError('protocol', `${where}: ${msg}`);
+}
+
+/**
+ * The only way kubeferret reaches the network. Every destination is checked against the declared scope
+ * (hostnames after resolution, redirect targets, learned addresses), every request is traced, and
+ * every operation has a deadline and a size cap.
+ */
+export class Network {
+  private readonly resolved = new Map<string, Promise<string>>();
+  private readonly certs = new Map<string, CertSummary>();
+  private readonly agents = new Map<string, Agent>();
+  private readonly limiter?: RateLimiter;
+  connects = 0;
+
+  constructor(readonly options: NetworkOptions) {
+    if (options.rate && options.rate > 0) this.limiter = new RateLimiter(options.rate);
+  }
+
+  get scope(): Scope {
+    return this.options.scope;
+  }
+
+  for(hunter: string, signal?: AbortSignal): NetClient {
+    return {
+      tcp: (host, port, timeoutMs) => this.tcp(hunter, host, port, timeoutMs, signal),
+      http: (req) => this.http(hunter, { ...req, signal: req.signal ?? signal }),
+      resolve: (host) => this.resolve(hunter, host),
+      inScope: (address) => this.options.scope.contains(address),
+    };
+  }
+
+  private refuse(hunter: string, method: string, url: string, host: string, why: string): NetError {
+    this.options.trace.record(
+      { time: new Date().toISOString(), hunter, method, url, durationMs: 0, refused: true, error: why },
+      host,
+    );
+    return new NetError('out-of-scope', why);
+  }
+
+  /** Resolves to an in-scope address or throws NetError('out-of-scope'); the refusal is traced. */
+  async resolve(hunter: string, host: string, method = 'RESOLVE', url = host): Promise<string> {
+    const bare = bareHost(host);
+    const literal = normalizeAddress(bare);
+    if (literal) {
+      if (!this.options.scope.contains(literal)) {
+        throw this.refuse(hunter, method, url, literal, `${literal} is outside the scope`);
+      }
+      return literal;
+    }
+    let pending = this.resolved.get(bare);
+    if (!pending) {
+      pending = lookup(bare, { all: true, verbatim: true }).then(
+        (addrs) => {
+          if (addrs.length === 0) throw new NetError('unreachable', `${bare} does not resolve`);
+          const outside = addrs.map((a) => a.address).filter((a) => !this.options.scope.contains(a));
+          if (outside.length > 0) {
+            throw new NetError('out-of-scope', `${bare} resolves to ${outside.join(', ')}, outside the scope`);
+          }
+          return normalizeAddress(addrs[0].address) ?? addrs[0].address;
+        },
+        (err) => {
+          throw new NetError('unreachable', `${bare} does not resolve (${oneLine(err)})`);
+        },
+      );
+      this.resolved.set(bare, pending);
+    }
+    try {
+      return await pending;
+    } catch (err) {
+      if (err instanceof NetError && err.kind === 'out-of-scope')
+        throw this.refuse(hunter, method, url, bare, err.message);
+      throw err;
+    }
+  }
+
+  async tcp(hunter: string, host: string, port: number, timeoutMs?: number, signal?: AbortSignal): Promise<PortState> {
+    const url = `tcp://${host.includes(':') ? `[${bareHost(host)}]` : host}:${port}`;
+    const address = await this.resolve(hunter, host, 'CONNECT', url);
+    if (this.limiter) await this.limiter.take();
+    const timeout = timeoutMs ?? this.options.connectTimeoutMs;
+    const started = performance.now();
+    this.connects++;
+    const state = await new Promise<PortState>((resolve) => {
+      const socket = net.connect({ host: address, port });
+      let done = false;
+      const finish = (s: PortState) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        socket.destroy();
+        resolve(s);
+      };
+      const onAbort = () => finish('filtered');
+      const timer = setTimeout(() => finish('filtered'), timeout);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      socket.once('connect', () => finish('open'));
+      socket.once('error', (err: NodeJS.ErrnoException) => finish(err.code === 'ECONNREFUSED' ? 'closed' : 'filtered'));
+    });
+    if (this.options.trace.path) {
+      this.options.trace.record(
+        {
+          time: new Date().toISOString(),
+          hunter,
+          method: 'CONNECT',
+          url,
+          durationMs: Math.round(performance.now() - started),
+          error: state === 'open' ? undefined : state,
+        },
+        address,
+      );
+    }
+    return state;
+  }
+
+  private agentFor(credential: CredentialSecret | undefined): Agent {
+    const key = JSON.stringify([credential?.clientCert ?? '', credential?.clientKey ?? '', credential?.ca ?? '']);
+    let agent = this.agents.get(key);
+    if (agent) return agent;
+    const verify = this.options.verifyTls ?? false;
+    const connectTimeout = this.options.connectTimeoutMs;
+    agent = new Agent({
+      keepAliveTimeout: 2_000,
+      connections: 4,
+      connect: (opts, callback) => {
+        const hostname = bareHost(opts.hostname);
+        const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
+        // Second line of defence: even a request that skipped the check in http() cannot connect out of scope.
+        this.resolve('network', hostname).then(
+          (address) => {
+            let settled = false;
+            const settle = (err: Error | null, sock?: net.Socket) => {
+              if (settled) return;
+              settled = true;
+              clearTimeout(timer);
+              if (err) {
+                sock?.destroy();
+                callback(err, null);
+              } else callback(null, sock!);
+            };
+            const timer = setTimeout(() => settle(new undiciErrors.ConnectTimeoutError(), socket), connectTimeout);
+            let socket: net.Socket;
+            if (opts.protocol === 'https:') {
+              const tlsSocket = tls.connect({
+                host: address,
+                port,
+                servername: net.isIP(hostname) ? undefined : hostname,
+                rejectUnauthorized: verify,
+                ca: credential?.ca,
+                cert: credential?.clientCert,
+                key: credential?.clientKey,
+                ALPNProtocols: ['http/1.1'],
+              });
+              socket = tlsSocket;
+              tlsSocket.once('secureConnect', () => {
+                const summary = summarizeCertificate(tlsSocket.getPeerCertificate());
+                if (summary) this.certs.set(`${address}:${port}`, summary);
+                settle(null, tlsSocket);
+              });
+            } else {
+              socket = net.connect({ host: address, port });
+              socket.once('connect', () => settle(null, socket));
+            }
+            socket.once('error', (err) => settle(err, socket));
+          },
+          (err) => callback(err, null),
+        );
+      },
+    });
+    this.agents.set(key, agent);
+    return agent;
+  }
+
+  async http(hunter: string, req: HttpRequest): Promise<HttpResponse> {
+    const redirects: string[] = [];
+    let url = req.url;
+    let method = req.method ?? 'GET';
+    let body = req.body;
+    for (let hop = 0; ; hop++) {
+      const res = await this.once(hunter, { ...req, url, method, body }, redirects);
+      const location = res.headers.location;
+      const follow = req.followRedirects ?? 0;
+      if (res.status < 300 || res.status >= 400 || !location || hop >= follow) return res;
+      const next = new URL(location, url).toString();
+      redirects.push(next);
+      url = next;
+      if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
+        method = 'GET';
+        body = undefined;
+      }
+    }
+  }
+
+  private async once(hunter: string, req: HttpRequest, redirects: string[]): Promise<HttpResponse> {
+    const method = req.method ?? 'GET';
+    let parsed: URL;
+    try {
+      parsed = new URL(req.url);
+    } catch {
+      throw new NetError('protocol', `"${req.url}" is not a URL`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new NetError('protocol', `${req.url}: only http and https are supported`);
+    }
+    const address = await this.resolve(hunter, parsed.hostname, method, req.url);
+    const port = Number(parsed.port) || (parsed.protocol === 'https:' ? 443 : 80);
+    const started = performance.now();
+    const timeoutMs = req.timeoutMs ?? this.options.requestTimeoutMs;
+    const maxBytes = req.maxBytes ?? this.options.maxBodyBytes;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
+    const headers: Record<string, string> = { 'user-agent': 'kubeferret', accept: '*/*', ...req.headers };
+    const cred = req.credential;
+    if (cred?.token) headers.authorization = `Bearer ${cred.token}`;
+    else if (cred?.username !== undefined && cred.password !== undefined) {
+      headers.authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
+    }
+    const record = (status: number | undefined, bytes: number | undefined, error?: string) =>
+      this.options.trace.record(
+        {
+          time: new Date().toISOString(),
+          hunter,
+          method,
+          url: req.url,
+          status,
+          bytes,
+          durationMs: Math.round(performance.now() - started),
+          error,
+        },
+        address,
+      );
+    try {
+      const res = await request(req.url, {
+        method: method as 'GET',
+        headers,
+        body: req.body,
+        dispatcher: this.agentFor(cred),
+        signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let truncated = false;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        if (size + chunk.length > maxBytes) {
+          chunks.push(chunk.subarray(0, maxBytes - size));
+          size = maxBytes;
+          truncated = true;
+          res.body.destroy();
+          break;
+        }
+        chunks.push(chunk);
+        size += chunk.length;
+      }
+      const buf = Buffer.concat(chunks, size);
+      const flatHeaders: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) {
+        if (v !== undefined) flatHeaders[k] = Array.isArray(v) ? v.join(', ') : v;
+      }
+      record(res.statusCode, size, truncated ? 'truncated' : undefined);
+      return {
+        url: req.url,
+        status: res.statusCode,
+        headers: flatHeaders,
+        body: buf,
+        truncated,
+        cert: parsed.protocol === 'https:' ? this.certs.get(`${address}:${port}`) : undefined,
+        durationMs: Math.round(performance.now() - started),
+        redirects: [...redirects],
+        text: () => buf.toString('utf8'),
+        json: <T>() => {
+          try {
+            return JSON.parse(buf.toString('utf8')) as T;
+          } catch {
+            return undefined;
+          }
+        },
+      };
+    } catch (err) {
+      const failure = describeFailure(err, `${method} ${req.url}`);
+      if (failure.kind !== 'out-of-scope') record(undefined, undefined, failure.message);
+      throw failure;
+    }
+  }
+
+  /** The certificate seen on an address:port during this run, if any TLS connection was made. */
+  certificate(address: string, port: number): CertSummary | undefined {
+    return this.certs.get(`${normalizeAddress(address) ?? address}:${port}`);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.agents.values()].map((a) => a.destroy().catch(() => undefined)));
+    this.agents.clear();
+  }
+}

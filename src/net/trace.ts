@@ -1,0 +1,72 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { HuntFailedError, oneLine } from '../core/errors.js';
+
+/** One line of the audit trail: a request sent, or one the scope guard refused. */
+export interface TraceRecord {
+  time: string;
+  hunter: string;
+  method: string;
+  url: string;
+  status?: number;
+  bytes?: number;
+  durationMs: number;
+  refused?: boolean;
+  error?: string;
+}
+
+export interface TraceCounts {
+  requests: number;
+  refused: number;
+  byHost: Record<string, number>;
+  byHunter: Record<string, number>;
+}
+
+/**
+ * Counts every request and, with a file, writes each as a JSON line. The counts go into the report
+ * so a tester can show what was sent without opening the trace.
+ */
+export class Trace {
+  private stream?: WriteStream;
+  private failure?: string;
+  readonly counts: TraceCounts = { requests: 0, refused: 0, byHost: {}, byHunter: {} };
+  readonly refusals: TraceRecord[] = [];
+
+  constructor(readonly path?: string) {}
+
+  async open(): Promise<void> {
+    if (!this.path) return;
+    const stream = createWriteStream(this.path, { flags: 'w' });
+    await new Promise<void>((resolve, reject) => {
+      stream.once('open', () => resolve());
+      stream.once('error', (err) =>
+        reject(new HuntFailedError(`cannot write trace file ${this.path}: ${oneLine(err)}`)),
+      );
+    });
+    stream.on('error', (err) => {
+      this.failure = oneLine(err);
+    });
+    this.stream = stream;
+  }
+
+  record(rec: TraceRecord, host: string): void {
+    if (rec.method === 'CONNECT') {
+      // Port-scan connects are counted by the network layer; only the trace file keeps each one.
+    } else if (rec.refused) {
+      this.counts.refused++;
+      if (this.refusals.length < 10_000) this.refusals.push(rec);
+    } else {
+      this.counts.requests++;
+      this.counts.byHost[host] = (this.counts.byHost[host] ?? 0) + 1;
+      this.counts.byHunter[rec.hunter] = (this.counts.byHunter[rec.hunter] ?? 0) + 1;
+    }
+    this.stream?.write(`${JSON.stringify(rec)}\n`);
+  }
+
+  async close(): Promise<void> {
+    const stream = this.stream;
+    if (!stream) return;
+    this.stream = undefined;
+    await new Promise<void>((resolve) => stream.end(resolve));
+    if (this.failure) throw new HuntFailedError(`trace file ${this.path}: ${this.failure}`);
+  }
+}
