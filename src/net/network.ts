@@ -224,7 +224,7 @@ export class Network {
     const connectTimeout = this.options.connectTimeoutMs;
     agent = new Agent({
       keepAliveTimeout: 2_000,
-      connections: 4,
+      connections: 8,
       connect: (opts, callback) => {
         const hostname = bareHost(opts.hostname);
         const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);

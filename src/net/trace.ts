@@ -49,12 +49,11 @@ export class Trace {
   }
 
   record(rec: TraceRecord, host: string): void {
-    if (rec.method === 'CONNECT') {
-      // Port-scan connects are counted by the network layer; only the trace file keeps each one.
-    } else if (rec.refused) {
+    if (rec.refused) {
       this.counts.refused++;
       if (this.refusals.length < 10_000) this.refusals.push(rec);
-    } else {
+    } else if (rec.method !== 'CONNECT') {
+      // Port-scan connects are counted by the network layer; only the trace file keeps each one.
       this.counts.requests++;
       this.counts.byHost[host] = (this.counts.byHost[host] ?? 0) + 1;
       this.counts.byHunter[rec.hunter] = (this.counts.byHunter[rec.hunter] ?? 0) + 1;

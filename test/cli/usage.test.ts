@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+// Runs the real executable: what a user types, what a user sees.
+function kubeferret(...args: string[]) {
+  const r = spawnSync(process.execPath, ['bin/kubeferret.js', ...args], { encoding: 'utf8', timeout: 30_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function assertUsage(args: string[], message: RegExp) {
+  const r = kubeferret(...args);
+  assert.equal(r.code, 2, `exit 2 for ${args.join(' ')}: ${r.stderr}`);
+  assert.match(r.stderr, message);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+}
+
+describe('command line', () => {
+  it('prints its version', () => {
+    const r = kubeferret('--version');
+    assert.equal(r.code, 0);
+    assert.match(r.stdout.trim(), /^\d+\.\d+\.\d+$/);
+  });
+
+  it('gives one clear line and exit 2 for bad usage', () => {
+    assertUsage(['hunt', '10.0.0.0/33'], /^kubeferret: "10\.0\.0\.0\/33": the prefix length must be 0-32\n$/);
+    assertUsage(['hunt'], /name at least one target.*never picks targets by itself/);
+    assertUsage(['hunt', '10.0.0.0/8'], /covers 16777216 addresses.*--allow-large/);
+    assertUsage(['hunt', '127.0.3.2', '--ports', '0-5'], /--ports: "0-5" is not a port/);
+    assertUsage(['hunt', '127.0.3.2', '--timeout', 'soon'], /--timeout takes seconds/);
+    assertUsage(
+      ['hunt', '127.0.3.2', '--fail-on', 'severe'],
+      /--fail-on takes one of info, low, medium, high, critical, none/,
+    );
+    assertUsage(
+      ['hunt', '--targets-file', '/nonexistent/targets.txt'],
+      /cannot read targets file \/nonexistent\/targets.txt: no such file/,
+    );
+    assertUsage(['hunt', '127.0.3.2', '--bogus'], /unknown option '--bogus'/);
+    assertUsage(['explain', 'KF-NOPE-999'], /no knowledge-base entry/);
+  });
+
+  it('reads targets from a file and refuses a bad line in it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kf-cli-'));
+    const file = join(dir, 'targets.txt');
+    writeFileSync(file, '# lab\n127.0.3.2\n\n10.0.0.0/40\n');
+    assertUsage(['hunt', '--targets-file', file], /"10\.0\.0\.0\/40": the prefix length must be 0-32/);
+  });
+
+  it('exits 3 when the hunt itself cannot run', () => {
+    const r = kubeferret('hunt', '127.0.3.2', '--ports', '9', '--trace', '/nonexistent-dir/trace.jsonl');
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /^kubeferret: cannot write trace file \/nonexistent-dir\/trace.jsonl: .*\n$/);
+  });
+
+  it('hunts a named target and exits 0 when nothing is found', () => {
+    const r = kubeferret('hunt', '127.0.3.2', '--ports', '9', '--fail-on', 'info');
+    assert.equal(r.code, 0, r.stderr);
+  });
+});

@@ -1,0 +1,300 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Engine, type EngineOptions } from '../../src/core/engine.js';
+import type { KfEvent } from '../../src/core/events.js';
+import { type AnyHunter, defineHunter } from '../../src/core/hunter.js';
+import { Network } from '../../src/net/network.js';
+import { Scope } from '../../src/net/scope.js';
+import { Trace } from '../../src/net/trace.js';
+import { startHttpServer, type TestServer } from '../helpers/servers.js';
+
+// This file's loopback block: 127.0.1.0/24.
+const HOST = '127.0.1.2';
+
+function makeEngine(hunters: AnyHunter[], options: Partial<EngineOptions> = {}) {
+  const network = new Network({
+    scope: new Scope([]),
+    trace: new Trace(),
+    connectTimeoutMs: 1000,
+    requestTimeoutMs: 5000,
+    maxBodyBytes: 1024 * 1024,
+  });
+  network.scope.addText('127.0.1.0/24');
+  const lines: string[] = [];
+  const engine = new Engine(
+    hunters,
+    network,
+    { active: false, includePatchedVersions: false, cloud: false },
+    { concurrency: 16, perHost: 4, hunterTimeoutMs: 5000, onProblem: (l) => lines.push(l), ...options },
+  );
+  return { engine, network, lines };
+}
+
+/** A server that holds each request for `holdMs` and records the most requests it had in flight at once. */
+let slow: TestServer;
+let inFlight = 0;
+let maxInFlight = 0;
+const maxByHost = new Map<string, number>();
+const inFlightByHost = new Map<string, number>();
+
+before(async () => {
+  slow = await startHttpServer(HOST, (req, res) => {
+    const key = String(req.headers['x-subject-host']);
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    inFlightByHost.set(key, (inFlightByHost.get(key) ?? 0) + 1);
+    maxByHost.set(key, Math.max(maxByHost.get(key) ?? 0, inFlightByHost.get(key) ?? 0));
+    setTimeout(() => {
+      inFlight--;
+      inFlightByHost.set(key, (inFlightByHost.get(key) ?? 1) - 1);
+      res.end('ok');
+    }, 60);
+  });
+});
+after(() => slow.close());
+
+describe('engine', () => {
+  it('chains A → B → C and records provenance', async () => {
+    const a = defineHunter({
+      id: 'a',
+      title: 'A',
+      mode: 'passive',
+      on: 'PortOpen',
+      async hunt(e, ctx) {
+        ctx.publish('ServiceFound', { host: e.host, port: e.port, kind: 'apiserver', scheme: 'http', evidence: ['t'] });
+      },
+    });
+    const b = defineHunter({
+      id: 'b',
+      title: 'B',
+      mode: 'passive',
+      on: 'ServiceFound',
+      when: (e) => e.kind === 'apiserver',
+      async hunt(e, ctx) {
+        const res = await ctx.net.http({ url: `${slow.url}/version`, headers: { 'x-subject-host': e.host } });
+        ctx.publish('Version', { host: e.host, port: e.port, component: 'kubernetes', version: res.text() });
+      },
+    });
+    const c = defineHunter({
+      id: 'c',
+      title: 'C',
+      mode: 'passive',
+      on: 'Version',
+      async hunt(e, ctx) {
+        ctx.report({ kb: 'KF-TLS-001', host: e.host, port: e.port, evidence: `version ${e.version}` });
+      },
+    });
+    const { engine } = makeEngine([c, b, a]);
+    const open = engine.publish('PortOpen', { host: HOST, port: 6443 });
+    const stats = await engine.run();
+    const finding = engine.events.find((e) => e.type === 'Finding') as KfEvent<'Finding'>;
+    assert.ok(finding, 'C reported a finding');
+    assert.equal(finding.evidence, 'version ok');
+    const byId = new Map(engine.events.map((e) => [e.id, e]));
+    const chain: string[] = [];
+    for (let e: KfEvent | undefined = finding; e; e = byId.get(e.parents[0])) chain.unshift(`${e.type}@${e.source}`);
+    assert.deepEqual(chain, ['PortOpen@discovery', 'ServiceFound@a', 'Version@b', 'Finding@c']);
+    assert.equal(byId.get(finding.parents[0])?.parents[0] !== undefined, true);
+    assert.equal(open.parents.length, 0);
+    assert.deepEqual(stats.huntersRun, ['a', 'b', 'c']);
+    assert.equal(stats.hunterRuns, 3);
+  });
+
+  it('runs each (hunter, subject) pair once and does not republish a repeated fact', async () => {
+    let runs = 0;
+    let subjectRuns = 0;
+    const counter = defineHunter({
+      id: 'counter',
+      title: 'counts',
+      mode: 'passive',
+      on: 'PortOpen',
+      async hunt() {
+        runs++;
+      },
+    });
+    const perHost = defineHunter({
+      id: 'per-host',
+      title: 'one run per host',
+      mode: 'passive',
+      on: 'PortOpen',
+      subject: (e) => e.host,
+      async hunt() {
+        subjectRuns++;
+      },
+    });
+    const { engine } = makeEngine([counter, perHost]);
+    const first = engine.publish('PortOpen', { host: HOST, port: 1 });
+    const again = engine.publish('PortOpen', { host: HOST, port: 1 });
+    engine.publish('PortOpen', { host: HOST, port: 2 });
+    await engine.run();
+    assert.equal(again.id, first.id, 'the repeated fact is the same event');
+    assert.equal(engine.events.length, 2);
+    assert.equal(runs, 2, 'once per port');
+    assert.equal(subjectRuns, 1, 'once per host with a custom subject');
+  });
+
+  it('respects the overall and per-host concurrency bounds (measured by a real server)', async () => {
+    const prober = defineHunter({
+      id: 'prober',
+      title: 'holds a request open',
+      mode: 'passive',
+      on: 'PortOpen',
+      async hunt(e, ctx) {
+        await ctx.net.http({ url: `${slow.url}/`, headers: { 'x-subject-host': e.host } });
+      },
+    });
+    maxInFlight = 0;
+    maxByHost.clear();
+    // 3 overall; per host 2: 4 hosts × 4 ports.
+    const { engine } = makeEngine([prober], { concurrency: 3, perHost: 2 });
+    for (let h = 10; h < 14; h++)
+      for (let p = 1; p <= 4; p++) engine.publish('PortOpen', { host: `127.0.1.${h}`, port: p });
+    const stats = await engine.run();
+    assert.equal(stats.hunterRuns, 16);
+    assert.equal(maxInFlight, 3, 'never more than 3 in flight, and the bound was reached');
+    assert.ok(
+      [...maxByHost.values()].every((n) => n <= 2),
+      `per host at most 2: ${[...maxByHost.entries()]}`,
+    );
+    assert.ok(
+      [...maxByHost.values()].some((n) => n === 2),
+      'the per-host bound was reached',
+    );
+
+    maxInFlight = 0;
+    maxByHost.clear();
+    const single = makeEngine([prober], { concurrency: 10, perHost: 1 });
+    for (let p = 1; p <= 5; p++) single.engine.publish('PortOpen', { host: '127.0.1.20', port: p });
+    await single.engine.run();
+    assert.equal(maxByHost.get('127.0.1.20'), 1, 'one host with perHost 1 never has two in flight');
+  });
+
+  it('isolates a throwing hunter: one line, and the hunt goes on', async () => {
+    let others = 0;
+    const thrower = defineHunter({
+      id: 'thrower',
+      title: 'throws',
+      mode: 'passive',
+      on: 'PortOpen',
+      async hunt() {
+        throw new Error('boom\nsecond line must not appear');
+      },
+    });
+    const syncThrower = defineHunter({
+      id: 'sync-thrower',
+      title: 'throws before its first await',
+      mode: 'passive',
+      on: 'PortOpen',
+      hunt() {
+        throw new TypeError('sync boom');
+      },
+    });
+    const fine = defineHunter({
+      id: 'fine',
+      title: 'fine',
+      mode: 'passive',
+      on: 'PortOpen',
+      async hunt() {
+        others++;
+      },
+    });
+    const { engine, lines } = makeEngine([thrower, syncThrower, fine]);
+    engine.publish('PortOpen', { host: HOST, port: 1 });
+    engine.publish('PortOpen', { host: HOST, port: 2 });
+    await engine.run();
+    assert.equal(others, 2);
+    assert.equal(engine.problems.filter((p) => p.kind === 'error').length, 4);
+    assert.ok(
+      lines.every((l) => !l.includes('\n')),
+      'each problem is one line',
+    );
+    assert.ok(lines.some((l) => l === 'thrower on 127.0.1.2:1: boom'));
+    assert.ok(lines.some((l) => l === 'sync-thrower on 127.0.1.2:2: sync boom'));
+  });
+
+  it('abandons a hanging hunter at its timeout, ignores what it publishes later, and ends', async () => {
+    let released: () => void = () => undefined;
+    const hanger = defineHunter({
+      id: 'hanger',
+      title: 'never returns',
+      mode: 'passive',
+      on: 'PortOpen',
+      timeoutMs: 150,
+      async hunt(e, ctx) {
+        await new Promise<void>((r) => {
+          released = r;
+        });
+        ctx.publish('Version', { host: e.host, port: e.port, component: 'etcd', version: 'late' });
+        throw new Error('late failure must not be an unhandled rejection');
+      },
+    });
+    let aborted = false;
+    const waiter = defineHunter({
+      id: 'waiter',
+      title: 'waits on its signal',
+      mode: 'passive',
+      on: 'PortOpen',
+      timeoutMs: 150,
+      async hunt(_e, ctx) {
+        await new Promise<void>((r) => ctx.signal.addEventListener('abort', () => r()));
+        aborted = true;
+      },
+    });
+    const { engine, lines } = makeEngine([hanger, waiter]);
+    engine.publish('PortOpen', { host: HOST, port: 1 });
+    await engine.run();
+    assert.deepEqual(
+      engine.problems.map((p) => [p.hunter, p.kind]),
+      [
+        ['hanger', 'timeout'],
+        ['waiter', 'timeout'],
+      ],
+    );
+    assert.ok(lines[0].includes('timed out after 150 ms'));
+    assert.equal(aborted, true, 'the signal was aborted at the timeout');
+    released();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(engine.events.filter((e) => e.type === 'Version').length, 0, 'late facts are dropped');
+  });
+
+  it('ends cleanly: with nothing to do, after a hold is released, and after stop()', async () => {
+    const { engine } = makeEngine([]);
+    const stats = await engine.run();
+    assert.equal(stats.events, 0);
+
+    const held = makeEngine([]);
+    const release = held.engine.hold();
+    let done = false;
+    const running = held.engine.run().then(() => {
+      done = true;
+    });
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(done, false, 'a hold keeps the run open');
+    held.engine.publish('PortOpen', { host: HOST, port: 1 });
+    release();
+    await running;
+    assert.equal(done, true);
+
+    const forever = defineHunter({
+      id: 'forever',
+      title: 'runs until stopped',
+      mode: 'passive',
+      on: 'PortOpen',
+      async hunt(_e, ctx) {
+        await new Promise<void>((r) => ctx.signal.addEventListener('abort', () => r()));
+      },
+    });
+    const stopping = makeEngine([forever]);
+    stopping.engine.publish('PortOpen', { host: HOST, port: 1 });
+    const run = stopping.engine.run();
+    setTimeout(() => stopping.engine.stop('test'), 30);
+    await run;
+    assert.equal(stopping.engine.stopped, true);
+    assert.equal(stopping.engine.problems.length, 0, 'a stopped hunter is not a failure');
+  });
+
+  it('refuses two hunters with the same id', () => {
+    const h = defineHunter({ id: 'same', title: 's', mode: 'passive', on: 'PortOpen', async hunt() {} });
+    assert.throws(() => makeEngine([h, { ...h }]), /share the id same/);
+  });
+});

@@ -1,0 +1,59 @@
+import { once } from 'node:events';
+import http from 'node:http';
+import net from 'node:net';
+
+/** A real HTTP server on a loopback address for tests; counts the TCP connections it accepts. */
+export interface TestServer {
+  host: string;
+  port: number;
+  url: string;
+  connections: () => number;
+  close: () => Promise<void>;
+}
+
+export async function startHttpServer(host: string, handler: http.RequestListener, port = 0): Promise<TestServer> {
+  const server = http.createServer(handler);
+  let connections = 0;
+  server.on('connection', () => {
+    connections++;
+  });
+  server.listen(port, host);
+  await once(server, 'listening');
+  const bound = (server.address() as net.AddressInfo).port;
+  return {
+    host,
+    port: bound,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
+    connections: () => connections,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** A raw TCP server: `onSocket` decides what (if anything) is said. */
+export async function startTcpServer(host: string, onSocket: (s: net.Socket) => void): Promise<TestServer> {
+  const sockets = new Set<net.Socket>();
+  let connections = 0;
+  const server = net.createServer((s) => {
+    connections++;
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+    onSocket(s);
+  });
+  server.listen(0, host);
+  await once(server, 'listening');
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    host,
+    port,
+    url: `http://${host}:${port}`,
+    connections: () => connections,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

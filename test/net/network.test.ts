@@ -1,0 +1,241 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { NetError } from '../../src/core/errors.js';
+import { Network, type NetworkOptions } from '../../src/net/network.js';
+import { Scope } from '../../src/net/scope.js';
+import { Trace, type TraceRecord } from '../../src/net/trace.js';
+import { startHttpServer, startTcpServer, type TestServer } from '../helpers/servers.js';
+
+// This file's loopback addresses: 127.0.0.2 and 127.0.0.9 (the issue's own example), 127.0.2.0/24.
+const IN = '127.0.0.2';
+const OUT = '127.0.0.9';
+
+function network(scope: string[], trace = new Trace(), extra: Partial<NetworkOptions> = {}) {
+  const s = new Scope();
+  for (const text of scope) s.addText(text);
+  return new Network({
+    scope: s,
+    trace,
+    connectTimeoutMs: 1000,
+    requestTimeoutMs: 2000,
+    maxBodyBytes: 1024 * 1024,
+    ...extra,
+  });
+}
+
+async function rejectsWith(p: Promise<unknown>, kind: NetError['kind'], pattern?: RegExp) {
+  await assert.rejects(p, (err: unknown) => {
+    assert.ok(err instanceof NetError, `a NetError, got ${String(err)}`);
+    assert.equal(err.kind, kind, err.message);
+    if (pattern) assert.match(err.message, pattern);
+    assert.ok(!err.message.includes('\n'), 'one line');
+    return true;
+  });
+}
+
+describe('scope guard', () => {
+  let inside: TestServer;
+  let outside: TestServer;
+  let tracePath: string;
+
+  before(async () => {
+    outside = await startHttpServer(OUT, (_req, res) => res.end('you should not be here'));
+    inside = await startHttpServer(IN, (req, res) => {
+      if (req.url === '/redirect') {
+        res.writeHead(302, { location: `${outside.url}/stolen` });
+        res.end();
+      } else if (req.url === '/relative') {
+        res.writeHead(301, { location: '/final' });
+        res.end();
+      } else res.end(`hello ${req.url}`);
+    });
+    tracePath = join(await mkdtemp(join(tmpdir(), 'kf-net-')), 'trace.jsonl');
+  });
+  after(async () => {
+    await inside.close();
+    await outside.close();
+  });
+
+  it('never follows a redirect out of scope: the server at 127.0.0.9 receives nothing', async () => {
+    const trace = new Trace(tracePath);
+    await trace.open();
+    const net = network([IN], trace);
+    const client = net.for('redirect-test');
+
+    const unfollowed = await client.http({ url: `${inside.url}/redirect` });
+    assert.equal(unfollowed.status, 302, 'redirects are not followed by default');
+    assert.equal(unfollowed.headers.location, `${outside.url}/stolen`);
+
+    await rejectsWith(
+      client.http({ url: `${inside.url}/redirect`, followRedirects: 3 }),
+      'out-of-scope',
+      /127\.0\.0\.9 is outside the scope/,
+    );
+    await rejectsWith(client.http({ url: `${outside.url}/direct` }), 'out-of-scope');
+    await rejectsWith(client.tcp(OUT, outside.port), 'out-of-scope');
+
+    const followed = await client.http({ url: `${inside.url}/relative`, followRedirects: 1 });
+    assert.equal(followed.status, 200);
+    assert.equal(followed.text(), 'hello /final');
+    assert.deepEqual(followed.redirects, [`${inside.url}/final`]);
+
+    await net.close();
+    await trace.close();
+    assert.equal(outside.connections(), 0, 'the out-of-scope server was never contacted');
+
+    const lines = readFileSync(tracePath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as TraceRecord);
+    const refused = lines.filter((l) => l.refused);
+    assert.deepEqual(
+      refused.map((l) => [l.hunter, l.method, l.url]),
+      [
+        ['redirect-test', 'GET', `${outside.url}/stolen`],
+        ['redirect-test', 'GET', `${outside.url}/direct`],
+        ['redirect-test', 'CONNECT', `tcp://${OUT}:${outside.port}`],
+      ],
+    );
+    const sent = lines.filter((l) => !l.refused);
+    assert.ok(sent.every((l) => typeof l.time === 'string' && typeof l.durationMs === 'number'));
+    assert.deepEqual(
+      sent.map((l) => [l.method, l.url, l.status]),
+      [
+        ['GET', `${inside.url}/redirect`, 302],
+        ['GET', `${inside.url}/redirect`, 302],
+        ['GET', `${inside.url}/relative`, 301],
+        ['GET', `${inside.url}/final`, 200],
+      ],
+    );
+    assert.equal(sent[3].bytes, 'hello /final'.length);
+    assert.equal(trace.counts.requests, 4);
+    assert.equal(trace.counts.refused, 3);
+    assert.equal(trace.counts.byHunter['redirect-test'], 4);
+    assert.equal(trace.counts.byHost[IN], 4);
+  });
+
+  it('checks hostnames after resolution and learned addresses before any connect', async () => {
+    const net = network([IN]);
+    // localhost resolves to 127.0.0.1 (and maybe ::1), neither in scope.
+    await rejectsWith(
+      net.for('t').http({ url: `http://localhost:${inside.port}/` }),
+      'out-of-scope',
+      /localhost resolves to/,
+    );
+    assert.equal(net.scope.contains('127.0.0.1'), false);
+    assert.equal(net.for('t').inScope('::ffff:127.0.0.2'), true, 'IPv4-mapped IPv6 is the same host');
+    await net.close();
+  });
+
+  it('refuses everything when the scope is empty', async () => {
+    const net = network([]);
+    await rejectsWith(net.for('t').http({ url: `${inside.url}/` }), 'out-of-scope');
+    await net.close();
+  });
+});
+
+describe('http client', () => {
+  const servers: TestServer[] = [];
+  const H = '127.0.2.2';
+  let net: Network;
+  let seenAuth: string | undefined;
+  let seenMethod: string | undefined;
+  let seenBody = '';
+
+  before(async () => {
+    net = network(['127.0.2.0/24']);
+    servers.push(
+      await startHttpServer(H, (req, res) => {
+        seenAuth = req.headers.authorization;
+        seenMethod = req.method;
+        seenBody = '';
+        req.on('data', (c) => {
+          seenBody += c;
+        });
+        req.on('end', () => {
+          if (req.url === '/big') {
+            // 5 MiB in 64 KiB chunks: the client must stop at its cap.
+            const chunk = Buffer.alloc(64 * 1024, 'x');
+            let sent = 0;
+            const pump = () => {
+              while (sent < 80) {
+                sent++;
+                if (!res.write(chunk)) return res.once('drain', pump);
+              }
+              res.end();
+            };
+            pump();
+          } else if (req.url === '/hang-body') {
+            res.writeHead(200, { 'content-length': '100' });
+            res.write('partial');
+          } else {
+            res.setHeader('content-type', 'application/json');
+            res.end(JSON.stringify({ path: req.url }));
+          }
+        });
+      }),
+    );
+  });
+  after(async () => {
+    await net.close();
+    for (const s of servers) await s.close();
+  });
+
+  it('sends bearer tokens and basic credentials, parses JSON', async () => {
+    const client = net.for('t');
+    const res = await client.http({ url: `${servers[0].url}/x`, credential: { token: 'tok-123' } });
+    assert.equal(seenAuth, 'Bearer tok-123');
+    assert.deepEqual(res.json(), { path: '/x' });
+    await client.http({ url: `${servers[0].url}/y`, credential: { username: 'u', password: 'p' } });
+    assert.equal(seenAuth, `Basic ${Buffer.from('u:p').toString('base64')}`);
+    await client.http({ url: `${servers[0].url}/z`, method: 'POST', body: 'cmd=' });
+    assert.equal(seenMethod, 'POST');
+    assert.equal(seenBody, 'cmd=');
+    assert.equal(res.truncated, false);
+  });
+
+  it('cuts an oversized body at the cap and marks it truncated', async () => {
+    const res = await net.for('t').http({ url: `${servers[0].url}/big` });
+    assert.equal(res.status, 200);
+    assert.equal(res.truncated, true);
+    assert.equal(res.body.length, 1024 * 1024);
+    const small = await net.for('t').http({ url: `${servers[0].url}/big`, maxBytes: 1000 });
+    assert.equal(small.body.length, 1000);
+  });
+
+  it('times out a server that accepts and never answers, and one that stalls mid-body', async () => {
+    const tarpit = await startTcpServer('127.0.2.3', () => undefined);
+    servers.push(tarpit);
+    const started = Date.now();
+    await rejectsWith(net.for('t').http({ url: `${tarpit.url}/`, timeoutMs: 300 }), 'timeout');
+    assert.ok(Date.now() - started < 2000, 'gave up near its deadline');
+    await rejectsWith(net.for('t').http({ url: `${servers[0].url}/hang-body`, timeoutMs: 300 }), 'timeout');
+  });
+
+  it('reports garbage answers, refused connections, failed TLS and bad URLs as one line', async () => {
+    const garbage = await startTcpServer('127.0.2.4', (s) => s.end('\x00\x01garbage that is not HTTP\r\n\r\n'));
+    servers.push(garbage);
+    await rejectsWith(net.for('t').http({ url: `${garbage.url}/` }), 'protocol');
+
+    // Nothing listens on this port of an in-scope address.
+    await rejectsWith(net.for('t').http({ url: 'http://127.0.2.5:9/' }), 'refused');
+    assert.equal(await net.for('t').tcp('127.0.2.5', 9), 'closed');
+    assert.equal(await net.for('t').tcp(H, servers[0].port), 'open');
+
+    // A TLS client talking to a plain-text server: the handshake fails.
+    const plain = await startTcpServer('127.0.2.6', (s) => s.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    servers.push(plain);
+    await assert.rejects(net.for('t').http({ url: `https://127.0.2.6:${plain.port}/` }), (err: unknown) => {
+      assert.ok(err instanceof NetError);
+      assert.ok(['tls', 'protocol'].includes(err.kind), err.kind);
+      return true;
+    });
+
+    await rejectsWith(net.for('t').http({ url: 'not a url' }), 'protocol', /is not a URL/);
+    await rejectsWith(net.for('t').http({ url: 'ftp://127.0.2.2/' }), 'protocol', /only http and https/);
+  });
+});
