@@ -123,6 +123,15 @@ export class Engine {
     this.pump();
   }
 
+  /** Events of a type published so far, optionally filtered. */
+  known<K extends EventType>(type: K, filter?: (event: KfEvent<K>) => boolean): KfEvent<K>[] {
+    const out: KfEvent<K>[] = [];
+    for (const e of this.events) {
+      if (e.type === type && (!filter || filter(e as KfEvent<K>))) out.push(e as KfEvent<K>);
+    }
+    return out;
+  }
+
   /** Keeps the run open while an outside producer (discovery) is still publishing. Call the result once done. */
   hold(): () => void {
     this.holds++;
@@ -222,6 +231,7 @@ export class Engine {
         return this.publish(type, payload, parents ?? [event.id], hunter.id);
       },
       report: (finding, parents) => ctx.publish('Finding', finding, parents),
+      known: (type, filter) => this.known(type, filter),
       log: (message, level = 'debug') => {
         if (level === 'warn') this.problem({ hunter: hunter.id, subject, kind: 'warning', message });
         else this.options.onDebug?.(`${hunter.id} on ${subject}: ${message}`);

@@ -79,6 +79,22 @@ export interface EventPayloads {
   Version: { host: string; port: number; component: 'kubernetes' | 'kubelet' | 'etcd' | 'kubectl'; version: string };
   /** An address learned during the hunt (node, pod, endpoint). */
   AddressLearned: { address: string; origin: string; inScope: boolean };
+  /**
+   * What one identity can do on one API server, as found by a passive hunter. Active hunters follow up on
+   * it, and the report compares identities side by side from these events.
+   */
+  ApiAccess: {
+    host: string;
+    port: number;
+    scheme: Scheme;
+    /** Display name: `insecure-port`, `anonymous`, `kubectl-proxy`, or a Credential's name. */
+    identity: string;
+    via: 'insecure-port' | 'anonymous' | 'credential' | 'kubectl-proxy';
+    /** The Credential event's name holding the secret, when `via` is `credential` (look it up with ctx.known). */
+    credential?: string;
+    /** Each check made and its answer, keyed like `list namespaces`, `get secrets`, `create pods`. */
+    can: Record<string, boolean>;
+  };
   /** A weakness, named by its knowledge-base id. */
   Finding: {
     kb: string;
@@ -104,6 +120,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'Credential',
   'Version',
   'AddressLearned',
+  'ApiAccess',
   'Finding',
 ];
 
@@ -137,6 +154,8 @@ export function subjectOf(event: KfEvent): string {
       return `${event.name}@${event.apiServer ? `${event.apiServer.host}:${event.apiServer.port}` : '-'}`;
     case 'AddressLearned':
       return event.address;
+    case 'ApiAccess':
+      return `${event.identity}@${event.host}:${event.port}`;
     case 'Finding':
       return [event.kb, event.host, event.port, event.path, event.object, event.identity].join('|');
   }

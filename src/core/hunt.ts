@@ -2,6 +2,7 @@ import { discover } from '../discovery/index.js';
 import { Network } from '../net/network.js';
 import { Scope } from '../net/scope.js';
 import { Trace, type TraceCounts, type TraceRecord } from '../net/trace.js';
+import type { Change } from './changes.js';
 import type { HuntConfig } from './config.js';
 import { Engine, type EngineStats, type HunterProblem } from './engine.js';
 import type { KfEvent } from './events.js';
@@ -25,6 +26,8 @@ export interface HuntResult {
   scope: string[];
   trace: { path?: string; counts: TraceCounts; connects: number; refusals: TraceRecord[] };
   engine: EngineStats;
+  /** Changes made by active hunters, with whether each was undone. Empty for a passive hunt. */
+  changes: Change[];
   interrupted: boolean;
 }
 
@@ -95,6 +98,7 @@ export async function runHunt(
     scope: scope.labels(),
     trace: { path: config.tracePath, counts: trace.counts, connects: network.connects, refusals: trace.refusals },
     engine: stats,
+    changes: [],
     interrupted: engine.stopped,
   };
 }

@@ -12,6 +12,8 @@ export interface HuntContext {
   readonly options: HuntOptions;
   /** Publishes a new fact derived from the event being handled (or from `parents` when given). */
   publish<K extends EventType>(type: K, payload: EventPayloads[K], parents?: string[]): KfEvent<K>;
+  /** Events of a type published so far in this run (e.g. every Credential), optionally filtered. */
+  known<K extends EventType>(type: K, filter?: (event: KfEvent<K>) => boolean): KfEvent<K>[];
   /** Shorthand for publishing a Finding. */
   report(finding: EventPayloads['Finding'], parents?: string[]): KfEvent<'Finding'>;
   /** A one-line note for the run log (shown with --debug, kept in the report's errors when `warn`). */

@@ -1,0 +1,4 @@
+import type { AnyHunter } from '../../core/hunter.js';
+
+/** The tls hunters, passive and active. Add each new hunter here. */
+export const tlsHunters: readonly AnyHunter[] = [];
