@@ -3,7 +3,7 @@ import { defaultConfig, type HuntConfig } from '../core/config.js';
 import { runHunt } from '../core/hunt.js';
 import { HUNTERS } from '../hunters/index.js';
 import { type ActiveFlags, activeConfig, confirmActive, registerActiveOptions } from './flags/active.js';
-import { exitCodeOf, type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
+import { exitCodeOf, logHooks, type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
 import { registerScanOptions, type ScanFlags, scanConfig } from './flags/scan.js';
 import { registerVantageOptions, type VantageFlags, vantageConfig, vantageNamesTargets } from './flags/vantage.js';
 
@@ -36,11 +36,10 @@ export function registerHunt(program: Command): void {
     try {
       const result = await runHunt(config, HUNTERS, {
         signal: controller.signal,
-        onProblem: (line) => console.error(`warning: ${line}`),
-        onDebug: config.debug ? (line) => console.error(`debug: ${line}`) : undefined,
+        ...logHooks(config.debug),
       });
-      await writeOutputs(result, flags);
-      process.exitCode = exitCodeOf(result);
+      const report = await writeOutputs(result, flags);
+      process.exitCode = exitCodeOf(report, config.failOn);
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

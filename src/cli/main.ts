@@ -4,6 +4,7 @@ import { registerExplain } from './explain.js';
 import { registerHunt } from './hunt.js';
 import { registerLab } from './lab.js';
 import { registerList } from './list.js';
+import { registerReport } from './report.js';
 import { VERSION } from './version.js';
 
 /** Builds the command tree. Each command lives in its own file and registers itself here. */
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerList(program);
   registerExplain(program);
   registerLab(program);
+  registerReport(program);
   return program;
 }
 

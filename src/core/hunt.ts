@@ -26,6 +26,8 @@ export interface HuntResult {
   scope: string[];
   trace: { path?: string; counts: TraceCounts; connects: number; refusals: TraceRecord[] };
   engine: EngineStats;
+  /** The hunters selected for this run (passive, and active ones with --active), for the report. */
+  hunters: { id: string; title: string; mode: 'passive' | 'active' }[];
   /** Changes made by active hunters, with whether each was undone. Empty for a passive hunt. */
   changes: Change[];
   interrupted: boolean;
@@ -98,6 +100,7 @@ export async function runHunt(
     scope: scope.labels(),
     trace: { path: config.tracePath, counts: trace.counts, connects: network.connects, refusals: trace.refusals },
     engine: stats,
+    hunters: selected.map((h) => ({ id: h.id, title: h.title, mode: h.mode })),
     changes: [],
     interrupted: engine.stopped,
   };
