@@ -16,16 +16,17 @@ export function secretFingerprint(value: string): string {
 /** Known secrets shorter than this are not searched for: they would match ordinary words. */
 const MIN_KNOWN = 6;
 
+// `(?!\[redacted )`: a value already replaced (by the known-secret pass or an earlier pattern) stays as it is.
 const PEM_PRIVATE_KEY = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g;
 const JWT = /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
 const AUTH_HEADER =
-  /(\bauthorization\b["']?\s*[:=]\s*["']?)((?:bearer|basic|token|negotiate|digest)\s+)?([^\s"',;]+)/gi;
-const BEARER = /(\b(?:bearer|basic)\s+)([A-Za-z0-9._~+/=-]{8,})/gi;
-const URL_USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)([^/\s:@]*):([^/\s@]+)@/gi;
+  /(\bauthorization\b["']?\s*[:=]\s*["']?)(?!(?:(?:bearer|basic|token|negotiate|digest)\s+)?\[redacted )((?:bearer|basic|token|negotiate|digest)\s+)?([^\s"',;]+)/gi;
+const BEARER = /(\b(?:bearer|basic)\s+)(?!\[redacted )([A-Za-z0-9._~+/=-]{8,})/gi;
+const URL_USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)([^/\s:@]*):(?!\[redacted )([^/\s@]+)@/gi;
 const QUERY_SECRET =
-  /([?&;](?:access_token|id_token|refresh_token|token|password|passwd|pwd|secret|client_secret|api_key|apikey|key|auth|sig|signature)=)([^&\s#"'<>]+)/gi;
+  /([?&;](?:access_token|id_token|refresh_token|token|password|passwd|pwd|secret|client_secret|api_key|apikey|key|auth|sig|signature)=)(?!\[redacted )([^&\s#"'<>]+)/gi;
 const KEY_VALUE =
-  /(\b(?:password|passwd|secret|token|bearer_token|api[_-]?key|client[_-]?secret|private[_-]?key)["']?\s*[:=]\s*["']?)([^\s"',;&}]{4,})/gi;
+  /(\b(?:password|passwd|secret|token|bearer_token|api[_-]?key|client[_-]?secret|private[_-]?key)["']?\s*[:=]\s*["']?)(?!\[redacted )([^\s"',;&}]{4,})/gi;
 const LONG_BASE64 = /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{40,}={0,2}/g;
 const LONG_HEX = /(?<![A-Za-z0-9:])(?<!sha(?:1|256|512):)[a-fA-F0-9]{40,}(?![A-Za-z0-9])/g;
 
@@ -48,24 +49,22 @@ function looksRandom(run: string): boolean {
   return /[0-9]/.test(run) && /[A-Z]/.test(run) && /[a-z]/.test(run) && entropy(run) >= 4.2;
 }
 
-function bareRedact(value: string): string {
-  return value.startsWith('[redacted ') ? value : secretFingerprint(value);
-}
-
 /** Redacts what looks like a secret, with no knowledge of the run. */
 export function redactPatterns(text: string): string {
   return text
     .replace(PEM_PRIVATE_KEY, (m) => `-----BEGIN PRIVATE KEY----- ${secretFingerprint(m)} -----END PRIVATE KEY-----`)
     .replace(JWT, (m) => secretFingerprint(m))
-    .replace(URL_USERINFO, (_m, scheme: string, user: string, pass: string) =>
-      pass.startsWith('[redacted') ? _m : `${scheme}${user}:${secretFingerprint(pass)}@`,
+    .replace(
+      URL_USERINFO,
+      (_m, scheme: string, user: string, pass: string) => `${scheme}${user}:${secretFingerprint(pass)}@`,
     )
-    .replace(AUTH_HEADER, (_m, head: string, scheme: string | undefined, value: string) =>
-      value.startsWith('[redacted') ? _m : `${head}${scheme ?? ''}${bareRedact(value)}`,
+    .replace(
+      AUTH_HEADER,
+      (_m, head: string, scheme = '', value: string) => `${head}${scheme}${secretFingerprint(value)}`,
     )
-    .replace(BEARER, (_m, head: string, value: string) => `${head}${bareRedact(value)}`)
-    .replace(QUERY_SECRET, (_m, head: string, value: string) => `${head}${bareRedact(value)}`)
-    .replace(KEY_VALUE, (_m, head: string, value: string) => `${head}${bareRedact(value)}`)
+    .replace(BEARER, (_m, head: string, value: string) => `${head}${secretFingerprint(value)}`)
+    .replace(QUERY_SECRET, (_m, head: string, value: string) => `${head}${secretFingerprint(value)}`)
+    .replace(KEY_VALUE, (_m, head: string, value: string) => `${head}${secretFingerprint(value)}`)
     .replace(LONG_BASE64, (m) => (looksRandom(m) ? secretFingerprint(m) : m))
     .replace(LONG_HEX, (m) => secretFingerprint(m));
 }

@@ -111,7 +111,7 @@ export function renderSarif(report: Report): string {
     ...(f.baseline && { baselineState: f.baseline === 'new' ? 'new' : 'unchanged' }),
     ...(f.baseline === 'suppressed' && {
       suppressions: [
-        { kind: 'external', status: 'accepted', justification: `accepted in the baseline ${report.baseline?.path}` },
+        { kind: 'external', state: 'accepted', justification: `accepted in the baseline ${report.baseline?.path}` },
       ],
     }),
     properties: {
