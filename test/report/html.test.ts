@@ -70,7 +70,7 @@ describe('HTML report in Chromium', () => {
 
       const visible = () =>
         page.$$eval('#findings tbody tr', (rows) =>
-          rows.filter((r) => !(r as HTMLElement).hidden).map((r) => (r as HTMLElement).dataset.severity),
+          rows.filter((r) => !r.hasAttribute('hidden')).map((r) => r.getAttribute('data-severity')),
         );
       assert.deepEqual(await visible(), ['critical', 'high', 'low']);
 
@@ -83,7 +83,7 @@ describe('HTML report in Chromium', () => {
       // The host menu keeps only that host's rows.
       await page.locator('#host-filter').selectOption(fx.kubelet.host);
       const hosts = await page.$$eval('#findings tbody tr', (rows) =>
-        rows.filter((r) => !(r as HTMLElement).hidden).map((r) => (r as HTMLElement).dataset.host),
+        rows.filter((r) => !r.hasAttribute('hidden')).map((r) => r.getAttribute('data-host')),
       );
       assert.deepEqual(hosts, [fx.kubelet.host]);
       await page.locator('#host-filter').selectOption('');
