@@ -36,6 +36,7 @@ export function huntOptionsOf(config: HuntConfig): HuntOptions {
     ...config.extra,
     active: config.active,
     includePatchedVersions: config.includePatchedVersions,
+    local: config.local,
     cloud: config.cloud,
   };
 }
@@ -79,6 +80,7 @@ export async function runHunt(
   let stats: EngineStats;
   try {
     const release = engine.hold();
+    engine.publish('HuntStarted', {}, [], 'hunt');
     const discovery = discover({ config, engine, network, scope, signal: engine.signal, hooks }).finally(release);
     stats = await engine.run();
     await discovery;
