@@ -3,18 +3,20 @@ import { defaultConfig, type HuntConfig } from '../core/config.js';
 import { runHunt } from '../core/hunt.js';
 import { HUNTERS } from '../hunters/index.js';
 import { type ActiveFlags, activeConfig, confirmActive, registerActiveOptions } from './flags/active.js';
+import { type CveFlags, cveConfig, cveNeedsNoTarget, registerCveOptions } from './flags/cve.js';
 import { exitCodeOf, logHooks, type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
 import { registerScanOptions, type ScanFlags, scanConfig } from './flags/scan.js';
 import { registerVantageOptions, type VantageFlags, vantageConfig, vantageNamesTargets } from './flags/vantage.js';
 
-export type HuntFlags = ScanFlags & VantageFlags & ActiveFlags & OutputFlags;
+export type HuntFlags = ScanFlags & VantageFlags & ActiveFlags & CveFlags & OutputFlags;
 
 /** Turns the command line into a validated HuntConfig; every problem is a one-line UsageError. */
 export function configFromFlags(positional: string[], flags: HuntFlags): HuntConfig {
   return defaultConfig({
-    ...scanConfig(positional, flags, !vantageNamesTargets(flags)),
+    ...scanConfig(positional, flags, !(vantageNamesTargets(flags) || cveNeedsNoTarget(flags))),
     ...vantageConfig(flags),
     ...activeConfig(flags),
+    ...cveConfig(flags),
   });
 }
 
@@ -23,7 +25,13 @@ export function registerHunt(program: Command): void {
     .command('hunt')
     .description('discover Kubernetes components on the targets you name and hunt for weaknesses')
     .argument('[targets...]', 'IP, hostname, CIDR, range (127.0.0.2-127.0.0.9), host:port, IPv6 literal');
-  for (const register of [registerScanOptions, registerVantageOptions, registerActiveOptions, registerOutputOptions]) {
+  for (const register of [
+    registerScanOptions,
+    registerVantageOptions,
+    registerActiveOptions,
+    registerCveOptions,
+    registerOutputOptions,
+  ]) {
     register(cmd);
   }
   cmd.action(async (positional: string[], flags: HuntFlags, command: Command) => {

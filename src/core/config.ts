@@ -31,6 +31,8 @@ export interface HuntConfig {
   quiet: boolean;
   debug: boolean;
   includePatchedVersions: boolean;
+  /** Also gather facts from this machine (the version of kubectl on the PATH). */
+  local: boolean;
   cloud: boolean;
   /** Feature settings (vantage points, path overrides), keyed by feature. */
   extra: Record<string, unknown>;
@@ -59,6 +61,7 @@ export function defaultConfig(overrides: Partial<HuntConfig> = {}): HuntConfig {
     quiet: false,
     debug: false,
     includePatchedVersions: false,
+    local: false,
     cloud: false,
     extra: {},
     ...given,

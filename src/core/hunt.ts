@@ -38,6 +38,7 @@ export function huntOptionsOf(config: HuntConfig): HuntOptions {
     ...config.extra,
     active: config.active,
     includePatchedVersions: config.includePatchedVersions,
+    local: config.local,
     cloud: config.cloud,
   };
 }
@@ -81,6 +82,7 @@ export async function runHunt(
   let stats: EngineStats;
   try {
     const release = engine.hold();
+    engine.publish('HuntStarted', {}, [], 'hunt');
     const discovery = discover({ config, engine, network, scope, signal: engine.signal, hooks }).finally(release);
     stats = await engine.run();
     await discovery;

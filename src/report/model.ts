@@ -69,6 +69,8 @@ function nodeIdOf(e: KfEvent, fingerprints: Map<string, string>): string {
       return `access:${e.identity}@${e.host}:${e.port}`;
     case 'Finding':
       return `finding:${fingerprints.get(e.id)}`;
+    case 'HuntStarted':
+      return 'hunt';
   }
 }
 
@@ -88,6 +90,8 @@ function kindOf(e: KfEvent): ChainStep['kind'] {
       return 'access';
     case 'Finding':
       return 'finding';
+    case 'HuntStarted':
+      return 'host';
   }
 }
 
@@ -115,6 +119,8 @@ function stepLabel(e: KfEvent, title: (f: Finding) => string): string {
       return `${e.identity}: ${allowedChecks(e.can)}`;
     case 'Finding':
       return title(e);
+    case 'HuntStarted':
+      return 'hunt started';
   }
 }
 
@@ -173,6 +179,7 @@ function vantagePointsOf(config: HuntConfig, credentials: KfEvent<'Credential'>[
   if (config.targets.length > 0) points.add('remote');
   if (credentials.some((c) => c.source === 'pod')) points.add('pod');
   if (credentials.some((c) => c.source === 'kubeconfig' || c.source === 'token')) points.add('identity');
+  if (config.local) points.add('local');
   return [...points];
 }
 
@@ -239,7 +246,10 @@ export function buildReport(result: HuntResult): Report {
     if (visited.has(e.id)) return;
     visited.add(e.id);
     const id = nodeFor(e);
-    const parents = e.parents.map((p) => byId.get(p)).filter((p): p is KfEvent => p !== undefined);
+    // The hunt's start is everything's root, not a step an attacker took: it stays out of the graph.
+    const parents = e.parents
+      .map((p) => byId.get(p))
+      .filter((p): p is KfEvent => p !== undefined && p.type !== 'HuntStarted');
     for (const p of parents) {
       addEdge(nodeFor(p), id);
       visit(p);
@@ -252,7 +262,11 @@ export function buildReport(result: HuntResult): Report {
   const chainOf = (f: Finding): ChainStep[] => {
     const steps: KfEvent[] = [];
     const seen = new Set<string>();
-    for (let e: KfEvent | undefined = f; e && !seen.has(e.id); e = byId.get(e.parents[0] ?? '')) {
+    for (
+      let e: KfEvent | undefined = f;
+      e && !seen.has(e.id) && e.type !== 'HuntStarted';
+      e = byId.get(e.parents[0] ?? '')
+    ) {
       seen.add(e.id);
       steps.unshift(e);
     }

@@ -117,7 +117,7 @@ export const reportSchema = z
         interrupted: z.boolean(),
         mode: z.enum(['passive', 'active']),
         dryRun: z.boolean(),
-        vantagePoints: z.array(z.enum(['remote', 'pod', 'identity'])),
+        vantagePoints: z.array(z.enum(['remote', 'pod', 'identity', 'local'])),
         identities: z
           .array(z.object({ name: z.string(), source: z.string() }).strict())
           .meta({ description: 'Identities used or found, by name only: never their secrets.' }),
