@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, HuntFailedError, oneLine, UsageError } from '../core/errors.js';
+import { registerDemo } from './demo.js';
 import { registerExplain } from './explain.js';
 import { registerHunt } from './hunt.js';
 import { registerLab } from './lab.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerList(program);
   registerExplain(program);
   registerLab(program);
+  registerDemo(program);
   return program;
 }
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { readBody, sendJson, sendText, splitUrl } from './http.js';
+import { readBody, sendText, splitUrl } from './http.js';
 import { noteIdentity } from './requestlog.js';
 import type { Handler } from './servers.js';
 import { ETCD_VERSION } from './version.js';
@@ -16,6 +16,19 @@ const CLUSTER_ID = '14841639068965178418';
 const MEMBER_ID = '10276657743932975437';
 
 const bytes = (b64: unknown) => Buffer.from(typeof b64 === 'string' ? b64 : '', 'base64');
+
+/** etcd writes its JSON without a trailing newline. */
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Go's encoding/json message for a body that is not JSON. */
+function goJsonError(text: string): string {
+  const c = text.trim()[0] ?? '';
+  return c ? `invalid character '${c}' looking for beginning of value` : 'unexpected end of JSON input';
+}
 
 /** grpc-gateway's error body for an etcd error (code 3 is InvalidArgument, answered with 400). */
 function grpcError(res: ServerResponse, message: string, code = 3, status = 400): void {
@@ -105,11 +118,11 @@ export class SimulatedEtcd {
 
   private async gateway(req: IncomingMessage, res: ServerResponse, call: string): Promise<void> {
     let body: Record<string, unknown>;
+    const text = (await readBody(req)).toString('utf8');
     try {
-      const text = (await readBody(req)).toString('utf8');
       body = text.trim() ? JSON.parse(text) : {};
-    } catch (err) {
-      return grpcError(res, (err as Error).message);
+    } catch {
+      return grpcError(res, goJsonError(text));
     }
     if (call === 'maintenance/status') {
       return sendJson(res, 200, {
