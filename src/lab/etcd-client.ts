@@ -21,6 +21,7 @@ export class EtcdGateway {
     method: 'GET' | 'POST',
     path: string,
     body?: unknown,
+    timeoutMs = 5000,
   ): Promise<{ status: number; json: Record<string, unknown> }> {
     const url = new URL(path, this.url);
     const data = body === undefined ? undefined : JSON.stringify(body);
@@ -32,7 +33,7 @@ export class EtcdGateway {
           method,
           headers: data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {},
           ...(this.tls ? { ca: this.tls.ca, cert: this.tls.cert, key: this.tls.key } : {}),
-          timeout: 5000,
+          timeout: timeoutMs,
           agent: false,
         },
         (res) => {
@@ -59,7 +60,7 @@ export class EtcdGateway {
 
   async healthy(): Promise<boolean> {
     try {
-      const r = await this.call('GET', '/health');
+      const r = await this.call('GET', '/health', undefined, 1000);
       return r.status === 200 && r.json.health === 'true';
     } catch {
       return false;

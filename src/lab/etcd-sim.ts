@@ -169,14 +169,9 @@ export class SimulatedEtcd {
       const { path } = splitUrl(req);
       if (path === '/version') return sendJson(res, 200, ETCD_VERSION);
       if (path === '/members') {
-        return sendJson(res, 200, [
-          {
-            id: Number(BigInt(MEMBER_ID) & 0xffffffffn),
-            name: 'lab-control-plane',
-            peerURLs: [peerUrl],
-            clientURLs: [clientUrl],
-          },
-        ]);
+        // The id is a uint64, printed whole (JSON.stringify would round it).
+        const urls = `"peerURLs":${JSON.stringify([peerUrl])},"name":"lab-control-plane","clientURLs":${JSON.stringify([clientUrl])}`;
+        return sendJson(res, 200, `[{"id":${MEMBER_ID},${urls}}]`);
       }
       sendText(res, 404, '404 page not found\n');
     };

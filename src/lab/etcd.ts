@@ -7,15 +7,19 @@ import { EtcdGateway, type EtcdTls } from './etcd-client.js';
 import type { CertKey } from './pki.js';
 import { CONTROL_PLANE_NAME, PORTS } from './topology.js';
 
-// The lab holds the shell's stdin open; when it closes (stop(), or the lab's process dying), cat returns
-// and the shell takes etcd down with it, so no etcd outlives the lab.
-const WATCHDOG = `"$0" "$@" </dev/null &
+// The lab holds the watcher's stdin open; when it closes (stop(), or the lab's process dying), cat returns and
+// the watcher takes etcd down, so no etcd outlives the lab. When etcd exits by itself, so does the shell.
+// (A background job's stdin is /dev/null, so the watcher reads the lab's pipe through fd 3.)
+const WATCHDOG = `exec 3<&0
+"$0" "$@" </dev/null 3<&- &
 pid=$!
 echo "$pid"
-trap 'kill "$pid" 2>/dev/null' TERM INT
-cat >/dev/null
-kill "$pid" 2>/dev/null
-wait "$pid"`;
+( cat <&3 >/dev/null; kill "$pid" 2>/dev/null ) &
+watcher=$!
+wait "$pid"
+code=$?
+kill "$watcher" 2>/dev/null
+exit "$code"`;
 
 export interface RealEtcdOptions {
   binary: string;
