@@ -16,6 +16,7 @@ import {
 } from './discovery.js';
 import { readBody, sendJson, sendText, splitUrl } from './http.js';
 import { prometheusText } from './metrics.js';
+import { openapiDocument, openapiRoot } from './openapi.js';
 import { applyPatch, PATCH_TYPES, PatchError } from './patch.js';
 import type { ProfileSettings } from './profiles.js';
 import { decodeKubernetesProtobuf } from './protobuf.js';
@@ -265,6 +266,16 @@ export class ApiServer {
         },
       );
       return;
+    }
+    if (clean.startsWith('/openapi/v3') && deps.minor >= 27) {
+      const doc =
+        clean === '/openapi/v3'
+          ? openapiRoot(deps.resources, deps.version)
+          : openapiDocument(deps.resources, clean, deps.version);
+      if (doc) {
+        sendJson(res, 200, doc, headers);
+        return;
+      }
     }
     if (clean === '/api' || clean === '/apis') {
       const aggregated = wantsAggregated(accept, deps.minor);
