@@ -41,6 +41,19 @@ export interface ProfileSettings {
   riskyWorkloads: boolean;
 }
 
+const DEFAULT: ProfileSettings = {
+  version: 'v1.32.4',
+  apiserver: { insecurePort: false, anonymous: true, anonymousClusterAdmin: false, certEmail: false },
+  kubelet: { anonymous: false, authorization: 'Webhook', readOnlyPort: false },
+  etcdOpen: false,
+  dashboard: false,
+  kubectlProxy: false,
+  kubeProxyMetrics: false,
+  controlPlaneOpenDebug: false,
+  cadvisor: false,
+  riskyWorkloads: false,
+};
+
 export const PROFILE_SETTINGS: Record<LabProfile, ProfileSettings> = {
   vulnerable: {
     version: 'v1.16.0',
@@ -54,28 +67,7 @@ export const PROFILE_SETTINGS: Record<LabProfile, ProfileSettings> = {
     cadvisor: true,
     riskyWorkloads: true,
   },
-  default: {
-    version: 'v1.32.4',
-    apiserver: { insecurePort: false, anonymous: true, anonymousClusterAdmin: false, certEmail: false },
-    kubelet: { anonymous: false, authorization: 'Webhook', readOnlyPort: false },
-    etcdOpen: false,
-    dashboard: false,
-    kubectlProxy: false,
-    kubeProxyMetrics: false,
-    controlPlaneOpenDebug: false,
-    cadvisor: false,
-    riskyWorkloads: false,
-  },
-  hardened: {
-    version: 'v1.32.4',
-    apiserver: { insecurePort: false, anonymous: false, anonymousClusterAdmin: false, certEmail: false },
-    kubelet: { anonymous: false, authorization: 'Webhook', readOnlyPort: false },
-    etcdOpen: false,
-    dashboard: false,
-    kubectlProxy: false,
-    kubeProxyMetrics: false,
-    controlPlaneOpenDebug: false,
-    cadvisor: false,
-    riskyWorkloads: false,
-  },
+  default: DEFAULT,
+  // What kubeadm leaves on, less anonymous access to the API server.
+  hardened: { ...DEFAULT, apiserver: { ...DEFAULT.apiserver, anonymous: false } },
 };

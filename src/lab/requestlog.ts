@@ -46,6 +46,20 @@ export class RequestLog {
     if (this.fd !== undefined) writeSync(this.fd, `${JSON.stringify(entry)}\n`);
   }
 
+  /** Records a TCP connection to a port that may never see an HTTP request. */
+  connection(component: string, host: string, port: number): void {
+    this.record({
+      time: new Date().toISOString(),
+      host,
+      port,
+      component,
+      method: 'TCP',
+      path: '',
+      identity: '-',
+      status: 0,
+    });
+  }
+
   /** Records an HTTP exchange once the answer is sent (or the client went away). */
   track(component: string, host: string, port: number, req: IncomingMessage, res: ServerResponse): void {
     const time = new Date().toISOString();

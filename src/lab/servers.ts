@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -79,20 +78,7 @@ export class Listeners {
           listener,
         )
       : http.createServer(listener);
-    if (spec.recordConnections) {
-      server.on('connection', () =>
-        this.log.record({
-          time: new Date().toISOString(),
-          host,
-          port,
-          component,
-          method: 'TCP',
-          path: '',
-          identity: '-',
-          status: 0,
-        }),
-      );
-    }
+    if (spec.recordConnections) server.on('connection', () => this.log.connection(component, host, port));
     server.on('tlsClientError', () => undefined);
     server.on('clientError', (_err, socket) => socket.destroy());
     await listen(server, host, port);
@@ -109,16 +95,7 @@ export class Listeners {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => undefined);
-      this.log.record({
-        time: new Date().toISOString(),
-        host,
-        port,
-        component,
-        method: 'TCP',
-        path: '',
-        identity: '-',
-        status: 0,
-      });
+      this.log.connection(component, host, port);
       onSocket(socket);
     });
     await listen(server, host, port);
@@ -137,9 +114,4 @@ export class Listeners {
     const closers = this.closers.splice(0).reverse();
     await Promise.all(closers.map((c) => c().catch(() => undefined)));
   }
-}
-
-/** Waits for a server-side socket to have said its last word. */
-export async function ended(socket: net.Socket): Promise<void> {
-  if (!socket.destroyed) await once(socket, 'close');
 }

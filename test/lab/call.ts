@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 
 export interface CallOptions {
   method?: string;
@@ -71,4 +72,16 @@ export function call(url: string, options: CallOptions = {}): Promise<Answer> {
 /** The JWT's payload. */
 export function jwtClaims(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+}
+
+/** Whether a TCP port accepts connections. */
+export function portState(host: string, port: number): Promise<'open' | 'closed'> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve('open');
+    });
+    s.once('error', () => resolve('closed'));
+  });
 }

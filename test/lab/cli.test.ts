@@ -5,7 +5,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { call } from './call.js';
+import { call, portState } from './call.js';
 
 // Loopback block 127.17.0.0/16 (see test/README.md).
 
@@ -14,17 +14,6 @@ const dir = mkdtempSync(join(tmpdir(), 'kf-lab-cli-'));
 function kubeferret(...args: string[]) {
   const r = spawnSync(process.execPath, ['bin/kubeferret.js', ...args], { encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function state(host: string, port: number): Promise<'open' | 'closed'> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve('open');
-    });
-    s.once('error', () => resolve('closed'));
-  });
 }
 
 describe('kubeferret lab', () => {
@@ -78,7 +67,7 @@ describe('kubeferret lab', () => {
     assert.equal(await exited, 0, stderr);
     assert.match(stdout, /lab stopped\n$/);
     assert.equal(stderr, '');
-    assert.equal(await state('127.17.0.2', 6443), 'closed');
+    assert.equal(await portState('127.17.0.2', 6443), 'closed');
     const logged = readFileSync(log, 'utf8')
       .trim()
       .split('\n')
@@ -129,6 +118,6 @@ describe('kubeferret demo', () => {
     const summary = /^(\d+) findings, (\d+) open ports, (\d+) connects/m.exec(r.stdout);
     assert.ok(summary, r.stdout);
     assert.equal(Number(summary[2]), services, 'discovery found every port the lab listed');
-    assert.equal(await state('127.17.2.2', 6443), 'closed', 'the lab is stopped');
+    assert.equal(await portState('127.17.2.2', 6443), 'closed', 'the lab is stopped');
   });
 });

@@ -1,22 +1,10 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import { type Lab, startLab } from '../../src/lab/index.js';
-import { call } from './call.js';
+import { call, portState } from './call.js';
 
 // Loopback block 127.14.0.0/16 (see test/README.md).
-
-function refused(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
-  });
-}
 
 function peerCertificate(host: string, port: number): Promise<tls.DetailedPeerCertificate> {
   return new Promise((resolve, reject) => {
@@ -107,7 +95,7 @@ describe('lab components, vulnerable profile', () => {
     assert.equal(root.headers.location, '/containers/');
     assert.match((await call('http://127.14.0.3:4194/containers/')).text, /<title>cAdvisor - \/<\/title>/);
     assert.equal((await call('http://127.14.0.3:4194/api/v1.3/machine')).json.num_cores, 4);
-    assert.equal(await refused('127.14.0.4', 4194), true, 'only on the first node');
+    assert.equal(await portState('127.14.0.4', 4194), 'closed', 'only on the first node');
   });
 
   it("signs the API server's certificate with the lab CA, SANs like a real one and an e-mail in the subject", async () => {
@@ -148,7 +136,7 @@ describe('lab components, default profile', () => {
       ['127.14.1.3', 10249],
       ['127.14.1.3', 4194],
     ] as const) {
-      assert.equal(await refused(host, port), true, `${host}:${port}`);
+      assert.equal(await portState(host, port), 'closed', `${host}:${port}`);
     }
     const health = await call('http://127.14.1.3:10256/healthz');
     assert.equal(health.json.nodeEligible, true);

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { type Lab, startLab } from '../../src/lab/index.js';
 import { requireComponent } from '../helpers/components.js';
-import { call } from './call.js';
+import { call, portState } from './call.js';
 
 // Loopback block 127.13.0.0/16 (see test/README.md).
 
@@ -12,17 +12,6 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 const unb64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
 /** The range end that makes a range a prefix scan. */
 const prefixEnd = (p: string) => b64(p.slice(0, -1) + String.fromCharCode(p.charCodeAt(p.length - 1) + 1));
-
-function refused(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
-  });
-}
 
 /** What every etcd in the lab must do, real or simulated, open or behind client certificates. */
 async function speaksTheGateway(lab: Lab, url: string, tls: { cert?: string; key?: string; ca?: string } = {}) {
@@ -117,7 +106,7 @@ describe('etcd, simulated', () => {
   it('is absent when turned off', async () => {
     const lab = await startLab({ base: '127.13.4.2', etcd: 'off', nodes: 1 });
     try {
-      assert.equal(await refused('127.13.4.2', 2379), true);
+      assert.equal(await portState('127.13.4.2', 2379), 'closed');
       assert.ok(!lab.hosts[0].services.some((s) => s.kind === 'etcd'));
       assert.equal((await lab.snapshot()).etcd, null);
     } finally {
@@ -153,7 +142,7 @@ describe('etcd, the real binary', () => {
       await lab.stop();
     }
     assert.equal(etcdProcesses('127.13.2.2'), 0, 'no etcd outlives the lab');
-    assert.equal(await refused('127.13.2.2', 2379), true);
+    assert.equal(await portState('127.13.2.2', 2379), 'closed');
     await lab.stop();
   });
 
@@ -179,7 +168,7 @@ describe('etcd, the real binary', () => {
         /^UsageError: 127\.13\.5\.2:2379 is already in use$/,
       );
       assert.equal(etcdProcesses('127.13.5.2'), 0);
-      assert.equal(await refused('127.13.5.2', 6443), true, 'everything the lab opened is closed again');
+      assert.equal(await portState('127.13.5.2', 6443), 'closed', 'everything the lab opened is closed again');
     } finally {
       blocker.close();
     }

@@ -9,23 +9,12 @@ import YAML from 'yaml';
 import { UsageError } from '../../src/core/errors.js';
 import { IDENTITY_NAMES, type Lab, type LabOptions, type LabRequest, PORTS, startLab } from '../../src/lab/index.js';
 import { resolveLabOptions } from '../../src/lab/options.js';
-import { call, jwtClaims } from './call.js';
+import { call, jwtClaims, portState } from './call.js';
 
 // Loopback block 127.10.0.0/16 (see test/README.md).
 
 const dir = mkdtempSync(join(tmpdir(), 'kf-lab-'));
 const ALL_PORTS = [...new Set([...Object.values(PORTS), 443, 80])];
-
-function state(host: string, port: number): Promise<'open' | 'closed'> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve('open');
-    });
-    s.once('error', () => resolve('closed'));
-  });
-}
 
 async function withLab(options: LabOptions, body: (lab: Lab) => Promise<void>): Promise<void> {
   const lab = await startLab(options);
@@ -41,7 +30,7 @@ async function assertGroundTruth(lab: Lab): Promise<void> {
   for (const h of lab.hosts) {
     const listed = new Set(h.services.map((s) => s.port));
     for (const port of ALL_PORTS) {
-      assert.equal(await state(h.address, port), listed.has(port) ? 'open' : 'closed', `${h.address}:${port}`);
+      assert.equal(await portState(h.address, port), listed.has(port) ? 'open' : 'closed', `${h.address}:${port}`);
     }
   }
 }
@@ -243,11 +232,11 @@ describe('lab credentials', () => {
 describe('lab lifecycle', () => {
   it('stops everything, more than once without harm', async () => {
     const lab = await startLab({ base: '127.10.7.2', etcd: 'simulated', nodes: 1, hostile: true });
-    assert.equal(await state('127.10.7.2', 6443), 'open');
+    assert.equal(await portState('127.10.7.2', 6443), 'open');
     await lab.stop();
     await lab.stop();
-    for (const h of lab.hosts) for (const s of h.services) assert.equal(await state(h.address, s.port), 'closed');
-    assert.equal(await state(lab.outside!.address, lab.outside!.port), 'closed');
+    for (const h of lab.hosts) for (const s of h.services) assert.equal(await portState(h.address, s.port), 'closed');
+    assert.equal(await portState(lab.outside!.address, lab.outside!.port), 'closed');
   });
 
   it('refuses an address already in use in one line and leaves nothing open', async () => {
@@ -257,8 +246,8 @@ describe('lab lifecycle', () => {
       await assert.rejects(startLab({ base: '127.10.8.2', etcd: 'simulated', nodes: 1 }), (err: Error) => {
         return err instanceof UsageError && err.message === '127.10.8.2:6443 is already in use';
       });
-      assert.equal(await state('127.10.8.2', 8080), 'closed');
-      assert.equal(await state('127.10.8.3', 10250), 'closed');
+      assert.equal(await portState('127.10.8.2', 8080), 'closed');
+      assert.equal(await portState('127.10.8.3', 10250), 'closed');
     } finally {
       blocker.close();
     }
