@@ -379,6 +379,9 @@ async function seedRealEtcd(etcd: RealEtcd, entries: [string, string][]): Promis
   );
 }
 
+/** Secret data keys whose values are not secret (a CA certificate, a namespace, a bootstrap token's id and groups). */
+const PUBLIC_SECRET_KEYS = /^(ca\.crt|namespace|token-id|auth-extra-groups|usage-bootstrap-.+|expiration|description|username)$/;
+
 /** Values of at least 8 characters, so grepping outputs for them never matches by accident. */
 function secretValues(store: Store, remembered: Set<string>, credentials: Record<IdentityName, LabIdentity>): string[] {
   const out = new Set<string>(remembered);
@@ -389,7 +392,7 @@ function secretValues(store: Store, remembered: Set<string>, credentials: Record
   }
   for (const s of store.list(resourceOfKind(RESOURCES, 'Secret'))) {
     for (const [key, value] of Object.entries((s.data as Record<string, string>) ?? {})) {
-      if (key === 'ca.crt' || key === 'namespace') continue;
+      if (PUBLIC_SECRET_KEYS.test(key)) continue;
       out.add(Buffer.from(value, 'base64').toString('utf8'));
     }
     for (const value of Object.values((s.stringData as Record<string, string>) ?? {})) out.add(value);
