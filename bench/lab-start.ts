@@ -2,7 +2,7 @@
 // process: plain HTTP servers bound on the same addresses and ports. The goal is "well under 2 s" without
 // etcd. Run: node --import tsx bench/lab-start.ts [rounds]   (uses 127.90.0.0/16)
 import http from 'node:http';
-import { type EtcdMode, type LabProfile, startLab } from '../src/lab/index.js';
+import { type EtcdMode, type Lab, type LabProfile, startLab } from '../src/lab/index.js';
 
 const rounds = Number(process.argv[2] ?? 5);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -40,7 +40,7 @@ for (const [profile, etcd] of cases) {
   const refs: number[] = [];
   for (let i = 0; i < rounds; i++) {
     const t = performance.now();
-    let lab;
+    let lab: Lab;
     try {
       lab = await startLab({ base: '127.90.1.2', profile, etcd });
     } catch (err) {

@@ -380,7 +380,8 @@ async function seedRealEtcd(etcd: RealEtcd, entries: [string, string][]): Promis
 }
 
 /** Secret data keys whose values are not secret (a CA certificate, a namespace, a bootstrap token's id and groups). */
-const PUBLIC_SECRET_KEYS = /^(ca\.crt|namespace|token-id|auth-extra-groups|usage-bootstrap-.+|expiration|description|username)$/;
+const PUBLIC_SECRET_KEYS =
+  /^(ca\.crt|namespace|token-id|auth-extra-groups|usage-bootstrap-.+|expiration|description|username)$/;
 
 /** Values of at least 8 characters, so grepping outputs for them never matches by accident. */
 function secretValues(store: Store, remembered: Set<string>, credentials: Record<IdentityName, LabIdentity>): string[] {

@@ -220,7 +220,8 @@ describe('lab credentials', () => {
       for (const s of secrets.json.items as { data: Record<string, string> }[]) {
         for (const [k, v] of Object.entries(s.data)) {
           const plain = Buffer.from(v, 'base64').toString();
-          if (['token', 'password', 'token-secret', '.dockerconfigjson'].includes(k)) assert.ok(values.includes(plain), k);
+          if (['token', 'password', 'token-secret', '.dockerconfigjson'].includes(k))
+            assert.ok(values.includes(plain), k);
         }
       }
       assert.ok(!values.includes(lab.ca), 'the CA certificate is public');
