@@ -14,7 +14,7 @@ import {
   apiVersions,
   wantsAggregated,
 } from './discovery.js';
-import { readBody, sendJson, sendText, splitUrl } from './http.js';
+import { MAX_BODY, readBody, sendJson, sendText, splitUrl } from './http.js';
 import { prometheusText } from './metrics.js';
 import { openapiDocument, openapiRoot } from './openapi.js';
 import { applyPatch, PATCH_TYPES, PatchError } from './patch.js';
@@ -51,7 +51,7 @@ export interface ApiServerDeps {
   /** Notes a secret the lab handed out (a token from the TokenRequest API). */
   remember: (secret: string) => void;
   /** Forwards a request to a node's kubelet (`nodes/<name>/proxy/<path>`). */
-  kubeletProxy: (node: string, path: string, req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  kubeletProxy: (node: string, path: string, req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   /** Forwards a request to a service (`services/<name>/proxy/<path>`); false when nothing serves it. */
   serviceProxy: (
     namespace: string,
@@ -94,9 +94,18 @@ const METHOD_VERBS: Record<string, string> = { POST: 'create', PUT: 'update', PA
 /** The Go-style verb of a non-resource request. */
 const pathVerb = (method: string) => (method === 'HEAD' ? 'get' : method.toLowerCase());
 
+/** The request body, refused with 413 past the size the real server accepts. */
+async function bodyOf(req: IncomingMessage): Promise<Buffer> {
+  try {
+    return await readBody(req);
+  } catch {
+    throw status.tooLarge(MAX_BODY);
+  }
+}
+
 async function decodeBody(req: IncomingMessage): Promise<unknown> {
   const type = (req.headers['content-type'] ?? 'application/json').split(';')[0].trim();
-  const raw = await readBody(req);
+  const raw = await bodyOf(req);
   if (type === 'application/vnd.kubernetes.protobuf') {
     const decoded = decodeKubernetesProtobuf(raw);
     if (typeof decoded === 'string') throw status.badRequest(`unable to decode the protobuf body: ${decoded}`);
@@ -653,7 +662,7 @@ export class ApiServer {
     const before = this.existing(rt, namespace, name);
     let body: unknown;
     try {
-      body = JSON.parse((await readBody(ex.req)).toString('utf8'));
+      body = JSON.parse((await bodyOf(ex.req)).toString('utf8'));
     } catch (err) {
       throw status.badRequest(`error decoding patch: ${(err as Error).message}`);
     }
@@ -750,20 +759,21 @@ export class ApiServer {
       case 'portforward':
         if (verb !== 'get' && verb !== 'create') throw status.methodNotAllowed();
         throw status.badRequest('Upgrade request required');
-      case 'proxy':
-        if (rt.kind === 'Node') await this.deps.kubeletProxy(name, rr.subpath ?? '/', ex.req, ex.res);
-        else if (!(await this.deps.serviceProxy(namespace ?? '', name, rr.subpath ?? '/', ex.req, ex.res))) {
-          throw new ApiError({
-            kind: 'Status',
-            apiVersion: 'v1',
-            metadata: {},
-            status: 'Failure',
-            message: `no endpoints available for service "${name}"`,
-            reason: 'ServiceUnavailable',
-            code: 503,
-          });
+      case 'proxy': {
+        const path = rr.subpath ?? '/';
+        const reached =
+          rt.kind === 'Node'
+            ? await this.deps.kubeletProxy(name, path, ex.req, ex.res)
+            : await this.deps.serviceProxy(namespace ?? '', name, path, ex.req, ex.res);
+        if (!reached) {
+          throw status.unavailable(
+            rt.kind === 'Node'
+              ? 'no preferred addresses found; known addresses: []'
+              : `no endpoints available for service "${name}"`,
+          );
         }
         return;
+      }
       case 'token':
         if (verb !== 'create') throw status.methodNotAllowed();
         await this.tokenRequest(ex, o);

@@ -188,13 +188,14 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       kubeletProxy: async (node, path, req, res) => {
         const host = nodes.find((n) => n.name === node);
         const query = req.url?.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
-        if (!host) return;
+        if (!host) return false;
         await forward(
           { host: host.address, port: PORTS.kubelet, tls: { cert: kubeletClient.cert, key: kubeletClient.key } },
           `${path}${query}`,
           req,
           res,
         );
+        return true;
       },
       serviceProxy: async (namespace, service, path, req, res) => {
         if (

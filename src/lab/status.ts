@@ -68,6 +68,11 @@ export const unsupportedMediaType = (contentType: string, accepted: string[]) =>
 export const notAcceptable = () =>
   failure(406, 'NotAcceptable', 'only the following media types are accepted: application/json, application/yaml');
 
+export const tooLarge = (limit: number) =>
+  failure(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
+
+export const unavailable = (message: string) => failure(503, 'ServiceUnavailable', message);
+
 export const internal = (message: string) =>
   failure(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] });
 

@@ -537,6 +537,23 @@ describe('API server, vulnerable profile', () => {
     assert.ok(lab.secretValues().includes(issued));
     assert.equal((await call(`${secure}/api/v1/pods`, { token: issued })).status, 200);
   });
+  it('refuses oversized bodies and proxies only to nodes that run', async () => {
+    const big = await call(`${insecure}/api/v1/namespaces/default/configmaps`, {
+      method: 'POST',
+      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big' }, data: { x: 'a'.repeat(4 * 1024 * 1024) } },
+    });
+    assert.equal(big.status, 413);
+    assert.equal(big.json.message, 'Request entity too large: limit is 3145728');
+    const node = await call(`${insecure}/api/v1/nodes`, {
+      method: 'POST',
+      body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'ghost-node' } },
+    });
+    assert.equal(node.status, 201);
+    const proxied = await call(`${insecure}/api/v1/nodes/ghost-node/proxy/pods`);
+    assert.equal(proxied.status, 503);
+    assert.equal(proxied.json.reason, 'ServiceUnavailable');
+    await call(`${insecure}/api/v1/nodes/ghost-node`, { method: 'DELETE' });
+  });
 });
 
 describe('API server, default profile', () => {
