@@ -4,6 +4,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { ApiServer } from './apiserver.js';
 import { Authenticator } from './auth.js';
 import { cadvisorHandler } from './cadvisor.js';
+import { allPairs, issueCertificates } from './certificates.js';
 import { controlPlaneHandler, controlPlaneSpecs } from './control-plane.js';
 import { Controllers } from './controllers.js';
 import { dashboardHandler } from './dashboard.js';
@@ -18,7 +19,7 @@ import { kubeconfigFor, type PodFiles, writePodFiles } from './kubeconfig.js';
 import { kubectlProxyHandler } from './kubectl-proxy.js';
 import { Kubelet } from './kubelet.js';
 import { type LabOptions, type LabProfile, type ResolvedLabOptions, resolveLabOptions } from './options.js';
-import { type CertKey, selfSignedServing, sharedAuthorities } from './pki.js';
+import { type CertKey, sharedAuthorities } from './pki.js';
 import { PROFILE_SETTINGS, type ProfileSettings } from './profiles.js';
 import { type Attributes, Authorizer } from './rbac.js';
 import { type LabRequest, RequestLog } from './requestlog.js';
@@ -29,7 +30,7 @@ import { Listeners } from './servers.js';
 import { canonical, type LabSnapshot, objectsSnapshot } from './snapshot.js';
 import { Store } from './store.js';
 import { boundClaims, sharedTokenSigner } from './tokens.js';
-import { buildTopology, CONTROL_PLANE_NAME, type LabHost, OUTSIDE_PORT, outsideAddress, PORTS } from './topology.js';
+import { buildTopology, type LabHost, OUTSIDE_PORT, outsideAddress, PORTS } from './topology.js';
 import { ANONYMOUS, type UserInfo } from './users.js';
 
 export { HUGE_BODY_BYTES } from './hostile.js';
@@ -102,45 +103,10 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   try {
     const [authorities, signer] = await Promise.all([sharedAuthorities(), sharedTokenSigner()]);
     const { cluster, etcd: etcdCa } = authorities;
-    const apiSans = [
-      'kubernetes',
-      'kubernetes.default',
-      'kubernetes.default.svc',
-      'kubernetes.default.svc.cluster.local',
-      CONTROL_PLANE_NAME,
-    ];
     const etcdTls = !settings.etcdOpen && opts.etcd !== 'off';
-    const [apiCert, kubeletClient, etcdServer, etcdClient, kubeletCerts, componentCerts, nodeCreds] = await Promise.all(
-      [
-        cluster.issue({
-          subject: settings.apiserver.certEmail
-            ? 'CN=kube-apiserver, E=cluster-admin@example.com'
-            : 'CN=kube-apiserver',
-          dns: apiSans,
-          ips: ['10.96.0.1', base],
-          usage: 'server',
-        }),
-        cluster.issue({ subject: 'CN=kube-apiserver-kubelet-client, O=system:masters', usage: 'client' }),
-        etcdCa.issue({
-          subject: `CN=${CONTROL_PLANE_NAME}`,
-          dns: ['localhost', CONTROL_PLANE_NAME],
-          ips: [base, '127.0.0.1'],
-          usage: 'server+client',
-        }),
-        etcdCa.issue({ subject: 'CN=kube-apiserver-etcd-client', usage: 'client' }),
-        Promise.all(nodes.map((n) => selfSignedServing(n.name, [n.name], [n.address]))),
-        Promise.all(
-          ['kube-controller-manager', 'kube-scheduler'].map((c) =>
-            selfSignedServing(c, ['localhost', CONTROL_PLANE_NAME], [base]),
-          ),
-        ),
-        Promise.all(
-          nodes.map((n) => cluster.issue({ subject: `CN=system:node:${n.name}, O=system:nodes`, usage: 'client' })),
-        ),
-      ],
-    );
-    for (const c of [apiCert, kubeletClient, etcdServer, etcdClient, ...kubeletCerts, ...componentCerts, ...nodeCreds])
-      remember(c.key);
+    const certs = await issueCertificates(authorities, base, nodes, settings.apiserver.certEmail);
+    for (const c of allPairs(certs)) remember(c.key);
+    const { apiCert, kubeletClient, etcdServer, etcdClient, kubeletCerts, componentCerts, nodeCreds } = certs;
 
     const store = new Store();
     const seeded = await seedCluster(store, {
