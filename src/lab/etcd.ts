@@ -8,17 +8,22 @@ import type { CertKey } from './pki.js';
 import { CONTROL_PLANE_NAME, PORTS } from './topology.js';
 
 // The lab holds the watcher's stdin open; when it closes (stop(), or the lab's process dying), cat returns and
-// the watcher takes etcd down, so no etcd outlives the lab. When etcd exits by itself, so does the shell.
-// (A background job's stdin is /dev/null, so the watcher reads the lab's pipe through fd 3.)
+// the watcher takes etcd down, so no etcd outlives the lab. When etcd exits, the shell removes its temporary
+// directory and exits too.
+// (A background job's stdin is /dev/null, so the watcher reads the lab's pipe through fd 3; the shell stops
+// writing to the lab's pipes, which a dead lab would answer with SIGPIPE; its own process group keeps a
+// terminal's Ctrl-C for the lab, which stops etcd itself.)
 const WATCHDOG = `exec 3<&0
 "$0" "$@" </dev/null 3<&- &
 pid=$!
 echo "$pid"
+exec >/dev/null 2>&1
 ( cat <&3 >/dev/null; kill "$pid" 2>/dev/null ) &
 watcher=$!
 wait "$pid"
 code=$?
 kill "$watcher" 2>/dev/null
+[ -n "$KF_ETCD_DIR" ] && rm -rf -- "$KF_ETCD_DIR"
 exit "$code"`;
 
 export interface RealEtcdOptions {
@@ -88,7 +93,11 @@ export class RealEtcd {
         '--peer-client-cert-auth=true',
       );
     }
-    const child = spawn('sh', ['-c', WATCHDOG, binary, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('sh', ['-c', WATCHDOG, binary, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+      env: { ...process.env, KF_ETCD_DIR: this.dir },
+    });
     this.child = child;
     child.stdout?.once('data', (d: Buffer) => {
       this.etcdPid = Number(d.toString().trim().split('\n')[0]) || undefined;

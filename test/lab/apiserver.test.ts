@@ -540,7 +540,12 @@ describe('API server, vulnerable profile', () => {
   it('refuses oversized bodies and proxies only to nodes that run', async () => {
     const big = await call(`${insecure}/api/v1/namespaces/default/configmaps`, {
       method: 'POST',
-      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big' }, data: { x: 'a'.repeat(4 * 1024 * 1024) } },
+      body: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'big' },
+        data: { x: 'a'.repeat(4 * 1024 * 1024) },
+      },
     });
     assert.equal(big.status, 413);
     assert.equal(big.json.message, 'Request entity too large: limit is 3145728');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { type Lab, startLab } from '../../src/lab/index.js';
@@ -156,6 +157,35 @@ describe('etcd, the real binary', () => {
       await lab.stop();
     }
     assert.equal(etcdProcesses('127.13.3.2'), 0);
+  });
+
+  it('takes etcd and its data directory down when the lab process dies without stopping', async (t) => {
+    if (!requireComponent(t, 'etcd', 'etcd-server')) return;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/lab/lab-process.ts', '127.13.6.2'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d) => String(d).includes('up') && resolve());
+      child.once('exit', () => reject(new Error('the lab process ended before it was up')));
+    });
+    const found = spawnSync('pgrep', ['-f', 'listen-client-urls=http://127\\.13\\.6\\.2:2379'], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n');
+    const etcd = found
+      .map(Number)
+      .find((pid) => /(^|\/)etcd$/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]));
+    assert.ok(etcd, 'the real etcd runs');
+    const dataDir = readFileSync(`/proc/${etcd}/cmdline`, 'utf8')
+      .split('\0')
+      .find((a) => a.startsWith('--data-dir='))!
+      .slice('--data-dir='.length);
+    assert.ok(existsSync(dataDir));
+    child.kill('SIGKILL');
+    const deadline = Date.now() + 15_000;
+    while ((etcdProcesses('127.13.6.2') > 0 || existsSync(dataDir)) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.equal(etcdProcesses('127.13.6.2'), 0, 'etcd is gone');
+    assert.equal(existsSync(dataDir), false, 'its temporary directory is gone');
   });
 
   it('reports a busy etcd port in one line', async (t) => {
