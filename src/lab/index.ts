@@ -190,19 +190,12 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       http('kube-apiserver', base, PORTS.apiserverInsecure, apiserver.handler(false));
     http('kube-apiserver', base, PORTS.apiserver, apiserver.handler(true), tlsFor(apiCert));
     const specs = controlPlaneSpecs(version, base, settings.controlPlaneOpenDebug);
-    http(
-      'kube-controller-manager',
-      base,
-      PORTS.controllerManager,
-      controlPlaneHandler(specs[0], authenticator, authorizer),
-      tlsFor(componentCerts[0]),
-    );
-    http(
-      'kube-scheduler',
-      base,
-      PORTS.scheduler,
-      controlPlaneHandler(specs[1], authenticator, authorizer),
-      tlsFor(componentCerts[1]),
+    const controlPlane: [string, number][] = [
+      ['kube-controller-manager', PORTS.controllerManager],
+      ['kube-scheduler', PORTS.scheduler],
+    ];
+    controlPlane.forEach(([name, port], i) =>
+      http(name, base, port, controlPlaneHandler(specs[i], authenticator, authorizer), tlsFor(componentCerts[i])),
     );
     if (settings.kubectlProxy) http('kubectl-proxy', base, PORTS.kubectlProxy, kubectlProxyHandler(apiTarget));
     if (settings.dashboard) http('dashboard', base, PORTS.dashboard, dashboardHandler(store));
