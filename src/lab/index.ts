@@ -194,9 +194,9 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       ['kube-controller-manager', PORTS.controllerManager],
       ['kube-scheduler', PORTS.scheduler],
     ];
-    controlPlane.forEach(([name, port], i) =>
-      http(name, base, port, controlPlaneHandler(specs[i], authenticator, authorizer), tlsFor(componentCerts[i])),
-    );
+    controlPlane.forEach(([name, port], i) => {
+      http(name, base, port, controlPlaneHandler(specs[i], authenticator, authorizer), tlsFor(componentCerts[i]));
+    });
     if (settings.kubectlProxy) http('kubectl-proxy', base, PORTS.kubectlProxy, kubectlProxyHandler(apiTarget));
     if (settings.dashboard) http('dashboard', base, PORTS.dashboard, dashboardHandler(store));
     nodes.forEach((node, i) => {
