@@ -1,4 +1,20 @@
 import type { AnyHunter } from '../../core/hunter.js';
+import { anonymousAccessHunter } from './anonymous.js';
+import { bindCredentialHunter, bindServerHunter } from './bind-credentials.js';
+import { credentialAccessHunter } from './credential-access.js';
+import { insecurePortHunter } from './insecure-port.js';
+import { nodeAddressesHunter } from './nodes.js';
+import { secretsHunter } from './secrets.js';
+import { versionDisclosureHunter } from './version.js';
 
 /** The apiserver hunters, passive and active. Add each new hunter here. */
-export const apiserverHunters: readonly AnyHunter[] = [];
+export const apiserverHunters: readonly AnyHunter[] = [
+  versionDisclosureHunter,
+  insecurePortHunter,
+  anonymousAccessHunter,
+  bindCredentialHunter,
+  bindServerHunter,
+  credentialAccessHunter,
+  secretsHunter,
+  nodeAddressesHunter,
+];

@@ -1,0 +1,259 @@
+import type { CredentialSecret, EventPayloads } from '../../core/events.js';
+import type { HuntContext } from '../../core/hunter.js';
+import { type Answer, type ApiTarget, askApi, netFailure, readListing, TABLE_ACCEPT } from './api.js';
+import { type Rules, readRules, rulesAllow } from './rules.js';
+
+/**
+ * What each identity is tried with, the same for every identity so the report can set them side by side.
+ * Reads are real list requests (as Tables: names and printed columns only, never a Secret's data); writes
+ * are never attempted, only asked about with a SelfSubjectAccessReview.
+ */
+export interface ReadCheck {
+  key: string;
+  /** The cluster-wide list; `{ns}` marks where a namespace goes for the namespaced fallback. */
+  path: string;
+  namespaced?: string;
+}
+
+export interface WriteCheck {
+  key: string;
+  verb: string;
+  group: string;
+  resource: string;
+  subresource?: string;
+  /** A namespaced resource is also asked about in the identity's own namespace. */
+  namespaced: boolean;
+}
+
+const RBAC = 'rbac.authorization.k8s.io';
+
+export const READ_CHECKS: readonly ReadCheck[] = [
+  { key: 'list namespaces', path: '/api/v1/namespaces' },
+  { key: 'list nodes', path: '/api/v1/nodes' },
+  { key: 'list pods', path: '/api/v1/pods', namespaced: '/api/v1/namespaces/{ns}/pods' },
+  { key: 'list secrets', path: '/api/v1/secrets', namespaced: '/api/v1/namespaces/{ns}/secrets' },
+  { key: 'list roles', path: `/apis/${RBAC}/v1/roles`, namespaced: `/apis/${RBAC}/v1/namespaces/{ns}/roles` },
+  { key: 'list clusterroles', path: `/apis/${RBAC}/v1/clusterroles` },
+];
+
+export const WRITE_CHECKS: readonly WriteCheck[] = [
+  { key: 'create namespaces', verb: 'create', group: '', resource: 'namespaces', namespaced: false },
+  { key: 'create pods', verb: 'create', group: '', resource: 'pods', namespaced: true },
+  { key: 'create pods/exec', verb: 'create', group: '', resource: 'pods', subresource: 'exec', namespaced: true },
+  { key: 'create roles', verb: 'create', group: RBAC, resource: 'roles', namespaced: true },
+  { key: 'create rolebindings', verb: 'create', group: RBAC, resource: 'rolebindings', namespaced: true },
+  { key: 'create clusterroles', verb: 'create', group: RBAC, resource: 'clusterroles', namespaced: false },
+  {
+    key: 'create clusterrolebindings',
+    verb: 'create',
+    group: RBAC,
+    resource: 'clusterrolebindings',
+    namespaced: false,
+  },
+  // Every verb on every resource in every group: cluster-admin, asked in one review.
+  { key: '* *', verb: '*', group: '*', resource: '*', namespaced: false },
+];
+
+/** Reads whose cluster-wide success maps the cluster (KF-API-004, KF-API-005). */
+export const MAPPING_READS = ['list namespaces', 'list pods', 'list roles', 'list clusterroles'];
+
+const REVIEWS = '/apis/authorization.k8s.io/v1';
+const LIST_LIMIT = 500;
+
+/** Who asks: a display name, the secret to present (none for anonymous and the insecure port). */
+export interface Asker {
+  identity: string;
+  credential?: CredentialSecret;
+  /** Where namespaced checks fall back to and rules are asked for: the identity's own namespace. */
+  namespace: string;
+}
+
+/** What one read found: how many objects in how many namespaces, and where it was allowed. */
+export interface ReadResult {
+  /** `all namespaces`, or `namespace dev` when only the identity's own namespace could be listed. */
+  where: string;
+  clusterWide: boolean;
+  count: number;
+  namespaces: number;
+  more: boolean;
+}
+
+export interface Survey {
+  can: EventPayloads['ApiAccess']['can'];
+  reads: Record<string, ReadResult>;
+  /** For an allowed write: `all namespaces` or `namespace dev`. */
+  writes: Record<string, string>;
+  rules?: Rules;
+  /** Every answer was 401: the server does not take this identity (or anonymous) at all. */
+  unauthenticated: boolean;
+  /** One phrase per check that got no answer one can decide on. */
+  unusable: string[];
+  /** Set when the server could not be talked to at all; nothing else was asked. */
+  failed?: string;
+}
+
+class Tally {
+  answers = 0;
+  unauthenticated = 0;
+  readonly unusable: string[] = [];
+
+  note(answer: Answer): Answer {
+    this.answers++;
+    if (answer.kind === 'unauthenticated') this.unauthenticated++;
+    if (answer.kind === 'unusable') this.unusable.push(answer.why);
+    return answer;
+  }
+
+  async ask(run: () => Promise<Answer>): Promise<Answer> {
+    try {
+      return this.note(await run());
+    } catch (err) {
+      return this.note({ kind: 'unusable', why: netFailure(err) });
+    }
+  }
+}
+
+function readResult(answer: Answer, where: string, clusterWide: boolean): ReadResult | false | undefined {
+  if (answer.kind === 'denied' || answer.kind === 'unauthenticated') return false;
+  if (answer.kind !== 'ok') return undefined;
+  const listing = readListing(answer.body);
+  if (!listing) return undefined;
+  const namespaces = new Set(listing.objects.map((o) => o.namespace).filter(Boolean));
+  return { where, clusterWide, count: listing.objects.length, namespaces: namespaces.size, more: listing.more };
+}
+
+function listRequest(asker: Asker, path: string) {
+  return { path: `${path}?limit=${LIST_LIMIT}`, accept: TABLE_ACCEPT, credential: asker.credential };
+}
+
+async function read(
+  ctx: HuntContext,
+  target: ApiTarget,
+  asker: Asker,
+  check: ReadCheck,
+  tally: Tally,
+  answered?: Answer,
+) {
+  const list = (path: string) => tally.ask(() => askApi(ctx, target, listRequest(asker, path)));
+  const everywhere = readResult(answered ?? (await list(check.path)), 'all namespaces', true);
+  if (everywhere !== false || !check.namespaced) return everywhere;
+  return readResult(
+    await list(check.namespaced.replace('{ns}', encodeURIComponent(asker.namespace))),
+    `namespace ${asker.namespace}`,
+    false,
+  );
+}
+
+function accessReview(check: WriteCheck, namespace?: string) {
+  return {
+    apiVersion: 'authorization.k8s.io/v1',
+    kind: 'SelfSubjectAccessReview',
+    spec: {
+      resourceAttributes: {
+        verb: check.verb,
+        group: check.group,
+        resource: check.resource,
+        ...(check.subresource && { subresource: check.subresource }),
+        ...(namespace && { namespace }),
+      },
+    },
+  };
+}
+
+/** True/false from a review's answer; undefined when the review was not answered (not served, refused, garbage). */
+function allowedOf(answer: Answer): boolean | undefined {
+  if (answer.kind !== 'ok') return undefined;
+  const allowed = (answer.body.status as { allowed?: unknown } | undefined)?.allowed;
+  return typeof allowed === 'boolean' ? allowed : undefined;
+}
+
+async function write(
+  ctx: HuntContext,
+  target: ApiTarget,
+  asker: Asker,
+  check: WriteCheck,
+  tally: Tally,
+): Promise<string | false | undefined> {
+  const review = (namespace?: string) =>
+    tally.ask(() =>
+      askApi(ctx, target, {
+        path: `${REVIEWS}/selfsubjectaccessreviews`,
+        method: 'POST',
+        body: accessReview(check, namespace),
+        credential: asker.credential,
+      }),
+    );
+  const everywhere = allowedOf(await review());
+  if (everywhere) return 'all namespaces';
+  if (everywhere === undefined || !check.namespaced) return everywhere;
+  return allowedOf(await review(asker.namespace)) ? `namespace ${asker.namespace}` : false;
+}
+
+async function rulesOf(ctx: HuntContext, target: ApiTarget, asker: Asker, tally: Tally): Promise<Rules | undefined> {
+  const answer = await tally.ask(() =>
+    askApi(ctx, target, {
+      path: `${REVIEWS}/selfsubjectrulesreviews`,
+      method: 'POST',
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectRulesReview',
+        spec: { namespace: asker.namespace },
+      },
+      credential: asker.credential,
+    }),
+  );
+  return answer.kind === 'ok' ? readRules(asker.namespace, answer.body) : undefined;
+}
+
+/**
+ * Asks an API server what one identity can do: the reads of READ_CHECKS for real, the writes of
+ * WRITE_CHECKS by SelfSubjectAccessReview (falling back to the SelfSubjectRulesReview's rules where the
+ * server does not answer access reviews), and its rules in its own namespace. Nothing is changed. A server
+ * that cannot be talked to at all is asked one question only.
+ */
+export async function surveyAccess(ctx: HuntContext, target: ApiTarget, asker: Asker): Promise<Survey> {
+  const tally = new Tally();
+  const survey: Survey = { can: {}, reads: {}, writes: {}, unauthenticated: false, unusable: tally.unusable };
+  const [first, ...rest] = READ_CHECKS;
+  let answered: Answer;
+  try {
+    // One request first: a server that times out or does not speak HTTP is not asked fifteen more times.
+    answered = tally.note(await askApi(ctx, target, listRequest(asker, first.path)));
+  } catch (err) {
+    survey.failed = netFailure(err);
+    return survey;
+  }
+  const [reads, writes, rules] = await Promise.all([
+    Promise.all([
+      read(ctx, target, asker, first, tally, answered),
+      ...rest.map((c) => read(ctx, target, asker, c, tally)),
+    ]),
+    Promise.all(WRITE_CHECKS.map((c) => write(ctx, target, asker, c, tally))),
+    rulesOf(ctx, target, asker, tally),
+  ]);
+  survey.rules = rules;
+  READ_CHECKS.forEach((check, i) => {
+    const r = reads[i];
+    if (r === undefined) return;
+    survey.can[check.key] = r !== false;
+    if (r) survey.reads[check.key] = r;
+  });
+  WRITE_CHECKS.forEach((check, i) => {
+    let w = writes[i];
+    if (w === undefined && rules) {
+      w = rulesAllow(rules, check) ? `namespace ${rules.namespace}` : false;
+    }
+    if (w === undefined) return;
+    survey.can[check.key] = w !== false;
+    if (w) survey.writes[check.key] = w;
+  });
+  survey.unauthenticated = tally.answers > 0 && tally.unauthenticated === tally.answers;
+  return survey;
+}
+
+/** The checks that came out allowed, in the order they were made. */
+export function allowedChecks(survey: Survey): string[] {
+  return Object.entries(survey.can)
+    .filter(([, v]) => v)
+    .map(([k]) => k);
+}

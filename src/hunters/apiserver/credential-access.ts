@@ -1,0 +1,57 @@
+import { defineHunter } from '../../core/hunter.js';
+import { endpointLabel } from './api.js';
+import { ownNamespace } from './credential-namespace.js';
+import {
+  clusterWideMapping,
+  describeReads,
+  publishAccess,
+  reportRulesAndWrites,
+  surveyOrWarn,
+} from './report-access.js';
+
+/**
+ * What each credential can do on its API server (KHV005 family): the same reads and reviews as for
+ * anonymous callers, presented with the credential. Credentials without an API server are bound to the
+ * ones found first (bind-credentials.ts).
+ */
+export const credentialAccessHunter = defineHunter({
+  id: 'apiserver-credential-access',
+  title: 'What each credential can read and do on its API server',
+  mode: 'passive',
+  on: 'Credential',
+  when: (c) => c.apiServer !== undefined,
+  reports: ['KF-API-005', 'KF-API-006', 'KF-API-009', 'KF-API-010'],
+  async hunt(credential, ctx) {
+    const target = credential.apiServer!;
+    const identity = credential.name;
+    const survey = await surveyOrWarn(ctx, target, {
+      identity,
+      credential: credential.secret,
+      namespace: ownNamespace(credential),
+    });
+    if (!survey) return;
+    if (survey.unauthenticated) {
+      // A token found in a Secret may be stale; one the user gave should work, and they want to know.
+      ctx.log(
+        `${endpointLabel(target)} does not accept the credential ${identity} (401 Unauthorized)`,
+        credential.source === 'found' ? 'debug' : 'warn',
+      );
+      return;
+    }
+    const access = publishAccess(ctx, target, { identity, via: 'credential', credential: identity }, survey);
+    const mapping = clusterWideMapping(survey);
+    if (mapping.length > 0) {
+      ctx.report(
+        {
+          kb: 'KF-API-005',
+          host: target.host,
+          port: target.port,
+          identity,
+          evidence: `${identity} ${describeReads(survey, mapping)} across all namespaces`,
+        },
+        [access.id],
+      );
+    }
+    reportRulesAndWrites(ctx, target, identity, survey, access);
+  },
+});
