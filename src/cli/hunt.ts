@@ -3,12 +3,13 @@ import { defaultConfig, type HuntConfig } from '../core/config.js';
 import { runHunt } from '../core/hunt.js';
 import { HUNTERS } from '../hunters/index.js';
 import { type ActiveFlags, activeConfig, confirmActive, registerActiveOptions } from './flags/active.js';
+import { type CloudFlags, cloudConfig, registerCloudOptions } from './flags/cloud.js';
 import { type CveFlags, cveConfig, cveNeedsNoTarget, registerCveOptions } from './flags/cve.js';
 import { exitCodeOf, logHooks, type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
 import { registerScanOptions, type ScanFlags, scanConfig } from './flags/scan.js';
 import { registerVantageOptions, type VantageFlags, vantageConfig, vantageNamesTargets } from './flags/vantage.js';
 
-export type HuntFlags = ScanFlags & VantageFlags & ActiveFlags & CveFlags & OutputFlags;
+export type HuntFlags = ScanFlags & VantageFlags & CloudFlags & ActiveFlags & CveFlags & OutputFlags;
 
 /** Turns the command line into a validated HuntConfig; every problem is a one-line UsageError. */
 export function configFromFlags(positional: string[], flags: HuntFlags): HuntConfig {
@@ -17,6 +18,7 @@ export function configFromFlags(positional: string[], flags: HuntFlags): HuntCon
     ...vantageConfig(flags),
     ...activeConfig(flags),
     ...cveConfig(flags),
+    ...cloudConfig(flags),
   });
 }
 
@@ -28,6 +30,7 @@ export function registerHunt(program: Command): void {
   for (const register of [
     registerScanOptions,
     registerVantageOptions,
+    registerCloudOptions,
     registerActiveOptions,
     registerCveOptions,
     registerOutputOptions,

@@ -4,6 +4,12 @@ import type { Severity } from './events.js';
 /** Core ports kube-hunter probed; `--quick` scans only these. */
 export const CORE_PORTS = [443, 2379, 6443, 8001, 8080, 10250, 10255, 30000] as const;
 
+/**
+ * Where cloud instance metadata is served: AWS, Azure and GCP alike (metadata.google.internal resolves
+ * here). It joins the scope only when a hunt has `cloud` set.
+ */
+export const CLOUD_METADATA_ENDPOINT = { host: '169.254.169.254', port: 80 } as const;
+
 /** Everything a hunt needs, validated. The CLI builds it; library callers and tests build it directly. */
 export interface HuntConfig {
   targets: Target[];
@@ -34,6 +40,8 @@ export interface HuntConfig {
   /** Also gather facts from this machine (the version of kubectl on the PATH). */
   local: boolean;
   cloud: boolean;
+  /** With `cloud`: ask this endpoint instead of CLOUD_METADATA_ENDPOINT (a loopback stand-in in tests). */
+  cloudMetadata?: { host: string; port: number };
   /** Feature settings (vantage points, path overrides), keyed by feature. */
   extra: Record<string, unknown>;
 }

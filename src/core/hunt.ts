@@ -3,7 +3,7 @@ import { Network } from '../net/network.js';
 import { Scope } from '../net/scope.js';
 import { Trace, type TraceCounts, type TraceRecord } from '../net/trace.js';
 import type { Change } from './changes.js';
-import type { HuntConfig } from './config.js';
+import { CLOUD_METADATA_ENDPOINT, type HuntConfig } from './config.js';
 import { Engine, type EngineStats, type HunterProblem } from './engine.js';
 import type { KfEvent } from './events.js';
 import type { AnyHunter, HuntOptions } from './hunter.js';
@@ -33,6 +33,11 @@ export interface HuntResult {
   interrupted: boolean;
 }
 
+/** The metadata endpoint cloud hunters ask, or undefined without `cloud`: then it is not in the scope either. */
+export function cloudMetadataOf(config: HuntConfig): { host: string; port: number } | undefined {
+  return config.cloud ? (config.cloudMetadata ?? CLOUD_METADATA_ENDPOINT) : undefined;
+}
+
 export function huntOptionsOf(config: HuntConfig): HuntOptions {
   return {
     ...config.extra,
@@ -40,6 +45,7 @@ export function huntOptionsOf(config: HuntConfig): HuntOptions {
     includePatchedVersions: config.includePatchedVersions,
     local: config.local,
     cloud: config.cloud,
+    cloudMetadata: cloudMetadataOf(config),
   };
 }
 
@@ -56,6 +62,8 @@ export async function runHunt(
   const scope = new Scope();
   for (const t of config.targets) if (t.kind === 'range') scope.add(t.range);
   for (const s of config.scope) scope.addText(s);
+  const metadata = cloudMetadataOf(config);
+  if (metadata) scope.addText(metadata.host);
 
   const trace = new Trace(config.tracePath);
   await trace.open();

@@ -1,4 +1,7 @@
 import type { AnyHunter } from '../../core/hunter.js';
+import { netRawHunter } from './capabilities.js';
+import { hostMountsHunter } from './host-mounts.js';
+import { podTokenHunter } from './service-account-token.js';
 
 /** The pod hunters, passive and active. Add each new hunter here. */
-export const podHunters: readonly AnyHunter[] = [];
+export const podHunters: readonly AnyHunter[] = [podTokenHunter, netRawHunter, hostMountsHunter];
