@@ -73,7 +73,7 @@ export function publishAccess(
 
 /**
  * Surveys an identity and says in one warning line when the server could not be asked or gave answers
- * that decide nothing. Returns undefined when nothing can be concluded.
+ * that decide nothing. Returns undefined when nothing can be concluded (no check decided either way).
  */
 export async function surveyOrWarn(ctx: HuntContext, target: ApiTarget, asker: Asker): Promise<Survey | undefined> {
   const survey = await surveyAccess(ctx, target, asker);
@@ -86,7 +86,7 @@ export async function surveyOrWarn(ctx: HuntContext, target: ApiTarget, asker: A
     const n = survey.unusable.length;
     ctx.log(`${where}: ${n} answer${n === 1 ? '' : 's'} decided nothing (${survey.unusable[0]})`, 'warn');
   }
-  return survey;
+  return Object.keys(survey.can).length > 0 || survey.unauthenticated ? survey : undefined;
 }
 
 /**

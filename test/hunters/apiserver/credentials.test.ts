@@ -1,0 +1,269 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { EventPayloads, KfEvent } from '../../../src/core/events.js';
+import { defineHunter } from '../../../src/core/hunter.js';
+import { READ_CHECKS, WRITE_CHECKS } from '../../../src/hunters/apiserver/access.js';
+import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
+import { type Attributes, type IdentityName, type Lab, PORTS, startLab } from '../../../src/lab/index.js';
+import {
+  assertNoSecrets,
+  assertReadOnly,
+  findingsOf,
+  huntLab,
+  kubeconfigOf,
+  type LabHunt,
+  tokenOf,
+} from '../lab-hunt.js';
+
+// Block 127.51.0.0/16: what each credential can do, side by side, checked against the lab's RBAC.
+
+const API_PORTS = [PORTS.apiserver];
+const ALL_KEYS = [...READ_CHECKS, ...WRITE_CHECKS].map((c) => c.key).sort();
+
+/** Where each lab identity's own namespace is (its service account's), as the hunters find it. */
+const OWN_NAMESPACE: Record<IdentityName, string> = {
+  admin: 'kube-system',
+  reader: 'default',
+  nobody: 'default',
+  deployer: 'dev',
+  'kubernetes-admin': 'default',
+  jane: 'default',
+};
+
+let lab: Lab;
+let chainLab: Lab;
+
+before(async () => {
+  [lab, chainLab] = await Promise.all([
+    startLab({ profile: 'default', base: '127.51.0.2', nodes: 1, etcd: 'off' }),
+    startLab({ profile: 'default', base: '127.51.1.2', nodes: 1, etcd: 'off' }),
+  ]);
+});
+
+after(async () => {
+  await Promise.all([lab.stop(), chainLab.stop()]);
+});
+
+/** The lab's RBAC answer for a check: allowed cluster-wide, or (namespaced) in the identity's own namespace. */
+function expected(who: IdentityName, key: string): boolean {
+  const read = READ_CHECKS.find((c) => c.key === key);
+  const write = WRITE_CHECKS.find((c) => c.key === key);
+  const attrs: Attributes = read
+    ? {
+        verb: 'list',
+        group: read.path.startsWith('/apis/') ? 'rbac.authorization.k8s.io' : '',
+        resource: key.split(' ')[1],
+      }
+    : { verb: write!.verb, group: write!.group, resource: write!.resource, subresource: write!.subresource };
+  const namespaced = read ? read.namespaced !== undefined : write!.namespaced;
+  return lab.can(who, attrs) || (namespaced && lab.can(who, { ...attrs, namespace: OWN_NAMESPACE[who] }));
+}
+
+describe('each credential on the default lab', () => {
+  const names: IdentityName[] = ['admin', 'reader', 'nobody', 'deployer', 'kubernetes-admin', 'jane'];
+  let hunt: LabHunt;
+  before(async () => {
+    hunt = await huntLab(lab, {
+      hunters: apiserverHunters,
+      ports: API_PORTS,
+      credentials: [
+        tokenOf(lab, 'admin'),
+        tokenOf(lab, 'reader'),
+        tokenOf(lab, 'nobody'),
+        tokenOf(lab, 'deployer'),
+        kubeconfigOf(lab, 'kubernetes-admin'),
+        kubeconfigOf(lab, 'jane'),
+      ],
+    });
+  });
+
+  it('asks every identity the same questions, and each answer is the lab RBAC answer', () => {
+    assert.deepEqual(hunt.result.problems, []);
+    for (const name of names) {
+      const access = hunt.access.find((a) => a.identity === name);
+      assert.ok(access, `${name} has an ApiAccess`);
+      assert.equal(access.via, 'credential');
+      assert.equal(access.credential, name);
+      assert.deepEqual(Object.keys(access.can).sort(), ALL_KEYS, `${name} asked everything`);
+      for (const key of ALL_KEYS) assert.equal(access.can[key], expected(name, key), `${name}: ${key}`);
+    }
+  });
+
+  it('each identity was seen by the lab as who it is', () => {
+    const seen = new Set(hunt.requests.map((r) => r.identity));
+    for (const name of names) assert.ok(seen.has(lab.credentials[name].user), `${name} used`);
+  });
+
+  it('reports cluster-wide listing, cluster-admin and pod creation for the identities that hold them', () => {
+    const who = (kb: string) => [...new Set(findingsOf(hunt, kb).map((f) => f.identity))].sort();
+    assert.deepEqual(who('KF-API-005'), ['admin', 'jane', 'kubernetes-admin', 'reader']);
+    assert.deepEqual(who('KF-API-009'), ['admin', 'kubernetes-admin']);
+    assert.deepEqual(who('KF-API-010'), ['admin', 'deployer', 'kubernetes-admin']);
+    assert.deepEqual(who('KF-API-006'), [...names].sort());
+    assert.deepEqual(who('KF-API-007'), ['admin', 'kubernetes-admin']);
+    assert.deepEqual(who('KF-API-008'), ['admin', 'kubernetes-admin']);
+    for (const kb of ['KF-API-001', 'KF-API-002', 'KF-API-004']) assert.deepEqual(who(kb), [], kb);
+  });
+
+  it('says where a namespaced right holds', () => {
+    const [deployer] = findingsOf(hunt, 'KF-API-010', 'deployer');
+    assert.equal(
+      deployer.evidence,
+      'deployer may create pods (namespace dev) (SelfSubjectAccessReview, nothing attempted)',
+    );
+    const [rules] = findingsOf(hunt, 'KF-API-006', 'deployer');
+    assert.match(rules.evidence, /^deployer in namespace dev: create,delete,get,list,patch,watch pods; get pods\/log$/);
+    const [nobody] = findingsOf(hunt, 'KF-API-006', 'nobody');
+    assert.equal(nobody.evidence, 'nobody in namespace default: nothing beyond reviewing its own access');
+    const [reader] = findingsOf(hunt, 'KF-API-005', 'reader');
+    assert.match(reader.evidence, /^reader listed \d+ namespaces, \d+ pods in \d+ namespaces across all namespaces$/);
+    assert.equal(hunt.access.find((a) => a.identity === 'deployer')?.can['list pods'], true, 'in dev');
+  });
+
+  it('binds each bare token to the API server found, and leaves kubeconfig identities as they are', () => {
+    const credentials = hunt.result.events.filter((e): e is KfEvent<'Credential'> => e.type === 'Credential');
+    const server = hunt.result.events.find(
+      (e): e is KfEvent<'ServiceFound'> => e.type === 'ServiceFound' && e.port === PORTS.apiserver,
+    );
+    assert.ok(server);
+    for (const name of ['admin', 'reader', 'nobody', 'deployer']) {
+      const [bare, bound, ...more] = credentials.filter((c) => c.name === name);
+      assert.equal(more.length, 0, `${name}: the bare token and one bound copy`);
+      assert.equal(bare.apiServer, undefined);
+      assert.deepEqual(bound.apiServer, { host: server.host, port: server.port, scheme: 'https' });
+      assert.deepEqual(bound.parents, [bare.id, server.id]);
+      assert.equal(bound.source, 'token');
+      assert.ok(hunt.result.events.indexOf(bare) < hunt.result.events.indexOf(server), 'token given first');
+    }
+    for (const name of ['kubernetes-admin', 'jane']) {
+      assert.equal(credentials.filter((c) => c.name === name).length, 1, `${name} is not bound again`);
+    }
+  });
+
+  it('sent nothing but GET and the self reviews, and put no secret in any event', () => {
+    assertReadOnly(hunt.requests);
+    assertNoSecrets(lab, hunt.result);
+  });
+});
+
+describe('a credential that arrives after its API server was found', () => {
+  it('is bound to it and asked', async () => {
+    const reader = tokenOf(lab, 'reader');
+    const late = defineHunter({
+      id: 'test-late-vantage',
+      title: 'presents a token once an API server is known',
+      mode: 'passive',
+      on: 'ServiceFound',
+      when: (s) => s.kind === 'apiserver',
+      async hunt(_service, ctx) {
+        ctx.publish('Credential', reader);
+      },
+    });
+    const hunt = await huntLab(lab, { hunters: [late, ...apiserverHunters], ports: API_PORTS });
+    const bound = hunt.result.events.find(
+      (e): e is KfEvent<'Credential'> => e.type === 'Credential' && e.name === 'reader' && e.apiServer !== undefined,
+    );
+    assert.ok(bound);
+    const bare = hunt.result.events.find((e) => e.type === 'Credential' && e.name === 'reader' && !e.apiServer);
+    const server = hunt.result.events.find((e) => e.id === bound.parents[1]);
+    assert.ok(bare && server && bound.parents[0] === bare.id);
+    assert.ok(hunt.result.events.indexOf(server) < hunt.result.events.indexOf(bare), 'server found first');
+    assert.ok(hunt.access.some((a) => a.identity === 'reader'));
+    assert.equal(findingsOf(hunt, 'KF-API-005', 'reader').length, 1);
+  });
+});
+
+describe('a credential the API server does not accept', () => {
+  it('gives one warning line and no access', async () => {
+    const stale: EventPayloads['Credential'] = { name: 'stale', source: 'token', secret: { token: 'not-a-token' } };
+    const hunt = await huntLab(lab, { hunters: apiserverHunters, ports: API_PORTS, credentials: [stale] });
+    assert.deepEqual(
+      hunt.result.problems.map((p) => `${p.hunter} ${p.kind} ${p.message}`),
+      [
+        `apiserver-credential-access warning ${lab.hosts[0].address}:6443 does not accept the credential stale (401 Unauthorized)`,
+      ],
+    );
+    assert.equal(
+      hunt.access.find((a) => a.identity === 'stale'),
+      undefined,
+    );
+  });
+});
+
+/** The lab's API as its admin, for setting up a test cluster state before a hunt (not part of any hunt). */
+async function asAdmin(target: Lab, method: string, path: string, body: object): Promise<void> {
+  const res = await fetch(`${target.apiServer}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${target.credentials.admin.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    // @ts-expect-error undici's dispatcher option: the lab's certificate is self-signed.
+    dispatcher: new (await import('undici')).Agent({ connect: { rejectUnauthorized: false } }),
+  });
+  assert.equal(res.status, 201, `${method} ${path}: ${await res.text()}`);
+}
+
+describe('a token read from a Secret', () => {
+  let hunt: LabHunt;
+  before(async () => {
+    // nobody may read the Secrets of its own namespace, where the reader's token Secret lives.
+    const rbac = '/apis/rbac.authorization.k8s.io/v1/namespaces/default';
+    await asAdmin(chainLab, 'POST', `${rbac}/roles`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'secret-reader', namespace: 'default' },
+      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'] }],
+    });
+    await asAdmin(chainLab, 'POST', `${rbac}/rolebindings`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'nobody-reads-secrets', namespace: 'default' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'secret-reader' },
+      subjects: [{ kind: 'ServiceAccount', name: 'nobody', namespace: 'default' }],
+    });
+    hunt = await huntLab(chainLab, {
+      hunters: apiserverHunters,
+      ports: API_PORTS,
+      credentials: [tokenOf(chainLab, 'nobody')],
+    });
+  });
+
+  it('is reported by name in its namespace, never by value', () => {
+    assert.deepEqual(hunt.result.problems, []);
+    const [secrets] = findingsOf(hunt, 'KF-API-007', 'nobody');
+    assert.match(
+      secrets.evidence,
+      /^nobody listed \d+ secrets in 1 namespace \(namespace default\): .*; values not read$/,
+    );
+    const [tokens] = findingsOf(hunt, 'KF-API-008', 'nobody');
+    const readerSecret = chainLab.credentials.reader.secret!;
+    assert.ok(tokens.evidence.includes(`${readerSecret} (service account reader)`), tokens.evidence);
+    assertNoSecrets(chainLab, hunt.result);
+  });
+
+  it('is followed as a found credential, and what it can do is hunted in turn', () => {
+    const readerSecret = chainLab.credentials.reader.secret!;
+    const found = hunt.result.events.find(
+      (e): e is KfEvent<'Credential'> => e.type === 'Credential' && e.name === `found:${readerSecret}`,
+    );
+    assert.ok(found, 'the reader token was found');
+    assert.equal(found.source, 'found');
+    assert.equal(found.secret.token, chainLab.credentials.reader.token, 'the token itself, kept in the Credential');
+    const tokens = findingsOf(hunt, 'KF-API-008', 'nobody')[0];
+    assert.deepEqual(found.parents, [tokens.id], 'found through the finding');
+    const access = hunt.access.find((a) => a.identity === found.name);
+    assert.ok(access, 'its access was surveyed');
+    assert.equal(access.can['list pods'], true);
+    assert.equal(findingsOf(hunt, 'KF-API-005', found.name).length, 1, 'the reader lists cluster-wide');
+    assert.ok(
+      hunt.requests.some((r) => r.identity === chainLab.credentials.reader.user),
+      'the lab saw the reader token used',
+    );
+  });
+
+  it('was read with GETs of single Secrets only, after a Table listing', () => {
+    assertReadOnly(hunt.requests);
+    const single = hunt.requests.filter((r) => /\/secrets\/[^/?]+$/.test(r.path.split('?')[0]));
+    assert.ok(single.length > 0);
+    assert.ok(single.every((r) => r.method === 'GET' && r.identity === chainLab.credentials.nobody.user));
+  });
+});

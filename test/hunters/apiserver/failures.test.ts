@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import type http from 'node:http';
+import https from 'node:https';
+import type net from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { defaultConfig } from '../../../src/core/config.js';
+import type { EventPayloads, KfEvent } from '../../../src/core/events.js';
+import { type HuntResult, runHunt } from '../../../src/core/hunt.js';
+import { type AnyHunter, defineHunter } from '../../../src/core/hunter.js';
+import { parseTarget } from '../../../src/discovery/targets.js';
+import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
+import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
+import { startTcpServer, type TestServer } from '../../helpers/servers.js';
+import { credentialSource, tokenOf } from '../lab-hunt.js';
+
+// Block 127.52.0.0/16: API servers that answer /version like one and then misbehave. Each gives one
+// warning line per hunter that asks it, and the hunt of a real (lab) API server next to them goes on.
+
+const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'report');
+const TLS = {
+  cert: readFileSync(join(FIXTURES, 'server-cert.pem')),
+  key: readFileSync(join(FIXTURES, 'server-key.pem')),
+};
+
+const VERSION = JSON.stringify({ major: '1', minor: '29', gitVersion: 'v1.29.1', goVersion: 'go1.21.6' });
+
+/** An HTTPS server that answers /version as an API server does and everything else with `misbehave`. */
+async function poser(host: string, misbehave: http.RequestListener): Promise<TestServer> {
+  const sockets = new Set<net.Socket>();
+  const server = https.createServer(TLS, (req, res) => {
+    if (req.url === '/version') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(VERSION);
+      return;
+    }
+    misbehave(req, res);
+  });
+  server.on('secureConnection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.listen(0, host);
+  await once(server, 'listening');
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    host,
+    port,
+    url: `https://${host}:${port}`,
+    connections: () => sockets.size,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+const servers: Record<string, TestServer> = {};
+let lab: Lab;
+
+before(async () => {
+  lab = await startLab({ profile: 'vulnerable', base: '127.52.1.2', nodes: 1, etcd: 'off' });
+  servers.garbage = await poser('127.52.0.10', (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.from([0, 1, 2, 255, 254, 7, 8]));
+  });
+  servers.silent = await poser('127.52.0.11', () => undefined);
+  servers.waf = await poser('127.52.0.12', (_req, res) => {
+    res.writeHead(403, { 'content-type': 'text/html' }).end('<html><body>Request blocked by policy</body></html>');
+  });
+  servers.huge = await poser('127.52.0.13', (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(`{"kind":"Table","rows":[${'{"cells":["x"]},'.repeat(200_000)}{}]}`);
+  });
+  // Not even TLS: a kubeconfig naming it gets one warning.
+  servers.notTls = await startTcpServer('127.52.0.14', (s) => s.end(Buffer.alloc(256, 0x41)));
+});
+
+after(async () => {
+  await lab.stop();
+  for (const s of Object.values(servers)) await s.close();
+});
+
+/** Names the posers (and the lab's secure port) API servers, as a fingerprint of /version would. */
+const posersAreApiServers = defineHunter({
+  id: 'test-poser-fingerprint',
+  title: 'names the test servers API servers',
+  mode: 'passive',
+  on: 'PortOpen',
+  async hunt(event, ctx) {
+    const poserPort = Object.values(servers).some((s) => s.host === event.host && s.port === event.port);
+    const labPort = event.host === lab.hosts[0].address && event.port === PORTS.apiserver;
+    if (event.host === servers.notTls.host || !(poserPort || labPort)) return;
+    ctx.publish('ServiceFound', {
+      host: event.host,
+      port: event.port,
+      kind: 'apiserver',
+      scheme: 'https',
+      evidence: ['GET /version → 200'],
+    });
+  },
+}) as AnyHunter;
+
+describe('API servers that misbehave after /version', () => {
+  let result: HuntResult;
+  let findings: KfEvent<'Finding'>[];
+  const problemsAt = (server: TestServer) =>
+    result.problems.filter((p) => p.message.startsWith(`${server.host}:${server.port} `));
+
+  before(async () => {
+    const brokenKubeconfig: EventPayloads['Credential'] = {
+      name: 'broken-context',
+      source: 'kubeconfig',
+      apiServer: { host: servers.notTls.host, port: servers.notTls.port, scheme: 'https' },
+      secret: { token: 'whatever-token-value' },
+    };
+    const posers = [servers.garbage, servers.silent, servers.waf, servers.huge];
+    result = await runHunt(
+      defaultConfig({
+        targets: [...posers.map((s) => parseTarget(s.host)), parseTarget(lab.hosts[0].address)],
+        ports: [...new Set([...posers.map((s) => s.port), PORTS.apiserver])],
+        // Discovery adds a kubeconfig's API server to the scope; here the test does.
+        scope: [servers.notTls.host],
+        // The silent server costs one request timeout per survey; the lab must answer well within it.
+        connectTimeoutMs: 10_000,
+        requestTimeoutMs: 6000,
+        hunterTimeoutMs: 90_000,
+      }),
+      [posersAreApiServers, credentialSource([tokenOf(lab, 'reader'), brokenKubeconfig]), ...apiserverHunters],
+    );
+    findings = result.events.filter((e): e is KfEvent<'Finding'> => e.type === 'Finding');
+  });
+
+  it('a server answering garbage: one warning line per identity asked', () => {
+    const problems = problemsAt(servers.garbage);
+    assert.deepEqual(problems.map((p) => [p.hunter, p.kind]).sort(), [
+      ['apiserver-anonymous-access', 'warning'],
+      ['apiserver-credential-access', 'warning'],
+    ]);
+    assert.match(
+      problems[0].message,
+      /as (anonymous|reader): \d+ answers decided nothing \(GET \/api\/v1\/\S+ → 200 application\/octet-stream /,
+    );
+  });
+
+  it('a server that never answers: one warning each, after one request', () => {
+    const problems = problemsAt(servers.silent);
+    assert.equal(problems.length, 2);
+    for (const p of problems) {
+      assert.equal(p.kind, 'warning', 'not a hunter timeout: the survey gave up after its first request');
+      assert.match(
+        p.message,
+        /: GET https:\/\/127\.52\.0\.11:\d+\/api\/v1\/namespaces\?limit=500: .*(timed out|no answer)/,
+      );
+    }
+  });
+
+  it('a 403 that is not a Kubernetes Status (a WAF page) decides nothing', () => {
+    const problems = problemsAt(servers.waf);
+    assert.equal(problems.length, 2);
+    assert.match(problems[0].message, /→ 403 text\/html "<html><body>Request blocked by policy<\/…"\)$/);
+  });
+
+  it('an answer larger than the body limit decides nothing', () => {
+    const problems = problemsAt(servers.huge);
+    assert.equal(problems.length, 2);
+    assert.match(problems[0].message, /→ 200 application\/json, larger than the body limit\)$/);
+  });
+
+  it('a kubeconfig naming a server that does not speak TLS: one warning', () => {
+    const problems = problemsAt(servers.notTls);
+    assert.deepEqual(
+      problems.map((p) => p.hunter),
+      ['apiserver-credential-access'],
+    );
+    assert.match(problems[0].message, /as broken-context: GET https:\/\/127\.52\.0\.14:\d+\/api\/v1\/namespaces/);
+  });
+
+  it('concludes nothing about the misbehaving servers but their version', () => {
+    const bad = new Set(Object.values(servers).map((s) => s.host));
+    assert.deepEqual(
+      result.events.filter((e) => e.type === 'ApiAccess' && bad.has(e.host)),
+      [],
+    );
+    assert.deepEqual([...new Set(findings.filter((f) => f.host && bad.has(f.host)).map((f) => f.kb))], ['KF-API-003']);
+  });
+
+  it('the hunt goes on: the lab next to them is hunted completely', () => {
+    const labFindings = new Set(
+      findings.filter((f) => f.host === lab.hosts[0].address).map((f) => `${f.kb} ${f.identity}`),
+    );
+    for (const expected of ['KF-API-002 anonymous', 'KF-API-009 anonymous', 'KF-API-005 reader', 'KF-API-006 reader']) {
+      assert.ok(labFindings.has(expected), expected);
+    }
+    assert.deepEqual(
+      result.problems.filter((p) => p.message.startsWith(`${lab.hosts[0].address}:`)),
+      [],
+    );
+    assert.ok(!result.problems.some((p) => p.kind === 'timeout' || p.kind === 'error'));
+  });
+});

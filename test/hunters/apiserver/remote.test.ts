@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { KfEvent } from '../../../src/core/events.js';
+import { READ_CHECKS, WRITE_CHECKS } from '../../../src/hunters/apiserver/access.js';
+import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
+import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
+import { assertNoSecrets, assertReadOnly, findingsOf, huntLab, type LabHunt } from '../lab-hunt.js';
+
+// Block 127.50.0.0/16: the API server hunters seen from outside, without credentials, per lab profile.
+
+const API_PORTS = [PORTS.apiserver, PORTS.apiserverInsecure];
+const ALL_KEYS = [...READ_CHECKS, ...WRITE_CHECKS].map((c) => c.key).sort();
+
+const labs: Record<string, Lab> = {};
+
+before(async () => {
+  [labs.vulnerable, labs.default, labs.hardened] = await Promise.all([
+    startLab({ profile: 'vulnerable', base: '127.50.0.2', nodes: 1, etcd: 'off' }),
+    startLab({ profile: 'default', base: '127.50.1.2', nodes: 1, etcd: 'off' }),
+    startLab({ profile: 'hardened', base: '127.50.2.2', nodes: 1, etcd: 'off' }),
+  ]);
+});
+
+after(async () => {
+  await Promise.all(Object.values(labs).map((l) => l.stop()));
+});
+
+async function objectCount(lab: Lab, key: string): Promise<number> {
+  const objects = (await lab.snapshot()).objects[key];
+  assert.ok(objects, `the snapshot holds ${key}`);
+  return objects.length;
+}
+
+function accessOf(hunt: LabHunt, identity: string): KfEvent<'ApiAccess'> | undefined {
+  return hunt.access.find((a) => a.identity === identity);
+}
+
+describe('API server hunters against the vulnerable lab, without credentials', () => {
+  let hunt: LabHunt;
+  before(async () => {
+    hunt = await huntLab(labs.vulnerable, { hunters: apiserverHunters, ports: API_PORTS });
+  });
+
+  it('finds the insecure port, anonymous cluster-admin, the version and the readable secrets', () => {
+    assert.deepEqual(hunt.result.problems, []);
+    assert.deepEqual(hunt.ids, [
+      'KF-API-001',
+      'KF-API-002',
+      'KF-API-003',
+      'KF-API-004',
+      'KF-API-006',
+      'KF-API-007',
+      'KF-API-008',
+      'KF-API-009',
+      'KF-API-010',
+    ]);
+    const insecure = findingsOf(hunt, 'KF-API-001');
+    assert.equal(insecure.length, 1);
+    assert.equal(insecure[0].port, PORTS.apiserverInsecure);
+    assert.equal(insecure[0].identity, 'insecure-port');
+    for (const kb of ['KF-API-002', 'KF-API-004', 'KF-API-009', 'KF-API-010']) {
+      const [f, ...more] = findingsOf(hunt, kb);
+      assert.equal(more.length, 0, `${kb} once`);
+      assert.equal(f.port, PORTS.apiserver, `${kb} on the secure port`);
+      assert.equal(f.identity, 'anonymous');
+    }
+  });
+
+  it('counts what it listed as the cluster holds it', async () => {
+    const namespaces = await objectCount(labs.vulnerable, 'v1/namespaces');
+    const secrets = await objectCount(labs.vulnerable, 'v1/secrets');
+    const [insecure] = findingsOf(hunt, 'KF-API-001');
+    assert.match(insecure.evidence, new RegExp(`^plain HTTP without credentials: listed ${namespaces} namespaces, `));
+    assert.match(insecure.evidence, new RegExp(`${secrets} secrets in \\d+ namespaces`));
+    assert.match(insecure.evidence, /may create namespaces \(all namespaces\)/);
+    const [anonymous] = findingsOf(hunt, 'KF-API-004');
+    assert.match(anonymous.evidence, new RegExp(`without credentials, listed ${namespaces} namespaces, \\d+ pods`));
+    assert.doesNotMatch(anonymous.evidence, /secrets/, 'KF-API-004 is about mapping the cluster');
+  });
+
+  it('publishes what the insecure port and anonymous callers can do, with the same checks for both', () => {
+    for (const identity of ['insecure-port', 'anonymous']) {
+      const access = accessOf(hunt, identity);
+      assert.ok(access, identity);
+      assert.equal(access.via, identity);
+      assert.deepEqual(Object.keys(access.can).sort(), ALL_KEYS);
+      assert.ok(
+        Object.values(access.can).every((v) => v === true),
+        `${identity} may do everything`,
+      );
+    }
+    assert.equal(accessOf(hunt, 'insecure-port')?.port, PORTS.apiserverInsecure);
+    assert.equal(accessOf(hunt, 'anonymous')?.scheme, 'https');
+  });
+
+  it('publishes the version once per port, and reports its disclosure', () => {
+    const versions = hunt.result.events.filter((e): e is KfEvent<'Version'> => e.type === 'Version');
+    assert.deepEqual(versions.map((v) => `${v.port} ${v.component} ${v.version}`).sort(), [
+      `${PORTS.apiserver} kubernetes ${labs.vulnerable.version}`,
+      `${PORTS.apiserverInsecure} kubernetes ${labs.vulnerable.version}`,
+    ]);
+    const disclosed = findingsOf(hunt, 'KF-API-003');
+    assert.equal(disclosed.length, 2);
+    for (const f of disclosed) {
+      assert.match(f.evidence, new RegExp(`^GET /version without credentials → ${labs.vulnerable.version} \\(go`));
+      const version = versions.find((v) => v.port === f.port);
+      assert.ok(version && f.parents.includes(version.id), 'the finding comes from the Version event');
+    }
+  });
+
+  it('lists the service-account token secrets by name, never their values', () => {
+    const tokens = findingsOf(hunt, 'KF-API-008');
+    assert.deepEqual(tokens.map((f) => f.identity).sort(), ['anonymous', 'insecure-port']);
+    const admin = labs.vulnerable.credentials.admin;
+    for (const f of tokens) {
+      assert.ok(f.evidence.includes(admin.secret!.split('/')[1]) || /and \d+ more/.test(f.evidence));
+      assert.match(f.evidence, /\(tokens not shown\)$/);
+    }
+    for (const f of findingsOf(hunt, 'KF-API-007')) {
+      assert.match(f.evidence, /\d+ kubernetes\.io\/service-account-token, .*Opaque; values not read$/);
+    }
+    assertNoSecrets(labs.vulnerable, hunt.result);
+  });
+
+  it('follows no found token when the reader already holds everything', () => {
+    const found = hunt.result.events.filter((e) => e.type === 'Credential' && e.source === 'found');
+    assert.deepEqual(found, []);
+  });
+
+  it('sent nothing but GET and the self reviews, and listed Secrets only as Tables', () => {
+    assertReadOnly(hunt.requests);
+    const posts = hunt.requests.filter((r) => r.method === 'POST');
+    assert.ok(posts.some((r) => r.path.endsWith('selfsubjectaccessreviews')));
+    assert.ok(posts.some((r) => r.path.endsWith('selfsubjectrulesreviews')));
+    // Single Secrets are never read here: only a chain from a found token would need one.
+    assert.deepEqual(
+      hunt.requests.filter((r) => /\/secrets\/[^/?]+/.test(r.path)).map((r) => r.path),
+      [],
+    );
+  });
+
+  it('learns the node addresses from the API and contacts none outside the scope', async () => {
+    const lab = labs.vulnerable;
+    const controlPlane = lab.hosts[0].address;
+    const node = lab.hosts.find((h) => h.role === 'node')!.address;
+    const narrow = await huntLab(lab, { hunters: apiserverHunters, ports: API_PORTS, addresses: [controlPlane] });
+    const learned = narrow.result.events.filter((e): e is KfEvent<'AddressLearned'> => e.type === 'AddressLearned');
+    assert.deepEqual(
+      learned.map((l) => [l.address, l.inScope]),
+      [[node, false]],
+    );
+    assert.match(learned[0].origin, /^node lab-node-1 \(InternalIP\) listed by (insecure-port|anonymous) on /);
+    assert.deepEqual(
+      narrow.requests.filter((r) => r.host === node),
+      [],
+      'the node was not contacted',
+    );
+    assert.equal(narrow.result.trace.refusals.length, 0, 'not even tried');
+    const wide = await huntLab(lab, { hunters: apiserverHunters, ports: API_PORTS });
+    const inScope = wide.result.events.filter((e) => e.type === 'AddressLearned');
+    assert.deepEqual(
+      inScope.map((l) => l.type === 'AddressLearned' && [l.address, l.inScope]),
+      [[node, true]],
+    );
+  });
+});
+
+describe('API server hunters against the default (kubeadm) lab, without credentials', () => {
+  it('reports only the version; anonymous callers are taken but may list nothing', async () => {
+    const hunt = await huntLab(labs.default, { hunters: apiserverHunters, ports: API_PORTS });
+    assert.deepEqual(hunt.result.problems, []);
+    assert.deepEqual(hunt.ids, ['KF-API-003']);
+    const anonymous = accessOf(hunt, 'anonymous');
+    assert.ok(anonymous, 'anonymous is authenticated (403, not 401)');
+    const reads = READ_CHECKS.map((c) => c.key);
+    assert.deepEqual(
+      Object.fromEntries(reads.map((k) => [k, anonymous.can[k]])),
+      Object.fromEntries(reads.map((k) => [k, false])),
+    );
+    // system:anonymous may not even ask: the reviews are not answered, so the writes stay unknown.
+    assert.deepEqual(
+      WRITE_CHECKS.filter((c) => c.key in anonymous.can),
+      [],
+    );
+    assert.equal(accessOf(hunt, 'insecure-port'), undefined);
+    assertReadOnly(hunt.requests);
+  });
+});
+
+describe('API server hunters against the hardened lab, without credentials', () => {
+  it('find nothing, publish no version and no access for anonymous callers', async () => {
+    const hunt = await huntLab(labs.hardened, { hunters: apiserverHunters, ports: API_PORTS });
+    assert.deepEqual(hunt.result.problems, []);
+    assert.deepEqual(hunt.ids, []);
+    assert.deepEqual(hunt.access, []);
+    assert.deepEqual(
+      hunt.result.events.filter((e) => e.type === 'Version' || e.type === 'AddressLearned'),
+      [],
+    );
+    assert.ok(hunt.requests.length > 0, 'the API server was asked');
+    assert.ok(
+      hunt.requests.every((r) => r.status === 401),
+      'and refused every request',
+    );
+    assertReadOnly(hunt.requests);
+  });
+});
