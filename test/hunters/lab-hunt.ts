@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { defaultConfig, type HuntConfig } from '../../src/core/config.js';
 import type { EventPayloads, KfEvent } from '../../src/core/events.js';
 import { type HuntResult, runHunt } from '../../src/core/hunt.js';
@@ -63,6 +65,24 @@ export function kubeconfigOf(lab: Lab, name: 'kubernetes-admin' | 'jane' | 'read
     source: 'kubeconfig',
     apiServer: { host: url.hostname, port: Number(url.port), scheme: 'https' },
     secret: c.token ? { token: c.token } : { clientCert: c.clientCert, clientKey: c.clientKey },
+  };
+}
+
+/**
+ * The pod vantage as `--pod` presents it: the service-account files the lab writes for a pod of
+ * `serviceAccount` (`ns/name`), as a Credential bound to the lab's API server.
+ */
+export function podCredential(lab: Lab, dir: string, serviceAccount: string): EventPayloads['Credential'] {
+  const files = lab.podFiles(dir, serviceAccount);
+  return {
+    name: `pod:${serviceAccount}`,
+    source: 'pod',
+    apiServer: {
+      host: files.env.KUBERNETES_SERVICE_HOST,
+      port: Number(files.env.KUBERNETES_SERVICE_PORT),
+      scheme: 'https',
+    },
+    secret: { token: files.token, ca: readFileSync(join(files.dir, 'ca.crt'), 'utf8') },
   };
 }
 

@@ -12,7 +12,9 @@ export function readMountTable(ctx: Parameters<typeof readPodFile>[0]): { mounts
 
 function describe(m: Mount): string {
   const host =
-    m.root === undefined ? `a ${m.fstype} filesystem of ${m.source}` : `host ${m.root} (${m.fstype} on ${m.source})`;
+    m.root === undefined
+      ? `${m.source} (${m.fstype}, host directory unknown)`
+      : `host ${m.root} (${m.fstype} on ${m.source})`;
   return `${host} is mounted writable at ${m.mountPoint}`;
 }
 
