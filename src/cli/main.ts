@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, HuntFailedError, oneLine, UsageError } from '../core/errors.js';
+import { registerDiscover } from './discover.js';
 import { registerExplain } from './explain.js';
 import { registerHunt } from './hunt.js';
 import { registerLab } from './lab.js';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerHunt(program);
+  registerDiscover(program);
   registerList(program);
   registerExplain(program);
   registerLab(program);

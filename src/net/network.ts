@@ -4,6 +4,7 @@ import tls from 'node:tls';
 import { Agent, request, errors as undiciErrors } from 'undici';
 import { NetError, oneLine } from '../core/errors.js';
 import type { CertSummary, CredentialSecret } from '../core/events.js';
+import { type ConnectScanOptions, type ConnectScanStats, connectScan, type ScanHost } from './connect-scan.js';
 import { normalizeAddress, type Scope } from './scope.js';
 import { summarizeCertificate } from './tls.js';
 import type { Trace } from './trace.js';
@@ -21,6 +22,11 @@ export interface NetworkOptions {
   rate?: number;
   /** Verify TLS certificates (off by default: clusters use self-signed certificates). */
   verifyTls?: boolean;
+  /**
+   * Hostnames already resolved before the run (named targets, API servers of vantage points), with all
+   * their addresses, so each is resolved once per run and every address was checked against the scope.
+   */
+  pinned?: ReadonlyMap<string, readonly string[]>;
 }
 
 export type PortState = 'open' | 'closed' | 'filtered';
@@ -61,6 +67,11 @@ export interface NetClient {
   /** Resolves a hostname (once per run); refuses when any of its addresses lies outside the scope. */
   resolve(host: string): Promise<string>;
   inScope(address: string): boolean;
+  /**
+   * The TLS certificate seen on host:port during this run, if a handshake got that far: also after a
+   * request failed, e.g. when the server demanded a client certificate.
+   */
+  certificate(host: string, port: number): CertSummary | undefined;
 }
 
 class RateLimiter {
@@ -117,6 +128,10 @@ export class Network {
 
   constructor(readonly options: NetworkOptions) {
     if (options.rate && options.rate > 0) this.limiter = new RateLimiter(options.rate);
+    for (const [host, addresses] of options.pinned ?? []) {
+      const first = addresses[0];
+      if (first) this.resolved.set(host, Promise.resolve(normalizeAddress(first) ?? first));
+    }
   }
 
   get scope(): Scope {
@@ -129,7 +144,48 @@ export class Network {
       http: (req) => this.http(hunter, { ...req, signal: req.signal ?? signal }),
       resolve: (host) => this.resolve(hunter, host),
       inScope: (address) => this.options.scope.contains(address),
+      certificate: (host, port) => this.certificate(bareHost(host), port),
     };
+  }
+
+  /**
+   * Port scan over streamed hosts for discovery: each host is checked against the scope once (a refused
+   * one is traced and skipped whole), every connect is counted, and traced when a trace file is written.
+   */
+  connectScan(
+    hunter: string,
+    hosts: Iterator<ScanHost>,
+    options: Omit<ConnectScanOptions, 'admit' | 'onProbe' | 'rate'>,
+  ): Promise<ConnectScanStats> {
+    const trace = this.options.trace;
+    return connectScan(hosts, {
+      ...options,
+      rate: this.options.rate,
+      admit: (address) => {
+        if (this.options.scope.contains(address)) return true;
+        this.refuse(hunter, 'CONNECT', address, address, `${address} is outside the scope`);
+        return false;
+      },
+      onOpen: (address, port) => {
+        this.connects++;
+        options.onOpen(address, port);
+      },
+      onProbe: (address, port, state, durationMs) => {
+        if (state !== 'open') this.connects++;
+        if (!trace.path) return;
+        trace.record(
+          {
+            time: new Date().toISOString(),
+            hunter,
+            method: 'CONNECT',
+            url: `tcp://${address.includes(':') ? `[${address}]` : address}:${port}`,
+            durationMs: Math.round(durationMs),
+            error: state === 'open' ? undefined : state,
+          },
+          address,
+        );
+      },
+    });
   }
 
   private refuse(hunter: string, method: string, url: string, host: string, why: string): NetError {
@@ -255,11 +311,16 @@ export class Network {
                 ALPNProtocols: ['http/1.1'],
               });
               socket = tlsSocket;
-              tlsSocket.once('secureConnect', () => {
+              const keepCertificate = () => {
                 const summary = summarizeCertificate(tlsSocket.getPeerCertificate());
                 if (summary) this.certs.set(`${address}:${port}`, summary);
+              };
+              tlsSocket.once('secureConnect', () => {
+                keepCertificate();
                 settle(null, tlsSocket);
               });
+              // A handshake the server broke off (e.g. no client certificate) may still have shown its own.
+              tlsSocket.once('error', keepCertificate);
             } else {
               socket = net.connect({ host: address, port });
               socket.once('connect', () => settle(null, socket));

@@ -1,0 +1,227 @@
+import net from 'node:net';
+
+/** One host to probe: a normalised address literal and the ports to try on it. */
+export interface ScanHost {
+  address: string;
+  ports: readonly number[];
+}
+
+export type ProbeState = 'open' | 'closed' | 'filtered';
+
+export interface ConnectScanOptions {
+  /** Connections in flight at once. */
+  concurrency: number;
+  /** Connect deadline per probe, ms. */
+  timeoutMs: number;
+  /** New connections per second; 0 or undefined for no limit. */
+  rate?: number;
+  signal?: AbortSignal;
+  /** Decides, once per host, whether it may be contacted; a refused host is skipped whole. */
+  admit(address: string): boolean;
+  onOpen(address: string, port: number): void;
+  /** Every probe's outcome, for the audit trail (only set when a trace file is written). */
+  onProbe?(address: string, port: number, state: ProbeState, durationMs: number): void;
+  /** Called once per host when all its probes are done (or it was refused), with the counts so far. */
+  onHostDone?(address: string, stats: Readonly<ConnectScanStats>): void;
+}
+
+export interface ConnectScanStats {
+  hosts: number;
+  probes: number;
+  open: number;
+  /** Probes retried because the local machine ran out of sockets or ports. */
+  retried: number;
+}
+
+interface HostState {
+  address: string;
+  ports: readonly number[];
+  next: number;
+  pending: number;
+}
+
+interface Probe {
+  host: HostState;
+  port: number;
+  attempt: number;
+  socket: net.Socket;
+  started: number;
+  deadline: number;
+  done: boolean;
+}
+
+// Local resource exhaustion says nothing about the target: such a probe is retried, never reported.
+const LOCAL_ERRORS = new Set(['EMFILE', 'ENFILE', 'EADDRNOTAVAIL', 'ENOBUFS', 'EAGAIN']);
+const MAX_ATTEMPTS = 5;
+
+/**
+ * TCP connect scan with many sockets in flight. Built for large ranges: no promise and no timer per
+ * probe (one deadline queue and one timer serve every probe, since all share the same timeout), hosts
+ * pulled lazily from an iterator so memory stays flat however large the range, and open connections
+ * reset at once so no TIME_WAIT piles up.
+ */
+export function connectScan(hosts: Iterator<ScanHost>, options: ConnectScanOptions): Promise<ConnectScanStats> {
+  const stats: ConnectScanStats = { hosts: 0, probes: 0, open: 0, retried: 0 };
+  const { timeoutMs, signal } = options;
+  const perMs = options.rate && options.rate > 0 ? options.rate / 1000 : 0;
+  let limit = Math.max(1, options.concurrency);
+  let inFlight = 0;
+  let exhausted = false;
+  let current: HostState | undefined;
+  const retries: Array<{ host: HostState; port: number; attempt: number }> = [];
+  // Deadlines are FIFO because every probe has the same timeout: a queue with a moving head suffices.
+  let queue: Probe[] = [];
+  let head = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let pacer: NodeJS.Timeout | undefined;
+  const startedAt = performance.now();
+  let started = 0;
+  let resolveDone: (s: ConnectScanStats) => void;
+  const done = new Promise<ConnectScanStats>((r) => {
+    resolveDone = r;
+  });
+  let finished = false;
+
+  const hostDone = (host: HostState) => {
+    stats.hosts++;
+    options.onHostDone?.(host.address, stats);
+  };
+
+  const nextProbe = (): { host: HostState; port: number; attempt: number } | undefined => {
+    const retry = retries.pop();
+    if (retry) return retry;
+    for (;;) {
+      if (current && current.next < current.ports.length) {
+        current.pending++;
+        return { host: current, port: current.ports[current.next++], attempt: 1 };
+      }
+      if (exhausted) return undefined;
+      const r = hosts.next();
+      if (r.done) {
+        exhausted = true;
+        current = undefined;
+        return undefined;
+      }
+      const h: HostState = { address: r.value.address, ports: r.value.ports, next: 0, pending: 0 };
+      if (h.ports.length === 0 || !options.admit(h.address)) {
+        hostDone(h);
+        continue;
+      }
+      current = h;
+    }
+  };
+
+  const settle = (probe: Probe, outcome: ProbeState | 'retry') => {
+    if (probe.done) return;
+    const state = outcome === 'retry' && probe.attempt >= MAX_ATTEMPTS ? 'filtered' : outcome;
+    probe.done = true;
+    inFlight--;
+    const { host, port, socket } = probe;
+    if (state === 'open') socket.resetAndDestroy();
+    else socket.destroy();
+    if (state === 'retry') {
+      retries.push({ host, port, attempt: probe.attempt + 1 });
+      stats.retried++;
+      // The machine said "no more sockets": run with fewer in flight from now on, and give it a moment.
+      limit = Math.max(16, Math.min(limit, inFlight));
+      if (!pacer) pacer = setTimeout(resume, 20);
+      return;
+    }
+    stats.probes++;
+    if (state === 'open') {
+      stats.open++;
+      options.onOpen(host.address, port);
+    }
+    options.onProbe?.(host.address, port, state, performance.now() - probe.started);
+    host.pending--;
+    if (host.pending === 0 && host.next >= host.ports.length) hostDone(host);
+    pump();
+  };
+
+  const start = (host: HostState, port: number, attempt: number) => {
+    const now = performance.now();
+    const socket = new net.Socket();
+    const probe: Probe = { host, port, attempt, socket, started: now, deadline: now + timeoutMs, done: false };
+    socket.once('connect', () => settle(probe, 'open'));
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      const code = err.code ?? '';
+      settle(probe, code === 'ECONNREFUSED' ? 'closed' : LOCAL_ERRORS.has(code) ? 'retry' : 'filtered');
+    });
+    inFlight++;
+    started++;
+    queue.push(probe);
+    socket.connect(port, host.address);
+    if (!timer) timer = setTimeout(sweep, timeoutMs);
+  };
+
+  function sweep(): void {
+    timer = undefined;
+    const now = performance.now();
+    while (head < queue.length) {
+      const p = queue[head];
+      if (!p.done && p.deadline > now) break;
+      head++;
+      if (!p.done) settle(p, 'filtered');
+    }
+    if (head > 4096 && head * 2 > queue.length) {
+      queue = queue.slice(head);
+      head = 0;
+    }
+    // Skip probes already settled so the timer aims at the next live deadline.
+    while (head < queue.length && queue[head].done) head++;
+    if (head < queue.length && !finished) {
+      timer = setTimeout(sweep, Math.max(1, queue[head].deadline - now));
+    }
+  }
+
+  function pump(): void {
+    if (finished) return;
+    if (signal?.aborted) {
+      finish();
+      return;
+    }
+    while (inFlight < limit) {
+      if (perMs > 0) {
+        const allowed = Math.floor((performance.now() - startedAt) * perMs) + 1 - started;
+        if (allowed <= 0) {
+          if (!pacer) {
+            pacer = setTimeout(resume, Math.max(1, 1 / perMs));
+          }
+          return;
+        }
+      }
+      const probe = nextProbe();
+      if (!probe) break;
+      start(probe.host, probe.port, probe.attempt);
+    }
+    if (inFlight === 0 && exhausted && retries.length === 0) finish();
+  }
+
+  function resume(): void {
+    pacer = undefined;
+    pump();
+  }
+
+  function finish(): void {
+    if (finished) return;
+    finished = true;
+    clearTimeout(timer);
+    clearTimeout(pacer);
+    signal?.removeEventListener('abort', onAbort);
+    for (let i = head; i < queue.length; i++) {
+      const p = queue[i];
+      if (!p.done) {
+        p.done = true;
+        p.socket.destroy();
+      }
+    }
+    queue = [];
+    resolveDone(stats);
+  }
+
+  const onAbort = () => finish();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  // Start on the next tick so callers can attach to the promise before the first results arrive.
+  setImmediate(pump);
+  return done;
+}
