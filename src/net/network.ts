@@ -122,6 +122,7 @@ function describeFailure(err: unknown, where: string): NetError {
 export class Network {
   private readonly resolved = new Map<string, Promise<string>>();
   private readonly certs = new Map<string, CertSummary>();
+  private readonly tlsAlerts = new Map<string, string>();
   private readonly agents = new Map<string, Agent>();
   private readonly limiter?: RateLimiter;
   connects = 0;
@@ -319,8 +320,18 @@ export class Network {
                 keepCertificate();
                 settle(null, tlsSocket);
               });
-              // A handshake the server broke off (e.g. no client certificate) may still have shown its own.
-              tlsSocket.once('error', keepCertificate);
+              // A handshake the server broke off (e.g. no client certificate) may still have shown its own,
+              // and its alert says why; the HTTP client only sees the connection close.
+              tlsSocket.once('error', (err: NodeJS.ErrnoException) => {
+                keepCertificate();
+                const alert = /alert ([a-z ]+?)(?::|$)/.exec(err.message)?.[1];
+                if (err.code?.startsWith('ERR_SSL')) {
+                  this.tlsAlerts.set(
+                    `${address}:${port}`,
+                    alert ? `the server sent TLS alert "${alert}" (${err.code})` : oneLine(err),
+                  );
+                }
+              });
             } else {
               socket = net.connect({ host: address, port });
               socket.once('connect', () => settle(null, socket));
@@ -442,7 +453,12 @@ export class Network {
         },
       };
     } catch (err) {
-      const failure = describeFailure(err, `${method} ${req.url}`);
+      let failure = describeFailure(err, `${method} ${req.url}`);
+      const alert = parsed.protocol === 'https:' ? this.tlsAlerts.get(`${address}:${port}`) : undefined;
+      if (alert && failure.kind === 'protocol') {
+        this.tlsAlerts.delete(`${address}:${port}`);
+        failure = new NetError('tls', `${method} ${req.url}: TLS failed: ${alert}`);
+      }
       if (failure.kind !== 'out-of-scope') record(undefined, undefined, failure.message);
       throw failure;
     }

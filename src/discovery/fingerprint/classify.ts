@@ -175,11 +175,11 @@ const kubelet: Rule = async (c) => {
   if (kind === 'kubelet-readonly') out.evidence.push(`${EVIDENCE.INSECURE_PORT} (the kubelet's read-only port)`);
   const metrics = await c.get('/metrics');
   const version =
-    metrics && sig.isExposition(metrics) ? sig.metricLabel(metrics, 'kubernetes_build_info', 'gitVersion') : undefined;
+    metrics && sig.isExposition(metrics) ? sig.metricLabel(metrics, 'kubernetes_build_info', 'git_version') : undefined;
   if (version) {
     out.version = version;
     out.component = 'kubelet';
-    out.evidence.push(said(metrics!, `kubernetes_build_info gitVersion ${version}`));
+    out.evidence.push(said(metrics!, `kubernetes_build_info git_version ${version}`));
   }
   return out;
 };
@@ -195,7 +195,7 @@ const kubeProxy: Rule = async (c) => {
   const out: Verdict = { kind: 'kube-proxy', evidence: [said(modeAnswer!, `proxy mode "${mode}"`)] };
   const metrics = await c.get('/metrics');
   const version =
-    metrics && sig.isExposition(metrics) ? sig.metricLabel(metrics, 'kubernetes_build_info', 'gitVersion') : undefined;
+    metrics && sig.isExposition(metrics) ? sig.metricLabel(metrics, 'kubernetes_build_info', 'git_version') : undefined;
   if (version) out.version = version;
   return out;
 };
@@ -283,7 +283,7 @@ const metricsEndpoint: Rule = async (c) => {
     return { kind: 'scheduler', evidence: [said(m, 'scheduler_* metrics')] };
   if (sig.hasMetric(m, 'node_collector_'))
     return { kind: 'controller-manager', evidence: [said(m, 'node_collector_* metrics')] };
-  const version = sig.metricLabel(m, 'kubernetes_build_info', 'gitVersion');
+  const version = sig.metricLabel(m, 'kubernetes_build_info', 'git_version');
   return {
     kind: 'metrics',
     version,

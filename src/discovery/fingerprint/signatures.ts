@@ -159,5 +159,5 @@ export function apiserverHealthChecks(a: Answer | undefined): boolean {
 
 /** Names in the certificate that only an API server carries (the in-cluster service name). */
 export function apiserverCertNames(sans: readonly string[]): string[] {
-  return sans.filter((s) => /^dns:kubernetes(\.default(\.svc(\..+)?)?)?$/.test(s));
+  return sans.filter((s) => /^dns:kubernetes(\.default(\.svc(\..+)?)?)?$/.test(s)).map((s) => s.slice(4));
 }
