@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { oneLine, UsageError } from '../../core/errors.js';
+import { fileProblem, oneLine, UsageError } from '../../core/errors.js';
 import type { CredentialSecret } from '../../core/events.js';
 import { Identity, parseServer } from './identity.js';
 
@@ -8,10 +8,7 @@ function readPart(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      `${what}: cannot read ${path} (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')})`,
-    );
+    throw new UsageError(`cannot read ${what} ${path}: ${fileProblem(err)}`);
   }
 }
 
@@ -68,15 +65,15 @@ export async function kubeconfigIdentities(path: string, contexts: readonly stri
     const secret: CredentialSecret = {};
     if (user.token) secret.token = user.token.trim();
     if (user.certData) secret.clientCert = fromBase64(user.certData);
-    else if (user.certFile) secret.clientCert = readPart(user.certFile, `${what}: client certificate`);
+    else if (user.certFile) secret.clientCert = readPart(user.certFile, `the client certificate of ${what}`);
     if (user.keyData) secret.clientKey = fromBase64(user.keyData);
-    else if (user.keyFile) secret.clientKey = readPart(user.keyFile, `${what}: client key`);
+    else if (user.keyFile) secret.clientKey = readPart(user.keyFile, `the client key of ${what}`);
     if (user.username !== undefined && user.username !== null && user.password !== undefined) {
       secret.username = user.username;
       secret.password = user.password;
     }
     if (cluster.caData) secret.ca = fromBase64(cluster.caData);
-    else if (cluster.caFile) secret.ca = readPart(cluster.caFile, `${what}: cluster CA`);
+    else if (cluster.caFile) secret.ca = readPart(cluster.caFile, `the cluster CA of ${what}`);
     if (Boolean(secret.clientCert) !== Boolean(secret.clientKey)) {
       throw new UsageError(`${what}: its user has a client certificate without a key, or a key without a certificate`);
     }

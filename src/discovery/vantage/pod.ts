@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../../core/errors.js';
+import { fileProblem, UsageError } from '../../core/errors.js';
 import { normalizeAddress } from '../../net/scope.js';
 import { Identity, parseServer } from './identity.js';
 import { tokenSubject } from './jwt.js';
@@ -27,10 +27,8 @@ export function podIdentity(dir = POD_SECRETS_DIR, env: NodeJS.ProcessEnv = proc
   try {
     token = readFileSync(tokenPath, 'utf8').trim();
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
     throw new UsageError(
-      `--pod: cannot read the service-account token ${tokenPath} (${why}): not inside a pod? --pod-dir names another directory`,
+      `--pod: cannot read the service-account token ${tokenPath} (${fileProblem(err)}): not inside a pod? --pod-dir names another directory`,
     );
   }
   if (token === '') throw new UsageError(`--pod: the service-account token ${tokenPath} is empty`);
