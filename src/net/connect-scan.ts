@@ -46,41 +46,41 @@ interface Probe {
   attempt: number;
   socket: net.Socket;
   started: number;
-  deadline: number;
-  done: boolean;
+  /** Position in the live list, -1 once settled. */
+  slot: number;
 }
 
 // Local resource exhaustion says nothing about the target: such a probe is retried, never reported.
 const LOCAL_ERRORS = new Set(['EMFILE', 'ENFILE', 'EADDRNOTAVAIL', 'ENOBUFS', 'EAGAIN']);
 const MAX_ATTEMPTS = 5;
+/** How often deadlines are checked: a probe times out within this much after its timeout. */
+const SWEEP_MS = 50;
 
 /**
- * TCP connect scan with many sockets in flight. Built for large ranges: no promise and no timer per
- * probe (one deadline queue and one timer serve every probe, since all share the same timeout), hosts
- * pulled lazily from an iterator so memory stays flat however large the range, and open connections
- * reset at once so no TIME_WAIT piles up.
+ * TCP connect scan with many sockets in flight, built for large ranges: hosts are pulled lazily from an
+ * iterator so memory stays flat however large the range; there is no promise and no timer per probe (one
+ * sweep over the live probes checks every deadline, and a settled probe is dropped at once, so nothing
+ * short-lived survives long enough to burden the garbage collector); open connections are reset, so no
+ * TIME_WAIT piles up.
  */
 export function connectScan(hosts: Iterator<ScanHost>, options: ConnectScanOptions): Promise<ConnectScanStats> {
   const stats: ConnectScanStats = { hosts: 0, probes: 0, open: 0, retried: 0 };
   const { timeoutMs, signal } = options;
   const perMs = options.rate && options.rate > 0 ? options.rate / 1000 : 0;
   let limit = Math.max(1, options.concurrency);
-  let inFlight = 0;
+  const live: Probe[] = [];
   let exhausted = false;
   let current: HostState | undefined;
   const retries: Array<{ host: HostState; port: number; attempt: number }> = [];
-  // Deadlines are FIFO because every probe has the same timeout: a queue with a moving head suffices.
-  let queue: Probe[] = [];
-  let head = 0;
-  let timer: NodeJS.Timeout | undefined;
+  let sweeper: NodeJS.Timeout | undefined;
   let pacer: NodeJS.Timeout | undefined;
   const startedAt = performance.now();
   let started = 0;
+  let finished = false;
   let resolveDone: (s: ConnectScanStats) => void;
   const done = new Promise<ConnectScanStats>((r) => {
     resolveDone = r;
   });
-  let finished = false;
 
   const hostDone = (host: HostState) => {
     stats.hosts++;
@@ -111,11 +111,19 @@ export function connectScan(hosts: Iterator<ScanHost>, options: ConnectScanOptio
     }
   };
 
+  const unlink = (probe: Probe) => {
+    const last = live.pop()!;
+    if (last !== probe) {
+      live[probe.slot] = last;
+      last.slot = probe.slot;
+    }
+    probe.slot = -1;
+  };
+
   const settle = (probe: Probe, outcome: ProbeState | 'retry') => {
-    if (probe.done) return;
+    if (probe.slot < 0) return;
+    unlink(probe);
     const state = outcome === 'retry' && probe.attempt >= MAX_ATTEMPTS ? 'filtered' : outcome;
-    probe.done = true;
-    inFlight--;
     const { host, port, socket } = probe;
     if (state === 'open') socket.resetAndDestroy();
     else socket.destroy();
@@ -123,7 +131,7 @@ export function connectScan(hosts: Iterator<ScanHost>, options: ConnectScanOptio
       retries.push({ host, port, attempt: probe.attempt + 1 });
       stats.retried++;
       // The machine said "no more sockets": run with fewer in flight from now on, and give it a moment.
-      limit = Math.max(16, Math.min(limit, inFlight));
+      limit = Math.max(16, Math.min(limit, live.length));
       if (!pacer) pacer = setTimeout(resume, 20);
       return;
     }
@@ -139,38 +147,29 @@ export function connectScan(hosts: Iterator<ScanHost>, options: ConnectScanOptio
   };
 
   const start = (host: HostState, port: number, attempt: number) => {
-    const now = performance.now();
     const socket = new net.Socket();
-    const probe: Probe = { host, port, attempt, socket, started: now, deadline: now + timeoutMs, done: false };
+    const probe: Probe = { host, port, attempt, socket, started: performance.now(), slot: live.length };
+    live.push(probe);
     socket.once('connect', () => settle(probe, 'open'));
     socket.once('error', (err: NodeJS.ErrnoException) => {
       const code = err.code ?? '';
       settle(probe, code === 'ECONNREFUSED' ? 'closed' : LOCAL_ERRORS.has(code) ? 'retry' : 'filtered');
     });
-    inFlight++;
     started++;
-    queue.push(probe);
     socket.connect(port, host.address);
-    if (!timer) timer = setTimeout(sweep, timeoutMs);
+    if (!sweeper) sweeper = setInterval(sweep, Math.min(SWEEP_MS, timeoutMs));
   };
 
   function sweep(): void {
-    timer = undefined;
-    const now = performance.now();
-    while (head < queue.length) {
-      const p = queue[head];
-      if (!p.done && p.deadline > now) break;
-      head++;
-      if (!p.done) settle(p, 'filtered');
+    const expired = performance.now() - timeoutMs;
+    for (let i = live.length - 1; i >= 0; i--) {
+      // Settling moves the last live probe into slot i: that one was already checked.
+      const p = live[i];
+      if (p && p.started <= expired) settle(p, 'filtered');
     }
-    if (head > 4096 && head * 2 > queue.length) {
-      queue = queue.slice(head);
-      head = 0;
-    }
-    // Skip probes already settled so the timer aims at the next live deadline.
-    while (head < queue.length && queue[head].done) head++;
-    if (head < queue.length && !finished) {
-      timer = setTimeout(sweep, Math.max(1, queue[head].deadline - now));
+    if (live.length === 0 && sweeper) {
+      clearInterval(sweeper);
+      sweeper = undefined;
     }
   }
 
@@ -180,13 +179,11 @@ export function connectScan(hosts: Iterator<ScanHost>, options: ConnectScanOptio
       finish();
       return;
     }
-    while (inFlight < limit) {
+    while (live.length < limit) {
       if (perMs > 0) {
         const allowed = Math.floor((performance.now() - startedAt) * perMs) + 1 - started;
         if (allowed <= 0) {
-          if (!pacer) {
-            pacer = setTimeout(resume, Math.max(1, 1 / perMs));
-          }
+          if (!pacer) pacer = setTimeout(resume, Math.max(1, 1 / perMs));
           return;
         }
       }
@@ -194,7 +191,7 @@ export function connectScan(hosts: Iterator<ScanHost>, options: ConnectScanOptio
       if (!probe) break;
       start(probe.host, probe.port, probe.attempt);
     }
-    if (inFlight === 0 && exhausted && retries.length === 0) finish();
+    if (live.length === 0 && exhausted && retries.length === 0) finish();
   }
 
   function resume(): void {
@@ -205,17 +202,14 @@ export function connectScan(hosts: Iterator<ScanHost>, options: ConnectScanOptio
   function finish(): void {
     if (finished) return;
     finished = true;
-    clearTimeout(timer);
+    clearInterval(sweeper);
     clearTimeout(pacer);
     signal?.removeEventListener('abort', onAbort);
-    for (let i = head; i < queue.length; i++) {
-      const p = queue[i];
-      if (!p.done) {
-        p.done = true;
-        p.socket.destroy();
-      }
+    for (const p of live) {
+      p.slot = -1;
+      p.socket.destroy();
     }
-    queue = [];
+    live.length = 0;
     resolveDone(stats);
   }
 
