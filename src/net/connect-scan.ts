@@ -40,11 +40,14 @@ interface HostState {
   pending: number;
 }
 
+const PROBE = Symbol('probe');
+type ProbeSocket = net.Socket & { [PROBE]?: Probe };
+
 interface Probe {
   host: HostState;
   port: number;
   attempt: number;
-  socket: net.Socket;
+  socket: ProbeSocket;
   started: number;
   /** Position in the live list, -1 once settled. */
   slot: number;
@@ -125,6 +128,7 @@ export function connectScan(hosts: Iterator<ScanHost>, options: ConnectScanOptio
     unlink(probe);
     const state = outcome === 'retry' && probe.attempt >= MAX_ATTEMPTS ? 'filtered' : outcome;
     const { host, port, socket } = probe;
+    socket[PROBE] = undefined;
     if (state === 'open') socket.resetAndDestroy();
     else socket.destroy();
     if (state === 'retry') {
@@ -146,15 +150,23 @@ export function connectScan(hosts: Iterator<ScanHost>, options: ConnectScanOptio
     pump();
   };
 
+  // One pair of handlers for every socket, finding the probe on the socket: no closures per probe.
+  function onConnect(this: ProbeSocket): void {
+    if (this[PROBE]) settle(this[PROBE], 'open');
+  }
+  function onError(this: ProbeSocket, err: NodeJS.ErrnoException): void {
+    const code = err.code ?? '';
+    if (this[PROBE])
+      settle(this[PROBE], code === 'ECONNREFUSED' ? 'closed' : LOCAL_ERRORS.has(code) ? 'retry' : 'filtered');
+  }
+
   const start = (host: HostState, port: number, attempt: number) => {
-    const socket = new net.Socket();
+    const socket = new net.Socket() as ProbeSocket;
     const probe: Probe = { host, port, attempt, socket, started: performance.now(), slot: live.length };
     live.push(probe);
-    socket.once('connect', () => settle(probe, 'open'));
-    socket.once('error', (err: NodeJS.ErrnoException) => {
-      const code = err.code ?? '';
-      settle(probe, code === 'ECONNREFUSED' ? 'closed' : LOCAL_ERRORS.has(code) ? 'retry' : 'filtered');
-    });
+    socket[PROBE] = probe;
+    socket.on('connect', onConnect);
+    socket.on('error', onError);
     started++;
     socket.connect(port, host.address);
     if (!sweeper) sweeper = setInterval(sweep, Math.min(SWEEP_MS, timeoutMs));

@@ -8,7 +8,7 @@ import type { TestServer } from '../helpers/servers.js';
 // their sources and captured answers: kube-apiserver version.Info and Status, kubelet's auth filter texts,
 // etcd's /version, kube-proxy's healthz, Prometheus, Grafana, Loki and Argo CD APIs).
 
-type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 type Routes = Record<string, (res: http.ServerResponse, req: http.IncomingMessage) => void>;
 
 function json(res: http.ServerResponse, status: number, body: unknown): void {
@@ -287,24 +287,15 @@ export const COMPONENTS = {
 
 export type ComponentName = keyof typeof COMPONENTS;
 
-/** An HTTP or HTTPS server with a component's answers; counts the TCP connections it accepts. */
-export async function startComponent(
-  name: ComponentName,
-  host: string,
-  options: { port?: number; tls?: { cert: string; key: string; ca?: string; requestCert?: boolean } } = {},
-): Promise<TestServer> {
-  const handler = COMPONENTS[name];
+export interface ServeOptions {
+  port?: number;
+  tls?: { cert: string; key: string; ca?: string; requestCert?: boolean };
+}
+
+/** An HTTP or HTTPS server for a handler; counts the TCP connections it accepts. */
+export async function serve(handler: Handler, host: string, options: ServeOptions = {}): Promise<TestServer> {
   const server = options.tls
-    ? https.createServer(
-        {
-          cert: options.tls.cert,
-          key: options.tls.key,
-          ca: options.tls.ca,
-          requestCert: options.tls.requestCert,
-          rejectUnauthorized: options.tls.requestCert,
-        },
-        handler,
-      )
+    ? https.createServer({ ...options.tls, rejectUnauthorized: false }, handler)
     : http.createServer(handler);
   let connections = 0;
   server.on('connection', () => {
@@ -324,4 +315,9 @@ export async function startComponent(
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/** A server with a component's answers. */
+export function startComponent(name: ComponentName, host: string, options: ServeOptions = {}): Promise<TestServer> {
+  return serve(COMPONENTS[name], host, options);
 }

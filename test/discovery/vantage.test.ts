@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
-import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,10 +7,11 @@ import type { TLSSocket } from 'node:tls';
 import { configFromFlags, type HuntFlags } from '../../src/cli/hunt.js';
 import { runHunt } from '../../src/core/hunt.js';
 import { discoveryHunters } from '../../src/discovery/hunters.js';
+import { vantageOf } from '../../src/discovery/vantage/identity.js';
 import { tokenSubject } from '../../src/discovery/vantage/jwt.js';
 import { makeCert, type Pem } from '../helpers/certs.js';
 import type { TestServer } from '../helpers/servers.js';
-import { K8S_VERSION, startComponent } from './fakes.js';
+import { type Handler, K8S_VERSION, serve, startComponent } from './fakes.js';
 import { eventsOf, serviceAt } from './run.js';
 
 // Block 127.22.0.0/16. An API server that answers /api/v1/nodes to a known token or client certificate.
@@ -44,65 +42,45 @@ interface ApiServer extends TestServer {
 
 async function startApiServer(host: string, tls: Pem, clientCa: string): Promise<ApiServer> {
   const requests: string[] = [];
-  let connections = 0;
-  const server = https.createServer(
-    { cert: tls.cert, key: tls.key, ca: clientCa, requestCert: true, rejectUnauthorized: false },
-    (req, res) => {
-      const cert = (req.socket as TLSSocket).getPeerCertificate();
-      const who =
-        req.headers.authorization === `Bearer ${TOKEN}` || req.headers.authorization === `Bearer ${POD_TOKEN}`
-          ? 'token'
-          : (req.socket as TLSSocket).authorized && cert?.subject?.CN === 'admin'
-            ? 'cert'
-            : 'anonymous';
-      requests.push(`${who} ${req.url}`);
-      res.setHeader('content-type', 'application/json');
-      if (req.url === '/version') return res.end(JSON.stringify(K8S_VERSION));
-      if (req.url === '/api/v1/nodes' && who !== 'anonymous') {
-        return res.end(
-          JSON.stringify({
-            kind: 'NodeList',
-            apiVersion: 'v1',
-            metadata: { resourceVersion: '1' },
-            items: [
-              {
-                metadata: { name: 'node-1' },
-                status: {
-                  addresses: [
-                    { type: 'InternalIP', address: NODE_IN_SCOPE },
-                    { type: 'ExternalIP', address: NODE_OUT_OF_SCOPE },
-                    { type: 'Hostname', address: 'node-1' },
-                  ],
-                },
-              },
-            ],
-          }),
-        );
-      }
-      res.statusCode = 401;
-      res.end(
-        '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}',
-      );
-    },
-  );
-  server.on('connection', () => {
-    connections++;
-  });
-  server.listen(0, host);
-  await once(server, 'listening');
-  const port = (server.address() as net.AddressInfo).port;
-  return {
-    host,
-    port,
-    url: `https://${host}:${port}`,
-    requests,
-    connections: () => connections,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
+  const handler: Handler = (req, res) => {
+    const socket = req.socket as TLSSocket;
+    const bearer = req.headers.authorization;
+    const who =
+      bearer === `Bearer ${TOKEN}` || bearer === `Bearer ${POD_TOKEN}`
+        ? 'token'
+        : socket.authorized && socket.getPeerCertificate()?.subject?.CN === 'admin'
+          ? 'cert'
+          : 'anonymous';
+    requests.push(`${who} ${req.url}`);
+    res.setHeader('content-type', 'application/json');
+    if (req.url === '/version') return res.end(JSON.stringify(K8S_VERSION));
+    if (req.url === '/api/v1/nodes' && who !== 'anonymous') return res.end(JSON.stringify(NODE_LIST));
+    res.statusCode = 401;
+    res.end(
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}',
+    );
   };
+  const server = await serve(handler, host, { tls: { ...tls, ca: clientCa, requestCert: true } });
+  return { ...server, requests };
 }
+
+const NODE_LIST = {
+  kind: 'NodeList',
+  apiVersion: 'v1',
+  metadata: { resourceVersion: '1' },
+  items: [
+    {
+      metadata: { name: 'node-1' },
+      status: {
+        addresses: [
+          { type: 'InternalIP', address: NODE_IN_SCOPE },
+          { type: 'ExternalIP', address: NODE_OUT_OF_SCOPE },
+          { type: 'Hostname', address: 'node-1' },
+        ],
+      },
+    },
+  ],
+};
 
 describe('vantage points', () => {
   let dir: string;
@@ -229,6 +207,16 @@ ${users}`,
     assert.equal(creds[1].secret.clientKey, client.key);
     assert.ok(api.requests.includes('token /api/v1/nodes'), api.requests.join(', '));
     assert.ok(api.requests.includes('cert /api/v1/nodes'), api.requests.join(', '));
+  });
+
+  it('--kubeconfig reads a tokenFile relative to the kubeconfig, and keeps secrets out of serialised config', async () => {
+    writeFileSync(join(dir, 'dev.token'), `${TOKEN}\n`);
+    const kubeconfig = writeKubeconfig('config-token-file', '- name: dev\n  user: {tokenFile: dev.token}\n');
+    const config = await configFromFlags([], { kubeconfig });
+    const [identity] = vantageOf(config.extra).identities;
+    assert.equal(identity.name, 'dev');
+    assert.equal(identity.secret().token, TOKEN);
+    assert.ok(!JSON.stringify(config).includes(TOKEN), 'a config dump never carries the secret');
   });
 
   it('--discover-nodes scans node addresses inside --scope and never contacts the others', async () => {

@@ -252,6 +252,12 @@ const prometheus: Rule = async (c) => {
   return undefined;
 };
 
+/** Build-info metrics that name an exporter, and the label carrying its version. */
+const BUILD_INFO: ReadonlyArray<[metric: string, label: string, kind: ServiceKind]> = [
+  ['cadvisor_version_info', 'cadvisorVersion', 'cadvisor'],
+  ['node_exporter_build_info', 'version', 'node-exporter'],
+];
+
 /** Exporters and other /metrics endpoints, told apart by the metrics they carry. */
 const metricsEndpoint: Rule = async (c) => {
   const m = await c.get('/metrics');
@@ -262,21 +268,9 @@ const metricsEndpoint: Rule = async (c) => {
       ? { kind: 'cadvisor', evidence: [said(containers!, `page title "${title}"`)] }
       : undefined;
   }
-  const cadvisor = sig.metricLabel(m, 'cadvisor_version_info', 'cadvisorVersion');
-  if (cadvisor !== undefined) {
-    return {
-      kind: 'cadvisor',
-      version: cadvisor,
-      evidence: [said(m, `cadvisor_version_info (cadvisorVersion ${cadvisor})`)],
-    };
-  }
-  const nodeExporter = sig.metricLabel(m, 'node_exporter_build_info', 'version');
-  if (nodeExporter !== undefined) {
-    return {
-      kind: 'node-exporter',
-      version: nodeExporter,
-      evidence: [said(m, `node_exporter_build_info (version ${nodeExporter})`)],
-    };
+  for (const [metric, label, kind] of BUILD_INFO) {
+    const version = sig.metricLabel(m, metric, label);
+    if (version !== undefined) return { kind, version, evidence: [said(m, `${metric} (${label} ${version})`)] };
   }
   if (sig.hasMetric(m, 'kubeproxy_')) return { kind: 'kube-proxy', evidence: [said(m, 'kubeproxy_* metrics')] };
   if (sig.hasMetric(m, 'scheduler_schedule_attempts'))

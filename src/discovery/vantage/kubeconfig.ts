@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { fileProblem, oneLine, UsageError } from '../../core/errors.js';
 import type { CredentialSecret } from '../../core/events.js';
 import { Identity, parseServer } from './identity.js';
@@ -10,6 +11,13 @@ function readPart(path: string, what: string): string {
   } catch (err) {
     throw new UsageError(`cannot read ${what} ${path}: ${fileProblem(err)}`);
   }
+}
+
+/** The `tokenFile` of a kubeconfig user, which client-node does not read (it knows only `token-file`). */
+function tokenFileOf(text: string, user: string): string | undefined {
+  const doc = parseYaml(text) as { users?: Array<{ name?: string; user?: { tokenFile?: unknown } }> } | null;
+  const file = doc?.users?.find((u) => u.name === user)?.user?.tokenFile;
+  return typeof file === 'string' && file !== '' ? file : undefined;
 }
 
 function fromBase64(data: string): string {
@@ -64,6 +72,11 @@ export async function kubeconfigIdentities(path: string, contexts: readonly stri
     }
     const secret: CredentialSecret = {};
     if (user.token) secret.token = user.token.trim();
+    else {
+      const tokenFile = tokenFileOf(text, user.name);
+      if (tokenFile)
+        secret.token = readPart(resolve(dirname(resolve(path)), tokenFile), `the token file of ${what}`).trim();
+    }
     if (user.certData) secret.clientCert = fromBase64(user.certData);
     else if (user.certFile) secret.clientCert = readPart(user.certFile, `the client certificate of ${what}`);
     if (user.keyData) secret.clientKey = fromBase64(user.keyData);
