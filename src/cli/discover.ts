@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import type { KfEvent } from '../core/events.js';
 import { discoveryHunters } from '../discovery/hunters.js';
+import { logHooks } from './flags/output.js';
 import { registerScanOptions } from './flags/scan.js';
 import { registerVantageOptions } from './flags/vantage.js';
 import { configFromFlags, type HuntFlags } from './hunt.js';
@@ -55,7 +56,7 @@ export function registerDiscover(program: Command): void {
       throw new UsageError(`--format takes ${FORMATS.join(' or ')}, not "${format}"`);
     }
     const config = await configFromFlags(positional, { ...flags, debug: command.optsWithGlobals().debug });
-    const result = await runFromCli(config, discoveryHunters);
+    const result = await runFromCli(config, discoveryHunters, logHooks(config.debug));
     const services = result.events
       .filter((e): e is KfEvent<'ServiceFound'> => e.type === 'ServiceFound')
       .sort(byAddress);

@@ -2,12 +2,13 @@ import type { Command } from 'commander';
 import { defaultConfig, type HuntConfig } from '../core/config.js';
 import { HUNTERS } from '../hunters/index.js';
 import { type ActiveFlags, activeConfig, confirmActive, registerActiveOptions } from './flags/active.js';
-import { exitCodeOf, type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
+import { type CveFlags, cveConfig, cveNeedsNoTarget, registerCveOptions } from './flags/cve.js';
+import { exitCodeOf, logHooks, type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
 import { registerScanOptions, type ScanFlags, scanConfig } from './flags/scan.js';
 import { registerVantageOptions, type VantageFlags, vantageConfig, vantageNamesTargets } from './flags/vantage.js';
 import { runFromCli } from './run.js';
 
-export type HuntFlags = ScanFlags & VantageFlags & ActiveFlags & OutputFlags;
+export type HuntFlags = ScanFlags & VantageFlags & ActiveFlags & CveFlags & OutputFlags;
 
 /**
  * Turns the command line into a validated HuntConfig; every problem is a one-line UsageError. Async
@@ -15,9 +16,10 @@ export type HuntFlags = ScanFlags & VantageFlags & ActiveFlags & OutputFlags;
  */
 export async function configFromFlags(positional: string[], flags: HuntFlags): Promise<HuntConfig> {
   return defaultConfig({
-    ...scanConfig(positional, flags, !vantageNamesTargets(flags)),
+    ...scanConfig(positional, flags, !(vantageNamesTargets(flags) || cveNeedsNoTarget(flags))),
     ...(await vantageConfig(flags)),
     ...activeConfig(flags),
+    ...cveConfig(flags),
   });
 }
 
@@ -26,14 +28,20 @@ export function registerHunt(program: Command): void {
     .command('hunt')
     .description('discover Kubernetes components on the targets you name and hunt for weaknesses')
     .argument('[targets...]', 'IP, hostname, CIDR, range (127.0.0.2-127.0.0.9), host:port, IPv6 literal');
-  for (const register of [registerScanOptions, registerVantageOptions, registerActiveOptions, registerOutputOptions]) {
+  for (const register of [
+    registerScanOptions,
+    registerVantageOptions,
+    registerActiveOptions,
+    registerCveOptions,
+    registerOutputOptions,
+  ]) {
     register(cmd);
   }
   cmd.action(async (positional: string[], flags: HuntFlags, command: Command) => {
     const config = await configFromFlags(positional, { ...flags, debug: command.optsWithGlobals().debug });
     await confirmActive(config);
-    const result = await runFromCli(config, HUNTERS);
-    await writeOutputs(result, flags);
-    process.exitCode = exitCodeOf(result);
+    const result = await runFromCli(config, HUNTERS, logHooks(config.debug));
+    const report = await writeOutputs(result, flags);
+    process.exitCode = exitCodeOf(report, config.failOn);
   });
 }

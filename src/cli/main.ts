@@ -1,10 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, HuntFailedError, oneLine, UsageError } from '../core/errors.js';
+import { registerCve } from './cve.js';
 import { registerDiscover } from './discover.js';
 import { registerExplain } from './explain.js';
 import { registerHunt } from './hunt.js';
 import { registerLab } from './lab.js';
 import { registerList } from './list.js';
+import { registerReport } from './report.js';
 import { VERSION } from './version.js';
 
 /** Builds the command tree. Each command lives in its own file and registers itself here. */
@@ -19,7 +21,9 @@ export function buildProgram(): Command {
   registerDiscover(program);
   registerList(program);
   registerExplain(program);
+  registerCve(program);
   registerLab(program);
+  registerReport(program);
   return program;
 }
 

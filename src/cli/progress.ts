@@ -5,18 +5,21 @@ import type { ScanProgress } from '../discovery/index.js';
 
 /** A live display for the hunt, and a `stop` to call once it ends. */
 export interface ProgressDisplay {
-  hooks: Pick<HuntHooks, 'onScanProgress' | 'onEvent' | 'onProblem'>;
+  hooks: Pick<HuntHooks, 'onScanProgress' | 'onEvent' | 'onProblem' | 'onDebug'>;
   stop(): void;
 }
 
 /**
  * On a terminal, a progress bar on stderr: hosts scanned of the total, connections per second and
  * services found so far. Nothing at all when stderr is not a TTY or with --quiet, so pipes and CI logs
- * stay clean. Warnings are printed above the bar instead of through it.
+ * stay clean. The lines of `logs` (warnings, debug) are printed above the bar instead of through it.
  */
-export function progressDisplay(config: HuntConfig, stream: NodeJS.WriteStream = process.stderr): ProgressDisplay {
-  const warn = (line: string) => stream.write(`warning: ${line}\n`);
-  if (!stream.isTTY || config.quiet) return { hooks: { onProblem: warn }, stop: () => undefined };
+export function progressDisplay(
+  config: HuntConfig,
+  logs: HuntHooks,
+  stream: NodeJS.WriteStream = process.stderr,
+): ProgressDisplay {
+  if (!stream.isTTY || config.quiet) return { hooks: logs, stop: () => undefined };
   const bar = new cliProgress.SingleBar(
     {
       stream,
@@ -35,6 +38,13 @@ export function progressDisplay(config: HuntConfig, stream: NodeJS.WriteStream =
     services,
     rate: Math.round(probes / Math.max(0.001, (performance.now() - started) / 1000)),
   });
+  const above = (print: ((line: string) => void) | undefined) =>
+    print &&
+    ((line: string) => {
+      if (active) stream.write('\r\x1b[K');
+      print(line);
+      if (active) bar.render();
+    });
   return {
     hooks: {
       onScanProgress: (p: ScanProgress) => {
@@ -45,15 +55,13 @@ export function progressDisplay(config: HuntConfig, stream: NodeJS.WriteStream =
         } else bar.update(p.hostsDone, payload());
       },
       onEvent: (e) => {
+        logs.onEvent?.(e);
         if (e.type !== 'ServiceFound') return;
         services++;
         if (active) bar.update(payload());
       },
-      onProblem: (line) => {
-        if (active) stream.write('\r\x1b[K');
-        warn(line);
-        if (active) bar.render();
-      },
+      onProblem: above(logs.onProblem),
+      onDebug: above(logs.onDebug),
     },
     stop: () => {
       if (active) bar.stop();

@@ -51,6 +51,8 @@ export interface HuntConfig {
   quiet: boolean;
   debug: boolean;
   includePatchedVersions: boolean;
+  /** Also gather facts from this machine (the version of kubectl on the PATH). */
+  local: boolean;
   cloud: boolean;
   /** Feature settings (vantage points, path overrides), keyed by feature. */
   extra: Record<string, unknown>;
@@ -79,6 +81,7 @@ export function defaultConfig(overrides: Partial<HuntConfig> = {}): HuntConfig {
     quiet: false,
     debug: false,
     includePatchedVersions: false,
+    local: false,
     cloud: false,
     extra: {},
     ...given,

@@ -54,6 +54,11 @@ export interface Endpoint {
 
 /** Payloads by event type. Add a type here and it is known to the bus, hunters and reports. */
 export interface EventPayloads {
+  /**
+   * Published once when a hunt starts, before discovery: hunters that gather facts from the machine
+   * kubeferret runs on (the local kubectl with --local) subscribe to it.
+   */
+  HuntStarted: Record<string, never>;
   /** A port accepted a TCP connection. */
   PortOpen: { host: string; port: number };
   /** A port was identified by talking to it. */
@@ -75,8 +80,17 @@ export interface EventPayloads {
     apiServer?: Endpoint;
     secret: CredentialSecret;
   };
-  /** A component disclosed its version. */
-  Version: { host: string; port: number; component: 'kubernetes' | 'kubelet' | 'etcd' | 'kubectl'; version: string };
+  /**
+   * A component disclosed its version. For a binary on this machine (`--local`) `binary` is its path,
+   * `host` is `localhost` and `port` is 0.
+   */
+  Version: {
+    host: string;
+    port: number;
+    component: 'kubernetes' | 'kubelet' | 'etcd' | 'kubectl';
+    version: string;
+    binary?: string;
+  };
   /** An address learned during the hunt (node, pod, endpoint). */
   AddressLearned: { address: string; origin: string; inScope: boolean };
   /**
@@ -115,6 +129,7 @@ export interface EventPayloads {
 
 export type EventType = keyof EventPayloads;
 export const EVENT_TYPES: readonly EventType[] = [
+  'HuntStarted',
   'PortOpen',
   'ServiceFound',
   'Credential',
@@ -146,6 +161,8 @@ export function hostOf(event: KfEvent): string | undefined {
 /** Default de-duplication key: the payload without its metadata, secrets reduced to their presence. */
 export function subjectOf(event: KfEvent): string {
   switch (event.type) {
+    case 'HuntStarted':
+      return 'hunt';
     case 'PortOpen':
     case 'ServiceFound':
     case 'Version':

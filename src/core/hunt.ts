@@ -29,6 +29,8 @@ export interface HuntResult {
   scope: string[];
   trace: { path?: string; counts: TraceCounts; connects: number; refusals: TraceRecord[] };
   engine: EngineStats;
+  /** The hunters selected for this run (passive, and active ones with --active), for the report. */
+  hunters: { id: string; title: string; mode: 'passive' | 'active' }[];
   /** Changes made by active hunters, with whether each was undone. Empty for a passive hunt. */
   changes: Change[];
   interrupted: boolean;
@@ -39,6 +41,7 @@ export function huntOptionsOf(config: HuntConfig): HuntOptions {
     ...config.extra,
     active: config.active,
     includePatchedVersions: config.includePatchedVersions,
+    local: config.local,
     cloud: config.cloud,
     ports: config.ports,
   };
@@ -86,6 +89,7 @@ export async function runHunt(
   let stats: EngineStats;
   try {
     const release = engine.hold();
+    engine.publish('HuntStarted', {}, [], 'hunt');
     const discovery = discover({ config, engine, network, scope, prepared, signal: engine.signal, hooks }).finally(
       release,
     );
@@ -107,6 +111,7 @@ export async function runHunt(
     scope: scope.labels(),
     trace: { path: config.tracePath, counts: trace.counts, connects: network.connects, refusals: trace.refusals },
     engine: stats,
+    hunters: selected.map((h) => ({ id: h.id, title: h.title, mode: h.mode })),
     changes: [],
     interrupted: engine.stopped,
   };

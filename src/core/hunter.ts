@@ -25,6 +25,8 @@ export interface HuntOptions {
   active: boolean;
   /** Include findings for versions that are vendor patch releases (see CVE matching). */
   includePatchedVersions: boolean;
+  /** Gather facts from this machine too (`--local`: the kubectl on the PATH). Absent means no. */
+  local?: boolean;
   /** Run cloud metadata hunters (pod vantage only). */
   cloud: boolean;
   /** Extra settings by feature, e.g. path overrides for tests. */

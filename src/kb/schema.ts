@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { CveRecord } from './cve-schema.js';
 
 export const CATEGORIES = [
   'information disclosure',
@@ -12,27 +13,60 @@ export const CATEGORIES = [
 
 export const severitySchema = z.enum(['info', 'low', 'medium', 'high', 'critical']);
 
+/**
+ * What an entry describes: a `weakness` a passive hunter finds, an `info` fact worth knowing but not a
+ * flaw by itself (a version, a self-signed certificate), or a `proof` an active hunter records after
+ * demonstrating the impact of the weaknesses it `follows`.
+ */
+export const ENTRY_KINDS = ['weakness', 'info', 'proof'] as const;
+
+const KF_ID = /^KF-[A-Z0-9]+-\d{3}$/;
+const KHV_ID = /^KHV\d{3}$/;
+/** ATT&CK technique or sub-technique, e.g. T1613 or T1552.007. */
+const MITRE_ID = /^T\d{4}(\.\d{3})?$/;
+
+export const aliasesSchema = z
+  .object({
+    khv: z.array(z.string().regex(KHV_ID, 'kube-hunter ids look like KHV036')).default([]),
+    mitre: z.array(z.string().regex(MITRE_ID, 'ATT&CK ids look like T1613 or T1552.007')).default([]),
+  })
+  .strict()
+  .default({ khv: [], mitre: [] });
+
 /** One weakness the tool can report. Titles, descriptions and remediation live here, not in hunters. */
 export const kbEntrySchema = z
   .object({
-    id: z.string().regex(/^KF-[A-Z0-9]+-\d{3}$/, 'ids look like KF-COMPONENT-NNN'),
+    id: z.string().regex(KF_ID, 'ids look like KF-COMPONENT-NNN'),
     title: z.string().min(1),
     component: z.string().min(1),
+    kind: z.enum(ENTRY_KINDS).default('weakness'),
     category: z.enum(CATEGORIES),
     severity: severitySchema,
     /** Why this severity, in one line. */
     severityRationale: z.string().min(1),
     description: z.string().min(1),
     remediation: z.string().min(1),
-    references: z.array(z.string().url()).default([]),
-    aliases: z
-      .object({
-        khv: z.array(z.string().regex(/^KHV\d{3}$/)).default([]),
-        mitre: z.array(z.string()).default([]),
-      })
-      .default({ khv: [], mitre: [] }),
+    references: z.array(z.url()).default([]),
+    aliases: aliasesSchema,
+    /** For a proof: the entries whose impact it demonstrates. */
+    follows: z.array(z.string().regex(KF_ID)).default([]),
   })
-  .strict();
+  .strict()
+  .refine((e) => (e.kind === 'proof') === e.follows.length > 0, {
+    message: 'a proof names the entries it follows, and only a proof does',
+    path: ['follows'],
+  });
 
-export type KbEntry = z.infer<typeof kbEntrySchema>;
 export const kbFileSchema = z.array(kbEntrySchema);
+
+export type KbFileEntry = z.infer<typeof kbEntrySchema>;
+export type EntryKind = KbFileEntry['kind'] | 'cve';
+
+/**
+ * An entry as lookups return it: a knowledge-base entry from the YAML files, or a CVE from the CVE data
+ * seen through the same shape (kind `cve`, with the record attached), so reports need no special case.
+ */
+export interface KbEntry extends Omit<KbFileEntry, 'kind'> {
+  kind: EntryKind;
+  cve?: CveRecord;
+}

@@ -299,42 +299,13 @@ export class Network {
               } else callback(null, sock!);
             };
             const timer = setTimeout(() => settle(new undiciErrors.ConnectTimeoutError(), socket), connectTimeout);
-            let socket: net.Socket;
-            if (opts.protocol === 'https:') {
-              const tlsSocket = tls.connect({
-                host: address,
-                port,
-                servername: net.isIP(hostname) ? undefined : hostname,
-                rejectUnauthorized: verify,
-                ca: credential?.ca,
-                cert: credential?.clientCert,
-                key: credential?.clientKey,
-                ALPNProtocols: ['http/1.1'],
-              });
-              socket = tlsSocket;
-              const keepCertificate = () => {
-                const summary = summarizeCertificate(tlsSocket.getPeerCertificate());
-                if (summary) this.certs.set(`${address}:${port}`, summary);
-              };
-              tlsSocket.once('secureConnect', () => {
-                keepCertificate();
-                settle(null, tlsSocket);
-              });
-              // A handshake the server broke off (e.g. no client certificate) may still have shown its own,
-              // and its alert says why; the HTTP client only sees the connection close.
-              tlsSocket.once('error', (err: NodeJS.ErrnoException) => {
-                keepCertificate();
-                const alert = /alert ([a-z ]+?)(?::|$)/.exec(err.message)?.[1];
-                if (err.code?.startsWith('ERR_SSL')) {
-                  this.tlsAlerts.set(
-                    `${address}:${port}`,
-                    alert ? `the server sent TLS alert "${alert}" (${err.code})` : oneLine(err),
-                  );
-                }
-              });
-            } else {
-              socket = net.connect({ host: address, port });
-              socket.once('connect', () => settle(null, socket));
+            let socket: net.Socket | undefined;
+            try {
+              socket = this.openSocket(opts.protocol, address, port, hostname, verify, credential, settle);
+            } catch (err) {
+              // A malformed client key or certificate throws synchronously from tls.connect.
+              settle(new NetError('tls', `TLS setup failed: ${oneLine(err)}`), socket);
+              return;
             }
             socket.once('error', (err) => settle(err, socket));
           },
@@ -344,6 +315,55 @@ export class Network {
     });
     this.agents.set(key, agent);
     return agent;
+  }
+
+  private openSocket(
+    protocol: string,
+    address: string,
+    port: number,
+    hostname: string,
+    verify: boolean,
+    credential: CredentialSecret | undefined,
+    settle: (err: Error | null, sock?: net.Socket) => void,
+  ): net.Socket {
+    let socket: net.Socket;
+    if (protocol === 'https:') {
+      const tlsSocket = tls.connect({
+        host: address,
+        port,
+        servername: net.isIP(hostname) ? undefined : hostname,
+        rejectUnauthorized: verify,
+        ca: credential?.ca,
+        cert: credential?.clientCert,
+        key: credential?.clientKey,
+        ALPNProtocols: ['http/1.1'],
+      });
+      socket = tlsSocket;
+      const keepCertificate = () => {
+        const summary = summarizeCertificate(tlsSocket.getPeerCertificate());
+        if (summary) this.certs.set(`${address}:${port}`, summary);
+      };
+      tlsSocket.once('secureConnect', () => {
+        keepCertificate();
+        settle(null, tlsSocket);
+      });
+      // A handshake the server broke off (e.g. no client certificate) may still have shown its own
+      // certificate, and its alert says why; the HTTP client only sees the connection close.
+      tlsSocket.once('error', (err: NodeJS.ErrnoException) => {
+        keepCertificate();
+        const alert = /alert ([a-z ]+?)(?::|$)/.exec(err.message)?.[1];
+        if (err.code?.startsWith('ERR_SSL')) {
+          this.tlsAlerts.set(
+            `${address}:${port}`,
+            alert ? `the server sent TLS alert "${alert}" (${err.code})` : oneLine(err),
+          );
+        }
+      });
+    } else {
+      socket = net.connect({ host: address, port });
+      socket.once('connect', () => settle(null, socket));
+    }
+    return socket;
   }
 
   async http(hunter: string, req: HttpRequest): Promise<HttpResponse> {

@@ -1,5 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { HuntFailedError, oneLine } from '../core/errors.js';
+import { redactPatterns } from '../report/redact.js';
 
 /** One line of the audit trail: a request sent, or one the scope guard refused. */
 export interface TraceRecord {
@@ -48,7 +49,12 @@ export class Trace {
     this.stream = stream;
   }
 
-  record(rec: TraceRecord, host: string): void {
+  record(raw: TraceRecord, host: string): void {
+    // A URL may carry a secret (a token in the query string, a password in its user part): never write one.
+    const rec =
+      raw.method === 'CONNECT'
+        ? raw
+        : { ...raw, url: redactPatterns(raw.url), ...(raw.error && { error: redactPatterns(raw.error) }) };
     if (rec.refused) {
       this.counts.refused++;
       if (this.refusals.length < 10_000) this.refusals.push(rec);

@@ -235,6 +235,16 @@ describe('http client', () => {
       return true;
     });
 
+    // A malformed client key (e.g. from a broken kubeconfig) is one TLS error, not a crashed process.
+    await rejectsWith(
+      net.for('t').http({
+        url: `https://127.0.2.6:${plain.port}/`,
+        credential: { clientCert: 'not a certificate', clientKey: '-----BEGIN PRIVATE KEY-----\ngarbage' },
+      }),
+      'tls',
+      /TLS setup failed/,
+    );
+
     await rejectsWith(net.for('t').http({ url: 'not a url' }), 'protocol', /is not a URL/);
     await rejectsWith(net.for('t').http({ url: 'ftp://127.0.2.2/' }), 'protocol', /only http and https/);
   });

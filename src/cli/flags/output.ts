@@ -1,27 +1,163 @@
+import { accessSync, constants, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { EXIT } from '../../core/errors.js';
+import { EXIT, HuntFailedError, oneLine, UsageError } from '../../core/errors.js';
 import type { Severity } from '../../core/events.js';
-import type { HuntResult } from '../../core/hunt.js';
-import { atLeast, severityOf } from '../../kb/index.js';
-import { renderPlain } from '../../report/plain.js';
+import type { HuntHooks, HuntResult } from '../../core/hunt.js';
+import { atLeast } from '../../kb/index.js';
+import { activeFindings, applyBaseline, baselineOf, parseBaseline } from '../../report/baseline.js';
+import { FORMAT_NAMES, FORMATS, type FormatName, render } from '../../report/formats.js';
+import { buildReport } from '../../report/model.js';
+import { Redactor, redactorFor } from '../../report/redact.js';
+import type { Report } from '../../report/schema.js';
+import { summaryLine } from '../../report/text.js';
+import { collect, readUserFile } from '../options.js';
 
-/** Report formats and where they go. */
-// biome-ignore lint/complexity/noBannedTypes: filled in by the report work
-export type OutputFlags = {};
+/** Report formats, where they go, and the baseline. */
+export interface OutputFlags {
+  format?: FormatName[];
+  output?: string[];
+  outputDir?: string;
+  baseline?: string;
+  writeBaseline?: string;
+  quiet?: boolean;
+}
+
+/** One rendering and where it goes: a file, or `-` for stdout. */
+export interface OutputTarget {
+  format: FormatName;
+  to: string;
+}
+
+function formatName(value: string, previous: FormatName[] = []): FormatName[] {
+  const v = value.trim().toLowerCase();
+  if (!(FORMAT_NAMES as string[]).includes(v)) {
+    throw new UsageError(`--format takes one of ${FORMAT_NAMES.join(', ')}, not "${value}"`);
+  }
+  return [...previous, v as FormatName];
+}
+
+function checkWritable(path: string, option: string): void {
+  const dir = dirname(resolve(path));
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new UsageError(`${option} ${path}: the folder ${dir} does not exist or cannot be written`);
+  }
+}
+
+/**
+ * Pairs each --format with its --output in order; formats without one go to stdout (at most one may), or
+ * every format goes into --output-dir under its fixed name. Problems are UsageErrors, found before hunting.
+ */
+export function outputTargets(flags: OutputFlags): OutputTarget[] {
+  const formats = flags.format?.length ? flags.format : (['table'] as FormatName[]);
+  const outputs = flags.output ?? [];
+  if (new Set(formats).size !== formats.length) throw new UsageError('--format: each format can be given only once');
+  if (flags.outputDir !== undefined) {
+    if (outputs.length > 0) throw new UsageError('--output and --output-dir exclude each other: use one of them');
+    try {
+      if (!statSync(flags.outputDir).isDirectory()) throw new UsageError(`--output-dir ${flags.outputDir} is a file`);
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      checkWritable(flags.outputDir, '--output-dir');
+    }
+    return formats.map((format) => ({ format, to: join(flags.outputDir!, FORMATS[format].fileName) }));
+  }
+  if (outputs.length > formats.length) {
+    throw new UsageError(
+      `${outputs.length} --output for ${formats.length} --format: give a --format for each --output, in the same order`,
+    );
+  }
+  const targets = formats.map((format, i) => ({ format, to: outputs[i] ?? '-' }));
+  if (targets.filter((t) => t.to === '-').length > 1) {
+    throw new UsageError(
+      'only one format can go to stdout: give --output FILE for the others (paired in order), or --output-dir DIR',
+    );
+  }
+  for (const t of targets) if (t.to !== '-') checkWritable(t.to, '--output');
+  return targets;
+}
+
+/** Colour on a terminal, unless NO_COLOR is set; FORCE_COLOR turns it on elsewhere. */
+export function stdoutColor(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.NO_COLOR) return false;
+  if (env.FORCE_COLOR && env.FORCE_COLOR !== '0') return true;
+  return Boolean(process.stdout.isTTY) && env.TERM !== 'dumb';
+}
+
+function loadBaseline(path: string) {
+  return parseBaseline(readUserFile(path, 'baseline'), path);
+}
 
 export function registerOutputOptions(cmd: Command): Command {
-  return cmd;
+  return cmd
+    .option(
+      '--format <name>',
+      `report format, repeatable: ${FORMAT_NAMES.join(', ')} (default table)`,
+      formatName as (v: string, p: unknown) => FormatName[],
+    )
+    .option('--output <file>', 'write the matching --format to FILE (paired in order; - is stdout)', collect)
+    .option('--output-dir <dir>', 'write every --format into DIR: report.json, report.sarif, report.html, …')
+    .option('--baseline <file>', 'suppress the findings accepted in FILE; report what is new and what was fixed')
+    .option('--write-baseline <file>', "accept this run's findings: write them to FILE as a baseline")
+    .hook('preAction', (command) => {
+      // Bad output flags and an unreadable baseline are found before anything is sent.
+      const flags = command.opts<OutputFlags>();
+      outputTargets(flags);
+      if (flags.baseline) loadBaseline(flags.baseline);
+      if (flags.writeBaseline) checkWritable(flags.writeBaseline, '--write-baseline');
+    });
 }
 
-/** Writes the report in every requested format. */
-export async function writeOutputs(result: HuntResult, _flags: OutputFlags): Promise<void> {
-  process.stdout.write(renderPlain(result));
+function write(path: string, text: string): void {
+  try {
+    mkdirSync(dirname(resolve(path)), { recursive: true });
+    writeFileSync(path, text);
+  } catch (err) {
+    throw new HuntFailedError(`cannot write ${path}: ${oneLine(err)}`);
+  }
 }
 
-/** 1 when a finding is at or above --fail-on, else 0. */
-export function exitCodeOf(result: HuntResult): number {
-  const failOn = result.config.failOn;
+/**
+ * Applies the baseline, writes every requested rendering and the new baseline, and returns the report.
+ * `redactor` is the run's last net: a known secret that slipped into any rendering is replaced.
+ */
+export function emitReport(input: Report, flags: OutputFlags, redactor?: Redactor): Report {
+  const report = flags.baseline ? applyBaseline(input, loadBaseline(flags.baseline), flags.baseline) : input;
+  if (flags.writeBaseline) write(flags.writeBaseline, `${JSON.stringify(baselineOf(report), null, 2)}\n`);
+  const targets = outputTargets(flags);
+  for (const { format, to } of targets) {
+    const stdout = to === '-';
+    const text = render(format, report, { color: stdout && stdoutColor(), quiet: Boolean(flags.quiet) });
+    const safe = redactor ? redactor.redactKnown(text) : text;
+    if (stdout) process.stdout.write(safe);
+    else write(to, safe);
+  }
+  if (!targets.some((t) => t.to === '-')) process.stdout.write(`${summaryLine(report)}\n`);
+  return report;
+}
+
+/**
+ * The hunt's log lines for stderr, redacted like the reports: secrets are learnt from Credential events as
+ * they appear, so a warning that quotes one never prints it.
+ */
+export function logHooks(debug: boolean, print: (line: string) => void = (l) => console.error(l)): HuntHooks {
+  const redactor = new Redactor();
+  return {
+    onEvent: redactor.observe,
+    onProblem: (line) => print(`warning: ${redactor.text(line)}`),
+    onDebug: debug ? (line) => print(`debug: ${redactor.text(line)}`) : undefined,
+  };
+}
+
+/** Builds the report of a hunt and writes it in every requested format. */
+export async function writeOutputs(result: HuntResult, flags: OutputFlags): Promise<Report> {
+  return emitReport(buildReport(result), flags, redactorFor(result.events));
+}
+
+/** 1 when a finding not suppressed by the baseline is at or above --fail-on, else 0. */
+export function exitCodeOf(report: Report, failOn: Severity | 'none'): number {
   if (failOn === 'none') return EXIT.ok;
-  const failing = result.events.some((e) => e.type === 'Finding' && atLeast(severityOf(e), failOn as Severity));
-  return failing ? EXIT.findings : EXIT.ok;
+  return activeFindings(report).some((f) => atLeast(f.severity, failOn)) ? EXIT.findings : EXIT.ok;
 }

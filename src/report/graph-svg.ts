@@ -1,0 +1,60 @@
+import dagre, { type Point } from '@dagrejs/dagre';
+import type { Report } from './schema.js';
+
+// The attack graph as an SVG string, laid out by dagre while rendering, so the page needs no library.
+
+const NODE_HEIGHT = 30;
+const MAX_LABEL = 38;
+const CHAR_WIDTH = 7;
+
+export function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+function shortLabel(label: string): string {
+  return label.length > MAX_LABEL ? `${label.slice(0, MAX_LABEL - 1)}…` : label;
+}
+
+export function renderGraphSvg(graph: Report['graph']): string {
+  if (graph.nodes.length === 0) return '<p class="empty">Nothing was found to draw.</p>';
+  const g = new dagre.graphlib.Graph();
+  g.setGraph({ rankdir: 'LR', nodesep: 14, ranksep: 48, marginx: 16, marginy: 16 });
+  g.setDefaultEdgeLabel(() => ({}));
+  for (const n of graph.nodes) {
+    g.setNode(n.id, { width: shortLabel(n.label).length * CHAR_WIDTH + 24, height: NODE_HEIGHT });
+  }
+  for (const e of graph.edges) if (g.hasNode(e.from) && g.hasNode(e.to)) g.setEdge(e.from, e.to);
+  dagre.layout(g);
+  const { width = 0, height = 0 } = g.graph() as { width?: number; height?: number };
+
+  const edges = (g.edges() as { v: string; w: string }[]).map((ref) => {
+    const points: Point[] = g.edge(ref).points ?? [];
+    const d = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
+    return `<path class="edge" data-from="${escapeHtml(ref.v)}" data-to="${escapeHtml(ref.w)}" d="${d}" marker-end="url(#arrow)"/>`;
+  });
+  const nodes = graph.nodes.map((n) => {
+    const box = g.node(n.id) as { x: number; y: number; width: number; height: number };
+    const x = box.x - box.width / 2;
+    const y = box.y - box.height / 2;
+    const cls = ['node', `kind-${n.kind}`, n.severity ? `sev-${n.severity}` : ''].filter(Boolean).join(' ');
+    return [
+      `<g class="${cls}" data-id="${escapeHtml(n.id)}" data-kind="${n.kind}"${n.host ? ` data-host="${escapeHtml(n.host)}"` : ''}${n.severity ? ` data-severity="${n.severity}"` : ''}>`,
+      `<title>${escapeHtml(n.label)}</title>`,
+      `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${box.width.toFixed(1)}" height="${box.height}" rx="6"/>`,
+      `<text x="${box.x.toFixed(1)}" y="${(box.y + 4).toFixed(1)}" text-anchor="middle">${escapeHtml(shortLabel(n.label))}</text>`,
+      '</g>',
+    ].join('');
+  });
+  return [
+    `<svg id="graph" xmlns="http://www.w3.org/2000/svg" width="${Math.ceil(width)}" height="${Math.ceil(height)}" viewBox="0 0 ${Math.ceil(width)} ${Math.ceil(height)}" role="img" aria-label="attack graph">`,
+    '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead"/></marker></defs>',
+    `<g class="edges">${edges.join('')}</g>`,
+    `<g class="nodes">${nodes.join('')}</g>`,
+    '</svg>',
+  ].join('\n');
+}

@@ -1,0 +1,65 @@
+import { SEVERITIES, type Severity } from '../core/events.js';
+import { mapStrings } from './redact.js';
+import type { Report, ReportFinding } from './schema.js';
+
+// Small pieces of wording shared by the text renderings (table, markdown, HTML).
+
+/** Most severe first. */
+export const SEVERITIES_DESC: readonly Severity[] = [...SEVERITIES].reverse();
+
+/** The provenance chain in one line: "open 10250 → kubelet (anonymous) → …". */
+export function chainText(f: ReportFinding): string {
+  return f.chain.map((s) => s.label).join(' → ');
+}
+
+/** Removes terminal control sequences and control characters a hostile target may have put in its answers. */
+export function printable(text: string): string {
+  return text
+    .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '')
+    .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?/g, '')
+    .replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '');
+}
+
+/** Every string of a value made printable, the shape kept. */
+export function printableDeep<T>(value: T): T {
+  return mapStrings(value, printable);
+}
+
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** "4 findings: 1 critical, 2 high, 1 medium, 0 low, 0 info", plus the baseline's counts when one was used. */
+export function summaryLine(report: Report): string {
+  const n = report.findings.length;
+  const bySeverity = SEVERITIES_DESC.map((s) => `${report.stats.findings[s] ?? 0} ${s}`).join(', ');
+  const base = report.baseline
+    ? ` · baseline: ${report.baseline.new} new, ${report.baseline.suppressed} suppressed, ${report.baseline.fixed.length} fixed`
+    : '';
+  return `${n} finding${n === 1 ? '' : 's'}: ${bySeverity}${base}`;
+}
+
+/** "by host: a 3, b 2", largest first. */
+export function countsText(counts: Record<string, number>): string {
+  const entries = Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return entries.length ? entries.map(([k, v]) => `${k} ${v}`).join(', ') : 'none';
+}
+
+export function certText(cert: NonNullable<Report['hosts'][number]['services'][number]['cert']>): string {
+  const until = cert.validTo.slice(0, 10);
+  return `${cert.subject || '(no subject)'}${cert.selfSigned ? ', self-signed' : ''}, valid until ${until}`;
+}
+
+/** The findings without a host (objects, identities) are grouped under this name. */
+export const NO_HOST = 'cluster-wide';
+
+export function groupByHost(findings: readonly ReportFinding[]): Map<string, ReportFinding[]> {
+  const groups = new Map<string, ReportFinding[]>();
+  for (const f of findings) {
+    const key = f.host ?? NO_HOST;
+    const list = groups.get(key) ?? [];
+    list.push(f);
+    groups.set(key, list);
+  }
+  return groups;
+}

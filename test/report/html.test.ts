@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { render } from '../../src/report/formats.js';
+import { buildReport } from '../../src/report/model.js';
+import type { Report } from '../../src/report/schema.js';
+import { requireComponent } from '../helpers/components.js';
+import { type Fixture, startFixture } from './hunt-fixture.js';
+
+// This file's loopback block: 127.32.0.0/16. The page is opened in real headless Chromium; every request
+// that is not the file itself is blocked and recorded, and there must be none.
+
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
+
+let fx: Fixture;
+let report: Report;
+before(async () => {
+  fx = await startFixture('127.32');
+  report = buildReport(await fx.hunt());
+});
+after(() => fx.close());
+
+describe('HTML report in Chromium', () => {
+  it('draws the graph, filters by severity and host, and fetches nothing', { timeout: 120_000 }, async (t) => {
+    if (!requireComponent(t, 'chromium', 'chromium')) return;
+    const dir = mkdtempSync(join(tmpdir(), 'kf-html-'));
+    const file = join(dir, 'report.html');
+    writeFileSync(file, render('html', report, { color: false, quiet: false }));
+    const url = pathToFileURL(file).href;
+
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS, headless: true });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const attempted: string[] = [];
+      await page.route('**/*', (route) => {
+        if (route.request().url() === url) return route.continue();
+        attempted.push(route.request().url());
+        return route.abort();
+      });
+      page.on('request', (r) => {
+        if (r.url() !== url && !attempted.includes(r.url())) attempted.push(r.url());
+      });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(url);
+
+      // The graph: one SVG group per node of the model, with the hosts and services labelled.
+      const nodeIds = await page.$$eval('#graph g.node', (gs) => gs.map((g) => g.getAttribute('data-id')));
+      assert.deepEqual(nodeIds.sort(), report.graph.nodes.map((n) => n.id).sort());
+      const hostLabels = await page.$$eval('#graph g.kind-host text', (ts) => ts.map((t) => t.textContent));
+      assert.deepEqual(hostLabels.sort(), [fx.apiserver.host, fx.kubelet.host].sort());
+      assert.equal(await page.locator('#graph g.kind-finding').count(), report.findings.length);
+      assert.equal(await page.locator('#graph path.edge').count(), report.graph.edges.length);
+      const box = await page.locator('#graph').boundingBox();
+      assert.ok(box && box.width > 100 && box.height > 50, 'the graph has a size');
+
+      const visible = () =>
+        page.$$eval('#findings tbody tr', (rows) =>
+          rows.filter((r) => !r.hasAttribute('hidden')).map((r) => r.getAttribute('data-severity')),
+        );
+      assert.deepEqual(await visible(), ['critical', 'high', 'low']);
+
+      // Unticking "critical" hides exactly the critical row.
+      await page.locator('input[data-filter-severity][value="critical"]').click();
+      assert.deepEqual(await visible(), ['high', 'low']);
+      assert.equal(await page.locator('#graph g.kind-finding.dimmed').count(), 1);
+      await page.locator('input[data-filter-severity][value="critical"]').click();
+
+      // The host menu keeps only that host's rows.
+      await page.locator('#host-filter').selectOption(fx.kubelet.host);
+      const hosts = await page.$$eval('#findings tbody tr', (rows) =>
+        rows.filter((r) => !r.hasAttribute('hidden')).map((r) => r.getAttribute('data-host')),
+      );
+      assert.deepEqual(hosts, [fx.kubelet.host]);
+      await page.locator('#host-filter').selectOption('');
+      assert.equal((await visible()).length, 3);
+
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'report-html.png'), fullPage: true });
+      assert.deepEqual(errors, []);
+      assert.deepEqual(attempted, [], 'the page tried to reach the network');
+    } finally {
+      await browser.close();
+    }
+  });
+});
