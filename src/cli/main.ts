@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, HuntFailedError, oneLine, UsageError } from '../core/errors.js';
 import { registerCve } from './cve.js';
+import { registerDemo } from './demo.js';
 import { registerDiscover } from './discover.js';
 import { registerExplain } from './explain.js';
 import { registerHunt } from './hunt.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerCve(program);
   registerLab(program);
   registerReport(program);
+  registerDemo(program);
   return program;
 }
 
