@@ -106,6 +106,22 @@ const versionEndpoint: Rule = async (c) => {
 };
 
 /**
+ * kube-controller-manager and kube-scheduler are built on the same libraries and answer alike; when
+ * nothing they said tells them apart, their default secure ports do.
+ */
+function componentByPort(c: Conversation, seen: string, version?: string): Verdict | undefined {
+  const byPort: Record<number, ServiceKind> = { 10257: 'controller-manager', 10259: 'scheduler' };
+  const kind = byPort[c.port];
+  if (!kind) return undefined;
+  const name = kind === 'scheduler' ? 'kube-scheduler' : 'kube-controller-manager';
+  return {
+    kind,
+    version,
+    evidence: [seen, `port ${c.port} is ${name}'s default secure port (the answers alone cannot tell the two apart)`],
+  };
+}
+
+/**
  * Kubernetes `Status` errors without a readable /version: the API server with anonymous access off or
  * limited, or kube-controller-manager and kube-scheduler, whose secure ports share its libraries.
  */
@@ -142,18 +158,12 @@ const statusSpeaker: Rule = async (c) => {
       return { kind: 'controller-manager', evidence: [said(metrics, 'controller-manager metrics'), statusLine] };
     }
   }
-  const byPort: Record<number, ServiceKind> = { 10257: 'controller-manager', 10259: 'scheduler' };
-  const kind = byPort[c.port];
-  if (kind) {
-    return {
-      kind,
-      evidence: [
-        `${statusLine}: a Kubernetes component's secure port`,
-        `port ${c.port} is ${kind === 'scheduler' ? 'kube-scheduler' : 'kube-controller-manager'}'s default secure port (the answers alone cannot tell the two apart)`,
-      ],
-    };
-  }
-  return { kind: 'unknown', evidence: [`${statusLine}: a Kubernetes component, but not one the answers identify`] };
+  return (
+    componentByPort(c, `${statusLine}: a Kubernetes component's secure port`) ?? {
+      kind: 'unknown',
+      evidence: [`${statusLine}: a Kubernetes component, but not one the answers identify`],
+    }
+  );
 };
 
 const kubelet: Rule = async (c) => {
@@ -278,6 +288,10 @@ const metricsEndpoint: Rule = async (c) => {
   if (sig.hasMetric(m, 'node_collector_'))
     return { kind: 'controller-manager', evidence: [said(m, 'node_collector_* metrics')] };
   const version = sig.metricLabel(m, 'kubernetes_build_info', 'git_version');
+  const component =
+    version &&
+    componentByPort(c, said(m, `a Kubernetes component's metrics (kubernetes_build_info ${version})`), version);
+  if (component) return component;
   return {
     kind: 'metrics',
     version,
