@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
+import { defaultConfig } from '../core/config.js';
 import { UsageError } from '../core/errors.js';
 import type { KfEvent } from '../core/events.js';
 import { discoveryHunters } from '../discovery/hunters.js';
-import { logHooks } from './flags/output.js';
-import { registerScanOptions } from './flags/scan.js';
-import { registerVantageOptions } from './flags/vantage.js';
-import { configFromFlags, type HuntFlags } from './hunt.js';
+import { registerScanOptions, type ScanFlags, scanConfig } from './flags/scan.js';
+import { registerVantageOptions, type VantageFlags, vantageConfig, vantageNamesTargets } from './flags/vantage.js';
+import { logHooks } from './logs.js';
 import { runFromCli } from './run.js';
 
-type DiscoverFlags = HuntFlags & { format?: string };
+type DiscoverFlags = ScanFlags & VantageFlags & { format?: string };
 
 const FORMATS = ['table', 'json'] as const;
 
@@ -55,7 +55,12 @@ export function registerDiscover(program: Command): void {
     if (!(FORMATS as readonly string[]).includes(format)) {
       throw new UsageError(`--format takes ${FORMATS.join(' or ')}, not "${format}"`);
     }
-    const config = await configFromFlags(positional, { ...flags, debug: command.optsWithGlobals().debug });
+    // Only scan and vantage settings: discovery runs no other hunter, so it loads none of them.
+    const all = { ...flags, debug: command.optsWithGlobals().debug };
+    const config = defaultConfig({
+      ...scanConfig(positional, all, !vantageNamesTargets(all)),
+      ...(await vantageConfig(all)),
+    });
     const result = await runFromCli(config, discoveryHunters, logHooks(config.debug));
     const services = result.events
       .filter((e): e is KfEvent<'ServiceFound'> => e.type === 'ServiceFound')

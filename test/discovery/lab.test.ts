@@ -89,6 +89,10 @@ describe('discovery against the lab', () => {
         !lab.requests.slice(seen).some((r) => r.host === nodes[1].address),
         'the other node was never contacted',
       );
+      // Neither in the lab's own log nor in the trace of every connect and request sent.
+      const sent = readFileSync(trace, 'utf8');
+      assert.ok(!sent.includes(nodes[1].address), 'no connect to it in the trace');
+      assert.ok(sent.includes(`${nodes[0].address}:10250`));
     } finally {
       process.env = saved;
     }
