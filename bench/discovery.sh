@@ -3,8 +3,9 @@
 #
 # On plain loopback every address answers at once, which measures nothing. So this script makes a network
 # namespace with only its loopback up (no route out: no packet can leave it), drops SYNs to most of a /24
-# with nftables so those hosts look filtered, as absent hosts do on a real network, and starts lab-like
-# servers on a few addresses. Then, in the same run:
+# with nftables so those hosts look filtered, as absent hosts do on a real network, and starts the lab
+# (`kubeferret lab`, vulnerable profile, a control plane and four nodes) on a few addresses. Then, in the
+# same run:
 #   1. kubeferret discover and nmap -sT -n -Pn -T4 --open over the /24 with the same ports: wall times,
 #      their ratio, and whether both found the same open ports;
 #   2. kubeferret alone over a /16 for its peak memory.
@@ -14,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 NS="kfbench-$$"
-BASE=127.1.0            # the /24; .2-.7 answer, .8-.255 are filtered
+BASE=127.1.0            # the /24; the lab on .2-.6, .8-.255 filtered
 SIXTEEN=127.1.0.0/16
 WORK="$(mktemp -d)"
 SERVERS_PID=""
@@ -47,14 +48,15 @@ NFT
 
 PORTS="$(node --import tsx -e "import('./src/core/config.ts').then((m) => console.log(m.DEFAULT_PORTS.join(',')))")"
 
-in_ns node --import tsx bench/lab-servers.ts "$BASE" >"$WORK/servers.log" 2>&1 &
+# The simulated etcd keeps the lab a single process, so nothing outlives the namespace.
+in_ns node bin/kubeferret.js lab --base "${BASE}.2" --nodes 4 --etcd simulated >"$WORK/servers.log" 2>&1 &
 SERVERS_PID=$!
-for _ in $(seq 1 100); do grep -q ready "$WORK/servers.log" 2>/dev/null && break; sleep 0.2; done
-grep -q ready "$WORK/servers.log" || { echo "bench: lab servers did not start:" >&2; cat "$WORK/servers.log" >&2; exit 1; }
+for _ in $(seq 1 150); do grep -q 'kubeferret lab:' "$WORK/servers.log" 2>/dev/null && break; sleep 0.2; done
+grep -q 'kubeferret lab:' "$WORK/servers.log" || { echo "bench: the lab did not start:" >&2; cat "$WORK/servers.log" >&2; exit 1; }
 
 now() { date +%s.%N; }
 echo "ports: $PORTS"
-echo "range: ${BASE}.0/24 (6 hosts answer, 248 filtered)"
+echo "range: ${BASE}.0/24 (the lab on 5 hosts, 248 filtered)"
 
 t0=$(now)
 in_ns node bin/kubeferret.js discover "${BASE}.0/24" --format json --quiet >"$WORK/kf.json"
