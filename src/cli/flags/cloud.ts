@@ -2,13 +2,12 @@ import { type Command, Option } from 'commander';
 import type { HuntConfig } from '../../core/config.js';
 import { UsageError } from '../../core/errors.js';
 import { normalizeAddress } from '../../net/scope.js';
+import type { VantageFlags } from './vantage.js';
 
 /** Cloud instance metadata, asked from the pod vantage only. */
 export interface CloudFlags {
   cloud?: boolean;
   cloudMetadataAddress?: string;
-  /** From the vantage flags: --cloud needs --pod. */
-  pod?: boolean;
 }
 
 export function registerCloudOptions(cmd: Command): Command {
@@ -36,7 +35,8 @@ function parseEndpoint(text: string): { host: string; port: number } {
   return { host, port };
 }
 
-export function cloudConfig(flags: CloudFlags): Partial<HuntConfig> {
+/** The cloud part of a HuntConfig; --cloud needs the pod vantage (--pod). */
+export function cloudConfig(flags: CloudFlags & Pick<VantageFlags, 'pod'>): Partial<HuntConfig> {
   if (flags.cloudMetadataAddress !== undefined && !flags.cloud) {
     throw new UsageError('--cloud-metadata-address only applies with --cloud');
   }
