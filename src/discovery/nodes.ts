@@ -1,12 +1,33 @@
 import type { KfEvent } from '../core/events.js';
 import { defineHunter, type HuntContext } from '../core/hunter.js';
+import { normalizeAddress } from '../net/scope.js';
 import { hostPort, vantageOf } from './vantage/identity.js';
 
 interface NodeList {
-  items?: Array<{ metadata?: { name?: string }; status?: { addresses?: Array<{ type?: string; address?: string }> } }>;
+  items?: Array<{
+    metadata?: { name?: unknown };
+    status?: { addresses?: Array<{ type?: unknown; address?: unknown }> };
+  }>;
 }
 
 const ADDRESS_TYPES = new Set(['InternalIP', 'ExternalIP']);
+
+/** The InternalIP and ExternalIP addresses of a NodeList, normalised; anything malformed is skipped. */
+export function nodeAddresses(body: unknown): { node: string; type: string; address: string }[] {
+  const items = (body as NodeList | undefined)?.items;
+  const out: { node: string; type: string; address: string }[] = [];
+  for (const node of Array.isArray(items) ? items : []) {
+    const name = typeof node?.metadata?.name === 'string' ? node.metadata.name : '?';
+    const addresses = node?.status?.addresses;
+    for (const a of Array.isArray(addresses) ? addresses : []) {
+      const address = typeof a?.address === 'string' ? normalizeAddress(a.address) : undefined;
+      if (address && typeof a.type === 'string' && ADDRESS_TYPES.has(a.type))
+        out.push({ node: name, type: a.type, address });
+    }
+  }
+  return out;
+}
+
 const SCAN_IN_FLIGHT = 64;
 
 async function scanLearned(ctx: HuntContext, learned: KfEvent<'AddressLearned'>, ports: readonly number[]) {
@@ -51,22 +72,18 @@ export const nodeDiscoveryHunter = defineHunter({
         ctx.log(`listing nodes as ${credential.name}: HTTP ${res.status}`);
         continue;
       }
-      const list = res.json<NodeList>();
-      for (const node of list?.items ?? []) {
-        for (const a of node.status?.addresses ?? []) {
-          if (!a.address || !ADDRESS_TYPES.has(a.type ?? '')) continue;
-          const inScope = ctx.net.inScope(a.address);
-          const learned = ctx.publish(
-            'AddressLearned',
-            {
-              address: a.address,
-              origin: `node ${node.metadata?.name ?? '?'} (${a.type}) listed by ${credential.name} on ${hostPort(event.host, event.port)}`,
-              inScope,
-            },
-            [event.id, credential.id],
-          );
-          if (inScope && learned.source === ctx.hunter) await scanLearned(ctx, learned, ports);
-        }
+      for (const a of nodeAddresses(res.json())) {
+        const inScope = ctx.net.inScope(a.address);
+        const learned = ctx.publish(
+          'AddressLearned',
+          {
+            address: a.address,
+            origin: `node ${a.node} (${a.type}) listed by ${credential.name} on ${hostPort(event.host, event.port)}`,
+            inScope,
+          },
+          [event.id, credential.id],
+        );
+        if (inScope && learned.source === ctx.hunter) await scanLearned(ctx, learned, ports);
       }
     }
   },

@@ -1,94 +1,62 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultConfig, type HuntConfig } from '../../src/core/config.js';
 import type { EventPayloads, KfEvent } from '../../src/core/events.js';
 import { type HuntResult, runHunt } from '../../src/core/hunt.js';
 import { type AnyHunter, defineHunter } from '../../src/core/hunter.js';
+import { discoveryHunters } from '../../src/discovery/hunters.js';
 import { parseTarget } from '../../src/discovery/targets.js';
-import type { Lab } from '../../src/lab/index.js';
+import { Identity, VANTAGE_KEY, type VantageSettings } from '../../src/discovery/vantage/identity.js';
+import { kubeconfigIdentities } from '../../src/discovery/vantage/kubeconfig.js';
+import { podIdentity } from '../../src/discovery/vantage/pod.js';
+import type { IdentityName, Lab } from '../../src/lab/index.js';
 
-// Passive hunts of the lab for the hunter tests: the lab's addresses and ports as targets, the hunters
-// under test, and what a test then asserts on (findings, requests the lab received, secrets).
+// Passive hunts of the lab for the hunter tests, as `kubeferret hunt` runs them: the lab's addresses and
+// ports as targets, discovery's scan, fingerprint and vantage points, the hunters under test; and what a
+// test then asserts on (findings, requests the lab received, secrets).
 
-/**
- * Stands in for discovery's fingerprint, which is not on this branch yet: names each open port of the lab
- * by the lab's own ground truth (`lab.hosts`), as the fingerprint's contract says it will.
- */
-function labFingerprint(lab: Lab): AnyHunter {
-  return defineHunter({
-    id: 'test-lab-fingerprint',
-    title: 'names lab ports from the lab ground truth',
-    mode: 'passive',
-    on: 'PortOpen',
-    async hunt(event, ctx) {
-      const host = lab.hosts.find((h) => h.address === event.host);
-      const service = host?.services.find((s) => s.port === event.port);
-      if (!service) return;
-      ctx.publish('ServiceFound', {
-        host: event.host,
-        port: event.port,
-        kind: service.kind,
-        scheme: service.scheme,
-        evidence: [service.what],
-      });
-    },
-  }) as AnyHunter;
+/** A lab identity as a bare token (`--token`): no API server named, bound to the ones found. */
+export function tokenIdentity(lab: Lab, name: 'admin' | 'reader' | 'nobody' | 'deployer'): Identity {
+  const token = lab.credentials[name].token;
+  assert.ok(token, `${name} has a token`);
+  return new Identity(name, 'token', undefined, { token });
 }
 
-/** Stands in for discovery's vantage points: publishes the given Credentials when the hunt starts. */
-export function credentialSource(credentials: EventPayloads['Credential'][]): AnyHunter {
+/** A lab identity from a kubeconfig file (`--kubeconfig`), loaded as the CLI loads it: named `<name>@lab`. */
+export async function kubeconfigIdentity(lab: Lab, name: IdentityName, dir: string): Promise<Identity> {
+  const file = join(dir, `${name}.kubeconfig`);
+  lab.kubeconfig(name, file);
+  const [identity] = await kubeconfigIdentities(file, []);
+  return identity;
+}
+
+/**
+ * The pod vantage as `--pod` loads it: the service-account files the lab writes for a pod of
+ * `serviceAccount` (`ns/name`) and the environment pointing at its API server. Named `pod:<ns>/<name>`.
+ */
+export function podVantage(lab: Lab, dir: string, serviceAccount: string): Identity {
+  const files = lab.podFiles(dir, serviceAccount);
+  return podIdentity(files.dir, files.env);
+}
+
+/** A test hunter publishing Credentials when `on` an event: for orders discovery itself never produces. */
+export function lateCredentials(credentials: EventPayloads['Credential'][]): AnyHunter {
   return defineHunter({
-    id: 'test-vantage',
-    title: 'presents the credentials of the test',
+    id: 'test-late-credentials',
+    title: 'presents credentials once an API server is known',
     mode: 'passive',
-    on: 'HuntStarted',
+    on: 'ServiceFound',
+    when: (s) => s.kind === 'apiserver',
     async hunt(_event, ctx) {
       for (const c of credentials) ctx.publish('Credential', c);
     },
   }) as AnyHunter;
 }
 
-/** A lab identity as a bare token (`--token`): no API server named. */
-export function tokenOf(lab: Lab, name: 'admin' | 'reader' | 'nobody' | 'deployer'): EventPayloads['Credential'] {
-  const token = lab.credentials[name].token;
-  assert.ok(token, `${name} has a token`);
-  return { name, source: 'token', secret: { token } };
-}
-
-/** A lab identity from its kubeconfig (`--kubeconfig`): bound to the lab's API server. */
-export function kubeconfigOf(lab: Lab, name: 'kubernetes-admin' | 'jane' | 'reader'): EventPayloads['Credential'] {
-  const c = lab.credentials[name];
-  const url = new URL(lab.apiServer);
-  return {
-    name,
-    source: 'kubeconfig',
-    apiServer: { host: url.hostname, port: Number(url.port), scheme: 'https' },
-    secret: c.token ? { token: c.token } : { clientCert: c.clientCert, clientKey: c.clientKey },
-  };
-}
-
-/**
- * The pod vantage as `--pod` presents it: the service-account files the lab writes for a pod of
- * `serviceAccount` (`ns/name`), as a Credential bound to the lab's API server.
- */
-export function podCredential(lab: Lab, dir: string, serviceAccount: string): EventPayloads['Credential'] {
-  const files = lab.podFiles(dir, serviceAccount);
-  return {
-    name: `pod:${serviceAccount}`,
-    source: 'pod',
-    apiServer: {
-      host: files.env.KUBERNETES_SERVICE_HOST,
-      port: Number(files.env.KUBERNETES_SERVICE_PORT),
-      scheme: 'https',
-    },
-    secret: { token: files.token, ca: readFileSync(join(files.dir, 'ca.crt'), 'utf8') },
-  };
-}
-
 export interface LabHuntOptions {
   hunters: readonly AnyHunter[];
-  credentials?: EventPayloads['Credential'][];
+  /** Vantage points, as the CLI builds them from --token, --kubeconfig and --pod. */
+  identities?: Identity[];
   ports?: number[];
   /** Only these lab addresses (default: every host of the lab). */
   addresses?: string[];
@@ -122,8 +90,12 @@ export async function huntLab(lab: Lab, options: LabHuntOptions): Promise<LabHun
       requestTimeoutMs: 15_000,
       hunterTimeoutMs: 90_000,
       ...options.config,
+      extra: {
+        ...options.config?.extra,
+        [VANTAGE_KEY]: { identities: options.identities ?? [], discoverNodes: false } satisfies VantageSettings,
+      },
     }),
-    [labFingerprint(lab), credentialSource(options.credentials ?? []), ...options.hunters],
+    [...discoveryHunters, ...options.hunters],
   );
   const findings = result.events.filter((e): e is KfEvent<'Finding'> => e.type === 'Finding');
   return {

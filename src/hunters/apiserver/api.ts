@@ -1,6 +1,7 @@
 import { NetError } from '../../core/errors.js';
 import type { CredentialSecret, Scheme } from '../../core/events.js';
 import type { HuntContext } from '../../core/hunter.js';
+import { hostPort } from '../../discovery/vantage/identity.js';
 import type { HttpResponse } from '../../net/network.js';
 
 /** An API server endpoint, as ServiceFound, Credential.apiServer and ApiAccess name it. */
@@ -10,15 +11,14 @@ export interface ApiTarget {
   scheme: Scheme;
 }
 
-/** `scheme://host:port` (IPv6 in brackets) followed by `path`. */
-export function apiUrl(target: ApiTarget, path: string): string {
-  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
-  return `${target.scheme}://${host}:${target.port}${path}`;
+/** `host:port` (IPv6 in brackets) for evidence and log lines. */
+export function endpointLabel(target: Pick<ApiTarget, 'host' | 'port'>): string {
+  return hostPort(target.host, target.port);
 }
 
-/** `host:port` for evidence and log lines. */
-export function endpointLabel(target: ApiTarget): string {
-  return `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+/** `scheme://host:port` followed by `path`. */
+export function apiUrl(target: ApiTarget, path: string): string {
+  return `${target.scheme}://${endpointLabel(target)}${path}`;
 }
 
 /**

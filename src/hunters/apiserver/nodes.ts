@@ -1,21 +1,15 @@
 import { defineHunter } from '../../core/hunter.js';
-import { normalizeAddress } from '../../net/scope.js';
+import { nodeAddresses } from '../../discovery/nodes.js';
+import { vantageOf } from '../../discovery/vantage/identity.js';
 import { askerOf } from './access-identity.js';
 import { askApi, endpointLabel, netFailure } from './api.js';
 
-interface NodeList {
-  items?: Array<{
-    metadata?: { name?: unknown };
-    status?: { addresses?: Array<{ type?: unknown; address?: unknown }> };
-  }>;
-}
-
-const ADDRESS_TYPES = new Set(['InternalIP', 'ExternalIP']);
-
 /**
  * Node addresses learned from the API: every identity that may list nodes reveals where the kubelets are.
- * Each address is published as AddressLearned, in scope or not; none is contacted here (`--discover-nodes`
- * scans those inside the scope).
+ * Each address is published as AddressLearned, in scope or not; none is contacted here. With
+ * `--discover-nodes`, discovery's `discover-nodes` lists them with every credential and scans those in
+ * scope, so this hunter leaves credentials to it and adds only what anonymous callers and the insecure
+ * port see.
  */
 export const nodeAddressesHunter = defineHunter({
   id: 'apiserver-node-addresses',
@@ -24,28 +18,24 @@ export const nodeAddressesHunter = defineHunter({
   on: 'ApiAccess',
   when: (a) => a.can['list nodes'] === true,
   async hunt(access, ctx) {
+    if (access.via === 'credential' && vantageOf(ctx.options).discoverNodes) return;
     const asker = askerOf(ctx, access);
     if (!asker) return;
     const target = { host: access.host, port: access.port, scheme: access.scheme };
-    let list: NodeList | undefined;
+    let body: unknown;
     try {
       const answer = await askApi(ctx, target, { path: '/api/v1/nodes?limit=500', credential: asker.credential });
-      list = answer.kind === 'ok' ? (answer.body as NodeList) : undefined;
+      body = answer.kind === 'ok' ? answer.body : undefined;
     } catch (err) {
       ctx.log(`listing nodes as ${access.identity}: ${netFailure(err)}`);
       return;
     }
-    for (const node of Array.isArray(list?.items) ? list.items : []) {
-      const name = typeof node?.metadata?.name === 'string' ? node.metadata.name : '?';
-      for (const a of Array.isArray(node?.status?.addresses) ? node.status.addresses : []) {
-        const address = typeof a?.address === 'string' ? normalizeAddress(a.address) : undefined;
-        if (!address || !ADDRESS_TYPES.has(String(a.type))) continue;
-        ctx.publish('AddressLearned', {
-          address,
-          origin: `node ${name} (${a.type}) listed by ${access.identity} on ${endpointLabel(target)}`,
-          inScope: ctx.net.inScope(address),
-        });
-      }
+    for (const a of nodeAddresses(body)) {
+      ctx.publish('AddressLearned', {
+        address: a.address,
+        origin: `node ${a.node} (${a.type}) listed by ${access.identity} on ${endpointLabel(target)}`,
+        inScope: ctx.net.inScope(a.address),
+      });
     }
   },
 });

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { EventPayloads, KfEvent } from '../../../src/core/events.js';
-import { defineHunter } from '../../../src/core/hunter.js';
+import type { KfEvent } from '../../../src/core/events.js';
+import { Identity } from '../../../src/discovery/vantage/identity.js';
 import { READ_CHECKS, WRITE_CHECKS } from '../../../src/hunters/apiserver/access.js';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { type Attributes, type IdentityName, type Lab, PORTS, startLab } from '../../../src/lab/index.js';
@@ -10,9 +13,10 @@ import {
   assertReadOnly,
   findingsOf,
   huntLab,
-  kubeconfigOf,
+  kubeconfigIdentity,
   type LabHunt,
-  tokenOf,
+  lateCredentials,
+  tokenIdentity,
 } from '../lab-hunt.js';
 
 // Block 127.51.0.0/16: what each credential can do, side by side, checked against the lab's RBAC.
@@ -32,8 +36,10 @@ const OWN_NAMESPACE: Record<IdentityName, string> = {
 
 let lab: Lab;
 let chainLab: Lab;
+let dir: string;
 
 before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'kubeferret-credentials-'));
   [lab, chainLab] = await Promise.all([
     startLab({ profile: 'default', base: '127.51.0.2', nodes: 1, etcd: 'off' }),
     startLab({ profile: 'default', base: '127.51.1.2', nodes: 1, etcd: 'off' }),
@@ -42,6 +48,7 @@ before(async () => {
 
 after(async () => {
   await Promise.all([lab.stop(), chainLab.stop()]);
+  rmSync(dir, { recursive: true, force: true });
 });
 
 /** The lab's RBAC answer for a check: allowed cluster-wide, or (namespaced) in the identity's own namespace. */
@@ -59,6 +66,16 @@ function expected(who: IdentityName, key: string): boolean {
   return lab.can(who, attrs) || (namespaced && lab.can(who, { ...attrs, namespace: OWN_NAMESPACE[who] }));
 }
 
+/** How each lab identity is named in the hunt: tokens by their name, kubeconfig contexts `<name>@lab`. */
+const SHOWN: Record<IdentityName, string> = {
+  admin: 'admin',
+  reader: 'reader',
+  nobody: 'nobody',
+  deployer: 'deployer',
+  'kubernetes-admin': 'kubernetes-admin@lab',
+  jane: 'jane@lab',
+};
+
 describe('each credential on the default lab', () => {
   const names: IdentityName[] = ['admin', 'reader', 'nobody', 'deployer', 'kubernetes-admin', 'jane'];
   let hunt: LabHunt;
@@ -66,13 +83,13 @@ describe('each credential on the default lab', () => {
     hunt = await huntLab(lab, {
       hunters: apiserverHunters,
       ports: API_PORTS,
-      credentials: [
-        tokenOf(lab, 'admin'),
-        tokenOf(lab, 'reader'),
-        tokenOf(lab, 'nobody'),
-        tokenOf(lab, 'deployer'),
-        kubeconfigOf(lab, 'kubernetes-admin'),
-        kubeconfigOf(lab, 'jane'),
+      identities: [
+        tokenIdentity(lab, 'admin'),
+        tokenIdentity(lab, 'reader'),
+        tokenIdentity(lab, 'nobody'),
+        tokenIdentity(lab, 'deployer'),
+        await kubeconfigIdentity(lab, 'kubernetes-admin', dir),
+        await kubeconfigIdentity(lab, 'jane', dir),
       ],
     });
   });
@@ -80,10 +97,10 @@ describe('each credential on the default lab', () => {
   it('asks every identity the same questions, and each answer is the lab RBAC answer', () => {
     assert.deepEqual(hunt.result.problems, []);
     for (const name of names) {
-      const access = hunt.access.find((a) => a.identity === name);
+      const access = hunt.access.find((a) => a.identity === SHOWN[name]);
       assert.ok(access, `${name} has an ApiAccess`);
       assert.equal(access.via, 'credential');
-      assert.equal(access.credential, name);
+      assert.equal(access.credential, SHOWN[name]);
       assert.deepEqual(Object.keys(access.can).sort(), ALL_KEYS, `${name} asked everything`);
       for (const key of ALL_KEYS) assert.equal(access.can[key], expected(name, key), `${name}: ${key}`);
     }
@@ -96,12 +113,12 @@ describe('each credential on the default lab', () => {
 
   it('reports cluster-wide listing, cluster-admin and pod creation for the identities that hold them', () => {
     const who = (kb: string) => [...new Set(findingsOf(hunt, kb).map((f) => f.identity))].sort();
-    assert.deepEqual(who('KF-API-005'), ['admin', 'jane', 'kubernetes-admin', 'reader']);
-    assert.deepEqual(who('KF-API-009'), ['admin', 'kubernetes-admin']);
-    assert.deepEqual(who('KF-API-010'), ['admin', 'deployer', 'kubernetes-admin']);
-    assert.deepEqual(who('KF-API-006'), [...names].sort());
-    assert.deepEqual(who('KF-API-007'), ['admin', 'kubernetes-admin']);
-    assert.deepEqual(who('KF-API-008'), ['admin', 'kubernetes-admin']);
+    assert.deepEqual(who('KF-API-005'), ['admin', 'jane@lab', 'kubernetes-admin@lab', 'reader']);
+    assert.deepEqual(who('KF-API-009'), ['admin', 'kubernetes-admin@lab']);
+    assert.deepEqual(who('KF-API-010'), ['admin', 'deployer', 'kubernetes-admin@lab']);
+    assert.deepEqual(who('KF-API-006'), names.map((n) => SHOWN[n]).sort());
+    assert.deepEqual(who('KF-API-007'), ['admin', 'kubernetes-admin@lab']);
+    assert.deepEqual(who('KF-API-008'), ['admin', 'kubernetes-admin@lab']);
     for (const kb of ['KF-API-001', 'KF-API-002', 'KF-API-004']) assert.deepEqual(who(kb), [], kb);
   });
 
@@ -135,7 +152,7 @@ describe('each credential on the default lab', () => {
       assert.equal(bound.source, 'token');
       assert.ok(hunt.result.events.indexOf(bare) < hunt.result.events.indexOf(server), 'token given first');
     }
-    for (const name of ['kubernetes-admin', 'jane']) {
+    for (const name of ['kubernetes-admin@lab', 'jane@lab']) {
       assert.equal(credentials.filter((c) => c.name === name).length, 1, `${name} is not bound again`);
     }
   });
@@ -148,18 +165,8 @@ describe('each credential on the default lab', () => {
 
 describe('a credential that arrives after its API server was found', () => {
   it('is bound to it and asked', async () => {
-    const reader = tokenOf(lab, 'reader');
-    const late = defineHunter({
-      id: 'test-late-vantage',
-      title: 'presents a token once an API server is known',
-      mode: 'passive',
-      on: 'ServiceFound',
-      when: (s) => s.kind === 'apiserver',
-      async hunt(_service, ctx) {
-        ctx.publish('Credential', reader);
-      },
-    });
-    const hunt = await huntLab(lab, { hunters: [late, ...apiserverHunters], ports: API_PORTS });
+    const reader = { name: 'reader', source: 'token' as const, secret: { token: lab.credentials.reader.token } };
+    const hunt = await huntLab(lab, { hunters: [lateCredentials([reader]), ...apiserverHunters], ports: API_PORTS });
     const bound = hunt.result.events.find(
       (e): e is KfEvent<'Credential'> => e.type === 'Credential' && e.name === 'reader' && e.apiServer !== undefined,
     );
@@ -175,8 +182,8 @@ describe('a credential that arrives after its API server was found', () => {
 
 describe('a credential the API server does not accept', () => {
   it('gives one warning line and no access', async () => {
-    const stale: EventPayloads['Credential'] = { name: 'stale', source: 'token', secret: { token: 'not-a-token' } };
-    const hunt = await huntLab(lab, { hunters: apiserverHunters, ports: API_PORTS, credentials: [stale] });
+    const stale = new Identity('stale', 'token', undefined, { token: 'not-a-token' });
+    const hunt = await huntLab(lab, { hunters: apiserverHunters, ports: API_PORTS, identities: [stale] });
     assert.deepEqual(
       hunt.result.problems.map((p) => `${p.hunter} ${p.kind} ${p.message}`),
       [
@@ -223,7 +230,7 @@ describe('a token read from a Secret', () => {
     hunt = await huntLab(chainLab, {
       hunters: apiserverHunters,
       ports: API_PORTS,
-      credentials: [tokenOf(chainLab, 'nobody')],
+      identities: [tokenIdentity(chainLab, 'nobody')],
     });
   });
 

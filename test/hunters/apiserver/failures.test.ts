@@ -7,14 +7,15 @@ import type net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaultConfig } from '../../../src/core/config.js';
-import type { EventPayloads, KfEvent } from '../../../src/core/events.js';
+import type { KfEvent } from '../../../src/core/events.js';
 import { type HuntResult, runHunt } from '../../../src/core/hunt.js';
-import { type AnyHunter, defineHunter } from '../../../src/core/hunter.js';
+import { discoveryHunters } from '../../../src/discovery/hunters.js';
 import { parseTarget } from '../../../src/discovery/targets.js';
+import { Identity, VANTAGE_KEY, type VantageSettings } from '../../../src/discovery/vantage/identity.js';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import { startTcpServer, type TestServer } from '../../helpers/servers.js';
-import { credentialSource, tokenOf } from '../lab-hunt.js';
+import { tokenIdentity } from '../lab-hunt.js';
 
 // Block 127.52.0.0/16: API servers that answer /version like one and then misbehave. Each gives one
 // warning line per hunter that asks it, and the hunt of a real (lab) API server next to them goes on.
@@ -81,26 +82,6 @@ after(async () => {
   for (const s of Object.values(servers)) await s.close();
 });
 
-/** Names the posers (and the lab's secure port) API servers, as a fingerprint of /version would. */
-const posersAreApiServers = defineHunter({
-  id: 'test-poser-fingerprint',
-  title: 'names the test servers API servers',
-  mode: 'passive',
-  on: 'PortOpen',
-  async hunt(event, ctx) {
-    const poserPort = Object.values(servers).some((s) => s.host === event.host && s.port === event.port);
-    const labPort = event.host === lab.hosts[0].address && event.port === PORTS.apiserver;
-    if (event.host === servers.notTls.host || !(poserPort || labPort)) return;
-    ctx.publish('ServiceFound', {
-      host: event.host,
-      port: event.port,
-      kind: 'apiserver',
-      scheme: 'https',
-      evidence: ['GET /version → 200'],
-    });
-  },
-}) as AnyHunter;
-
 describe('API servers that misbehave after /version', () => {
   let result: HuntResult;
   let findings: KfEvent<'Finding'>[];
@@ -108,25 +89,30 @@ describe('API servers that misbehave after /version', () => {
     result.problems.filter((p) => p.message.startsWith(`${server.host}:${server.port} `));
 
   before(async () => {
-    const brokenKubeconfig: EventPayloads['Credential'] = {
-      name: 'broken-context',
-      source: 'kubeconfig',
-      apiServer: { host: servers.notTls.host, port: servers.notTls.port, scheme: 'https' },
-      secret: { token: 'whatever-token-value' },
-    };
+    const notTls = servers.notTls;
+    const brokenKubeconfig = new Identity(
+      'broken-context',
+      'kubeconfig',
+      { url: `https://${notTls.host}:${notTls.port}`, host: notTls.host, port: notTls.port, scheme: 'https' },
+      { token: 'whatever-token-value' },
+    );
     const posers = [servers.garbage, servers.silent, servers.waf, servers.huge];
     result = await runHunt(
       defaultConfig({
         targets: [...posers.map((s) => parseTarget(s.host)), parseTarget(lab.hosts[0].address)],
         ports: [...new Set([...posers.map((s) => s.port), PORTS.apiserver])],
-        // Discovery adds a kubeconfig's API server to the scope; here the test does.
-        scope: [servers.notTls.host],
         // The silent server costs one request timeout per survey; the lab must answer well within it.
         connectTimeoutMs: 10_000,
         requestTimeoutMs: 6000,
         hunterTimeoutMs: 90_000,
+        extra: {
+          [VANTAGE_KEY]: {
+            identities: [tokenIdentity(lab, 'reader'), brokenKubeconfig],
+            discoverNodes: false,
+          } satisfies VantageSettings,
+        },
       }),
-      [posersAreApiServers, credentialSource([tokenOf(lab, 'reader'), brokenKubeconfig]), ...apiserverHunters],
+      [...discoveryHunters, ...apiserverHunters],
     );
     findings = result.events.filter((e): e is KfEvent<'Finding'> => e.type === 'Finding');
   });

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { podHunters } from '../../../src/hunters/pod/index.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
-import { assertNoSecrets, assertReadOnly, findingsOf, huntLab, podCredential, tokenOf } from '../lab-hunt.js';
+import { assertNoSecrets, assertReadOnly, findingsOf, huntLab, podVantage, tokenIdentity } from '../lab-hunt.js';
 
 // Block 127.53.0.0/16: the pod vantage. The pod's files (/proc/self/status, /proc/self/mountinfo) are
 // written by the test under a directory the hunters read through the `podRoot` option.
@@ -73,8 +73,8 @@ function podHunt(lab: Lab, serviceAccount: string, root: string) {
     hunters: HUNTERS,
     ports: [PORTS.apiserver],
     addresses: [lab.hosts[0].address],
-    credentials: [
-      podCredential(lab, join(workdir, `sa-${lab.profile}-${serviceAccount.replace('/', '-')}`), serviceAccount),
+    identities: [
+      podVantage(lab, join(workdir, `sa-${lab.profile}-${serviceAccount.replace('/', '-')}`), serviceAccount),
     ],
     config: { extra: { podRoot: root } },
   });
@@ -203,7 +203,7 @@ describe('without the pod vantage', () => {
       hunters: HUNTERS,
       ports: [PORTS.apiserver],
       addresses: [labs.vulnerable.hosts[0].address],
-      credentials: [tokenOf(labs.vulnerable, 'reader')],
+      identities: [tokenIdentity(labs.vulnerable, 'reader')],
       config: { extra: { podRoot: root } },
     });
     assert.deepEqual(
