@@ -4,6 +4,15 @@ import type { Asker } from './access.js';
 import { ownNamespace } from './credential-namespace.js';
 
 /**
+ * ApiAccess these hunters follow up on: what they found themselves. A kubectl proxy's reach is its own
+ * hunter's (it lends the proxy user's credentials, and a token presented through it would not be the one
+ * the API server sees).
+ */
+export function followsUp(access: KfEvent<'ApiAccess'>): boolean {
+  return access.via !== 'kubectl-proxy';
+}
+
+/**
  * The identity behind an ApiAccess, ready to ask again: the Credential's secret when it came through one
  * (bound to that API server), nothing for anonymous callers and the insecure port. Undefined when the
  * Credential is not known (it always is: ApiAccess follows it).

@@ -1,7 +1,7 @@
 import { defineHunter } from '../../core/hunter.js';
 import { nodeAddresses } from '../../discovery/nodes.js';
 import { vantageOf } from '../../discovery/vantage/identity.js';
-import { askerOf } from './access-identity.js';
+import { askerOf, followsUp } from './access-identity.js';
 import { askApi, endpointLabel, netFailure } from './api.js';
 
 /**
@@ -16,7 +16,7 @@ export const nodeAddressesHunter = defineHunter({
   title: 'Node addresses an identity can list through the API',
   mode: 'passive',
   on: 'ApiAccess',
-  when: (a) => a.can['list nodes'] === true,
+  when: (a) => a.can['list nodes'] === true && followsUp(a),
   async hunt(access, ctx) {
     if (access.via === 'credential' && vantageOf(ctx.options).discoverNodes) return;
     const asker = askerOf(ctx, access);

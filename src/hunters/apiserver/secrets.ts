@@ -1,7 +1,7 @@
 import type { KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
 import type { Asker } from './access.js';
-import { askerOf } from './access-identity.js';
+import { askerOf, followsUp } from './access-identity.js';
 import { type ApiTarget, askApi, type ListedObject, netFailure, readListing, TABLE_ACCEPT } from './api.js';
 import { counted } from './report-access.js';
 
@@ -116,7 +116,7 @@ export const secretsHunter = defineHunter({
   title: 'Secrets and service-account tokens an identity can read',
   mode: 'passive',
   on: 'ApiAccess',
-  when: (a) => a.can['list secrets'] === true,
+  when: (a) => a.can['list secrets'] === true && followsUp(a),
   reports: ['KF-API-007', 'KF-API-008'],
   async hunt(access: KfEvent<'ApiAccess'>, ctx) {
     const asker = askerOf(ctx, access);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KfEvent } from '../../../src/core/events.js';
+import { defineHunter } from '../../../src/core/hunter.js';
 import { READ_CHECKS, WRITE_CHECKS } from '../../../src/hunters/apiserver/access.js';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
@@ -162,6 +163,33 @@ describe('API server hunters against the vulnerable lab, without credentials', (
       inScope.map((l) => l.type === 'AddressLearned' && [l.address, l.inScope]),
       [[node, true]],
     );
+  });
+});
+
+describe('a kubectl proxy that lends its credentials', () => {
+  it('is left to its own hunter: no Secrets listed or tokens followed through it', async () => {
+    // Stands in for the exposed-component hunter, which publishes what the proxy reaches.
+    const proxyReach = defineHunter({
+      id: 'test-proxy-reach',
+      title: 'publishes the reach of a kubectl proxy',
+      mode: 'passive',
+      on: 'ServiceFound',
+      when: (s) => s.kind === 'kubectl-proxy',
+      async hunt(s, ctx) {
+        const can = { 'list namespaces': true, 'list nodes': true, 'list secrets': true };
+        const where = { host: s.host, port: s.port, scheme: s.scheme };
+        ctx.publish('ApiAccess', { ...where, identity: 'kubectl-proxy', via: 'kubectl-proxy', can });
+      },
+    });
+    const hunt = await huntLab(labs.vulnerable, {
+      hunters: [proxyReach, ...apiserverHunters],
+      ports: [PORTS.kubectlProxy],
+    });
+    assert.equal(hunt.access.length, 1, 'the proxy was found and its reach published');
+    assert.deepEqual(hunt.findings, []);
+    for (const id of ['apiserver-secrets', 'apiserver-node-addresses']) {
+      assert.ok(!hunt.result.engine.huntersRun.includes(id), id);
+    }
   });
 });
 
