@@ -5,41 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startComponent } from '../discovery/fakes.js';
+import { type CliRun, runKubeferret } from '../helpers/cli.js';
 import { hasCommand } from '../helpers/components.js';
 import type { TestServer } from '../helpers/servers.js';
 
 // Block 127.23.0.0/16. The real executable, run as a user runs it (servers answer while it runs).
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function kubeferret(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/kubeferret.js', ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const kubeferret = (args: string[], env: NodeJS.ProcessEnv = {}) => runKubeferret(args, env);
 
 /** Runs under a pseudo-terminal (util-linux `script`), so stderr is a TTY as in an interactive shell. */
-function kubeferretOnTty(args: string[]): Promise<Run> {
+function kubeferretOnTty(args: string[]): Promise<CliRun> {
   const command = [process.execPath, 'bin/kubeferret.js', ...args].map((a) => `'${a}'`).join(' ');
   return new Promise((resolve) => {
     const child = spawn('script', ['-qefc', `${command} >/dev/null`, '/dev/null'], {
@@ -53,7 +28,7 @@ function kubeferretOnTty(args: string[]): Promise<Run> {
   });
 }
 
-function assertUsage(r: Run, message: RegExp) {
+function assertUsage(r: CliRun, message: RegExp) {
   assert.equal(r.code, 2, `exit 2: ${r.stderr}`);
   assert.match(r.stderr, message);
   assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);

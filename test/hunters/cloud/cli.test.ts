@@ -1,40 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Lab, startLab } from '../../../src/lab/index.js';
+import { runKubeferret } from '../../helpers/cli.js';
 import { startHttpServer, type TestServer } from '../../helpers/servers.js';
 
 // Block 127.55.0.0/16: --cloud and the hidden --cloud-metadata-address through the real executable, with
 // the lab's pod files and a loopback server standing in for the metadata address.
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs kubeferret without blocking this process, which serves the lab and the stand-in. */
-function kubeferret(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/kubeferret.js', ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const kubeferret = (args: string[], env: NodeJS.ProcessEnv = {}) => runKubeferret(args, env, 120_000);
 
 const SECRET_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLECLI';
 
