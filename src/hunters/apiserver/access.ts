@@ -225,7 +225,7 @@ async function rulesOf(ctx: HuntContext, target: ApiTarget, asker: Asker, tally:
  * Asks an API server what one identity can do: the reads of READ_CHECKS for real, the writes of
  * WRITE_CHECKS by SelfSubjectAccessReview (falling back to the SelfSubjectRulesReview's rules where the
  * server does not answer access reviews), and its rules in its own namespace. Nothing is changed. A server
- * that cannot be talked to at all is asked one question only.
+ * that cannot be talked to at all, or does not take the identity (401), is asked one question only.
  */
 export async function surveyAccess(ctx: HuntContext, target: ApiTarget, asker: Asker): Promise<Survey> {
   const tally = new Tally();
@@ -237,6 +237,11 @@ export async function surveyAccess(ctx: HuntContext, target: ApiTarget, asker: A
     answered = tally.note(await askApi(ctx, target, listRequest(asker, first.path)));
   } catch (err) {
     survey.failed = netFailure(err);
+    return survey;
+  }
+  if (answered.kind === 'unauthenticated') {
+    // Authentication comes before any authorization: every other request would be refused the same way.
+    survey.unauthenticated = true;
     return survey;
   }
   const reads = pooled(

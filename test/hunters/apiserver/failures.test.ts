@@ -69,9 +69,9 @@ before(async () => {
   servers.waf = await poser('127.52.0.12', (_req, res) => {
     res.writeHead(403, { 'content-type': 'text/html' }).end('<html><body>Request blocked by policy</body></html>');
   });
+  const huge = Buffer.from(`{"kind":"Table","rows":[${'{"cells":["x"]},'.repeat(200_000)}{}]}`);
   servers.huge = await poser('127.52.0.13', (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(`{"kind":"Table","rows":[${'{"cells":["x"]},'.repeat(200_000)}{}]}`);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(huge);
   });
   // Not even TLS: a kubeconfig naming it gets one warning.
   servers.notTls = await startTcpServer('127.52.0.14', (s) => s.end(Buffer.alloc(256, 0x41)));
@@ -103,7 +103,7 @@ describe('API servers that misbehave after /version', () => {
         ports: [...new Set([...posers.map((s) => s.port), PORTS.apiserver])],
         // The silent server costs one request timeout per survey; the lab must answer well within it.
         connectTimeoutMs: 10_000,
-        requestTimeoutMs: 6000,
+        requestTimeoutMs: 8000,
         hunterTimeoutMs: 90_000,
         extra: {
           [VANTAGE_KEY]: {
