@@ -1,0 +1,57 @@
+import { NetError } from '../core/errors.js';
+import type { Scheme } from '../core/events.js';
+import type { HuntContext } from '../core/hunter.js';
+import type { HttpRequest, HttpResponse } from '../net/network.js';
+
+/** Where a service listens, as a ServiceFound (or a Finding and its scheme) says. */
+export interface ServiceAddress {
+  host: string;
+  port: number;
+  scheme: Scheme;
+}
+
+/** `https://10.0.0.5:10250/pods`, an IPv6 address in brackets. */
+export function serviceUrl(service: ServiceAddress, path: string): string {
+  const host = service.host.includes(':') ? `[${service.host}]` : service.host;
+  return `${service.scheme}://${host}:${service.port}${path}`;
+}
+
+/**
+ * The requests one hunter sends to one service. A network failure (timeout, reset, TLS error, garbage) is
+ * logged once as a warning and ends the conversation: later requests answer undefined at once, so a dead
+ * or hostile port costs one deadline and one line, and the hunt goes on.
+ */
+export class ServiceProbe {
+  private failure?: string;
+
+  constructor(
+    private readonly ctx: HuntContext,
+    readonly service: ServiceAddress,
+  ) {}
+
+  /** The first network failure, if there was one. */
+  get failed(): string | undefined {
+    return this.failure;
+  }
+
+  async send(path: string, init: Omit<HttpRequest, 'url'> = {}): Promise<HttpResponse | undefined> {
+    if (this.failure !== undefined || this.ctx.signal.aborted) return undefined;
+    try {
+      return await this.ctx.net.http({ ...init, url: serviceUrl(this.service, path) });
+    } catch (err) {
+      if (!(err instanceof NetError)) throw err;
+      this.failure = err.message;
+      if (!this.ctx.signal.aborted) this.ctx.log(err.message, 'warn');
+      return undefined;
+    }
+  }
+
+  get(path: string, init: Omit<HttpRequest, 'url' | 'method' | 'body'> = {}): Promise<HttpResponse | undefined> {
+    return this.send(path, init);
+  }
+}
+
+/** The ServiceFound a finding or fact about `host:port` came from, for its scheme. */
+export function serviceOf(ctx: HuntContext, host: string, port: number): ServiceAddress | undefined {
+  return ctx.known('ServiceFound', (s) => s.host === host && s.port === port)[0];
+}
