@@ -26,6 +26,11 @@ export function said(res: HttpResponse, what: string, method = 'GET'): string {
   return `${method} ${url.pathname}${url.search} → ${res.status}${what ? `: ${what}` : ''}`;
 }
 
+/** `1 pod`, `3 pods`: a count and its noun (plural with an s unless given). */
+export function count(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
+}
+
 /** A byte count people read: 512 bytes, 3.1 KiB, 8.0 MiB. */
 export function bytes(n: number): string {
   if (n < 1024) return `${n} bytes`;

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 
 /** A real HTTP server on a loopback address for tests; counts the TCP connections it accepts. */
@@ -53,6 +54,33 @@ export async function startTcpServer(host: string, onSocket: (s: net.Socket) => 
     connections: () => connections,
     close: async () => {
       for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** A real HTTPS server on a loopback address, serving the given certificate and key (PEM). */
+export async function startHttpsServer(
+  host: string,
+  handler: http.RequestListener,
+  tls: { cert: string; key: string },
+  port = 0,
+): Promise<TestServer> {
+  const server = https.createServer({ cert: tls.cert, key: tls.key }, handler);
+  let connections = 0;
+  server.on('secureConnection', () => {
+    connections++;
+  });
+  server.listen(port, host);
+  await once(server, 'listening');
+  const bound = (server.address() as net.AddressInfo).port;
+  return {
+    host,
+    port: bound,
+    url: `https://${host.includes(':') ? `[${host}]` : host}:${bound}`,
+    connections: () => connections,
+    close: async () => {
+      server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },
   };

@@ -63,7 +63,7 @@ export interface LabHunt {
 export async function huntServices(
   services: readonly KnownService[],
   hunters: readonly AnyHunter[],
-  options: { hunterTimeoutMs?: number; extra?: Record<string, unknown> } = {},
+  options: { hunterTimeoutMs?: number; extra?: Record<string, unknown>; tracePath?: string } = {},
 ): Promise<LabHunt> {
   const hosts = [...new Set(services.map((s) => s.host))];
   const ports = [...new Set(services.map((s) => s.port))];
@@ -75,6 +75,7 @@ export async function huntServices(
       requestTimeoutMs: 4000,
       hunterTimeoutMs: options.hunterTimeoutMs ?? 60_000,
       extra: options.extra ?? {},
+      tracePath: options.tracePath,
     }),
     [knownServices(services), ...hunters],
   );

@@ -1,7 +1,7 @@
 import type { EventPayloads } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
 import type { HttpResponse } from '../../net/network.js';
-import { quote, said, sample } from '../evidence.js';
+import { count, quote, said, sample } from '../evidence.js';
 import { buildVersion, describeMetrics, isExposition } from '../metrics.js';
 import { ServiceProbe } from '../probe.js';
 import { PODS_MAX_BYTES, podName, readPodList } from './pod-list.js';
@@ -14,7 +14,7 @@ function describeStats(res: HttpResponse): string | undefined {
   if (!json || typeof json !== 'object') return undefined;
   if (json.node && typeof json.node === 'object') {
     const pods = Array.isArray(json.pods) ? json.pods.length : 0;
-    return `resource summary of node ${String(json.node.nodeName ?? '?')} and ${pods} pods`;
+    return `resource summary of node ${String(json.node.nodeName ?? '?')} and ${count(pods, 'pod')}`;
   }
   if (typeof json.name === 'string') {
     const subs = Array.isArray(json.subcontainers) ? json.subcontainers.length : 0;
@@ -66,7 +66,7 @@ export const kubeletAccessHunter = defineHunter({
     const where = { host: service.host, port: service.port };
     const podList = readPodList(podsRes);
     const podsSeen = podList?.pods
-      ? `PodList of ${podList.pods.length} pods (${sample(podList.pods.map(podName), 3)})`
+      ? `PodList of ${count(podList.pods.length, 'pod')} (${sample(podList.pods.map(podName), 3)})`
       : 'PodList (cut at the size cap)';
     const healthy = isHealth(healthz) ? healthz : undefined;
     const metricsOk = isExposition(metrics) ? metrics : undefined;
@@ -85,7 +85,7 @@ export const kubeletAccessHunter = defineHunter({
     }
     if (service.kind === 'kubelet-readonly') {
       const served = [
-        podList && `/pods (${podList.pods ? `${podList.pods.length} pods` : 'PodList'})`,
+        podList && `/pods (${podList.pods ? count(podList.pods.length, 'pod') : 'PodList'})`,
         healthy && '/healthz',
         metricsOk && '/metrics',
         statsSeen && new URL(stats!.url).pathname,

@@ -1,7 +1,7 @@
 import type { EventPayloads } from '../../core/events.js';
 import { defineHunter } from '../../core/hunter.js';
 import type { HttpResponse } from '../../net/network.js';
-import { bytes, commandLine, joinCapped, said, sample } from '../evidence.js';
+import { bytes, commandLine, count, joinCapped, said, sample } from '../evidence.js';
 import { ServiceProbe } from '../probe.js';
 import { PODS_MAX_BYTES, probeTarget, readPodList } from './pod-list.js';
 import { kubeletOf } from './target.js';
@@ -114,7 +114,9 @@ export const kubeletDebugHandlersHunter = defineHunter({
     const running = await probe.get('/runningpods/', { maxBytes: PODS_MAX_BYTES });
     const runningList = readPodList(running);
     if (running && runningList) {
-      const what = runningList.pods ? `${runningList.pods.length} running pods` : 'a PodList larger than the size cap';
+      const what = runningList.pods
+        ? count(runningList.pods.length, 'running pod')
+        : 'a PodList larger than the size cap';
       report({ kb: 'KF-KUBELET-003', path: '/runningpods/', evidence: said(running, what) });
     }
 

@@ -18,7 +18,8 @@ export function readPodList(res: HttpResponse | undefined): PodListAnswer | unde
   if (res?.status !== 200) return undefined;
   const json = res.json<{ kind?: unknown; items?: unknown }>();
   if (json && typeof json === 'object' && Array.isArray(json.items) && (json.kind ?? 'PodList') === 'PodList') {
-    return { pods: json.items.filter((p): p is Pod => !!p && typeof p === 'object') };
+    const named = (p: unknown): p is Pod => typeof (p as Pod | null)?.metadata?.name === 'string';
+    return { pods: json.items.filter(named) };
   }
   if (res.truncated && /^\s*\{\s*"kind"\s*:\s*"PodList"/.test(res.text())) return {};
   return undefined;

@@ -1,5 +1,5 @@
 import { defineHunter } from '../../core/hunter.js';
-import { said, sample } from '../evidence.js';
+import { count, said, sample } from '../evidence.js';
 import { ServiceProbe } from '../probe.js';
 import { PODS_MAX_BYTES, podName, privilegedContainers, readPodList, writableVarLogMounts } from './pod-list.js';
 import { kubeletOf } from './target.js';
@@ -29,7 +29,7 @@ export const kubeletPodSpecsHunter = defineHunter({
       ...where,
       kb: 'KF-KUBELET-002',
       evidence: list.pods
-        ? said(res, `${pods.length} pod specs (${sample(pods.map(podName), 4)})`)
+        ? said(res, `${count(pods.length, 'pod spec')} (${sample(pods.map(podName), 4)})`)
         : said(res, 'a PodList larger than the size cap'),
     });
 
@@ -54,7 +54,7 @@ export const kubeletPodSpecsHunter = defineHunter({
         {
           ...where,
           kb: 'KF-KUBELET-011',
-          evidence: `the kubelet accepts anonymous requests and runs ${names.length} pod${names.length === 1 ? '' : 's'} with privileged containers: ${sample(names)}`,
+          evidence: `the kubelet accepts anonymous requests and runs ${count(names.length, 'pod')} with privileged containers: ${sample(names)}`,
         },
         [trigger.id, ...privileged],
       );
