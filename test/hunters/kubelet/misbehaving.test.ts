@@ -71,7 +71,10 @@ describe("kubelet hunters on the lab's hostile host", () => {
       .filter((r) => r.url.includes(`:${HOSTILE_PORTS.huge}/`) && r.hunter.startsWith('kubelet-'));
     assert.ok(reads.length >= 4, 'every kubelet path was asked');
     for (const r of reads) assert.ok((r.bytes ?? 0) <= PODS_MAX_BYTES, `${r.url}: ${r.bytes} bytes read`);
-    assert.ok(reads.some((r) => r.bytes === PODS_MAX_BYTES), '/pods read up to its cap, no further');
+    assert.ok(
+      reads.some((r) => r.bytes === PODS_MAX_BYTES),
+      '/pods read up to its cap, no further',
+    );
   });
 });
 
