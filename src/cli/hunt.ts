@@ -1,20 +1,23 @@
 import type { Command } from 'commander';
 import { defaultConfig, type HuntConfig } from '../core/config.js';
-import { runHunt } from '../core/hunt.js';
 import { HUNTERS } from '../hunters/index.js';
 import { type ActiveFlags, activeConfig, confirmActive, registerActiveOptions } from './flags/active.js';
 import { type CveFlags, cveConfig, cveNeedsNoTarget, registerCveOptions } from './flags/cve.js';
 import { exitCodeOf, logHooks, type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
 import { registerScanOptions, type ScanFlags, scanConfig } from './flags/scan.js';
 import { registerVantageOptions, type VantageFlags, vantageConfig, vantageNamesTargets } from './flags/vantage.js';
+import { runFromCli } from './run.js';
 
 export type HuntFlags = ScanFlags & VantageFlags & ActiveFlags & CveFlags & OutputFlags;
 
-/** Turns the command line into a validated HuntConfig; every problem is a one-line UsageError. */
-export function configFromFlags(positional: string[], flags: HuntFlags): HuntConfig {
+/**
+ * Turns the command line into a validated HuntConfig; every problem is a one-line UsageError. Async
+ * because vantage points read files and load a kubeconfig before anything is sent.
+ */
+export async function configFromFlags(positional: string[], flags: HuntFlags): Promise<HuntConfig> {
   return defaultConfig({
     ...scanConfig(positional, flags, !(vantageNamesTargets(flags) || cveNeedsNoTarget(flags))),
-    ...vantageConfig(flags),
+    ...(await vantageConfig(flags)),
     ...activeConfig(flags),
     ...cveConfig(flags),
   });
@@ -35,22 +38,10 @@ export function registerHunt(program: Command): void {
     register(cmd);
   }
   cmd.action(async (positional: string[], flags: HuntFlags, command: Command) => {
-    const config = configFromFlags(positional, { ...flags, debug: command.optsWithGlobals().debug });
+    const config = await configFromFlags(positional, { ...flags, debug: command.optsWithGlobals().debug });
     await confirmActive(config);
-    const controller = new AbortController();
-    const onSignal = () => controller.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    try {
-      const result = await runHunt(config, HUNTERS, {
-        signal: controller.signal,
-        ...logHooks(config.debug),
-      });
-      const report = await writeOutputs(result, flags);
-      process.exitCode = exitCodeOf(report, config.failOn);
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    const result = await runFromCli(config, HUNTERS, logHooks(config.debug));
+    const report = await writeOutputs(result, flags);
+    process.exitCode = exitCodeOf(report, config.failOn);
   });
 }
