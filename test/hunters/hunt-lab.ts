@@ -4,8 +4,9 @@ import { NetError } from '../../src/core/errors.js';
 import type { EventPayloads, KfEvent, ServiceKind } from '../../src/core/events.js';
 import { type HuntResult, runHunt } from '../../src/core/hunt.js';
 import { type AnyHunter, defineHunter } from '../../src/core/hunter.js';
+import { EVIDENCE } from '../../src/discovery/fingerprint/classify.js';
+import { discoveryHunters } from '../../src/discovery/hunters.js';
 import { parseTarget } from '../../src/discovery/targets.js';
-import { CLIENT_CERT_REQUIRED } from '../../src/hunters/etcd/access.js';
 import type { Lab } from '../../src/lab/index.js';
 
 /** One service a stand-in fingerprint announces: where, what, and how it speaks. */
@@ -43,7 +44,7 @@ export function knownServices(services: readonly KnownService[]): AnyHunter {
           found.cert = (await ctx.net.http({ url: `https://${service.host}:${service.port}/`, timeoutMs: 3000 })).cert;
         } catch (err) {
           if (!(err instanceof NetError)) throw err;
-          if (service.kind === 'etcd') found.evidence.push(CLIENT_CERT_REQUIRED);
+          if (service.kind === 'etcd') found.evidence.push(EVIDENCE.CLIENT_CERT_REQUIRED);
         }
       }
       ctx.publish('ServiceFound', found);
@@ -59,25 +60,30 @@ export interface LabHunt {
   of(kb: string): KfEvent<'Finding'>[];
 }
 
-/** Runs a real hunt (port scan, engine, network layer) of the given services with the given hunters. */
-export async function huntServices(
-  services: readonly KnownService[],
+export interface HuntOptions {
+  hunterTimeoutMs?: number;
+  extra?: Record<string, unknown>;
+  tracePath?: string;
+}
+
+/** A real hunt (port scan, engine, network layer) of the given hosts and ports with the given hunters. */
+async function hunt(
+  hosts: readonly string[],
+  ports: readonly number[],
   hunters: readonly AnyHunter[],
-  options: { hunterTimeoutMs?: number; extra?: Record<string, unknown>; tracePath?: string } = {},
+  options: HuntOptions,
 ): Promise<LabHunt> {
-  const hosts = [...new Set(services.map((s) => s.host))];
-  const ports = [...new Set(services.map((s) => s.port))];
   const result = await runHunt(
     defaultConfig({
       targets: hosts.map(parseTarget),
-      ports,
+      ports: [...ports],
       connectTimeoutMs: 2000,
       requestTimeoutMs: 4000,
       hunterTimeoutMs: options.hunterTimeoutMs ?? 60_000,
       extra: options.extra ?? {},
       tracePath: options.tracePath,
     }),
-    [knownServices(services), ...hunters],
+    hunters,
   );
   const findings = result.events.filter((e): e is KfEvent<'Finding'> => e.type === 'Finding');
   return {
@@ -88,9 +94,26 @@ export async function huntServices(
   };
 }
 
-/** A hunt of the whole lab with the given hunters. */
-export function huntLab(lab: Lab, hunters: readonly AnyHunter[]): Promise<LabHunt> {
-  return huntServices(labServices(lab), hunters);
+/**
+ * Hunts services announced as the test says they are (a fooled fingerprint): for servers that are not
+ * what they claim, to check the hunters survive them.
+ */
+export function huntServices(
+  services: readonly KnownService[],
+  hunters: readonly AnyHunter[],
+  options: HuntOptions = {},
+): Promise<LabHunt> {
+  const hosts = [...new Set(services.map((s) => s.host))];
+  const ports = [...new Set(services.map((s) => s.port))];
+  return hunt(hosts, ports, [knownServices(services), ...hunters], options);
+}
+
+/** A real hunt of the whole lab, discovery's fingerprint included, with the given hunters. */
+export function huntLab(lab: Lab, hunters: readonly AnyHunter[], options: HuntOptions = {}): Promise<LabHunt> {
+  const services = labServices(lab);
+  const hosts = [...new Set(services.map((s) => s.host))];
+  const ports = [...new Set(services.map((s) => s.port))];
+  return hunt(hosts, ports, [...discoveryHunters, ...hunters], options);
 }
 
 /** No finding's evidence (or object, path) carries any secret the lab holds. */

@@ -1,13 +1,11 @@
 import type { EventPayloads } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
+import { EVIDENCE } from '../../discovery/fingerprint/classify.js';
 import type { HttpResponse } from '../../net/network.js';
 import { quote, said, sample } from '../evidence.js';
 import { ServiceProbe } from '../probe.js';
 
 type Service = EventPayloads['ServiceFound'];
-
-/** Discovery's stable phrase for a TLS port that demanded a client certificate before any HTTP answer. */
-export const CLIENT_CERT_REQUIRED = 'TLS: client certificate required';
 
 /** The v3 JSON gateway's prefixes, newest first: /v3 (3.4+), /v3beta (3.3, 3.4), /v3alpha (3.2, 3.3). */
 const GATEWAYS = ['/v3', '/v3beta', '/v3alpha'] as const;
@@ -103,7 +101,7 @@ export const etcdAccessHunter = defineHunter({
   title: 'etcd answering without client certificates: version, client API, readable keys',
   mode: 'passive',
   on: 'ServiceFound',
-  when: (s) => s.kind === 'etcd' && !s.evidence.some((e) => e.includes(CLIENT_CERT_REQUIRED)),
+  when: (s) => s.kind === 'etcd' && !s.evidence.some((e) => e.includes(EVIDENCE.CLIENT_CERT_REQUIRED)),
   reports: ['KF-ETCD-001', 'KF-ETCD-002', 'KF-ETCD-003'],
   readOnlyRequests: GATEWAYS.map((gateway) => ({
     method: 'POST',

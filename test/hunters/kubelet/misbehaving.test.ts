@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { KfEvent } from '../../../src/core/events.js';
 import { kubeletHunters } from '../../../src/hunters/kubelet/index.js';
 import { PODS_MAX_BYTES } from '../../../src/hunters/kubelet/pod-list.js';
 import { HOSTILE_PORTS, type Lab, startLab } from '../../../src/lab/index.js';
@@ -134,6 +135,11 @@ describe('kubelet hunters on kubelets that answer oddly', () => {
             ],
           }),
           '/healthz': text(200, 'ok'),
+          // The build-info label as kubelets before 1.17 spelled it.
+          '/metrics': text(
+            200,
+            '# TYPE kubernetes_build_info gauge\nkubernetes_build_info{gitVersion="v1.15.3",major="1"} 1\n',
+          ),
         }),
         tls,
       ),
@@ -201,7 +207,13 @@ describe('kubelet hunters on kubelets that answer oddly', () => {
       'KF-KUBELET-010 pod team/shell',
       'KF-KUBELET-011',
       'KF-KUBELET-014 pod team/shell',
+      'KF-KUBELET-017',
     ]);
+    const versions = hunt.result.events.filter((e): e is KfEvent<'Version'> => e.type === 'Version');
+    assert.deepEqual(
+      versions.map((v) => [v.source, v.component, v.version, v.host]),
+      [['kubelet-access', 'kubelet', 'v1.15.3', at(1).host]],
+    );
     const varlog = hunt.findings.find((f) => f.kb === 'KF-KUBELET-014' && f.host === at(1).host);
     assert.match(
       hunt.findings.find((f) => f.kb === 'KF-KUBELET-002' && f.host === at(1).host)!.evidence,
