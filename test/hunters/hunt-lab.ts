@@ -94,6 +94,9 @@ async function hunt(
   };
 }
 
+const hostsOf = (servers: readonly { host: string }[]) => [...new Set(servers.map((s) => s.host))];
+const portsOf = (servers: readonly { port: number }[]) => [...new Set(servers.map((s) => s.port))];
+
 /**
  * Hunts services announced as the test says they are (a fooled fingerprint): for servers that are not
  * what they claim, to check the hunters survive them.
@@ -103,17 +106,21 @@ export function huntServices(
   hunters: readonly AnyHunter[],
   options: HuntOptions = {},
 ): Promise<LabHunt> {
-  const hosts = [...new Set(services.map((s) => s.host))];
-  const ports = [...new Set(services.map((s) => s.port))];
-  return hunt(hosts, ports, [knownServices(services), ...hunters], options);
+  return hunt(hostsOf(services), portsOf(services), [knownServices(services), ...hunters], options);
+}
+
+/** A real hunt of these servers, discovery's fingerprint deciding what each is, with the given hunters. */
+export function huntDiscovered(
+  servers: readonly { host: string; port: number }[],
+  hunters: readonly AnyHunter[],
+  options: HuntOptions = {},
+): Promise<LabHunt> {
+  return hunt(hostsOf(servers), portsOf(servers), [...discoveryHunters, ...hunters], options);
 }
 
 /** A real hunt of the whole lab, discovery's fingerprint included, with the given hunters. */
 export function huntLab(lab: Lab, hunters: readonly AnyHunter[], options: HuntOptions = {}): Promise<LabHunt> {
-  const services = labServices(lab);
-  const hosts = [...new Set(services.map((s) => s.host))];
-  const ports = [...new Set(services.map((s) => s.port))];
-  return hunt(hosts, ports, [...discoveryHunters, ...hunters], options);
+  return huntDiscovered(labServices(lab), hunters, options);
 }
 
 /** No finding's evidence (or object, path) carries any secret the lab holds. */

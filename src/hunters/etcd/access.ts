@@ -129,12 +129,13 @@ export const etcdAccessHunter = defineHunter({
     const found = await readKeys(probe);
     if (!found) return;
     const how = service.scheme === 'http' ? 'plain HTTP, no TLS' : 'TLS without asking for a client certificate';
-    const answer = found.refusal ? `refused: ${quote(found.refusal, 80)}` : 'answered';
+    const v2 = found.api === '/v2/keys/';
+    const answer = found.refusal ? `refused: ${quote(found.refusal, 80)}` : v2 ? 'a key listing' : 'a key range';
     const open = ctx.report({
       ...where,
       kb: 'KF-ETCD-002',
       path: found.api,
-      evidence: `the client API answers over ${how}: ${said(found.res, answer, found.api === '/v2/keys/' ? 'GET' : 'POST')}`,
+      evidence: `the client API answers over ${how}: ${said(found.res, answer, v2 ? 'GET' : 'POST')}`,
     });
     if (!found.keys) return;
     const { keys, secrets } = found;
@@ -150,7 +151,7 @@ export const etcdAccessHunter = defineHunter({
         ...where,
         kb: 'KF-ETCD-003',
         path: found.api,
-        evidence: `${said(found.res, parts.join('; '), found.api === '/v2/keys/' ? 'GET' : 'POST')}; key names only, no value was read`,
+        evidence: `${said(found.res, parts.join('; '), v2 ? 'GET' : 'POST')}; key names only, no value was read`,
       },
       [open.id],
     );
