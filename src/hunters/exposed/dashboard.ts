@@ -1,5 +1,5 @@
 import { defineHunter } from '../../core/hunter.js';
-import { said, sample } from '../evidence.js';
+import { count, said, sample } from '../evidence.js';
 import { ServiceProbe } from '../probe.js';
 
 interface DashboardList {
@@ -36,12 +36,13 @@ export const dashboardHunter = defineHunter({
     const nodeList = nodes?.status === 200 ? nodes.json<DashboardList>()?.nodes : undefined;
     if (nodes && Array.isArray(nodeList)) {
       const names = nodeList.map((n) => String(n?.objectMeta?.name ?? '?').slice(0, 64));
-      seen.push(said(nodes, `${names.length} nodes (${sample(names, 4)})`));
+      seen.push(said(nodes, `${count(names.length, 'node')} (${sample(names, 4)})`));
       path ??= '/api/v1/node';
     }
     const secretList = secrets?.status === 200 ? secrets.json<DashboardList>()?.secrets : undefined;
     const readsSecrets = !!secrets && Array.isArray(secretList);
-    if (secrets && readsSecrets) seen.push(said(secrets, `${secretList!.length} Secrets listed (names only kept)`));
+    if (secrets && readsSecrets)
+      seen.push(said(secrets, `${count(secretList!.length, 'Secret')} listed (names only kept)`));
     if (seen.length === 0) return;
     ctx.report({
       kb: 'KF-DASHBOARD-001',

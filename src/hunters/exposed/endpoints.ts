@@ -1,6 +1,6 @@
 import type { ServiceKind } from '../../core/events.js';
 import { type AnyHunter, defineHunter } from '../../core/hunter.js';
-import { said, sample } from '../evidence.js';
+import { count, said, sample } from '../evidence.js';
 import { ServiceProbe } from '../probe.js';
 import * as read from './readers.js';
 
@@ -64,7 +64,7 @@ export const ENDPOINT_CHECKS: readonly EndpointCheck[] = [
         path: '/api/v1.3/containers/',
         reads: read.jsonWith('subcontainers', (j) => {
           const subs = Array.isArray(j.subcontainers) ? j.subcontainers.length : 0;
-          return `container tree (${subs} subcontainers of ${String(j.name)})`;
+          return `container tree (${count(subs, 'subcontainer')} of ${String(j.name)})`;
         }),
       },
       { path: '/containers/', reads: read.pageTitled('cAdvisor') },
@@ -87,7 +87,7 @@ export const ENDPOINT_CHECKS: readonly EndpointCheck[] = [
           const targets = (d as { activeTargets?: { labels?: { job?: unknown } }[] })?.activeTargets;
           if (!Array.isArray(targets)) return undefined;
           const jobs = [...new Set(targets.map((t) => String(t?.labels?.job ?? '?')))];
-          return `${targets.length} scrape targets (jobs ${sample(jobs, 4)})`;
+          return `${count(targets.length, 'scrape target')} (jobs ${sample(jobs, 4)})`;
         }),
       },
       {
@@ -119,7 +119,7 @@ export const ENDPOINT_CHECKS: readonly EndpointCheck[] = [
         path: '/api/search?limit=50',
         reads: read.jsonArray((items) => {
           const titles = items.map((i) => String((i as { title?: unknown })?.title ?? '?').slice(0, 60));
-          return `${items.length} dashboards and folders${titles.length ? ` (${sample(titles, 4)})` : ''}`;
+          return `${count(items.length, 'dashboard or folder', 'dashboards and folders')}${titles.length ? ` (${sample(titles, 4)})` : ''}`;
         }),
       },
     ],
@@ -134,7 +134,7 @@ export const ENDPOINT_CHECKS: readonly EndpointCheck[] = [
         path: '/loki/api/v1/labels',
         reads: read.successData((d) =>
           Array.isArray(d)
-            ? `${d.length} label names (${sample(
+            ? `${count(d.length, 'label name')} (${sample(
                 d.map((x) => String(x).slice(0, 40)),
                 6,
               )})`
@@ -149,8 +149,8 @@ export const ENDPOINT_CHECKS: readonly EndpointCheck[] = [
     kinds: ['argocd'],
     kb: 'KF-ARGOCD-001',
     probes: [
-      { path: '/api/v1/applications', reads: read.namedItems('applications') },
-      { path: '/api/v1/projects', reads: read.namedItems('projects') },
+      { path: '/api/v1/applications', reads: read.namedItems('application') },
+      { path: '/api/v1/projects', reads: read.namedItems('project') },
     ],
   },
 ];

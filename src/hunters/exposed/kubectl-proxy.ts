@@ -1,6 +1,6 @@
 import { defineHunter } from '../../core/hunter.js';
 import type { HttpResponse } from '../../net/network.js';
-import { said, sample } from '../evidence.js';
+import { count, said, sample } from '../evidence.js';
 import { ServiceProbe } from '../probe.js';
 
 /** A Table with no objects in its rows: Secrets are listed as names, never with their data. */
@@ -55,7 +55,7 @@ export const kubectlProxyHunter = defineHunter({
       port: service.port,
       path: '/api/v1/namespaces',
       evidence:
-        `${said(namespaces, `${names.length} namespaces (${sample(names, 5)})`)} without credentials` +
+        `${said(namespaces, `${count(names.length, 'namespace')} (${sample(names, 5)})`)} without credentials` +
         `${headers.host ? ' (with Host: localhost, which the proxy requires)' : ''}; through the proxy: ${reach.join(', ')}`,
     });
     ctx.publish(

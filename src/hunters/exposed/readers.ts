@@ -1,5 +1,5 @@
 import type { HttpResponse } from '../../net/network.js';
-import { commandLine, joinCapped, quote, sample } from '../evidence.js';
+import { commandLine, count, joinCapped, quote, sample } from '../evidence.js';
 import { describeMetrics, isExposition, metricLabels } from '../metrics.js';
 
 // Readers of what an endpoint answered: each says, in a few words, what the answer disclosed, or
@@ -112,11 +112,11 @@ export function pageTitled(title: string): Reader {
   };
 }
 
-/** `{"items":[…]}` of an Argo CD list: how many, and the first names. */
-export function namedItems(what: string): Reader {
+/** `{"items":[…]}` of an Argo CD list: how many `noun`s, and the first names. */
+export function namedItems(noun: string): Reader {
   return jsonWith('items', (j) => {
     const items = Array.isArray(j.items) ? (j.items as { metadata?: { name?: unknown } }[]) : [];
     const names = items.map((i) => text(i?.metadata?.name, 60));
-    return `${items.length} ${what}${names.length ? ` (${sample(names, 4)})` : ''}`;
+    return `${count(items.length, noun)}${names.length ? ` (${sample(names, 4)})` : ''}`;
   });
 }

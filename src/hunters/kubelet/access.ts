@@ -18,7 +18,7 @@ function describeStats(res: HttpResponse): string | undefined {
   }
   if (typeof json.name === 'string') {
     const subs = Array.isArray(json.subcontainers) ? json.subcontainers.length : 0;
-    return `container statistics of ${json.name} (${subs} subcontainers)`;
+    return `container statistics of ${json.name} (${count(subs, 'subcontainer')})`;
   }
   return undefined;
 }

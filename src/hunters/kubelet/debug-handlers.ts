@@ -141,7 +141,10 @@ export const kubeletDebugHandlersHunter = defineHunter({
       report({
         kb: 'KF-KUBELET-012',
         path: '/logs/',
-        evidence: said(logs, `a listing of the node's /var/log with ${entries.length} entries (${sample(entries, 6)})`),
+        evidence: said(
+          logs,
+          `a listing of the node's /var/log with ${count(entries.length, 'entry', 'entries')} (${sample(entries, 6)})`,
+        ),
       });
     }
 
