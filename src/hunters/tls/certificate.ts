@@ -63,9 +63,9 @@ export function emailFields(cert: CertSummary): string[] {
   });
 }
 
-/** DNS suffixes that only mean something inside a network or a cluster. */
+/** DNS suffixes that only mean something inside a network or a cluster (`kubernetes.default` included). */
 const INTERNAL_SUFFIX =
-  /\.(cluster\.local|svc|local|localdomain|internal|intranet|intra|corp|lan|home|home\.arpa|private|priv)$/i;
+  /\.(cluster\.local|svc|default|local|localdomain|internal|intranet|intra|corp|lan|home|home\.arpa|private|priv)$/i;
 const SERVICE_NAME = /\.svc(\.|$)/i;
 const PRIVATE_RANGES = new Set(['private', 'uniqueLocal', 'carrierGradeNat', 'linkLocal']);
 
