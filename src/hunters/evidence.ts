@@ -56,6 +56,17 @@ export function commandLine(text: string): string[] {
     });
 }
 
+/**
+ * A `/debug/pprof/cmdline` answer as evidence: `/usr/bin/kubelet with 8 arguments: --a=1; --b=2; …`, or
+ * undefined when the answer is no command line (a refusal, a page, JSON).
+ */
+export function describeCommandLine(res: HttpResponse, max = 700): string | undefined {
+  const body = res.status === 200 ? res.text() : '';
+  if (!body.trim() || /^\s*</.test(body) || res.json() !== undefined) return undefined;
+  const args = commandLine(body);
+  return `${args[0]} with ${count(args.length - 1, 'argument')}: ${joinCapped(args.slice(1), max)}`;
+}
+
 /** The first `max` characters of a list of parts joined by `; `, cut at a part boundary. */
 export function joinCapped(parts: readonly string[], max = 900): string {
   const out: string[] = [];

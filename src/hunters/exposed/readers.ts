@@ -1,5 +1,5 @@
 import type { HttpResponse } from '../../net/network.js';
-import { commandLine, count, joinCapped, quote, sample } from '../evidence.js';
+import { count, describeCommandLine, quote, sample } from '../evidence.js';
 import { describeMetrics, isExposition, metricLabels } from '../metrics.js';
 
 // Readers of what an endpoint answered: each says, in a few words, what the answer disclosed, or
@@ -65,10 +65,8 @@ export const configz: Reader = (res) => {
 
 /** /debug/pprof/cmdline: the process's arguments, credential values redacted. */
 export const cmdline: Reader = (res) => {
-  const body = res.status === 200 ? res.text() : '';
-  if (!body.trim() || /^\s*</.test(body) || res.json() !== undefined) return undefined;
-  const args = commandLine(body);
-  return `command line ${args[0]} with ${args.length - 1} arguments: ${joinCapped(args.slice(1), 500)}`;
+  const described = describeCommandLine(res, 500);
+  return described && `command line ${described}`;
 };
 
 const PROXY_MODES = new Set(['iptables', 'ipvs', 'nftables', 'kernelspace', 'userspace']);

@@ -1,7 +1,7 @@
 import type { EventPayloads } from '../../core/events.js';
 import { defineHunter } from '../../core/hunter.js';
 import type { HttpResponse } from '../../net/network.js';
-import { bytes, commandLine, count, joinCapped, said, sample } from '../evidence.js';
+import { bytes, count, describeCommandLine, said, sample } from '../evidence.js';
 import { ServiceProbe } from '../probe.js';
 import { PODS_MAX_BYTES, probeTarget, readPodList } from './pod-list.js';
 import { kubeletOf } from './target.js';
@@ -24,7 +24,7 @@ const enc = (parts: string[]) => parts.map(encodeURIComponent).join('/');
 export function streamAllowed(res: HttpResponse): string | undefined {
   const text = res.text().slice(0, 512);
   if ((res.status === 500 || res.status === 400) && /Upgrade request required/i.test(text)) {
-    return '"Upgrade request required": the kubelet accepted the request and wants only a stream upgrade';
+    return '"Upgrade request required": the kubelet accepted the request and wants only a stream upgrade (none was asked for, no stream opened)';
   }
   const location = res.headers.location ?? '';
   if (res.status >= 300 && res.status < 400 && /\/cri\/(exec|attach|portforward)\//i.test(location)) {
@@ -112,6 +112,10 @@ export const kubeletDebugHandlersHunter = defineHunter({
       ctx.report({ host: kubelet.host, port: kubelet.port, ...f });
 
     const running = await probe.get('/runningpods/', { maxBytes: PODS_MAX_BYTES });
+    const cmdline = await probe.get('/debug/pprof/cmdline', { maxBytes: 64 * 1024 });
+    const configz = await probe.get('/configz');
+    const logs = await probe.get('/logs/');
+    const podsRes = await probe.get('/pods', { maxBytes: PODS_MAX_BYTES });
     const runningList = readPodList(running);
     if (running && runningList) {
       const what = runningList.pods
@@ -119,65 +123,42 @@ export const kubeletDebugHandlersHunter = defineHunter({
         : 'a PodList larger than the size cap';
       report({ kb: 'KF-KUBELET-003', path: '/runningpods/', evidence: said(running, what) });
     }
-
-    const cmdline = await probe.get('/debug/pprof/cmdline', { maxBytes: 64 * 1024 });
-    const cmdText = cmdline?.status === 200 ? cmdline.text() : '';
-    if (cmdline && cmdText.trim() && !/^\s*</.test(cmdText)) {
-      const args = commandLine(cmdText);
-      report({
-        kb: 'KF-KUBELET-013',
-        path: '/debug/pprof/cmdline',
-        evidence: said(cmdline, `${args[0]} with ${args.length - 1} arguments: ${joinCapped(args.slice(1), 700)}`),
-      });
-    }
-
-    const configz = await probe.get('/configz');
+    const command = cmdline && describeCommandLine(cmdline);
+    if (cmdline && command)
+      report({ kb: 'KF-KUBELET-013', path: '/debug/pprof/cmdline', evidence: said(cmdline, command) });
     const config = configz && configSummary(configz);
     if (configz && config) report({ kb: 'KF-KUBELET-016', path: '/configz', evidence: said(configz, config) });
-
-    const logs = await probe.get('/logs/');
     const entries = logs && listedEntries(logs);
     if (logs && entries) {
-      report({
-        kb: 'KF-KUBELET-012',
-        path: '/logs/',
-        evidence: said(
-          logs,
-          `a listing of the node's /var/log with ${count(entries.length, 'entry', 'entries')} (${sample(entries, 6)})`,
-        ),
-      });
+      const listing = `a listing of the node's /var/log with ${count(entries.length, 'entry', 'entries')} (${sample(entries, 6)})`;
+      report({ kb: 'KF-KUBELET-012', path: '/logs/', evidence: said(logs, listing) });
     }
 
-    const podsRes = await probe.get('/pods', { maxBytes: PODS_MAX_BYTES });
     const target = probeTarget(readPodList(podsRes)?.pods ?? []);
     if (target) {
       const { namespace, pod, container } = target;
       const object = `container ${namespace}/${pod}/${container}`;
-      const logPath = `/containerLogs/${enc([namespace, pod, container])}`;
-      const log = await probe.get(`${logPath}?tailLines=1&limitBytes=64`, { maxBytes: 1024 });
-      if (log?.status === 200) {
-        report({
-          kb: 'KF-KUBELET-004',
-          path: logPath,
-          object,
-          evidence: said(log, `${bytes(log.body.length)} of its log (not kept)`),
-        });
-      }
-      const streams: [kb: string, path: string, query: string][] = [
-        ['KF-KUBELET-005', `/exec/${enc([namespace, pod, container])}`, '?command=&input=1&output=1&tty=1'],
-        ['KF-KUBELET-007', `/portForward/${enc([namespace, pod])}`, '?port=80'],
-        ['KF-KUBELET-008', `/attach/${enc([namespace, pod, container])}`, '?input=1&output=1&tty=1'],
+      const logRead = (res: HttpResponse) =>
+        res.status === 200 ? `${bytes(res.body.length)} of its log (not kept)` : undefined;
+      const handlers: [kb: string, path: string, query: string, reads: (res: HttpResponse) => string | undefined][] = [
+        ['KF-KUBELET-004', `/containerLogs/${enc([namespace, pod, container])}`, '?tailLines=1&limitBytes=64', logRead],
+        [
+          'KF-KUBELET-005',
+          `/exec/${enc([namespace, pod, container])}`,
+          '?command=&input=1&output=1&tty=1',
+          streamAllowed,
+        ],
+        ['KF-KUBELET-007', `/portForward/${enc([namespace, pod])}`, '?port=80', streamAllowed],
+        ['KF-KUBELET-008', `/attach/${enc([namespace, pod, container])}`, '?input=1&output=1&tty=1', streamAllowed],
       ];
-      for (const [kb, path, query] of streams) {
+      for (const [kb, path, query, reads] of handlers) {
         const res = await probe.get(`${path}${query}`, { maxBytes: 4096 });
-        const allowed = res && streamAllowed(res);
-        if (res && allowed)
-          report({ kb, path, object, evidence: `${said(res, allowed)} (no upgrade asked: no stream opened)` });
+        const what = res && reads(res);
+        if (res && what) report({ kb, path, object, evidence: said(res, what) });
       }
     }
 
-    const namespace = target?.namespace ?? 'default';
-    const runPath = `/run/${enc([namespace, ABSENT_POD, target?.container ?? 'probe'])}`;
+    const runPath = `/run/${enc([target?.namespace ?? 'default', ABSENT_POD, target?.container ?? 'probe'])}`;
     const run = await probe.send(`${runPath}?cmd=`, { method: 'POST', maxBytes: 4096 });
     if (run?.status === 404 && /pod does not exist/.test(run.text().slice(0, 512))) {
       report({

@@ -197,6 +197,14 @@ describe('kubelet hunters, vulnerable lab', () => {
       assert.equal(r.method, 'GET');
       assert.equal(r.status, 500, `${r.path} answered "Upgrade request required"`);
     }
+    for (const kb of ['KF-KUBELET-005', 'KF-KUBELET-007', 'KF-KUBELET-008']) {
+      for (const f of hunt.of(kb)) {
+        assert.match(
+          f.evidence,
+          /^GET \/(exec|portForward|attach)\/.* → 500: "Upgrade request required": .*no stream opened\)$/,
+        );
+      }
+    }
     for (const f of hunt.of('KF-KUBELET-006')) {
       assert.match(f.evidence, /^POST \/run\/.* → 404: "pod does not exist": .*nothing ran\)$/);
     }

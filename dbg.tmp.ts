@@ -1,0 +1,16 @@
+import { Network } from './src/net/network.js';
+import { Scope } from './src/net/scope.js';
+import { Trace } from './src/net/trace.js';
+import { selfSignedServing } from './src/lab/pki.js';
+import { startHttpsServer } from './test/helpers/servers.js';
+const tls = await selfSignedServing('x', ['x'], ['127.61.9.1']);
+const s = await startHttpsServer('127.61.9.1', (req, res) => res.writeHead(200).end('ok'), tls);
+const scope = new Scope(); scope.addText('127.61.9.1');
+const net = new Network({ scope, trace: new Trace(), connectTimeoutMs: 2000, requestTimeoutMs: 4000, maxBodyBytes: 1e6 });
+const c = net.for('t');
+const t0 = Date.now();
+const r = await Promise.allSettled(['/a','/b','/c','/d','/e'].map(p => c.http({ url: `${s.url}${p}` })));
+console.log(Date.now()-t0, r.map(x => x.status === 'fulfilled' ? x.value.status : String(x.reason)));
+const r2 = await Promise.allSettled(['/a','/b','/c','/d','/e'].map(p => c.http({ url: `${s.url}${p}` })));
+console.log(Date.now()-t0, r2.map(x => x.status === 'fulfilled' ? x.value.status : String(x.reason)));
+await net.close(); await s.close();
