@@ -1,5 +1,5 @@
 import { NetError } from '../core/errors.js';
-import type { Scheme } from '../core/events.js';
+import type { EventPayloads, Scheme } from '../core/events.js';
 import type { HuntContext } from '../core/hunter.js';
 import type { HttpRequest, HttpResponse } from '../net/network.js';
 
@@ -55,4 +55,18 @@ export class ServiceProbe {
 /** The ServiceFound a finding or fact about `host:port` came from, for its scheme. */
 export function serviceOf(ctx: HuntContext, host: string, port: number): ServiceAddress | undefined {
   return ctx.known('ServiceFound', (s) => s.host === host && s.port === port)[0];
+}
+
+/**
+ * Publishes a version a service disclosed, unless one is already known for its port (discovery's
+ * fingerprint publishes most of them), so the CVE hunter sees each port's version once.
+ */
+export function publishVersion(
+  ctx: HuntContext,
+  service: ServiceAddress,
+  component: EventPayloads['Version']['component'],
+  version: string,
+): void {
+  if (ctx.known('Version', (v) => v.host === service.host && v.port === service.port).length > 0) return;
+  ctx.publish('Version', { host: service.host, port: service.port, component, version });
 }

@@ -12,10 +12,20 @@ export interface TestServer {
   close: () => Promise<void>;
 }
 
-export async function startHttpServer(host: string, handler: http.RequestListener, port = 0): Promise<TestServer> {
-  const server = http.createServer(handler);
+export function startHttpServer(host: string, handler: http.RequestListener, port = 0): Promise<TestServer> {
+  return listen(http.createServer(handler), 'connection', 'http', host, port);
+}
+
+/** Listens on a loopback address and counts the connections (`connection`, or `secureConnection` for TLS). */
+async function listen(
+  server: http.Server | https.Server,
+  counted: 'connection' | 'secureConnection',
+  scheme: 'http' | 'https',
+  host: string,
+  port: number,
+): Promise<TestServer> {
   let connections = 0;
-  server.on('connection', () => {
+  server.on(counted, () => {
     connections++;
   });
   server.listen(port, host);
@@ -24,7 +34,7 @@ export async function startHttpServer(host: string, handler: http.RequestListene
   return {
     host,
     port: bound,
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
+    url: `${scheme}://${host.includes(':') ? `[${host}]` : host}:${bound}`,
     connections: () => connections,
     close: async () => {
       server.closeAllConnections();
@@ -60,28 +70,11 @@ export async function startTcpServer(host: string, onSocket: (s: net.Socket) => 
 }
 
 /** A real HTTPS server on a loopback address, serving the given certificate and key (PEM). */
-export async function startHttpsServer(
+export function startHttpsServer(
   host: string,
   handler: http.RequestListener,
   tls: { cert: string; key: string },
   port = 0,
 ): Promise<TestServer> {
-  const server = https.createServer({ cert: tls.cert, key: tls.key }, handler);
-  let connections = 0;
-  server.on('secureConnection', () => {
-    connections++;
-  });
-  server.listen(port, host);
-  await once(server, 'listening');
-  const bound = (server.address() as net.AddressInfo).port;
-  return {
-    host,
-    port: bound,
-    url: `https://${host.includes(':') ? `[${host}]` : host}:${bound}`,
-    connections: () => connections,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
+  return listen(https.createServer({ cert: tls.cert, key: tls.key }, handler), 'secureConnection', 'https', host, port);
 }

@@ -1,11 +1,8 @@
-import type { EventPayloads } from '../../core/events.js';
-import { defineHunter, type HuntContext } from '../../core/hunter.js';
+import { defineHunter } from '../../core/hunter.js';
 import { EVIDENCE } from '../../discovery/fingerprint/classify.js';
 import type { HttpResponse } from '../../net/network.js';
 import { quote, said, sample } from '../evidence.js';
-import { ServiceProbe } from '../probe.js';
-
-type Service = EventPayloads['ServiceFound'];
+import { publishVersion, ServiceProbe } from '../probe.js';
 
 /** The v3 JSON gateway's prefixes, newest first: /v3 (3.4+), /v3beta (3.3, 3.4), /v3alpha (3.2, 3.3). */
 const GATEWAYS = ['/v3', '/v3beta', '/v3alpha'] as const;
@@ -85,11 +82,6 @@ async function readKeys(
   return { res, api: '/v2/keys/', keys: { count: names.length, names: names.slice(0, KEYS_SHOWN) } };
 }
 
-function publishVersion(ctx: HuntContext, service: Service, version: string): void {
-  if (ctx.known('Version', (v) => v.host === service.host && v.port === service.port).length > 0) return;
-  ctx.publish('Version', { host: service.host, port: service.port, component: 'etcd', version });
-}
-
 /**
  * etcd without credentials: its version (/version), whether its client API answers a caller that shows
  * no client certificate, and whether that caller can list keys — through the v3 JSON gateway with
@@ -123,7 +115,7 @@ export const etcdAccessHunter = defineHunter({
         path: '/version',
         evidence: said(versionRes, `etcdserver ${server}${cluster}`),
       });
-      publishVersion(ctx, service, server);
+      publishVersion(ctx, service, 'etcd', server);
     }
 
     const found = await readKeys(probe);

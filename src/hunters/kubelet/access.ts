@@ -1,12 +1,9 @@
-import type { EventPayloads } from '../../core/events.js';
-import { defineHunter, type HuntContext } from '../../core/hunter.js';
+import { defineHunter } from '../../core/hunter.js';
 import type { HttpResponse } from '../../net/network.js';
 import { count, quote, said, sample } from '../evidence.js';
 import { buildVersion, describeMetrics, isExposition } from '../metrics.js';
-import { ServiceProbe } from '../probe.js';
+import { publishVersion, ServiceProbe } from '../probe.js';
 import { PODS_MAX_BYTES, podName, readPodList } from './pod-list.js';
-
-type Service = EventPayloads['ServiceFound'];
 
 /** `/stats/summary` (1.7+) or the older cAdvisor-style `/stats/`: what it names. */
 function describeStats(res: HttpResponse): string | undefined {
@@ -32,14 +29,6 @@ async function readStats(probe: ServiceProbe): Promise<HttpResponse | undefined>
   const summary = await probe.get('/stats/summary');
   if (summary?.status !== 404) return summary;
   return probe.get('/stats/');
-}
-
-/** Publishes the kubelet version /metrics disclosed, unless discovery already did for this port. */
-function publishVersion(ctx: HuntContext, service: Service, metrics: string): void {
-  const version = buildVersion(metrics);
-  if (!version) return;
-  if (ctx.known('Version', (v) => v.host === service.host && v.port === service.port).length > 0) return;
-  ctx.publish('Version', { host: service.host, port: service.port, component: 'kubelet', version });
 }
 
 /**
@@ -111,7 +100,8 @@ export const kubeletAccessHunter = defineHunter({
         { ...where, kb: 'KF-KUBELET-017', path: '/metrics', evidence: said(metricsOk, describeMetrics(metricsOk)) },
         root,
       );
-      publishVersion(ctx, service, metricsOk.text());
+      const version = buildVersion(metricsOk.text());
+      if (version) publishVersion(ctx, service, 'kubelet', version);
     }
     if (statsSeen && stats) {
       ctx.report(

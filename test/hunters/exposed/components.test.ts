@@ -136,20 +136,22 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
+/** What the API behind the proxy answers its (limited) user; anything else is a Forbidden Status. */
+const BEHIND_PROXY: Record<string, unknown> = {
+  '/version': { major: '1', minor: '29', gitVersion: 'v1.29.4', platform: 'linux/amd64' },
+  '/api/v1/namespaces': { kind: 'NamespaceList', apiVersion: 'v1', items: [{ metadata: { name: 'default' } }] },
+  '/api/v1/pods': { kind: 'PodList', apiVersion: 'v1', items: [] },
+};
+
 /** kubectl proxy with its default --accept-hosts: anything but a localhost Host gets a bare "Forbidden". */
 function localhostOnlyProxy(req: IncomingMessage, res: ServerResponse): void {
-  const path = (req.url ?? '/').split('?')[0];
   if (!/^localhost(:\d+)?$/.test(req.headers.host ?? '')) {
     res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end('Forbidden\n');
     return;
   }
-  if (path === '/version')
-    return json(res, 200, { major: '1', minor: '29', gitVersion: 'v1.29.4', platform: 'linux/amd64' });
-  if (path === '/api/v1/namespaces') {
-    return json(res, 200, { kind: 'NamespaceList', apiVersion: 'v1', items: [{ metadata: { name: 'default' } }] });
-  }
-  if (path === '/api/v1/pods') return json(res, 200, { kind: 'PodList', apiVersion: 'v1', items: [] });
-  json(res, 403, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403 });
+  const body = BEHIND_PROXY[(req.url ?? '/').split('?')[0]];
+  if (body) json(res, 200, body);
+  else json(res, 403, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403 });
 }
 
 /** A dashboard: its login status JSON, and what `node` and `skippable` answer. */

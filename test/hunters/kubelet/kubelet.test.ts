@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { KfEvent } from '../../../src/core/events.js';
-import { ABSENT_POD } from '../../../src/hunters/kubelet/debug-handlers.js';
+import { ABSENT_POD, kubeletDebugHandlersHunter } from '../../../src/hunters/kubelet/debug-handlers.js';
 import { kubeletHunters } from '../../../src/hunters/kubelet/index.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import { call } from '../../lab/call.js';
@@ -11,17 +11,7 @@ import { assertNoSecrets, assertOnlyReads, huntLab, type LabHunt } from '../hunt
 
 // Loopback block 127.60.0.0/16 (see test/README.md).
 
-const DEBUG_HANDLER_IDS = [
-  'KF-KUBELET-003',
-  'KF-KUBELET-004',
-  'KF-KUBELET-005',
-  'KF-KUBELET-006',
-  'KF-KUBELET-007',
-  'KF-KUBELET-008',
-  'KF-KUBELET-012',
-  'KF-KUBELET-013',
-  'KF-KUBELET-016',
-];
+const DEBUG_HANDLER_IDS = kubeletDebugHandlersHunter.reports ?? [];
 
 /** The lab's pods by node, from its API objects: the ground truth the hunters' findings are checked against. */
 async function podsByNode(lab: Lab): Promise<Map<string, Pod[]>> {
