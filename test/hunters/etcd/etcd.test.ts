@@ -7,8 +7,9 @@ import { discoveryHunters } from '../../../src/discovery/hunters.js';
 import { etcdHunters } from '../../../src/hunters/etcd/index.js';
 import { RealEtcd } from '../../../src/lab/etcd.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
+import { selfSignedServing } from '../../../src/lab/pki.js';
 import { hasCommand, requireComponent } from '../../helpers/components.js';
-import { startHttpServer, type TestServer } from '../../helpers/servers.js';
+import { startHttpServer, startHttpsServer, type TestServer } from '../../helpers/servers.js';
 import { assertNoSecrets, assertOnlyReads, huntDiscovered, huntLab, type LabHunt } from '../hunt-lab.js';
 
 // Loopback block 127.62.0.0/16 (see test/README.md).
@@ -207,6 +208,13 @@ describe('etcd hunter, older and odd servers', () => {
         }),
         PORTS.etcd,
       ),
+      // etcd 3.4 over TLS that asks for no client certificate.
+      await startHttpsServer(
+        '127.62.5.4',
+        oldEtcd('3.4.23', { 'POST /v3/kv/range': answer(200, RANGE) }),
+        await selfSignedServing('etcd', ['etcd'], ['127.62.5.4']),
+        PORTS.etcd,
+      ),
       // An etcd whose gateway answers a page that is not a range answer.
       await startHttpServer(
         '127.62.5.3',
@@ -238,10 +246,18 @@ describe('etcd hunter, older and odd servers', () => {
     assert.ok(at(1, 'KF-ETCD-002'));
   });
 
+  it('tells TLS without client certificates from plain HTTP', () => {
+    assert.equal(
+      at(2, 'KF-ETCD-002')?.evidence,
+      'the client API answers over TLS without asking for a client certificate: POST /v3/kv/range → 200: a key range',
+    );
+    assert.ok(at(2, 'KF-ETCD-003'));
+  });
+
   it('reports only the version when the gateway answers something that is not etcd', () => {
-    assert.ok(at(2, 'KF-ETCD-001'));
-    assert.equal(at(2, 'KF-ETCD-002'), undefined);
-    assert.equal(at(2, 'KF-ETCD-003'), undefined);
+    assert.ok(at(3, 'KF-ETCD-001'));
+    assert.equal(at(3, 'KF-ETCD-002'), undefined);
+    assert.equal(at(3, 'KF-ETCD-003'), undefined);
     assert.deepEqual(hunt.result.problems, []);
   });
 });
