@@ -1,4 +1,7 @@
 import type { AnyHunter } from '../../core/hunter.js';
+import { dashboardHunter } from './dashboard.js';
+import { endpointHunters } from './endpoints.js';
+import { kubectlProxyHunter } from './kubectl-proxy.js';
 
 /** The exposed hunters, passive and active. Add each new hunter here. */
-export const exposedHunters: readonly AnyHunter[] = [];
+export const exposedHunters: readonly AnyHunter[] = [dashboardHunter, kubectlProxyHunter, ...endpointHunters];

@@ -1,4 +1,11 @@
 import type { AnyHunter } from '../../core/hunter.js';
+import { kubeletAccessHunter } from './access.js';
+import { kubeletDebugHandlersHunter } from './debug-handlers.js';
+import { kubeletPodSpecsHunter } from './pod-specs.js';
 
 /** The kubelet hunters, passive and active. Add each new hunter here. */
-export const kubeletHunters: readonly AnyHunter[] = [];
+export const kubeletHunters: readonly AnyHunter[] = [
+  kubeletAccessHunter,
+  kubeletPodSpecsHunter,
+  kubeletDebugHandlersHunter,
+];
