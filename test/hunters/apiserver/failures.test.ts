@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type http from 'node:http';
-import https from 'node:https';
-import type net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaultConfig } from '../../../src/core/config.js';
@@ -14,7 +11,7 @@ import { parseTarget } from '../../../src/discovery/targets.js';
 import { Identity, VANTAGE_KEY, type VantageSettings } from '../../../src/discovery/vantage/identity.js';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
-import { startTcpServer, type TestServer } from '../../helpers/servers.js';
+import { startHttpsServer, startTcpServer, type TestServer } from '../../helpers/servers.js';
 import { tokenIdentity } from '../lab-hunt.js';
 
 // Block 127.52.0.0/16: API servers that answer /version like one and then misbehave. Each gives one
@@ -22,39 +19,22 @@ import { tokenIdentity } from '../lab-hunt.js';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'report');
 const TLS = {
-  cert: readFileSync(join(FIXTURES, 'server-cert.pem')),
-  key: readFileSync(join(FIXTURES, 'server-key.pem')),
+  cert: readFileSync(join(FIXTURES, 'server-cert.pem'), 'utf8'),
+  key: readFileSync(join(FIXTURES, 'server-key.pem'), 'utf8'),
 };
 
 const VERSION = JSON.stringify({ major: '1', minor: '29', gitVersion: 'v1.29.1', goVersion: 'go1.21.6' });
 
 /** An HTTPS server that answers /version as an API server does and everything else with `misbehave`. */
-async function poser(host: string, misbehave: http.RequestListener): Promise<TestServer> {
-  const sockets = new Set<net.Socket>();
-  const server = https.createServer(TLS, (req, res) => {
-    if (req.url === '/version') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(VERSION);
-      return;
-    }
-    misbehave(req, res);
-  });
-  server.on('secureConnection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  server.listen(0, host);
-  await once(server, 'listening');
-  const port = (server.address() as net.AddressInfo).port;
-  return {
+function poser(host: string, misbehave: http.RequestListener): Promise<TestServer> {
+  return startHttpsServer(
     host,
-    port,
-    url: `https://${host}:${port}`,
-    connections: () => sockets.size,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
+    (req, res) => {
+      if (req.url === '/version') res.writeHead(200, { 'content-type': 'application/json' }).end(VERSION);
+      else misbehave(req, res);
     },
-  };
+    TLS,
+  );
 }
 
 const servers: Record<string, TestServer> = {};
