@@ -3,6 +3,7 @@ import type { CredentialSecret, Scheme } from '../../core/events.js';
 import type { HuntContext } from '../../core/hunter.js';
 import { hostPort } from '../../discovery/vantage/identity.js';
 import type { HttpResponse } from '../../net/network.js';
+import { quote } from '../evidence.js';
 
 /** An API server endpoint, as ServiceFound, Credential.apiServer and ApiAccess name it. */
 export interface ApiTarget {
@@ -50,15 +51,6 @@ export interface ApiRequest {
   credential?: CredentialSecret;
 }
 
-/** A short, single-line excerpt of an answer body for a log line. */
-function excerpt(text: string, max = 40): string {
-  const flat = text
-    .replace(/[^\x20-\x7e]+/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
 function classify(req: ApiRequest, res: HttpResponse): Answer {
   const what = `${req.method ?? 'GET'} ${req.path.split('?')[0]} → ${res.status}`;
   const body = res.truncated ? undefined : res.json<unknown>();
@@ -73,7 +65,7 @@ function classify(req: ApiRequest, res: HttpResponse): Answer {
   if (res.status >= 200 && res.status < 300 && object) return { kind: 'ok', status: res.status, body: object };
   const type = res.headers['content-type']?.split(';')[0] ?? 'no content type';
   if (res.truncated) return { kind: 'unusable', why: `${what} ${type}, larger than the body limit` };
-  return { kind: 'unusable', why: `${what} ${type} "${excerpt(res.text())}"` };
+  return { kind: 'unusable', why: `${what} ${type} ${quote(res.text(), 40)}` };
 }
 
 /**

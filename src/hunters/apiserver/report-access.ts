@@ -1,5 +1,6 @@
 import type { EventPayloads, KfEvent } from '../../core/events.js';
 import type { HuntContext } from '../../core/hunter.js';
+import { count } from '../evidence.js';
 import { type Asker, allowedChecks, MAPPING_READS, type Survey, surveyAccess } from './access.js';
 import { type ApiTarget, endpointLabel } from './api.js';
 import { adminEquivalence, describeRules, grantingRules } from './rules.js';
@@ -16,7 +17,7 @@ const RESOURCE_WORDS: Record<string, [one: string, many: string]> = {
 /** `1 pod`, `6 pods`, `at least 500 pods`. */
 export function counted(n: number, resource: string, more = false): string {
   const [one, many] = RESOURCE_WORDS[resource] ?? [resource, resource];
-  return `${more ? 'at least ' : ''}${n} ${n === 1 && !more ? one : many}`;
+  return more ? `at least ${count(n, many, many)}` : count(n, one, many);
 }
 
 /** `14 pods in 5 namespaces`, `6 namespaces`, `2 roles (namespace dev)`. */

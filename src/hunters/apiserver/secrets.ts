@@ -1,5 +1,6 @@
 import type { KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
+import { sample } from '../evidence.js';
 import type { Asker } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type ApiTarget, askApi, type ListedObject, netFailure, readListing, TABLE_ACCEPT } from './api.js';
@@ -76,10 +77,10 @@ function byType(rows: SecretRow[]): string {
 }
 
 function named(rows: SecretRow[]): string {
-  const shown = rows
-    .slice(0, SHOWN)
-    .map((r) => `${r.namespace}/${r.name}${r.serviceAccount ? ` (service account ${r.serviceAccount})` : ''}`);
-  return rows.length > SHOWN ? `${shown.join(', ')} and ${rows.length - SHOWN} more` : shown.join(', ');
+  return sample(
+    rows.map((r) => `${r.namespace}/${r.name}${r.serviceAccount ? ` (service account ${r.serviceAccount})` : ''}`),
+    SHOWN,
+  );
 }
 
 /**

@@ -124,7 +124,7 @@ describe('API servers that misbehave after /version', () => {
   it('a 403 that is not a Kubernetes Status (a WAF page) decides nothing', () => {
     const problems = problemsAt(servers.waf);
     assert.equal(problems.length, 2);
-    assert.match(problems[0].message, /→ 403 text\/html "<html><body>Request blocked by policy<\/…"\)$/);
+    assert.match(problems[0].message, /→ 403 text\/html "<html><body>Request blocked by policy<\/b…"\)$/);
   });
 
   it('an answer larger than the body limit decides nothing', () => {
