@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
+import { defaultJournalPath } from '../active/journal.js';
+import { formatPlan } from '../active/plan.js';
 import { defaultConfig, type HuntConfig } from '../core/config.js';
+import { EXIT } from '../core/errors.js';
 import { runHunt } from '../core/hunt.js';
 import { HUNTERS } from '../hunters/index.js';
 import { type ActiveFlags, activeConfig, confirmActive, registerActiveOptions } from './flags/active.js';
@@ -7,6 +10,7 @@ import { type CveFlags, cveConfig, cveNeedsNoTarget, registerCveOptions } from '
 import { exitCodeOf, logHooks, type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
 import { registerScanOptions, type ScanFlags, scanConfig } from './flags/scan.js';
 import { registerVantageOptions, type VantageFlags, vantageConfig, vantageNamesTargets } from './flags/vantage.js';
+import { interruptOnSignals } from './interrupt.js';
 
 export type HuntFlags = ScanFlags & VantageFlags & ActiveFlags & CveFlags & OutputFlags;
 
@@ -36,21 +40,30 @@ export function registerHunt(program: Command): void {
   }
   cmd.action(async (positional: string[], flags: HuntFlags, command: Command) => {
     const config = configFromFlags(positional, { ...flags, debug: command.optsWithGlobals().debug });
-    await confirmActive(config);
-    const controller = new AbortController();
-    const onSignal = () => controller.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    await confirmActive(config, HUNTERS);
+    const journal = config.journalPath ?? defaultJournalPath(config.runId ?? '');
+    const interrupt = interruptOnSignals(
+      config.active && !config.dryRun
+        ? {
+            onStop: `undoing the changes made so far before exiting (journal ${journal})`,
+            whileStopping: `clean-up in progress: kubeferret exits once every change is undone (journal ${journal})`,
+          }
+        : { onStop: 'reporting what was found so far', whileStopping: 'stopping, please wait' },
+    );
+    let result: Awaited<ReturnType<typeof runHunt>>;
     try {
-      const result = await runHunt(config, HUNTERS, {
-        signal: controller.signal,
-        ...logHooks(config.debug),
-      });
-      const report = await writeOutputs(result, flags);
-      process.exitCode = exitCodeOf(report, config.failOn);
+      result = await runHunt(config, HUNTERS, { signal: interrupt.signal, ...logHooks(config.debug) });
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      interrupt.dispose();
+    }
+    if (config.dryRun) process.stderr.write(formatPlan(result.plan));
+    const report = await writeOutputs(result, flags);
+    process.exitCode = exitCodeOf(report, config.failOn);
+    if (result.journal && result.journal.pending > 0) {
+      console.error(
+        `kubeferret: ${result.journal.pending} change(s) could not be undone: run \`kubeferret cleanup --journal ${result.journal.path}\` with an identity that may undo them`,
+      );
+      process.exitCode = EXIT.failed;
     }
   });
 }

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, HuntFailedError, oneLine, UsageError } from '../core/errors.js';
+import { registerCleanup } from './cleanup.js';
 import { registerCve } from './cve.js';
 import { registerExplain } from './explain.js';
 import { registerHunt } from './hunt.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerCve(program);
   registerLab(program);
   registerReport(program);
+  registerCleanup(program);
   return program;
 }
 

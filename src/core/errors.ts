@@ -39,3 +39,9 @@ export function oneLine(err: unknown): string {
   }
   return String(err).split('\n')[0];
 }
+
+/** Why a file could not be read, in a few words ("no such file", "permission denied"). */
+export function fileProblem(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
+}

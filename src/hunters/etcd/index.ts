@@ -1,4 +1,5 @@
 import type { AnyHunter } from '../../core/hunter.js';
+import { etcdActiveKeys } from './active-keys.js';
 
 /** The etcd hunters, passive and active. Add each new hunter here. */
-export const etcdHunters: readonly AnyHunter[] = [];
+export const etcdHunters: readonly AnyHunter[] = [etcdActiveKeys];
