@@ -5,7 +5,7 @@ import type { CredentialSecret } from '../core/events.js';
 import type { Network } from '../net/network.js';
 import { Scope } from '../net/scope.js';
 import { hostOfUrl } from './index.js';
-import { type JournalEntry, type JournalState, JournalWriter, pendingOf } from './journal.js';
+import { type JournalEntry, type JournalState, JournalWriter, mayRemain, pendingOf, undoOrder } from './journal.js';
 import { deniedStatus, sendUndo } from './send.js';
 
 /** An identity given to `kubeferret cleanup` with the same flags as `hunt`. */
@@ -74,39 +74,45 @@ export async function replayJournal(
   const writer = JournalWriter.continue(state.path);
   const result: ReplayResult = { undone: 0, gone: 0, failed: [] };
   const net = network.for('cleanup');
+  const undoOne = async (entry: JournalEntry): Promise<void> => {
+    const { change } = entry;
+    let outcome: UndoOutcome | undefined;
+    let by = '';
+    for (const t of candidates(entry, identities)) {
+      outcome = await sendUndo(net, change.undo, t.secret);
+      by = t.label;
+      if (!deniedStatus(outcome)) break;
+    }
+    if (!outcome || outcome.state === 'failed') {
+      const error =
+        outcome?.error ??
+        `made by ${change.identity.name}, whose secret is not journalled: give it (or an identity that may undo it) with --kubeconfig, --token-file or --pod`;
+      entry.state = 'failed';
+      result.failed.push({ entry, error });
+      writer.append({ op: 'undo-failed', id: change.id, error, by: outcome ? `cleanup as ${by}` : 'cleanup' });
+      log(`not undone: ${change.undo.description}${outcome ? ` as ${by}` : ''}: ${error}`);
+      return;
+    }
+    entry.state = 'undone';
+    writer.append({ op: 'undone', id: change.id, status: outcome.response?.status ?? 0, by: `cleanup as ${by}` });
+    if (outcome.state === 'gone') {
+      result.gone++;
+      log(`already gone: ${change.undo.description}`);
+    } else {
+      result.undone++;
+      log(`undone: ${change.undo.description} (as ${by})`);
+    }
+  };
   try {
-    for (const entry of pendingOf(state)) {
-      const { change } = entry;
-      const tries = candidates(entry, identities);
-      let outcome: UndoOutcome | undefined;
-      let by = '';
-      for (const t of tries) {
-        outcome = await sendUndo(net, change.undo, t.secret);
-        by = t.label;
-        if (!deniedStatus(outcome)) break;
-      }
-      if (!outcome) {
-        const error = `made by ${change.identity.name}, whose secret is not journalled: give it (or an identity that may undo it) with --kubeconfig, --token-file or --pod`;
-        result.failed.push({ entry, error });
-        writer.append({ op: 'undo-failed', id: change.id, error, by: 'cleanup' });
-        log(`not undone: ${change.undo.description}: ${error}`);
-        continue;
-      }
-      if (outcome.state === 'failed') {
-        const error = outcome.error ?? 'failed';
-        result.failed.push({ entry, error });
-        writer.append({ op: 'undo-failed', id: change.id, error, by: `cleanup as ${by}` });
-        log(`not undone: ${change.undo.description} as ${by}: ${error}`);
-        continue;
-      }
-      writer.append({ op: 'undone', id: change.id, status: outcome.response?.status ?? 0, by: `cleanup as ${by}` });
-      if (outcome.state === 'gone') {
+    const { first, then } = undoOrder(pendingOf(state), mayRemain);
+    for (const entry of first) await undoOne(entry);
+    for (const entry of then) {
+      if (entry.parent?.state === 'undone') {
+        entry.state = 'undone';
+        writer.append({ op: 'undone', id: entry.change.id, status: 0, by: `with ${entry.parent.change.id}` });
         result.gone++;
-        log(`already gone: ${change.undo.description}`);
-      } else {
-        result.undone++;
-        log(`undone: ${change.undo.description} (as ${by})`);
-      }
+        log(`undone with its object: ${entry.change.undo.description}`);
+      } else await undoOne(entry);
     }
     writer.append({ op: 'end', time: new Date().toISOString(), pending: result.failed.length });
   } finally {

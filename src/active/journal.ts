@@ -23,10 +23,11 @@ import { fileProblem, HuntFailedError, oneLine, UsageError } from '../core/error
  *
  *   {"journal":"kubeferret","version":1,"runId":…,"started":…,"pid":…,"host":…}   the header, first line
  *   {"op":"change","id":"c1","hunter":…,"identity":{"name":…,"credential"?:…,"source"?:…},
- *    "action":…,"target":…,"apply":{"method":…,"url":…},"undo":{"method":…,"url":…,"body"?:…,…}}
+ *    "action":…,"target":…,"apply":{"method":…,"url":…},"undo":{"method":…,"url":…,"body"?:…,…},
+ *    "partOf"?:"c1"}                              a change to the object c1 created: undone with it
  *   {"op":"applied","id":"c1","status":201}        the change was answered 2xx
  *   {"op":"refused","id":"c1","status":403}        it was not made: nothing to undo
- *   {"op":"undone","id":"c1","status":200,"by":…}  undone (status 404: it was already gone)
+ *   {"op":"undone","id":"c1","status":200,"by":…}  undone (404: it was already gone; 0: with its object)
  *   {"op":"undo-failed","id":"c1","error":…,"by":…}
  *   {"op":"end","time":…,"pending":0}              the run finished its clean-up
  */
@@ -67,6 +68,8 @@ const recordSchema = z.discriminatedUnion('op', [
     target: z.string(),
     apply: z.object({ method, url: z.string() }),
     undo: undoSchema,
+    /** The change that created the object this one changed: undoing that undoes this. */
+    partOf: z.string().optional(),
   }),
   z.object({ op: z.literal('applied'), id: z.string(), status: z.number().int() }),
   z.object({ op: z.literal('refused'), id: z.string(), status: z.number().int() }),
@@ -90,6 +93,8 @@ export function defaultJournalPath(runId: string, dir = DEFAULT_JOURNAL_DIR): st
 /** A change read back from a journal, with what became of it. */
 export interface JournalEntry {
   change: JournalChange;
+  /** The entry of the change that created the object this one changed. */
+  parent?: JournalEntry;
   state: 'pending' | 'applied' | 'refused' | 'undone' | 'failed';
   /** The last undo error, when undoing failed. */
   error?: string;
@@ -103,9 +108,28 @@ export interface JournalState {
   ended: boolean;
 }
 
-/** Changes that may still be in place (made, or sent without an answer), newest first: the replay order. */
+/** True when a change may still be in place: made, sent without an answer, or its undo failed. */
+export function mayRemain(entry: JournalEntry): boolean {
+  return entry.state === 'pending' || entry.state === 'applied' || entry.state === 'failed';
+}
+
+/** Changes that may still be in place, newest first: the replay order. */
 export function pendingOf(state: JournalState): JournalEntry[] {
-  return state.entries.filter((e) => e.state === 'pending' || e.state === 'applied' || e.state === 'failed').reverse();
+  return state.entries.filter(mayRemain).reverse();
+}
+
+/**
+ * The order to undo in: newest first, except that a change to an object another change created waits for
+ * that one, whose undo (removing the object) usually makes its own unnecessary.
+ */
+export function undoOrder<T extends { parent?: T }>(
+  pending: T[],
+  remains: (e: T) => boolean,
+): { first: T[]; then: T[] } {
+  const first: T[] = [];
+  const then: T[] = [];
+  for (const e of pending) (e.parent && remains(e.parent) ? then : first).push(e);
+  return { first, then };
 }
 
 /** Reads a journal; a damaged or foreign file is a one-line UsageError. A torn last line (a kill mid-write) is ignored. */
@@ -145,7 +169,7 @@ export function readJournal(path: string): JournalState {
     }
     const r = parsed.data;
     if (r.op === 'change') {
-      const entry: JournalEntry = { change: r, state: 'pending' };
+      const entry: JournalEntry = { change: r, state: 'pending', parent: r.partOf ? byId.get(r.partOf) : undefined };
       byId.set(r.id, entry);
       entries.push(entry);
       continue;

@@ -12,7 +12,7 @@ import type {
 import { NetError, oneLine } from '../core/errors.js';
 import type { CredentialSecret } from '../core/events.js';
 import type { HttpResponse, Network } from '../net/network.js';
-import { type JournalChange, type JournalIdentity, JournalWriter } from './journal.js';
+import { type JournalChange, type JournalIdentity, JournalWriter, undoOrder } from './journal.js';
 import { isSuccess, sendChange, sendUndo } from './send.js';
 
 /** The secret an identity authenticates with, and where it came from; throws when it is unknown. */
@@ -32,14 +32,18 @@ export interface ActiveRunOptions {
 interface Entry {
   seq: number;
   record: JournalChange;
+  /** The entry of the change that created the object this one changed. */
+  parent?: Entry;
   change: Change;
   state: 'pending' | 'applied' | 'refused' | 'undone' | 'failed';
   undoing?: Promise<UndoOutcome>;
   last?: UndoOutcome;
 }
 
-/** Connection errors that prove the request never reached the server. */
-const NEVER_SENT = new Set(['out-of-scope', 'refused', 'unreachable']);
+const remains = (e: Entry) => e.state !== 'refused' && e.state !== 'undone';
+
+/** Failures that prove the request never reached the server (no connection, or no TLS session). */
+const NEVER_SENT = new Set(['out-of-scope', 'refused', 'unreachable', 'tls']);
 
 /**
  * The active side of a run: every change an active hunter makes goes through here. It journals the undo
@@ -53,6 +57,7 @@ export class ActiveRun implements ChangeRecorder {
   readonly plan: PlannedRequest[] = [];
   private readonly journal: JournalWriter;
   private readonly entries: Entry[] = [];
+  private readonly byOutcome = new WeakMap<ChangeOutcome, Entry>();
   private readonly inflight = new Set<Promise<unknown>>();
   private stopping = false;
   private seq = 0;
@@ -73,7 +78,7 @@ export class ActiveRun implements ChangeRecorder {
 
   /** Changes that may still be in place. */
   get pending(): Change[] {
-    return this.entries.filter((e) => e.state !== 'refused' && e.state !== 'undone').map((e) => e.change);
+    return this.entries.filter(remains).map((e) => e.change);
   }
 
   open(hunter: string, signal: AbortSignal): ChangeSession {
@@ -115,6 +120,7 @@ export class ActiveRun implements ChangeRecorder {
         undo: async () => ({ state: 'none' }),
       };
     }
+    const parent = spec.partOf ? this.byOutcome.get(spec.partOf) : undefined;
     const id = `c${++this.seq}`;
     const journalIdentity: JournalIdentity = {
       name: identity.name,
@@ -131,12 +137,14 @@ export class ActiveRun implements ChangeRecorder {
       target: spec.target,
       apply: { method: spec.apply.method, url: spec.apply.url },
       undo: spec.undo,
+      ...(parent && { partOf: parent.record.id }),
     };
     // The undo step is on disk before the change leaves: a run killed from here on can be cleaned up.
     this.journal.append(record);
     const entry: Entry = {
       seq: this.seq,
       record,
+      parent,
       state: 'pending',
       change: {
         id,
@@ -175,7 +183,13 @@ export class ActiveRun implements ChangeRecorder {
       this.journal.append({ op: 'refused', id, status: response.status });
       this.options.onDebug?.(`${hunter}: ${spec.action} refused with ${response.status}`);
     }
-    return { state: entry.state === 'applied' ? 'applied' : 'refused', response, undo: () => this.undo(entry, hunter) };
+    const outcome: ChangeOutcome = {
+      state: entry.state === 'applied' ? 'applied' : 'refused',
+      response,
+      undo: () => this.undo(entry, hunter),
+    };
+    this.byOutcome.set(outcome, entry);
+    return outcome;
   }
 
   private track(p: Promise<unknown>): void {
@@ -208,10 +222,11 @@ export class ActiveRun implements ChangeRecorder {
         entry.change.undoError = outcome.error;
         this.journal.append({ op: 'undo-failed', id: record.id, error: outcome.error ?? 'failed', by });
       } else {
-        entry.state = 'undone';
-        entry.change.undone = true;
-        entry.change.undoError = undefined;
-        this.journal.append({ op: 'undone', id: record.id, status: outcome.response?.status ?? 0, by });
+        this.markUndone(entry, outcome.response?.status ?? 0, by);
+        // The object is gone, and with it every change made to it.
+        for (const child of this.entries) {
+          if (child.parent === entry && remains(child)) this.markUndone(child, 0, `with ${record.id}`);
+        }
       }
     } catch (err) {
       this.options.onDebug?.(`journal: ${oneLine(err)}`);
@@ -219,13 +234,19 @@ export class ActiveRun implements ChangeRecorder {
     return outcome;
   }
 
+  private markUndone(entry: Entry, status: number, by: string): void {
+    entry.state = 'undone';
+    entry.change.undone = true;
+    entry.change.undoError = undefined;
+    this.journal.append({ op: 'undone', id: entry.record.id, status, by });
+  }
+
   /** Undoes the given entries that may still be in place, newest first, after their changes were answered. */
   private async undoAll(entries: Entry[], by: string): Promise<void> {
     await Promise.all([...this.inflight]);
-    for (const entry of [...entries].reverse()) {
-      if (entry.state === 'refused' || entry.state === 'undone') continue;
-      await this.undo(entry, by);
-    }
+    const { first, then } = undoOrder([...entries].reverse().filter(remains), remains);
+    for (const entry of first) await this.undo(entry, by);
+    for (const entry of then) if (remains(entry)) await this.undo(entry, by);
   }
 
   /**

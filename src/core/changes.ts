@@ -66,6 +66,11 @@ export interface ChangeSpec {
    * neither journalled nor listed as a change, but a dry run still only plans it.
    */
   undo: UndoRequest | null;
+  /**
+   * A change to an object another change created (a patch of it): undoing that one undoes this one too,
+   * so its own undo is only sent when the object could not be removed.
+   */
+  partOf?: ChangeOutcome;
 }
 
 /** The outcome of undoing one change. */

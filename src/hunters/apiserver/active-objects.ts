@@ -1,6 +1,6 @@
 import { objectName, PURPOSE_ANNOTATION, runLabels } from '../../active/naming.js';
 import { refusal } from '../../active/send.js';
-import { baseUrl, JSON_MERGE_PATCH } from '../../active/toolkit.js';
+import { baseUrl, JSON_MERGE_PATCH, tokenNamespace } from '../../active/toolkit.js';
 import type { ChangeIdentity, ChangeOutcome } from '../../core/changes.js';
 import type { KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
@@ -99,9 +99,17 @@ function refusedByPolicy(outcome: ChangeOutcome): boolean {
   return res.status === 403 && /PodSecurity|violates|admission|denied the request/i.test(res.text());
 }
 
-/** The namespace a pod identity lives in (`pod:dev/deployer`), where it most likely may create things. */
-function homeNamespace(event: KfEvent<'ApiAccess'>): string {
-  return /^pod:([a-z0-9-]+)\//.exec(event.identity)?.[1] ?? 'default';
+/**
+ * Where an identity most likely may create things when it may not create a namespace: a pod identity's
+ * own namespace (`pod:dev/deployer`), a service-account token's, else `default`.
+ */
+function homeNamespace(event: KfEvent<'ApiAccess'>, ctx: HuntContext): string {
+  const pod = /^pod:([a-z0-9-]+)\//.exec(event.identity)?.[1];
+  if (pod) return pod;
+  const name = event.credential ?? event.identity;
+  const token =
+    event.via === 'credential' ? ctx.known('Credential', (c) => c.name === name)[0]?.secret.token : undefined;
+  return tokenNamespace(token) ?? 'default';
 }
 
 class Prover {
@@ -166,8 +174,8 @@ class Prover {
     });
   }
 
-  /** Adds a label, and takes it off again as the undo. */
-  patch(what: string, url: string): Promise<ChangeOutcome> {
+  /** Adds a label to an object `created` made, and takes it off again as the undo. */
+  patch(what: string, url: string, created: ChangeOutcome): Promise<ChangeOutcome> {
     const label = (value: string | null) => JSON.stringify({ metadata: { labels: { 'kubeferret/patched': value } } });
     return this.ctx.change({
       action: `patch ${what} (add label kubeferret/patched)`,
@@ -181,6 +189,7 @@ class Prover {
         contentType: JSON_MERGE_PATCH,
         description: `patch ${what} (remove label kubeferret/patched)`,
       },
+      partOf: created,
     });
   }
 
@@ -209,7 +218,7 @@ class Prover {
     if (made.state === 'applied')
       this.prove(created, collection, object, `created ${what} (HTTP ${made.response?.status})`);
     const url = `${this.base}${collection}/${this.name}`;
-    const patched = await this.patch(what, url);
+    const patched = await this.patch(what, url, made);
     if (patched.state === 'applied')
       this.prove(kind.proofs.patched, `${collection}/${this.name}`, object, `patched ${what}`);
     const deleted = await made.undo();
@@ -274,7 +283,7 @@ export const apiserverActiveObjects = defineHunter({
   timeoutMs: 120_000,
   async hunt(event, ctx) {
     const p = new Prover(event, ctx);
-    let namespace = homeNamespace(event);
+    let namespace = homeNamespace(event, ctx);
     let ns: ChangeOutcome | undefined;
     if (p.mayTry('create', 'namespaces')) {
       ns = await p.create(`namespace ${p.name}`, '/api/v1/namespaces', {

@@ -35,6 +35,29 @@ export const etcdActiveKeys = defineHunter({
     const report = (kb: string, path: string, evidence: string) =>
       ctx.report({ kb, host, port, path, object: `etcd key ${key}`, identity: identity.name, evidence, proof: true });
 
+    // A read first: it shows etcd answers without credentials here, and that the key is not taken.
+    const range = (label: string) =>
+      ctx.net
+        .http({
+          url: `${base}/v3/kv/range`,
+          method: 'POST',
+          body: JSON.stringify({ key: b64(key) }),
+          headers: { 'content-type': 'application/json' },
+        })
+        .then((res) => ({ res, value: unb64(res.json<RangeResponse>()?.kvs?.[0]?.value) }))
+        .catch((err: Error) => {
+          ctx.log(`${label} ${key}: ${err.message}`);
+          return undefined;
+        });
+    const first = await range('range');
+    if (first?.res.status !== 200) {
+      if (first) ctx.log(`range ${key}: ${refusal(first.res)}`);
+      return;
+    }
+    if (first.value !== undefined) {
+      ctx.log(`${key} exists already: not writing over it`);
+      return;
+    }
     const put = await ctx.change({
       action: `put etcd key ${key}`,
       target: `${base}/v3/kv/put`,
@@ -58,17 +81,11 @@ export const etcdActiveKeys = defineHunter({
         '/v3/kv/put',
         `wrote ${key} without credentials${revision ? ` (revision ${revision})` : ''}`,
       );
-      const range = await ctx.net.http({
-        url: `${base}/v3/kv/range`,
-        method: 'POST',
-        body: JSON.stringify({ key: b64(key) }),
-        headers: { 'content-type': 'application/json' },
-      });
-      const read = unb64(range.json<RangeResponse>()?.kvs?.[0]?.value);
-      if (range.status === 200 && read === value) {
+      const back = await range('read back');
+      if (back?.res.status === 200 && back.value === value) {
         report('KF-ETCD-102', '/v3/kv/range', `read ${key} back without credentials: the value written`);
-      } else {
-        ctx.log(`range ${key}: ${range.status === 200 ? 'value not found' : refusal(range)}`);
+      } else if (back) {
+        ctx.log(`read back ${key}: ${back.res.status === 200 ? 'value not found' : refusal(back.res)}`);
       }
     }
     const deleted = await put.undo();
