@@ -150,7 +150,12 @@ export function readJournal(path: string): JournalState {
       throw new UsageError(`journal ${path}, line ${n}: not JSON`);
     }
   };
-  const first = lines.length > 0 ? parse(lines[0], 1, false) : undefined;
+  let first: unknown;
+  try {
+    first = JSON.parse(lines[0] ?? '');
+  } catch {
+    first = undefined;
+  }
   const header = headerSchema.safeParse(first);
   if (!header.success) {
     throw new UsageError(

@@ -10,7 +10,7 @@ import { defaultConfig, type HuntConfig } from '../../src/core/config.js';
 import { runHunt } from '../../src/core/hunt.js';
 import { type AnyHunter, defineHunter, type HuntContext } from '../../src/core/hunter.js';
 import { parseTarget } from '../../src/discovery/targets.js';
-import { type ObjectServer, startObjectServer } from './object-server.js';
+import { type ObjectServer, startObjectServer, thingChange } from './object-server.js';
 
 // This file's loopback block: 127.70.1.0/24. The change API end to end through runHunt: a real engine, a
 // real network layer, and a small REST store standing in for a cluster.
@@ -31,21 +31,16 @@ beforeEach(() => {
   server.received.length = 0;
   for (const k of Object.keys(server.force)) delete server.force[k as keyof ObjectServer['force']];
   for (const k of Object.keys(server.hang)) delete server.hang[k as keyof ObjectServer['hang']];
+  for (const k of Object.keys(server.delay)) delete server.delay[k as keyof ObjectServer['delay']];
 });
 
 const base = () => server.url;
 
-function create(ctx: HuntContext, name: string, identity: ChangeIdentity = { name: 'anonymous' }) {
-  return ctx.change({
-    action: `create thing ${name}`,
-    target: `${base()}/things`,
-    identity,
-    apply: { method: 'POST', url: `${base()}/things`, body: JSON.stringify({ name }) },
-    undo: { method: 'DELETE', url: `${base()}/things/${name}`, description: `delete thing ${name}` },
-  });
+function create(ctx: HuntContext, name: string, identity?: ChangeIdentity) {
+  return ctx.change(thingChange(base(), name, identity));
 }
 
-function patch(ctx: HuntContext, name: string) {
+function patch(ctx: HuntContext, name: string, partOf?: ChangeOutcome) {
   const url = `${base()}/things/${name}`;
   return ctx.change({
     action: `patch thing ${name}`,
@@ -53,6 +48,7 @@ function patch(ctx: HuntContext, name: string) {
     identity: { name: 'anonymous' },
     apply: { method: 'PATCH', url, body: '{"patched":true}' },
     undo: { method: 'PATCH', url, body: '{"patched":false}', description: `unpatch thing ${name}` },
+    partOf,
   });
 }
 
@@ -299,6 +295,49 @@ describe('the change API', () => {
     assert.deepEqual(
       result.changes.map((c) => [c.action, c.undone]),
       [['create thing j', true]],
+    );
+  });
+
+  it('a change to an object is undone with it: no request of its own unless the object stays', async () => {
+    const cfg = config();
+    const result = await runHunt(cfg, [
+      hunter(async (ctx) => {
+        const made = await create(ctx, 'o');
+        await patch(ctx, 'o', made);
+        assert.equal((await made.undo()).state, 'undone');
+      }),
+    ]);
+    assert.deepEqual(
+      server.mutating().map((r) => r.method),
+      ['POST', 'PATCH', 'DELETE'],
+    );
+    assert.deepEqual(
+      result.changes.map((c) => [c.action, c.undone]),
+      [
+        ['create thing o', true],
+        ['patch thing o', true],
+      ],
+    );
+    assert.match(readFileSync(cfg.journalPath!, 'utf8'), /"op":"undone","id":"c2","status":0,"by":"with c1"/);
+
+    // The object cannot be deleted: the patch is taken back on its own.
+    server.received.length = 0;
+    server.force.DELETE = 403;
+    const stuck = await runHunt(config(), [
+      hunter(async (ctx) => {
+        await patch(ctx, 'p', await create(ctx, 'p'));
+      }),
+    ]);
+    assert.deepEqual(
+      server.mutating().map((r) => `${r.method} ${r.body}`),
+      ['POST {"name":"p"}', 'PATCH {"patched":true}', 'DELETE ', 'PATCH {"patched":false}', 'DELETE '],
+    );
+    assert.deepEqual(
+      stuck.changes.map((c) => [c.action, c.undone]),
+      [
+        ['create thing p', false],
+        ['patch thing p', true],
+      ],
     );
   });
 

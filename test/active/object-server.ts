@@ -1,5 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
+import type { ChangeIdentity, ChangeSpec } from '../../src/core/changes.js';
 import { startHttpServer, type TestServer } from '../helpers/servers.js';
+
+/** The change that creates `{name}` on an object server at `base`, undone by deleting it. */
+export function thingChange(base: string, name: string, identity: ChangeIdentity = { name: 'anonymous' }): ChangeSpec {
+  return {
+    action: `create thing ${name}`,
+    target: `${base}/things`,
+    identity,
+    apply: { method: 'POST', url: `${base}/things`, body: JSON.stringify({ name }) },
+    undo: { method: 'DELETE', url: `${base}/things/${name}`, description: `delete thing ${name}` },
+  };
+}
 
 /** A request the object server received, with what the journal held when it arrived. */
 export interface Received {
@@ -21,6 +33,10 @@ export interface ObjectServer extends TestServer {
   received: Received[];
   force: Partial<Record<'POST' | 'PATCH' | 'DELETE', number>>;
   hang: Partial<Record<'POST' | 'DELETE', boolean>>;
+  /** Answers to this method wait this long, ms. */
+  delay: Partial<Record<'POST' | 'DELETE', number>>;
+  /** When set, DELETE needs this Authorization header (403 otherwise): an identity that may undo. */
+  deleteNeeds?: string;
   /** The journal file to snapshot on each request. */
   journal?: string;
   mutating(): Received[];
@@ -31,6 +47,7 @@ export async function startObjectServer(host: string): Promise<ObjectServer> {
   const received: Received[] = [];
   const force: ObjectServer['force'] = {};
   const hang: ObjectServer['hang'] = {};
+  const delay: ObjectServer['delay'] = {};
   let server: ObjectServer;
   const base = await startHttpServer(host, (req, res) => {
     const chunks: Buffer[] = [];
@@ -48,9 +65,18 @@ export async function startObjectServer(host: string): Promise<ObjectServer> {
       });
       if ((method === 'POST' || method === 'DELETE') && hang[method]) return;
       const send = (status: number, value: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(value));
+        const answer = () => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(value));
+        };
+        const wait = delay[method as 'POST' | 'DELETE'];
+        if (wait) setTimeout(answer, wait);
+        else answer();
       };
+      if (method === 'DELETE' && server.deleteNeeds && req.headers.authorization !== server.deleteNeeds) {
+        send(403, { kind: 'Status', message: 'forbidden' });
+        return;
+      }
       const forced = force[method as keyof ObjectServer['force']];
       if (forced) {
         send(forced, { kind: 'Status', message: `forced ${forced} for ${method}` });
@@ -82,6 +108,7 @@ export async function startObjectServer(host: string): Promise<ObjectServer> {
     received,
     force,
     hang,
+    delay,
     mutating: () => received.filter((r) => r.method !== 'GET'),
   };
   return server;
