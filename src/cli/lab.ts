@@ -1,11 +1,108 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
+import { IDENTITY_NAMES, type Lab, type LabOptions, MAX_NODES, startLab } from '../lab/index.js';
+import { integer } from './options.js';
+
+interface LabFlags {
+  profile?: string;
+  nodes?: number;
+  base?: string;
+  log?: string;
+  etcd?: string;
+  hostile?: boolean;
+  kubeVersion?: string;
+  kubeconfigs?: string;
+}
+
+/** What listens where, for people: one block per host, one line per port. */
+export function describeLab(lab: Lab): string {
+  const lines = [
+    `kubeferret lab: profile ${lab.profile}, Kubernetes ${lab.version}, etcd ${lab.etcd}, ${lab.options.nodes} node(s)`,
+    '',
+  ];
+  for (const h of lab.hosts) {
+    lines.push(`  ${h.address.padEnd(15)} ${h.name} (${h.role})`);
+    for (const s of h.services)
+      lines.push(`    ${String(s.port).padEnd(6)} ${s.scheme.padEnd(5)}  ${s.kind.padEnd(18)} ${s.what}`);
+  }
+  if (lab.outside)
+    lines.push(`  ${lab.outside.address.padEnd(15)} outside sink (the redirect's target; never in scope)`);
+  const first = lab.hosts[0].address;
+  const last = lab.hosts.filter((h) => h.role !== 'hostile').at(-1)!.address;
+  lines.push(
+    '',
+    `identities: ${IDENTITY_NAMES.join(', ')} (see src/lab/README.md)`,
+    `hunt it:    kubeferret hunt ${first}-${last}`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+export function labOptionsFrom(flags: LabFlags): LabOptions {
+  return {
+    profile: flags.profile as LabOptions['profile'],
+    nodes: flags.nodes,
+    base: flags.base,
+    log: flags.log,
+    etcd: flags.etcd as LabOptions['etcd'],
+    hostile: flags.hostile,
+    version: flags.kubeVersion,
+  };
+}
+
+function writeKubeconfigs(lab: Lab, dir: string): string[] {
+  try {
+    mkdirSync(dir, { recursive: true });
+    return IDENTITY_NAMES.map((name) => {
+      const file = join(dir, `${name}.kubeconfig`);
+      lab.kubeconfig(name, file);
+      return file;
+    });
+  } catch (err) {
+    throw new UsageError(`cannot write kubeconfigs to ${dir}: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** Resolves when the user asks to stop (Ctrl-C or SIGTERM). */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (signal: string) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(signal);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
 
 export function registerLab(program: Command): void {
   program
     .command('lab')
     .description('start the simulated, deliberately misconfigured cluster on loopback')
-    .action(() => {
-      throw new UsageError('the lab is not built yet');
+    .option('--profile <profile>', 'vulnerable | default | hardened (default vulnerable)')
+    .option('--nodes <n>', `worker nodes, 1-${MAX_NODES} (default 2)`, integer('--nodes', 1, MAX_NODES))
+    .option(
+      '--base <address>',
+      'the control plane address; nodes follow it (default 127.0.0.2, must be in 127.0.0.0/8)',
+    )
+    .option('--log <file>', 'append every request the lab receives to this file as JSON lines')
+    .option('--etcd <mode>', 'auto | real | simulated | off (default auto: the real etcd when installed)')
+    .option('--hostile', 'add a hostile host whose ports hang, babble, flood, fail TLS and redirect')
+    .option('--kube-version <version>', "the Kubernetes version the components report (default: the profile's)")
+    .option('--kubeconfigs <dir>', 'write a kubeconfig for each identity into this directory')
+    .action(async (flags: LabFlags) => {
+      const stop = untilSignal();
+      const lab = await startLab(labOptionsFrom(flags));
+      try {
+        process.stdout.write(describeLab(lab));
+        if (flags.kubeconfigs) console.log(`kubeconfigs: ${writeKubeconfigs(lab, flags.kubeconfigs).join(', ')}`);
+        console.log('Press Ctrl-C to stop.');
+        await stop;
+      } finally {
+        await lab.stop();
+      }
+      console.log('lab stopped');
     });
 }

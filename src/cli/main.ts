@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, HuntFailedError, oneLine, UsageError } from '../core/errors.js';
 import { registerCleanup } from './cleanup.js';
 import { registerCve } from './cve.js';
+import { registerDemo } from './demo.js';
 import { registerExplain } from './explain.js';
 import { registerHunt } from './hunt.js';
 import { registerLab } from './lab.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerLab(program);
   registerReport(program);
   registerCleanup(program);
+  registerDemo(program);
   return program;
 }
 

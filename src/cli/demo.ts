@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import { CORE_PORTS, defaultConfig } from '../core/config.js';
+import { runHunt } from '../core/hunt.js';
+import { parseTarget } from '../discovery/targets.js';
+import { HUNTERS } from '../hunters/index.js';
+import { startLab } from '../lab/index.js';
+import { logHooks, type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
+import { describeLab, labOptionsFrom } from './lab.js';
+
+/**
+ * Starts the vulnerable lab, hunts exactly its addresses with every registered hunter, prints the report
+ * and stops the lab: a new user's first minute.
+ */
+export function registerDemo(program: Command): void {
+  const cmd = program
+    .command('demo')
+    .description('start the vulnerable lab on loopback, hunt it, print the report, stop it')
+    .option('--base <address>', 'the lab control plane address (default 127.0.0.2, must be in 127.0.0.0/8)')
+    .option('--etcd <mode>', 'auto | real | simulated | off (default auto)');
+  registerOutputOptions(cmd).action(async (flags: { base?: string; etcd?: string } & OutputFlags) => {
+    const lab = await startLab(labOptionsFrom({ ...flags, profile: 'vulnerable' }));
+    const controller = new AbortController();
+    const onSignal = () => controller.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      process.stdout.write(describeLab(lab));
+      const first = lab.hosts[0].address;
+      const last = lab.hosts.at(-1)!.address;
+      const ports = new Set<number>([...CORE_PORTS, ...lab.hosts.flatMap((h) => h.services.map((s) => s.port))]);
+      const config = defaultConfig({
+        targets: [parseTarget(`${first}-${last}`)],
+        ports: [...ports].sort((a, b) => a - b),
+      });
+      console.log(`\nhunting ${first}-${last} on ${ports.size} ports with ${HUNTERS.length} hunters\n`);
+      const result = await runHunt(config, HUNTERS, { signal: controller.signal, ...logHooks(false) });
+      await writeOutputs(result, flags);
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await lab.stop();
+    }
+  });
+}

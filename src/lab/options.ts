@@ -1,0 +1,117 @@
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { UsageError } from '../core/errors.js';
+
+export const PROFILES = ['vulnerable', 'default', 'hardened'] as const;
+export type LabProfile = (typeof PROFILES)[number];
+
+export const ETCD_MODES = ['auto', 'real', 'simulated', 'off'] as const;
+export type EtcdMode = (typeof ETCD_MODES)[number];
+
+export const MAX_NODES = 16;
+
+/** How to start a lab. Every field is optional; see README.md for what each profile exposes. */
+export interface LabOptions {
+  profile?: LabProfile;
+  /** Worker nodes, each on its own address after the control plane (1-16, default 2). */
+  nodes?: number;
+  /** The control plane's address; nodes and hostile hosts follow it. Must be in 127.0.0.0/8. */
+  base?: string;
+  /** Also write the request log to this file, one JSON object a line. */
+  log?: string;
+  /** `auto` runs the real etcd when it is installed, the simulation otherwise. */
+  etcd?: EtcdMode;
+  /** Adds the hostile hosts (see README.md) after the nodes. */
+  hostile?: boolean;
+  /** The Kubernetes version every component reports (`v1.16.0`); each profile has its own default. */
+  version?: string;
+}
+
+export interface ResolvedLabOptions {
+  profile: LabProfile;
+  nodes: number;
+  base: string;
+  log?: string;
+  etcd: 'real' | 'simulated' | 'off';
+  etcdBinary?: string;
+  hostile: boolean;
+  version?: string;
+}
+
+/** The number of addresses a lab uses after its base: nodes, then the hostile host and the outside sink. */
+export function addressesUsed(nodes: number, hostile: boolean): number {
+  return 1 + nodes + (hostile ? 2 : 0);
+}
+
+function ipv4ToInt(text: string): number | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (!m) return undefined;
+  const parts = m.slice(1).map(Number);
+  if (parts.some((p) => p > 255)) return undefined;
+  return ((parts[0] << 24) >>> 0) + (parts[1] << 16) + (parts[2] << 8) + parts[3];
+}
+
+function intToIpv4(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+/** The address `offset` places after `base`. */
+export function addressAt(base: string, offset: number): string {
+  const n = ipv4ToInt(base);
+  if (n === undefined) throw new UsageError(`--base: "${base}" is not an IPv4 address`);
+  return intToIpv4(n + offset);
+}
+
+/** Finds an executable on PATH (the lab's `etcd`), or undefined. */
+export function findExecutable(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '/usr/bin').split(delimiter)) {
+    if (!dir) continue;
+    const path = join(dir, name);
+    try {
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Validates the options; every problem is a one-line UsageError. */
+export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions {
+  const profile = options.profile ?? 'vulnerable';
+  if (!PROFILES.includes(profile)) {
+    throw new UsageError(`--profile takes one of ${PROFILES.join(', ')}, not "${profile}"`);
+  }
+  const nodes = options.nodes ?? 2;
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES) {
+    throw new UsageError(`--nodes takes a whole number from 1 to ${MAX_NODES}, not "${nodes}"`);
+  }
+  const base = options.base ?? '127.0.0.2';
+  const first = ipv4ToInt(base);
+  if (first === undefined || first >>> 24 !== 127) {
+    throw new UsageError(
+      `--base must be a loopback address in 127.0.0.0/8 (the lab binds nowhere else), not "${base}"`,
+    );
+  }
+  const hostile = options.hostile ?? false;
+  const last = first + addressesUsed(nodes, hostile) - 1;
+  if (last >>> 24 !== 127 || (last & 0xffffff) === 0xffffff || (first & 0xffffff) === 0) {
+    throw new UsageError(
+      `--base ${base}: the lab needs ${addressesUsed(nodes, hostile)} addresses inside 127.0.0.1-127.255.255.254`,
+    );
+  }
+  const mode = options.etcd ?? 'auto';
+  if (!ETCD_MODES.includes(mode)) {
+    throw new UsageError(`--etcd takes one of ${ETCD_MODES.join(', ')}, not "${mode}"`);
+  }
+  const binary = mode === 'auto' || mode === 'real' ? findExecutable('etcd') : undefined;
+  if (mode === 'real' && !binary) {
+    throw new UsageError('--etcd real: etcd is not installed (Debian package etcd-server); use --etcd simulated');
+  }
+  const etcd = mode === 'off' ? 'off' : binary ? 'real' : 'simulated';
+  if (options.version !== undefined && !/^v\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/.test(options.version)) {
+    throw new UsageError(`version "${options.version}" is not a Kubernetes version like v1.32.4`);
+  }
+  return { profile, nodes, base, log: options.log, etcd, etcdBinary: binary, hostile, version: options.version };
+}

@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import type { Container, Pod, Volume, VolumeMount } from 'kubernetes-types/core/v1.js';
+import { stableUid, timestamp } from './store.js';
+
+/** A node pods can run on: its name, address and index in the topology. */
+export interface NodeSlot {
+  name: string;
+  address: string;
+  index: number;
+}
+
+function imagePullPolicy(image: string): 'Always' | 'IfNotPresent' {
+  const tag = image.includes('@') ? 'digest' : (image.split('/').pop()?.split(':')[1] ?? 'latest');
+  return tag === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+/** Fills the defaults the real server's defaulting and admission add to a new pod. */
+export function defaultPod(pod: Pod): Pod {
+  const spec = pod.spec ?? { containers: [] };
+  const container = (c: Container): Container => ({
+    ...c,
+    imagePullPolicy: c.imagePullPolicy ?? imagePullPolicy(c.image ?? ''),
+    terminationMessagePath: c.terminationMessagePath ?? '/dev/termination-log',
+    terminationMessagePolicy: c.terminationMessagePolicy ?? 'File',
+    resources: c.resources ?? {},
+  });
+  return {
+    ...pod,
+    spec: {
+      ...spec,
+      containers: spec.containers.map(container),
+      initContainers: spec.initContainers?.map(container),
+      restartPolicy: spec.restartPolicy ?? 'Always',
+      terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds ?? 30,
+      dnsPolicy: spec.dnsPolicy ?? 'ClusterFirst',
+      serviceAccountName: spec.serviceAccountName ?? 'default',
+      serviceAccount: spec.serviceAccountName ?? 'default',
+      securityContext: spec.securityContext ?? {},
+      schedulerName: spec.schedulerName ?? 'default-scheduler',
+      enableServiceLinks: spec.enableServiceLinks ?? true,
+      priority: spec.priority ?? 0,
+      tolerations: spec.tolerations ?? [
+        { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+        { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+      ],
+    },
+  };
+}
+
+/** The projected service-account volume every pod gets (BoundServiceAccountTokenVolume). */
+export function tokenVolume(ns: string, name: string): { volume: Volume; mount: VolumeMount } {
+  const volumeName = `kube-api-access-${stableUid(`${ns}/${name}/token`).replace(/-/g, '').slice(0, 5)}`;
+  return {
+    volume: {
+      name: volumeName,
+      projected: {
+        defaultMode: 420,
+        sources: [
+          { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+          { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+          {
+            downwardAPI: {
+              items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }],
+            },
+          },
+        ],
+      },
+    },
+    mount: { name: volumeName, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' },
+  };
+}
+
+const shortHash = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Marks a pod scheduled on `node` and running, with the status a kubelet reports for it. */
+export function runPod(pod: Pod, node: NodeSlot, podIP: string, started: Date): Pod {
+  const spec = { ...pod.spec!, nodeName: node.name };
+  const at = timestamp(started);
+  const statuses = spec.containers.map((c) => ({
+    name: c.name,
+    state: { running: { startedAt: at } },
+    lastState: {},
+    ready: true,
+    restartCount: 0,
+    image: c.image?.includes('/') ? c.image : `docker.io/library/${c.image}`,
+    imageID: `sha256:${shortHash(c.image ?? '')}`,
+    containerID: `containerd://${shortHash(`${pod.metadata?.namespace}/${pod.metadata?.name}/${c.name}`)}`,
+    started: true,
+  }));
+  const limited = spec.containers.some((c) => c.resources?.limits || c.resources?.requests);
+  return {
+    ...pod,
+    spec,
+    status: {
+      phase: 'Running',
+      conditions: ['Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map((type) => ({
+        type,
+        status: 'True',
+        lastTransitionTime: at,
+      })),
+      hostIP: node.address,
+      podIP,
+      podIPs: [{ ip: podIP }],
+      startTime: at,
+      containerStatuses: statuses,
+      qosClass: limited ? 'Burstable' : 'BestEffort',
+    },
+  };
+}
+
+/** Hands out pod IPs from each node's pod CIDR (10.244.<node+1>.0/24), like a CNI plugin. */
+export class PodNetwork {
+  private readonly next = new Map<number, number>();
+
+  cidr(node: NodeSlot): string {
+    return `10.244.${node.index + 1}.0/24`;
+  }
+
+  allocate(node: NodeSlot): string {
+    const n = this.next.get(node.index) ?? 2;
+    this.next.set(node.index, n + 1);
+    return `10.244.${node.index + 1}.${n}`;
+  }
+}

@@ -1,0 +1,562 @@
+import type { DaemonSet, Deployment } from 'kubernetes-types/apps/v1.js';
+import type {
+  ConfigMap,
+  Container,
+  Endpoints,
+  Namespace,
+  Node,
+  Pod,
+  Service,
+  ServiceAccount,
+  ServicePort,
+  Volume,
+} from 'kubernetes-types/core/v1.js';
+import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
+import { defaultPod, type NodeSlot, PodNetwork, runPod, tokenVolume } from './pods.js';
+import type { ProfileSettings } from './profiles.js';
+import { stableUid, timestamp } from './store.js';
+import { PORTS } from './topology.js';
+
+export interface WorkloadContext {
+  settings: ProfileSettings;
+  version: string;
+  controlPlane: string;
+  nodes: NodeSlot[];
+  caCert: string;
+  started: Date;
+  /** Per-lab random values (passwords), so nothing secret is a constant in the source. */
+  secrets: { dbPassword: string };
+}
+
+type Seeded =
+  | Namespace
+  | Node
+  | Pod
+  | Service
+  | Endpoints
+  | ServiceAccount
+  | ConfigMap
+  | Deployment
+  | DaemonSet
+  | NetworkPolicy;
+
+export const NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease', 'dev', 'logging'];
+
+const hash = (seed: string, n: number) => stableUid(seed).replace(/-/g, '').slice(0, n);
+
+function namespace(name: string): Namespace {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name, labels: { 'kubernetes.io/metadata.name': name } },
+    spec: { finalizers: ['kubernetes'] },
+    status: { phase: 'Active' },
+  };
+}
+
+function node(slot: NodeSlot, ctx: WorkloadContext, net: PodNetwork): Node {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: slot.name,
+      labels: {
+        'beta.kubernetes.io/arch': 'amd64',
+        'beta.kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+        'kubernetes.io/hostname': slot.name,
+        'kubernetes.io/os': 'linux',
+      },
+      annotations: {
+        'node.alpha.kubernetes.io/ttl': '0',
+        'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
+      },
+    },
+    spec: { podCIDR: net.cidr(slot), podCIDRs: [net.cidr(slot)] },
+    status: {
+      capacity: { cpu: '4', 'ephemeral-storage': '61202244Ki', memory: '8148204Ki', pods: '110' },
+      allocatable: { cpu: '4', 'ephemeral-storage': '56403987978', memory: '8045804Ki', pods: '110' },
+      conditions: [
+        ['MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
+        ['DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
+        ['PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'],
+        ['Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'],
+      ].map(([type, status, reason, message]) => ({
+        type,
+        status,
+        lastHeartbeatTime: timestamp(ctx.started),
+        lastTransitionTime: timestamp(ctx.started),
+        reason,
+        message,
+      })),
+      addresses: [
+        { type: 'InternalIP', address: slot.address },
+        { type: 'Hostname', address: slot.name },
+      ],
+      daemonEndpoints: { kubeletEndpoint: { Port: PORTS.kubelet } },
+      nodeInfo: {
+        machineID: hash(`machine/${slot.name}`, 32),
+        systemUUID: stableUid(`system/${slot.name}`),
+        bootID: stableUid(`boot/${slot.name}`),
+        kernelVersion: '6.1.0-18-amd64',
+        osImage: 'Debian GNU/Linux 12 (bookworm)',
+        containerRuntimeVersion: 'containerd://1.6.20',
+        kubeletVersion: ctx.version,
+        kubeProxyVersion: ctx.version,
+        operatingSystem: 'linux',
+        architecture: 'amd64',
+      },
+    },
+  };
+}
+
+function serviceAccount(ns: string, name: string): ServiceAccount {
+  return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: ns } };
+}
+
+interface PodSpecIn {
+  ns: string;
+  name: string;
+  node: NodeSlot;
+  containers: Container[];
+  serviceAccount?: string;
+  volumes?: Volume[];
+  hostNetwork?: boolean;
+  hostPID?: boolean;
+  labels?: Record<string, string>;
+  owner?: { kind: string; name: string };
+}
+
+function pod(p: PodSpecIn, ctx: WorkloadContext, net: PodNetwork): Pod {
+  const token = tokenVolume(p.ns, p.name);
+  const spec: Pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: p.name,
+      namespace: p.ns,
+      labels: p.labels,
+      ownerReferences: p.owner
+        ? [
+            {
+              apiVersion: 'apps/v1',
+              kind: p.owner.kind,
+              name: p.owner.name,
+              uid: stableUid(`owner/${p.ns}/${p.owner.name}`),
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ]
+        : undefined,
+    },
+    spec: {
+      containers: p.containers.map((c) => ({ ...c, volumeMounts: [...(c.volumeMounts ?? []), token.mount] })),
+      volumes: [...(p.volumes ?? []), token.volume],
+      serviceAccountName: p.serviceAccount ?? 'default',
+      hostNetwork: p.hostNetwork,
+      hostPID: p.hostPID,
+      nodeName: p.node.name,
+    },
+  };
+  const ip = p.hostNetwork ? p.node.address : net.allocate(p.node);
+  return runPod(defaultPod(spec), p.node, ip, ctx.started);
+}
+
+function service(
+  ns: string,
+  name: string,
+  clusterIP: string,
+  ports: ServicePort[],
+  selector?: Record<string, string>,
+  type: 'ClusterIP' | 'NodePort' = 'ClusterIP',
+): Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: ns, labels: selector },
+    spec: {
+      clusterIP,
+      clusterIPs: [clusterIP],
+      ports,
+      selector,
+      type,
+      sessionAffinity: 'None',
+      ipFamilies: ['IPv4'],
+      ipFamilyPolicy: 'SingleStack',
+    },
+    status: { loadBalancer: {} },
+  };
+}
+
+function endpoints(
+  ns: string,
+  name: string,
+  addresses: { ip: string; pod?: Pod }[],
+  ports: { name?: string; port: number; protocol: string }[],
+): Endpoints {
+  return {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { name, namespace: ns },
+    subsets: [
+      {
+        addresses: addresses.map((a) => ({
+          ip: a.ip,
+          nodeName: a.pod?.spec?.nodeName,
+          targetRef: a.pod
+            ? {
+                kind: 'Pod',
+                name: a.pod.metadata?.name,
+                namespace: ns,
+                uid: stableUid(`pods/${ns}/${a.pod.metadata?.name}`),
+              }
+            : undefined,
+        })),
+        ports,
+      },
+    ],
+  };
+}
+
+function configMap(ns: string, name: string, data: Record<string, string>): ConfigMap {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data };
+}
+
+function owner(
+  kind: 'Deployment' | 'DaemonSet',
+  ns: string,
+  name: string,
+  labels: Record<string, string>,
+  template: Container[],
+  replicas?: number,
+): Deployment | DaemonSet {
+  const spec = {
+    selector: { matchLabels: labels },
+    template: { metadata: { labels }, spec: { containers: template } },
+  };
+  const meta = { name, namespace: ns, labels, generation: 1 };
+  if (kind === 'Deployment') {
+    return {
+      apiVersion: 'apps/v1',
+      kind,
+      metadata: meta,
+      spec: { ...spec, replicas: replicas ?? 1 },
+      status: {
+        observedGeneration: 1,
+        replicas,
+        readyReplicas: replicas,
+        availableReplicas: replicas,
+        updatedReplicas: replicas,
+      },
+    };
+  }
+  return {
+    apiVersion: 'apps/v1',
+    kind,
+    metadata: meta,
+    spec,
+    status: {
+      currentNumberScheduled: replicas ?? 0,
+      desiredNumberScheduled: replicas ?? 0,
+      numberMisscheduled: 0,
+      numberReady: replicas ?? 0,
+      numberAvailable: replicas,
+    },
+  };
+}
+
+/** The cluster's workloads and the objects around them (everything but RBAC and secrets). */
+export function workloadObjects(ctx: WorkloadContext): Seeded[] {
+  const { settings } = ctx;
+  const net = new PodNetwork();
+  const n1 = ctx.nodes[0];
+  const n2 = ctx.nodes[1] ?? ctx.nodes[0];
+  const namespaces = [...NAMESPACES, ...(settings.dashboard ? ['kubernetes-dashboard'] : [])];
+  const out: Seeded[] = namespaces.map(namespace);
+  out.push(...ctx.nodes.map((n) => node(n, ctx, net)));
+
+  const accounts: [string, string][] = [
+    ...namespaces.map((ns): [string, string] => [ns, 'default']),
+    ['kube-system', 'coredns'],
+    ['kube-system', 'kube-proxy'],
+    ['kube-system', 'lab-admin'],
+    ['default', 'reader'],
+    ['default', 'nobody'],
+    ['dev', 'deployer'],
+    ['logging', 'log-collector'],
+  ];
+  if (settings.dashboard) accounts.push(['kubernetes-dashboard', 'kubernetes-dashboard']);
+  out.push(...accounts.map(([ns, name]) => serviceAccount(ns, name)));
+  out.push(...namespaces.map((ns) => configMap(ns, 'kube-root-ca.crt', { 'ca.crt': ctx.caCert })));
+
+  const dnsLabels = { 'k8s-app': 'kube-dns' };
+  const coredns = pod(
+    {
+      ns: 'kube-system',
+      name: `coredns-${hash('coredns-rs', 10)}-${hash('coredns-pod', 5)}`,
+      node: n1,
+      serviceAccount: 'coredns',
+      labels: dnsLabels,
+      owner: { kind: 'ReplicaSet', name: `coredns-${hash('coredns-rs', 10)}` },
+      containers: [
+        {
+          name: 'coredns',
+          image: 'registry.k8s.io/coredns/coredns:v1.11.1',
+          args: ['-conf', '/etc/coredns/Corefile'],
+          ports: [
+            { name: 'dns', containerPort: 53, protocol: 'UDP' },
+            { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
+            { name: 'metrics', containerPort: 9153, protocol: 'TCP' },
+          ],
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] },
+            readOnlyRootFilesystem: true,
+          },
+        },
+      ],
+    },
+    ctx,
+    net,
+  );
+  out.push(coredns);
+  for (const n of ctx.nodes) {
+    out.push(
+      pod(
+        {
+          ns: 'kube-system',
+          name: `kube-proxy-${hash(`kube-proxy/${n.name}`, 5)}`,
+          node: n,
+          serviceAccount: 'kube-proxy',
+          hostNetwork: true,
+          labels: { 'k8s-app': 'kube-proxy' },
+          owner: { kind: 'DaemonSet', name: 'kube-proxy' },
+          containers: [
+            {
+              name: 'kube-proxy',
+              image: `registry.k8s.io/kube-proxy:${ctx.version}`,
+              command: [
+                '/usr/local/bin/kube-proxy',
+                '--config=/var/lib/kube-proxy/config.conf',
+                `--hostname-override=${n.name}`,
+              ],
+              securityContext: { privileged: true },
+            },
+          ],
+        },
+        ctx,
+        net,
+      ),
+    );
+  }
+
+  const webLabels = { app: 'web' };
+  const webEnv = settings.riskyWorkloads ? [{ name: 'DB_PASSWORD', value: ctx.secrets.dbPassword }] : undefined;
+  const web = pod(
+    {
+      ns: 'default',
+      name: `web-${hash('web-rs', 10)}-${hash('web-pod', 5)}`,
+      node: n2,
+      labels: webLabels,
+      owner: { kind: 'ReplicaSet', name: `web-${hash('web-rs', 10)}` },
+      containers: [
+        { name: 'nginx', image: 'nginx:1.25', ports: [{ containerPort: 80, protocol: 'TCP' }], env: webEnv },
+      ],
+    },
+    ctx,
+    net,
+  );
+  out.push(web);
+
+  if (settings.riskyWorkloads) {
+    out.push(
+      pod(
+        {
+          ns: 'default',
+          name: 'debug-tools',
+          node: n1,
+          hostNetwork: true,
+          hostPID: true,
+          volumes: [{ name: 'host-root', hostPath: { path: '/', type: '' } }],
+          containers: [
+            {
+              name: 'shell',
+              image: 'busybox:1.36',
+              command: ['sleep', 'infinity'],
+              securityContext: { privileged: true },
+              volumeMounts: [{ name: 'host-root', mountPath: '/host' }],
+            },
+          ],
+        },
+        ctx,
+        net,
+      ),
+      pod(
+        {
+          ns: 'logging',
+          name: `log-collector-${hash('log-collector', 5)}`,
+          node: n1,
+          serviceAccount: 'log-collector',
+          labels: { app: 'log-collector' },
+          owner: { kind: 'DaemonSet', name: 'log-collector' },
+          volumes: [{ name: 'varlog', hostPath: { path: '/var/log', type: '' } }],
+          containers: [
+            {
+              name: 'fluentd',
+              image: 'fluent/fluentd:v1.16-1',
+              volumeMounts: [{ name: 'varlog', mountPath: '/var/log' }],
+            },
+          ],
+        },
+        ctx,
+        net,
+      ),
+    );
+  }
+  let dashboard: Pod | undefined;
+  if (settings.dashboard) {
+    dashboard = pod(
+      {
+        ns: 'kubernetes-dashboard',
+        name: `kubernetes-dashboard-${hash('dash-rs', 10)}-${hash('dash-pod', 5)}`,
+        node: n2,
+        serviceAccount: 'kubernetes-dashboard',
+        labels: { 'k8s-app': 'kubernetes-dashboard' },
+        owner: { kind: 'ReplicaSet', name: `kubernetes-dashboard-${hash('dash-rs', 10)}` },
+        containers: [
+          {
+            name: 'kubernetes-dashboard',
+            image: 'kubernetesui/dashboard:v2.7.0',
+            args: [
+              '--auto-generate-certificates',
+              '--namespace=kubernetes-dashboard',
+              '--enable-skip-login',
+              '--disable-settings-authorizer',
+            ],
+            ports: [{ containerPort: 8443, protocol: 'TCP' }],
+          },
+        ],
+      },
+      ctx,
+      net,
+    );
+    out.push(dashboard);
+  }
+
+  out.push(
+    owner(
+      'Deployment',
+      'kube-system',
+      'coredns',
+      dnsLabels,
+      [{ name: 'coredns', image: 'registry.k8s.io/coredns/coredns:v1.11.1' }],
+      1,
+    ),
+    owner(
+      'DaemonSet',
+      'kube-system',
+      'kube-proxy',
+      { 'k8s-app': 'kube-proxy' },
+      [{ name: 'kube-proxy', image: `registry.k8s.io/kube-proxy:${ctx.version}` }],
+      ctx.nodes.length,
+    ),
+    owner('Deployment', 'default', 'web', webLabels, [{ name: 'nginx', image: 'nginx:1.25' }], 1),
+  );
+
+  const tcp = (port: number, name?: string) => ({ name, port, protocol: 'TCP' });
+  out.push(
+    service('default', 'kubernetes', '10.96.0.1', [
+      { name: 'https', port: 443, protocol: 'TCP', targetPort: PORTS.apiserver },
+    ]),
+    endpoints('default', 'kubernetes', [{ ip: ctx.controlPlane }], [tcp(PORTS.apiserver, 'https')]),
+    service(
+      'kube-system',
+      'kube-dns',
+      '10.96.0.10',
+      [
+        { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+        { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+        { name: 'metrics', port: 9153, protocol: 'TCP', targetPort: 9153 },
+      ],
+      dnsLabels,
+    ),
+    endpoints(
+      'kube-system',
+      'kube-dns',
+      [{ ip: coredns.status!.podIP!, pod: coredns }],
+      [{ name: 'dns', port: 53, protocol: 'UDP' }, tcp(53, 'dns-tcp'), tcp(9153, 'metrics')],
+    ),
+    service('default', 'web', '10.96.12.34', [{ port: 80, protocol: 'TCP', targetPort: 80 }], webLabels),
+    endpoints('default', 'web', [{ ip: web.status!.podIP!, pod: web }], [tcp(80)]),
+  );
+  if (dashboard) {
+    out.push(
+      service(
+        'kubernetes-dashboard',
+        'kubernetes-dashboard',
+        '10.96.200.1',
+        [{ port: 443, protocol: 'TCP', targetPort: 8443, nodePort: PORTS.dashboard }],
+        { 'k8s-app': 'kubernetes-dashboard' },
+        'NodePort',
+      ),
+      endpoints(
+        'kubernetes-dashboard',
+        'kubernetes-dashboard',
+        [{ ip: dashboard.status!.podIP!, pod: dashboard }],
+        [tcp(8443)],
+      ),
+    );
+  }
+
+  out.push(
+    configMap('kube-system', 'kubeadm-config', {
+      ClusterConfiguration: [
+        'apiServer:',
+        '  certSANs:',
+        `  - ${ctx.controlPlane}`,
+        'apiVersion: kubeadm.k8s.io/v1beta3',
+        'clusterName: kubernetes',
+        `controlPlaneEndpoint: ${ctx.controlPlane}:${PORTS.apiserver}`,
+        'kind: ClusterConfiguration',
+        `kubernetesVersion: ${ctx.version}`,
+        'networking:',
+        '  dnsDomain: cluster.local',
+        '  podSubnet: 10.244.0.0/16',
+        '  serviceSubnet: 10.96.0.0/12',
+        '',
+      ].join('\n'),
+    }),
+    configMap('kube-system', 'kube-proxy', {
+      'config.conf': [
+        'apiVersion: kubeproxy.config.k8s.io/v1alpha1',
+        `bindAddress: 0.0.0.0`,
+        'clusterCIDR: 10.244.0.0/16',
+        'kind: KubeProxyConfiguration',
+        `metricsBindAddress: ${settings.kubeProxyMetrics ? '0.0.0.0' : '127.0.0.1'}:${PORTS.kubeProxyMetrics}`,
+        'mode: iptables',
+        '',
+      ].join('\n'),
+    }),
+    configMap('kube-system', 'coredns', {
+      Corefile:
+        '.:53 {\n    errors\n    health\n    ready\n    kubernetes cluster.local in-addr.arpa ip6.arpa\n    forward . /etc/resolv.conf\n    cache 30\n}\n',
+    }),
+  );
+  if (settings.riskyWorkloads) {
+    out.push(
+      configMap('default', 'app-config', {
+        DATABASE_URL: `postgres://app:${ctx.secrets.dbPassword}@db.default.svc:5432/app`,
+        LOG_LEVEL: 'debug',
+      }),
+    );
+  } else {
+    const deny = (ns: string): NetworkPolicy => ({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'default-deny', namespace: ns },
+      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+    });
+    out.push(deny('default'), deny('dev'));
+  }
+  return out;
+}

@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+import type { ServiceAccount } from 'kubernetes-types/core/v1.js';
+import { IDENTITIES, type IdentityName, type LabIdentity } from './identities.js';
+import type { Authorities } from './pki.js';
+import type { ProfileSettings } from './profiles.js';
+import { RESOURCES, resourceOfKind } from './resources.js';
+import { rbacObjects } from './seed-rbac.js';
+import { plainSecrets, type SecretValues, tokenSecret, tokenSecretName } from './seed-secrets.js';
+import { workloadObjects } from './seed-workloads.js';
+import type { KubeObject, Store } from './store.js';
+import type { TokenSigner } from './tokens.js';
+import type { LabHost } from './topology.js';
+import { certificateUser, serviceAccountUser } from './users.js';
+
+/** The minor version of a Kubernetes version string (`v1.16.0` → 16). */
+export function minorOf(version: string): number {
+  return Number(/^v?\d+\.(\d+)/.exec(version)?.[1] ?? 0);
+}
+
+export interface SeedInput {
+  settings: ProfileSettings;
+  version: string;
+  hosts: LabHost[];
+  authorities: Authorities;
+  signer: TokenSigner;
+  /** When the seeded objects were created: some days before the lab started, like a cluster in use. */
+  created: Date;
+}
+
+export interface SeedOutput {
+  identities: Record<IdentityName, LabIdentity>;
+  values: SecretValues;
+}
+
+const password = () => randomBytes(12).toString('base64url');
+
+/** Fills the store with the profile's cluster and issues the named identities' credentials. */
+export async function seedCluster(store: Store, input: SeedInput): Promise<SeedOutput> {
+  const { settings, version, hosts, authorities, signer, created } = input;
+  const values: SecretValues = {
+    dbPassword: password(),
+    registryPassword: password(),
+    bootstrapSecret: randomBytes(8).toString('hex'),
+  };
+  const put = (o: { kind?: string }) =>
+    store.create(resourceOfKind(RESOURCES, o.kind ?? ''), o as unknown as KubeObject, { created });
+
+  const nodes = hosts.filter((h) => h.role === 'node').map((h, index) => ({ name: h.name, address: h.address, index }));
+  const workloads = workloadObjects({
+    settings,
+    version,
+    controlPlane: hosts[0].address,
+    nodes,
+    caCert: authorities.cluster.cert,
+    started: created,
+    secrets: values,
+  });
+  const legacyTokens = minorOf(version) < 24;
+  const tokenAccounts = new Set(
+    IDENTITIES.flatMap((i) => (i.serviceAccount ? [`${i.serviceAccount.namespace}/${i.serviceAccount.name}`] : [])),
+  );
+  const accounts: ServiceAccount[] = [];
+  for (const o of workloads) {
+    if (o.kind === 'ServiceAccount') {
+      const key = `${o.metadata!.namespace}/${o.metadata!.name}`;
+      if (legacyTokens || tokenAccounts.has(key)) {
+        accounts.push(o);
+        if (legacyTokens) o.secrets = [{ name: tokenSecretName(o.metadata!.namespace!, o.metadata!.name!) }];
+      }
+    }
+  }
+  for (const o of workloads.filter((w) => w.kind === 'Namespace')) put(o);
+  for (const o of workloads.filter((w) => w.kind !== 'Namespace')) put(o);
+  for (const o of rbacObjects(settings)) put(o);
+  for (const account of accounts) {
+    const uid = store.get(
+      resourceOfKind(RESOURCES, 'ServiceAccount'),
+      account.metadata!.namespace,
+      account.metadata!.name!,
+    )!.metadata.uid!;
+    put(tokenSecret(account, uid, signer, authorities.cluster.cert));
+  }
+  for (const s of plainSecrets(values)) put(s);
+
+  const secrets = resourceOfKind(RESOURCES, 'Secret');
+  const identities = {} as Record<IdentityName, LabIdentity>;
+  for (const def of IDENTITIES) {
+    if (def.serviceAccount) {
+      const { namespace, name } = def.serviceAccount;
+      const secretName = tokenSecretName(namespace, name);
+      const secret = store.get(secrets, namespace, secretName)!;
+      const token = Buffer.from((secret.data as Record<string, string>).token, 'base64').toString('utf8');
+      const user = serviceAccountUser(namespace, name);
+      identities[def.name] = {
+        name: def.name,
+        kind: 'token',
+        user: user.name,
+        groups: user.groups,
+        serviceAccount: def.serviceAccount,
+        secret: `${namespace}/${secretName}`,
+        token,
+        can: def.can,
+      };
+    } else if (def.certificate) {
+      const { commonName, organizations } = def.certificate;
+      const pair = await authorities.cluster.issue({
+        subject: [`CN=${commonName}`, ...organizations.map((o) => `O=${o}`)].join(', '),
+        usage: 'client',
+      });
+      const user = certificateUser(commonName, organizations);
+      identities[def.name] = {
+        name: def.name,
+        kind: 'client-certificate',
+        user: user.name,
+        groups: user.groups,
+        clientCert: pair.cert,
+        clientKey: pair.key,
+        can: def.can,
+      };
+    }
+  }
+  return { identities, values };
+}

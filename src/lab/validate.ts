@@ -1,0 +1,183 @@
+import type { FieldError } from './status.js';
+import type { KubeObject } from './store.js';
+
+const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const SUBDOMAIN_MSG =
+  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+const LABEL_MSG =
+  "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+
+const required = (field: string, detail: string): FieldError => ({
+  field,
+  reason: 'FieldValueRequired',
+  message: `Required value${detail ? `: ${detail}` : ''}`,
+});
+const invalidValue = (field: string, value: unknown, detail: string): FieldError => ({
+  field,
+  reason: 'FieldValueInvalid',
+  message: `Invalid value: ${JSON.stringify(value)}: ${detail}`,
+});
+const notSupported = (field: string, value: unknown, supported: string[]): FieldError => ({
+  field,
+  reason: 'FieldValueNotSupported',
+  message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${supported.map((s) => JSON.stringify(s)).join(', ')}`,
+});
+
+/** Kinds whose names must be RFC 1123 labels rather than subdomains. */
+const LABEL_NAMED = new Set(['Namespace', 'Service']);
+/** RBAC objects may be named like paths (`system:discovery`). */
+const PATH_NAMED = new Set(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
+
+function nameErrors(kind: string, name: string | undefined): FieldError[] {
+  if (!name) return [required('metadata.name', 'name or generateName is required')];
+  if (PATH_NAMED.has(kind)) {
+    if (name === '.' || name === '..' || /[/%]/.test(name)) {
+      return [invalidValue('metadata.name', name, 'may not contain "/" or "%", or be "." or ".."')];
+    }
+    return [];
+  }
+  const [re, msg] = LABEL_NAMED.has(kind) ? [LABEL, LABEL_MSG] : [SUBDOMAIN, SUBDOMAIN_MSG];
+  if (name.length > (LABEL_NAMED.has(kind) ? 63 : 253) || !re.test(name))
+    return [invalidValue('metadata.name', name, msg)];
+  return [];
+}
+
+type Rule = {
+  verbs?: string[];
+  apiGroups?: string[];
+  resources?: string[];
+  resourceNames?: string[];
+  nonResourceURLs?: string[];
+};
+
+function ruleErrors(rules: unknown, namespaced: boolean): FieldError[] {
+  const errs: FieldError[] = [];
+  ((rules as Rule[] | undefined) ?? []).forEach((r, i) => {
+    const at = `rules[${i}]`;
+    if (!r.verbs?.length) errs.push(required(`${at}.verbs`, 'verbs must contain at least one value'));
+    if (r.nonResourceURLs?.length) {
+      if (namespaced)
+        errs.push(
+          invalidValue(
+            `${at}.nonResourceURLs`,
+            r.nonResourceURLs,
+            'namespaced rules cannot apply to non-resource URLs',
+          ),
+        );
+      if (r.apiGroups?.length || r.resources?.length || r.resourceNames?.length) {
+        errs.push(
+          invalidValue(
+            `${at}.nonResourceURLs`,
+            r.nonResourceURLs,
+            'rules cannot apply to both regular resources and non-resource URLs',
+          ),
+        );
+      }
+      return;
+    }
+    if (!r.apiGroups?.length)
+      errs.push(required(`${at}.apiGroups`, 'resource rules must supply at least one api group'));
+    if (!r.resources?.length)
+      errs.push(required(`${at}.resources`, 'resource rules must supply at least one resource'));
+  });
+  return errs;
+}
+
+type Subject = { kind?: string; name?: string; namespace?: string };
+
+function bindingErrors(o: KubeObject, cluster: boolean): FieldError[] {
+  const errs: FieldError[] = [];
+  const ref = o.roleRef as { kind?: string; name?: string; apiGroup?: string } | undefined;
+  const kinds = cluster ? ['ClusterRole'] : ['Role', 'ClusterRole'];
+  if (!ref?.kind || !kinds.includes(ref.kind)) errs.push(notSupported('roleRef.kind', ref?.kind ?? '', kinds));
+  if (!ref?.name) errs.push(required('roleRef.name', ''));
+  ((o.subjects as Subject[] | undefined) ?? []).forEach((s, i) => {
+    const at = `subjects[${i}]`;
+    if (!s.name) errs.push(required(`${at}.name`, ''));
+    if (!['User', 'Group', 'ServiceAccount'].includes(s.kind ?? '')) {
+      errs.push(notSupported(`${at}.kind`, s.kind ?? '', ['ServiceAccount', 'User', 'Group']));
+    } else if (s.kind === 'ServiceAccount' && cluster && !s.namespace) {
+      errs.push(required(`${at}.namespace`, ''));
+    }
+  });
+  return errs;
+}
+
+type Container = { name?: string; image?: string };
+
+function podErrors(o: KubeObject): FieldError[] {
+  const spec = o.spec as { containers?: Container[] } | undefined;
+  if (!spec?.containers?.length) return [required('spec.containers', '')];
+  const errs: FieldError[] = [];
+  const seen = new Set<string>();
+  spec.containers.forEach((c, i) => {
+    const at = `spec.containers[${i}]`;
+    if (!c.name) errs.push(required(`${at}.name`, ''));
+    else if (!LABEL.test(c.name)) errs.push(invalidValue(`${at}.name`, c.name, LABEL_MSG));
+    else if (seen.has(c.name))
+      errs.push({
+        field: `${at}.name`,
+        reason: 'FieldValueInvalid',
+        message: `Duplicate value: ${JSON.stringify(c.name)}`,
+      });
+    if (c.name) seen.add(c.name);
+    if (!c.image) errs.push(required(`${at}.image`, ''));
+  });
+  return errs;
+}
+
+/** The validation errors of a new or changed object (empty when valid). */
+export function validate(o: KubeObject): FieldError[] {
+  const kind = o.kind ?? '';
+  const errs = nameErrors(kind, o.metadata?.name ?? o.metadata?.generateName);
+  switch (kind) {
+    case 'Pod':
+      errs.push(...podErrors(o));
+      break;
+    case 'Role':
+      errs.push(...ruleErrors(o.rules, true));
+      break;
+    case 'ClusterRole':
+      errs.push(...ruleErrors(o.rules, false));
+      break;
+    case 'RoleBinding':
+      errs.push(...bindingErrors(o, false));
+      break;
+    case 'ClusterRoleBinding':
+      errs.push(...bindingErrors(o, true));
+      break;
+  }
+  return errs;
+}
+
+const podSpecWithoutImages = (spec: unknown) => {
+  const s = structuredClone(spec) as {
+    containers?: Container[];
+    initContainers?: Container[];
+    activeDeadlineSeconds?: number;
+  };
+  for (const c of [...(s?.containers ?? []), ...(s?.initContainers ?? [])]) delete c.image;
+  if (s) delete s.activeDeadlineSeconds;
+  return JSON.stringify(s);
+};
+
+/** The errors of changing `before` into `after` (immutable fields). */
+export function validateUpdate(before: KubeObject, after: KubeObject): FieldError[] {
+  const errs = validate(after);
+  if (after.kind === 'Pod' && podSpecWithoutImages(before.spec) !== podSpecWithoutImages(after.spec)) {
+    errs.push({
+      field: 'spec',
+      reason: 'FieldValueForbidden',
+      message:
+        'Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
+    });
+  }
+  if (
+    (after.kind === 'RoleBinding' || after.kind === 'ClusterRoleBinding') &&
+    JSON.stringify(before.roleRef) !== JSON.stringify(after.roleRef)
+  ) {
+    errs.push(invalidValue('roleRef', after.roleRef, 'cannot change roleRef'));
+  }
+  return errs;
+}

@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Lab, startLab } from '../../src/lab/index.js';
+import { hasCommand, requireComponent } from '../helpers/components.js';
+
+// Loopback block 127.16.0.0/16 (see test/README.md). Proof by the real client: Debian's kubectl 1.32.
+
+const home = mkdtempSync(join(tmpdir(), 'kf-kubectl-'));
+
+/** Runs kubectl with a throw-away HOME and KUBECONFIG, so no user configuration is read. */
+function kubectl(
+  args: string[],
+  kubeconfig = join(home, 'none'),
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('kubectl', args, {
+      env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: kubeconfig },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The rows of a kubectl table, split on runs of spaces. */
+const rows = (out: string) =>
+  out
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s{2,}/));
+
+describe('kubectl against the vulnerable lab', () => {
+  let lab: Lab | undefined;
+  const insecure = ['-s', 'http://127.16.0.2:8080'];
+  let secure: string[];
+  before(async () => {
+    if (!hasCommand('kubectl')) return;
+    lab = await startLab({ base: '127.16.0.2', etcd: 'off' });
+    secure = ['-s', lab.apiServer, '--insecure-skip-tls-verify'];
+  });
+  after(() => lab?.stop());
+
+  it('prints the server version through the insecure port', async (t) => {
+    if (!requireComponent(t, 'kubectl', 'kubernetes-client')) return;
+    const r = await kubectl([...insecure, 'version']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Client Version: v1\.32\./m);
+    assert.match(r.stdout, /^Server Version: v1\.16\.0$/m);
+    assert.ok(lab!.requests.some((q) => q.path.startsWith('/version') && q.identity === 'system:unsecured'));
+  });
+
+  it('lists every pod as JSON', async (t) => {
+    if (!requireComponent(t, 'kubectl', 'kubernetes-client')) return;
+    const r = await kubectl([...insecure, 'get', 'pods', '-A', '-o', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const list = JSON.parse(r.stdout);
+    assert.equal(list.kind, 'List');
+    const names = list.items.map(
+      (p: { metadata: { namespace: string; name: string } }) => `${p.metadata.namespace}/${p.metadata.name}`,
+    );
+    assert.ok(names.includes('default/debug-tools'));
+    assert.ok(names.some((n: string) => n.startsWith('logging/log-collector-')));
+    assert.equal(
+      list.items.find((p: { metadata: { name: string } }) => p.metadata.name === 'debug-tools').spec.containers[0]
+        .securityContext.privileged,
+      true,
+    );
+    assert.equal(list.items.length, (await lab!.snapshot()).objects['v1/pods'].length);
+  });
+
+  it('prints nodes and secrets as tables', async (t) => {
+    if (!requireComponent(t, 'kubectl', 'kubernetes-client')) return;
+    const nodes = await kubectl([...insecure, 'get', 'nodes']);
+    assert.equal(nodes.code, 0, nodes.stderr);
+    assert.deepEqual(rows(nodes.stdout), [
+      ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION'],
+      ['lab-node-1', 'Ready', '<none>', '9d', 'v1.16.0'],
+      ['lab-node-2', 'Ready', '<none>', '9d', 'v1.16.0'],
+    ]);
+    const secrets = await kubectl([...insecure, 'get', 'secrets']);
+    assert.equal(secrets.code, 0, secrets.stderr);
+    const table = rows(secrets.stdout);
+    assert.deepEqual(table[0], ['NAME', 'TYPE', 'DATA', 'AGE']);
+    assert.ok(table.some((row) => row.join(' ') === 'db-credentials Opaque 2 9d'));
+    assert.ok(
+      table.some((row) => row[0].startsWith('default-token-') && row[1] === 'kubernetes.io/service-account-token'),
+    );
+  });
+
+  it('checks and uses a service-account token on 6443', async (t) => {
+    if (!requireComponent(t, 'kubectl', 'kubernetes-client')) return;
+    const token = lab!.credentials.admin.token!;
+    const can = await kubectl([...secure, '--token', token, 'auth', 'can-i', 'create', 'pods']);
+    assert.equal(can.code, 0, can.stderr);
+    assert.equal(can.stdout, 'yes\n');
+    const pods = await kubectl([...secure, '--token', token, 'get', 'pods', '-n', 'kube-system']);
+    assert.equal(pods.code, 0, pods.stderr);
+    assert.deepEqual(rows(pods.stdout)[0], ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']);
+    assert.ok(rows(pods.stdout).some((row) => row[0].startsWith('coredns-') && row[2] === 'Running'));
+    assert.ok(
+      lab!.requests.some((q) => q.port === 6443 && q.identity === 'system:serviceaccount:kube-system:lab-admin'),
+    );
+  });
+
+  it('prints Forbidden for a token without rights', async (t) => {
+    if (!requireComponent(t, 'kubectl', 'kubernetes-client')) return;
+    const token = lab!.credentials.nobody.token!;
+    const pods = await kubectl([...secure, '--token', token, 'get', 'pods']);
+    assert.equal(pods.code, 1);
+    assert.equal(
+      pods.stderr.trim(),
+      'Error from server (Forbidden): pods is forbidden: User "system:serviceaccount:default:nobody" cannot list resource "pods" in API group "" in the namespace "default"',
+    );
+    const can = await kubectl([...secure, '--token', token, 'auth', 'can-i', 'create', 'pods']);
+    assert.equal(can.code, 1);
+    assert.equal(can.stdout, 'no\n');
+  });
+});
+
+describe('kubectl against the default lab, with kubeconfigs', () => {
+  let lab: Lab | undefined;
+  before(async () => {
+    if (!hasCommand('kubectl')) return;
+    lab = await startLab({ base: '127.16.1.2', profile: 'default', etcd: 'off', nodes: 1 });
+  });
+  after(() => lab?.stop());
+
+  it('works with a token kubeconfig that verifies the lab CA (aggregated discovery, 1.32)', async (t) => {
+    if (!requireComponent(t, 'kubectl', 'kubernetes-client')) return;
+    const file = join(home, 'reader.kubeconfig');
+    lab!.kubeconfig('reader', file);
+    const pods = await kubectl(['get', 'pods', '-A'], file);
+    assert.equal(pods.code, 0, pods.stderr);
+    assert.deepEqual(rows(pods.stdout)[0], ['NAMESPACE', 'NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']);
+    const secrets = await kubectl(['auth', 'can-i', 'list', 'secrets'], file);
+    assert.equal(secrets.stdout, 'no\n');
+    const whoami = await kubectl(['auth', 'whoami', '-o', 'json'], file);
+    assert.equal(JSON.parse(whoami.stdout).status.userInfo.username, 'system:serviceaccount:default:reader');
+  });
+
+  it('works with a client-certificate kubeconfig', async (t) => {
+    if (!requireComponent(t, 'kubectl', 'kubernetes-client')) return;
+    const file = join(home, 'jane.kubeconfig');
+    lab!.kubeconfig('jane', file);
+    const ns = await kubectl(['get', 'namespaces', '-o', 'name'], file);
+    assert.equal(ns.code, 0, ns.stderr);
+    assert.ok(ns.stdout.split('\n').includes('namespace/kube-system'));
+    const secrets = await kubectl(['get', 'secrets', '-n', 'default'], file);
+    assert.equal(secrets.code, 1);
+    assert.match(
+      secrets.stderr,
+      /^Error from server \(Forbidden\): secrets is forbidden: User "jane" cannot list resource "secrets"/,
+    );
+  });
+
+  it('creates, labels and deletes a pod', async (t) => {
+    if (!requireComponent(t, 'kubectl', 'kubernetes-client')) return;
+    const file = join(home, 'deployer.kubeconfig');
+    lab!.kubeconfig('deployer', file);
+    const manifest = join(home, 'pod.json');
+    writeFileSync(
+      manifest,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'kf-kubectl' },
+        spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] },
+      }),
+    );
+    const before = await lab!.snapshot();
+    const created = await kubectl(['create', '-f', manifest], file);
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal(created.stdout, 'pod/kf-kubectl created\n');
+    const labelled = await kubectl(['label', 'pod', 'kf-kubectl', 'probe=yes'], file);
+    assert.equal(labelled.stdout, 'pod/kf-kubectl labeled\n');
+    const shown = await kubectl(
+      ['get', 'pod', 'kf-kubectl', '-o', 'jsonpath={.metadata.labels.probe} {.status.phase}'],
+      file,
+    );
+    assert.equal(shown.stdout, 'yes Running');
+    const deleted = await kubectl(['delete', 'pod', 'kf-kubectl'], file);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.deepEqual(await lab!.snapshot(), before);
+  });
+});
