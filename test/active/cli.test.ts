@@ -1,18 +1,15 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { requireComponent } from '../helpers/components.js';
+import { BIN, ROOT, startCli, waitFor, withHunters } from './cli-process.js';
 import { type ObjectServer, startObjectServer } from './object-server.js';
 
 // This file's loopback block: 127.70.3.0/24. The real command line: consent, the plan of a dry run,
 // Ctrl-C during active hunting, a killed run and `kubeferret cleanup`.
 const HOST = '127.70.3.2';
-const ROOT = resolve(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/kubeferret.js');
-const WITH_HUNTERS = join(ROOT, 'test/active/fixtures/cli-with-hunters.ts');
 const THINGS = join(ROOT, 'test/active/fixtures/things.ts');
 
 let server: ObjectServer;
@@ -30,73 +27,21 @@ beforeEach(() => {
   delete server.delay.DELETE;
 });
 
-function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...process.env, KF_TEST_HUNTERS: THINGS, KF_TEST_PORT: String(server.port), ...extra };
-  delete e.NO_COLOR;
-  delete e.FORCE_COLOR;
-  return e;
-}
+const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+  KF_TEST_HUNTERS: THINGS,
+  KF_TEST_PORT: String(server.port),
+  ...extra,
+});
 
-/** `node --import tsx`, resolved here so it works from any working directory. */
-const TSX = import.meta.resolve('tsx');
-
-/** The CLI with the test hunters, as a user runs it; `args` after `node`. */
-const withHunters = (args: string[]) => ['--import', TSX, WITH_HUNTERS, ...args];
-
-/**
- * Runs the CLI to its end without blocking this process: the object server it talks to lives here.
- * `tty` runs it under `script`, on a real pseudo-terminal, typing `input`.
- */
+/** Runs the CLI to its end: the real executable (`bin`), or with the test hunters. */
 function run(
   args: string[],
   options: { env?: Record<string, string>; cwd?: string; bin?: boolean; tty?: boolean; input?: string } = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const argv = [process.execPath, ...(options.bin ? [BIN, ...args] : withHunters(args))];
-  const [command, ...rest] = options.tty ? ['script', '-qfec', argv.map((a) => `'${a}'`).join(' '), '/dev/null'] : argv;
-  const child = spawn(command, rest, { cwd: options.cwd ?? ROOT, env: env(options.env) });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (b: Buffer) => {
-    stdout += b.toString();
-  });
-  child.stderr.on('data', (b: Buffer) => {
-    stderr += b.toString();
-  });
-  child.stdin.end(options.input ?? '');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) =>
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
+) {
+  return startCli(options.bin ? [BIN, ...args] : withHunters(args), { ...options, env: env(options.env) }).done;
 }
 
-function start(args: string[], extra: Record<string, string> = {}): { child: ChildProcess; out: () => string } {
-  const child = spawn(process.execPath, withHunters(args), { cwd: ROOT, env: env(extra) });
-  let text = '';
-  child.stdout?.on('data', (b: Buffer) => {
-    text += b.toString();
-  });
-  child.stderr?.on('data', (b: Buffer) => {
-    text += b.toString();
-  });
-  return { child, out: () => text };
-}
-
-async function waitFor(what: string, cond: () => boolean, ms = 30_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-const exited = (child: ChildProcess) =>
-  new Promise<number | null>((r) => {
-    if (child.exitCode !== null || child.signalCode !== null) r(child.exitCode);
-    else child.once('exit', (code) => r(code));
-  });
+const start = (args: string[], extra: Record<string, string> = {}) => startCli(withHunters(args), { env: env(extra) });
 
 const applied = (journal: string) =>
   existsSync(journal) ? (readFileSync(journal, 'utf8').match(/"op":"applied"/g) ?? []).length : 0;
@@ -205,7 +150,11 @@ describe('Ctrl-C during active hunting', () => {
     const journal = journalFile();
     const report = join(dir, `report-${n}.json`);
     server.delay.DELETE = 700;
-    const { child, out } = start(
+    const {
+      child,
+      output: out,
+      done,
+    } = start(
       [
         'hunt',
         target(),
@@ -227,7 +176,7 @@ describe('Ctrl-C during active hunting', () => {
     child.kill('SIGINT');
     await waitFor('the first undo', () => server.received.some((r) => r.method === 'DELETE'));
     child.kill('SIGINT');
-    const code = await exited(child);
+    const { code } = await done;
     assert.equal(code, 0, out());
     assert.equal(server.objects.size, 0, 'nothing left behind');
     assert.match(out(), /kubeferret: SIGINT: stopping; undoing the changes made so far before exiting \(journal .*\)/);
@@ -247,7 +196,7 @@ describe('Ctrl-C during active hunting', () => {
 describe('a killed run and kubeferret cleanup', () => {
   it('cleanup waits for a live run, then puts back what a killed one left; a second cleanup finds nothing', async () => {
     const journal = journalFile();
-    const { child } = start(['hunt', target(), '--active', '--yes', '--journal', journal], { KF_TEST_HOLD: '1' });
+    const { child, done } = start(['hunt', target(), '--active', '--yes', '--journal', journal], { KF_TEST_HOLD: '1' });
     await waitFor('two changes in the journal', () => applied(journal) === 2);
 
     const early = await run(['cleanup', '--journal', journal], { bin: true });
@@ -255,7 +204,7 @@ describe('a killed run and kubeferret cleanup', () => {
     assert.match(early.stderr, /run [a-z2-7]{8} \(pid \d+\) is still running and undoes its own changes/);
 
     child.kill('SIGKILL');
-    await exited(child);
+    await done;
     assert.deepEqual([...server.objects.keys()], ['cli-a', 'cli-b'], 'the killed run left its changes');
     assert.equal(statSync(journal).mode & 0o777, 0o600);
 

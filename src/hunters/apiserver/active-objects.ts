@@ -40,53 +40,37 @@ const POD: Kind = {
 };
 
 /**
- * The pod of the privileged proof: everything an attacker would ask for (privileged, the node's PID and
- * network namespaces, the node's root filesystem) around a process that does nothing. The host filesystem
- * is mounted read-only and no service-account token is mounted.
+ * The pod of the proof: a process that does nothing, and no service-account token. Privileged, it asks for
+ * everything an attacker would (privileged, the node's PID and network namespaces, the node's root
+ * filesystem, read-only); unprivileged, for clusters whose admission refuses that, it asks for nothing.
  */
-function privilegedPod(metadata: object): object {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata,
-    spec: {
-      hostPID: true,
-      hostNetwork: true,
-      automountServiceAccountToken: false,
-      restartPolicy: 'Never',
-      terminationGracePeriodSeconds: 0,
-      containers: [
-        {
-          name: 'proof',
-          image: PAUSE_IMAGE,
-          command: PAUSE_COMMAND,
+function proofPod(metadata: object, privileged: boolean): object {
+  const host = privileged
+    ? {
+        pod: {
+          hostPID: true,
+          hostNetwork: true,
+          volumes: [{ name: 'host', hostPath: { path: '/', type: 'Directory' } }],
+        },
+        container: {
           securityContext: { privileged: true },
           volumeMounts: [{ name: 'host', mountPath: '/host', readOnly: true }],
         },
-      ],
-      volumes: [{ name: 'host', hostPath: { path: '/', type: 'Directory' } }],
-    },
-  };
-}
-
-/** The same pod without any privilege, for clusters whose admission refuses the privileged one. */
-function plainPod(metadata: object): object {
+      }
+    : {
+        pod: {},
+        container: { securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, runAsUser: 65535 } },
+      };
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata,
     spec: {
+      ...host.pod,
       automountServiceAccountToken: false,
       restartPolicy: 'Never',
       terminationGracePeriodSeconds: 0,
-      containers: [
-        {
-          name: 'proof',
-          image: PAUSE_IMAGE,
-          command: PAUSE_COMMAND,
-          securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, runAsUser: 65535 },
-        },
-      ],
+      containers: [{ name: 'proof', image: PAUSE_IMAGE, command: PAUSE_COMMAND, ...host.container }],
     },
   };
 }
@@ -239,7 +223,7 @@ class Prover {
     const privileged = await this.create(
       `privileged ${what}`,
       collection,
-      privilegedPod(this.metadata(namespace)),
+      proofPod(this.metadata(namespace), true),
       '?gracePeriodSeconds=0',
     );
     if (privileged.state !== 'refused' || !refusedByPolicy(privileged)) {
@@ -247,7 +231,12 @@ class Prover {
       return;
     }
     this.ctx.log(`privileged ${what} refused by policy: ${refusal(privileged.response!)}; trying an unprivileged pod`);
-    const plain = await this.create(what, collection, plainPod(this.metadata(namespace)), '?gracePeriodSeconds=0');
+    const plain = await this.create(
+      what,
+      collection,
+      proofPod(this.metadata(namespace), false),
+      '?gracePeriodSeconds=0',
+    );
     await this.follow(POD, namespace, what, collection, plain, 'KF-API-109');
   }
 }
