@@ -28,6 +28,7 @@ export const kubeletActiveRun = defineHunter({
     const pods = await kubeletPods(ctx, target);
     for (const [pod, container] of runningContainers(pods ?? []).slice(0, MAX_CONTAINERS)) {
       const outputs: string[] = [];
+      let planned = false;
       for (const command of COMMANDS) {
         const url = runUrl(target.base, pod, container, command);
         const ran = await ctx.change({
@@ -37,7 +38,10 @@ export const kubeletActiveRun = defineHunter({
           apply: { method: 'POST', url },
           undo: null,
         });
-        if (ran.state === 'planned') continue;
+        if (ran.state === 'planned') {
+          planned = true;
+          continue;
+        }
         if (ran.state !== 'applied' || !ran.response) {
           if (ran.response)
             ctx.log(`${command} in ${pod.namespace}/${pod.name}/${container}: ${refusal(ran.response)}`);
@@ -45,6 +49,8 @@ export const kubeletActiveRun = defineHunter({
         }
         outputs.push(`\`${command}\` → ${excerpt(ran.response.text())}`);
       }
+      // A dry run plans the commands in the first container only, as a run where they work would send.
+      if (planned) return;
       if (outputs.length === 0) continue;
       ctx.report({
         kb: 'KF-KUBELET-101',
