@@ -42,7 +42,8 @@ export const kubeletActiveRun = defineHunter({
           planned = true;
           continue;
         }
-        if (ran.state !== 'applied' || !ran.response) {
+        // Both commands always print something: an empty answer proves nothing ran.
+        if (ran.state !== 'applied' || !ran.response || ran.response.text().trim() === '') {
           if (ran.response)
             ctx.log(`${command} in ${pod.namespace}/${pod.name}/${container}: ${refusal(ran.response)}`);
           break;
