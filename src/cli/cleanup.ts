@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { type CleanupIdentity, cleanupScope, replayJournal, writerAlive } from '../active/cleanup.js';
 import { DEFAULT_JOURNAL_DIR, pendingJournals, pendingOf, readJournal } from '../active/journal.js';
 import { EXIT, UsageError } from '../core/errors.js';
-import type { CredentialSecret } from '../core/events.js';
+import { vantageOf } from '../discovery/vantage/identity.js';
 import { Network } from '../net/network.js';
 import { Trace } from '../net/trace.js';
 import { registerVantageOptions, type VantageFlags, vantageConfig } from './flags/vantage.js';
@@ -19,9 +19,8 @@ interface CleanupFlags extends VantageFlags {
  * the journal never held them.
  */
 async function identitiesOf(flags: VantageFlags): Promise<CleanupIdentity[]> {
-  const extra = (await vantageConfig(flags)).extra ?? {};
-  const vantage = extra.vantage as { identities?: { name: string; secret(): CredentialSecret }[] } | undefined;
-  return (vantage?.identities ?? []).map((i) => ({ name: i.name, secret: i.secret() }));
+  const { extra } = await vantageConfig(flags);
+  return vantageOf(extra ?? {}).identities.map((i) => ({ name: i.name, secret: i.secret() }));
 }
 
 export function registerCleanup(program: Command): void {

@@ -1,3 +1,6 @@
+import { defaultJournalPath } from '../active/journal.js';
+import type { HuntConfig } from '../core/config.js';
+
 /**
  * Ctrl-C (SIGINT) and SIGTERM stop a hunt without cutting its clean-up short: the first signal stops the
  * engine (running hunters are aborted, their changes undone); later ones only say that clean-up is still
@@ -24,5 +27,17 @@ export function interruptOnSignals(
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     },
+  };
+}
+
+/** What Ctrl-C says: an active run names its journal, since clean-up is what happens next. */
+export function stopMessages(config: HuntConfig): { onStop: string; whileStopping: string } {
+  if (!config.active || config.dryRun) {
+    return { onStop: 'reporting what was found so far', whileStopping: 'stopping, please wait' };
+  }
+  const journal = config.journalPath ?? defaultJournalPath(config.runId ?? '');
+  return {
+    onStop: `undoing the changes made so far before exiting (journal ${journal})`,
+    whileStopping: `clean-up in progress: kubeferret exits once every change is undone (journal ${journal})`,
   };
 }

@@ -1,37 +1,43 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, HuntFailedError, oneLine, UsageError } from '../core/errors.js';
-import { registerCleanup } from './cleanup.js';
-import { registerCve } from './cve.js';
-import { registerDemo } from './demo.js';
-import { registerExplain } from './explain.js';
-import { registerHunt } from './hunt.js';
-import { registerLab } from './lab.js';
-import { registerList } from './list.js';
-import { registerReport } from './report.js';
 import { VERSION } from './version.js';
 
-/** Builds the command tree. Each command lives in its own file and registers itself here. */
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Each command lives in its own file and registers itself; its module is loaded only when that command
+ * runs (all of them for help), so a scan does not carry the lab, the report renderers and every hunter
+ * in memory.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  hunt: async () => (await import('./hunt.js')).registerHunt,
+  discover: async () => (await import('./discover.js')).registerDiscover,
+  list: async () => (await import('./list.js')).registerList,
+  explain: async () => (await import('./explain.js')).registerExplain,
+  cve: async () => (await import('./cve.js')).registerCve,
+  lab: async () => (await import('./lab.js')).registerLab,
+  report: async () => (await import('./report.js')).registerReport,
+  demo: async () => (await import('./demo.js')).registerDemo,
+  cleanup: async () => (await import('./cleanup.js')).registerCleanup,
+};
+
+/** Builds the command tree: only `command` when it names one, otherwise every command. */
+export async function buildProgram(command?: string): Promise<Command> {
   const program = new Command('kubeferret')
     .description('Hunts Kubernetes clusters for security weaknesses the way an attacker would.')
     .version(VERSION, '-V, --version')
     .option('--debug', 'show stack traces and hunter debug lines')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  registerHunt(program);
-  registerList(program);
-  registerExplain(program);
-  registerCve(program);
-  registerLab(program);
-  registerReport(program);
-  registerCleanup(program);
-  registerDemo(program);
+  const names = command && command in COMMANDS ? [command] : Object.keys(COMMANDS);
+  for (const name of names) (await COMMANDS[name]())(program);
   return program;
 }
 
 /** Runs the CLI: usage errors print one line and exit 2; a failed hunt exits 3; no stack traces without --debug. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  // Global options take no value, so the first word that is not an option names the command.
+  const program = await buildProgram(argv.find((a) => !a.startsWith('-')));
   const debug = argv.includes('--debug');
   try {
     await program.parseAsync(argv, { from: 'user' });

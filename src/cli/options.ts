@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { UsageError } from '../core/errors.js';
+import { fileProblem, UsageError } from '../core/errors.js';
 import { SEVERITIES, type Severity } from '../core/events.js';
 
 /** Parsers for option values: each throws UsageError with one line that names the option. */
@@ -56,9 +56,7 @@ export function readUserFile(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
-    throw new UsageError(`cannot read ${what} ${path}: ${why}`);
+    throw new UsageError(`cannot read ${what} ${path}: ${fileProblem(err)}`);
   }
 }
 

@@ -4,6 +4,26 @@ import type { Severity } from './events.js';
 /** Core ports kube-hunter probed; `--quick` scans only these. */
 export const CORE_PORTS = [443, 2379, 6443, 8001, 8080, 10250, 10255, 30000] as const;
 
+/**
+ * The default scan: the core ports plus those kube-hunter misses where Kubernetes components and the
+ * services a cluster commonly exposes listen. What answers on each is decided by fingerprinting, not by
+ * the number: Argo CD, for one, hides behind 443 or 8080.
+ */
+export const DEFAULT_PORTS = [
+  ...CORE_PORTS,
+  2380, // etcd peer
+  3000, // Grafana
+  3100, // Loki
+  4194, // cAdvisor
+  8443, // API server and dashboard alternative
+  9090, // Prometheus
+  9100, // node-exporter
+  10249, // kube-proxy metrics
+  10256, // kube-proxy health
+  10257, // kube-controller-manager
+  10259, // kube-scheduler
+].sort((a, b) => a - b);
+
 /** Everything a hunt needs, validated. The CLI builds it; library callers and tests build it directly. */
 export interface HuntConfig {
   targets: Target[];
@@ -48,7 +68,7 @@ export function defaultConfig(overrides: Partial<HuntConfig> = {}): HuntConfig {
   return {
     targets: [],
     scope: [],
-    ports: [...CORE_PORTS],
+    ports: [...DEFAULT_PORTS],
     concurrency: 1000,
     rate: 0,
     connectTimeoutMs: 1500,

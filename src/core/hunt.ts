@@ -1,6 +1,7 @@
 import { openActiveRun, secretsFromEvents } from '../active/index.js';
 import { newRunId } from '../active/naming.js';
-import { discover } from '../discovery/index.js';
+import { discover, type ScanProgress } from '../discovery/index.js';
+import { prepareScope } from '../discovery/prepare.js';
 import { Network } from '../net/network.js';
 import { Scope } from '../net/scope.js';
 import { Trace, type TraceCounts, type TraceRecord } from '../net/trace.js';
@@ -14,6 +15,8 @@ export interface HuntHooks {
   onProblem?: (line: string) => void;
   onEvent?: (event: KfEvent) => void;
   onDebug?: (line: string) => void;
+  /** Called as the port scan advances (throttled), and once when it ends. */
+  onScanProgress?: (progress: ScanProgress) => void;
   /** Aborting it stops the hunt (Ctrl-C): running hunters are aborted, the result is still returned. */
   signal?: AbortSignal;
 }
@@ -47,6 +50,7 @@ export function huntOptionsOf(config: HuntConfig): HuntOptions {
     includePatchedVersions: config.includePatchedVersions,
     local: config.local,
     cloud: config.cloud,
+    ports: config.ports,
   };
 }
 
@@ -63,6 +67,8 @@ export async function runHunt(
   const scope = new Scope();
   for (const t of config.targets) if (t.kind === 'range') scope.add(t.range);
   for (const s of config.scope) scope.addText(s);
+  // Hostname targets and the API servers of vantage points join the scope before anything is contacted.
+  const prepared = await prepareScope(config, scope, hooks.onProblem);
 
   const trace = new Trace(config.tracePath);
   const network = new Network({
@@ -72,6 +78,7 @@ export async function runHunt(
     requestTimeoutMs: config.requestTimeoutMs,
     maxBodyBytes: config.maxBodyBytes,
     rate: config.rate,
+    pinned: prepared.resolved,
   });
   const selected = hunters.filter((h) => h.mode === 'passive' || config.active);
   const runId = config.runId ?? newRunId();
@@ -103,7 +110,9 @@ export async function runHunt(
   try {
     const release = engine.hold();
     engine.publish('HuntStarted', {}, [], 'hunt');
-    const discovery = discover({ config, engine, network, scope, signal: engine.signal, hooks }).finally(release);
+    const discovery = discover({ config, engine, network, scope, prepared, signal: engine.signal, hooks }).finally(
+      release,
+    );
     stats = await engine.run();
     await discovery;
   } finally {

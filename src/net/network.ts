@@ -4,6 +4,7 @@ import tls from 'node:tls';
 import { Agent, request, errors as undiciErrors } from 'undici';
 import { NetError, oneLine } from '../core/errors.js';
 import type { CertSummary, CredentialSecret } from '../core/events.js';
+import { type ConnectScanOptions, type ConnectScanStats, connectScan, type ScanHost } from './connect-scan.js';
 import { normalizeAddress, type Scope } from './scope.js';
 import { summarizeCertificate } from './tls.js';
 import type { Trace } from './trace.js';
@@ -21,6 +22,11 @@ export interface NetworkOptions {
   rate?: number;
   /** Verify TLS certificates (off by default: clusters use self-signed certificates). */
   verifyTls?: boolean;
+  /**
+   * Hostnames already resolved before the run (named targets, API servers of vantage points), with all
+   * their addresses, so each is resolved once per run and every address was checked against the scope.
+   */
+  pinned?: ReadonlyMap<string, readonly string[]>;
 }
 
 export type PortState = 'open' | 'closed' | 'filtered';
@@ -61,6 +67,11 @@ export interface NetClient {
   /** Resolves a hostname (once per run); refuses when any of its addresses lies outside the scope. */
   resolve(host: string): Promise<string>;
   inScope(address: string): boolean;
+  /**
+   * The TLS certificate seen on host:port during this run, if a handshake got that far: also after a
+   * request failed, e.g. when the server demanded a client certificate.
+   */
+  certificate(host: string, port: number): CertSummary | undefined;
 }
 
 class RateLimiter {
@@ -111,12 +122,17 @@ function describeFailure(err: unknown, where: string): NetError {
 export class Network {
   private readonly resolved = new Map<string, Promise<string>>();
   private readonly certs = new Map<string, CertSummary>();
+  private readonly tlsAlerts = new Map<string, string>();
   private readonly agents = new Map<string, Agent>();
   private readonly limiter?: RateLimiter;
   connects = 0;
 
   constructor(readonly options: NetworkOptions) {
     if (options.rate && options.rate > 0) this.limiter = new RateLimiter(options.rate);
+    for (const [host, addresses] of options.pinned ?? []) {
+      const first = addresses[0];
+      if (first) this.resolved.set(host, Promise.resolve(normalizeAddress(first) ?? first));
+    }
   }
 
   get scope(): Scope {
@@ -129,7 +145,48 @@ export class Network {
       http: (req) => this.http(hunter, { ...req, signal: req.signal ?? signal }),
       resolve: (host) => this.resolve(hunter, host),
       inScope: (address) => this.options.scope.contains(address),
+      certificate: (host, port) => this.certificate(bareHost(host), port),
     };
+  }
+
+  /**
+   * Port scan over streamed hosts for discovery: each host is checked against the scope once (a refused
+   * one is traced and skipped whole), every connect is counted, and traced when a trace file is written.
+   */
+  connectScan(
+    hunter: string,
+    hosts: Iterator<ScanHost>,
+    options: Omit<ConnectScanOptions, 'admit' | 'onProbe' | 'rate'>,
+  ): Promise<ConnectScanStats> {
+    const trace = this.options.trace;
+    return connectScan(hosts, {
+      ...options,
+      rate: this.options.rate,
+      admit: (address) => {
+        if (this.options.scope.contains(address)) return true;
+        this.refuse(hunter, 'CONNECT', address, address, `${address} is outside the scope`);
+        return false;
+      },
+      onOpen: (address, port) => {
+        this.connects++;
+        options.onOpen(address, port);
+      },
+      onProbe: (address, port, state, durationMs) => {
+        if (state !== 'open') this.connects++;
+        if (!trace.path) return;
+        trace.record(
+          {
+            time: new Date().toISOString(),
+            hunter,
+            method: 'CONNECT',
+            url: `tcp://${address.includes(':') ? `[${address}]` : address}:${port}`,
+            durationMs: Math.round(durationMs),
+            error: state === 'open' ? undefined : state,
+          },
+          address,
+        );
+      },
+    });
   }
 
   private refuse(hunter: string, method: string, url: string, host: string, why: string): NetError {
@@ -282,10 +339,25 @@ export class Network {
         ALPNProtocols: ['http/1.1'],
       });
       socket = tlsSocket;
-      tlsSocket.once('secureConnect', () => {
+      const keepCertificate = () => {
         const summary = summarizeCertificate(tlsSocket.getPeerCertificate());
         if (summary) this.certs.set(`${address}:${port}`, summary);
+      };
+      tlsSocket.once('secureConnect', () => {
+        keepCertificate();
         settle(null, tlsSocket);
+      });
+      // A handshake the server broke off (e.g. no client certificate) may still have shown its own
+      // certificate, and its alert says why; the HTTP client only sees the connection close.
+      tlsSocket.once('error', (err: NodeJS.ErrnoException) => {
+        keepCertificate();
+        const alert = /alert ([a-z ]+?)(?::|$)/.exec(err.message)?.[1];
+        if (err.code?.startsWith('ERR_SSL')) {
+          this.tlsAlerts.set(
+            `${address}:${port}`,
+            alert ? `the server sent TLS alert "${alert}" (${err.code})` : oneLine(err),
+          );
+        }
       });
     } else {
       socket = net.connect({ host: address, port });
@@ -401,7 +473,12 @@ export class Network {
         },
       };
     } catch (err) {
-      const failure = describeFailure(err, `${method} ${req.url}`);
+      let failure = describeFailure(err, `${method} ${req.url}`);
+      const alert = parsed.protocol === 'https:' ? this.tlsAlerts.get(`${address}:${port}`) : undefined;
+      if (alert && failure.kind === 'protocol') {
+        this.tlsAlerts.delete(`${address}:${port}`);
+        failure = new NetError('tls', `${method} ${req.url}: TLS failed: ${alert}`);
+      }
       if (failure.kind !== 'out-of-scope') record(undefined, undefined, failure.message);
       throw failure;
     }

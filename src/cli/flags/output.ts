@@ -3,12 +3,12 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT, HuntFailedError, oneLine, UsageError } from '../../core/errors.js';
 import type { Severity } from '../../core/events.js';
-import type { HuntHooks, HuntResult } from '../../core/hunt.js';
+import type { HuntResult } from '../../core/hunt.js';
 import { atLeast } from '../../kb/index.js';
 import { activeFindings, applyBaseline, baselineOf, parseBaseline } from '../../report/baseline.js';
 import { FORMAT_NAMES, FORMATS, type FormatName, render } from '../../report/formats.js';
 import { buildReport } from '../../report/model.js';
-import { Redactor, redactorFor } from '../../report/redact.js';
+import { type Redactor, redactorFor } from '../../report/redact.js';
 import type { Report } from '../../report/schema.js';
 import { summaryLine } from '../../report/text.js';
 import { collect, readUserFile } from '../options.js';
@@ -138,18 +138,8 @@ export function emitReport(input: Report, flags: OutputFlags, redactor?: Redacto
   return report;
 }
 
-/**
- * The hunt's log lines for stderr, redacted like the reports: secrets are learnt from Credential events as
- * they appear, so a warning that quotes one never prints it.
- */
-export function logHooks(debug: boolean, print: (line: string) => void = (l) => console.error(l)): HuntHooks {
-  const redactor = new Redactor();
-  return {
-    onEvent: redactor.observe,
-    onProblem: (line) => print(`warning: ${redactor.text(line)}`),
-    onDebug: debug ? (line) => print(`debug: ${redactor.text(line)}`) : undefined,
-  };
-}
+// The redacting log hooks live in ../logs.ts, which `discover` loads without the report renderers.
+export { logHooks } from '../logs.js';
 
 /** Builds the report of a hunt and writes it in every requested format. */
 export async function writeOutputs(result: HuntResult, flags: OutputFlags): Promise<Report> {

@@ -1,0 +1,149 @@
+import { NetError } from '../../core/errors.js';
+import type { CertSummary, Scheme } from '../../core/events.js';
+import type { HttpResponse, NetClient } from '../../net/network.js';
+import { hostPort } from '../vantage/identity.js';
+
+/** One HTTP answer, reduced to what fingerprinting reads. */
+export interface Answer {
+  path: string;
+  status: number;
+  contentType: string;
+  server: string;
+  headers: Record<string, string>;
+  text: string;
+  truncated: boolean;
+  /** The body parsed as JSON when it is (and was not cut), else undefined. */
+  json: unknown;
+}
+
+/** Why a port gave no HTTP answer at all. */
+export type Silence = 'timeout' | 'not-http' | 'refused' | 'tls-client-cert' | 'tls-failed';
+
+// Ports where components serve TLS: try HTTPS first there, to save a round trip. The kind is never
+// decided by the port.
+const TLS_FIRST = new Set([443, 2379, 2380, 4443, 6443, 8443, 9443, 10250, 10257, 10259]);
+
+// OpenSSL's words for "this peer is not speaking TLS at all".
+const NOT_TLS = /wrong version number|packet length too long|unknown protocol|record layer failure|http request/i;
+// The server ended the handshake because no client certificate was offered.
+const WANTS_CLIENT_CERT =
+  /certificate required|CERTIFICATE_REQUIRED|handshake failure|HANDSHAKE_FAILURE|bad certificate|BAD_CERTIFICATE/i;
+// What Go and nginx say when plain HTTP reaches their TLS port.
+const HTTP_TO_TLS = /Client sent an HTTP request to an HTTPS server|plain HTTP request was sent to HTTPS port/i;
+
+const BODY_CAP = 512 * 1024;
+
+function answerOf(path: string, res: HttpResponse): Answer {
+  const text = res.text();
+  let json: unknown;
+  if (!res.truncated && /^\s*[[{]/.test(text)) json = res.json();
+  return {
+    path,
+    status: res.status,
+    contentType: res.headers['content-type'] ?? '',
+    server: res.headers.server ?? '',
+    headers: res.headers,
+    text,
+    truncated: res.truncated,
+    json,
+  };
+}
+
+/**
+ * A conversation with one open port: finds whether it speaks HTTP or HTTPS, then answers GETs, each path
+ * asked once. Everything goes through the hunter's NetClient (scope, deadlines, size caps, trace).
+ */
+export class Conversation {
+  scheme?: Scheme;
+  cert?: CertSummary;
+  silence?: Silence;
+  /** One line on why the port gave no HTTP answer. */
+  silenceDetail = '';
+  private readonly answers = new Map<string, Promise<Answer | undefined>>();
+  /** Set when a request went unanswered: a port that stalls once is not asked again. */
+  private stalled = false;
+
+  constructor(
+    private readonly net: NetClient,
+    readonly host: string,
+    readonly port: number,
+  ) {}
+
+  private url(scheme: Scheme, path: string): string {
+    return `${scheme}://${hostPort(this.host, this.port)}${path}`;
+  }
+
+  private async send(scheme: Scheme, path: string, headers?: Record<string, string>): Promise<HttpResponse> {
+    return this.net.http({ url: this.url(scheme, path), headers, maxBytes: BODY_CAP });
+  }
+
+  /** Decides the scheme with a first request for `path`; false when the port gives no HTTP answer. */
+  async open(path: string): Promise<boolean> {
+    const order: Scheme[] = TLS_FIRST.has(this.port) ? ['https', 'http'] : ['http', 'https'];
+    for (const [i, scheme] of order.entries()) {
+      try {
+        const res = await this.send(scheme, path);
+        if (scheme === 'http' && res.status === 400 && HTTP_TO_TLS.test(res.text()) && i === 0) continue;
+        this.scheme = scheme;
+        this.silence = undefined;
+        this.silenceDetail = '';
+        if (res.cert) this.cert = res.cert;
+        this.answers.set(path, Promise.resolve(answerOf(path, res)));
+        return true;
+      } catch (err) {
+        if (!(err instanceof NetError)) throw err;
+        const seen = this.net.certificate(this.host, this.port);
+        if (seen) this.cert = seen;
+        if (err.kind === 'timeout' || err.kind === 'out-of-scope' || err.kind === 'aborted') {
+          this.silence = err.kind === 'timeout' ? 'timeout' : 'refused';
+          this.silenceDetail = err.message;
+          return false;
+        }
+        if (err.kind === 'refused' || err.kind === 'unreachable') {
+          this.silence = 'refused';
+          this.silenceDetail = err.message;
+          return false;
+        }
+        if (scheme === 'https' && err.kind === 'tls' && WANTS_CLIENT_CERT.test(err.message)) {
+          this.scheme = 'https';
+          this.silence = 'tls-client-cert';
+          this.silenceDetail = err.message;
+          return false;
+        }
+        if (scheme === 'https' && err.kind === 'tls' && !NOT_TLS.test(err.message) && seen) {
+          // The handshake showed a certificate, then failed for another reason: TLS, not HTTP.
+          this.scheme = 'https';
+          this.silence = 'tls-failed';
+          this.silenceDetail = err.message;
+          return false;
+        }
+        this.silence = 'not-http';
+        this.silenceDetail = err.message;
+      }
+    }
+    return false;
+  }
+
+  /** GET `path` on the scheme found by open(); undefined when the request failed. Asked once per path. */
+  get(path: string, headers?: Record<string, string>): Promise<Answer | undefined> {
+    const scheme = this.scheme;
+    if (!scheme || this.silence || this.stalled) return Promise.resolve(undefined);
+    const key = headers ? `${path}\0${JSON.stringify(headers)}` : path;
+    let pending = this.answers.get(key);
+    if (!pending) {
+      pending = this.send(scheme, path, headers).then(
+        (res) => {
+          if (res.cert && !this.cert) this.cert = res.cert;
+          return answerOf(path, res);
+        },
+        (err) => {
+          if (!(err instanceof NetError)) throw err;
+          if (err.kind === 'timeout') this.stalled = true;
+          return undefined;
+        },
+      );
+      this.answers.set(key, pending);
+    }
+    return pending;
+  }
+}

@@ -1,0 +1,73 @@
+import type { KfEvent } from '../core/events.js';
+import { defineHunter, type HuntContext } from '../core/hunter.js';
+import { hostPort, vantageOf } from './vantage/identity.js';
+
+interface NodeList {
+  items?: Array<{ metadata?: { name?: string }; status?: { addresses?: Array<{ type?: string; address?: string }> } }>;
+}
+
+const ADDRESS_TYPES = new Set(['InternalIP', 'ExternalIP']);
+const SCAN_IN_FLIGHT = 64;
+
+async function scanLearned(ctx: HuntContext, learned: KfEvent<'AddressLearned'>, ports: readonly number[]) {
+  let next = 0;
+  const worker = async () => {
+    while (next < ports.length && !ctx.signal.aborted) {
+      const port = ports[next++];
+      const state = await ctx.net.tcp(learned.address, port).catch(() => 'filtered');
+      if (state === 'open') ctx.publish('PortOpen', { host: learned.address, port }, [learned.id]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SCAN_IN_FLIGHT, ports.length) }, worker));
+}
+
+/**
+ * `--discover-nodes`: once an API server is found, each identity that belongs to it (or to no API server
+ * in particular) lists the nodes. Every node address is published as AddressLearned; those inside the
+ * scope (a `--scope` range the user gave) are scanned like targets, the others are reported as seen and
+ * never contacted.
+ */
+export const nodeDiscoveryHunter = defineHunter({
+  id: 'discover-nodes',
+  title: 'List the nodes through the API and scan those inside the scope',
+  mode: 'passive',
+  on: 'ServiceFound',
+  when: (e) => e.kind === 'apiserver',
+  async hunt(event, ctx) {
+    if (!vantageOf(ctx.options).discoverNodes) return;
+    const ports = Array.isArray(ctx.options.ports) ? (ctx.options.ports as number[]) : [];
+    const credentials = ctx.known(
+      'Credential',
+      (c) => !c.apiServer || (c.apiServer.host === event.host && c.apiServer.port === event.port),
+    );
+    for (const credential of credentials) {
+      const url = `${event.scheme}://${hostPort(event.host, event.port)}/api/v1/nodes`;
+      const res = await ctx.net.http({ url, credential: credential.secret }).catch((err: Error) => {
+        ctx.log(`listing nodes as ${credential.name}: ${err.message}`);
+        return undefined;
+      });
+      if (!res) continue;
+      if (res.status !== 200) {
+        ctx.log(`listing nodes as ${credential.name}: HTTP ${res.status}`);
+        continue;
+      }
+      const list = res.json<NodeList>();
+      for (const node of list?.items ?? []) {
+        for (const a of node.status?.addresses ?? []) {
+          if (!a.address || !ADDRESS_TYPES.has(a.type ?? '')) continue;
+          const inScope = ctx.net.inScope(a.address);
+          const learned = ctx.publish(
+            'AddressLearned',
+            {
+              address: a.address,
+              origin: `node ${node.metadata?.name ?? '?'} (${a.type}) listed by ${credential.name} on ${hostPort(event.host, event.port)}`,
+              inScope,
+            },
+            [event.id, credential.id],
+          );
+          if (inScope && learned.source === ctx.hunter) await scanLearned(ctx, learned, ports);
+        }
+      }
+    }
+  },
+});

@@ -1,0 +1,233 @@
+import net from 'node:net';
+
+/** One host to probe: a normalised address literal and the ports to try on it. */
+export interface ScanHost {
+  address: string;
+  ports: readonly number[];
+}
+
+export type ProbeState = 'open' | 'closed' | 'filtered';
+
+export interface ConnectScanOptions {
+  /** Connections in flight at once. */
+  concurrency: number;
+  /** Connect deadline per probe, ms. */
+  timeoutMs: number;
+  /** New connections per second; 0 or undefined for no limit. */
+  rate?: number;
+  signal?: AbortSignal;
+  /** Decides, once per host, whether it may be contacted; a refused host is skipped whole. */
+  admit(address: string): boolean;
+  onOpen(address: string, port: number): void;
+  /** Every probe's outcome, for the audit trail (only set when a trace file is written). */
+  onProbe?(address: string, port: number, state: ProbeState, durationMs: number): void;
+  /** Called once per host when all its probes are done (or it was refused), with the counts so far. */
+  onHostDone?(address: string, stats: Readonly<ConnectScanStats>): void;
+}
+
+export interface ConnectScanStats {
+  hosts: number;
+  probes: number;
+  open: number;
+  /** Probes retried because the local machine ran out of sockets or ports. */
+  retried: number;
+}
+
+interface HostState {
+  address: string;
+  ports: readonly number[];
+  next: number;
+  pending: number;
+}
+
+const PROBE = Symbol('probe');
+type ProbeSocket = net.Socket & { [PROBE]?: Probe };
+
+interface Probe {
+  host: HostState;
+  port: number;
+  attempt: number;
+  socket: ProbeSocket;
+  started: number;
+  /** Position in the live list, -1 once settled. */
+  slot: number;
+}
+
+// Local resource exhaustion says nothing about the target: such a probe is retried, never reported.
+const LOCAL_ERRORS = new Set(['EMFILE', 'ENFILE', 'EADDRNOTAVAIL', 'ENOBUFS', 'EAGAIN']);
+const MAX_ATTEMPTS = 5;
+/** How often deadlines are checked: a probe times out within this much after its timeout. */
+const SWEEP_MS = 50;
+
+/**
+ * TCP connect scan with many sockets in flight, built for large ranges: hosts are pulled lazily from an
+ * iterator so memory stays flat however large the range; there is no promise and no timer per probe (one
+ * sweep over the live probes checks every deadline, and a settled probe is dropped at once, so nothing
+ * short-lived survives long enough to burden the garbage collector); open connections are reset, so no
+ * TIME_WAIT piles up.
+ */
+export function connectScan(hosts: Iterator<ScanHost>, options: ConnectScanOptions): Promise<ConnectScanStats> {
+  const stats: ConnectScanStats = { hosts: 0, probes: 0, open: 0, retried: 0 };
+  const { timeoutMs, signal } = options;
+  const perMs = options.rate && options.rate > 0 ? options.rate / 1000 : 0;
+  let limit = Math.max(1, options.concurrency);
+  const live: Probe[] = [];
+  let exhausted = false;
+  let current: HostState | undefined;
+  const retries: Array<{ host: HostState; port: number; attempt: number }> = [];
+  let sweeper: NodeJS.Timeout | undefined;
+  let pacer: NodeJS.Timeout | undefined;
+  const startedAt = performance.now();
+  let started = 0;
+  let finished = false;
+  let resolveDone: (s: ConnectScanStats) => void;
+  const done = new Promise<ConnectScanStats>((r) => {
+    resolveDone = r;
+  });
+
+  const hostDone = (host: HostState) => {
+    stats.hosts++;
+    options.onHostDone?.(host.address, stats);
+  };
+
+  const nextProbe = (): { host: HostState; port: number; attempt: number } | undefined => {
+    const retry = retries.pop();
+    if (retry) return retry;
+    for (;;) {
+      if (current && current.next < current.ports.length) {
+        current.pending++;
+        return { host: current, port: current.ports[current.next++], attempt: 1 };
+      }
+      if (exhausted) return undefined;
+      const r = hosts.next();
+      if (r.done) {
+        exhausted = true;
+        current = undefined;
+        return undefined;
+      }
+      const h: HostState = { address: r.value.address, ports: r.value.ports, next: 0, pending: 0 };
+      if (h.ports.length === 0 || !options.admit(h.address)) {
+        hostDone(h);
+        continue;
+      }
+      current = h;
+    }
+  };
+
+  const unlink = (probe: Probe) => {
+    const last = live.pop()!;
+    if (last !== probe) {
+      live[probe.slot] = last;
+      last.slot = probe.slot;
+    }
+    probe.slot = -1;
+  };
+
+  const settle = (probe: Probe, outcome: ProbeState | 'retry') => {
+    if (probe.slot < 0) return;
+    unlink(probe);
+    const state = outcome === 'retry' && probe.attempt >= MAX_ATTEMPTS ? 'filtered' : outcome;
+    const { host, port, socket } = probe;
+    socket[PROBE] = undefined;
+    if (state === 'open') socket.resetAndDestroy();
+    else socket.destroy();
+    if (state === 'retry') {
+      retries.push({ host, port, attempt: probe.attempt + 1 });
+      stats.retried++;
+      // The machine said "no more sockets": run with fewer in flight from now on, and give it a moment.
+      limit = Math.max(16, Math.min(limit, live.length));
+      if (!pacer) pacer = setTimeout(resume, 20);
+      return;
+    }
+    stats.probes++;
+    if (state === 'open') {
+      stats.open++;
+      options.onOpen(host.address, port);
+    }
+    options.onProbe?.(host.address, port, state, performance.now() - probe.started);
+    host.pending--;
+    if (host.pending === 0 && host.next >= host.ports.length) hostDone(host);
+    pump();
+  };
+
+  // One pair of handlers for every socket, finding the probe on the socket: no closures per probe.
+  function onConnect(this: ProbeSocket): void {
+    if (this[PROBE]) settle(this[PROBE], 'open');
+  }
+  function onError(this: ProbeSocket, err: NodeJS.ErrnoException): void {
+    const code = err.code ?? '';
+    if (this[PROBE])
+      settle(this[PROBE], code === 'ECONNREFUSED' ? 'closed' : LOCAL_ERRORS.has(code) ? 'retry' : 'filtered');
+  }
+
+  const start = (host: HostState, port: number, attempt: number) => {
+    const socket = new net.Socket() as ProbeSocket;
+    const probe: Probe = { host, port, attempt, socket, started: performance.now(), slot: live.length };
+    live.push(probe);
+    socket[PROBE] = probe;
+    socket.on('connect', onConnect);
+    socket.on('error', onError);
+    started++;
+    socket.connect(port, host.address);
+    if (!sweeper) sweeper = setInterval(sweep, Math.min(SWEEP_MS, timeoutMs));
+  };
+
+  function sweep(): void {
+    const expired = performance.now() - timeoutMs;
+    for (let i = live.length - 1; i >= 0; i--) {
+      // Settling moves the last live probe into slot i: that one was already checked.
+      const p = live[i];
+      if (p && p.started <= expired) settle(p, 'filtered');
+    }
+    if (live.length === 0 && sweeper) {
+      clearInterval(sweeper);
+      sweeper = undefined;
+    }
+  }
+
+  function pump(): void {
+    if (finished) return;
+    if (signal?.aborted) {
+      finish();
+      return;
+    }
+    while (live.length < limit) {
+      if (perMs > 0) {
+        const allowed = Math.floor((performance.now() - startedAt) * perMs) + 1 - started;
+        if (allowed <= 0) {
+          if (!pacer) pacer = setTimeout(resume, Math.max(1, 1 / perMs));
+          return;
+        }
+      }
+      const probe = nextProbe();
+      if (!probe) break;
+      start(probe.host, probe.port, probe.attempt);
+    }
+    if (live.length === 0 && exhausted && retries.length === 0) finish();
+  }
+
+  function resume(): void {
+    pacer = undefined;
+    pump();
+  }
+
+  function finish(): void {
+    if (finished) return;
+    finished = true;
+    clearInterval(sweeper);
+    clearTimeout(pacer);
+    signal?.removeEventListener('abort', onAbort);
+    for (const p of live) {
+      p.slot = -1;
+      p.socket.destroy();
+    }
+    live.length = 0;
+    resolveDone(stats);
+  }
+
+  const onAbort = () => finish();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  // Start on the next tick so callers can attach to the promise before the first results arrive.
+  setImmediate(pump);
+  return done;
+}

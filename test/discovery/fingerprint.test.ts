@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { ServiceKind } from '../../src/core/events.js';
+import type { HuntResult } from '../../src/core/hunt.js';
+import { EVIDENCE, EXEC_PROBE_PATH } from '../../src/discovery/fingerprint/classify.js';
+import { makeCert, type Pem } from '../helpers/certs.js';
+import { startTcpServer, type TestServer } from '../helpers/servers.js';
+import { type ComponentName, startComponent } from './fakes.js';
+import { discoverTargets, eventsOf, serviceAt } from './run.js';
+
+// Block 127.21.0.0/16: one small server per address, each answering like a real component.
+
+interface Case {
+  component: ComponentName;
+  kind: ServiceKind;
+  tls?: 'apiserver' | 'plain';
+  port?: number;
+  version?: string;
+  evidence: RegExp;
+}
+
+const CASES: Case[] = [
+  {
+    component: 'apiserver',
+    kind: 'apiserver',
+    tls: 'apiserver',
+    version: 'v1.29.4',
+    evidence: /Kubernetes version JSON/,
+  },
+  { component: 'apiserverNoAnonymous', kind: 'apiserver', tls: 'plain', evidence: /401.*anonymous access is disabled/ },
+  { component: 'apiserverInsecure', kind: 'apiserver', version: 'v1.29.4', evidence: /gitVersion v1\.29\.4/ },
+  {
+    component: 'kubelet',
+    kind: 'kubelet',
+    tls: 'plain',
+    version: 'v1.29.4',
+    evidence: /PodList \(1 pods\) without credentials/,
+  },
+  {
+    component: 'kubeletWebhook',
+    kind: 'kubelet',
+    tls: 'plain',
+    evidence: /resource=nodes, subresource=proxy.*authorization refusal/,
+  },
+  { component: 'kubeletNoAnonymous', kind: 'kubelet', tls: 'plain', evidence: /"Unauthorized" as plain text/ },
+  { component: 'kubeletReadOnly', kind: 'kubelet-readonly', version: 'v1.29.4', evidence: /PodList/ },
+  { component: 'etcd', kind: 'etcd', version: '3.4.30', evidence: /etcdserver 3\.4\.30, etcdcluster 3\.4\.0/ },
+  { component: 'componentSecurePort', kind: 'controller-manager', tls: 'plain', port: 10257, evidence: /Status/ },
+  { component: 'componentSecurePort', kind: 'scheduler', tls: 'plain', port: 10259, evidence: /Status/ },
+  { component: 'kubeProxyHealth', kind: 'kube-proxy', evidence: /lastUpdated/ },
+  { component: 'kubeProxyMetrics', kind: 'kube-proxy', version: 'v1.29.4', evidence: /proxy mode "iptables"/ },
+  { component: 'dashboard', kind: 'dashboard', tls: 'plain', evidence: /Dashboard login status/ },
+  { component: 'prometheus', kind: 'prometheus', version: '2.51.2', evidence: /Prometheus build info/ },
+  { component: 'nodeExporter', kind: 'node-exporter', version: '1.7.0', evidence: /node_exporter_build_info/ },
+  { component: 'grafana', kind: 'grafana', version: '10.4.2', evidence: /Grafana health/ },
+  { component: 'loki', kind: 'loki', version: '2.9.6', evidence: /Loki build info/ },
+  { component: 'argocd', kind: 'argocd', tls: 'plain', version: 'v2.10.7+b060053', evidence: /Argo CD version/ },
+  { component: 'cadvisor', kind: 'cadvisor', version: 'v0.47.2', evidence: /cadvisor_version_info/ },
+  { component: 'metricsServer', kind: 'metrics', tls: 'plain', version: 'v0.7.1', evidence: /metrics-server/ },
+  { component: 'plainWeb', kind: 'unknown', port: 8080, evidence: /text\/html, Server: nginx/ },
+];
+
+describe('fingerprinting by conversation', () => {
+  const servers: TestServer[] = [];
+  let apiCert: Pem;
+  let plainCert: Pem;
+  let result: HuntResult;
+  const at = (i: number) => `127.21.0.${i + 2}`;
+
+  before(async () => {
+    apiCert = makeCert({
+      cn: 'kube-apiserver',
+      dns: ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+      ips: ['10.96.0.1'],
+    });
+    plainCert = makeCert({ cn: 'node-1@1714640000' });
+    for (const [i, c] of CASES.entries()) {
+      const tls = c.tls === 'apiserver' ? apiCert : c.tls === 'plain' ? plainCert : undefined;
+      servers.push(await startComponent(c.component, at(i), { tls, port: c.port }));
+    }
+    const tarpit = await startTcpServer('127.21.1.2', () => undefined);
+    const garbage = await startTcpServer('127.21.1.3', (s) =>
+      s.end('\x00\x01\x02 not a protocol anyone speaks\r\n\r\n'),
+    );
+    servers.push(tarpit, garbage);
+    result = await discoverTargets(
+      servers.map((s) => `${s.host}:${s.port}`),
+      { requestTimeoutMs: 2000, connectTimeoutMs: 1000 },
+    );
+  });
+
+  after(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+  });
+
+  for (const [i, c] of CASES.entries()) {
+    it(`recognises ${c.component} as ${c.kind}`, () => {
+      const s = serviceAt(result, at(i), servers[i].port);
+      assert.equal(s.kind, c.kind, s.evidence.join(' | '));
+      assert.equal(s.scheme, c.tls ? 'https' : 'http');
+      assert.equal(s.version, c.version);
+      assert.match(s.evidence[0], c.evidence, s.evidence.join(' | '));
+    });
+  }
+
+  it('summarises the TLS certificate, and names the API server SANs in the evidence', () => {
+    const s = serviceAt(result, at(0), servers[0].port);
+    assert.ok(s.cert, 'a certificate summary');
+    assert.match(s.cert.subject, /CN=kube-apiserver/);
+    assert.ok(s.cert.sans.includes('dns:kubernetes.default.svc'));
+    assert.ok(s.evidence.some((e) => /TLS certificate names kubernetes, kubernetes\.default/.test(e)));
+  });
+
+  it('publishes Version events for the CVE hunters', () => {
+    const versions = eventsOf(result, 'Version').map((v) => `${v.component} ${v.version} ${v.host}`);
+    assert.ok(versions.includes(`kubernetes v1.29.4 ${at(0)}`), versions.join(', '));
+    assert.ok(versions.includes(`kubelet v1.29.4 ${at(3)}`), versions.join(', '));
+    assert.ok(versions.includes(`etcd 3.4.30 ${at(7)}`), versions.join(', '));
+    assert.ok(!versions.some((v) => v.startsWith('kubernetes v0.7.1')), 'metrics-server is not a Kubernetes version');
+  });
+
+  it('reports a port that accepts and never answers as unknown, within the request timeout', () => {
+    const s = serviceAt(result, '127.21.1.2', servers[CASES.length].port);
+    assert.equal(s.kind, 'unknown');
+    assert.match(s.evidence[0], /no answer in time/);
+  });
+
+  it('reports a port that speaks neither HTTP nor HTTPS as unknown', () => {
+    const s = serviceAt(result, '127.21.1.3', servers[CASES.length + 1].port);
+    assert.equal(s.kind, 'unknown');
+    assert.match(s.evidence[0], /does not speak HTTP or HTTPS/);
+  });
+
+  it('asks kubectl proxy-like questions only on plain HTTP, and never twice', () => {
+    assert.equal(result.problems.length, 0, result.problems.map((p) => p.message).join('\n'));
+    assert.ok(EVIDENCE.CLIENT_CERT_REQUIRED.length > 0 && EXEC_PROBE_PATH.includes('/exec'));
+  });
+});
