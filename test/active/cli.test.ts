@@ -25,6 +25,7 @@ beforeEach(() => {
   server.objects.clear();
   server.received.length = 0;
   delete server.delay.DELETE;
+  server.deleteNeeds = undefined;
 });
 
 const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
@@ -220,6 +221,39 @@ describe('a killed run and kubeferret cleanup', () => {
     const again = await run(['cleanup', '--journal', journal], { bin: true });
     assert.equal(again.code, 0);
     assert.match(again.stdout, /nothing to undo: every change of run [a-z2-7]{8} in .* was undone/);
+  });
+
+  it('a change made with a token is undone by cleanup only when given the token again (it is not journalled)', async () => {
+    const token = 'kf-cli-token-7c9e6679f2a04e1b';
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, `${token}\n`);
+    server.deleteNeeds = `Bearer ${token}`;
+    const journal = journalFile();
+    const { child, done } = start(
+      ['hunt', target(), '--active', '--yes', '--journal', journal, '--token-file', tokenFile],
+      {
+        KF_TEST_HOLD: '1',
+        KF_TEST_AS: `token-file:${tokenFile}`,
+      },
+    );
+    await waitFor('two changes in the journal', () => applied(journal) === 2);
+    child.kill('SIGKILL');
+    await done;
+    assert.ok(!readFileSync(journal, 'utf8').includes(token), 'the journal holds no token');
+    assert.equal(server.mutating()[0].authorization, `Bearer ${token}`);
+
+    const without = await run(['cleanup', '--journal', journal], { bin: true });
+    assert.equal(without.code, 3, without.stdout);
+    assert.match(
+      without.stdout,
+      /not undone: delete thing cli-b: made by token-file:.*, whose secret is not journalled/,
+    );
+    assert.equal(server.objects.size, 2);
+
+    const withToken = await run(['cleanup', '--journal', journal, '--token-file', tokenFile], { bin: true });
+    assert.equal(withToken.code, 0, withToken.stdout + withToken.stderr);
+    assert.match(withToken.stdout, /undone: delete thing cli-b \(as token-file:/);
+    assert.equal(server.objects.size, 0);
   });
 
   it('cleanup names the journals it could replay, and refuses files that are not journals', async () => {
