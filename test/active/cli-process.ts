@@ -12,6 +12,12 @@ const TSX = import.meta.resolve('tsx');
 /** `node` arguments for the CLI with the hunters of the module in KF_TEST_HUNTERS added. */
 export const withHunters = (args: string[]) => ['--import', TSX, WITH_HUNTERS, ...args];
 
+/** The flags of an active hunt that consents, journals to `journal` and writes its JSON report to `report`. */
+export const activeHuntFlags = (journal: string, report: string) => [
+  ...['--active', '--yes', '--journal', journal],
+  ...['--fail-on', 'none', '--format', 'json', '--output', report],
+];
+
 export interface CliRun {
   child: ChildProcess;
   /** stdout and stderr as they came, interleaved. */

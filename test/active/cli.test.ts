@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { requireComponent } from '../helpers/components.js';
-import { BIN, ROOT, startCli, waitFor, withHunters } from './cli-process.js';
+import { activeHuntFlags, BIN, ROOT, startCli, waitFor, withHunters } from './cli-process.js';
 import { type ObjectServer, startObjectServer } from './object-server.js';
 
 // This file's loopback block: 127.70.3.0/24. The real command line: consent, the plan of a dry run,
@@ -155,23 +155,7 @@ describe('Ctrl-C during active hunting', () => {
       child,
       output: out,
       done,
-    } = start(
-      [
-        'hunt',
-        target(),
-        '--active',
-        '--yes',
-        '--journal',
-        journal,
-        '--fail-on',
-        'none',
-        '--format',
-        'json',
-        '--output',
-        report,
-      ],
-      { KF_TEST_HOLD: '1' },
-    );
+    } = start(['hunt', target(), ...activeHuntFlags(journal, report)], { KF_TEST_HOLD: '1' });
     await waitFor('two changes in the journal', () => applied(journal) === 2);
     assert.deepEqual([...server.objects.keys()], ['cli-a', 'cli-b']);
     child.kill('SIGINT');

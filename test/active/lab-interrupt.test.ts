@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import { type Lab, startLab } from '../../src/lab/index.js';
-import { BIN, ROOT, startCli, waitFor, withHunters } from './cli-process.js';
+import { activeHuntFlags, BIN, ROOT, startCli, waitFor, withHunters } from './cli-process.js';
 
 // This file's loopback block: 127.73.0.0/16. The real command line hunts a lab started here; the run is
 // interrupted (SIGINT) or killed (SIGKILL) while a change is in place, and the lab must end as it began.
@@ -30,25 +30,9 @@ const env = (): NodeJS.ProcessEnv => ({
 
 function hunt(journal: string, report: string) {
   const ports = '2379,6443,8001,8080,10250';
-  return startCli(
-    withHunters([
-      'hunt',
-      `${BASE}-127.73.0.4`,
-      '--ports',
-      ports,
-      '--active',
-      '--yes',
-      '--journal',
-      journal,
-      '--fail-on',
-      'none',
-      '--format',
-      'json',
-      '--output',
-      report,
-    ]),
-    { env: env() },
-  );
+  return startCli(withHunters(['hunt', `${BASE}-127.73.0.4`, '--ports', ports, ...activeHuntFlags(journal, report)]), {
+    env: env(),
+  });
 }
 
 /** Until the journal shows the held change as made. */
