@@ -271,11 +271,14 @@ export function buildReport(result: HuntResult): Report {
       steps.unshift(e);
     }
     const viaIdentity = steps.some((s) => s.type === 'ApiAccess' || s.type === 'Credential');
-    return steps.map((e) => {
+    const chain = steps.map((e) => {
       let label = stepLabel(e, titleOf);
       if (e.type === 'ServiceFound' && f.identity && !viaIdentity) label += ` (${f.identity})`;
       return { kind: kindOf(e), label: text(label), node: nodeIdOf(e, fingerprints) };
     });
+    // A service that disclosed its version reads "kubelet v1.16.0", and so does the Version event after
+    // it: one step says it.
+    return chain.filter((step, i) => i === 0 || step.label !== chain[i - 1].label);
   };
 
   const reportFindings: ReportFinding[] = findings.map((f) => {

@@ -45,6 +45,9 @@ export const versionCvesHunter = defineHunter({
   title: 'Known CVEs of the versions components disclose',
   mode: 'passive',
   on: 'Version',
+  // One component version on one host is one set of CVEs, however many of its ports disclose it
+  // (a kubelet's 10250 and 10255, an API server's 6443 and 8080): the first port seen is named.
+  subject: (e) => e.binary ?? `${e.host}|${e.component}|${e.version}`,
   get reports() {
     return ['KF-CVE-001', ...cveDatabase().file.cves.map((c) => c.id)];
   },

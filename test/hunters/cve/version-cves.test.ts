@@ -53,6 +53,7 @@ before(async () => {
   servers.garbage = await apiServer('127.41.0.5', 'latest-and-greatest');
   servers.oversized = await apiServer('127.41.0.6', `v1.18.5-${'x'.repeat(100_000)}`);
   servers.rc = await apiServer('127.41.0.7', 'v1.33.0-rc.1');
+  servers.secondPort = await apiServer('127.41.0.1', 'v1.18.5');
   // Accepts the connection and never answers: the reader times out, the hunt still ends.
   servers.silent = await startTcpServer('127.41.0.8', () => undefined);
 });
@@ -102,6 +103,21 @@ describe('CVE hunter in a real hunt', () => {
     assert.match(f.evidence, /fixed in 1\.16\.13, 1\.17\.9, 1\.18\.6$/);
     const version = result.events.find((e) => e.type === 'Version');
     assert.ok(version && f.parents.includes(version.id), 'the finding comes from the Version event');
+  });
+
+  it('reports a version once per host, however many of its ports disclose it', async () => {
+    const result = await runHunt(
+      defaultConfig({
+        targets: [parseTarget('127.41.0.1')],
+        ports: [servers.upstream.port, servers.secondPort.port],
+        connectTimeoutMs: 2000,
+        requestTimeoutMs: 3000,
+      }),
+      [versionReader, ...(cveHunters as AnyHunter[])],
+    );
+    assert.equal(result.events.filter((e) => e.type === 'Version').length, 2, 'both ports disclosed it');
+    const ids = result.events.filter((e): e is KfEvent<'Finding'> => e.type === 'Finding').map((f) => f.kb);
+    assert.deepEqual(ids.sort(), expectedIds('v1.18.5'), 'each CVE once');
   });
 
   it('holds back the CVEs of a vendor build in one finding that names them', async () => {

@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { type Lab, startLab } from '../../src/lab/index.js';
+import { reportValidator, sarifValidator } from './validators.js';
+
+// This file's loopback block: 127.38.0.0/16. Every format from one real hunt of the vulnerable lab, each
+// checked by its reader, and every output grepped for every secret the lab holds.
+
+const FORMATS = ['table', 'json', 'yaml', 'sarif', 'html', 'markdown', 'kube-hunter'];
+
+/** The real executable, asynchronously: the lab answers from this very process. */
+function kubeferret(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/kubeferret.js', ...args], { env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => {
+      stdout += c;
+    });
+    child.stderr.on('data', (c) => {
+      stderr += c;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('every format from one hunt of the vulnerable lab', () => {
+  let lab: Lab;
+  let dir: string;
+  let run: { code: number | null; stdout: string; stderr: string };
+  const files = new Map<string, string>();
+
+  before(async () => {
+    lab = await startLab({ profile: 'vulnerable', base: '127.38.0.2', etcd: 'simulated' });
+    dir = mkdtempSync(join(tmpdir(), 'kf-report-lab-'));
+    const ports = [...new Set(lab.hosts.flatMap((h) => h.services.map((s) => s.port)))].join(',');
+    const kubeconfig = join(dir, 'kubeconfig');
+    lab.kubeconfig('reader', kubeconfig);
+    const out = join(dir, 'out');
+    run = await kubeferret([
+      'hunt',
+      `${lab.hosts[0].address}-${lab.hosts.at(-1)!.address}`,
+      '--ports',
+      ports,
+      '--kubeconfig',
+      kubeconfig,
+      '--trace',
+      join(dir, 'trace.jsonl'),
+      '--fail-on',
+      'none',
+      '--debug',
+      '--output-dir',
+      out,
+      ...FORMATS.flatMap((f) => ['--format', f]),
+    ]);
+    for (const name of readdirSync(out)) files.set(name, readFileSync(join(out, name), 'utf8'));
+    files.set('trace.jsonl', readFileSync(join(dir, 'trace.jsonl'), 'utf8'));
+    files.set('stdout', run.stdout);
+    files.set('stderr', run.stderr);
+  });
+  after(() => lab?.stop());
+
+  it('writes every format, each accepted by its reader', () => {
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual([...files.keys()].filter((n) => n.startsWith('report') || n === 'kube-hunter.json').sort(), [
+      'kube-hunter.json',
+      'report.html',
+      'report.json',
+      'report.md',
+      'report.sarif',
+      'report.txt',
+      'report.yaml',
+    ]);
+    const report = JSON.parse(files.get('report.json')!);
+    assert.equal(reportValidator()(report), undefined);
+    assert.equal(sarifValidator()(JSON.parse(files.get('report.sarif')!)), undefined);
+    assert.deepEqual(parse(files.get('report.yaml')!), report);
+    const kh = JSON.parse(files.get('kube-hunter.json')!);
+    assert.equal(kh.vulnerabilities.length, report.findings.length);
+    assert.match(files.get('report.html')!, /<svg/);
+    assert.match(files.get('report.md')!, /^## kubeferret: \d+ findings?/m);
+  });
+
+  it('reports what the lab exposes, with the identity used and a readable chain', () => {
+    const report = JSON.parse(files.get('report.json')!);
+    const services = report.hosts.flatMap((h: { services: unknown[] }) => h.services);
+    const expected = lab.hosts.flatMap((h) => h.services);
+    assert.equal(services.length, expected.length, 'every service the lab listed');
+    assert.deepEqual(
+      report.scan.identities.map((i: { name: string }) => i.name),
+      ['reader@lab'],
+      'the identity, by its context name only',
+    );
+    assert.ok(report.findings.length > 0);
+    for (const f of report.findings) {
+      const labels = f.chain.map((s: { label: string }) => s.label);
+      assert.ok(
+        labels.every((l: string, i: number) => i === 0 || l !== labels[i - 1]),
+        `no step repeated: ${labels.join(' → ')}`,
+      );
+    }
+  });
+
+  it('never writes a secret the lab holds: no token, key, password or secret value in any output', () => {
+    const secrets = lab.secretValues();
+    assert.ok(secrets.length > 10, 'the lab holds secrets to look for');
+    for (const [name, content] of files) {
+      for (const secret of secrets) {
+        assert.ok(!content.includes(secret), `${name} contains a secret of the lab (${secret.slice(0, 4)}…)`);
+      }
+    }
+  });
+});
