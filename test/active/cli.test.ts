@@ -150,7 +150,8 @@ describe('Ctrl-C during active hunting', () => {
   it('stops the hunt, undoes every change before exiting, and a second Ctrl-C says clean-up is in progress', async () => {
     const journal = journalFile();
     const report = join(dir, `report-${n}.json`);
-    server.delay.DELETE = 700;
+    // Each undo waits, so the second Ctrl-C surely lands while clean-up runs.
+    server.delay.DELETE = 2000;
     const {
       child,
       output: out,

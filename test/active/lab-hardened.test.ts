@@ -30,6 +30,9 @@ describe('active hunting of the hardened lab', () => {
       defaultConfig({
         targets: [parseTarget(`${BASE}-127.72.0.4`)],
         ports: [2379, 6443, 8001, 8080, 10250],
+        // Generous: on a loaded 2-core machine a TLS handshake with the lab can take seconds.
+        connectTimeoutMs: 10_000,
+        requestTimeoutMs: 20_000,
         active: true,
         yes: true,
         journalPath,

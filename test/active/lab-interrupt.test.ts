@@ -30,9 +30,22 @@ const env = (): NodeJS.ProcessEnv => ({
 
 function hunt(journal: string, report: string) {
   const ports = '2379,6443,8001,8080,10250';
-  return startCli(withHunters(['hunt', `${BASE}-127.73.0.4`, '--ports', ports, ...activeHuntFlags(journal, report)]), {
-    env: env(),
-  });
+  return startCli(
+    withHunters([
+      'hunt',
+      `${BASE}-127.73.0.4`,
+      '--ports',
+      ports,
+      '--timeout',
+      '10',
+      '--request-timeout',
+      '20',
+      ...activeHuntFlags(journal, report),
+    ]),
+    {
+      env: env(),
+    },
+  );
 }
 
 /** Until the journal shows the held change as made. */

@@ -57,6 +57,9 @@ function config(extra: Partial<HuntConfig> = {}): HuntConfig {
   return defaultConfig({
     targets: [parseTarget(`${BASE}-127.71.0.4`)],
     ports: PORTS,
+    // Generous: on a loaded 2-core machine a TLS handshake with the lab can take seconds.
+    connectTimeoutMs: 10_000,
+    requestTimeoutMs: 20_000,
     journalPath: join(dir, `journal-${++n}.jsonl`),
     ...extra,
   });
