@@ -58,11 +58,25 @@ export interface Hunter<K extends EventType = EventType> {
   reports?: readonly string[];
   /** Active hunters: what they may change, in a few words, shown before consent is asked. */
   changes?: string;
+  /**
+   * Passive hunters: every request they send that is not a GET or HEAD (`path` a prefix, e.g. `/run/`),
+   * and why it changes nothing. The passive request-log checks allow exactly these.
+   */
+  readOnlyRequests?: readonly ReadOnlyRequest[];
   /** De-duplication key; each (hunter, subject) pair runs once. Defaults to the event's natural subject. */
   subject?: (event: KfEvent<K>) => string;
   /** Overrides the run's per-hunter timeout, ms. */
   timeoutMs?: number;
   hunt(event: KfEvent<K>, ctx: HuntContext): Promise<void>;
+}
+
+/** A request other than GET or HEAD that a passive hunter sends, declared in its metadata. */
+export interface ReadOnlyRequest {
+  method: string;
+  /** Path prefix, without the query. */
+  path: string;
+  /** Why it changes nothing. */
+  why: string;
 }
 
 /** Helper that keeps the event type of `on` flowing into `when` and `hunt` without annotations. */

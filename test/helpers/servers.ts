@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 
 /** A real HTTP server on a loopback address for tests; counts the TCP connections it accepts. */
@@ -11,10 +12,20 @@ export interface TestServer {
   close: () => Promise<void>;
 }
 
-export async function startHttpServer(host: string, handler: http.RequestListener, port = 0): Promise<TestServer> {
-  const server = http.createServer(handler);
+export function startHttpServer(host: string, handler: http.RequestListener, port = 0): Promise<TestServer> {
+  return listen(http.createServer(handler), 'connection', 'http', host, port);
+}
+
+/** Listens on a loopback address and counts the connections (`connection`, or `secureConnection` for TLS). */
+async function listen(
+  server: http.Server | https.Server,
+  counted: 'connection' | 'secureConnection',
+  scheme: 'http' | 'https',
+  host: string,
+  port: number,
+): Promise<TestServer> {
   let connections = 0;
-  server.on('connection', () => {
+  server.on(counted, () => {
     connections++;
   });
   server.listen(port, host);
@@ -23,7 +34,7 @@ export async function startHttpServer(host: string, handler: http.RequestListene
   return {
     host,
     port: bound,
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
+    url: `${scheme}://${host.includes(':') ? `[${host}]` : host}:${bound}`,
     connections: () => connections,
     close: async () => {
       server.closeAllConnections();
@@ -56,4 +67,14 @@ export async function startTcpServer(host: string, onSocket: (s: net.Socket) => 
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/** A real HTTPS server on a loopback address, serving the given certificate and key (PEM). */
+export function startHttpsServer(
+  host: string,
+  handler: http.RequestListener,
+  tls: { cert: string; key: string },
+  port = 0,
+): Promise<TestServer> {
+  return listen(https.createServer({ cert: tls.cert, key: tls.key }, handler), 'secureConnection', 'https', host, port);
 }

@@ -24,6 +24,7 @@ export const etcdActiveKeys = defineHunter({
   when: (f) => f.kb === 'KF-ETCD-003' || f.kb === 'KF-ETCD-002',
   subject: (f) => `${f.host}:${f.port}`,
   reports: ['KF-ETCD-101', 'KF-ETCD-102', 'KF-ETCD-103'],
+  readOnlyRequests: [{ method: 'POST', path: '/v3/kv/range', why: 'the v3 gateway reads keys with POST' }],
   changes: 'writes the etcd key /kubeferret/<run id>/proof, reads it back and deletes it',
   async hunt(finding, ctx) {
     const { host, port } = finding;

@@ -41,6 +41,13 @@ export const podActiveTokenRules = defineHunter({
   on: 'Credential',
   when: (c) => c.source === 'pod' && c.apiServer !== undefined,
   reports: ['KF-POD-101'],
+  readOnlyRequests: [
+    {
+      method: 'POST',
+      path: '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews',
+      why: 'a review answers a question about the caller and is not stored',
+    },
+  ],
   changes: "asks the API server what the pod's token may do (SelfSubjectRulesReview; creates nothing)",
   async hunt(credential, ctx) {
     const server = credential.apiServer!;

@@ -1,4 +1,5 @@
 import type { AnyHunter } from '../../core/hunter.js';
+import { tlsCertificateHunter } from './certificate.js';
 
 /** The tls hunters, passive and active. Add each new hunter here. */
-export const tlsHunters: readonly AnyHunter[] = [];
+export const tlsHunters: readonly AnyHunter[] = [tlsCertificateHunter];

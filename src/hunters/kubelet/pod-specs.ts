@@ -1,0 +1,77 @@
+import { defineHunter } from '../../core/hunter.js';
+import { count, said, sample } from '../evidence.js';
+import { ServiceProbe } from '../probe.js';
+import { PODS_MAX_BYTES, podName, privilegedContainers, readPodList, writableVarLogMounts } from './pod-list.js';
+import { kubeletOf } from './target.js';
+
+/**
+ * Reads the pod specs a kubelet lists to anyone (after the anonymous-kubelet or read-only-port finding):
+ * the exposed list itself, every pod running a privileged container, every pod that mounts the host's
+ * /var/log writable (the symlink escape through the kubelet's /logs/), and — when the kubelet is anonymous
+ * on its authenticated port — the privileged containers anyone can exec into.
+ */
+export const kubeletPodSpecsHunter = defineHunter({
+  id: 'kubelet-pod-specs',
+  title: 'Pod specs a kubelet lists to anyone: privileged containers, writable /var/log mounts',
+  mode: 'passive',
+  on: 'Finding',
+  when: (f) => f.kb === 'KF-KUBELET-001' || f.kb === 'KF-KUBELET-015',
+  reports: ['KF-KUBELET-002', 'KF-KUBELET-010', 'KF-KUBELET-011', 'KF-KUBELET-014'],
+  async hunt(trigger, ctx) {
+    const kubelet = kubeletOf(ctx, trigger);
+    if (!kubelet) return;
+    const res = await new ServiceProbe(ctx, kubelet).get('/pods', { maxBytes: PODS_MAX_BYTES });
+    const list = readPodList(res);
+    if (!list || !res) return;
+    const where = { host: kubelet.host, port: kubelet.port, path: '/pods' };
+    const pods = list.pods ?? [];
+    const listed = ctx.report({
+      ...where,
+      kb: 'KF-KUBELET-002',
+      evidence: list.pods
+        ? said(res, `${count(pods.length, 'pod spec')} (${sample(pods.map(podName), 4)})`)
+        : said(res, 'a PodList larger than the size cap'),
+    });
+
+    const privileged: string[] = [];
+    for (const pod of pods) {
+      const containers = privilegedContainers(pod);
+      if (containers.length === 0) continue;
+      const f = ctx.report(
+        {
+          ...where,
+          kb: 'KF-KUBELET-010',
+          object: `pod ${podName(pod)}`,
+          evidence: `pod ${podName(pod)} runs ${containers.length === 1 ? 'container' : 'containers'} ${containers.join(', ')} with securityContext.privileged: true`,
+        },
+        [listed.id],
+      );
+      privileged.push(f.id);
+    }
+    if (trigger.kb === 'KF-KUBELET-001' && privileged.length > 0) {
+      const names = pods.filter((p) => privilegedContainers(p).length > 0).map(podName);
+      ctx.report(
+        {
+          ...where,
+          kb: 'KF-KUBELET-011',
+          evidence: `the kubelet accepts anonymous requests and runs ${count(names.length, 'pod')} with privileged containers: ${sample(names)}`,
+        },
+        [trigger.id, ...privileged],
+      );
+    }
+    for (const pod of pods) {
+      const mounts = writableVarLogMounts(pod);
+      if (mounts.length === 0) continue;
+      const how = mounts.map((m) => `${m.container} mounts host ${m.hostPath} at ${m.mountPath}`);
+      ctx.report(
+        {
+          ...where,
+          kb: 'KF-KUBELET-014',
+          object: `pod ${podName(pod)}`,
+          evidence: `pod ${podName(pod)}: ${how.join('; ')}, writable (hostPath, readOnly not set)`,
+        },
+        [listed.id],
+      );
+    }
+  },
+});
