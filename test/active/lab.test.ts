@@ -71,7 +71,7 @@ const proofs = (result: HuntResult) =>
 function hunters(): AnyHunter[] {
   return [
     ...HUNTERS,
-    ...labTriggers(lab.hosts, { tokens: [{ name: 'token-file:deployer', token: lab.credentials.deployer.token! }] }),
+    ...labTriggers({ tokens: [{ name: 'token-file:deployer', token: lab.credentials.deployer.token! }] }),
     podVantage(),
   ];
 }
