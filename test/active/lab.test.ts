@@ -10,6 +10,8 @@ import type { KfEvent } from '../../src/core/events.js';
 import { type HuntResult, runHunt } from '../../src/core/hunt.js';
 import { type AnyHunter, defineHunter } from '../../src/core/hunter.js';
 import { parseTarget } from '../../src/discovery/targets.js';
+import { VANTAGE_KEY, type VantageSettings } from '../../src/discovery/vantage/identity.js';
+import { podIdentity } from '../../src/discovery/vantage/pod.js';
 import { HUNTERS } from '../../src/hunters/index.js';
 import { type Lab, startLab } from '../../src/lab/index.js';
 import { mutating } from './lab-requests.js';
@@ -30,27 +32,11 @@ before(async () => {
 });
 after(() => lab.stop());
 
-/** The pod vantage: the lab's pod files for dev/deployer, published as the `--pod` vantage would. */
-function podVantage(): AnyHunter {
-  const token = readFileSync(
-    join(lab.podFiles(mkdtempSync(join(tmpdir(), 'kf-pod-')), 'dev/deployer').dir, 'token'),
-    'utf8',
-  );
-  return defineHunter({
-    id: 'test-pod-vantage',
-    title: 'the --pod vantage point',
-    mode: 'passive',
-    on: 'PortOpen',
-    when: (e) => e.port === 6443,
-    async hunt(e, ctx) {
-      ctx.publish('Credential', {
-        name: 'pod:dev/deployer',
-        source: 'pod',
-        apiServer: { host: e.host, port: e.port, scheme: 'https' },
-        secret: { token },
-      });
-    },
-  });
+/** The `--pod` vantage point inside the lab's pod of dev/deployer: its mounted files and environment. */
+function podVantage(): Partial<HuntConfig> {
+  const files = lab.podFiles(mkdtempSync(join(tmpdir(), 'kf-pod-')), 'dev/deployer');
+  const vantage: VantageSettings = { identities: [podIdentity(files.dir, files.env)], discoverNodes: false };
+  return { extra: { [VANTAGE_KEY]: vantage } };
 }
 
 function config(extra: Partial<HuntConfig> = {}): HuntConfig {
@@ -61,6 +47,7 @@ function config(extra: Partial<HuntConfig> = {}): HuntConfig {
     connectTimeoutMs: 10_000,
     requestTimeoutMs: 20_000,
     journalPath: join(dir, `journal-${++n}.jsonl`),
+    ...podVantage(),
     ...extra,
   });
 }
@@ -72,7 +59,6 @@ function hunters(): AnyHunter[] {
   return [
     ...HUNTERS,
     ...labTriggers({ tokens: [{ name: 'token-file:deployer', token: lab.credentials.deployer.token! }] }),
-    podVantage(),
   ];
 }
 
