@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -8,7 +8,7 @@ import { formatPlan } from '../../src/active/plan.js';
 import { defaultConfig, type HuntConfig } from '../../src/core/config.js';
 import type { KfEvent } from '../../src/core/events.js';
 import { type HuntResult, runHunt } from '../../src/core/hunt.js';
-import { type AnyHunter, defineHunter } from '../../src/core/hunter.js';
+import type { AnyHunter } from '../../src/core/hunter.js';
 import { parseTarget } from '../../src/discovery/targets.js';
 import { VANTAGE_KEY, type VantageSettings } from '../../src/discovery/vantage/identity.js';
 import { podIdentity } from '../../src/discovery/vantage/pod.js';
