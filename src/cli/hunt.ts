@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { formatPlan } from '../active/plan.js';
 import { defaultConfig, type HuntConfig } from '../core/config.js';
+import { EXIT } from '../core/errors.js';
 import { HUNTERS } from '../hunters/index.js';
 import { type ActiveFlags, activeConfig, confirmActive, registerActiveOptions } from './flags/active.js';
 import { type CloudFlags, cloudConfig, registerCloudOptions } from './flags/cloud.js';
@@ -42,9 +44,16 @@ export function registerHunt(program: Command): void {
   }
   cmd.action(async (positional: string[], flags: HuntFlags, command: Command) => {
     const config = await configFromFlags(positional, { ...flags, debug: command.optsWithGlobals().debug });
-    await confirmActive(config);
+    await confirmActive(config, HUNTERS);
     const result = await runFromCli(config, HUNTERS, logHooks(config.debug));
+    if (config.dryRun) process.stderr.write(formatPlan(result.plan));
     const report = await writeOutputs(result, flags);
     process.exitCode = exitCodeOf(report, config.failOn);
+    if (result.journal && result.journal.pending > 0) {
+      console.error(
+        `kubeferret: ${result.journal.pending} change(s) could not be undone: run \`kubeferret cleanup --journal ${result.journal.path}\` with an identity that may undo them`,
+      );
+      process.exitCode = EXIT.failed;
+    }
   });
 }

@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   lab: async () => (await import('./lab.js')).registerLab,
   report: async () => (await import('./report.js')).registerReport,
   demo: async () => (await import('./demo.js')).registerDemo,
+  cleanup: async () => (await import('./cleanup.js')).registerCleanup,
 };
 
 /** Builds the command tree: only `command` when it names one, otherwise every command. */

@@ -51,6 +51,10 @@ export interface HuntConfig {
   /** Consent for active hunting without a prompt. */
   yes: boolean;
   dryRun: boolean;
+  /** The undo journal of active hunting; default `.kubeferret/journal/<runId>.jsonl`. */
+  journalPath?: string;
+  /** The run's id; a fresh one when absent. */
+  runId?: string;
   tracePath?: string;
   allowLarge: boolean;
   failOn: Severity | 'none';

@@ -1,4 +1,5 @@
 import type { Network } from '../net/network.js';
+import type { ChangeRecorder } from './changes.js';
 import { oneLine } from './errors.js';
 import { type EventPayloads, type EventType, hostOf, type KfEvent, subjectOf } from './events.js';
 import type { AnyHunter, HuntContext, Hunter, HuntOptions } from './hunter.js';
@@ -15,6 +16,10 @@ export interface EngineOptions {
   /** Called for every event published (progress display, live output). */
   onEvent?: (event: KfEvent) => void;
   onDebug?: (line: string) => void;
+  /** Active hunting: journals and undoes the changes of active hunters (absent: they cannot change anything). */
+  changes?: ChangeRecorder;
+  /** The run's id, for the names of objects active hunters create. */
+  runId?: string;
 }
 
 /** A hunter that threw, timed out, or warned: one line each, kept for the report. */
@@ -210,6 +215,7 @@ export class Engine {
     const controller = new AbortController();
     const signal = AbortSignal.any([controller.signal, this.stopController.signal]);
     let finished = false;
+    const changes = hunter.mode === 'active' ? this.options.changes?.open(hunter.id, signal) : undefined;
     const ctx: HuntContext = {
       hunter: hunter.id,
       signal,
@@ -236,6 +242,11 @@ export class Engine {
         if (level === 'warn') this.problem({ hunter: hunter.id, subject, kind: 'warning', message });
         else this.options.onDebug?.(`${hunter.id} on ${subject}: ${message}`);
       },
+      runId: this.options.runId ?? '',
+      change: async (spec) => {
+        if (!changes) throw new Error(`${hunter.id} cannot change anything: only active hunters of an active run can`);
+        return changes.change(spec);
+      },
     };
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
@@ -255,6 +266,8 @@ export class Engine {
     } finally {
       finished = true;
       clearTimeout(timer);
+      // Whatever the hunter left in place is undone before its run counts as over, even on failure or stop.
+      await changes?.close();
     }
   }
 }

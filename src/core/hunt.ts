@@ -1,9 +1,11 @@
+import { openActiveRun, secretsFromEvents } from '../active/index.js';
+import { newRunId } from '../active/naming.js';
 import { discover, type ScanProgress } from '../discovery/index.js';
 import { prepareScope } from '../discovery/prepare.js';
 import { Network } from '../net/network.js';
 import { Scope } from '../net/scope.js';
 import { Trace, type TraceCounts, type TraceRecord } from '../net/trace.js';
-import type { Change } from './changes.js';
+import type { Change, PlannedRequest } from './changes.js';
 import { CLOUD_METADATA_ENDPOINT, type HuntConfig } from './config.js';
 import { Engine, type EngineStats, type HunterProblem } from './engine.js';
 import type { KfEvent } from './events.js';
@@ -34,6 +36,11 @@ export interface HuntResult {
   /** Changes made by active hunters, with whether each was undone. Empty for a passive hunt. */
   changes: Change[];
   interrupted: boolean;
+  runId: string;
+  /** A dry run: the requests active hunters would have sent to change something. */
+  plan: PlannedRequest[];
+  /** The undo journal, when a change was journalled; `pending` changes could not be undone. */
+  journal?: { path: string; pending: number };
 }
 
 /** The metadata endpoint cloud hunters ask, or undefined without `cloud`: then it is not in the scope either. */
@@ -72,7 +79,6 @@ export async function runHunt(
   const prepared = await prepareScope(config, scope, hooks.onProblem);
 
   const trace = new Trace(config.tracePath);
-  await trace.open();
   const network = new Network({
     scope,
     trace,
@@ -83,7 +89,20 @@ export async function runHunt(
     pinned: prepared.resolved,
   });
   const selected = hunters.filter((h) => h.mode === 'passive' || config.active);
+  const runId = config.runId ?? newRunId();
+  const active = config.active
+    ? openActiveRun(
+        config,
+        runId,
+        network,
+        secretsFromEvents((filter) => engine.known('Credential', filter)),
+        hooks.onDebug,
+      )
+    : undefined;
+  await trace.open();
   const engine = new Engine(selected, network, huntOptionsOf(config), {
+    changes: active,
+    runId,
     concurrency: config.hunterConcurrency,
     perHost: config.perHostConcurrency,
     hunterTimeoutMs: config.hunterTimeoutMs,
@@ -93,6 +112,7 @@ export async function runHunt(
   });
   const onAbort = () => engine.stop('interrupted');
   hooks.signal?.addEventListener('abort', onAbort, { once: true });
+  if (hooks.signal?.aborted) onAbort();
 
   let stats: EngineStats;
   try {
@@ -105,6 +125,8 @@ export async function runHunt(
     await discovery;
   } finally {
     hooks.signal?.removeEventListener('abort', onAbort);
+    // Whatever is still in place is undone before the network closes, also when the run was stopped.
+    await active?.settle(engine.stopped ? 'interrupted' : 'run-end');
     await network.close();
     await trace.close();
   }
@@ -120,7 +142,10 @@ export async function runHunt(
     trace: { path: config.tracePath, counts: trace.counts, connects: network.connects, refusals: trace.refusals },
     engine: stats,
     hunters: selected.map((h) => ({ id: h.id, title: h.title, mode: h.mode })),
-    changes: [],
+    changes: active ? [...active.changes] : [],
     interrupted: engine.stopped,
+    runId,
+    plan: active ? [...active.plan] : [],
+    ...(active?.journalWritten && { journal: { path: active.journalPath, pending: active.pending.length } }),
   };
 }

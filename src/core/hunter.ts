@@ -1,4 +1,5 @@
 import type { NetClient, Network } from '../net/network.js';
+import type { ChangeOutcome, ChangeSpec } from './changes.js';
 import type { EventPayloads, EventType, KfEvent } from './events.js';
 
 export type HunterMode = 'passive' | 'active';
@@ -18,6 +19,13 @@ export interface HuntContext {
   report(finding: EventPayloads['Finding'], parents?: string[]): KfEvent<'Finding'>;
   /** A one-line note for the run log (shown with --debug, kept in the report's errors when `warn`). */
   log(message: string, level?: 'debug' | 'warn'): void;
+  /** This run's id: the names of objects active hunters create carry it (`kubeferret-<runId>-…`). */
+  readonly runId: string;
+  /**
+   * Active hunters only: makes a change the framework journals first and undoes when the hunter ends (or
+   * the run stops), or in a dry run only plans. Every request that changes state goes through here.
+   */
+  change(spec: ChangeSpec): Promise<ChangeOutcome>;
 }
 
 /** Run-wide settings a hunter may read. Extend with care: hunters read options, they do not parse flags. */
@@ -48,6 +56,8 @@ export interface Hunter<K extends EventType = EventType> {
   when?: (event: KfEvent<K>) => boolean;
   /** Knowledge-base ids it can report. */
   reports?: readonly string[];
+  /** Active hunters: what they may change, in a few words, shown before consent is asked. */
+  changes?: string;
   /**
    * Passive hunters: every request they send that is not a GET or HEAD (`path` a prefix, e.g. `/run/`),
    * and why it changes nothing. The passive request-log checks allow exactly these.

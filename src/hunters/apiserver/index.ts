@@ -1,4 +1,5 @@
 import type { AnyHunter } from '../../core/hunter.js';
+import { apiserverActiveObjects } from './active-objects.js';
 import { anonymousAccessHunter } from './anonymous.js';
 import { bindCredentialHunter, bindServerHunter } from './bind-credentials.js';
 import { credentialAccessHunter } from './credential-access.js';
@@ -17,4 +18,5 @@ export const apiserverHunters: readonly AnyHunter[] = [
   credentialAccessHunter,
   secretsHunter,
   nodeAddressesHunter,
+  apiserverActiveObjects,
 ];

@@ -1,5 +1,6 @@
 import type { AnyHunter } from '../../core/hunter.js';
 import { etcdAccessHunter } from './access.js';
+import { etcdActiveKeys } from './active-keys.js';
 
 /** The etcd hunters, passive and active. Add each new hunter here. */
-export const etcdHunters: readonly AnyHunter[] = [etcdAccessHunter];
+export const etcdHunters: readonly AnyHunter[] = [etcdAccessHunter, etcdActiveKeys];

@@ -1,0 +1,22 @@
+import type { PlannedRequest } from '../core/changes.js';
+import { redactPatterns } from '../report/redact.js';
+
+/** The plan of a dry run, for people: each hunter, the identity, and the exact requests it would send. */
+export function formatPlan(plan: readonly PlannedRequest[]): string {
+  const sent = plan.filter((p) => p.undo).length;
+  const head =
+    plan.length === 0
+      ? 'dry run: no active hunter had anything to change; nothing was sent that changes state'
+      : `dry run: active hunters would send ${plan.length} request(s) that change state (${sent} to undo afterwards); none was sent`;
+  const lines = [head];
+  plan.forEach((p, i) => {
+    lines.push(`  ${i + 1}. ${p.hunter} as ${p.identity}: ${p.action}`);
+    lines.push(`     ${p.request.method} ${redactPatterns(p.request.url)}`);
+    if (p.request.body !== undefined) lines.push(`     ${redactPatterns(p.request.body)}`);
+    if (p.undo)
+      lines.push(
+        `     undo: ${p.undo.method} ${redactPatterns(p.undo.url)}${p.undo.body ? ` ${redactPatterns(p.undo.body)}` : ''}`,
+      );
+  });
+  return `${lines.join('\n')}\n`;
+}

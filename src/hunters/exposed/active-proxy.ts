@@ -1,0 +1,46 @@
+import { refusal } from '../../active/send.js';
+import { baseUrl, schemeOf } from '../../active/toolkit.js';
+import { defineHunter } from '../../core/hunter.js';
+
+interface NamespaceList {
+  items?: { metadata?: { name?: string } }[];
+}
+
+/**
+ * Proves that an exposed `kubectl proxy` hands out the identity behind it: reads the version and the
+ * namespace list through it. Read-only: the proxy's identity is usually an administrator's, and nothing
+ * more is needed to show that.
+ */
+export const proxyActiveAccess = defineHunter({
+  id: 'proxy-active-access',
+  title: 'Reads the API through an exposed kubectl proxy',
+  mode: 'active',
+  on: 'Finding',
+  when: (f) => f.kb === 'KF-PROXY-001',
+  subject: (f) => `${f.host}:${f.port}`,
+  reports: ['KF-PROXY-101'],
+  changes: 'reads /version and lists namespaces through the proxy (read only)',
+  async hunt(finding, ctx) {
+    const { host, port } = finding;
+    if (!host || !port) return;
+    const base = baseUrl(schemeOf(ctx, host, port, 'http'), host, port);
+    const version = await ctx.net.http({ url: `${base}/version` });
+    const gitVersion = version.status === 200 ? version.json<{ gitVersion?: string }>()?.gitVersion : undefined;
+    const list = await ctx.net.http({ url: `${base}/api/v1/namespaces` });
+    if (list.status !== 200) {
+      ctx.log(`GET /api/v1/namespaces through the proxy: ${refusal(list)}`);
+      return;
+    }
+    const names = (list.json<NamespaceList>()?.items ?? []).map((i) => i.metadata?.name).filter(Boolean);
+    if (gitVersion) ctx.publish('Version', { host, port, component: 'kubernetes', version: gitVersion });
+    ctx.report({
+      kb: 'KF-PROXY-101',
+      host,
+      port,
+      path: '/api/v1/namespaces',
+      identity: 'kubectl-proxy',
+      evidence: `listed ${names.length} namespaces (${names.slice(0, 6).join(', ')}${names.length > 6 ? ', …' : ''}) through the proxy${gitVersion ? `; Kubernetes ${gitVersion} (GET /version)` : ''}`,
+      proof: true,
+    });
+  },
+});
