@@ -1,5 +1,5 @@
 import type { CredentialSecret, EventPayloads } from '../../core/events.js';
-import type { HuntContext } from '../../core/hunter.js';
+import type { HuntContext, ReadOnlyRequest } from '../../core/hunter.js';
 import { type Answer, type ApiTarget, askApi, netFailure, readListing, TABLE_ACCEPT } from './api.js';
 import { type Rules, readRules, rulesAllow } from './rules.js';
 
@@ -58,6 +58,15 @@ export const WRITE_CHECKS: readonly WriteCheck[] = [
 export const MAPPING_READS = ['list namespaces', 'list pods', 'list roles', 'list clusterroles'];
 
 const REVIEWS = '/apis/authorization.k8s.io/v1';
+
+/** The only requests a survey sends besides GETs: questions about the caller's own rights. */
+export const REVIEW_REQUESTS: readonly ReadOnlyRequest[] = ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'].map(
+  (review) => ({
+    method: 'POST',
+    path: `${REVIEWS}/${review}`,
+    why: 'a self review answers a question about the caller and is stored nowhere',
+  }),
+);
 /** Requests in flight at once for one survey: quick on a healthy server, gentle on a struggling one. */
 const IN_FLIGHT = 6;
 

@@ -1,4 +1,5 @@
 import { defineHunter } from '../../core/hunter.js';
+import { REVIEW_REQUESTS } from './access.js';
 import {
   clusterWideMapping,
   describeAccess,
@@ -21,6 +22,7 @@ export const anonymousAccessHunter = defineHunter({
   on: 'ServiceFound',
   when: (s) => s.kind === 'apiserver' && s.scheme === 'https',
   reports: ['KF-API-002', 'KF-API-004', 'KF-API-006', 'KF-API-009', 'KF-API-010'],
+  readOnlyRequests: REVIEW_REQUESTS,
   async hunt(service, ctx) {
     const target = { host: service.host, port: service.port, scheme: service.scheme };
     const survey = await surveyOrWarn(ctx, target, { identity: 'anonymous', namespace: 'default' });

@@ -1,4 +1,5 @@
 import { defineHunter } from '../../core/hunter.js';
+import { REVIEW_REQUESTS } from './access.js';
 import { endpointLabel } from './api.js';
 import { ownNamespace } from './credential-namespace.js';
 import {
@@ -21,6 +22,7 @@ export const credentialAccessHunter = defineHunter({
   on: 'Credential',
   when: (c) => c.apiServer !== undefined,
   reports: ['KF-API-005', 'KF-API-006', 'KF-API-009', 'KF-API-010'],
+  readOnlyRequests: REVIEW_REQUESTS,
   async hunt(credential, ctx) {
     const target = credential.apiServer!;
     const identity = credential.name;

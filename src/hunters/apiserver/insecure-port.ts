@@ -1,4 +1,5 @@
 import { defineHunter } from '../../core/hunter.js';
+import { REVIEW_REQUESTS } from './access.js';
 import { endpointLabel } from './api.js';
 import { describeAccess, publishAccess, surveyOrWarn } from './report-access.js';
 
@@ -13,6 +14,7 @@ export const insecurePortHunter = defineHunter({
   on: 'ServiceFound',
   when: (s) => s.kind === 'apiserver' && s.scheme === 'http',
   reports: ['KF-API-001'],
+  readOnlyRequests: REVIEW_REQUESTS,
   async hunt(service, ctx) {
     const target = { host: service.host, port: service.port, scheme: service.scheme };
     const survey = await surveyOrWarn(ctx, target, { identity: 'insecure-port', namespace: 'default' });

@@ -24,6 +24,13 @@ export const awsMetadataHunter = defineHunter({
   mode: 'passive',
   ...CLOUD_TRIGGER,
   reports: ['KF-CLOUD-001', 'KF-CLOUD-005'],
+  readOnlyRequests: [
+    {
+      method: 'PUT',
+      path: '/latest/api/token',
+      why: "IMDSv2's read protocol: a 60-second session token held by the caller, nothing changed on the instance",
+    },
+  ],
   async hunt(_credential, ctx) {
     const endpoint = metadataEndpoint(ctx);
     if (!endpoint) return;
