@@ -10,15 +10,15 @@ import type { KfEvent } from '../../src/core/events.js';
 import { type HuntResult, runHunt } from '../../src/core/hunt.js';
 import type { AnyHunter } from '../../src/core/hunter.js';
 import { parseTarget } from '../../src/discovery/targets.js';
-import { VANTAGE_KEY, type VantageSettings } from '../../src/discovery/vantage/identity.js';
+import { Identity, VANTAGE_KEY, type VantageSettings } from '../../src/discovery/vantage/identity.js';
 import { podIdentity } from '../../src/discovery/vantage/pod.js';
 import { HUNTERS } from '../../src/hunters/index.js';
 import { type Lab, startLab } from '../../src/lab/index.js';
 import { mutating } from './lab-requests.js';
-import { labTriggers } from './triggers.js';
 
-// This file's loopback block: 127.71.0.0/16. Active hunting of the vulnerable lab, with every hunter of
-// the project plus the stand-in triggers: every proof is made, the lab ends as it began.
+// This file's loopback block: 127.71.0.0/16. Active hunting of the vulnerable lab with every hunter of the
+// project, from remote, with a bare token (as --token-file gives it) and from a pod: every proof is made,
+// the lab ends as it began.
 const BASE = '127.71.0.2';
 const PORTS = [2379, 6443, 8001, 8080, 10250];
 
@@ -32,10 +32,14 @@ before(async () => {
 });
 after(() => lab.stop());
 
-/** The `--pod` vantage point inside the lab's pod of dev/deployer: its mounted files and environment. */
-function podVantage(): Partial<HuntConfig> {
+/**
+ * The `--pod` vantage point inside the lab's pod of dev/deployer (its mounted files and environment), and
+ * the deployer's token given bare, as `--token-file` gives it: the hunters bind it to the API server found.
+ */
+function vantages(): Partial<HuntConfig> {
   const files = lab.podFiles(mkdtempSync(join(tmpdir(), 'kf-pod-')), 'dev/deployer');
-  const vantage: VantageSettings = { identities: [podIdentity(files.dir, files.env)], discoverNodes: false };
+  const token = new Identity('token-file:deployer', 'token', undefined, { token: lab.credentials.deployer.token! });
+  const vantage: VantageSettings = { identities: [podIdentity(files.dir, files.env), token], discoverNodes: false };
   return { extra: { [VANTAGE_KEY]: vantage } };
 }
 
@@ -47,7 +51,7 @@ function config(extra: Partial<HuntConfig> = {}): HuntConfig {
     connectTimeoutMs: 10_000,
     requestTimeoutMs: 20_000,
     journalPath: join(dir, `journal-${++n}.jsonl`),
-    ...podVantage(),
+    ...vantages(),
     ...extra,
   });
 }
@@ -56,10 +60,7 @@ const proofs = (result: HuntResult) =>
   result.events.filter((e): e is KfEvent<'Finding'> => e.type === 'Finding' && e.proof === true);
 
 function hunters(): AnyHunter[] {
-  return [
-    ...HUNTERS,
-    ...labTriggers({ tokens: [{ name: 'token-file:deployer', token: lab.credentials.deployer.token! }] }),
-  ];
+  return [...HUNTERS];
 }
 
 describe('active hunting of the vulnerable lab', () => {
@@ -67,7 +68,7 @@ describe('active hunting of the vulnerable lab', () => {
     const before = await lab.snapshot();
     const from = lab.requests.length;
     const result = await runHunt(config(), hunters());
-    assert.ok(result.engine.huntersRun.includes('test-trigger-passive'), 'the passive side ran');
+    assert.ok(result.engine.huntersRun.includes('apiserver-credential-access'), 'the passive side ran');
     assert.ok(!result.engine.huntersRun.some((h) => h.includes('-active-')), 'no active hunter ran');
     assert.deepEqual(mutating(lab.requests.slice(from), HUNTERS), []);
     assert.deepEqual(await lab.snapshot(), before);

@@ -2,15 +2,13 @@ import type { EventPayloads } from '../../src/core/events.js';
 import { type AnyHunter, defineHunter } from '../../src/core/hunter.js';
 
 /**
- * Stand-ins for the facts the passive API server hunters publish while those are built elsewhere: ApiAccess
- * for the insecure port, for anonymous callers and for given tokens, on every API server discovery finds.
- * They never probe: what the active hunters prove, they prove themselves. With `everyDoor` they also claim
- * every kubelet, etcd and kubectl proxy open (the passive findings active hunters follow up on), so
- * against the hardened lab the active hunters try every door.
+ * False claims that every door is open, for the hardened lab: ApiAccess for the insecure port and for
+ * anonymous callers on every API server discovery finds, and the passive findings active hunters follow up
+ * on for every kubelet, etcd and kubectl proxy — although the passive hunters find them all shut. The
+ * active hunters then try every door, and must prove nothing and change nothing. The triggers never probe:
+ * what the active hunters prove, they prove themselves.
  */
 export interface TriggerOptions {
-  /** Bearer tokens to publish as Credentials (source `token`), each tried on every API server. */
-  tokens?: { name: string; token: string }[];
   everyDoor?: boolean;
 }
 
@@ -28,18 +26,7 @@ export function labTriggers(options: TriggerOptions = {}): AnyHunter[] {
       const api = (payload: Omit<EventPayloads['ApiAccess'], 'host' | 'port' | 'scheme' | 'can'>) =>
         ctx.publish('ApiAccess', { host, port, scheme, can: {}, ...payload });
       if (e.kind === 'apiserver' && scheme === 'http') api({ identity: 'insecure-port', via: 'insecure-port' });
-      if (e.kind === 'apiserver' && scheme === 'https') {
-        api({ identity: 'anonymous', via: 'anonymous' });
-        for (const t of options.tokens ?? []) {
-          ctx.publish('Credential', {
-            name: t.name,
-            source: 'token',
-            apiServer: { host, port, scheme },
-            secret: { token: t.token },
-          });
-          api({ identity: t.name, via: 'credential', credential: t.name });
-        }
-      }
+      if (e.kind === 'apiserver' && scheme === 'https') api({ identity: 'anonymous', via: 'anonymous' });
       if (!options.everyDoor) return;
       if (e.kind === 'kubelet') for (const kb of KUBELET_FINDINGS) finding(kb);
       if (e.kind === 'etcd') finding('KF-ETCD-003');
