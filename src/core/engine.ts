@@ -89,7 +89,7 @@ export class Engine {
     type: K,
     payload: EventPayloads[K],
     parents: string[] = [],
-    source = 'discovery',
+    publisher = 'discovery',
   ): KfEvent<K> {
     const draft = { ...payload, type } as unknown as KfEvent;
     const key = `${type}\0${subjectOf(draft)}`;
@@ -99,7 +99,7 @@ export class Engine {
       id: `e${++this.seq}`,
       type,
       parents,
-      source,
+      publisher,
       time: new Date().toISOString(),
       ...payload,
     } as unknown as KfEvent<K>;
@@ -229,7 +229,7 @@ export class Engine {
             id: 'late',
             type,
             parents: [],
-            source: hunter.id,
+            publisher: hunter.id,
             time: new Date().toISOString(),
             ...payload,
           } as never;

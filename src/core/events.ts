@@ -145,7 +145,7 @@ export interface EventMeta<K extends EventType = EventType> {
   /** Ids of the events this one was derived from. */
   parents: string[];
   /** The hunter (or discovery stage) that published it. */
-  source: string;
+  publisher: string;
   time: string;
 }
 

@@ -83,7 +83,7 @@ export const nodeDiscoveryHunter = defineHunter({
           },
           [event.id, credential.id],
         );
-        if (inScope && learned.source === ctx.hunter) await scanLearned(ctx, learned, ports);
+        if (inScope && learned.publisher === ctx.hunter) await scanLearned(ctx, learned, ports);
       }
     }
   },

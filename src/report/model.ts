@@ -301,8 +301,8 @@ export function buildReport(result: HuntResult): Report {
       remediation: entry?.remediation ?? '',
       references: [...(entry?.references ?? [])],
       proof: f.proof ?? false,
-      hunter: f.source,
-      hunterTitle: hunterTitles.get(f.source) ?? f.source,
+      hunter: f.publisher,
+      hunterTitle: hunterTitles.get(f.publisher) ?? f.publisher,
       chain: chainOf(f),
     };
   });
@@ -367,7 +367,7 @@ export function buildReport(result: HuntResult): Report {
         address: e.address,
         reason: 'out of scope',
         origin: text(e.origin),
-        hunter: e.source,
+        hunter: e.publisher,
       });
     }
   }

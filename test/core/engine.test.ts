@@ -92,12 +92,35 @@ describe('engine', () => {
     assert.equal(finding.evidence, 'version ok');
     const byId = new Map(engine.events.map((e) => [e.id, e]));
     const chain: string[] = [];
-    for (let e: KfEvent | undefined = finding; e; e = byId.get(e.parents[0])) chain.unshift(`${e.type}@${e.source}`);
+    for (let e: KfEvent | undefined = finding; e; e = byId.get(e.parents[0])) chain.unshift(`${e.type}@${e.publisher}`);
     assert.deepEqual(chain, ['PortOpen@discovery', 'ServiceFound@a', 'Version@b', 'Finding@c']);
     assert.equal(byId.get(finding.parents[0])?.parents[0] !== undefined, true);
     assert.equal(open.parents.length, 0);
     assert.deepEqual(stats.huntersRun, ['a', 'b', 'c']);
     assert.equal(stats.hunterRuns, 3);
+  });
+
+  it('keeps who published an event apart from what its payload says', async () => {
+    const finder = defineHunter({
+      id: 'finder',
+      title: 'publishes a found credential',
+      mode: 'passive',
+      on: 'PortOpen',
+      async hunt(e, ctx) {
+        ctx.publish('Credential', {
+          name: 'found:ns/token',
+          source: 'found',
+          apiServer: { host: e.host, port: e.port, scheme: 'https' },
+          secret: { token: 'x' },
+        });
+      },
+    });
+    const { engine } = makeEngine([finder]);
+    engine.publish('PortOpen', { host: HOST, port: 6443 });
+    await engine.run();
+    const cred = engine.events.find((e) => e.type === 'Credential') as KfEvent<'Credential'>;
+    assert.equal(cred.publisher, 'finder');
+    assert.equal(cred.source, 'found');
   });
 
   it('runs each (hunter, subject) pair once and does not republish a repeated fact', async () => {

@@ -211,7 +211,7 @@ describe('kubelet hunters on kubelets that answer oddly', () => {
     ]);
     const versions = hunt.result.events.filter((e): e is KfEvent<'Version'> => e.type === 'Version');
     assert.deepEqual(
-      versions.map((v) => [v.source, v.component, v.version, v.host]),
+      versions.map((v) => [v.publisher, v.component, v.version, v.host]),
       [['kubelet-access', 'kubelet', 'v1.15.3', at(1).host]],
     );
     const varlog = hunt.findings.find((f) => f.kb === 'KF-KUBELET-014' && f.host === at(1).host);
