@@ -43,10 +43,27 @@ async function scanLearned(ctx: HuntContext, learned: KfEvent<'AddressLearned'>,
 }
 
 /**
+ * `--discover-nodes`: a node address inside the scope, learned by any hunter (this one, or an API server
+ * hunter that listed nodes first), is scanned like a target, once.
+ */
+export const learnedNodeScanHunter = defineHunter({
+  id: 'scan-learned-nodes',
+  title: 'Scan node addresses learned through the API that fall inside the scope',
+  mode: 'passive',
+  on: 'AddressLearned',
+  when: (e) => e.inScope,
+  async hunt(event, ctx) {
+    if (!vantageOf(ctx.options).discoverNodes) return;
+    const ports = Array.isArray(ctx.options.ports) ? (ctx.options.ports as number[]) : [];
+    await scanLearned(ctx, event, ports);
+  },
+});
+
+/**
  * `--discover-nodes`: once an API server is found, each identity that belongs to it (or to no API server
  * in particular) lists the nodes. Every node address is published as AddressLearned; those inside the
- * scope (a `--scope` range the user gave) are scanned like targets, the others are reported as seen and
- * never contacted.
+ * scope (a `--scope` range the user gave) are scanned by `scan-learned-nodes`, the others are reported as
+ * seen and never contacted.
  */
 export const nodeDiscoveryHunter = defineHunter({
   id: 'discover-nodes',
@@ -56,7 +73,6 @@ export const nodeDiscoveryHunter = defineHunter({
   when: (e) => e.kind === 'apiserver',
   async hunt(event, ctx) {
     if (!vantageOf(ctx.options).discoverNodes) return;
-    const ports = Array.isArray(ctx.options.ports) ? (ctx.options.ports as number[]) : [];
     const credentials = ctx.known(
       'Credential',
       (c) => !c.apiServer || (c.apiServer.host === event.host && c.apiServer.port === event.port),
@@ -73,17 +89,15 @@ export const nodeDiscoveryHunter = defineHunter({
         continue;
       }
       for (const a of nodeAddresses(res.json())) {
-        const inScope = ctx.net.inScope(a.address);
-        const learned = ctx.publish(
+        ctx.publish(
           'AddressLearned',
           {
             address: a.address,
             origin: `node ${a.node} (${a.type}) listed by ${credential.name} on ${hostPort(event.host, event.port)}`,
-            inScope,
+            inScope: ctx.net.inScope(a.address),
           },
           [event.id, credential.id],
         );
-        if (inScope && learned.publisher === ctx.hunter) await scanLearned(ctx, learned, ports);
       }
     }
   },

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { configFromFlags, type HuntFlags } from '../../src/cli/hunt.js';
 import { runHunt } from '../../src/core/hunt.js';
 import { discoveryHunters } from '../../src/discovery/hunters.js';
+import { HUNTERS } from '../../src/hunters/index.js';
 import { type Lab, startLab } from '../../src/lab/index.js';
 import { discoverTargets, eventsOf, serviceAt } from './run.js';
 
@@ -55,10 +56,30 @@ describe('discovery against the lab', () => {
     );
   });
 
-  async function hunt(flags: HuntFlags, positional: string[] = []) {
+  async function hunt(flags: HuntFlags, positional: string[] = [], hunters = discoveryHunters) {
     const config = await configFromFlags(positional, { requestTimeout: 4000, ...flags });
-    return runHunt(config, discoveryHunters);
+    return runHunt(config, hunters);
   }
+
+  it('--discover-nodes scans an in-scope node whoever learned it first (here anonymous access)', async () => {
+    const nodes = lab.hosts.filter((h) => h.role === 'node');
+    const result = await hunt(
+      {
+        // This identity may not list nodes; the vulnerable lab lets anonymous callers.
+        token: lab.credentials.nobody.token,
+        discoverNodes: true,
+        scope: [`${nodes[0].address}/32`],
+        ports: [6443, 10250],
+      },
+      [BASE],
+      HUNTERS,
+    );
+    const learned = eventsOf(result, 'AddressLearned').find((l) => l.address === nodes[0].address);
+    assert.ok(learned, 'the node address was learned');
+    assert.notEqual(learned.publisher, 'discover-nodes', 'an API server hunter listed the nodes');
+    assert.equal(serviceAt(result, nodes[0].address, 10250).kind, 'kubelet', 'and the in-scope node was scanned');
+    assert.ok(!eventsOf(result, 'PortOpen').some((p) => p.host === nodes[1].address), 'the other one was not');
+  });
 
   it('--pod: the lab pod files and environment give a Credential bound to the API server', async () => {
     const pod = lab.podFiles(join(dir, 'pod'), 'kube-system/lab-admin');
