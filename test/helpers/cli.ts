@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 
-/** What a run of the real executable printed, and its exit code. */
+/** What a run of a real executable printed, and its exit code. */
 export interface CliRun {
   code: number | null;
   stdout: string;
@@ -8,15 +8,13 @@ export interface CliRun {
 }
 
 /**
- * Runs `kubeferret` as a user does, without blocking this process (which may be serving the lab or a
- * stand-in server the run talks to). Killed after `timeoutMs`.
+ * Runs a program without blocking this process (which may be serving the lab or a stand-in server the
+ * run talks to), with exactly the environment given. Killed after `timeoutMs`; a program that cannot be
+ * started rejects.
  */
-export function runKubeferret(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/kubeferret.js', ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+export function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000) {
+  return new Promise<CliRun>((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {
@@ -26,9 +24,15 @@ export function runKubeferret(args: string[], env: NodeJS.ProcessEnv = {}, timeo
       stderr += d;
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Runs `kubeferret` as a user does, with this process's environment plus `env`. */
+export function runKubeferret(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<CliRun> {
+  return runProcess(process.execPath, ['bin/kubeferret.js', ...args], { ...process.env, ...env }, timeoutMs);
 }

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Lab, startLab } from '../../src/lab/index.js';
+import { type CliRun, runProcess } from '../helpers/cli.js';
 import { hasCommand, requireComponent } from '../helpers/components.js';
 
 // Loopback block 127.16.0.0/16 (see test/README.md). Proof by the real client: Debian's kubectl 1.32.
@@ -12,30 +12,8 @@ import { hasCommand, requireComponent } from '../helpers/components.js';
 const home = mkdtempSync(join(tmpdir(), 'kf-kubectl-'));
 
 /** Runs kubectl with a throw-away HOME and KUBECONFIG, so no user configuration is read. */
-function kubectl(
-  args: string[],
-  kubeconfig = join(home, 'none'),
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('kubectl', args, {
-      env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: kubeconfig },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function kubectl(args: string[], kubeconfig = join(home, 'none')): Promise<CliRun> {
+  return runProcess('kubectl', args, { PATH: process.env.PATH, HOME: home, KUBECONFIG: kubeconfig });
 }
 
 /** The rows of a kubectl table, split on runs of spaces. */

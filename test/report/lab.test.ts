@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { type Lab, startLab } from '../../src/lab/index.js';
+import { type CliRun, runKubeferret } from '../helpers/cli.js';
 import { reportValidator, sarifValidator } from './validators.js';
 
 // This file's loopback block: 127.38.0.0/16. Every format from one real hunt of the vulnerable lab, each
@@ -13,30 +13,10 @@ import { reportValidator, sarifValidator } from './validators.js';
 
 const FORMATS = ['table', 'json', 'yaml', 'sarif', 'html', 'markdown', 'kube-hunter'];
 
-/** The real executable, asynchronously: the lab answers from this very process. */
-function kubeferret(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/kubeferret.js', ...args], { env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => {
-      stdout += c;
-    });
-    child.stderr.on('data', (c) => {
-      stderr += c;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 describe('every format from one hunt of the vulnerable lab', () => {
   let lab: Lab;
   let dir: string;
-  let run: { code: number | null; stdout: string; stderr: string };
+  let run: CliRun;
   const files = new Map<string, string>();
 
   before(async () => {
@@ -46,22 +26,26 @@ describe('every format from one hunt of the vulnerable lab', () => {
     const kubeconfig = join(dir, 'kubeconfig');
     lab.kubeconfig('reader', kubeconfig);
     const out = join(dir, 'out');
-    run = await kubeferret([
-      'hunt',
-      `${lab.hosts[0].address}-${lab.hosts.at(-1)!.address}`,
-      '--ports',
-      ports,
-      '--kubeconfig',
-      kubeconfig,
-      '--trace',
-      join(dir, 'trace.jsonl'),
-      '--fail-on',
-      'none',
-      '--debug',
-      '--output-dir',
-      out,
-      ...FORMATS.flatMap((f) => ['--format', f]),
-    ]);
+    run = await runKubeferret(
+      [
+        'hunt',
+        `${lab.hosts[0].address}-${lab.hosts.at(-1)!.address}`,
+        '--ports',
+        ports,
+        '--kubeconfig',
+        kubeconfig,
+        '--trace',
+        join(dir, 'trace.jsonl'),
+        '--fail-on',
+        'none',
+        '--debug',
+        '--output-dir',
+        out,
+        ...FORMATS.flatMap((f) => ['--format', f]),
+      ],
+      { NO_COLOR: '1' },
+      120_000,
+    );
     for (const name of readdirSync(out)) files.set(name, readFileSync(join(out, name), 'utf8'));
     files.set('trace.jsonl', readFileSync(join(dir, 'trace.jsonl'), 'utf8'));
     files.set('stdout', run.stdout);
