@@ -1,12 +1,13 @@
 import type { ChangeIdentity } from '../core/changes.js';
 import type { CredentialSecret, Scheme } from '../core/events.js';
 import type { HuntContext } from '../core/hunter.js';
+import { hostPort } from '../discovery/vantage/identity.js';
 
 /** Helpers active hunters share: where a service is, and who to be when talking to it. */
 
 /** `scheme://host:port`, IPv6 in brackets. */
 export function baseUrl(scheme: Scheme, host: string, port: number): string {
-  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return `${scheme}://${hostPort(host, port)}`;
 }
 
 /** The scheme discovery found on host:port, or `fallback` when no ServiceFound names it. */
@@ -35,22 +36,3 @@ export function excerpt(text: string, max = 160): string {
 }
 
 export const JSON_MERGE_PATCH = 'application/merge-patch+json';
-
-/**
- * The namespace a service-account token belongs to, from its claims (the token is decoded, not verified:
- * this only picks where to try first). Bound tokens carry `kubernetes.io.namespace`, legacy ones
- * `kubernetes.io/serviceaccount/namespace`.
- */
-export function tokenNamespace(token: string | undefined): string | undefined {
-  const payload = token?.split('.')[1];
-  if (!payload) return undefined;
-  try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
-    const bound = (claims['kubernetes.io'] as { namespace?: unknown } | undefined)?.namespace;
-    const legacy = claims['kubernetes.io/serviceaccount/namespace'];
-    const ns = typeof bound === 'string' ? bound : typeof legacy === 'string' ? legacy : undefined;
-    return ns && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns) ? ns : undefined;
-  } catch {
-    return undefined;
-  }
-}

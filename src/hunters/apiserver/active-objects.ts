@@ -1,9 +1,10 @@
 import { objectName, PURPOSE_ANNOTATION, runLabels } from '../../active/naming.js';
 import { refusal } from '../../active/send.js';
-import { baseUrl, JSON_MERGE_PATCH, tokenNamespace } from '../../active/toolkit.js';
+import { baseUrl, JSON_MERGE_PATCH } from '../../active/toolkit.js';
 import type { ChangeIdentity, ChangeOutcome } from '../../core/changes.js';
 import type { KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
+import { ownNamespace } from './credential-namespace.js';
 
 /** A harmless image whose only process sleeps, and the command that runs it. */
 export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.9';
@@ -84,16 +85,13 @@ function refusedByPolicy(outcome: ChangeOutcome): boolean {
 }
 
 /**
- * Where an identity most likely may create things when it may not create a namespace: a pod identity's
- * own namespace (`pod:dev/deployer`), a service-account token's, else `default`.
+ * Where an identity most likely may create things when it may not create a namespace: its credential's own
+ * namespace (a pod's or a found token's, or the one in a service-account token's claims), else `default`.
  */
 function homeNamespace(event: KfEvent<'ApiAccess'>, ctx: HuntContext): string {
-  const pod = /^pod:([a-z0-9-]+)\//.exec(event.identity)?.[1];
-  if (pod) return pod;
   const name = event.credential ?? event.identity;
-  const token =
-    event.via === 'credential' ? ctx.known('Credential', (c) => c.name === name)[0]?.secret.token : undefined;
-  return tokenNamespace(token) ?? 'default';
+  const credential = event.via === 'credential' ? ctx.known('Credential', (c) => c.name === name)[0] : undefined;
+  return credential ? ownNamespace(credential) : 'default';
 }
 
 class Prover {
