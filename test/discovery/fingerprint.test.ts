@@ -85,7 +85,8 @@ describe('fingerprinting by conversation', () => {
     servers.push(tarpit, garbage);
     result = await discoverTargets(
       servers.map((s) => `${s.host}:${s.port}`),
-      { requestTimeoutMs: 2000, connectTimeoutMs: 1000 },
+      // Generous: under a full parallel test run a TLS handshake on this 2-core machine can take seconds.
+      { requestTimeoutMs: 6000, connectTimeoutMs: 5000 },
     );
   });
 
