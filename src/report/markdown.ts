@@ -94,6 +94,12 @@ export function renderMarkdown(raw: Report): string {
     }
     out.push('');
   }
+  if (report.plan.length > 0) {
+    out.push('### Planned by active hunters (dry run: none of it was sent)', '');
+    for (const p of report.plan)
+      out.push(`- ${mdText(`${p.hunter} as ${p.identity}: ${p.action}`)}: \`${p.request.replace(/`/g, '')}\``);
+    out.push('');
+  }
   if (report.notContacted.length > 0) {
     out.push('### Seen, not contacted', '');
     for (const n of report.notContacted) out.push(`- ${mdText(`${n.address}: ${n.reason} (${n.origin})`)}`);

@@ -417,6 +417,15 @@ export function buildReport(result: HuntResult): Report {
       rows: [...rows.values()].sort((a, b) => a.endpoint.localeCompare(b.endpoint) || a.check.localeCompare(b.check)),
     },
     changes: result.changes.map(({ id: _id, ...c }) => redactor.deep(c)),
+    plan: (result.plan ?? []).map((p) =>
+      redactor.deep({
+        hunter: p.hunter,
+        identity: p.identity,
+        action: p.action,
+        request: `${p.request.method} ${p.request.url}${p.request.body !== undefined ? ` ${p.request.body}` : ''}`,
+        ...(p.undo && { undo: `${p.undo.method} ${p.undo.url}${p.undo.body ? ` ${p.undo.body}` : ''}` }),
+      }),
+    ),
     notContacted: [...notContacted.values()].sort((a, b) => compareHosts(a.address, b.address)),
     problems: result.problems.map((p) => redactor.deep({ ...p })),
     stats: {

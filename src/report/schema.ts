@@ -168,6 +168,20 @@ export const reportSchema = z
         })
         .strict(),
     ),
+    plan: z
+      .array(
+        z
+          .object({
+            hunter: z.string(),
+            identity: z.string(),
+            action: z.string(),
+            request: z.string().meta({ description: 'Method and URL, then the body when there is one.' }),
+            undo: z.string().optional(),
+          })
+          .strict(),
+      )
+      .default([])
+      .meta({ description: 'With --dry-run: each request active hunting would have sent to change state.' }),
     notContacted: z
       .array(
         z

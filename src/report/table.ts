@@ -104,6 +104,11 @@ export function renderTable(raw: Report, options: TableOptions): string {
       line(`  ${ch.action} on ${ch.target} (${ch.hunter}${ch.identity ? ` as ${ch.identity}` : ''}) → ${state}`);
     }
   }
+  if (report.plan.length > 0) {
+    line();
+    line(c.bold('planned by active hunters (dry run: none of it was sent)'));
+    for (const p of report.plan) line(`  ${p.hunter} as ${p.identity}: ${p.action} · ${p.request}`);
+  }
   if (report.notContacted.length > 0) {
     line();
     line(c.bold('seen, not contacted'));

@@ -14,6 +14,9 @@ import { Identity, VANTAGE_KEY, type VantageSettings } from '../../src/discovery
 import { podIdentity } from '../../src/discovery/vantage/pod.js';
 import { HUNTERS } from '../../src/hunters/index.js';
 import { type Lab, startLab } from '../../src/lab/index.js';
+import { buildReport } from '../../src/report/model.js';
+import { renderTable } from '../../src/report/table.js';
+import { reportValidator } from '../report/validators.js';
 import { mutating } from './lab-requests.js';
 
 // This file's loopback block: 127.71.0.0/16. Active hunting of the vulnerable lab with every hunter of the
@@ -182,5 +185,19 @@ describe('active hunting of the vulnerable lab', () => {
     assert.match(plan, /kubelet-active-varlog-escape as anonymous: create symlink \/var\/log\/kubeferret-/);
     assert.match(plan, /POST https:\/\/127\.71\.0\.\d:10250\/run\/.*\?cmd=ln%20-s%20%2F%20/);
     assert.match(plan, /kubelet-active-run as anonymous: run `id` in /);
+
+    // The report carries the same plan, valid against the published schema.
+    const report = buildReport(result);
+    assert.equal(reportValidator()(JSON.parse(JSON.stringify(report))), undefined);
+    assert.equal(report.plan.length, result.plan.length);
+    assert.ok(
+      report.plan.some(
+        (p) => p.identity === 'anonymous' && p.request.startsWith(`POST https://${BASE}:6443/api/v1/namespaces {`),
+      ),
+    );
+    assert.match(
+      renderTable(report, { color: false, quiet: false }),
+      /planned by active hunters \(dry run: none of it was sent\)/,
+    );
   });
 });
