@@ -1,4 +1,3 @@
-import { openActiveRun, secretsFromEvents } from '../active/index.js';
 import { newRunId } from '../active/naming.js';
 import { discover, type ScanProgress } from '../discovery/index.js';
 import { prepareScope } from '../discovery/prepare.js';
@@ -90,15 +89,15 @@ export async function runHunt(
   });
   const selected = hunters.filter((h) => h.mode === 'passive' || config.active);
   const runId = config.runId ?? newRunId();
-  const active = config.active
-    ? openActiveRun(
-        config,
-        runId,
-        network,
-        secretsFromEvents((filter) => engine.known('Credential', filter)),
-        hooks.onDebug,
-      )
-    : undefined;
+  // The active side (journal, change recorder) is loaded only for an active run.
+  const activeModule = config.active ? await import('../active/index.js') : undefined;
+  const active = activeModule?.openActiveRun(
+    config,
+    runId,
+    network,
+    activeModule.secretsFromEvents((filter) => engine.known('Credential', filter)),
+    hooks.onDebug,
+  );
   await trace.open();
   const engine = new Engine(selected, network, huntOptionsOf(config), {
     changes: active,

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { fileProblem, oneLine, UsageError } from '../../core/errors.js';
 import type { CredentialSecret } from '../../core/events.js';
 import { Identity, parseServer } from './identity.js';
@@ -14,9 +13,9 @@ function readPart(path: string, what: string): string {
 }
 
 /** The `tokenFile` of a kubeconfig user, which client-node does not read (it knows only `token-file`). */
-function tokenFileOf(text: string, user: string): string | undefined {
-  const doc = parseYaml(text) as { users?: Array<{ name?: string; user?: { tokenFile?: unknown } }> } | null;
-  const file = doc?.users?.find((u) => u.name === user)?.user?.tokenFile;
+function tokenFileOf(doc: unknown, user: string): string | undefined {
+  const kubeconfig = doc as { users?: Array<{ name?: string; user?: { tokenFile?: unknown } }> } | null;
+  const file = kubeconfig?.users?.find((u) => u.name === user)?.user?.tokenFile;
   return typeof file === 'string' && file !== '' ? file : undefined;
 }
 
@@ -32,8 +31,9 @@ function fromBase64(data: string): string {
  */
 export async function kubeconfigIdentities(path: string, contexts: readonly string[]): Promise<Identity[]> {
   const text = readPart(path, 'kubeconfig');
-  // client-node takes a second to load: only when a kubeconfig is given.
+  // client-node takes a second to load, and neither it nor yaml is needed without a kubeconfig.
   const { KubeConfig } = await import('@kubernetes/client-node');
+  const { parse: parseYaml } = await import('yaml');
   const kc = new KubeConfig();
   try {
     kc.loadFromString(text);
@@ -73,7 +73,7 @@ export async function kubeconfigIdentities(path: string, contexts: readonly stri
     const secret: CredentialSecret = {};
     if (user.token) secret.token = user.token.trim();
     else {
-      const tokenFile = tokenFileOf(text, user.name);
+      const tokenFile = tokenFileOf(parseYaml(text), user.name);
       if (tokenFile)
         secret.token = readPart(resolve(dirname(resolve(path)), tokenFile), `the token file of ${what}`).trim();
     }
