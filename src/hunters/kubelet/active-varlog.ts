@@ -27,14 +27,16 @@ export function varLogMount(pods: KubeletPod[]): { pod: KubeletPod; container: s
  * The /var/log escape, as kube-hunter's ProveVarLogMount did it: in a pod that mounts the host's /var/log,
  * `ln -s / <mount>/kubeferret-<run id>` through the kubelet's /run makes the node's root readable under
  * the kubelet's /logs/; reading /logs/kubeferret-<run id>/etc/hostname proves it, then the link is removed.
- * The link is a journalled change.
+ * The link is a journalled change. It follows the kubelet that runs commands for the caller (the
+ * /var/log finding is about a pod, not a port, and may come from the read-only port that has no /run) and
+ * looks for such a pod itself; the pod's KF-KUBELET-014 finding, when already reported, is the proof's parent.
  */
 export const kubeletActiveVarLogEscape = defineHunter({
   id: 'kubelet-active-varlog-escape',
   title: 'Reads a host file through a pod that mounts /var/log (symlink escape)',
   mode: 'active',
   on: 'Finding',
-  when: (f) => f.kb === 'KF-KUBELET-014',
+  when: (f) => f.kb === 'KF-KUBELET-006' || f.kb === 'KF-KUBELET-001',
   subject: perKubelet,
   reports: ['KF-KUBELET-104'],
   changes:
@@ -76,15 +78,22 @@ export const kubeletActiveVarLogEscape = defineHunter({
       ctx.log(`GET ${path}: ${refusal(read)}`);
       return;
     }
-    ctx.report({
-      kb: 'KF-KUBELET-104',
-      host: target.host,
-      port: target.port,
-      path,
-      object: `pod ${pod.namespace}/${pod.name}`,
-      identity: target.identity.name,
-      evidence: `linked /var/log/${linkName} → / through ${where} (mounts the host /var/log at ${mountPath}) and read the node's /${PROOF_FILE}: "${excerpt(read.text(), 80)}"; link ${removed.state === 'undone' ? 'removed' : 'NOT removed'}`,
-      proof: true,
-    });
+    const weakness = ctx.known(
+      'Finding',
+      (f) => f.kb === 'KF-KUBELET-014' && f.host === target.host && f.object === `pod ${pod.namespace}/${pod.name}`,
+    );
+    ctx.report(
+      {
+        kb: 'KF-KUBELET-104',
+        host: target.host,
+        port: target.port,
+        path,
+        object: `pod ${pod.namespace}/${pod.name}`,
+        identity: target.identity.name,
+        evidence: `linked /var/log/${linkName} → / through ${where} (mounts the host /var/log at ${mountPath}) and read the node's /${PROOF_FILE}: "${excerpt(read.text(), 80)}"; link ${removed.state === 'undone' ? 'removed' : 'NOT removed'}`,
+        proof: true,
+      },
+      [finding.id, ...weakness.map((f) => f.id)],
+    );
   },
 });

@@ -9,6 +9,10 @@ import { kubeletOf } from './target.js';
  * the exposed list itself, every pod running a privileged container, every pod that mounts the host's
  * /var/log writable (the symlink escape through the kubelet's /logs/), and — when the kubelet is anonymous
  * on its authenticated port — the privileged containers anyone can exec into.
+ *
+ * The list is a finding per port (each port is a door), but a pod's privileged containers and mounts are
+ * facts about the pod on that node: they are reported once per node and pod (no port, so the engine keeps
+ * the first when both kubelet ports list the pod), the evidence saying where the spec was read.
  */
 export const kubeletPodSpecsHunter = defineHunter({
   id: 'kubelet-pod-specs',
@@ -23,10 +27,12 @@ export const kubeletPodSpecsHunter = defineHunter({
     const res = await new ServiceProbe(ctx, kubelet).get('/pods', { maxBytes: PODS_MAX_BYTES });
     const list = readPodList(res);
     if (!list || !res) return;
-    const where = { host: kubelet.host, port: kubelet.port, path: '/pods' };
     const pods = list.pods ?? [];
+    const seen = `listed at :${kubelet.port}/pods`;
     const listed = ctx.report({
-      ...where,
+      host: kubelet.host,
+      port: kubelet.port,
+      path: '/pods',
       kb: 'KF-KUBELET-002',
       evidence: list.pods
         ? said(res, `${count(pods.length, 'pod spec')} (${sample(pods.map(podName), 4)})`)
@@ -39,10 +45,10 @@ export const kubeletPodSpecsHunter = defineHunter({
       if (containers.length === 0) continue;
       const f = ctx.report(
         {
-          ...where,
+          host: kubelet.host,
           kb: 'KF-KUBELET-010',
           object: `pod ${podName(pod)}`,
-          evidence: `pod ${podName(pod)} runs ${containers.length === 1 ? 'container' : 'containers'} ${containers.join(', ')} with securityContext.privileged: true`,
+          evidence: `pod ${podName(pod)} runs ${containers.length === 1 ? 'container' : 'containers'} ${containers.join(', ')} with securityContext.privileged: true (${seen})`,
         },
         [listed.id],
       );
@@ -52,7 +58,9 @@ export const kubeletPodSpecsHunter = defineHunter({
       const names = pods.filter((p) => privilegedContainers(p).length > 0).map(podName);
       ctx.report(
         {
-          ...where,
+          host: kubelet.host,
+          port: kubelet.port,
+          path: '/pods',
           kb: 'KF-KUBELET-011',
           evidence: `the kubelet accepts anonymous requests and runs ${count(names.length, 'pod')} with privileged containers: ${sample(names)}`,
         },
@@ -65,10 +73,10 @@ export const kubeletPodSpecsHunter = defineHunter({
       const how = mounts.map((m) => `${m.container} mounts host ${m.hostPath} at ${m.mountPath}`);
       ctx.report(
         {
-          ...where,
+          host: kubelet.host,
           kb: 'KF-KUBELET-014',
           object: `pod ${podName(pod)}`,
-          evidence: `pod ${podName(pod)}: ${how.join('; ')}, writable (hostPath, readOnly not set)`,
+          evidence: `pod ${podName(pod)}: ${how.join('; ')}, writable (hostPath, readOnly not set; ${seen})`,
         },
         [listed.id],
       );

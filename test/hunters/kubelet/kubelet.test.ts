@@ -104,23 +104,25 @@ describe('kubelet hunters, vulnerable lab', () => {
     }
   });
 
-  it('names exactly the pods that run privileged containers or mount /var/log writable, on both ports', () => {
+  it('names exactly the pods that run privileged containers or mount /var/log writable, once per node', () => {
     for (const node of nodes()) {
       const nodePods = pods.get(node.name) ?? [];
-      for (const port of [PORTS.kubelet, PORTS.kubeletReadOnly]) {
-        const found = at(hunt.findings, node.address, port);
-        const objects = (kb: string) =>
-          found
-            .filter((f) => f.kb === kb)
-            .map((f) => f.object!)
-            .sort();
-        assert.deepEqual(objects('KF-KUBELET-010'), expectedPrivileged(nodePods), `privileged on ${node.name}:${port}`);
-        assert.deepEqual(objects('KF-KUBELET-014'), expectedVarLog(nodePods), `/var/log on ${node.name}:${port}`);
-        const listed = found.find((f) => f.kb === 'KF-KUBELET-002');
-        for (const f of found.filter((x) => x.kb === 'KF-KUBELET-010' || x.kb === 'KF-KUBELET-014')) {
-          assert.deepEqual(f.parents, [listed?.id]);
-          assert.equal(f.path, '/pods');
-        }
+      const onNode = hunt.findings.filter((f) => f.host === node.address);
+      const objects = (kb: string) =>
+        onNode
+          .filter((f) => f.kb === kb)
+          .map((f) => f.object!)
+          .sort();
+      // Both ports list the same pods: a pod's facts are reported once, without a port, under the list read first.
+      assert.deepEqual(objects('KF-KUBELET-010'), expectedPrivileged(nodePods), `privileged on ${node.name}`);
+      assert.deepEqual(objects('KF-KUBELET-014'), expectedVarLog(nodePods), `/var/log on ${node.name}`);
+      const lists = onNode.filter((f) => f.kb === 'KF-KUBELET-002');
+      assert.deepEqual(lists.map((f) => f.port).sort(), [PORTS.kubelet, PORTS.kubeletReadOnly], 'a list per port');
+      for (const f of onNode.filter((x) => x.kb === 'KF-KUBELET-010' || x.kb === 'KF-KUBELET-014')) {
+        assert.equal(f.port, undefined);
+        const listed = lists.find((l) => l.id === f.parents[0]);
+        assert.ok(listed, `${f.kb} ${f.object} hangs off a /pods list`);
+        assert.ok(f.evidence.endsWith(`listed at :${listed.port}/pods)`), f.evidence);
       }
     }
     const all = hunt.of('KF-KUBELET-010').map((f) => f.object);
@@ -133,7 +135,7 @@ describe('kubelet hunters, vulnerable lab', () => {
     assert.ok(chained.every((f) => f.port === PORTS.kubelet));
     for (const f of chained) {
       const anonymous = hunt.findings.find((x) => x.kb === 'KF-KUBELET-001' && x.host === f.host);
-      const privileged = at(hunt.findings, f.host!, PORTS.kubelet).filter((x) => x.kb === 'KF-KUBELET-010');
+      const privileged = hunt.findings.filter((x) => x.kb === 'KF-KUBELET-010' && x.host === f.host);
       assert.deepEqual(f.parents, [anonymous!.id, ...privileged.map((p) => p.id)]);
     }
     assert.equal(chained.length, nodes().filter((n) => expectedPrivileged(pods.get(n.name) ?? []).length > 0).length);

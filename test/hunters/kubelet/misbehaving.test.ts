@@ -221,7 +221,7 @@ describe('kubelet hunters on kubelets that answer oddly', () => {
     );
     assert.equal(
       varlog?.evidence,
-      'pod team/shell: sh mounts host /var/log/ at /l, writable (hostPath, readOnly not set)',
+      `pod team/shell: sh mounts host /var/log/ at /l, writable (hostPath, readOnly not set; listed at :${at(1).port}/pods)`,
     );
   });
 
