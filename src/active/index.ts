@@ -3,7 +3,8 @@ import type { HuntConfig } from '../core/config.js';
 import type { KfEvent } from '../core/events.js';
 import type { Network } from '../net/network.js';
 import { normalizeAddress } from '../net/scope.js';
-import { checkJournalPath, defaultJournalPath } from './journal.js';
+import { checkJournalPath } from './journal.js';
+import { defaultJournalPath } from './journal-path.js';
 import { ActiveRun, type SecretLookup } from './recorder.js';
 
 export { ActiveRun } from './recorder.js';

@@ -15,6 +15,7 @@ import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { fileProblem, HuntFailedError, oneLine, UsageError } from '../core/errors.js';
+import { DEFAULT_JOURNAL_DIR } from './journal-path.js';
 
 /**
  * The undo journal: one JSON object a line, appended and fsynced before the request it describes is sent,
@@ -84,11 +85,6 @@ export type JournalChange = Extract<JournalRecord, { op: 'change' }>;
 export type JournalIdentity = z.infer<typeof identitySchema>;
 
 /** Where journals go unless `--journal FILE` names one: a file per run under the current directory. */
-export const DEFAULT_JOURNAL_DIR = join('.kubeferret', 'journal');
-
-export function defaultJournalPath(runId: string, dir = DEFAULT_JOURNAL_DIR): string {
-  return join(dir, `${runId}.jsonl`);
-}
 
 /** A change read back from a journal, with what became of it. */
 export interface JournalEntry {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { type CleanupIdentity, cleanupScope, replayJournal, writerAlive } from '../active/cleanup.js';
-import { DEFAULT_JOURNAL_DIR, pendingJournals, pendingOf, readJournal } from '../active/journal.js';
+import { pendingJournals, pendingOf, readJournal } from '../active/journal.js';
+import { DEFAULT_JOURNAL_DIR } from '../active/journal-path.js';
 import { EXIT, UsageError } from '../core/errors.js';
 import { vantageOf } from '../discovery/vantage/identity.js';
 import { Network } from '../net/network.js';

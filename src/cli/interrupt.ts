@@ -1,4 +1,4 @@
-import { defaultJournalPath } from '../active/journal.js';
+import { defaultJournalPath } from '../active/journal-path.js';
 import type { HuntConfig } from '../core/config.js';
 
 /**

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { defaultJournalPath } from '../../active/journal.js';
+import { defaultJournalPath } from '../../active/journal-path.js';
 import { newRunId } from '../../active/naming.js';
 import type { HuntConfig } from '../../core/config.js';
 import { UsageError } from '../../core/errors.js';
