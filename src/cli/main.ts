@@ -21,15 +21,15 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   cleanup: async () => (await import('./cleanup.js')).registerCleanup,
 };
 
-/** Builds the command tree: only `command` when it names one, otherwise every command. */
-export async function buildProgram(command?: string): Promise<Command> {
+/** Builds the command tree: only `command` when it names one, none for --version, otherwise every command. */
+export async function buildProgram(command?: string, versionOnly = false): Promise<Command> {
   const program = new Command('kubeferret')
     .description('Hunts Kubernetes clusters for security weaknesses the way an attacker would.')
     .version(VERSION, '-V, --version')
     .option('--debug', 'show stack traces and hunter debug lines')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  const names = command && command in COMMANDS ? [command] : Object.keys(COMMANDS);
+  const names = command && command in COMMANDS ? [command] : versionOnly ? [] : Object.keys(COMMANDS);
   for (const name of names) (await COMMANDS[name]())(program);
   return program;
 }
@@ -37,7 +37,9 @@ export async function buildProgram(command?: string): Promise<Command> {
 /** Runs the CLI: usage errors print one line and exit 2; a failed hunt exits 3; no stack traces without --debug. */
 export async function main(argv: string[]): Promise<number> {
   // Global options take no value, so the first word that is not an option names the command.
-  const program = await buildProgram(argv.find((a) => !a.startsWith('-')));
+  const command = argv.find((a) => !a.startsWith('-'));
+  const versionOnly = !command && (argv.includes('--version') || argv.includes('-V'));
+  const program = await buildProgram(command, versionOnly);
   const debug = argv.includes('--debug');
   try {
     await program.parseAsync(argv, { from: 'user' });
