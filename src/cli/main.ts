@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, HuntFailedError, oneLine, UsageError } from '../core/errors.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../core/version.js';
 
 type Register = (program: Command) => void;
 

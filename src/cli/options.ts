@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { fileProblem, UsageError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
 import { SEVERITIES, type Severity } from '../core/events.js';
+import { readUserFile } from '../core/user-file.js';
 
 /** Parsers for option values: each throws UsageError with one line that names the option. */
 
@@ -49,15 +49,6 @@ export function severityOrNone(option: string) {
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
-}
-
-/** Reads a file the user named; an unreadable file is a usage error with one line. */
-export function readUserFile(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${what} ${path}: ${fileProblem(err)}`);
-  }
 }
 
 /** Lines of a targets file: blank lines and `#` comments skipped, several targets per line allowed. */

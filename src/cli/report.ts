@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import type { Severity } from '../core/events.js';
+import { readUserFile } from '../core/user-file.js';
 import { parseReport } from '../report/load.js';
 import { emitReport, exitCodeOf, type OutputFlags, registerOutputOptions } from './flags/output.js';
-import { readUserFile, severityOrNone } from './options.js';
+import { severityOrNone } from './options.js';
 
 interface ReportFlags extends OutputFlags {
   failOn?: Severity | 'none';

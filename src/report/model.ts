@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
-import { VERSION } from '../cli/version.js';
 import type { HuntConfig } from '../core/config.js';
 import { type EventPayloads, type KfEvent, SEVERITIES, type Severity } from '../core/events.js';
 import type { HuntResult } from '../core/hunt.js';
+import { VERSION } from '../core/version.js';
 import { lookupEntry, severityOf } from '../kb/index.js';
 import { type Redactor, redactorFor, secretFingerprint } from './redact.js';
 import {

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { EXIT, HuntFailedError, oneLine, UsageError } from '../../core/errors.js';
 import type { Severity } from '../../core/events.js';
 import type { HuntResult } from '../../core/hunt.js';
+import { readUserFile } from '../../core/user-file.js';
 import { atLeast } from '../../kb/index.js';
 import { activeFindings, applyBaseline, baselineOf, parseBaseline } from '../../report/baseline.js';
 import { FORMAT_NAMES, FORMATS, type FormatName, render } from '../../report/formats.js';
@@ -11,7 +12,7 @@ import { buildReport } from '../../report/model.js';
 import { type Redactor, redactorFor } from '../../report/redact.js';
 import type { Report } from '../../report/schema.js';
 import { summaryLine } from '../../report/text.js';
-import { collect, readUserFile } from '../options.js';
+import { collect } from '../options.js';
 
 /** Report formats, where they go, and the baseline. */
 export interface OutputFlags {

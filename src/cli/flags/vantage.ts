@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import type { HuntConfig } from '../../core/config.js';
 import { UsageError } from '../../core/errors.js';
+import { readUserFile } from '../../core/user-file.js';
 import { Identity, VANTAGE_KEY, type VantageSettings } from '../../discovery/vantage/identity.js';
 import { kubeconfigIdentities } from '../../discovery/vantage/kubeconfig.js';
 import { POD_SECRETS_DIR, podIdentity } from '../../discovery/vantage/pod.js';
-import { collect, readUserFile } from '../options.js';
+import { collect } from '../options.js';
 
 /** Vantage points beyond "remote": inside a pod, or with identities from a kubeconfig or a token. */
 export interface VantageFlags {
