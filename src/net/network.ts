@@ -124,6 +124,8 @@ export class Network {
   private readonly certs = new Map<string, CertSummary>();
   private readonly tlsAlerts = new Map<string, string>();
   private readonly agents = new Map<string, Agent>();
+  /** The name the user gave for an address (the first, when several resolve to it): sent as TLS SNI. */
+  private readonly serverNames = new Map<string, string>();
   private readonly limiter?: RateLimiter;
   connects = 0;
 
@@ -132,6 +134,10 @@ export class Network {
     for (const [host, addresses] of options.pinned ?? []) {
       const first = addresses[0];
       if (first) this.resolved.set(host, Promise.resolve(normalizeAddress(first) ?? first));
+      for (const a of addresses) {
+        const address = normalizeAddress(a) ?? a;
+        if (!this.serverNames.has(address)) this.serverNames.set(address, host);
+      }
     }
   }
 
@@ -331,7 +337,9 @@ export class Network {
       const tlsSocket = tls.connect({
         host: address,
         port,
-        servername: net.isIP(hostname) ? undefined : hostname,
+        // Discovery scans a named target by address; the name still goes out as SNI, since a server behind
+        // an SNI-routing proxy (or with one certificate per name) answers by it.
+        servername: net.isIP(hostname) ? this.serverNames.get(address) : hostname,
         rejectUnauthorized: verify,
         ca: credential?.ca,
         cert: credential?.clientCert,

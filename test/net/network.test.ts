@@ -4,11 +4,13 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { TLSSocket } from 'node:tls';
 import { NetError } from '../../src/core/errors.js';
+import { selfSignedServing } from '../../src/lab/pki.js';
 import { Network, type NetworkOptions } from '../../src/net/network.js';
 import { Scope } from '../../src/net/scope.js';
 import { Trace, type TraceRecord } from '../../src/net/trace.js';
-import { startHttpServer, startTcpServer, type TestServer } from '../helpers/servers.js';
+import { startHttpServer, startHttpsServer, startTcpServer, type TestServer } from '../helpers/servers.js';
 
 // This file's loopback addresses: 127.0.0.2 and 127.0.0.9 (the issue's own example), 127.0.2.0/24.
 const IN = '127.0.0.2';
@@ -247,5 +249,33 @@ describe('http client', () => {
 
     await rejectsWith(net.for('t').http({ url: 'not a url' }), 'protocol', /is not a URL/);
     await rejectsWith(net.for('t').http({ url: 'ftp://127.0.2.2/' }), 'protocol', /only http and https/);
+  });
+});
+
+describe('TLS server name', () => {
+  const H = '127.0.2.40';
+  let server: TestServer;
+  const seen: (string | false | null)[] = [];
+
+  before(async () => {
+    const cert = await selfSignedServing('sni', ['api.cluster.test'], [H]);
+    server = await startHttpsServer(
+      H,
+      (req, res) => {
+        seen.push((req.socket as TLSSocket).servername);
+        res.end('ok');
+      },
+      cert,
+    );
+  });
+  after(() => server?.close());
+
+  it('sends the name the user gave for an address as SNI, and none for an address named as such', async () => {
+    const named = network([H], new Trace(), { pinned: new Map([['api.cluster.test', [H]]]) });
+    const res = await named.for('t').http({ url: `https://${H}:${server.port}/` });
+    assert.equal(res.status, 200);
+    const bare = network([H]);
+    assert.equal((await bare.for('t').http({ url: `https://${H}:${server.port}/` })).status, 200);
+    assert.deepEqual(seen, ['api.cluster.test', false]);
   });
 });
