@@ -106,7 +106,10 @@ export async function runHunt(
     perHost: config.perHostConcurrency,
     hunterTimeoutMs: config.hunterTimeoutMs,
     onProblem: hooks.onProblem,
-    onEvent: hooks.onEvent,
+    onEvent: (event) => {
+      trace.redactor.observe(event);
+      hooks.onEvent?.(event);
+    },
     onDebug: hooks.onDebug,
   });
   const onAbort = () => engine.stop('interrupted');

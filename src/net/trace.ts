@@ -1,6 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { HuntFailedError, oneLine } from '../core/errors.js';
-import { redactPatterns } from '../report/redact.js';
+import { Redactor } from '../report/redact.js';
 
 /** One line of the audit trail: a request sent, or one the scope guard refused. */
 export interface TraceRecord {
@@ -32,7 +32,14 @@ export class Trace {
   readonly counts: TraceCounts = { requests: 0, refused: 0, byHost: {}, byHunter: {} };
   readonly refusals: TraceRecord[] = [];
 
-  constructor(readonly path?: string) {}
+  /**
+   * `redactor` learns the run's secrets as Credential events appear (the hunt wires `observe`), so a
+   * URL or error that quotes one is written redacted, on top of the patterns that catch secret shapes.
+   */
+  constructor(
+    readonly path?: string,
+    readonly redactor = new Redactor(),
+  ) {}
 
   async open(): Promise<void> {
     if (!this.path) return;
@@ -54,7 +61,7 @@ export class Trace {
     const rec =
       raw.method === 'CONNECT'
         ? raw
-        : { ...raw, url: redactPatterns(raw.url), ...(raw.error && { error: redactPatterns(raw.error) }) };
+        : { ...raw, url: this.redactor.text(raw.url), ...(raw.error && { error: this.redactor.text(raw.error) }) };
     if (rec.refused) {
       this.counts.refused++;
       if (this.refusals.length < 10_000) this.refusals.push(rec);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import { NetError } from '../../src/core/errors.js';
+import type { KfEvent } from '../../src/core/events.js';
 import { selfSignedServing } from '../../src/lab/pki.js';
 import { Network, type NetworkOptions } from '../../src/net/network.js';
 import { Scope } from '../../src/net/scope.js';
@@ -277,5 +278,42 @@ describe('TLS server name', () => {
     const bare = network([H]);
     assert.equal((await bare.for('t').http({ url: `https://${H}:${server.port}/` })).status, 200);
     assert.deepEqual(seen, ['api.cluster.test', false]);
+  });
+});
+
+describe('trace redaction', () => {
+  it("writes a URL or error that quotes one of the run's secrets redacted, whatever its shape", async () => {
+    // Shaped like no pattern catches (short, with dashes): only knowing the value redacts it.
+    const secret = 'plain-Secret-42';
+    const path = join(await mkdtemp(join(tmpdir(), 'kf-net-')), 'trace.jsonl');
+    const server = await startHttpServer('127.0.2.41', (_req, res) => res.end('ok'));
+    try {
+      const trace = new Trace(path);
+      trace.redactor.observe({
+        id: 'e1',
+        type: 'Credential',
+        parents: [],
+        publisher: 'test',
+        time: new Date().toISOString(),
+        name: 'plain',
+        source: 'token',
+        secret: { token: secret },
+      } as KfEvent<'Credential'>);
+      await trace.open();
+      const net = network(['127.0.2.41'], trace);
+      assert.equal((await net.for('t').http({ url: `${server.url}/hook/${secret}` })).status, 200);
+      await net
+        .for('t')
+        .http({ url: `http://127.0.2.99/${secret}` })
+        .catch(() => undefined);
+      await net.close();
+      await trace.close();
+    } finally {
+      await server.close();
+    }
+    const text = readFileSync(path, 'utf8');
+    assert.equal(text.trim().split('\n').length, 2, 'the request and the refusal');
+    assert.ok(!text.includes(secret), text);
+    assert.match(text, /\/hook\/\[redacted sha256:[0-9a-f]{8}\]/);
   });
 });
