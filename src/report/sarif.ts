@@ -32,7 +32,9 @@ const segment = (s: string) => encodeURIComponent(s);
 export function artifactUri(f: ReportFinding): string {
   if (f.host) {
     const path = (f.path ?? '').split(/[?#]/)[0].split('/').filter(Boolean).map(segment);
-    return ['kubeferret', segment(f.host), ...(f.port ? [String(f.port)] : []), ...path].join('/');
+    // A fact about an object on a host (a pod's spec, seen through whichever port listed it) names the object.
+    const object = !f.port && !f.path && f.object ? ['objects', segment(f.object)] : [];
+    return ['kubeferret', segment(f.host), ...(f.port ? [String(f.port)] : []), ...path, ...object].join('/');
   }
   if (f.object) return `kubeferret/objects/${segment(f.object)}`;
   return `kubeferret/identities/${segment(f.identity ?? 'unknown')}`;
@@ -41,6 +43,7 @@ export function artifactUri(f: ReportFinding): string {
 function logicalName(f: ReportFinding): string {
   if (!f.host) return f.object ?? `identity ${f.identity ?? ''}`;
   const host = f.host.includes(':') ? `[${f.host}]` : f.host;
+  if (!f.port && !f.path && f.object) return `${host} ${f.object}`;
   return `${host}${f.port ? `:${f.port}` : ''}${f.path ?? ''}`;
 }
 

@@ -94,6 +94,18 @@ describe('every format from one hunt of the vulnerable lab', () => {
     }
   });
 
+  it('locates each pod-level finding at its pod in SARIF, so code scanning keeps one alert per pod', () => {
+    const sarif = JSON.parse(files.get('report.sarif')!);
+    const privileged = sarif.runs[0].results.filter((r: { ruleId: string }) => r.ruleId === 'KF-KUBELET-010');
+    assert.ok(privileged.length > 0, 'the lab runs privileged pods');
+    const uris = privileged.map(
+      (r: { locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }) =>
+        r.locations[0].physicalLocation.artifactLocation.uri,
+    );
+    for (const uri of uris) assert.match(uri, /^kubeferret\/127\.38\.0\.\d+\/objects\/pod%20[^/]+%2F[^/]+$/);
+    assert.equal(new Set(uris).size, uris.length, 'one location per node and pod');
+  });
+
   it('never writes a secret the lab holds: no token, key, password or secret value in any output', () => {
     const secrets = lab.secretValues();
     assert.ok(secrets.length > 10, 'the lab holds secrets to look for');
