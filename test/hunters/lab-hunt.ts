@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { defaultConfig, type HuntConfig } from '../../src/core/config.js';
-import type { EventPayloads, KfEvent } from '../../src/core/events.js';
+import { NetError } from '../../src/core/errors.js';
+import type { EventPayloads, KfEvent, ServiceKind } from '../../src/core/events.js';
 import { type HuntResult, runHunt } from '../../src/core/hunt.js';
 import { type AnyHunter, defineHunter } from '../../src/core/hunter.js';
+import { EVIDENCE } from '../../src/discovery/fingerprint/classify.js';
 import { discoveryHunters } from '../../src/discovery/hunters.js';
 import { parseTarget } from '../../src/discovery/targets.js';
 import { Identity, VANTAGE_KEY, type VantageSettings } from '../../src/discovery/vantage/identity.js';
@@ -11,9 +13,10 @@ import { kubeconfigIdentities } from '../../src/discovery/vantage/kubeconfig.js'
 import { podIdentity } from '../../src/discovery/vantage/pod.js';
 import type { IdentityName, Lab } from '../../src/lab/index.js';
 
-// Passive hunts of the lab for the hunter tests, as `kubeferret hunt` runs them: the lab's addresses and
-// ports as targets, discovery's scan, fingerprint and vantage points, the hunters under test; and what a
-// test then asserts on (findings, requests the lab received, secrets).
+// Real hunts for the hunter tests, as `kubeferret hunt` runs them (port scan, engine, network layer): of
+// the lab, with discovery's fingerprint and vantage points; of servers a test starts, fingerprinted by
+// discovery or announced as the test says they are; and what a test then asserts on (findings, requests
+// the lab received, secrets).
 
 /** A lab identity as a bare token (`--token`): no API server named, bound to the ones found. */
 export function tokenIdentity(lab: Lab, name: 'admin' | 'reader' | 'nobody' | 'deployer'): Identity {
@@ -53,22 +56,77 @@ export function lateCredentials(credentials: EventPayloads['Credential'][]): Any
   }) as AnyHunter;
 }
 
-export interface LabHuntOptions {
+/** One service a stand-in fingerprint announces: where, what, and how it speaks. */
+export interface KnownService {
+  host: string;
+  port: number;
+  kind: ServiceKind;
+  scheme: 'http' | 'https';
+}
+
+/** Every service of a lab, from its ground truth (`lab.hosts`). */
+export function labServices(lab: Lab): KnownService[] {
+  return lab.hosts.flatMap((h) =>
+    h.services.map((s) => ({ host: h.address, port: s.port, kind: s.kind, scheme: s.scheme })),
+  );
+}
+
+/**
+ * Stands in for discovery's fingerprint hunter: announces each open port as the service the test says it
+ * is, with the certificate the port really serves when it speaks TLS (read through the hunt's network
+ * layer), and the evidence phrase the fingerprint uses for a client-certificate demand.
+ */
+function knownServices(services: readonly KnownService[]): AnyHunter {
+  return defineHunter({
+    id: 'test-known-services',
+    title: 'announces the services a test names',
+    mode: 'passive',
+    on: 'PortOpen',
+    async hunt(event, ctx) {
+      const service = services.find((s) => s.host === event.host && s.port === event.port);
+      if (!service) return;
+      const found: EventPayloads['ServiceFound'] = { ...service, evidence: ['named by the test'] };
+      if (service.scheme === 'https') {
+        try {
+          found.cert = (await ctx.net.http({ url: `https://${service.host}:${service.port}/`, timeoutMs: 3000 })).cert;
+        } catch (err) {
+          if (!(err instanceof NetError)) throw err;
+          if (service.kind === 'etcd') found.evidence.push(EVIDENCE.CLIENT_CERT_REQUIRED);
+        }
+      }
+      ctx.publish('ServiceFound', found);
+    },
+  });
+}
+
+export interface HuntOptions {
   hunters: readonly AnyHunter[];
   /** Vantage points, as the CLI builds them from --token, --kubeconfig and --pod. */
   identities?: Identity[];
-  ports?: number[];
-  /** Only these lab addresses (default: every host of the lab). */
-  addresses?: string[];
   config?: Partial<HuntConfig>;
 }
 
-export interface LabHunt {
+export interface LabHuntOptions extends HuntOptions {
+  ports?: number[];
+  /** Only these lab addresses (default: every host of the lab). */
+  addresses?: string[];
+}
+
+export interface Hunt {
   result: HuntResult;
+  /** Every hunter that ran: discovery's (or the stand-in fingerprint) and the ones under test. */
+  hunters: readonly AnyHunter[];
   findings: KfEvent<'Finding'>[];
   /** Finding ids, sorted, without duplicates. */
   ids: string[];
+  /** `kb host:port` of every finding, sorted: what a golden list compares. */
+  keys: string[];
+  /** The findings of one id, optionally for one identity. */
+  of(kb: string, identity?: string): KfEvent<'Finding'>[];
   access: KfEvent<'ApiAccess'>[];
+}
+
+export interface LabHunt extends Hunt {
   /** The lab's requests made during this hunt. */
   requests: Lab['requests'];
 }
@@ -78,51 +136,89 @@ export function labPorts(lab: Lab): number[] {
   return [...new Set(lab.hosts.flatMap((h) => h.services.map((s) => s.port)))].sort((a, b) => a - b);
 }
 
-export async function huntLab(lab: Lab, options: LabHuntOptions): Promise<LabHunt> {
-  const before = lab.requests.length;
-  const addresses = options.addresses ?? lab.hosts.map((h) => h.address);
+// Generous for the lab: TLS handshakes to a lab in the same process are slow on a loaded 2-core machine.
+const LAB_TIMEOUTS = { connectTimeoutMs: 10_000, requestTimeoutMs: 15_000, hunterTimeoutMs: 90_000 };
+// Short for servers a test starts: some of them hang on purpose.
+const SERVER_TIMEOUTS = { connectTimeoutMs: 2000, requestTimeoutMs: 4000, hunterTimeoutMs: 60_000 };
+
+async function hunt(
+  addresses: readonly string[],
+  ports: readonly number[],
+  hunters: readonly AnyHunter[],
+  timeouts: typeof LAB_TIMEOUTS,
+  options: HuntOptions,
+): Promise<Hunt> {
   const result = await runHunt(
     defaultConfig({
       targets: addresses.map(parseTarget),
-      ports: options.ports ?? labPorts(lab),
-      // Generous: TLS handshakes to a lab in the same process are slow on a loaded 2-core machine.
-      connectTimeoutMs: 10_000,
-      requestTimeoutMs: 15_000,
-      hunterTimeoutMs: 90_000,
+      ports: [...ports],
+      ...timeouts,
       ...options.config,
       extra: {
         ...options.config?.extra,
         [VANTAGE_KEY]: { identities: options.identities ?? [], discoverNodes: false } satisfies VantageSettings,
       },
     }),
-    [...discoveryHunters, ...options.hunters],
+    hunters,
   );
   const findings = result.events.filter((e): e is KfEvent<'Finding'> => e.type === 'Finding');
   return {
     result,
+    hunters,
     findings,
     ids: [...new Set(findings.map((f) => f.kb))].sort(),
+    keys: findings.map((f) => `${f.kb} ${f.host}:${f.port}`).sort(),
+    of: (kb, identity) => findings.filter((f) => f.kb === kb && (identity === undefined || f.identity === identity)),
     access: result.events.filter((e): e is KfEvent<'ApiAccess'> => e.type === 'ApiAccess'),
-    requests: lab.requests.slice(before),
   };
 }
 
-/** The findings of one id, optionally for one identity. */
-export function findingsOf(hunt: LabHunt, kb: string, identity?: string): KfEvent<'Finding'>[] {
-  return hunt.findings.filter((f) => f.kb === kb && (identity === undefined || f.identity === identity));
+/** A real hunt of the lab (every host and service port unless narrowed), discovery's fingerprint deciding. */
+export async function huntLab(lab: Lab, options: LabHuntOptions): Promise<LabHunt> {
+  const before = lab.requests.length;
+  const addresses = options.addresses ?? lab.hosts.map((h) => h.address);
+  const hunters = [...discoveryHunters, ...options.hunters];
+  const done = await hunt(addresses, options.ports ?? labPorts(lab), hunters, LAB_TIMEOUTS, options);
+  return { ...done, requests: lab.requests.slice(before) };
 }
 
-const REVIEWS = /^\/apis\/authorization\.k8s\.io\/v1\/selfsubject(access|rules)reviews$/;
+const hostsOf = (servers: readonly { host: string }[]) => [...new Set(servers.map((s) => s.host))];
+const portsOf = (servers: readonly { port: number }[]) => [...new Set(servers.map((s) => s.port))];
 
-/** Every request the lab received was a GET or HEAD, or a self review POST: nothing that changes state. */
-export function assertReadOnly(requests: Lab['requests']): void {
-  const writes = requests.filter(
-    (r) => !(r.method === 'GET' || r.method === 'HEAD' || (r.method === 'POST' && REVIEWS.test(r.path))),
-  );
+/** A real hunt of these servers, discovery's fingerprint deciding what each is. */
+export function huntDiscovered(
+  servers: readonly { host: string; port: number }[],
+  options: HuntOptions,
+): Promise<Hunt> {
+  const hunters = [...discoveryHunters, ...options.hunters];
+  return hunt(hostsOf(servers), portsOf(servers), hunters, SERVER_TIMEOUTS, options);
+}
+
+/**
+ * Hunts services announced as the test says they are (a fooled fingerprint): for servers that are not
+ * what they claim, to check the hunters survive them.
+ */
+export function huntServices(services: readonly KnownService[], options: HuntOptions): Promise<Hunt> {
+  const hunters = [knownServices(services), ...options.hunters];
+  return hunt(hostsOf(services), portsOf(services), hunters, SERVER_TIMEOUTS, options);
+}
+
+/**
+ * The lab's request log from this hunt shows nothing that changes state: GET and HEAD (and bare TCP
+ * connects), plus the non-GET requests the hunters that ran declare in `readOnlyRequests` (such as the
+ * self reviews and the etcd v3 gateway's range reads).
+ */
+export function assertOnlyReads(hunt: LabHunt): void {
+  const allowed = hunt.hunters.flatMap((h) => h.readOnlyRequests ?? []);
+  const writes = hunt.requests.filter((r) => {
+    if (r.method === 'GET' || r.method === 'HEAD' || r.method === 'TCP') return false;
+    const path = r.path.split('?')[0];
+    return !allowed.some((a) => a.method === r.method && path.startsWith(a.path));
+  });
   assert.deepEqual(
-    writes.map((r) => `${r.method} ${r.path}`),
+    writes.map((r) => `${r.method} ${r.path} to ${r.component}`),
     [],
-    'only GET, HEAD and self reviews were sent',
+    'only reads and declared read-only requests were sent',
   );
 }
 
@@ -131,12 +227,14 @@ export function assertReadOnly(requests: Lab['requests']): void {
  * belongs): findings, access, learned addresses, warnings. Checked on the raw events, before any redaction.
  */
 export function assertNoSecrets(lab: Lab, result: HuntResult): void {
+  const secrets = lab.secretValues();
+  assert.ok(secrets.length > 10, 'the lab holds secrets to look for');
   const shown = JSON.stringify([
     result.events.filter((e) => e.type !== 'Credential'),
     result.events.filter((e) => e.type === 'Credential').map((e) => ({ ...e, secret: undefined })),
     result.problems,
   ]);
-  const leaked = lab.secretValues().filter((s) => shown.includes(s));
+  const leaked = secrets.filter((s) => shown.includes(s));
   assert.deepEqual(
     leaked.map((s) => `${s.slice(0, 6)}…`),
     [],

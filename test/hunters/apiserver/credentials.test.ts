@@ -10,8 +10,7 @@ import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { type Attributes, type IdentityName, type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import {
   assertNoSecrets,
-  assertReadOnly,
-  findingsOf,
+  assertOnlyReads,
   huntLab,
   kubeconfigIdentity,
   type LabHunt,
@@ -112,7 +111,7 @@ describe('each credential on the default lab', () => {
   });
 
   it('reports cluster-wide listing, cluster-admin and pod creation for the identities that hold them', () => {
-    const who = (kb: string) => [...new Set(findingsOf(hunt, kb).map((f) => f.identity))].sort();
+    const who = (kb: string) => [...new Set(hunt.of(kb).map((f) => f.identity))].sort();
     assert.deepEqual(who('KF-API-005'), ['admin', 'jane@lab', 'kubernetes-admin@lab', 'reader']);
     assert.deepEqual(who('KF-API-009'), ['admin', 'kubernetes-admin@lab']);
     assert.deepEqual(who('KF-API-010'), ['admin', 'deployer', 'kubernetes-admin@lab']);
@@ -123,16 +122,16 @@ describe('each credential on the default lab', () => {
   });
 
   it('says where a namespaced right holds', () => {
-    const [deployer] = findingsOf(hunt, 'KF-API-010', 'deployer');
+    const [deployer] = hunt.of('KF-API-010', 'deployer');
     assert.equal(
       deployer.evidence,
       'deployer may create pods (namespace dev) (SelfSubjectAccessReview, nothing attempted)',
     );
-    const [rules] = findingsOf(hunt, 'KF-API-006', 'deployer');
+    const [rules] = hunt.of('KF-API-006', 'deployer');
     assert.match(rules.evidence, /^deployer in namespace dev: create,delete,get,list,patch,watch pods; get pods\/log$/);
-    const [nobody] = findingsOf(hunt, 'KF-API-006', 'nobody');
+    const [nobody] = hunt.of('KF-API-006', 'nobody');
     assert.equal(nobody.evidence, 'nobody in namespace default: nothing beyond reviewing its own access');
-    const [reader] = findingsOf(hunt, 'KF-API-005', 'reader');
+    const [reader] = hunt.of('KF-API-005', 'reader');
     assert.match(reader.evidence, /^reader listed \d+ namespaces, \d+ pods in \d+ namespaces across all namespaces$/);
     assert.equal(hunt.access.find((a) => a.identity === 'deployer')?.can['list pods'], true, 'in dev');
   });
@@ -158,7 +157,7 @@ describe('each credential on the default lab', () => {
   });
 
   it('sent nothing but GET and the self reviews, and put no secret in any event', () => {
-    assertReadOnly(hunt.requests);
+    assertOnlyReads(hunt);
     assertNoSecrets(lab, hunt.result);
   });
 });
@@ -176,7 +175,7 @@ describe('a credential that arrives after its API server was found', () => {
     assert.ok(bare && server && bound.parents[0] === bare.id);
     assert.ok(hunt.result.events.indexOf(server) < hunt.result.events.indexOf(bare), 'server found first');
     assert.ok(hunt.access.some((a) => a.identity === 'reader'));
-    assert.equal(findingsOf(hunt, 'KF-API-005', 'reader').length, 1);
+    assert.equal(hunt.of('KF-API-005', 'reader').length, 1);
   });
 });
 
@@ -236,12 +235,12 @@ describe('a token read from a Secret', () => {
 
   it('is reported by name in its namespace, never by value', () => {
     assert.deepEqual(hunt.result.problems, []);
-    const [secrets] = findingsOf(hunt, 'KF-API-007', 'nobody');
+    const [secrets] = hunt.of('KF-API-007', 'nobody');
     assert.match(
       secrets.evidence,
       /^nobody listed \d+ secrets in 1 namespace \(namespace default\): .*; values not read$/,
     );
-    const [tokens] = findingsOf(hunt, 'KF-API-008', 'nobody');
+    const [tokens] = hunt.of('KF-API-008', 'nobody');
     const readerSecret = chainLab.credentials.reader.secret!;
     assert.ok(tokens.evidence.includes(`${readerSecret} (service account reader)`), tokens.evidence);
     assertNoSecrets(chainLab, hunt.result);
@@ -255,12 +254,12 @@ describe('a token read from a Secret', () => {
     assert.ok(found, 'the reader token was found');
     assert.equal(found.source, 'found');
     assert.equal(found.secret.token, chainLab.credentials.reader.token, 'the token itself, kept in the Credential');
-    const tokens = findingsOf(hunt, 'KF-API-008', 'nobody')[0];
+    const tokens = hunt.of('KF-API-008', 'nobody')[0];
     assert.deepEqual(found.parents, [tokens.id], 'found through the finding');
     const access = hunt.access.find((a) => a.identity === found.name);
     assert.ok(access, 'its access was surveyed');
     assert.equal(access.can['list pods'], true);
-    assert.equal(findingsOf(hunt, 'KF-API-005', found.name).length, 1, 'the reader lists cluster-wide');
+    assert.equal(hunt.of('KF-API-005', found.name).length, 1, 'the reader lists cluster-wide');
     assert.ok(
       hunt.requests.some((r) => r.identity === chainLab.credentials.reader.user),
       'the lab saw the reader token used',
@@ -268,7 +267,7 @@ describe('a token read from a Secret', () => {
   });
 
   it('was read with GETs of single Secrets only, after a Table listing', () => {
-    assertReadOnly(hunt.requests);
+    assertOnlyReads(hunt);
     const single = hunt.requests.filter((r) => /\/secrets\/[^/?]+$/.test(r.path.split('?')[0]));
     assert.ok(single.length > 0);
     assert.ok(single.every((r) => r.method === 'GET' && r.identity === chainLab.credentials.nobody.user));

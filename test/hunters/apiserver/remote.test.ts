@@ -5,7 +5,7 @@ import { defineHunter } from '../../../src/core/hunter.js';
 import { READ_CHECKS, WRITE_CHECKS } from '../../../src/hunters/apiserver/access.js';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
-import { assertNoSecrets, assertReadOnly, findingsOf, huntLab, type LabHunt } from '../lab-hunt.js';
+import { assertNoSecrets, assertOnlyReads, huntLab, type LabHunt } from '../lab-hunt.js';
 
 // Block 127.50.0.0/16: the API server hunters seen from outside, without credentials, per lab profile.
 
@@ -55,12 +55,12 @@ describe('API server hunters against the vulnerable lab, without credentials', (
       'KF-API-009',
       'KF-API-010',
     ]);
-    const insecure = findingsOf(hunt, 'KF-API-001');
+    const insecure = hunt.of('KF-API-001');
     assert.equal(insecure.length, 1);
     assert.equal(insecure[0].port, PORTS.apiserverInsecure);
     assert.equal(insecure[0].identity, 'insecure-port');
     for (const kb of ['KF-API-002', 'KF-API-004', 'KF-API-009', 'KF-API-010']) {
-      const [f, ...more] = findingsOf(hunt, kb);
+      const [f, ...more] = hunt.of(kb);
       assert.equal(more.length, 0, `${kb} once`);
       assert.equal(f.port, PORTS.apiserver, `${kb} on the secure port`);
       assert.equal(f.identity, 'anonymous');
@@ -70,11 +70,11 @@ describe('API server hunters against the vulnerable lab, without credentials', (
   it('counts what it listed as the cluster holds it', async () => {
     const namespaces = await objectCount(labs.vulnerable, 'v1/namespaces');
     const secrets = await objectCount(labs.vulnerable, 'v1/secrets');
-    const [insecure] = findingsOf(hunt, 'KF-API-001');
+    const [insecure] = hunt.of('KF-API-001');
     assert.match(insecure.evidence, new RegExp(`^plain HTTP without credentials: listed ${namespaces} namespaces, `));
     assert.match(insecure.evidence, new RegExp(`${secrets} secrets in \\d+ namespaces`));
     assert.match(insecure.evidence, /may create namespaces \(all namespaces\)/);
-    const [anonymous] = findingsOf(hunt, 'KF-API-004');
+    const [anonymous] = hunt.of('KF-API-004');
     assert.match(anonymous.evidence, new RegExp(`without credentials, listed ${namespaces} namespaces, \\d+ pods`));
     assert.doesNotMatch(anonymous.evidence, /secrets/, 'KF-API-004 is about mapping the cluster');
   });
@@ -100,7 +100,7 @@ describe('API server hunters against the vulnerable lab, without credentials', (
       `${PORTS.apiserver} kubernetes ${labs.vulnerable.version}`,
       `${PORTS.apiserverInsecure} kubernetes ${labs.vulnerable.version}`,
     ]);
-    const disclosed = findingsOf(hunt, 'KF-API-003');
+    const disclosed = hunt.of('KF-API-003');
     assert.equal(disclosed.length, 2);
     for (const f of disclosed) {
       assert.match(f.evidence, new RegExp(`^GET /version without credentials → ${labs.vulnerable.version} \\(go`));
@@ -110,14 +110,14 @@ describe('API server hunters against the vulnerable lab, without credentials', (
   });
 
   it('lists the service-account token secrets by name, never their values', () => {
-    const tokens = findingsOf(hunt, 'KF-API-008');
+    const tokens = hunt.of('KF-API-008');
     assert.deepEqual(tokens.map((f) => f.identity).sort(), ['anonymous', 'insecure-port']);
     const admin = labs.vulnerable.credentials.admin;
     for (const f of tokens) {
       assert.ok(f.evidence.includes(admin.secret!.split('/')[1]) || /… \(15 in all\)/.test(f.evidence));
       assert.match(f.evidence, /\(tokens not shown\)$/);
     }
-    for (const f of findingsOf(hunt, 'KF-API-007')) {
+    for (const f of hunt.of('KF-API-007')) {
       assert.match(f.evidence, /\d+ kubernetes\.io\/service-account-token, .*Opaque; values not read$/);
     }
     assertNoSecrets(labs.vulnerable, hunt.result);
@@ -129,7 +129,7 @@ describe('API server hunters against the vulnerable lab, without credentials', (
   });
 
   it('sent nothing but GET and the self reviews, and listed Secrets only as Tables', () => {
-    assertReadOnly(hunt.requests);
+    assertOnlyReads(hunt);
     const posts = hunt.requests.filter((r) => r.method === 'POST');
     assert.ok(posts.some((r) => r.path.endsWith('selfsubjectaccessreviews')));
     assert.ok(posts.some((r) => r.path.endsWith('selfsubjectrulesreviews')));
@@ -211,7 +211,7 @@ describe('API server hunters against the default (kubeadm) lab, without credenti
       [],
     );
     assert.equal(accessOf(hunt, 'insecure-port'), undefined);
-    assertReadOnly(hunt.requests);
+    assertOnlyReads(hunt);
   });
 });
 
@@ -230,6 +230,6 @@ describe('API server hunters against the hardened lab, without credentials', () 
       hunt.requests.every((r) => r.status === 401),
       'and refused every request',
     );
-    assertReadOnly(hunt.requests);
+    assertOnlyReads(hunt);
   });
 });

@@ -10,7 +10,7 @@ import type { Identity } from '../../../src/discovery/vantage/identity.js';
 import { cloudHunters } from '../../../src/hunters/cloud/index.js';
 import { type Lab, startLab } from '../../../src/lab/index.js';
 import { startHttpServer, type TestServer } from '../../helpers/servers.js';
-import { findingsOf, huntLab, podVantage, tokenIdentity } from '../lab-hunt.js';
+import { huntLab, podVantage, tokenIdentity } from '../lab-hunt.js';
 
 // Block 127.54.0.0/16: cloud instance metadata from the pod vantage, with loopback servers standing in
 // for 169.254.169.254 (through the metadata override). Nothing here contacts the real address.
@@ -198,13 +198,13 @@ describe('AWS instance metadata', () => {
     const server = servers.awsV1;
     const hunt = await cloudHunt(server);
     assert.deepEqual(hunt.result.problems, []);
-    const [reachable] = findingsOf(hunt, 'KF-CLOUD-001');
+    const [reachable] = hunt.of('KF-CLOUD-001');
     assert.equal(
       reachable.evidence,
       'IMDSv1: a plain GET answered, no session token needed; instance i-0abc1234def567890, 7 metadata keys',
     );
     assert.equal(reachable.host, server.host);
-    const [creds] = findingsOf(hunt, 'KF-CLOUD-005');
+    const [creds] = hunt.of('KF-CLOUD-005');
     assert.equal(creds.object, 'AWS instance role eks-node-role');
     assert.equal(
       creds.evidence,
@@ -222,9 +222,9 @@ describe('AWS instance metadata', () => {
   it('IMDSv2: a session token is asked for with one PUT, then used for every read', async () => {
     const server = servers.awsV2;
     const hunt = await cloudHunt(server);
-    const [reachable] = findingsOf(hunt, 'KF-CLOUD-001');
+    const [reachable] = hunt.of('KF-CLOUD-001');
     assert.match(reachable.evidence, /^IMDSv2: the pod obtained a session token \(PUT \/latest\/api\/token\)/);
-    assert.equal(findingsOf(hunt, 'KF-CLOUD-005').length, 1);
+    assert.equal(hunt.of('KF-CLOUD-005').length, 1);
     const [first, put, ...reads] = server.asked.filter((a) => a.url.startsWith('/latest/'));
     assert.deepEqual([first.method, first.url], ['GET', '/latest/meta-data/']);
     assert.deepEqual([put.method, put.url], ['PUT', '/latest/api/token']);
@@ -249,12 +249,12 @@ describe('GCP and Azure instance metadata', () => {
     const server = servers.gcp;
     const hunt = await cloudHunt(server);
     assert.deepEqual(hunt.result.problems, []);
-    const [reachable] = findingsOf(hunt, 'KF-CLOUD-002');
+    const [reachable] = hunt.of('KF-CLOUD-002');
     assert.equal(
       reachable.evidence,
       'answered with Metadata-Flavor: Google; instance 4567890123456789 in project lab-project; the kube-env attribute (the kubelet bootstrap credentials) is listed',
     );
-    const [token] = findingsOf(hunt, 'KF-CLOUD-005');
+    const [token] = hunt.of('KF-CLOUD-005');
     assert.equal(token.object, 'GCP service account 123-compute@developer.gserviceaccount.com');
     assert.match(token.evidence, /was issued to the pod, valid 3599 s \(not shown\)$/);
     const own = server.asked.filter((a) => a.url.startsWith('/computeMetadata/'));
@@ -267,12 +267,12 @@ describe('GCP and Azure instance metadata', () => {
     const server = servers.azure;
     const hunt = await cloudHunt(server);
     assert.deepEqual(hunt.result.problems, []);
-    const [reachable] = findingsOf(hunt, 'KF-CLOUD-003');
+    const [reachable] = hunt.of('KF-CLOUD-003');
     assert.equal(
       reachable.evidence,
       'answered with Metadata: true; VM aks-nodepool1-12345678-vmss000000 in westeurope',
     );
-    const [token] = findingsOf(hunt, 'KF-CLOUD-005');
+    const [token] = hunt.of('KF-CLOUD-005');
     assert.equal(token.object, 'Azure managed identity 5c1a2b3c-4d5e-6f70-8192-a3b4c5d6e7f8');
     assert.match(token.evidence, /expiring at 1893456000 \(Unix time\) \(not shown\)$/);
     const own = server.asked.filter((a) => a.url.startsWith('/metadata/'));
@@ -319,7 +319,7 @@ describe('the Azure service principal (azure.json)', () => {
       'host/etc/kubernetes/azure.json': spn,
     });
     const hunt = await cloudHunt(servers.nothing, { podRoot });
-    const [f, ...more] = findingsOf(hunt, 'KF-CLOUD-004');
+    const [f, ...more] = hunt.of('KF-CLOUD-004');
     assert.equal(more.length, 0);
     assert.equal(f.path, '/host/etc/kubernetes/azure.json');
     assert.equal(
@@ -332,14 +332,14 @@ describe('the Azure service principal (azure.json)', () => {
   it('is found where the node mounts it into the pod itself; a managed identity config holds no secret', async () => {
     const direct = await cloudHunt(servers.nothing, { podRoot: root('direct', { 'etc/kubernetes/azure.json': spn }) });
     assert.deepEqual(
-      findingsOf(direct, 'KF-CLOUD-004').map((f) => f.path),
+      direct.of('KF-CLOUD-004').map((f) => f.path),
       ['/etc/kubernetes/azure.json'],
     );
     const managed = JSON.stringify({ useManagedIdentityExtension: true, userAssignedIdentityID: 'abc' });
     const none = await cloudHunt(servers.nothing, {
       podRoot: root('managed', { 'etc/kubernetes/azure.json': managed }),
     });
-    assert.deepEqual(findingsOf(none, 'KF-CLOUD-004'), []);
+    assert.deepEqual(none.of('KF-CLOUD-004'), []);
   });
 });
 

@@ -3,21 +3,20 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { KfEvent } from '../../../src/core/events.js';
-import { discoveryHunters } from '../../../src/discovery/hunters.js';
 import { etcdHunters } from '../../../src/hunters/etcd/index.js';
 import { RealEtcd } from '../../../src/lab/etcd.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import { selfSignedServing } from '../../../src/lab/pki.js';
 import { hasCommand, requireComponent } from '../../helpers/components.js';
 import { startHttpServer, startHttpsServer, type TestServer } from '../../helpers/servers.js';
-import { assertNoSecrets, assertOnlyReads, huntDiscovered, huntLab, type LabHunt } from '../hunt-lab.js';
+import { assertNoSecrets, assertOnlyReads, type Hunt, huntDiscovered, huntLab } from '../lab-hunt.js';
 
 // Loopback block 127.62.0.0/16 (see test/README.md).
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 /** What a vulnerable lab's etcd must yield, checked against the keys it really holds. */
-async function checkOpenEtcd(lab: Lab, hunt: LabHunt): Promise<void> {
+async function checkOpenEtcd(lab: Lab, hunt: Hunt): Promise<void> {
   const base = lab.hosts[0].address;
   assert.deepEqual(hunt.result.problems, []);
   assert.deepEqual(
@@ -46,7 +45,7 @@ async function checkOpenEtcd(lab: Lab, hunt: LabHunt): Promise<void> {
 
   const values = Object.values((await lab.snapshot()).etcd ?? {}).filter((v) => v.length >= 16);
   for (const v of values) assert.ok(!readable.evidence.includes(v.slice(0, 16)), 'no value in the evidence');
-  assertNoSecrets(lab, hunt.findings);
+  assertNoSecrets(lab, hunt.result);
 
   const versions = hunt.result.events.filter(
     (e): e is KfEvent<'Version'> => e.type === 'Version' && e.component === 'etcd',
@@ -63,7 +62,7 @@ describe('etcd hunter, vulnerable lab', () => {
     const lab = await startLab({ profile: 'vulnerable', base: '127.62.0.2', nodes: 1, etcd: 'real' });
     try {
       assert.equal(lab.etcd, 'real');
-      await checkOpenEtcd(lab, await huntLab(lab, etcdHunters));
+      await checkOpenEtcd(lab, await huntLab(lab, { hunters: etcdHunters }));
     } finally {
       await lab.stop();
     }
@@ -72,14 +71,15 @@ describe('etcd hunter, vulnerable lab', () => {
   it('with the simulated etcd: the same, and only GETs and keys-only range reads reach it', async () => {
     const lab = await startLab({ profile: 'vulnerable', base: '127.62.1.2', nodes: 1, etcd: 'simulated' });
     try {
-      await checkOpenEtcd(lab, await huntLab(lab, etcdHunters));
+      const hunt = await huntLab(lab, { hunters: etcdHunters });
+      await checkOpenEtcd(lab, hunt);
       const etcd = lab.requests.filter((r) => r.component === 'etcd');
       const posts = etcd.filter((r) => r.method === 'POST').map((r) => `${r.port} ${r.path} ${r.status}`);
       assert.deepEqual(
         posts.filter((p) => p.startsWith(`${PORTS.etcd} `)),
         ['2379 /v3/kv/range 200', '2379 /v3/kv/range 200'],
       );
-      assertOnlyReads(lab, [...discoveryHunters, ...etcdHunters]);
+      assertOnlyReads(hunt);
     } finally {
       await lab.stop();
     }
@@ -97,7 +97,7 @@ describe('etcd hunter, hardened lab', () => {
         etcd: mode,
       });
       try {
-        const hunt = await huntLab(lab, etcdHunters);
+        const hunt = await huntLab(lab, { hunters: etcdHunters });
         assert.deepEqual(hunt.findings, []);
         assert.deepEqual(hunt.result.problems, []);
         const services = hunt.result.events.filter((e) => e.type === 'ServiceFound' && e.kind === 'etcd');
@@ -112,7 +112,7 @@ describe('etcd hunter, hardened lab', () => {
 
 describe('etcd hunter, real etcd with authentication enabled', () => {
   let etcd: RealEtcd | undefined;
-  let hunt: LabHunt;
+  let hunt: Hunt;
   const address = '127.62.4.2';
 
   before(async () => {
@@ -130,7 +130,7 @@ describe('etcd hunter, real etcd with authentication enabled', () => {
       const r = await etcd.gateway.call('POST', path, body);
       assert.equal(r.status, 200, `${path}: ${JSON.stringify(r.json)}`);
     }
-    hunt = await huntDiscovered([{ host: address, port: PORTS.etcd }], etcdHunters);
+    hunt = await huntDiscovered([{ host: address, port: PORTS.etcd }], { hunters: etcdHunters });
   });
   after(() => etcd?.stop());
 
@@ -181,7 +181,7 @@ const RANGE = {
 
 describe('etcd hunter, older and odd servers', () => {
   const servers: TestServer[] = [];
-  let hunt: LabHunt;
+  let hunt: Hunt;
 
   before(async () => {
     servers.push(
@@ -222,7 +222,7 @@ describe('etcd hunter, older and odd servers', () => {
         PORTS.etcd,
       ),
     );
-    hunt = await huntDiscovered(servers, etcdHunters);
+    hunt = await huntDiscovered(servers, { hunters: etcdHunters });
   });
   after(async () => {
     for (const s of servers) await s.close();

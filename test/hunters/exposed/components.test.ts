@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { KfEvent } from '../../../src/core/events.js';
-import { discoveryHunters } from '../../../src/discovery/hunters.js';
 import { exposedHunters } from '../../../src/hunters/exposed/index.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import { startHttpServer, type TestServer } from '../../helpers/servers.js';
-import { assertNoSecrets, assertOnlyReads, huntDiscovered, huntLab, type LabHunt } from '../hunt-lab.js';
+import { assertNoSecrets, assertOnlyReads, type Hunt, huntDiscovered, huntLab, type LabHunt } from '../lab-hunt.js';
 
 // Loopback block 127.63.0.0/16 (see test/README.md).
 
@@ -21,7 +20,7 @@ describe('exposed-component hunters, vulnerable lab', () => {
     lab = await startLab({ profile: 'vulnerable', base: '127.63.0.2', nodes: 2, etcd: 'off' });
     base = lab.hosts[0].address;
     before0 = await lab.snapshot();
-    hunt = await huntLab(lab, exposedHunters);
+    hunt = await huntLab(lab, { hunters: exposedHunters });
   });
   after(() => lab?.stop());
 
@@ -107,8 +106,8 @@ describe('exposed-component hunters, vulnerable lab', () => {
   });
 
   it('changes nothing and shows no secret', async () => {
-    assertNoSecrets(lab, hunt.findings);
-    assertOnlyReads(lab, [...discoveryHunters, ...exposedHunters]);
+    assertNoSecrets(lab, hunt.result);
+    assertOnlyReads(hunt);
     assert.deepEqual(await lab.snapshot(), before0);
   });
 });
@@ -117,7 +116,7 @@ describe('exposed-component hunters, hardened lab', () => {
   it('finds nothing: no dashboard, no proxy, kube-proxy health only, control plane refusing strangers', async () => {
     const lab = await startLab({ profile: 'hardened', base: '127.63.1.2', nodes: 2, etcd: 'off' });
     try {
-      const hunt = await huntLab(lab, exposedHunters);
+      const hunt = await huntLab(lab, { hunters: exposedHunters });
       assert.deepEqual(hunt.findings, []);
       assert.deepEqual(hunt.result.problems, []);
       const asked = lab.requests.filter((r) => r.component === 'kube-controller-manager' && r.path === '/configz');
@@ -174,7 +173,7 @@ function dashboard(skippable: boolean, node: [number, unknown]) {
 
 describe('exposed-component hunters, components configured otherwise', () => {
   const servers: TestServer[] = [];
-  let hunt: LabHunt;
+  let hunt: Hunt;
 
   before(async () => {
     servers.push(
@@ -190,7 +189,7 @@ describe('exposed-component hunters, components configured otherwise', () => {
         PORTS.dashboard,
       ),
     );
-    hunt = await huntDiscovered(servers, exposedHunters);
+    hunt = await huntDiscovered(servers, { hunters: exposedHunters });
   });
   after(async () => {
     for (const s of servers) await s.close();

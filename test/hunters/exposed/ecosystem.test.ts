@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { exposedHunters } from '../../../src/hunters/exposed/index.js';
 import { startHttpServer, type TestServer } from '../../helpers/servers.js';
-import { huntDiscovered, huntServices, type LabHunt } from '../hunt-lab.js';
+import { type Hunt, huntDiscovered, huntServices } from '../lab-hunt.js';
 
 // Loopback block 127.64.0.0/16 (see test/README.md).
 // Tiny servers answering like Prometheus, node-exporter, Grafana, Loki and Argo CD do, open and closed.
@@ -98,8 +98,8 @@ describe('ecosystem hunters against servers that answer like the real ones', () 
   const open: TestServer[] = [];
   const closed: TestServer[] = [];
   const forced: TestServer[] = [];
-  let hunt: LabHunt;
-  let refused: LabHunt;
+  let hunt: Hunt;
+  let refused: Hunt;
 
   before(async () => {
     open.push(
@@ -152,13 +152,13 @@ describe('ecosystem hunters against servers that answer like the real ones', () 
       await startHttpServer('127.64.2.1', answering({}, basicAuth), 9090),
       await startHttpServer('127.64.2.2', answering({}, basicAuth), 9100),
     );
-    hunt = await huntDiscovered([...open, ...closed], exposedHunters);
+    hunt = await huntDiscovered([...open, ...closed], { hunters: exposedHunters });
     refused = await huntServices(
       [
         { host: forced[0].host, port: forced[0].port, kind: 'prometheus', scheme: 'http' },
         { host: forced[1].host, port: forced[1].port, kind: 'node-exporter', scheme: 'http' },
       ],
-      exposedHunters,
+      { hunters: exposedHunters },
     );
   });
   after(async () => {

@@ -7,7 +7,7 @@ import { ABSENT_POD, kubeletDebugHandlersHunter } from '../../../src/hunters/kub
 import { kubeletHunters } from '../../../src/hunters/kubelet/index.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import { call } from '../../lab/call.js';
-import { assertNoSecrets, assertOnlyReads, huntLab, type LabHunt } from '../hunt-lab.js';
+import { assertNoSecrets, assertOnlyReads, huntLab, type LabHunt } from '../lab-hunt.js';
 
 // Loopback block 127.60.0.0/16 (see test/README.md).
 
@@ -61,7 +61,7 @@ describe('kubelet hunters, vulnerable lab', () => {
     lab = await startLab({ profile: 'vulnerable', base: '127.60.0.2', nodes: 2, etcd: 'off' });
     before0 = await lab.snapshot();
     pods = await podsByNode(lab);
-    hunt = await huntLab(lab, kubeletHunters);
+    hunt = await huntLab(lab, { hunters: kubeletHunters });
   });
   after(() => lab?.stop());
 
@@ -200,12 +200,12 @@ describe('kubelet hunters, vulnerable lab', () => {
     for (const f of hunt.of('KF-KUBELET-006')) {
       assert.match(f.evidence, /^POST \/run\/.* → 404: "pod does not exist": .*nothing ran\)$/);
     }
-    assertOnlyReads(lab, kubeletHunters);
+    assertOnlyReads(hunt);
     assert.deepEqual(await lab.snapshot(), before0, 'the hunt changed nothing in the lab');
   });
 
   it('keeps every secret of the lab out of the findings', () => {
-    assertNoSecrets(lab, hunt.findings);
+    assertNoSecrets(lab, hunt.result);
   });
 });
 
@@ -215,7 +215,7 @@ describe('kubelet hunters, hardened lab', () => {
 
   before(async () => {
     lab = await startLab({ profile: 'hardened', base: '127.60.1.2', nodes: 2, etcd: 'off' });
-    hunt = await huntLab(lab, kubeletHunters);
+    hunt = await huntLab(lab, { hunters: kubeletHunters });
   });
   after(() => lab?.stop());
 

@@ -10,13 +10,13 @@ import { PODS_MAX_BYTES } from '../../../src/hunters/kubelet/pod-list.js';
 import { HOSTILE_PORTS, type Lab, startLab } from '../../../src/lab/index.js';
 import { selfSignedServing } from '../../../src/lab/pki.js';
 import { startHttpServer, startHttpsServer, type TestServer } from '../../helpers/servers.js';
-import { huntServices, type KnownService, type LabHunt } from '../hunt-lab.js';
+import { type Hunt, huntServices, type KnownService } from '../lab-hunt.js';
 
 // Loopback block 127.61.0.0/16 (see test/README.md).
 
 describe("kubelet hunters on the lab's hostile host", () => {
   let lab: Lab;
-  let hunt: LabHunt;
+  let hunt: Hunt;
   let services: KnownService[];
   const dir = mkdtempSync(join(tmpdir(), 'kubeferret-kubelet-'));
   const trace = join(dir, 'trace.jsonl');
@@ -32,7 +32,7 @@ describe("kubelet hunters on the lab's hostile host", () => {
       { host, port: HOSTILE_PORTS.huge, kind: 'kubelet-readonly', scheme: 'http' },
       { host, port: HOSTILE_PORTS.redirect, kind: 'kubelet-readonly', scheme: 'http' },
     ];
-    hunt = await huntServices(services, kubeletHunters, { tracePath: trace });
+    hunt = await huntServices(services, { hunters: kubeletHunters, config: { tracePath: trace } });
   });
   after(async () => {
     await lab?.stop();
@@ -111,7 +111,7 @@ const REAL_POD = {
 
 describe('kubelet hunters on kubelets that answer oddly', () => {
   const servers: TestServer[] = [];
-  let hunt: LabHunt;
+  let hunt: Hunt;
   const at = (i: number) => servers[i];
 
   before(async () => {
@@ -177,7 +177,7 @@ describe('kubelet hunters on kubelets that answer oddly', () => {
     const kinds = ['kubelet', 'kubelet', 'kubelet-readonly', 'kubelet', 'kubelet'] as const;
     hunt = await huntServices(
       servers.map((s, i) => ({ host: s.host, port: s.port, kind: kinds[i], scheme: i === 2 ? 'http' : 'https' })),
-      kubeletHunters,
+      { hunters: kubeletHunters },
     );
   });
   after(async () => {

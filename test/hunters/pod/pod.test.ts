@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { podHunters } from '../../../src/hunters/pod/index.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
-import { assertNoSecrets, assertReadOnly, findingsOf, huntLab, podVantage, tokenIdentity } from '../lab-hunt.js';
+import { assertNoSecrets, assertOnlyReads, huntLab, podVantage, tokenIdentity } from '../lab-hunt.js';
 
 // Block 127.53.0.0/16: the pod vantage. The pod's files (/proc/self/status, /proc/self/mountinfo) are
 // written by the test under a directory the hunters read through the `podRoot` option.
@@ -89,7 +89,7 @@ describe('the pod vantage in the vulnerable lab', () => {
 
   it('reports the mounted token with what it may do, as the API server answered it', () => {
     assert.deepEqual(hunt.result.problems, []);
-    const [token, ...more] = findingsOf(hunt, 'KF-POD-001');
+    const [token, ...more] = hunt.of('KF-POD-001');
     assert.equal(more.length, 0);
     assert.equal(token.identity, 'pod:default/reader');
     assert.equal(token.object, 'container of pod:default/reader');
@@ -99,7 +99,7 @@ describe('the pod vantage in the vulnerable lab', () => {
     );
     const access = hunt.access.find((a) => a.identity === 'pod:default/reader');
     assert.ok(access && token.parents.includes(access.id), 'from the pod identity ApiAccess');
-    assert.equal(findingsOf(hunt, 'KF-API-005', 'pod:default/reader').length, 1, 'its API findings too');
+    assert.equal(hunt.of('KF-API-005', 'pod:default/reader').length, 1, 'its API findings too');
     assert.ok(
       hunt.requests.some((r) => r.identity === 'system:serviceaccount:default:reader'),
       'the lab saw the pod token',
@@ -107,14 +107,14 @@ describe('the pod vantage in the vulnerable lab', () => {
   });
 
   it('reports CAP_NET_RAW from the effective capabilities', () => {
-    const [caps, ...more] = findingsOf(hunt, 'KF-POD-002');
+    const [caps, ...more] = hunt.of('KF-POD-002');
     assert.equal(more.length, 0);
     assert.equal(caps.evidence, 'CapEff 00000000a80425fb includes CAP_NET_RAW (bit 13)');
     assert.equal(caps.path, '/proc/self/status');
   });
 
   it('reports each writable host mount, and none of the pod own volumes or read-only mounts', () => {
-    const mounts = findingsOf(hunt, 'KF-POD-003');
+    const mounts = hunt.of('KF-POD-003');
     assert.deepEqual(mounts.map((f) => f.path).sort(), [
       '/data dir',
       '/host',
@@ -134,19 +134,19 @@ describe('the pod vantage in the vulnerable lab', () => {
   });
 
   it('sent nothing but GET and the self reviews, and put no secret in any event', () => {
-    assertReadOnly(hunt.requests);
+    assertOnlyReads(hunt);
     assertNoSecrets(labs.vulnerable, hunt.result);
   });
 
   it('says when every capability is held', async () => {
     const root = podRoot('privileged', { status: status('000001ffffffffff'), mountinfo: RESTRICTED_MOUNTINFO });
     const privileged = await podHunt(labs.vulnerable, 'default/reader', root);
-    const [caps] = findingsOf(privileged, 'KF-POD-002');
+    const [caps] = privileged.of('KF-POD-002');
     assert.equal(
       caps.evidence,
       'CapEff 000001ffffffffff includes CAP_NET_RAW (bit 13), and every other capability (a privileged container)',
     );
-    assert.deepEqual(findingsOf(privileged, 'KF-POD-003'), []);
+    assert.deepEqual(privileged.of('KF-POD-003'), []);
   });
 
   it('falls back to /proc/self/mounts, which does not name the host directory', async () => {
@@ -163,10 +163,10 @@ describe('the pod vantage in the vulnerable lab', () => {
     });
     const fallback = await podHunt(labs.vulnerable, 'default/reader', root);
     assert.deepEqual(
-      findingsOf(fallback, 'KF-POD-003').map((f) => f.evidence),
+      fallback.of('KF-POD-003').map((f) => f.evidence),
       ['/dev/nvme0n1p1 (ext4, host directory unknown) is mounted writable at /var/log (/proc/self/mounts)'],
     );
-    assert.deepEqual(findingsOf(fallback, 'KF-POD-002'), [], 'no capabilities');
+    assert.deepEqual(fallback.of('KF-POD-002'), [], 'no capabilities');
   });
 
   it('reads nothing it cannot, says so only in the debug log, and goes on', async () => {
@@ -176,7 +176,7 @@ describe('the pod vantage in the vulnerable lab', () => {
       empty.ids.filter((id) => id !== 'KF-POD-001' && id.startsWith('KF-POD')),
       [],
     );
-    assert.equal(findingsOf(empty, 'KF-POD-001').length, 1);
+    assert.equal(empty.of('KF-POD-001').length, 1);
   });
 });
 
@@ -192,7 +192,7 @@ describe('the pod vantage in the hardened lab', () => {
     const access = hunt.access.find((a) => a.identity === 'pod:default/nobody');
     assert.ok(access, 'the token was accepted and asked');
     assert.ok(Object.values(access.can).every((v) => v === false));
-    assertReadOnly(hunt.requests);
+    assertOnlyReads(hunt);
   });
 });
 

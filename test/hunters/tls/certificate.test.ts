@@ -7,7 +7,7 @@ import { defineHunter } from '../../../src/core/hunter.js';
 import { tlsHunters } from '../../../src/hunters/tls/index.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import { startHttpsServer, type TestServer } from '../../helpers/servers.js';
-import { huntDiscovered, huntLab, type LabHunt } from '../hunt-lab.js';
+import { type Hunt, huntDiscovered, huntLab } from '../lab-hunt.js';
 
 // Loopback block 127.65.0.0/16 (see test/README.md).
 
@@ -71,8 +71,8 @@ const ok = (_req: unknown, res: import('node:http').ServerResponse) => res.write
 
 describe('TLS hunter on certificates made for each case', () => {
   const servers: TestServer[] = [];
-  let withCa: LabHunt;
-  let withoutCa: LabHunt;
+  let withCa: Hunt;
+  let withoutCa: Hunt;
   let corpCa: Issued;
 
   before(async () => {
@@ -111,14 +111,14 @@ describe('TLS hunter on certificates made for each case', () => {
       await startHttpsServer('127.65.0.2', ok, clean, 8443),
       await startHttpsServer('127.65.0.3', ok, foreign, 8443),
     );
-    withCa = await huntDiscovered(servers, [givenCa(corpCa.cert), ...tlsHunters]);
-    withoutCa = await huntDiscovered(servers, tlsHunters);
+    withCa = await huntDiscovered(servers, { hunters: [givenCa(corpCa.cert), ...tlsHunters] });
+    withoutCa = await huntDiscovered(servers, { hunters: tlsHunters });
   });
   after(async () => {
     for (const s of servers) await s.close();
   });
 
-  const at = (hunt: LabHunt, i: number) =>
+  const at = (hunt: Hunt, i: number) =>
     hunt.findings.filter((f) => f.host === servers[i].host).map((f) => [f.kb, f.evidence]);
 
   it('names each field that gives something away, once per weakness', () => {
@@ -165,14 +165,14 @@ describe('TLS hunter on certificates made for each case', () => {
 describe('TLS hunter on the lab', () => {
   let vulnerable: Lab;
   let hardened: Lab;
-  let open: LabHunt;
-  let closed: LabHunt;
+  let open: Hunt;
+  let closed: Hunt;
 
   before(async () => {
     vulnerable = await startLab({ profile: 'vulnerable', base: '127.65.1.2', nodes: 1, etcd: 'off', hostile: true });
     hardened = await startLab({ profile: 'hardened', base: '127.65.2.2', nodes: 1, etcd: 'off' });
-    open = await huntLab(vulnerable, tlsHunters);
-    closed = await huntLab(hardened, tlsHunters);
+    open = await huntLab(vulnerable, { hunters: tlsHunters });
+    closed = await huntLab(hardened, { hunters: tlsHunters });
   });
   after(async () => {
     await vulnerable?.stop();
