@@ -4,8 +4,9 @@ import { runHunt } from '../core/hunt.js';
 import { parseTarget } from '../discovery/targets.js';
 import { HUNTERS } from '../hunters/index.js';
 import { startLab } from '../lab/index.js';
-import { logHooks, type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
+import { type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
 import { describeLab, labOptionsFrom } from './lab.js';
+import { logHooks } from './logs.js';
 
 /**
  * Starts the vulnerable lab, hunts exactly its addresses with every registered hunter, prints the report

@@ -6,9 +6,10 @@ import { HUNTERS } from '../hunters/index.js';
 import { type ActiveFlags, activeConfig, confirmActive, registerActiveOptions } from './flags/active.js';
 import { type CloudFlags, cloudConfig, registerCloudOptions } from './flags/cloud.js';
 import { type CveFlags, cveConfig, cveNeedsNoTarget, registerCveOptions } from './flags/cve.js';
-import { exitCodeOf, logHooks, type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
+import { exitCodeOf, type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
 import { registerScanOptions, type ScanFlags, scanConfig } from './flags/scan.js';
 import { registerVantageOptions, type VantageFlags, vantageConfig, vantageNamesTargets } from './flags/vantage.js';
+import { logHooks } from './logs.js';
 import { runFromCli } from './run.js';
 
 export type HuntFlags = ScanFlags & VantageFlags & CloudFlags & ActiveFlags & CveFlags & OutputFlags;

@@ -4,6 +4,7 @@ import { prepareScope } from '../discovery/prepare.js';
 import { Network } from '../net/network.js';
 import { Scope } from '../net/scope.js';
 import { Trace, type TraceCounts, type TraceRecord } from '../net/trace.js';
+import { Redactor } from '../report/redact.js';
 import type { Change, PlannedRequest } from './changes.js';
 import { CLOUD_METADATA_ENDPOINT, type HuntConfig } from './config.js';
 import { Engine, type EngineStats, type HunterProblem } from './engine.js';
@@ -11,8 +12,10 @@ import type { KfEvent } from './events.js';
 import type { AnyHunter, HuntOptions } from './hunter.js';
 
 export interface HuntHooks {
+  /** A warning line, already redacted. */
   onProblem?: (line: string) => void;
   onEvent?: (event: KfEvent) => void;
+  /** A debug line, already redacted. */
   onDebug?: (line: string) => void;
   /** Called as the port scan advances (throttled), and once when it ends. */
   onScanProgress?: (progress: ScanProgress) => void;
@@ -66,9 +69,18 @@ export function huntOptionsOf(config: HuntConfig): HuntOptions {
 export async function runHunt(
   config: HuntConfig,
   hunters: readonly AnyHunter[],
-  hooks: HuntHooks = {},
+  given: HuntHooks = {},
 ): Promise<HuntResult> {
   const started = new Date();
+  // One redactor for the run: it learns each Credential's secrets as the event is published, and what the
+  // run writes while it goes (warning and debug lines, the trace) passes through it.
+  const redactor = new Redactor();
+  const { onProblem, onDebug } = given;
+  const hooks: HuntHooks = {
+    ...given,
+    onProblem: onProblem && ((line) => onProblem(redactor.text(line))),
+    onDebug: onDebug && ((line) => onDebug(redactor.text(line))),
+  };
   const scope = new Scope();
   for (const t of config.targets) if (t.kind === 'range') scope.add(t.range);
   for (const s of config.scope) scope.addText(s);
@@ -77,7 +89,7 @@ export async function runHunt(
   // Hostname targets and the API servers of vantage points join the scope before anything is contacted.
   const prepared = await prepareScope(config, scope, hooks.onProblem);
 
-  const trace = new Trace(config.tracePath);
+  const trace = new Trace(config.tracePath, redactor);
   const network = new Network({
     scope,
     trace,
@@ -107,7 +119,7 @@ export async function runHunt(
     hunterTimeoutMs: config.hunterTimeoutMs,
     onProblem: hooks.onProblem,
     onEvent: (event) => {
-      trace.redactor.observe(event);
+      redactor.observe(event);
       hooks.onEvent?.(event);
     },
     onDebug: hooks.onDebug,

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { logHooks } from '../../src/cli/flags/output.js';
+import { logHooks } from '../../src/cli/logs.js';
 import { FORMAT_NAMES, render } from '../../src/report/formats.js';
 import { buildReport } from '../../src/report/model.js';
 import { Redactor, redactorFor, redactPatterns, secretFingerprint } from '../../src/report/redact.js';

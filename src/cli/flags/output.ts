@@ -139,9 +139,6 @@ export function emitReport(input: Report, flags: OutputFlags, redactor?: Redacto
   return report;
 }
 
-// The redacting log hooks live in ../logs.ts, which `discover` loads without the report renderers.
-export { logHooks } from '../logs.js';
-
 /** Builds the report of a hunt and writes it in every requested format. */
 export async function writeOutputs(result: HuntResult, flags: OutputFlags): Promise<Report> {
   return emitReport(buildReport(result), flags, redactorFor(result.events));
