@@ -29,10 +29,9 @@ export const kubeletPodSpecsHunter = defineHunter({
     if (!list || !res) return;
     const pods = list.pods ?? [];
     const seen = `listed at :${kubelet.port}/pods`;
+    const podsEndpoint = { host: kubelet.host, port: kubelet.port, path: '/pods' };
     const listed = ctx.report({
-      host: kubelet.host,
-      port: kubelet.port,
-      path: '/pods',
+      ...podsEndpoint,
       kb: 'KF-KUBELET-002',
       evidence: list.pods
         ? said(res, `${count(pods.length, 'pod spec')} (${sample(pods.map(podName), 4)})`)
@@ -40,6 +39,7 @@ export const kubeletPodSpecsHunter = defineHunter({
     });
 
     const privileged: string[] = [];
+    const privilegedPods: string[] = [];
     for (const pod of pods) {
       const containers = privilegedContainers(pod);
       if (containers.length === 0) continue;
@@ -53,16 +53,14 @@ export const kubeletPodSpecsHunter = defineHunter({
         [listed.id],
       );
       privileged.push(f.id);
+      privilegedPods.push(podName(pod));
     }
     if (trigger.kb === 'KF-KUBELET-001' && privileged.length > 0) {
-      const names = pods.filter((p) => privilegedContainers(p).length > 0).map(podName);
       ctx.report(
         {
-          host: kubelet.host,
-          port: kubelet.port,
-          path: '/pods',
+          ...podsEndpoint,
           kb: 'KF-KUBELET-011',
-          evidence: `the kubelet accepts anonymous requests and runs ${count(names.length, 'pod')} with privileged containers: ${sample(names)}`,
+          evidence: `the kubelet accepts anonymous requests and runs ${count(privilegedPods.length, 'pod')} with privileged containers: ${sample(privilegedPods)}`,
         },
         [trigger.id, ...privileged],
       );
