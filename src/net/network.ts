@@ -4,7 +4,13 @@ import tls from 'node:tls';
 import { Agent, request, errors as undiciErrors } from 'undici';
 import { NetError, oneLine } from '../core/errors.js';
 import type { CertSummary, CredentialSecret } from '../core/events.js';
-import { type ConnectScanOptions, type ConnectScanStats, connectScan, type ScanHost } from './connect-scan.js';
+import {
+  type ConnectScanOptions,
+  type ConnectScanStats,
+  connectScan,
+  type ProbeState,
+  type ScanHost,
+} from './connect-scan.js';
 import { normalizeAddress, type Scope } from './scope.js';
 import { summarizeCertificate } from './tls.js';
 import type { Trace } from './trace.js';
@@ -29,7 +35,7 @@ export interface NetworkOptions {
   pinned?: ReadonlyMap<string, readonly string[]>;
 }
 
-export type PortState = 'open' | 'closed' | 'filtered';
+export type PortState = ProbeState;
 
 export interface HttpRequest {
   url: string;
@@ -173,26 +179,36 @@ export class Network {
         this.refuse(hunter, 'CONNECT', address, address, `${address} is outside the scope`);
         return false;
       },
-      onOpen: (address, port) => {
-        this.connects++;
-        options.onOpen(address, port);
-      },
-      onProbe: (address, port, state, durationMs) => {
-        if (state !== 'open') this.connects++;
-        if (!trace.path) return;
-        trace.record(
-          {
-            time: new Date().toISOString(),
-            hunter,
-            method: 'CONNECT',
-            url: `tcp://${address.includes(':') ? `[${address}]` : address}:${port}`,
-            durationMs: Math.round(durationMs),
-            error: state === 'open' ? undefined : state,
-          },
-          address,
-        );
-      },
+      // A probe is traced only when a trace file is written: otherwise no callback per probe.
+      onProbe: trace.path
+        ? (address, port, state, durationMs) =>
+            this.traceConnect(
+              hunter,
+              `tcp://${address.includes(':') ? `[${address}]` : address}:${port}`,
+              address,
+              state,
+              durationMs,
+            )
+        : undefined,
+    }).then((stats) => {
+      this.connects += stats.probes;
+      return stats;
     });
+  }
+
+  /** A CONNECT line in the trace file (connects are counted by the network layer, not the trace). */
+  private traceConnect(hunter: string, url: string, address: string, state: PortState, durationMs: number): void {
+    this.options.trace.record(
+      {
+        time: new Date().toISOString(),
+        hunter,
+        method: 'CONNECT',
+        url,
+        durationMs: Math.round(durationMs),
+        error: state === 'open' ? undefined : state,
+      },
+      address,
+    );
   }
 
   private refuse(hunter: string, method: string, url: string, host: string, why: string): NetError {
@@ -263,19 +279,7 @@ export class Network {
       socket.once('connect', () => finish('open'));
       socket.once('error', (err: NodeJS.ErrnoException) => finish(err.code === 'ECONNREFUSED' ? 'closed' : 'filtered'));
     });
-    if (this.options.trace.path) {
-      this.options.trace.record(
-        {
-          time: new Date().toISOString(),
-          hunter,
-          method: 'CONNECT',
-          url,
-          durationMs: Math.round(performance.now() - started),
-          error: state === 'open' ? undefined : state,
-        },
-        address,
-      );
-    }
+    if (this.options.trace.path) this.traceConnect(hunter, url, address, state, performance.now() - started);
     return state;
   }
 
