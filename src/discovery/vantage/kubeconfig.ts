@@ -1,16 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fileProblem, oneLine, UsageError } from '../../core/errors.js';
+import { oneLine, UsageError } from '../../core/errors.js';
 import type { CredentialSecret } from '../../core/events.js';
+import { readUserFile } from '../../core/user-file.js';
 import { Identity, parseServer } from './identity.js';
-
-function readPart(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${what} ${path}: ${fileProblem(err)}`);
-  }
-}
 
 /** The `tokenFile` of a kubeconfig user, which client-node does not read (it knows only `token-file`). */
 function tokenFileOf(doc: unknown, user: string): string | undefined {
@@ -30,7 +22,7 @@ function fromBase64(data: string): string {
  * auth-provider plugins are refused, because kubeferret never runs external programs.
  */
 export async function kubeconfigIdentities(path: string, contexts: readonly string[]): Promise<Identity[]> {
-  const text = readPart(path, 'kubeconfig');
+  const text = readUserFile(path, 'kubeconfig');
   // client-node takes a second to load, and neither it nor yaml is needed without a kubeconfig.
   const { KubeConfig } = await import('@kubernetes/client-node');
   const { parse: parseYaml } = await import('yaml');
@@ -48,6 +40,12 @@ export async function kubeconfigIdentities(path: string, contexts: readonly stri
       `kubeconfig ${path} has no current-context: name one with --context (it has: ${known.join(', ') || 'none'})`,
     );
   }
+  // Parsed only when a user needs its tokenFile, and then once for every context.
+  let doc: { value: unknown } | undefined;
+  const parsed = () => {
+    doc ??= { value: parseYaml(text) };
+    return doc.value;
+  };
   return wanted.map((name) => {
     const context = kc.getContextObject(name);
     if (!context) {
@@ -73,20 +71,20 @@ export async function kubeconfigIdentities(path: string, contexts: readonly stri
     const secret: CredentialSecret = {};
     if (user.token) secret.token = user.token.trim();
     else {
-      const tokenFile = tokenFileOf(parseYaml(text), user.name);
+      const tokenFile = tokenFileOf(parsed(), user.name);
       if (tokenFile)
-        secret.token = readPart(resolve(dirname(resolve(path)), tokenFile), `the token file of ${what}`).trim();
+        secret.token = readUserFile(resolve(dirname(resolve(path)), tokenFile), `the token file of ${what}`).trim();
     }
     if (user.certData) secret.clientCert = fromBase64(user.certData);
-    else if (user.certFile) secret.clientCert = readPart(user.certFile, `the client certificate of ${what}`);
+    else if (user.certFile) secret.clientCert = readUserFile(user.certFile, `the client certificate of ${what}`);
     if (user.keyData) secret.clientKey = fromBase64(user.keyData);
-    else if (user.keyFile) secret.clientKey = readPart(user.keyFile, `the client key of ${what}`);
+    else if (user.keyFile) secret.clientKey = readUserFile(user.keyFile, `the client key of ${what}`);
     if (user.username !== undefined && user.username !== null && user.password !== undefined) {
       secret.username = user.username;
       secret.password = user.password;
     }
     if (cluster.caData) secret.ca = fromBase64(cluster.caData);
-    else if (cluster.caFile) secret.ca = readPart(cluster.caFile, `the cluster CA of ${what}`);
+    else if (cluster.caFile) secret.ca = readUserFile(cluster.caFile, `the cluster CA of ${what}`);
     if (Boolean(secret.clientCert) !== Boolean(secret.clientKey)) {
       throw new UsageError(`${what}: its user has a client certificate without a key, or a key without a certificate`);
     }
