@@ -128,16 +128,6 @@ export interface EventPayloads {
 }
 
 export type EventType = keyof EventPayloads;
-export const EVENT_TYPES: readonly EventType[] = [
-  'HuntStarted',
-  'PortOpen',
-  'ServiceFound',
-  'Credential',
-  'Version',
-  'AddressLearned',
-  'ApiAccess',
-  'Finding',
-];
 
 export interface EventMeta<K extends EventType = EventType> {
   id: string;

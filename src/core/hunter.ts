@@ -1,4 +1,4 @@
-import type { NetClient, Network } from '../net/network.js';
+import type { NetClient } from '../net/network.js';
 import type { ChangeOutcome, ChangeSpec } from './changes.js';
 import type { EventPayloads, EventType, KfEvent } from './events.js';
 
@@ -85,8 +85,3 @@ export function defineHunter<K extends EventType>(hunter: Hunter<K>): Hunter<K> 
 }
 
 export type AnyHunter = { [K in EventType]: Hunter<K> }[EventType];
-
-export interface EngineDeps {
-  network: Network;
-  options: HuntOptions;
-}

@@ -73,9 +73,6 @@ export const tooLarge = (limit: number) =>
 
 export const unavailable = (message: string) => failure(503, 'ServiceUnavailable', message);
 
-export const internal = (message: string) =>
-  failure(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] });
-
 export interface FieldError {
   field: string;
   /** `FieldValueRequired`, `FieldValueInvalid`, `FieldValueNotSupported`, `FieldValueForbidden`. */

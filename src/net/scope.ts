@@ -119,10 +119,6 @@ export class Scope {
     return this.ranges.some((r) => r.family === family && n >= r.first && n <= r.last);
   }
 
-  get isEmpty(): boolean {
-    return this.ranges.length === 0;
-  }
-
   labels(): string[] {
     return this.ranges.map((r) => r.label);
   }
