@@ -1,6 +1,7 @@
 import { refusal } from '../../active/send.js';
 import { defineHunter } from '../../core/hunter.js';
 import { kubeletPods, kubeletTarget, perKubelet, runningContainers } from './active-pods.js';
+import { listedEntries } from './debug-handlers.js';
 
 /** Containers tried for a non-empty log. */
 const MAX_CONTAINERS = 5;
@@ -51,11 +52,6 @@ export const kubeletActiveContainerLogs = defineHunter({
   },
 });
 
-/** File names in a Go http.FileServer directory listing (`<a href="name">`), directories ending in `/`. */
-export function listedFiles(html: string): string[] {
-  return [...html.matchAll(/<a href="([^"?#]+)">/g)].map((m) => decodeURIComponent(m[1])).filter((n) => n !== '../');
-}
-
 /** Log files worth reading first: the node's general logs, which every distribution has one of. */
 const PREFERRED = ['syslog', 'messages', 'dpkg.log', 'alternatives.log'];
 
@@ -80,7 +76,7 @@ export const kubeletActiveSystemLogs = defineHunter({
       ctx.log(`GET /logs/: ${refusal(listing)}`);
       return;
     }
-    const names = listedFiles(listing.text());
+    const names = listedEntries(listing) ?? [];
     const files = names.filter((n) => !n.endsWith('/'));
     const file = PREFERRED.find((p) => files.includes(p)) ?? files[0];
     if (!file) return;
