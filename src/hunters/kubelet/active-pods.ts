@@ -3,6 +3,7 @@ import { baseUrl, identityOf, schemeOf } from '../../active/toolkit.js';
 import type { ChangeIdentity } from '../../core/changes.js';
 import type { CredentialSecret, KfEvent } from '../../core/events.js';
 import type { HuntContext } from '../../core/hunter.js';
+import { PODS_MAX_BYTES } from './pod-list.js';
 
 /** What active kubelet hunters need of a pod from the kubelet's /pods. */
 export interface KubeletPod {
@@ -44,7 +45,7 @@ export function kubeletTarget(ctx: HuntContext, finding: KfEvent<'Finding'>): Ku
 
 /** The node's pods as the kubelet lists them, sorted by namespace and name; undefined when it refuses. */
 export async function kubeletPods(ctx: HuntContext, target: KubeletTarget): Promise<KubeletPod[] | undefined> {
-  const res = await ctx.net.http({ url: `${target.base}/pods`, credential: target.secret });
+  const res = await ctx.net.http({ url: `${target.base}/pods`, credential: target.secret, maxBytes: PODS_MAX_BYTES });
   if (res.status !== 200) {
     ctx.log(`GET /pods: ${refusal(res)}`);
     return undefined;
