@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { CORE_PORTS, defaultConfig } from '../core/config.js';
-import { runHunt } from '../core/hunt.js';
 import { parseTarget } from '../discovery/targets.js';
 import { HUNTERS } from '../hunters/index.js';
 import { startLab } from '../lab/index.js';
 import { type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
 import { describeLab, labOptionsFrom } from './lab.js';
 import { logHooks } from './logs.js';
+import { runFromCli } from './run.js';
 
 /**
  * Starts the vulnerable lab, hunts exactly its addresses with every registered hunter, prints the report
@@ -18,12 +18,8 @@ export function registerDemo(program: Command): void {
     .description('start the vulnerable lab on loopback, hunt it, print the report, stop it')
     .option('--base <address>', 'the lab control plane address (default 127.0.0.2, must be in 127.0.0.0/8)')
     .option('--etcd <mode>', 'auto | real | simulated | off (default auto)');
-  registerOutputOptions(cmd).action(async (flags: { base?: string; etcd?: string } & OutputFlags) => {
+  registerOutputOptions(cmd).action(async (flags: { base?: string; etcd?: string } & OutputFlags, command: Command) => {
     const lab = await startLab(labOptionsFrom({ ...flags, profile: 'vulnerable' }));
-    const controller = new AbortController();
-    const onSignal = () => controller.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
     try {
       process.stdout.write(describeLab(lab));
       const first = lab.hosts[0].address;
@@ -34,11 +30,10 @@ export function registerDemo(program: Command): void {
         ports: [...ports].sort((a, b) => a - b),
       });
       console.log(`\nhunting ${first}-${last} on ${ports.size} ports with ${HUNTERS.length} hunters\n`);
-      const result = await runHunt(config, HUNTERS, { signal: controller.signal, ...logHooks(false) });
+      // Ctrl-C stops the hunt as it stops `hunt`; the lab is stopped below either way.
+      const result = await runFromCli(config, HUNTERS, logHooks(Boolean(command.optsWithGlobals().debug)));
       await writeOutputs(result, flags);
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
       await lab.stop();
     }
   });
