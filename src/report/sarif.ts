@@ -28,23 +28,19 @@ const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {
 
 const segment = (s: string) => encodeURIComponent(s);
 
-/** `kubeferret/127.0.0.2/10250/run`, `kubeferret/objects/pod%20kube-system%2Fetcd`: stable across runs. */
+/**
+ * `kubeferret/127.0.0.2/10250/run`, `kubeferret/127.0.0.3/objects/pod%20default%2Fweb`,
+ * `kubeferret/objects/pod%20kube-system%2Fetcd`: stable across runs.
+ */
 export function artifactUri(f: ReportFinding): string {
   if (f.host) {
     const path = (f.path ?? '').split(/[?#]/)[0].split('/').filter(Boolean).map(segment);
-    // A fact about an object on a host (a pod's spec, seen through whichever port listed it) names the object.
-    const object = !f.port && !f.path && f.object ? ['objects', segment(f.object)] : [];
+    // The object a finding concerns is part of where it is (a pod on a node, a container behind /run).
+    const object = f.object ? ['objects', segment(f.object)] : [];
     return ['kubeferret', segment(f.host), ...(f.port ? [String(f.port)] : []), ...path, ...object].join('/');
   }
   if (f.object) return `kubeferret/objects/${segment(f.object)}`;
   return `kubeferret/identities/${segment(f.identity ?? 'unknown')}`;
-}
-
-function logicalName(f: ReportFinding): string {
-  if (!f.host) return f.object ?? `identity ${f.identity ?? ''}`;
-  const host = f.host.includes(':') ? `[${f.host}]` : f.host;
-  if (!f.port && !f.path && f.object) return `${host} ${f.object}`;
-  return `${host}${f.port ? `:${f.port}` : ''}${f.path ?? ''}`;
 }
 
 function helpText(f: ReportFinding): { text: string; markdown: string } {
@@ -107,7 +103,7 @@ export function renderSarif(report: Report): string {
     locations: [
       {
         physicalLocation: { artifactLocation: { uri: artifactUri(f) }, region: { startLine: 1 } },
-        logicalLocations: [{ name: logicalName(f), fullyQualifiedName: logicalName(f), kind: 'resource' }],
+        logicalLocations: [{ name: f.location, fullyQualifiedName: f.location, kind: 'resource' }],
       },
     ],
     partialFingerprints: { 'kubeferret/v1': f.fingerprint },
