@@ -196,9 +196,11 @@ function emptyCounts(): Record<string, number> {
   return Object.fromEntries(SEVERITIES.map((s) => [s, 0]));
 }
 
-/** The report model of one hunt. Secrets of the run, and anything that looks like one, are redacted here. */
-export function buildReport(result: HuntResult): Report {
-  const redactor = redactorFor(result.events);
+/**
+ * The report model of one hunt. Secrets of the run, and anything that looks like one, are redacted here,
+ * by `redactor` (pass the one the caller also renders with; by default one holding the run's secrets).
+ */
+export function buildReport(result: HuntResult, redactor: Redactor = redactorFor(result.events)): Report {
   const text = (s: string) => redactor.text(s);
   const byId = new Map(result.events.map((e) => [e.id, e]));
   const findings = result.events.filter((e): e is Finding => e.type === 'Finding');

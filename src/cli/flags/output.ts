@@ -141,7 +141,8 @@ export function emitReport(input: Report, flags: OutputFlags, redactor?: Redacto
 
 /** Builds the report of a hunt and writes it in every requested format. */
 export async function writeOutputs(result: HuntResult, flags: OutputFlags): Promise<Report> {
-  return emitReport(buildReport(result), flags, redactorFor(result.events));
+  const redactor = redactorFor(result.events);
+  return emitReport(buildReport(result, redactor), flags, redactor);
 }
 
 /** 1 when a finding not suppressed by the baseline is at or above --fail-on, else 0. */
