@@ -6,7 +6,7 @@ import type { Severity } from '../../core/events.js';
 import type { HuntResult } from '../../core/hunt.js';
 import { readUserFile } from '../../core/user-file.js';
 import { atLeast } from '../../kb/index.js';
-import { activeFindings, applyBaseline, baselineOf, parseBaseline } from '../../report/baseline.js';
+import { activeFindings, applyBaseline, type Baseline, baselineOf, parseBaseline } from '../../report/baseline.js';
 import { FORMAT_NAMES, FORMATS, type FormatName, render } from '../../report/formats.js';
 import { buildReport } from '../../report/model.js';
 import { type Redactor, redactorFor } from '../../report/redact.js';
@@ -20,6 +20,8 @@ export interface OutputFlags {
   output?: string[];
   outputDir?: string;
   baseline?: string;
+  /** The --baseline file as read and validated before the run (set by the options' preAction hook). */
+  baselineEntries?: Baseline;
   writeBaseline?: string;
   quiet?: boolean;
 }
@@ -87,10 +89,6 @@ export function stdoutColor(env: NodeJS.ProcessEnv = process.env): boolean {
   return Boolean(process.stdout.isTTY) && env.TERM !== 'dumb';
 }
 
-function loadBaseline(path: string) {
-  return parseBaseline(readUserFile(path, 'baseline'), path);
-}
-
 export function registerOutputOptions(cmd: Command): Command {
   return cmd
     .option(
@@ -103,10 +101,16 @@ export function registerOutputOptions(cmd: Command): Command {
     .option('--baseline <file>', 'suppress the findings accepted in FILE; report what is new and what was fixed')
     .option('--write-baseline <file>', "accept this run's findings: write them to FILE as a baseline")
     .hook('preAction', (command) => {
-      // Bad output flags and an unreadable baseline are found before anything is sent.
+      // Bad output flags and an unreadable baseline are found before anything is sent; the baseline is kept
+      // as read, so a file changed or removed during a long hunt cannot cost the report.
       const flags = command.opts<OutputFlags>();
       outputTargets(flags);
-      if (flags.baseline) loadBaseline(flags.baseline);
+      if (flags.baseline) {
+        command.setOptionValue(
+          'baselineEntries',
+          parseBaseline(readUserFile(flags.baseline, 'baseline'), flags.baseline),
+        );
+      }
       if (flags.writeBaseline) checkWritable(flags.writeBaseline, '--write-baseline');
     });
 }
@@ -125,7 +129,8 @@ function write(path: string, text: string): void {
  * `redactor` is the run's last net: a known secret that slipped into any rendering is replaced.
  */
 export function emitReport(input: Report, flags: OutputFlags, redactor?: Redactor): Report {
-  const report = flags.baseline ? applyBaseline(input, loadBaseline(flags.baseline), flags.baseline) : input;
+  const report =
+    flags.baseline && flags.baselineEntries ? applyBaseline(input, flags.baselineEntries, flags.baseline) : input;
   if (flags.writeBaseline) write(flags.writeBaseline, `${JSON.stringify(baselineOf(report), null, 2)}\n`);
   const targets = outputTargets(flags);
   for (const { format, to } of targets) {
