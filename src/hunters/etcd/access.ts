@@ -5,11 +5,11 @@ import { quote, said, sample } from '../evidence.js';
 import { publishVersion, ServiceProbe } from '../probe.js';
 
 /** The v3 JSON gateway's prefixes, newest first: /v3 (3.4+), /v3beta (3.3, 3.4), /v3alpha (3.2, 3.3). */
-const GATEWAYS = ['/v3', '/v3beta', '/v3alpha'] as const;
+export const GATEWAYS = ['/v3', '/v3beta', '/v3alpha'] as const;
 const KEYS_SHOWN = 5;
 const SECRETS = '/registry/secrets/';
 
-const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+export const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 const unb64 = (text: unknown) => (typeof text === 'string' ? Buffer.from(text, 'base64').toString('utf8') : '?');
 
 /** The key after every key that starts with `prefix`: the range end of a prefix query. */

@@ -2,8 +2,8 @@ import { etcdPrefix } from '../../active/naming.js';
 import { refusal } from '../../active/send.js';
 import { baseUrl, schemeOf } from '../../active/toolkit.js';
 import { defineHunter } from '../../core/hunter.js';
+import { b64, GATEWAYS } from './access.js';
 
-const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 const unb64 = (text: string | undefined) =>
   text === undefined ? undefined : Buffer.from(text, 'base64').toString('utf8');
 
@@ -24,11 +24,21 @@ export const etcdActiveKeys = defineHunter({
   when: (f) => f.kb === 'KF-ETCD-003' || f.kb === 'KF-ETCD-002',
   subject: (f) => `${f.host}:${f.port}`,
   reports: ['KF-ETCD-101', 'KF-ETCD-102', 'KF-ETCD-103'],
-  readOnlyRequests: [{ method: 'POST', path: '/v3/kv/range', why: 'the v3 gateway reads keys with POST' }],
+  readOnlyRequests: GATEWAYS.map((gateway) => ({
+    method: 'POST',
+    path: `${gateway}/kv/range`,
+    why: 'the v3 gateway reads keys with POST',
+  })),
   changes: 'writes the etcd key /kubeferret/<run id>/proof, reads it back and deletes it',
   async hunt(finding, ctx) {
     const { host, port } = finding;
     if (!host || !port) return;
+    // The gateway prefix the passive hunter found answering: /v3, or /v3beta, /v3alpha on older etcd.
+    const gateway = GATEWAYS.find((g) => finding.path === `${g}/kv/range`);
+    if (!gateway) {
+      ctx.log(`the client API at ${finding.path ?? '?'} is not a v3 gateway: no key is written through it`);
+      return;
+    }
     const base = baseUrl(schemeOf(ctx, host, port, 'http'), host, port);
     const key = `${etcdPrefix(ctx.runId)}proof`;
     // Short enough that no redaction mistakes its base64 for a secret in the plan of a dry run.
@@ -41,7 +51,7 @@ export const etcdActiveKeys = defineHunter({
     const range = (label: string) =>
       ctx.net
         .http({
-          url: `${base}/v3/kv/range`,
+          url: `${base}${gateway}/kv/range`,
           method: 'POST',
           body: JSON.stringify({ key: b64(key) }),
           headers: { 'content-type': 'application/json' },
@@ -62,12 +72,16 @@ export const etcdActiveKeys = defineHunter({
     }
     const put = await ctx.change({
       action: `put etcd key ${key}`,
-      target: `${base}/v3/kv/put`,
+      target: `${base}${gateway}/kv/put`,
       identity,
-      apply: { method: 'POST', url: `${base}/v3/kv/put`, body: JSON.stringify({ key: b64(key), value: b64(value) }) },
+      apply: {
+        method: 'POST',
+        url: `${base}${gateway}/kv/put`,
+        body: JSON.stringify({ key: b64(key), value: b64(value) }),
+      },
       undo: {
         method: 'POST',
-        url: `${base}/v3/kv/deleterange`,
+        url: `${base}${gateway}/kv/deleterange`,
         body: JSON.stringify({ key: b64(key) }),
         description: `delete etcd key ${key}`,
       },
@@ -80,12 +94,12 @@ export const etcdActiveKeys = defineHunter({
       const revision = put.response?.json<{ header?: { revision?: string } }>()?.header?.revision;
       report(
         'KF-ETCD-101',
-        '/v3/kv/put',
+        `${gateway}/kv/put`,
         `wrote ${key} without credentials${revision ? ` (revision ${revision})` : ''}`,
       );
       const back = await range('read back');
       if (back?.res.status === 200 && back.value === value) {
-        report('KF-ETCD-102', '/v3/kv/range', `read ${key} back without credentials: the value written`);
+        report('KF-ETCD-102', `${gateway}/kv/range`, `read ${key} back without credentials: the value written`);
       } else if (back) {
         ctx.log(`read back ${key}: ${back.res.status === 200 ? 'value not found' : refusal(back.res)}`);
       }
@@ -93,7 +107,7 @@ export const etcdActiveKeys = defineHunter({
     const deleted = await put.undo();
     const count = Number(deleted.response?.json<{ deleted?: string }>()?.deleted ?? 0);
     if (deleted.state === 'undone' && count > 0) {
-      report('KF-ETCD-103', '/v3/kv/deleterange', `deleted ${key} without credentials (${count} key)`);
+      report('KF-ETCD-103', `${gateway}/kv/deleterange`, `deleted ${key} without credentials (${count} key)`);
     }
   },
 });

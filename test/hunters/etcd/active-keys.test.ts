@@ -32,30 +32,34 @@ before(async () => {
 after(() => server.close());
 
 describe('etcd-active-keys', () => {
-  it('writes nothing over a key that exists', async () => {
-    const finding = defineHunter({
-      id: 'test-etcd-finding',
-      title: 'etcd readable',
-      mode: 'passive',
-      on: 'PortOpen',
-      async hunt(e, ctx) {
-        ctx.report({ kb: 'KF-ETCD-003', host: e.host, port: e.port, evidence: 'stub' });
-      },
+  // The passive hunter's finding names the gateway that answered; older etcd serves /v3beta or /v3alpha.
+  for (const gateway of ['/v3', '/v3beta']) {
+    it(`writes nothing over a key that exists (gateway ${gateway})`, async () => {
+      seen.length = 0;
+      const finding = defineHunter({
+        id: 'test-etcd-finding',
+        title: 'etcd readable',
+        mode: 'passive',
+        on: 'PortOpen',
+        async hunt(e, ctx) {
+          ctx.report({ kb: 'KF-ETCD-003', host: e.host, port: e.port, path: `${gateway}/kv/range`, evidence: 'stub' });
+        },
+      });
+      const r = await runHunt(
+        defaultConfig({
+          targets: [parseTarget(`${HOST}:${server.port}`)],
+          active: true,
+          yes: true,
+          journalPath: join(mkdtempSync(join(tmpdir(), 'kf-etcd-')), 'j.jsonl'),
+        }),
+        [finding, etcdActiveKeys],
+      );
+      assert.deepEqual(seen, [`POST ${gateway}/kv/range`]);
+      assert.deepEqual(r.changes, []);
+      assert.deepEqual(
+        r.events.filter((e) => e.type === 'Finding' && e.proof),
+        [],
+      );
     });
-    const r = await runHunt(
-      defaultConfig({
-        targets: [parseTarget(`${HOST}:${server.port}`)],
-        active: true,
-        yes: true,
-        journalPath: join(mkdtempSync(join(tmpdir(), 'kf-etcd-')), 'j.jsonl'),
-      }),
-      [finding, etcdActiveKeys],
-    );
-    assert.deepEqual(seen, ['POST /v3/kv/range']);
-    assert.deepEqual(r.changes, []);
-    assert.deepEqual(
-      r.events.filter((e) => e.type === 'Finding' && e.proof),
-      [],
-    );
-  });
+  }
 });
