@@ -1,19 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import ipaddr from 'ipaddr.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
+import { CAP_NET_RAW, effectiveCapabilities } from './capabilities.js';
+import { readPodFile } from './pod-files.js';
 
-/** CAP_NET_RAW is capability bit 13 (linux/capability.h). */
-const CAP_NET_RAW = 13n;
-
-/** Where the checks read, overridable for tests through hunt options of the same names. */
-export const SPOOFING_PATHS = { procStatusPath: '/proc/self/status', resolvConfPath: '/etc/resolv.conf' };
-
-/** The effective capability mask of this process (`CapEff` in /proc/self/status), or undefined. */
-export function effectiveCapabilities(status: string): bigint | undefined {
-  const hex = /^CapEff:\s*([0-9a-fA-F]+)\s*$/m.exec(status)?.[1];
-  return hex === undefined ? undefined : BigInt(`0x${hex}`);
-}
+const STATUS = '/proc/self/status';
+const RESOLV_CONF = '/etc/resolv.conf';
 
 /** The first nameserver of a resolv.conf. */
 export function nameserver(resolvConf: string): string | undefined {
@@ -28,15 +20,6 @@ function podNetworks(ctx: HuntContext): { name: string; cidr: string }[] {
   return Object.entries(networkInterfaces()).flatMap(([name, addrs]) =>
     (addrs ?? []).filter((a) => !a.internal && a.cidr).map((a) => ({ name, cidr: a.cidr! })),
   );
-}
-
-function readOption(ctx: HuntContext, key: keyof typeof SPOOFING_PATHS): { path: string; text?: string } {
-  const path = (ctx.options[key] as string | undefined) ?? SPOOFING_PATHS[key];
-  try {
-    return { path, text: readFileSync(path, 'utf8') };
-  } catch {
-    return { path };
-  }
 }
 
 function contains(cidr: string, address: string): boolean {
@@ -64,14 +47,14 @@ export const podActiveSpoofing = defineHunter({
   reports: ['KF-NET-001', 'KF-NET-002'],
   changes: 'nothing: reads /proc/self/status, /etc/resolv.conf and the interfaces; never sends a spoofed packet',
   async hunt(_credential, ctx) {
-    const status = readOption(ctx, 'procStatusPath');
-    const caps = status.text === undefined ? undefined : effectiveCapabilities(status.text);
+    const status = readPodFile(ctx, STATUS);
+    const caps = status === undefined ? undefined : effectiveCapabilities(status);
     if (caps === undefined) {
-      ctx.log(`cannot read CapEff from ${status.path}`);
+      ctx.log(`cannot read CapEff from ${STATUS}`);
       return;
     }
     if ((caps & (1n << CAP_NET_RAW)) === 0n) return;
-    const capText = `CapEff ${caps.toString(16).padStart(16, '0')} in ${status.path} includes CAP_NET_RAW`;
+    const capText = `CapEff ${caps.toString(16).padStart(16, '0')} in ${STATUS} includes CAP_NET_RAW`;
     const shared = podNetworks(ctx).filter((n) => {
       const bits = Number(n.cidr.split('/')[1]);
       return n.cidr.includes(':') ? bits < 128 : bits < 32;
@@ -82,10 +65,10 @@ export const podActiveSpoofing = defineHunter({
       object: `pod network ${shared.map((n) => `${n.name} ${n.cidr}`).join(', ')}`,
       evidence: `${capText}; ${shared.map((n) => `${n.name} ${n.cidr}`).join(', ')} is shared with other hosts (precondition only: no packet was sent)`,
     });
-    const resolv = readOption(ctx, 'resolvConfPath');
-    const dns = resolv.text === undefined ? undefined : nameserver(resolv.text);
+    const resolv = readPodFile(ctx, RESOLV_CONF);
+    const dns = resolv === undefined ? undefined : nameserver(resolv);
     if (!dns) {
-      ctx.log(`no nameserver in ${resolv.path}`);
+      ctx.log(`no nameserver in ${RESOLV_CONF}`);
       return;
     }
     const onNet = shared.find((n) => contains(n.cidr, dns));
@@ -96,7 +79,7 @@ export const podActiveSpoofing = defineHunter({
     ctx.report({
       kb: 'KF-NET-002',
       object: `DNS server ${dns}`,
-      evidence: `${capText}; the DNS server ${dns} (${resolv.path}) is on the pod network ${onNet.cidr} (${onNet.name}) (precondition only: no packet was sent)`,
+      evidence: `${capText}; the DNS server ${dns} (${RESOLV_CONF}) is on the pod network ${onNet.cidr} (${onNet.name}) (precondition only: no packet was sent)`,
     });
   },
 });

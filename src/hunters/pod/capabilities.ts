@@ -2,7 +2,7 @@ import { defineHunter } from '../../core/hunter.js';
 import { podObject, readPodFile } from './pod-files.js';
 
 /** CAP_NET_RAW is bit 13 of the capability sets (linux/capability.h). */
-const CAP_NET_RAW = 13n;
+export const CAP_NET_RAW = 13n;
 /** Every capability up to CAP_CHECKPOINT_RESTORE (40): what a privileged container holds. */
 const ALL_CAPABILITIES = (1n << 41n) - 1n;
 

@@ -1,29 +1,34 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Engine } from '../../../src/core/engine.js';
 import type { EventPayloads, KfEvent } from '../../../src/core/events.js';
-import { effectiveCapabilities, nameserver, podActiveSpoofing } from '../../../src/hunters/pod/active-spoofing.js';
+import { nameserver, podActiveSpoofing } from '../../../src/hunters/pod/active-spoofing.js';
+import { effectiveCapabilities } from '../../../src/hunters/pod/capabilities.js';
 import { Network } from '../../../src/net/network.js';
 import { Scope } from '../../../src/net/scope.js';
 import { Trace } from '../../../src/net/trace.js';
 
-// No network at all: the preconditions of ARP and DNS spoofing are read from files (paths overridden
-// here) and the interfaces; an empty scope proves nothing could have been sent.
+// No network at all: the preconditions of ARP and DNS spoofing are read from the pod's files (under a
+// podRoot written here) and the interfaces; an empty scope proves nothing could have been sent.
 
 const dir = mkdtempSync(join(tmpdir(), 'kf-spoof-'));
 const WITH_NET_RAW = '00000000a80425fb';
 const WITHOUT_NET_RAW = '00000000a80405fb';
 
-function files(capEff: string | undefined, resolv: string): { procStatusPath: string; resolvConfPath: string } {
-  const procStatusPath = join(dir, `status-${Math.random().toString(36).slice(2)}`);
-  const resolvConfPath = `${procStatusPath}-resolv`;
+function files(capEff: string | undefined, resolv: string): { podRoot: string } {
+  const podRoot = mkdtempSync(join(dir, 'pod-'));
+  mkdirSync(join(podRoot, 'proc', 'self'), { recursive: true });
+  mkdirSync(join(podRoot, 'etc'));
   if (capEff !== undefined)
-    writeFileSync(procStatusPath, `Name:\tkubeferret\nCapInh:\t0000000000000000\nCapEff:\t${capEff}\n`);
-  writeFileSync(resolvConfPath, resolv);
-  return { procStatusPath, resolvConfPath };
+    writeFileSync(
+      join(podRoot, 'proc/self/status'),
+      `Name:\tkubeferret\nCapInh:\t0000000000000000\nCapEff:\t${capEff}\n`,
+    );
+  writeFileSync(join(podRoot, 'etc/resolv.conf'), resolv);
+  return { podRoot };
 }
 
 async function hunt(
