@@ -1,6 +1,7 @@
 import { refusal } from '../../active/send.js';
 import { baseUrl, schemeOf } from '../../active/toolkit.js';
 import { defineHunter } from '../../core/hunter.js';
+import { refusedHost } from './kubectl-proxy.js';
 
 interface NamespaceList {
   items?: { metadata?: { name?: string } }[];
@@ -24,9 +25,15 @@ export const proxyActiveAccess = defineHunter({
     const { host, port } = finding;
     if (!host || !port) return;
     const base = baseUrl(schemeOf(ctx, host, port, 'http'), host, port);
-    const version = await ctx.net.http({ url: `${base}/version` });
+    // A proxy on its default --accept-hosts takes only Host: localhost, as the passive hunter found.
+    let headers: Record<string, string> = {};
+    let list = await ctx.net.http({ url: `${base}/api/v1/namespaces` });
+    if (refusedHost(list)) {
+      headers = { host: 'localhost' };
+      list = await ctx.net.http({ url: `${base}/api/v1/namespaces`, headers });
+    }
+    const version = await ctx.net.http({ url: `${base}/version`, headers });
     const gitVersion = version.status === 200 ? version.json<{ gitVersion?: string }>()?.gitVersion : undefined;
-    const list = await ctx.net.http({ url: `${base}/api/v1/namespaces` });
     if (list.status !== 200) {
       ctx.log(`GET /api/v1/namespaces through the proxy: ${refusal(list)}`);
       return;
@@ -39,7 +46,7 @@ export const proxyActiveAccess = defineHunter({
       port,
       path: '/api/v1/namespaces',
       identity: 'kubectl-proxy',
-      evidence: `listed ${names.length} namespaces (${names.slice(0, 6).join(', ')}${names.length > 6 ? ', …' : ''}) through the proxy${gitVersion ? `; Kubernetes ${gitVersion} (GET /version)` : ''}`,
+      evidence: `listed ${names.length} namespaces (${names.slice(0, 6).join(', ')}${names.length > 6 ? ', …' : ''}) through the proxy${headers.host ? ' (with Host: localhost)' : ''}${gitVersion ? `; Kubernetes ${gitVersion} (GET /version)` : ''}`,
       proof: true,
     });
   },

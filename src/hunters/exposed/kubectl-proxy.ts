@@ -7,7 +7,8 @@ import { ServiceProbe } from '../probe.js';
 const TABLE_WITHOUT_OBJECTS = 'application/json;as=Table;v=v1;g=meta.k8s.io, application/json';
 
 /** kubectl proxy's refusal of a Host it does not accept (its default --accept-hosts is localhost only). */
-const refusedHost = (res: HttpResponse | undefined) => res?.status === 403 && res.text().trim() === 'Forbidden';
+/** The bare "Forbidden" of a proxy whose --accept-hosts (default: localhost only) refused the Host header. */
+export const refusedHost = (res: HttpResponse | undefined) => res?.status === 403 && res.text().trim() === 'Forbidden';
 
 interface List {
   kind?: unknown;

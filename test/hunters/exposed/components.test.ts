@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { KfEvent } from '../../../src/core/events.js';
 import { exposedHunters } from '../../../src/hunters/exposed/index.js';
@@ -206,6 +209,19 @@ describe('exposed-component hunters, components configured otherwise', () => {
     );
     const access = hunt.result.events.find((e): e is KfEvent<'ApiAccess'> => e.type === 'ApiAccess');
     assert.deepEqual(access?.can, { 'list namespaces': true, 'list pods': true, 'list secrets': false });
+  });
+
+  it('proves, with --active, what a localhost-only kubectl proxy lends, sending Host: localhost as the passive hunter did', async () => {
+    const active = await huntDiscovered([servers[0]], {
+      hunters: exposedHunters,
+      config: { active: true, yes: true, journalPath: join(mkdtempSync(join(tmpdir(), 'kf-proxy-')), 'j.jsonl') },
+    });
+    const [proof] = active.of('KF-PROXY-101');
+    assert.equal(
+      proof?.evidence,
+      'listed 1 namespaces (default) through the proxy (with Host: localhost); Kubernetes v1.29.4 (GET /version)',
+    );
+    assert.deepEqual(active.result.changes, []);
   });
 
   it('leaves a dashboard that asks for a login alone', () => {
