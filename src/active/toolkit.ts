@@ -1,7 +1,7 @@
 import type { ChangeIdentity } from '../core/changes.js';
 import type { CredentialSecret, Scheme } from '../core/events.js';
 import type { HuntContext } from '../core/hunter.js';
-import { hostPort } from '../discovery/vantage/identity.js';
+import { hostPort } from '../net/scope.js';
 
 /** Helpers active hunters share: where a service is, and who to be when talking to it. */
 

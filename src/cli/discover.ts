@@ -3,6 +3,7 @@ import { defaultConfig } from '../core/config.js';
 import { UsageError } from '../core/errors.js';
 import type { KfEvent } from '../core/events.js';
 import { discoveryHunters } from '../discovery/hunters.js';
+import { hostPort } from '../net/scope.js';
 import { registerScanOptions, type ScanFlags, scanConfig } from './flags/scan.js';
 import { registerVantageOptions, type VantageFlags, vantageConfig, vantageNamesTargets } from './flags/vantage.js';
 import { logHooks } from './logs.js';
@@ -13,13 +14,7 @@ type DiscoverFlags = ScanFlags & VantageFlags & { format?: string };
 const FORMATS = ['table', 'json'] as const;
 
 function table(services: KfEvent<'ServiceFound'>[]): string {
-  const rows = services.map((s) => [
-    s.host.includes(':') ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`,
-    s.kind,
-    s.scheme,
-    s.version ?? '-',
-    s.evidence[0] ?? '',
-  ]);
+  const rows = services.map((s) => [hostPort(s.host, s.port), s.kind, s.scheme, s.version ?? '-', s.evidence[0] ?? '']);
   const header = ['ADDRESS', 'KIND', 'SCHEME', 'VERSION', 'EVIDENCE'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) =>

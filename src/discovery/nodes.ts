@@ -1,7 +1,7 @@
 import type { KfEvent } from '../core/events.js';
 import { defineHunter, type HuntContext } from '../core/hunter.js';
-import { normalizeAddress } from '../net/scope.js';
-import { hostPort, vantageOf } from './vantage/identity.js';
+import { hostPort, normalizeAddress } from '../net/scope.js';
+import { vantageOf } from './vantage/identity.js';
 
 interface NodeList {
   items?: Array<{

@@ -2,6 +2,7 @@ import { NetError } from '../core/errors.js';
 import type { EventPayloads, Scheme } from '../core/events.js';
 import type { HuntContext } from '../core/hunter.js';
 import type { HttpRequest, HttpResponse } from '../net/network.js';
+import { hostPort } from '../net/scope.js';
 
 /** Where a service listens, as a ServiceFound (or a Finding and its scheme) says. */
 export interface ServiceAddress {
@@ -12,8 +13,7 @@ export interface ServiceAddress {
 
 /** `https://10.0.0.5:10250/pods`, an IPv6 address in brackets. */
 export function serviceUrl(service: ServiceAddress, path: string): string {
-  const host = service.host.includes(':') ? `[${service.host}]` : service.host;
-  return `${service.scheme}://${host}:${service.port}${path}`;
+  return `${service.scheme}://${hostPort(service.host, service.port)}${path}`;
 }
 
 /**

@@ -11,7 +11,7 @@ import {
   type ProbeState,
   type ScanHost,
 } from './connect-scan.js';
-import { normalizeAddress, type Scope } from './scope.js';
+import { hostPort, normalizeAddress, type Scope } from './scope.js';
 import { summarizeCertificate } from './tls.js';
 import type { Trace } from './trace.js';
 
@@ -182,13 +182,7 @@ export class Network {
       // A probe is traced only when a trace file is written: otherwise no callback per probe.
       onProbe: trace.path
         ? (address, port, state, durationMs) =>
-            this.traceConnect(
-              hunter,
-              `tcp://${address.includes(':') ? `[${address}]` : address}:${port}`,
-              address,
-              state,
-              durationMs,
-            )
+            this.traceConnect(hunter, `tcp://${hostPort(address, port)}`, address, state, durationMs)
         : undefined,
     }).then((stats) => {
       this.connects += stats.probes;
@@ -256,7 +250,7 @@ export class Network {
   }
 
   async tcp(hunter: string, host: string, port: number, timeoutMs?: number, signal?: AbortSignal): Promise<PortState> {
-    const url = `tcp://${host.includes(':') ? `[${bareHost(host)}]` : host}:${port}`;
+    const url = `tcp://${hostPort(bareHost(host), port)}`;
     const address = await this.resolve(hunter, host, 'CONNECT', url);
     if (this.limiter) await this.limiter.take();
     const timeout = timeoutMs ?? this.options.connectTimeoutMs;

@@ -123,3 +123,13 @@ export class Scope {
     return this.ranges.map((r) => r.label);
   }
 }
+
+/** A host as it stands in a URL or `host:port`: an IPv6 literal in brackets, anything else as it is. */
+export function hostLabel(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+/** `host:port`, an IPv6 literal in brackets. */
+export function hostPort(host: string, port: number): string {
+  return `${hostLabel(host)}:${port}`;
+}

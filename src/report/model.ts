@@ -5,6 +5,7 @@ import { type EventPayloads, type KfEvent, SEVERITIES, type Severity } from '../
 import type { HuntResult } from '../core/hunt.js';
 import { VERSION } from '../core/version.js';
 import { lookupEntry, severityOf } from '../kb/index.js';
+import { hostLabel } from '../net/scope.js';
 import { type Redactor, redactorFor, secretFingerprint } from './redact.js';
 import {
   type ChainStep,
@@ -20,10 +21,6 @@ import {
 // the events, so a saved JSON report renders exactly like the hunt that produced it.
 
 type Finding = KfEvent<'Finding'>;
-
-export function hostLabel(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
 
 /** Where a finding is, for display: `host:port/path`, the object, or the identity. */
 export function locationOf(f: EventPayloads['Finding']): string {

@@ -1,7 +1,7 @@
 import { NetError } from '../../core/errors.js';
 import type { CertSummary, Scheme } from '../../core/events.js';
 import type { HttpResponse, NetClient } from '../../net/network.js';
-import { hostPort } from '../vantage/identity.js';
+import { hostPort } from '../../net/scope.js';
 
 /** One HTTP answer, reduced to what fingerprinting reads. */
 export interface Answer {

@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { UsageError } from '../../core/errors.js';
 import type { CredentialSecret, EventPayloads, Scheme } from '../../core/events.js';
 
@@ -66,9 +65,4 @@ export function parseServer(text: string, what: string): ApiServerRef {
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = url.port ? Number(url.port) : scheme === 'https' ? 443 : 80;
   return { url: url.origin, host, port, scheme };
-}
-
-/** host:port in URL form (IPv6 in brackets). */
-export function hostPort(host: string, port: number): string {
-  return `${net.isIPv6(host) ? `[${host}]` : host}:${port}`;
 }

@@ -1,8 +1,8 @@
 import { NetError } from '../../core/errors.js';
 import type { CredentialSecret, Scheme } from '../../core/events.js';
 import type { HuntContext } from '../../core/hunter.js';
-import { hostPort } from '../../discovery/vantage/identity.js';
 import type { HttpResponse } from '../../net/network.js';
+import { hostPort } from '../../net/scope.js';
 import { quote } from '../evidence.js';
 
 /** An API server endpoint, as ServiceFound, Credential.apiServer and ApiAccess name it. */

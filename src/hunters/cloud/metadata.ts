@@ -2,6 +2,7 @@ import { NetError } from '../../core/errors.js';
 import type { KfEvent } from '../../core/events.js';
 import type { HuntContext } from '../../core/hunter.js';
 import type { HttpResponse } from '../../net/network.js';
+import { hostLabel } from '../../net/scope.js';
 
 /** The metadata endpoint of this run (set only with --cloud), or undefined. */
 export function metadataEndpoint(ctx: HuntContext): { host: string; port: number } | undefined {
@@ -37,8 +38,7 @@ export async function askMetadata(
   endpoint: { host: string; port: number },
   req: MetadataRequest,
 ): Promise<HttpResponse | undefined> {
-  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
-  const url = `http://${host}${endpoint.port === 80 ? '' : `:${endpoint.port}`}${req.path}`;
+  const url = `http://${hostLabel(endpoint.host)}${endpoint.port === 80 ? '' : `:${endpoint.port}`}${req.path}`;
   try {
     return await ctx.net.http({
       url,
