@@ -86,12 +86,15 @@ export type JournalIdentity = z.infer<typeof identitySchema>;
 
 /** Where journals go unless `--journal FILE` names one: a file per run under the current directory. */
 
+/** What became of a journalled change. */
+export type ChangeState = 'pending' | 'applied' | 'refused' | 'undone' | 'failed';
+
 /** A change read back from a journal, with what became of it. */
 export interface JournalEntry {
   change: JournalChange;
   /** The entry of the change that created the object this one changed. */
   parent?: JournalEntry;
-  state: 'pending' | 'applied' | 'refused' | 'undone' | 'failed';
+  state: ChangeState;
   /** The last undo error, when undoing failed. */
   error?: string;
 }
@@ -105,7 +108,7 @@ export interface JournalState {
 }
 
 /** True when a change may still be in place: made, sent without an answer, or its undo failed. */
-export function mayRemain(entry: JournalEntry): boolean {
+export function mayRemain(entry: { state: ChangeState }): boolean {
   return entry.state === 'pending' || entry.state === 'applied' || entry.state === 'failed';
 }
 

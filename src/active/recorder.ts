@@ -12,7 +12,14 @@ import type {
 import { NetError, oneLine } from '../core/errors.js';
 import type { CredentialSecret } from '../core/events.js';
 import type { HttpResponse, Network } from '../net/network.js';
-import { type JournalChange, type JournalIdentity, JournalWriter, undoOrder } from './journal.js';
+import {
+  type ChangeState,
+  type JournalChange,
+  type JournalIdentity,
+  JournalWriter,
+  mayRemain,
+  undoOrder,
+} from './journal.js';
 import { isSuccess, sendChange, sendUndo } from './send.js';
 
 /** The secret an identity authenticates with, and where it came from; throws when it is unknown. */
@@ -35,12 +42,10 @@ interface Entry {
   /** The entry of the change that created the object this one changed. */
   parent?: Entry;
   change: Change;
-  state: 'pending' | 'applied' | 'refused' | 'undone' | 'failed';
+  state: ChangeState;
   undoing?: Promise<UndoOutcome>;
   last?: UndoOutcome;
 }
-
-const remains = (e: Entry) => e.state !== 'refused' && e.state !== 'undone';
 
 /** Failures that prove the request never reached the server (no connection, or no TLS session). */
 const NEVER_SENT = new Set(['out-of-scope', 'refused', 'unreachable', 'tls']);
@@ -78,7 +83,7 @@ export class ActiveRun implements ChangeRecorder {
 
   /** Changes that may still be in place. */
   get pending(): Change[] {
-    return this.entries.filter(remains).map((e) => e.change);
+    return this.entries.filter(mayRemain).map((e) => e.change);
   }
 
   open(hunter: string, signal: AbortSignal): ChangeSession {
@@ -225,7 +230,7 @@ export class ActiveRun implements ChangeRecorder {
         this.markUndone(entry, outcome.response?.status ?? 0, by);
         // The object is gone, and with it every change made to it.
         for (const child of this.entries) {
-          if (child.parent === entry && remains(child)) this.markUndone(child, 0, `with ${record.id}`);
+          if (child.parent === entry && mayRemain(child)) this.markUndone(child, 0, `with ${record.id}`);
         }
       }
     } catch (err) {
@@ -244,9 +249,9 @@ export class ActiveRun implements ChangeRecorder {
   /** Undoes the given entries that may still be in place, newest first, after their changes were answered. */
   private async undoAll(entries: Entry[], by: string): Promise<void> {
     await Promise.all([...this.inflight]);
-    const { first, then } = undoOrder([...entries].reverse().filter(remains), remains);
+    const { first, then } = undoOrder([...entries].reverse().filter(mayRemain), mayRemain);
     for (const entry of first) await this.undo(entry, by);
-    for (const entry of then) if (remains(entry)) await this.undo(entry, by);
+    for (const entry of then) if (mayRemain(entry)) await this.undo(entry, by);
   }
 
   /**

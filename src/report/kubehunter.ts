@@ -1,4 +1,5 @@
 import type { Severity } from '../core/events.js';
+import { activeFindings } from './baseline.js';
 import type { Report } from './schema.js';
 
 // The JSON kube-hunter printed with `--report json`, so tools built on it keep working: nodes, services
@@ -50,24 +51,22 @@ export function renderKubeHunter(report: Report): string {
       location: `${h.address}:${s.port}`,
     })),
   );
-  const vulnerabilities = report.findings
-    .filter((f) => f.baseline !== 'suppressed')
-    .map((f) => {
-      const vid = f.aliases.khv[0] ?? 'None';
-      return {
-        location: f.host ? `${f.host}${f.port ? `:${f.port}` : ''}` : f.location,
-        vid,
-        category: categoryName(f.category),
-        severity: SEVERITY[f.severity],
-        vulnerability: f.title,
-        description: f.description,
-        evidence: f.evidence,
-        avd_reference:
-          vid !== 'None'
-            ? `https://avd.aquasec.com/kube-hunter/${vid.toLowerCase()}/`
-            : (f.references[0] ?? 'https://avd.aquasec.com/kube-hunter/none/'),
-        hunter: f.hunterTitle,
-      };
-    });
+  const vulnerabilities = activeFindings(report).map((f) => {
+    const vid = f.aliases.khv[0] ?? 'None';
+    return {
+      location: f.host ? `${f.host}${f.port ? `:${f.port}` : ''}` : f.location,
+      vid,
+      category: categoryName(f.category),
+      severity: SEVERITY[f.severity],
+      vulnerability: f.title,
+      description: f.description,
+      evidence: f.evidence,
+      avd_reference:
+        vid !== 'None'
+          ? `https://avd.aquasec.com/kube-hunter/${vid.toLowerCase()}/`
+          : (f.references[0] ?? 'https://avd.aquasec.com/kube-hunter/none/'),
+      hunter: f.hunterTitle,
+    };
+  });
   return `${JSON.stringify({ nodes, services, vulnerabilities })}\n`;
 }
