@@ -21,8 +21,13 @@ export type ServiceKind =
   | 'unknown';
 
 export type Scheme = 'http' | 'https';
-export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
-export const SEVERITIES: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
+export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** A severity's rank, info lowest: for sorting and thresholds. */
+export function severityRank(s: Severity): number {
+  return SEVERITIES.indexOf(s);
+}
 
 /** What a TLS peer certificate says, without the key material. */
 export interface CertSummary {

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { SEVERITIES, type Severity } from '../core/events.js';
+import { type Severity, severityRank } from '../core/events.js';
 import { cveDatabase } from './cve-data.js';
 import { describeRange, fixedVersions } from './cve-match.js';
 import type { CveRecord } from './cve-schema.js';
@@ -95,5 +95,5 @@ export function severityOf(finding: { kb: string; severity?: Severity }): Severi
 }
 
 export function atLeast(severity: Severity, threshold: Severity): boolean {
-  return SEVERITIES.indexOf(severity) >= SEVERITIES.indexOf(threshold);
+  return severityRank(severity) >= severityRank(threshold);
 }

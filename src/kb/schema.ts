@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SEVERITIES } from '../core/events.js';
 import type { CveRecord } from './cve-schema.js';
 
 export const CATEGORIES = [
@@ -11,7 +12,7 @@ export const CATEGORIES = [
   'lateral movement',
 ] as const;
 
-export const severitySchema = z.enum(['info', 'low', 'medium', 'high', 'critical']);
+export const severitySchema = z.enum(SEVERITIES);
 
 /**
  * What an entry describes: a `weakness` a passive hunter finds, an `info` fact worth knowing but not a

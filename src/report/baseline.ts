@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UsageError } from '../core/errors.js';
+import { SEVERITIES } from '../core/events.js';
 import type { FixedFinding, Report } from './schema.js';
 
 // A baseline is the list of findings a team has accepted, by stable fingerprint. A run against it
@@ -14,7 +15,7 @@ const baselineSchema = z
         fingerprint: z.string().min(1),
         kb: z.string(),
         title: z.string(),
-        severity: z.enum(['info', 'low', 'medium', 'high', 'critical']),
+        severity: z.enum(SEVERITIES),
         location: z.string(),
       }),
     ),

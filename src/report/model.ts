@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import type { HuntConfig } from '../core/config.js';
-import { type EventPayloads, type KfEvent, SEVERITIES, type Severity } from '../core/events.js';
+import { type EventPayloads, type KfEvent, SEVERITIES, severityRank } from '../core/events.js';
 import type { HuntResult } from '../core/hunt.js';
 import { VERSION } from '../core/version.js';
 import { lookupEntry, severityOf } from '../kb/index.js';
@@ -45,10 +45,6 @@ export function compareHosts(a: string, b: string): number {
   const ka = key(a);
   const kb = key(b);
   return ka < kb ? -1 : ka > kb ? 1 : 0;
-}
-
-export function severityRank(s: Severity): number {
-  return SEVERITIES.indexOf(s);
 }
 
 function nodeIdOf(e: KfEvent, fingerprints: Map<string, string>): string {

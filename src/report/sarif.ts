@@ -1,5 +1,5 @@
 import type { Severity } from '../core/events.js';
-import { severityRank } from './model.js';
+import { severityRank } from '../core/events.js';
 import type { Report, ReportFinding } from './schema.js';
 import { chainText } from './text.js';
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SEVERITIES } from '../core/events.js';
 
 // The report model's shape, once: the TypeScript types are inferred from it, `kubeferret report`
 // validates saved reports with it, and schema/report.schema.json is generated from it.
@@ -6,7 +7,7 @@ import { z } from 'zod';
 export const REPORT_VERSION = 1;
 export const REPORT_SCHEMA_ID = `urn:kubeferret:report:${REPORT_VERSION}`;
 
-const severity = z.enum(['info', 'low', 'medium', 'high', 'critical']);
+const severity = z.enum(SEVERITIES);
 const scheme = z.enum(['http', 'https']);
 const counts = z.record(z.string(), z.number().int().min(0));
 
