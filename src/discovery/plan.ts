@@ -1,5 +1,5 @@
 import type { ScanHost } from '../net/connect-scan.js';
-import { type AddressRange, bigIntToAddress, parseAddress } from '../net/scope.js';
+import { type AddressRange, addressToBigInt, bigIntToAddress, parseAddress } from '../net/scope.js';
 import type { Target } from './targets.js';
 
 /** A single address and port to probe besides the ranges: `host:port` targets, vantage API servers. */
@@ -49,15 +49,15 @@ function containedIn<N extends number | bigint>(spans: Span<N>[], n: N): boolean
   return false;
 }
 
-function toNumber(address: string): { family: 4; n: number } | { family: 6; n: bigint } | undefined {
-  const addr = parseAddress(address);
+/** An address as the number the spans hold (plain for IPv4), with its normalised text. */
+function toNumber(
+  text: string,
+): (({ family: 4; n: number } | { family: 6; n: bigint }) & { address: string }) | undefined {
+  const addr = parseAddress(text);
   if (!addr) return undefined;
-  const bytes = addr.toByteArray();
-  if (addr.kind() === 'ipv4')
-    return { family: 4, n: ((bytes[0] << 24) >>> 0) + (bytes[1] << 16) + (bytes[2] << 8) + bytes[3] };
-  let n = 0n;
-  for (const b of bytes) n = (n << 8n) | BigInt(b);
-  return { family: 6, n };
+  const n = addressToBigInt(addr);
+  const address = addr.toString();
+  return addr.kind() === 'ipv4' ? { family: 4, n: Number(n), address } : { family: 6, n, address };
 }
 
 /**
@@ -104,7 +104,7 @@ export function planScan(
   for (const p of singles) {
     const n = toNumber(p.address);
     if (!n) continue;
-    const address = parseAddress(p.address)?.toString() ?? p.address;
+    const { address } = n;
     const covered = n.family === 4 ? containedIn(spans4, n.n) : containedIn(spans6, n.n);
     if (covered && defaults.has(p.port)) continue;
     const map = covered ? inside : outside;
