@@ -30,6 +30,13 @@ function said(a: Answer, what: string): string {
   return `GET ${a.path} → ${a.status}: ${what}`;
 }
 
+/** kubernetes_build_info's git_version in a component's /metrics, when it serves Prometheus text. */
+function buildVersion(metrics: Answer | undefined): string | undefined {
+  return metrics && sig.isExposition(metrics)
+    ? sig.metricLabel(metrics, 'kubernetes_build_info', 'git_version')
+    : undefined;
+}
+
 function certEvidence(c: Conversation): string[] {
   const names = sig.apiserverCertNames(c.cert?.sans ?? []);
   return names.length ? [`TLS certificate names ${names.join(', ')}`] : [];
@@ -184,8 +191,7 @@ const kubelet: Rule = async (c) => {
   const out: Verdict = { kind, evidence: [evidence] };
   if (kind === 'kubelet-readonly') out.evidence.push(`${EVIDENCE.INSECURE_PORT} (the kubelet's read-only port)`);
   const metrics = await c.get('/metrics');
-  const version =
-    metrics && sig.isExposition(metrics) ? sig.metricLabel(metrics, 'kubernetes_build_info', 'git_version') : undefined;
+  const version = buildVersion(metrics);
   if (version) {
     out.version = version;
     out.component = 'kubelet';
@@ -203,9 +209,7 @@ const kubeProxy: Rule = async (c) => {
   const mode = sig.proxyMode(modeAnswer);
   if (!mode) return undefined;
   const out: Verdict = { kind: 'kube-proxy', evidence: [said(modeAnswer!, `proxy mode "${mode}"`)] };
-  const metrics = await c.get('/metrics');
-  const version =
-    metrics && sig.isExposition(metrics) ? sig.metricLabel(metrics, 'kubernetes_build_info', 'git_version') : undefined;
+  const version = buildVersion(await c.get('/metrics'));
   if (version) out.version = version;
   return out;
 };
@@ -340,9 +344,8 @@ export function classifyClientCertOnly(c: Conversation): Verdict {
       evidence: [...evidence, `TLS certificate names etcd (${c.cert?.subject || c.cert?.issuer})`],
     };
   }
-  const apiNames = sig.apiserverCertNames(sans);
-  if (apiNames.length)
-    return { kind: 'apiserver', evidence: [...evidence, `TLS certificate names ${apiNames.join(', ')}`] };
+  const apiNames = certEvidence(c);
+  if (apiNames.length) return { kind: 'apiserver', evidence: [...evidence, ...apiNames] };
   const byPort: Record<number, [ServiceKind, string]> = {
     2379: ['etcd', "etcd's client port"],
     2380: ['etcd', "etcd's peer port"],
