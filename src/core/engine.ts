@@ -53,6 +53,8 @@ export class Engine {
   readonly events: KfEvent[] = [];
   readonly problems: HunterProblem[] = [];
   private readonly byKey = new Map<string, KfEvent>();
+  /** The events of each type, in order: `known` reads one type without walking every event. */
+  private readonly byType = new Map<EventType, KfEvent[]>();
   private readonly ran = new Set<string>();
   private readonly queue: Task[] = [];
   private readonly perHostRunning = new Map<string, number>();
@@ -105,6 +107,9 @@ export class Engine {
     } as unknown as KfEvent<K>;
     this.byKey.set(key, event);
     this.events.push(event);
+    const ofType = this.byType.get(type);
+    if (ofType) ofType.push(event);
+    else this.byType.set(type, [event]);
     this.options.onEvent?.(event);
     if (!this.stopped) this.dispatch(event);
     return event;
@@ -130,11 +135,8 @@ export class Engine {
 
   /** Events of a type published so far, optionally filtered. */
   known<K extends EventType>(type: K, filter?: (event: KfEvent<K>) => boolean): KfEvent<K>[] {
-    const out: KfEvent<K>[] = [];
-    for (const e of this.events) {
-      if (e.type === type && (!filter || filter(e as KfEvent<K>))) out.push(e as KfEvent<K>);
-    }
-    return out;
+    const ofType = (this.byType.get(type) ?? []) as KfEvent<K>[];
+    return filter ? ofType.filter(filter) : [...ofType];
   }
 
   /** Keeps the run open while an outside producer (discovery) is still publishing. Call the result once done. */
