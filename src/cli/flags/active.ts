@@ -1,4 +1,4 @@
-import { createInterface } from 'node:readline/promises';
+import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { defaultJournalPath } from '../../active/journal-path.js';
 import { newRunId } from '../../active/naming.js';
@@ -69,17 +69,18 @@ export function consentText(config: HuntConfig, hunters: readonly AnyHunter[]): 
   ].join('\n');
 }
 
-async function ask(io: ConsentIo, question: string): Promise<string> {
+/**
+ * Asks one question on the terminal. The answer is taken from the callback, which readline calls as soon as
+ * the line ends: an end of input (Ctrl-D) in the same chunk then closes the interface only after the answer is
+ * in, where the promise API would settle a tick later and lose "y\n^D" typed ahead to the close.
+ */
+function ask(io: ConsentIo, question: string): Promise<string> {
   const rl = createInterface({ input: io.input, output: io.output, terminal: true });
-  try {
-    return await new Promise<string>((resolve) => {
-      rl.on('close', () => resolve(''));
-      rl.on('SIGINT', () => resolve(''));
-      rl.question(question).then(resolve, () => resolve(''));
-    });
-  } finally {
-    rl.close();
-  }
+  return new Promise<string>((resolve) => {
+    rl.on('close', () => resolve(''));
+    rl.on('SIGINT', () => resolve(''));
+    rl.question(question, resolve);
+  }).finally(() => rl.close());
 }
 
 /**
