@@ -1,8 +1,11 @@
 import type { PlannedRequest } from '../core/changes.js';
-import { redactPatterns } from '../report/redact.js';
+import type { Redactor } from '../report/redact.js';
 
-/** The plan of a dry run, for people: each hunter, the identity, and the exact requests it would send. */
-export function formatPlan(plan: readonly PlannedRequest[]): string {
+/**
+ * The plan of a dry run, for people: each hunter, the identity, and the exact requests it would send, with
+ * the run's secrets (the `redactor` of its events) and anything secret-shaped redacted.
+ */
+export function formatPlan(plan: readonly PlannedRequest[], redactor: Redactor): string {
   const sent = plan.filter((p) => p.undo).length;
   const head =
     plan.length === 0
@@ -11,12 +14,9 @@ export function formatPlan(plan: readonly PlannedRequest[]): string {
   const lines = [head];
   plan.forEach((p, i) => {
     lines.push(`  ${i + 1}. ${p.hunter} as ${p.identity}: ${p.action}`);
-    lines.push(`     ${p.request.method} ${redactPatterns(p.request.url)}`);
-    if (p.request.body !== undefined) lines.push(`     ${redactPatterns(p.request.body)}`);
-    if (p.undo)
-      lines.push(
-        `     undo: ${p.undo.method} ${redactPatterns(p.undo.url)}${p.undo.body ? ` ${redactPatterns(p.undo.body)}` : ''}`,
-      );
+    lines.push(`     ${p.request.method} ${p.request.url}`);
+    if (p.request.body !== undefined) lines.push(`     ${p.request.body}`);
+    if (p.undo) lines.push(`     undo: ${p.undo.method} ${p.undo.url}${p.undo.body ? ` ${p.undo.body}` : ''}`);
   });
-  return `${lines.join('\n')}\n`;
+  return `${lines.map((line) => redactor.text(line)).join('\n')}\n`;
 }

@@ -3,6 +3,7 @@ import { formatPlan } from '../active/plan.js';
 import { defaultConfig, type HuntConfig } from '../core/config.js';
 import { EXIT } from '../core/errors.js';
 import { HUNTERS } from '../hunters/index.js';
+import { redactorFor } from '../report/redact.js';
 import { type ActiveFlags, activeConfig, confirmActive, registerActiveOptions } from './flags/active.js';
 import { type CloudFlags, cloudConfig, registerCloudOptions } from './flags/cloud.js';
 import { type CveFlags, cveConfig, cveNeedsNoTarget, registerCveOptions } from './flags/cve.js';
@@ -47,7 +48,7 @@ export function registerHunt(program: Command): void {
     const config = await configFromFlags(positional, { ...flags, debug: command.optsWithGlobals().debug });
     await confirmActive(config, HUNTERS);
     const result = await runFromCli(config, HUNTERS, logHooks(config.debug));
-    if (config.dryRun) process.stderr.write(formatPlan(result.plan));
+    if (config.dryRun) process.stderr.write(formatPlan(result.plan, redactorFor(result.events)));
     const report = await writeOutputs(result, flags);
     process.exitCode = exitCodeOf(report, config.failOn);
     if (result.journal && result.journal.pending > 0) {

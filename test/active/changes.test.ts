@@ -10,6 +10,7 @@ import { defaultConfig, type HuntConfig } from '../../src/core/config.js';
 import { runHunt } from '../../src/core/hunt.js';
 import { type AnyHunter, defineHunter, type HuntContext } from '../../src/core/hunter.js';
 import { parseTarget } from '../../src/discovery/targets.js';
+import { redactorFor, secretFingerprint } from '../../src/report/redact.js';
 import { type ObjectServer, startObjectServer, thingChange } from './object-server.js';
 
 // This file's loopback block: 127.70.1.0/24. The change API end to end through runHunt: a real engine, a
@@ -382,12 +383,33 @@ describe('the change API', () => {
         ['run a command', 'POST', `${base()}/run?cmd=id`, undefined, undefined],
       ],
     );
-    const text = formatPlan(result.plan);
+    const text = formatPlan(result.plan, redactorFor(result.events));
     assert.match(text, /would send 3 request\(s\) that change state \(2 to undo afterwards\); none was sent/);
     assert.match(
       text,
       new RegExp(`POST ${base()}/things\\n\\s+\\{"name":"n"\\}\\n\\s+undo: DELETE ${base()}/things/n`),
     );
+  });
+
+  it("a dry run's plan names no secret of the run, even where a planned request carries one", async () => {
+    const result = await runHunt(config({ dryRun: true }), [
+      credentialSource,
+      hunter(async (ctx) => {
+        // A token found during the hunt, carried in the URL and body of a planned change.
+        await ctx.change({
+          action: 'create thing with a found token',
+          target: `${base()}/things`,
+          identity: { name: 'anonymous' },
+          apply: { method: 'POST', url: `${base()}/things?t=${SECRET}`, body: JSON.stringify({ name: SECRET }) },
+          undo: { method: 'DELETE', url: `${base()}/things/${SECRET}`, description: 'delete it' },
+        });
+      }),
+    ]);
+    assert.equal(result.plan.length, 1);
+    const text = formatPlan(result.plan, redactorFor(result.events));
+    assert.ok(!text.includes(SECRET), text);
+    assert.equal(text.split(secretFingerprint(SECRET)).length - 1, 3, text);
+    assert.deepEqual(server.mutating(), []);
   });
 
   it('an action that leaves nothing behind is sent, but neither journalled nor listed', async () => {

@@ -15,6 +15,7 @@ import { podIdentity } from '../../src/discovery/vantage/pod.js';
 import { HUNTERS } from '../../src/hunters/index.js';
 import { type Lab, startLab } from '../../src/lab/index.js';
 import { buildReport } from '../../src/report/model.js';
+import { redactorFor } from '../../src/report/redact.js';
 import { renderTable } from '../../src/report/table.js';
 import { reportValidator } from '../report/validators.js';
 import { mutating } from './lab-requests.js';
@@ -170,7 +171,7 @@ describe('active hunting of the vulnerable lab', () => {
       proofs(result).filter((f) => !['KF-KUBELET-102', 'KF-KUBELET-103', 'KF-PROXY-101', 'KF-POD-101'].includes(f.kb)),
       [],
     );
-    const plan = formatPlan(result.plan);
+    const plan = formatPlan(result.plan, redactorFor(result.events));
     writeFileSync(join(dir, 'plan.txt'), plan);
     const ns = result.plan.find((p) => p.hunter === 'apiserver-active-objects' && p.identity === 'anonymous');
     assert.equal(ns?.request.method, 'POST');
