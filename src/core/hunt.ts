@@ -97,6 +97,7 @@ export async function runHunt(
     requestTimeoutMs: config.requestTimeoutMs,
     maxBodyBytes: config.maxBodyBytes,
     rate: config.rate,
+    scanConcurrency: config.concurrency,
     pinned: prepared.resolved,
   });
   const selected = hunters.filter((h) => h.mode === 'passive' || config.active);

@@ -1,5 +1,4 @@
-import type { KfEvent } from '../core/events.js';
-import { defineHunter, type HuntContext } from '../core/hunter.js';
+import { defineHunter } from '../core/hunter.js';
 import { hostPort, normalizeAddress } from '../net/scope.js';
 import { vantageOf } from './vantage/identity.js';
 
@@ -28,20 +27,6 @@ export function nodeAddresses(body: unknown): { node: string; type: string; addr
   return out;
 }
 
-const SCAN_IN_FLIGHT = 64;
-
-async function scanLearned(ctx: HuntContext, learned: KfEvent<'AddressLearned'>, ports: readonly number[]) {
-  let next = 0;
-  const worker = async () => {
-    while (next < ports.length && !ctx.signal.aborted) {
-      const port = ports[next++];
-      const state = await ctx.net.tcp(learned.address, port).catch(() => 'filtered');
-      if (state === 'open') ctx.publish('PortOpen', { host: learned.address, port }, [learned.id]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(SCAN_IN_FLIGHT, ports.length) }, worker));
-}
-
 /**
  * `--discover-nodes`: a node address inside the scope, learned by any hunter (this one, or an API server
  * hunter that listed nodes first), is scanned like a target, once.
@@ -55,7 +40,9 @@ export const learnedNodeScanHunter = defineHunter({
   async hunt(event, ctx) {
     if (!vantageOf(ctx.options).discoverNodes) return;
     const ports = Array.isArray(ctx.options.ports) ? (ctx.options.ports as number[]) : [];
-    await scanLearned(ctx, event, ports);
+    await ctx.net.scan(event.address, ports, (port) =>
+      ctx.publish('PortOpen', { host: event.address, port }, [event.id]),
+    );
   },
 });
 

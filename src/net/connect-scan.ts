@@ -13,8 +13,11 @@ export interface ConnectScanOptions {
   concurrency: number;
   /** Connect deadline per probe, ms. */
   timeoutMs: number;
-  /** New connections per second; 0 or undefined for no limit. */
-  rate?: number;
+  /**
+   * Pacing of new connections (--rate), shared with whatever else connects: 0 when a connect may start now
+   * (the slot is taken), else the ms to wait before asking again. Undefined for no limit.
+   */
+  pace?: () => number;
   signal?: AbortSignal;
   /** Decides, once per host, whether it may be contacted; a refused host is skipped whole. */
   admit(address: string): boolean;
@@ -69,16 +72,14 @@ const SWEEP_MS = 50;
 export function connectScan(hosts: Iterator<ScanHost>, options: ConnectScanOptions): Promise<ConnectScanStats> {
   const stats: ConnectScanStats = { hosts: 0, probes: 0, open: 0, retried: 0 };
   const { timeoutMs, signal } = options;
-  const perMs = options.rate && options.rate > 0 ? options.rate / 1000 : 0;
   let limit = Math.max(1, options.concurrency);
   const live: Probe[] = [];
   let exhausted = false;
   let current: HostState | undefined;
-  const retries: Array<{ host: HostState; port: number; attempt: number }> = [];
+  /** Probes taken from the hosts but not started: retries after a local error, and one waiting for --rate. */
+  const queued: Array<{ host: HostState; port: number; attempt: number }> = [];
   let sweeper: NodeJS.Timeout | undefined;
   let pacer: NodeJS.Timeout | undefined;
-  const startedAt = performance.now();
-  let started = 0;
   let finished = false;
   let resolveDone: (s: ConnectScanStats) => void;
   const done = new Promise<ConnectScanStats>((r) => {
@@ -91,7 +92,7 @@ export function connectScan(hosts: Iterator<ScanHost>, options: ConnectScanOptio
   };
 
   const nextProbe = (): { host: HostState; port: number; attempt: number } | undefined => {
-    const retry = retries.pop();
+    const retry = queued.pop();
     if (retry) return retry;
     for (;;) {
       if (current && current.next < current.ports.length) {
@@ -132,7 +133,7 @@ export function connectScan(hosts: Iterator<ScanHost>, options: ConnectScanOptio
     if (state === 'open') socket.resetAndDestroy();
     else socket.destroy();
     if (state === 'retry') {
-      retries.push({ host, port, attempt: probe.attempt + 1 });
+      queued.push({ host, port, attempt: probe.attempt + 1 });
       stats.retried++;
       // The machine said "no more sockets": run with fewer in flight from now on, and give it a moment.
       limit = Math.max(16, Math.min(limit, live.length));
@@ -167,7 +168,6 @@ export function connectScan(hosts: Iterator<ScanHost>, options: ConnectScanOptio
     socket[PROBE] = probe;
     socket.on('connect', onConnect);
     socket.on('error', onError);
-    started++;
     socket.connect(port, host.address);
     if (!sweeper) sweeper = setInterval(sweep, Math.min(SWEEP_MS, timeoutMs));
   };
@@ -192,18 +192,18 @@ export function connectScan(hosts: Iterator<ScanHost>, options: ConnectScanOptio
       return;
     }
     while (live.length < limit) {
-      if (perMs > 0) {
-        const allowed = Math.floor((performance.now() - startedAt) * perMs) + 1 - started;
-        if (allowed <= 0) {
-          if (!pacer) pacer = setTimeout(resume, Math.max(1, 1 / perMs));
-          return;
-        }
-      }
       const probe = nextProbe();
       if (!probe) break;
+      const wait = options.pace?.() ?? 0;
+      if (wait > 0) {
+        // Not yet: the probe waits at the head of the queue for its slot.
+        queued.push(probe);
+        if (!pacer) pacer = setTimeout(resume, Math.max(1, Math.ceil(wait)));
+        return;
+      }
       start(probe.host, probe.port, probe.attempt);
     }
-    if (live.length === 0 && exhausted && retries.length === 0) finish();
+    if (live.length === 0 && exhausted && queued.length === 0) finish();
   }
 
   function resume(): void {

@@ -26,6 +26,8 @@ export interface NetworkOptions {
   maxBodyBytes: number;
   /** TCP connections per second across the run; 0 or undefined for no limit. */
   rate?: number;
+  /** Connections in flight when a hunter scans an address it learned (NetClient.scan). Default 64. */
+  scanConcurrency?: number;
   /** Verify TLS certificates (off by default: clusters use self-signed certificates). */
   verifyTls?: boolean;
   /**
@@ -69,6 +71,11 @@ export interface HttpResponse {
 /** The network surface a hunter gets: every call is scope-checked, time-limited and traced under its name. */
 export interface NetClient {
   tcp(host: string, port: number, timeoutMs?: number): Promise<PortState>;
+  /**
+   * Port scan of one address a hunter learned, as discovery scans targets (one scope check, --rate, the
+   * trace); `onOpen` is called for each open port.
+   */
+  scan(address: string, ports: readonly number[], onOpen: (port: number) => void): Promise<void>;
   http(req: HttpRequest): Promise<HttpResponse>;
   /** Resolves a hostname (once per run); refuses when any of its addresses lies outside the scope. */
   resolve(host: string): Promise<string>;
@@ -80,14 +87,29 @@ export interface NetClient {
   certificate(host: string, port: number): CertSummary | undefined;
 }
 
+/**
+ * --rate: one budget of new connections per second for the whole run (port scan, hunters' TCP connects and
+ * HTTP connections alike), spaced evenly: no burst, whoever asks.
+ */
 class RateLimiter {
   private next = 0;
-  constructor(private readonly perSecond: number) {}
+  private readonly interval: number;
+  constructor(perSecond: number) {
+    this.interval = 1000 / perSecond;
+  }
+  /** Waits for a slot (slots are handed out in the order asked). */
   async take(): Promise<void> {
     const now = performance.now();
     const at = Math.max(now, this.next);
-    this.next = at + 1000 / this.perSecond;
+    this.next = at + this.interval;
     if (at > now) await new Promise((r) => setTimeout(r, at - now));
+  }
+  /** Takes a slot if one is free now (0); otherwise the ms until one is, and takes nothing. */
+  tryTake(): number {
+    const now = performance.now();
+    if (this.next > now) return this.next - now;
+    this.next = now + this.interval;
+    return 0;
   }
 }
 
@@ -154,6 +176,14 @@ export class Network {
   for(hunter: string, signal?: AbortSignal): NetClient {
     return {
       tcp: (host, port, timeoutMs) => this.tcp(hunter, host, port, timeoutMs, signal),
+      scan: async (address, ports, onOpen) => {
+        await this.connectScan(hunter, [{ address: normalizeAddress(address) ?? address, ports }].values(), {
+          concurrency: this.options.scanConcurrency ?? 64,
+          timeoutMs: this.options.connectTimeoutMs,
+          signal,
+          onOpen: (_address, port) => onOpen(port),
+        });
+      },
       http: (req) => this.http(hunter, { ...req, signal: req.signal ?? signal }),
       resolve: (host) => this.resolve(hunter, host),
       inScope: (address) => this.options.scope.contains(address),
@@ -168,12 +198,13 @@ export class Network {
   connectScan(
     hunter: string,
     hosts: Iterator<ScanHost>,
-    options: Omit<ConnectScanOptions, 'admit' | 'onProbe' | 'rate'>,
+    options: Omit<ConnectScanOptions, 'admit' | 'onProbe' | 'pace'>,
   ): Promise<ConnectScanStats> {
-    const trace = this.options.trace;
+    const { trace } = this.options;
+    const { limiter } = this;
     return connectScan(hosts, {
       ...options,
-      rate: this.options.rate,
+      pace: limiter && (() => limiter.tryTake()),
       admit: (address) => {
         if (this.options.scope.contains(address)) return true;
         this.refuse(hunter, 'CONNECT', address, address, `${address} is outside the scope`);
@@ -291,7 +322,9 @@ export class Network {
         const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
         // Second line of defence: even a request that skipped the check in http() cannot connect out of scope.
         this.resolve('network', hostname).then(
-          (address) => {
+          async (address) => {
+            // HTTP connections spend the --rate budget as the port scan's do.
+            if (this.limiter) await this.limiter.take();
             let settled = false;
             const settle = (err: Error | null, sock?: net.Socket) => {
               if (settled) return;

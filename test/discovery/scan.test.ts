@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DEFAULT_PORTS } from '../../src/core/config.js';
+import { discoveryHunters } from '../../src/discovery/hunters.js';
 import { planScan } from '../../src/discovery/plan.js';
 import { parseTarget } from '../../src/discovery/targets.js';
+import { etcdHunters } from '../../src/hunters/etcd/index.js';
 import type { TraceRecord } from '../../src/net/trace.js';
 import { startHttpServer, startTcpServer, type TestServer } from '../helpers/servers.js';
-import { startComponent } from './fakes.js';
+import { COMPONENTS, startComponent } from './fakes.js';
 import { discoverTargets, eventsOf, serviceAt } from './run.js';
 
 // Block 127.20.0.0/16 (and ::1, and localhost with ports chosen by the OS).
@@ -166,5 +171,35 @@ describe('port scan', () => {
       ['127.20.2.9'],
     );
     assert.equal(result.trace.connects, 8);
+  });
+
+  it("--rate is one budget: the scan's, the fingerprint's and the hunters' HTTP connections are all spaced by it", async () => {
+    // Every answer closes its connection, so each request the fingerprint sends is a new connect.
+    const accepted: number[] = [];
+    const server = http.createServer((req, res) => {
+      res.setHeader('connection', 'close');
+      COMPONENTS.etcd(req, res);
+    });
+    server.on('connection', () => accepted.push(performance.now()));
+    server.listen(0, '127.20.2.12');
+    await once(server, 'listening');
+    servers.push({ close: () => new Promise<void>((r) => server.close(() => r())) } as TestServer);
+    const port = (server.address() as AddressInfo).port;
+    const rate = 4;
+    const result = await discoverTargets(['127.20.2.12-127.20.2.13'], { ports: [port, 9], rate, concurrency: 8 }, [
+      ...discoveryHunters,
+      ...etcdHunters,
+    ]);
+    assert.equal(serviceAt(result, '127.20.2.12', port).kind, 'etcd');
+    assert.ok(
+      accepted.length >= 3,
+      `the scan's connect, the fingerprint's and the etcd hunter's requests (${accepted.length})`,
+    );
+    const gaps = accepted.slice(1).map((t, i) => Math.round(t - accepted[i]));
+    // Timers fire a little late, never early; the margin covers the clock read on either side.
+    assert.ok(
+      gaps.every((g) => g >= (1000 / rate) * 0.9),
+      `connections ${gaps.join(', ')} ms apart`,
+    );
   });
 });

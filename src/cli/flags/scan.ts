@@ -36,7 +36,7 @@ export function registerScanOptions(cmd: Command): Command {
     )
     .option(
       '--rate <n>',
-      'at most this many new connections per second (default: no limit)',
+      'at most this many new connections per second, scan and hunters together (default: no limit)',
       integer('--rate', 1, 1000000),
     )
     .option('--timeout <seconds>', 'TCP connect timeout (default 1.5)', seconds('--timeout', 120))
