@@ -1,6 +1,6 @@
 import { escapeHtml, renderGraphSvg } from './graph-svg.js';
 import type { Report } from './schema.js';
-import { chainText, countsText, SEVERITIES_DESC, seconds, summaryLine } from './text.js';
+import { chainText, countsText, SEVERITIES_DESC, seconds, statsLine, summaryLine } from './text.js';
 
 // One self-contained page: styles and the filter script inline, the graph as inline SVG, and a
 // Content-Security-Policy that forbids every fetch, so opening it never touches the network.
@@ -152,7 +152,7 @@ ${sections.join('\n')}
 <h2>Audit trail</h2>
 <p id="trace">${e(`${trace.path ? `trace file ${trace.path}` : 'no trace file'} · ${trace.requests} requests, ${trace.refused} refused`)}<br>
 ${e(`by host: ${countsText(trace.byHost)}`)}<br>${e(`by hunter: ${countsText(trace.byHunter)}`)}</p>
-<p>${e(`${stats.hosts} hosts, ${stats.openPorts} open ports, ${stats.services} services, ${stats.portsProbed} ports probed, ${stats.requests} requests, ${stats.huntersRun.length} hunters run, ${stats.errors} errors, ${stats.timeouts} timeouts`)}</p>
+<p>${e(statsLine(stats))}</p>
 <script>${SCRIPT}</script>
 </body>
 </html>

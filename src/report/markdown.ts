@@ -1,6 +1,6 @@
 import type { Severity } from '../core/events.js';
 import type { Report } from './schema.js';
-import { chainText, countsText, printableDeep, SEVERITIES_DESC, seconds, summaryLine } from './text.js';
+import { chainText, countsText, printableDeep, SEVERITIES_DESC, seconds, statsLine, summaryLine } from './text.js';
 
 // Markdown for pull-request comments and tickets. Everything a target said is escaped: it is shown,
 // never interpreted as markup.
@@ -115,8 +115,6 @@ export function renderMarkdown(raw: Report): string {
     `${trace.path ? `Trace file \`${trace.path.replace(/`/g, '')}\`` : 'No trace file'} · ${trace.requests} requests, ${trace.refused} refused · by host: ${mdText(countsText(trace.byHost))} · by hunter: ${mdText(countsText(trace.byHunter))}`,
   );
   out.push('');
-  out.push(
-    `${stats.hosts} hosts, ${stats.openPorts} open ports, ${stats.services} services, ${stats.portsProbed} ports probed, ${stats.requests} requests, ${stats.huntersRun.length} hunters run, ${stats.errors} errors.`,
-  );
+  out.push(`${statsLine(stats)}.`);
   return `${out.join('\n')}\n`;
 }

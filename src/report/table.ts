@@ -10,6 +10,7 @@ import {
   printableDeep,
   SEVERITIES_DESC,
   seconds,
+  statsLine,
   summaryLine,
 } from './text.js';
 
@@ -131,9 +132,7 @@ export function renderTable(raw: Report, options: TableOptions): string {
   );
   line(c.dim(`  by host: ${countsText(trace.byHost)}`));
   line(c.dim(`  by hunter: ${countsText(trace.byHunter)}`));
-  line(
-    `${stats.hosts} hosts, ${stats.openPorts} open ports, ${stats.services} services, ${stats.portsProbed} ports probed, ${stats.requests} requests, ${stats.huntersRun.length} hunters run, ${stats.errors} errors, ${stats.timeouts} timeouts, ${seconds(stats.durationMs)}`,
-  );
+  line(statsLine(stats));
   line();
   const counts = SEVERITIES_DESC.filter((s) => (report.stats.findings[s] ?? 0) > 0);
   line(

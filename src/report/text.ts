@@ -29,6 +29,11 @@ export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** The run's statistics in one line, the same in every text rendering. */
+export function statsLine(stats: Report['stats']): string {
+  return `${stats.hosts} hosts, ${stats.openPorts} open ports, ${stats.services} services, ${stats.portsProbed} ports probed, ${stats.requests} requests, ${stats.huntersRun.length} hunters run, ${stats.errors} errors, ${stats.timeouts} timeouts, ${seconds(stats.durationMs)}`;
+}
+
 /** "4 findings: 1 critical, 2 high, 1 medium, 0 low, 0 info", plus the baseline's counts when one was used. */
 export function summaryLine(report: Report): string {
   const n = report.findings.length;

@@ -225,6 +225,13 @@ describe('renderings', () => {
     assert.match(md, /### Identities compared/);
   });
 
+  it('the table, markdown and HTML state the same statistics, timeouts and duration included', () => {
+    const line = `${report.stats.hosts} hosts, ${report.stats.openPorts} open ports, ${report.stats.services} services, ${report.stats.portsProbed} ports probed, ${report.stats.requests} requests, ${report.stats.huntersRun.length} hunters run, ${report.stats.errors} errors, ${report.stats.timeouts} timeouts, ${(report.stats.durationMs / 1000).toFixed(1)} s`;
+    for (const format of ['table', 'markdown', 'html'] as const) {
+      assert.ok(render(format, report, opts).includes(line), `${format} states: ${line}`);
+    }
+  });
+
   it('markdown and the table neutralise markup and control sequences a target sent', async () => {
     const hostile = {
       ...report,
