@@ -142,7 +142,8 @@ function pod(p: PodSpecIn, ctx: WorkloadContext, net: PodNetwork): Pod {
               apiVersion: 'apps/v1',
               kind: p.owner.kind,
               name: p.owner.name,
-              uid: stableUid(`owner/${p.ns}/${p.owner.name}`),
+              // The uid the store gives the seeded owner (DaemonSet, Deployment; a ReplicaSet's as if it were).
+              uid: stableUid(`${p.owner.kind.toLowerCase()}s/${p.ns}/${p.owner.name}`),
               controller: true,
               blockOwnerDeletion: true,
             },

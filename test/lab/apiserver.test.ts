@@ -43,6 +43,19 @@ describe('API server, vulnerable profile', () => {
     );
   });
 
+  it("points a controlled pod's ownerReference at its owner's uid", async () => {
+    const pods = await call(`${insecure}/api/v1/namespaces/kube-system/pods?labelSelector=k8s-app%3Dkube-proxy`);
+    const ds = await call(`${insecure}/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy`);
+    assert.equal(ds.status, 200, ds.text);
+    assert.ok(pods.json.items.length > 0);
+    for (const p of pods.json.items) {
+      assert.deepEqual(
+        p.metadata.ownerReferences.map((o: { kind: string; name: string; uid: string }) => [o.kind, o.name, o.uid]),
+        [['DaemonSet', 'kube-proxy', ds.json.metadata.uid]],
+      );
+    }
+  });
+
   it('serves legacy discovery documents (a 1.16 server has no aggregated discovery)', async () => {
     const api = await call(`${insecure}/api`, { headers: { accept: AGGREGATED } });
     assert.equal(api.headers['content-type'], 'application/json');
