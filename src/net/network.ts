@@ -12,6 +12,7 @@ import {
   type ScanHost,
 } from './connect-scan.js';
 import { hostPort, normalizeAddress, type Scope } from './scope.js';
+import { SharedReads } from './shared-reads.js';
 import { summarizeCertificate } from './tls.js';
 import type { Trace } from './trace.js';
 
@@ -50,6 +51,11 @@ export interface HttpRequest {
   maxBytes?: number;
   /** Follow up to this many redirects, each checked against the scope. Default 0: never followed. */
   followRedirects?: number;
+  /**
+   * A plain GET whose answer other hunters need too (a kubelet's /pods): the answer is shared among the run's
+   * requests for the same URL, identity and size cap, and sent once. Ignored on any other request.
+   */
+  shared?: boolean;
   signal?: AbortSignal;
 }
 
@@ -86,6 +92,9 @@ export interface NetClient {
    */
   certificate(host: string, port: number): CertSummary | undefined;
 }
+
+/** What the answers of shared reads may hold at once (HttpRequest.shared). */
+const SHARED_READS_BYTES = 32 * 1024 * 1024;
 
 /**
  * --rate: one budget of new connections per second for the whole run (port scan, hunters' TCP connects and
@@ -155,6 +164,7 @@ export class Network {
   /** The name the user gave for an address (the first, when several resolve to it): sent as TLS SNI. */
   private readonly serverNames = new Map<string, string>();
   private readonly limiter?: RateLimiter;
+  private readonly sharedReads = new SharedReads<HttpResponse>(SHARED_READS_BYTES);
   connects = 0;
 
   constructor(readonly options: NetworkOptions) {
@@ -406,6 +416,11 @@ export class Network {
   }
 
   async http(hunter: string, req: HttpRequest): Promise<HttpResponse> {
+    const plainGet = (req.method ?? 'GET') === 'GET' && req.body === undefined && req.headers === undefined;
+    if (req.shared && plainGet && !req.followRedirects) {
+      const key = SharedReads.key(req.url, req.credential, req.maxBytes ?? this.options.maxBodyBytes);
+      return this.sharedReads.get(key, () => this.once(hunter, req, []));
+    }
     const redirects: string[] = [];
     let url = req.url;
     let method = req.method ?? 'GET';

@@ -198,6 +198,19 @@ describe('a passive hunt of the whole vulnerable lab', () => {
     );
   });
 
+  it("asked each kubelet port for its pods once, whichever hunters needed them (discovery's included)", () => {
+    const asked = new Map<string, number>();
+    for (const r of hunt.requests.filter((q) => q.component === 'kubelet' && q.path.split('?')[0] === '/pods')) {
+      const key = `${r.host}:${r.port} as ${r.identity}`;
+      asked.set(key, (asked.get(key) ?? 0) + 1);
+    }
+    assert.ok(asked.size >= 4, 'both ports of every node');
+    assert.deepEqual(
+      [...asked].filter(([, n]) => n > 1),
+      [],
+    );
+  });
+
   it('hunted from every vantage point, and put no secret in any event', () => {
     const identities = new Set(hunt.result.events.filter((e) => e.type === 'ApiAccess').map((e) => e.identity));
     for (const who of ['insecure-port', 'anonymous', 'jane@lab', 'pod:dev/deployer']) {

@@ -317,3 +317,76 @@ describe('trace redaction', () => {
     assert.match(text, /\/hook\/\[redacted sha256:[0-9a-f]{8}\]/);
   });
 });
+
+describe('shared reads', () => {
+  const H = '127.0.2.3';
+  let server: TestServer;
+  const got: string[] = [];
+  let stall = false;
+
+  before(async () => {
+    server = await startHttpServer(H, (req, res) => {
+      got.push(`${req.method} ${req.url} ${req.headers.authorization ?? '-'}`);
+      const answer = () => res.end(JSON.stringify({ kind: 'PodList', items: [], url: req.url }));
+      if (stall) setTimeout(answer, 300);
+      else answer();
+    });
+  });
+  after(() => server.close());
+
+  it('sends a shared GET once for every hunter that asks, at the same time or later', async () => {
+    got.length = 0;
+    stall = true;
+    const net = network([H]);
+    const url = `${server.url}/pods`;
+    const [a, b] = await Promise.all([
+      net.for('a').http({ url, shared: true }),
+      net.for('b').http({ url, shared: true }),
+    ]);
+    stall = false;
+    const c = await net.for('c').http({ url, shared: true });
+    assert.deepEqual(got, ['GET /pods -']);
+    for (const res of [a, b, c]) assert.equal(res.json<{ url: string }>()?.url, '/pods');
+    await net.close();
+  });
+
+  it('shares only between the same URL, identity and size cap; never a request that is not a plain GET', async () => {
+    got.length = 0;
+    const net = network([H]);
+    const client = net.for('h');
+    const url = `${server.url}/pods`;
+    for (let i = 0; i < 2; i++) {
+      await client.http({ url, shared: true, credential: { token: 'tok-a' } });
+      await client.http({ url, shared: true, credential: { token: 'tok-b' } });
+      await client.http({ url, shared: true, maxBytes: 4096 });
+      await client.http({ url: `${url}?x`, shared: true });
+      await client.http({ url, shared: true, method: 'POST', body: '' });
+      await client.http({ url });
+    }
+    assert.deepEqual(got, [
+      'GET /pods Bearer tok-a',
+      'GET /pods Bearer tok-b',
+      'GET /pods -',
+      'GET /pods?x -',
+      'POST /pods -',
+      'GET /pods -',
+      'POST /pods -',
+      'GET /pods -',
+    ]);
+    await net.close();
+  });
+
+  it('a waiter whose shared answer failed sends its own request', async () => {
+    got.length = 0;
+    stall = true;
+    const net = network([H]);
+    const url = `${server.url}/pods`;
+    const first = net.for('a').http({ url, shared: true, timeoutMs: 100 });
+    const second = net.for('b').http({ url, shared: true });
+    await rejectsWith(first, 'timeout');
+    assert.equal((await second).status, 200);
+    stall = false;
+    assert.equal(got.length, 2);
+    await net.close();
+  });
+});

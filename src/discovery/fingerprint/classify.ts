@@ -1,4 +1,5 @@
 import type { EventPayloads, ServiceKind } from '../../core/events.js';
+import { PODS_READ } from '../../hunters/kubelet/pod-list.js';
 import type { Answer, Conversation } from './conversation.js';
 import * as sig from './signatures.js';
 
@@ -174,7 +175,8 @@ const statusSpeaker: Rule = async (c) => {
 };
 
 const kubelet: Rule = async (c) => {
-  const pods = await c.get('/pods');
+  // Read as the kubelet hunters read it, so the list is sent once between discovery and them.
+  const pods = await c.get('/pods', undefined, PODS_READ);
   if (!pods) return undefined;
   let evidence: string;
   if (sig.kindOf(pods) === 'PodList' && pods.status === 200) {

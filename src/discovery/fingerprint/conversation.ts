@@ -1,6 +1,6 @@
 import { NetError } from '../../core/errors.js';
 import type { CertSummary, Scheme } from '../../core/events.js';
-import type { HttpResponse, NetClient } from '../../net/network.js';
+import type { HttpRequest, HttpResponse, NetClient } from '../../net/network.js';
 import { hostPort } from '../../net/scope.js';
 
 /** One HTTP answer, reduced to what fingerprinting reads. */
@@ -32,6 +32,9 @@ const WANTS_CLIENT_CERT =
 const HTTP_TO_TLS = /Client sent an HTTP request to an HTTPS server|plain HTTP request was sent to HTTPS port/i;
 
 const BODY_CAP = 512 * 1024;
+
+/** How a body is read: its cap, and whether the answer is shared with other hunters. */
+export type BodyRead = Pick<HttpRequest, 'maxBytes' | 'shared'>;
 
 function answerOf(path: string, res: HttpResponse): Answer {
   const text = res.text();
@@ -73,8 +76,13 @@ export class Conversation {
     return `${scheme}://${hostPort(this.host, this.port)}${path}`;
   }
 
-  private async send(scheme: Scheme, path: string, headers?: Record<string, string>): Promise<HttpResponse> {
-    return this.net.http({ url: this.url(scheme, path), headers, maxBytes: BODY_CAP });
+  private async send(
+    scheme: Scheme,
+    path: string,
+    headers?: Record<string, string>,
+    read: BodyRead = { maxBytes: BODY_CAP },
+  ): Promise<HttpResponse> {
+    return this.net.http({ url: this.url(scheme, path), headers, ...read });
   }
 
   /** Decides the scheme with a first request for `path`; false when the port gives no HTTP answer. */
@@ -124,14 +132,17 @@ export class Conversation {
     return false;
   }
 
-  /** GET `path` on the scheme found by open(); undefined when the request failed. Asked once per path. */
-  get(path: string, headers?: Record<string, string>): Promise<Answer | undefined> {
+  /**
+   * GET `path` on the scheme found by open(); undefined when the request failed. Asked once per path. `read`
+   * replaces the body cap, and may share the answer with the hunters (HttpRequest.shared).
+   */
+  get(path: string, headers?: Record<string, string>, read?: BodyRead): Promise<Answer | undefined> {
     const scheme = this.scheme;
     if (!scheme || this.silence || this.stalled) return Promise.resolve(undefined);
     const key = headers ? `${path}\0${JSON.stringify(headers)}` : path;
     let pending = this.answers.get(key);
     if (!pending) {
-      pending = this.send(scheme, path, headers).then(
+      pending = this.send(scheme, path, headers, read).then(
         (res) => {
           if (res.cert && !this.cert) this.cert = res.cert;
           return answerOf(path, res);

@@ -3,7 +3,7 @@ import type { HttpResponse } from '../../net/network.js';
 import { count, quote, said, sample } from '../evidence.js';
 import { buildVersion, describeMetrics, isExposition } from '../metrics.js';
 import { publishVersion, ServiceProbe } from '../probe.js';
-import { PODS_MAX_BYTES, podName, readPodList } from './pod-list.js';
+import { PODS_READ, podName, readPodList } from './pod-list.js';
 
 /** `/stats/summary` (1.7+) or the older cAdvisor-style `/stats/`: what it names. */
 function describeStats(res: HttpResponse): string | undefined {
@@ -46,7 +46,7 @@ export const kubeletAccessHunter = defineHunter({
   reports: ['KF-KUBELET-001', 'KF-KUBELET-015', 'KF-KUBELET-009', 'KF-KUBELET-017', 'KF-KUBELET-018'],
   async hunt(service, ctx) {
     const probe = new ServiceProbe(ctx, service);
-    const podsRes = await probe.get('/pods', { maxBytes: PODS_MAX_BYTES });
+    const podsRes = await probe.get('/pods', PODS_READ);
     const healthz = await probe.get('/healthz');
     const metrics = await probe.get('/metrics');
     const stats = await readStats(probe);

@@ -4,7 +4,7 @@ import { baseUrl, identityOf, schemeOf } from '../../active/toolkit.js';
 import type { ChangeIdentity } from '../../core/changes.js';
 import type { CredentialSecret, KfEvent } from '../../core/events.js';
 import type { HuntContext } from '../../core/hunter.js';
-import { PODS_MAX_BYTES, podName, readPodList } from './pod-list.js';
+import { PODS_READ, podName, readPodList } from './pod-list.js';
 
 /** A running container of the node, as active kubelet hunters address it. */
 export interface KubeletContainer {
@@ -37,7 +37,7 @@ export function kubeletTarget(ctx: HuntContext, finding: KfEvent<'Finding'>): Ku
  * name; undefined when it refuses or sends no PodList.
  */
 export async function kubeletPods(ctx: HuntContext, target: KubeletTarget): Promise<Pod[] | undefined> {
-  const res = await ctx.net.http({ url: `${target.base}/pods`, credential: target.secret, maxBytes: PODS_MAX_BYTES });
+  const res = await ctx.net.http({ url: `${target.base}/pods`, credential: target.secret, ...PODS_READ });
   const list = readPodList(res);
   if (!list?.pods) {
     ctx.log(

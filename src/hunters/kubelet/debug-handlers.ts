@@ -3,7 +3,7 @@ import { defineHunter } from '../../core/hunter.js';
 import type { HttpResponse } from '../../net/network.js';
 import { bytes, count, describeCommandLine, said, sample } from '../evidence.js';
 import { ServiceProbe } from '../probe.js';
-import { PODS_MAX_BYTES, probeTarget, readPodList } from './pod-list.js';
+import { PODS_MAX_BYTES, PODS_READ, probeTarget, readPodList } from './pod-list.js';
 import { kubeletOf } from './target.js';
 
 /**
@@ -115,7 +115,7 @@ export const kubeletDebugHandlersHunter = defineHunter({
     const cmdline = await probe.get('/debug/pprof/cmdline', { maxBytes: 64 * 1024 });
     const configz = await probe.get('/configz');
     const logs = await probe.get('/logs/');
-    const podsRes = await probe.get('/pods', { maxBytes: PODS_MAX_BYTES });
+    const podsRes = await probe.get('/pods', PODS_READ);
     const runningList = readPodList(running);
     if (running && runningList) {
       const what = runningList.pods

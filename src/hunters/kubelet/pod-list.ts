@@ -8,6 +8,12 @@ import type { HttpResponse } from '../../net/network.js';
 /** /pods of a busy node runs to a few MiB; a body cut short is still recognised as a PodList. */
 export const PODS_MAX_BYTES = 8 * 1024 * 1024;
 
+/**
+ * How every kubelet hunter reads /pods: up to the cap, and shared, so the passive and active hunters of one
+ * kubelet and identity send it once between them.
+ */
+export const PODS_READ = { maxBytes: PODS_MAX_BYTES, shared: true } as const;
+
 export interface PodListAnswer {
   /** The pods, or undefined when the list was cut at the size cap and could not be parsed. */
   pods?: Pod[];

@@ -1,7 +1,7 @@
 import { defineHunter } from '../../core/hunter.js';
 import { count, said, sample } from '../evidence.js';
 import { ServiceProbe } from '../probe.js';
-import { PODS_MAX_BYTES, podName, privilegedContainers, readPodList, writableVarLogMounts } from './pod-list.js';
+import { PODS_READ, podName, privilegedContainers, readPodList, writableVarLogMounts } from './pod-list.js';
 import { kubeletOf } from './target.js';
 
 /**
@@ -24,7 +24,7 @@ export const kubeletPodSpecsHunter = defineHunter({
   async hunt(trigger, ctx) {
     const kubelet = kubeletOf(ctx, trigger);
     if (!kubelet) return;
-    const res = await new ServiceProbe(ctx, kubelet).get('/pods', { maxBytes: PODS_MAX_BYTES });
+    const res = await new ServiceProbe(ctx, kubelet).get('/pods', PODS_READ);
     const list = readPodList(res);
     if (!list || !res) return;
     const pods = list.pods ?? [];

@@ -101,6 +101,11 @@ describe('active kubelet hunters against a kubelet that misbehaves', () => {
       [['KF-KUBELET-101', 'container default/shell/sh']],
     );
     assert.match(proofs(r)[0].evidence, /`id` → shell\/sh id ok; `uname -a` → shell\/sh uname -a ok/);
+    // The run, container-logs, system-logs and /var/log hunters all need the pods: one request between them.
+    assert.deepEqual(
+      seen.filter((s) => s.startsWith('GET /pods')),
+      ['GET /pods'],
+    );
   });
 
   it('remove the /var/log link even when reading through it fails, and report no proof', async () => {
