@@ -1,7 +1,7 @@
 import type { CredentialSecret, EventPayloads } from '../../core/events.js';
 import type { HuntContext, ReadOnlyRequest } from '../../core/hunter.js';
 import { type Answer, type ApiTarget, askApi, netFailure, readListing, TABLE_ACCEPT } from './api.js';
-import { type Rules, readRules, rulesAllow } from './rules.js';
+import { type Rules, readRules, rulesAllow, rulesReview } from './rules.js';
 
 /**
  * What each identity is tried with, the same for every identity so the report can set them side by side.
@@ -215,18 +215,7 @@ async function write(
 }
 
 async function rulesOf(ctx: HuntContext, target: ApiTarget, asker: Asker, tally: Tally): Promise<Rules | undefined> {
-  const answer = await tally.ask(() =>
-    askApi(ctx, target, {
-      path: `${REVIEWS}/selfsubjectrulesreviews`,
-      method: 'POST',
-      body: {
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SelfSubjectRulesReview',
-        spec: { namespace: asker.namespace },
-      },
-      credential: asker.credential,
-    }),
-  );
+  const answer = await tally.ask(() => askApi(ctx, target, rulesReview(asker.namespace, asker.credential)));
   return answer.kind === 'ok' ? readRules(asker.namespace, answer.body) : undefined;
 }
 

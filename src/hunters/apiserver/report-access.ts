@@ -3,7 +3,7 @@ import type { HuntContext } from '../../core/hunter.js';
 import { count } from '../evidence.js';
 import { type Asker, allowedChecks, MAPPING_READS, type Survey, surveyAccess } from './access.js';
 import { type ApiTarget, endpointLabel } from './api.js';
-import { adminEquivalence, describeRules, grantingRules } from './rules.js';
+import { adminEquivalence, describeRules, grantingRules, RULES_REVIEW_PATH } from './rules.js';
 
 const RESOURCE_WORDS: Record<string, [one: string, many: string]> = {
   namespaces: ['namespace', 'namespaces'],
@@ -110,7 +110,7 @@ export function reportRulesAndWrites(
       {
         ...at,
         kb: 'KF-API-006',
-        path: '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews',
+        path: RULES_REVIEW_PATH,
         evidence: `${identity} in namespace ${rules.namespace}: ${describeRules(rules)}${incomplete}`,
       },
       parents,

@@ -1,3 +1,6 @@
+import type { CredentialSecret } from '../../core/events.js';
+import type { Answer, ApiRequest } from './api.js';
+
 /** RBAC rules as a SelfSubjectRulesReview returns them, and what they mean. */
 
 export interface ResourceRule {
@@ -22,6 +25,32 @@ export interface Rules {
 
 function strings(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+export const RULES_REVIEW_PATH = '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews';
+
+/** The SelfSubjectRulesReview that asks what the caller may do in `namespace` (a question, stored nowhere). */
+export function rulesReview(namespace: string, credential: CredentialSecret | undefined): ApiRequest {
+  return {
+    path: RULES_REVIEW_PATH,
+    method: 'POST',
+    body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace } },
+    credential,
+  };
+}
+
+/** What an answer that is not the review's says, in a few words for a log line. */
+export function unanswered(answer: Exclude<Answer, { kind: 'ok' }>): string {
+  switch (answer.kind) {
+    case 'unauthenticated':
+      return 'HTTP 401: the identity is not accepted';
+    case 'denied':
+      return `HTTP 403: ${answer.message}`;
+    case 'absent':
+      return 'HTTP 404: the server does not serve rules reviews';
+    case 'unusable':
+      return answer.why;
+  }
 }
 
 /** The rules of a SelfSubjectRulesReview answer, or undefined when it has no status. */
