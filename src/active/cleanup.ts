@@ -3,8 +3,7 @@ import type { UndoOutcome } from '../core/changes.js';
 import { UsageError } from '../core/errors.js';
 import type { CredentialSecret } from '../core/events.js';
 import type { Network } from '../net/network.js';
-import { Scope } from '../net/scope.js';
-import { hostOfUrl } from './index.js';
+import { hostOfUrl, Scope } from '../net/scope.js';
 import { type JournalEntry, type JournalState, JournalWriter, mayRemain, pendingOf, undoOrder } from './journal.js';
 import { deniedStatus, sendUndo } from './send.js';
 

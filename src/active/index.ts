@@ -2,18 +2,12 @@ import type { ChangeIdentity } from '../core/changes.js';
 import type { HuntConfig } from '../core/config.js';
 import type { KfEvent } from '../core/events.js';
 import type { Network } from '../net/network.js';
-import { normalizeAddress } from '../net/scope.js';
+import { hostOfUrl } from '../net/scope.js';
 import { checkJournalPath } from './journal.js';
 import { defaultJournalPath } from './journal-path.js';
 import { ActiveRun, type SecretLookup } from './recorder.js';
 
 export { ActiveRun } from './recorder.js';
-
-/** The host of a URL, as the events name hosts (addresses normalised, IPv6 without brackets). */
-export function hostOfUrl(url: string): string {
-  const host = new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
-  return normalizeAddress(host) ?? host;
-}
 
 /**
  * Secrets come from the run's Credential events, looked up by name when a request is sent; the journal

@@ -7,11 +7,6 @@ export function newRunId(): string {
   return [...randomBytes(8)].map((b) => ALPHABET[b % 32]).join('');
 }
 
-/** A run id as `newRunId` makes them, e.g. from `--run-id` or a journal. */
-export function isRunId(text: string): boolean {
-  return /^[a-z2-7]{8}$/.test(text);
-}
-
 /**
  * The name of an object a run creates: `kubeferret-<runId>-<6 hex>`, the hex part derived from `parts`
  * (identity, server, kind), so two identities proving the same thing never collide. 26 characters: a

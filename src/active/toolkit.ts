@@ -10,11 +10,6 @@ export function baseUrl(scheme: Scheme, host: string, port: number): string {
   return `${scheme}://${hostPort(host, port)}`;
 }
 
-/** The scheme discovery found on host:port, or `fallback` when no ServiceFound names it. */
-export function schemeOf(ctx: HuntContext, host: string, port: number, fallback: Scheme): Scheme {
-  return ctx.known('ServiceFound', (s) => s.host === host && s.port === port)[0]?.scheme ?? fallback;
-}
-
 /**
  * The identity a finding was made with: a Credential of this run when the finding names one, otherwise
  * anonymous (`anonymousName`). The secret is for the hunter's own reads; changes name the credential only.

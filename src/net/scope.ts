@@ -133,3 +133,9 @@ export function hostLabel(host: string): string {
 export function hostPort(host: string, port: number): string {
   return `${hostLabel(host)}:${port}`;
 }
+
+/** The host of a URL, as events name hosts (addresses normalised, IPv6 without brackets). Throws on a non-URL. */
+export function hostOfUrl(url: string): string {
+  const host = new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
+  return normalizeAddress(host) ?? host;
+}

@@ -5,7 +5,7 @@ import { type EventPayloads, type KfEvent, SEVERITIES, severityRank } from '../c
 import type { HuntResult } from '../core/hunt.js';
 import { VERSION } from '../core/version.js';
 import { lookupEntry, severityOf } from '../kb/index.js';
-import { hostLabel } from '../net/scope.js';
+import { hostLabel, hostOfUrl } from '../net/scope.js';
 import { type Redactor, redactorFor, secretFingerprint } from './redact.js';
 import {
   type ChainStep,
@@ -176,10 +176,10 @@ function vantagePointsOf(config: HuntConfig, credentials: KfEvent<'Credential'>[
   return [...points];
 }
 
+/** The host a traced request went to; a refusal before any URL (an address, a hostname) names it as is. */
 function addressOfUrl(url: string): string {
   try {
-    const host = new URL(url).hostname;
-    return host.startsWith('[') ? host.slice(1, -1) : host;
+    return hostOfUrl(url);
   } catch {
     return url;
   }

@@ -1,7 +1,8 @@
 import { etcdPrefix } from '../../active/naming.js';
 import { refusal } from '../../active/send.js';
-import { baseUrl, schemeOf } from '../../active/toolkit.js';
+import { baseUrl } from '../../active/toolkit.js';
 import { defineHunter } from '../../core/hunter.js';
+import { serviceOf } from '../probe.js';
 import { b64, GATEWAYS } from './access.js';
 
 const unb64 = (text: string | undefined) =>
@@ -39,7 +40,7 @@ export const etcdActiveKeys = defineHunter({
       ctx.log(`the client API at ${finding.path ?? '?'} is not a v3 gateway: no key is written through it`);
       return;
     }
-    const base = baseUrl(schemeOf(ctx, host, port, 'http'), host, port);
+    const base = baseUrl(serviceOf(ctx, host, port)?.scheme ?? 'http', host, port);
     const key = `${etcdPrefix(ctx.runId)}proof`;
     // Short enough that no redaction mistakes its base64 for a secret in the plan of a dry run.
     const value = `kubeferret proof ${ctx.runId}`;

@@ -1,6 +1,7 @@
 import { refusal } from '../../active/send.js';
-import { baseUrl, schemeOf } from '../../active/toolkit.js';
+import { baseUrl } from '../../active/toolkit.js';
 import { defineHunter } from '../../core/hunter.js';
+import { serviceOf } from '../probe.js';
 import { refusedHost } from './kubectl-proxy.js';
 
 interface NamespaceList {
@@ -24,7 +25,7 @@ export const proxyActiveAccess = defineHunter({
   async hunt(finding, ctx) {
     const { host, port } = finding;
     if (!host || !port) return;
-    const base = baseUrl(schemeOf(ctx, host, port, 'http'), host, port);
+    const base = baseUrl(serviceOf(ctx, host, port)?.scheme ?? 'http', host, port);
     // A proxy on its default --accept-hosts takes only Host: localhost, as the passive hunter found.
     let headers: Record<string, string> = {};
     let list = await ctx.net.http({ url: `${base}/api/v1/namespaces` });

@@ -1,10 +1,12 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { refusal } from '../../active/send.js';
-import { baseUrl, identityOf, schemeOf } from '../../active/toolkit.js';
+import { identityOf } from '../../active/toolkit.js';
 import type { ChangeIdentity } from '../../core/changes.js';
 import type { CredentialSecret, KfEvent } from '../../core/events.js';
 import type { HuntContext } from '../../core/hunter.js';
+import { serviceUrl } from '../probe.js';
 import { PODS_READ, podName, readPodList } from './pod-list.js';
+import { kubeletOf } from './target.js';
 
 /** A running container of the node, as active kubelet hunters address it. */
 export interface KubeletContainer {
@@ -24,12 +26,12 @@ export interface KubeletTarget {
   secret?: CredentialSecret;
 }
 
-/** The kubelet a finding is about: its URL (https unless discovery said otherwise) and the finding's identity. */
+/** The kubelet a finding is about (kubeletOf): its URL, and the finding's identity. */
 export function kubeletTarget(ctx: HuntContext, finding: KfEvent<'Finding'>): KubeletTarget | undefined {
-  if (!finding.host || !finding.port) return undefined;
+  const kubelet = kubeletOf(ctx, finding);
+  if (!kubelet) return undefined;
   const { identity, secret } = identityOf(ctx, finding.identity);
-  const base = baseUrl(schemeOf(ctx, finding.host, finding.port, 'https'), finding.host, finding.port);
-  return { base, host: finding.host, port: finding.port, identity, secret };
+  return { base: serviceUrl(kubelet, ''), host: kubelet.host, port: kubelet.port, identity, secret };
 }
 
 /**
