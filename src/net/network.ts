@@ -52,8 +52,9 @@ export interface HttpRequest {
   /** Follow up to this many redirects, each checked against the scope. Default 0: never followed. */
   followRedirects?: number;
   /**
-   * A plain GET whose answer other hunters need too (a kubelet's /pods): the answer is shared among the run's
-   * requests for the same URL, identity and size cap, and sent once. Ignored on any other request.
+   * A GET whose answer other hunters need too (a kubelet's /pods, an API list): the answer is shared among
+   * the run's requests for the same URL, headers, identity and size cap, and sent once. Ignored on any
+   * other request.
    */
   shared?: boolean;
   signal?: AbortSignal;
@@ -416,9 +417,9 @@ export class Network {
   }
 
   async http(hunter: string, req: HttpRequest): Promise<HttpResponse> {
-    const plainGet = (req.method ?? 'GET') === 'GET' && req.body === undefined && req.headers === undefined;
+    const plainGet = (req.method ?? 'GET') === 'GET' && req.body === undefined;
     if (req.shared && plainGet && !req.followRedirects) {
-      const key = SharedReads.key(req.url, req.credential, req.maxBytes ?? this.options.maxBodyBytes);
+      const key = SharedReads.key(req.url, req.headers, req.credential, req.maxBytes ?? this.options.maxBodyBytes);
       return this.sharedReads.get(key, () => this.once(hunter, req, []));
     }
     const redirects: string[] = [];

@@ -13,10 +13,21 @@ export class SharedReads<T extends { body: Buffer }> {
 
   constructor(private readonly budget: number) {}
 
-  /** One key per URL, identity and size cap: an answer is shared only among requests that would get the same. */
-  static key(url: string, credential: CredentialSecret | undefined, maxBytes: number): string {
+  /**
+   * One key per URL, headers, identity and size cap: an answer is shared only among requests that would get
+   * the same.
+   */
+  static key(
+    url: string,
+    headers: Record<string, string> | undefined,
+    credential: CredentialSecret | undefined,
+    maxBytes: number,
+  ): string {
     const who = credential ? createHash('sha256').update(JSON.stringify(credential)).digest('hex') : '';
-    return `${maxBytes} ${who} ${url}`;
+    const asked = Object.entries(headers ?? {})
+      .map(([k, v]) => [k.toLowerCase(), v])
+      .sort(([a], [b]) => a.localeCompare(b));
+    return JSON.stringify([url, asked, who, maxBytes]);
   }
 
   /**

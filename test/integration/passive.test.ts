@@ -211,6 +211,19 @@ describe('a passive hunt of the whole vulnerable lab', () => {
     );
   });
 
+  it("listed Secrets once per identity: the secrets hunter reuses the survey's first page", () => {
+    const asked = new Map<string, number>();
+    for (const r of hunt.requests.filter((q) => /^\/api\/v1\/(namespaces\/[^/]+\/)?secrets\?limit=/.test(q.path))) {
+      const key = `${r.host}:${r.port} ${r.path} as ${r.identity}`;
+      asked.set(key, (asked.get(key) ?? 0) + 1);
+    }
+    assert.ok(asked.size >= 2, 'several identities listed Secrets');
+    assert.deepEqual(
+      [...asked].filter(([, n]) => n > 1),
+      [],
+    );
+  });
+
   it('hunted from every vantage point, and put no secret in any event', () => {
     const identities = new Set(hunt.result.events.filter((e) => e.type === 'ApiAccess').map((e) => e.identity));
     for (const who of ['insecure-port', 'anonymous', 'jane@lab', 'pod:dev/deployer']) {

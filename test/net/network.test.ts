@@ -350,7 +350,7 @@ describe('shared reads', () => {
     await net.close();
   });
 
-  it('shares only between the same URL, identity and size cap; never a request that is not a plain GET', async () => {
+  it('shares only between the same URL, headers, identity and size cap; never a request that is not a GET', async () => {
     got.length = 0;
     const net = network([H]);
     const client = net.for('h');
@@ -359,6 +359,8 @@ describe('shared reads', () => {
       await client.http({ url, shared: true, credential: { token: 'tok-a' } });
       await client.http({ url, shared: true, credential: { token: 'tok-b' } });
       await client.http({ url, shared: true, maxBytes: 4096 });
+      await client.http({ url, shared: true, headers: { accept: 'application/json' } });
+      await client.http({ url, shared: true, headers: { Accept: 'application/json' } });
       await client.http({ url: `${url}?x`, shared: true });
       await client.http({ url, shared: true, method: 'POST', body: '' });
       await client.http({ url });
@@ -366,6 +368,7 @@ describe('shared reads', () => {
     assert.deepEqual(got, [
       'GET /pods Bearer tok-a',
       'GET /pods Bearer tok-b',
+      'GET /pods -',
       'GET /pods -',
       'GET /pods?x -',
       'POST /pods -',

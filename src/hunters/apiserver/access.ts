@@ -1,6 +1,6 @@
 import type { CredentialSecret, EventPayloads } from '../../core/events.js';
 import type { HuntContext, ReadOnlyRequest } from '../../core/hunter.js';
-import { type Answer, type ApiTarget, askApi, netFailure, readListing, TABLE_ACCEPT } from './api.js';
+import { type Answer, type ApiRequest, type ApiTarget, askApi, netFailure, readListing, TABLE_ACCEPT } from './api.js';
 import { type Rules, readRules, rulesAllow, rulesReview } from './rules.js';
 
 /**
@@ -83,7 +83,7 @@ async function pooled<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[
   await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
   return results;
 }
-const LIST_LIMIT = 500;
+export const LIST_LIMIT = 500;
 
 /** Who asks: a display name, the secret to present (none for anonymous and the insecure port). */
 export interface Asker {
@@ -147,8 +147,9 @@ function readResult(answer: Answer, where: string, clusterWide: boolean): ReadRe
   return { where, clusterWide, count: listing.objects.length, namespaces: namespaces.size, more: listing.more };
 }
 
-function listRequest(asker: Asker, path: string) {
-  return { path: `${path}?limit=${LIST_LIMIT}`, accept: TABLE_ACCEPT, credential: asker.credential };
+/** A list as every API server hunter asks for it: the first page, as a Table, shared with the others. */
+export function listRequest(asker: Asker, path: string): ApiRequest {
+  return { path: `${path}?limit=${LIST_LIMIT}`, accept: TABLE_ACCEPT, credential: asker.credential, shared: true };
 }
 
 async function read(

@@ -49,6 +49,8 @@ export interface ApiRequest {
   body?: object;
   accept?: string;
   credential?: CredentialSecret;
+  /** A list other hunters ask for too: sent once per identity (HttpRequest.shared). */
+  shared?: boolean;
 }
 
 function classify(req: ApiRequest, res: HttpResponse): Answer {
@@ -83,6 +85,7 @@ export async function askApi(ctx: HuntContext, target: ApiTarget, req: ApiReques
     },
     body: req.body === undefined ? undefined : JSON.stringify(req.body),
     credential: req.credential,
+    shared: req.shared,
   });
   return classify(req, res);
 }

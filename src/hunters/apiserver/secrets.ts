@@ -1,13 +1,12 @@
 import type { KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
 import { sample } from '../evidence.js';
-import type { Asker } from './access.js';
+import { type Asker, LIST_LIMIT, listRequest } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type ApiTarget, askApi, type ListedObject, netFailure, readListing, TABLE_ACCEPT } from './api.js';
 import { counted } from './report-access.js';
 
 const SA_TOKEN = 'kubernetes.io/service-account-token';
-const PAGE = 500;
 const MAX_PAGES = 20;
 /** Found tokens followed per reader: enough for the chain, not a flood of identities in the report. */
 export const FOUND_TOKENS_MAX = 20;
@@ -50,12 +49,18 @@ async function listSecrets(
     let next: string | undefined;
     let pages = 0;
     do {
-      const query = `?limit=${PAGE}${next ? `&continue=${encodeURIComponent(next)}` : ''}`;
-      const answer = await askApi(ctx, target, {
-        path: `${place.path}${query}`,
-        accept: TABLE_ACCEPT,
-        credential: asker.credential,
-      });
+      // The first page is the survey's own list (shared); the next pages are this hunter's.
+      const answer = await askApi(
+        ctx,
+        target,
+        next
+          ? {
+              path: `${place.path}?limit=${LIST_LIMIT}&continue=${encodeURIComponent(next)}`,
+              accept: TABLE_ACCEPT,
+              credential: asker.credential,
+            }
+          : listRequest(asker, place.path),
+      );
       const listing = answer.kind === 'ok' ? readListing(answer.body) : undefined;
       if (!listing) break;
       rows.push(...listing.objects.map(rowOf));
