@@ -35,6 +35,8 @@ export interface HuntConfig {
   targets: Target[];
   /** Extra scope beyond the targets (e.g. a node CIDR for --discover-nodes). */
   scope: string[];
+  /** Name servers (`host:port`) to resolve hostnames with instead of the system's resolver; empty for the system's. */
+  dnsServers: string[];
   ports: number[];
   /** TCP connections in flight during the port scan. */
   concurrency: number;
@@ -76,6 +78,7 @@ export function defaultConfig(overrides: Partial<HuntConfig> = {}): HuntConfig {
   return {
     targets: [],
     scope: [],
+    dnsServers: [],
     ports: [...DEFAULT_PORTS],
     concurrency: 1000,
     rate: 0,

@@ -2,6 +2,7 @@ import { newRunId } from '../active/naming.js';
 import { discover, type ScanProgress } from '../discovery/index.js';
 import { prepareScope } from '../discovery/prepare.js';
 import { Network } from '../net/network.js';
+import { dnsServerResolver, systemResolver } from '../net/resolve.js';
 import { Scope } from '../net/scope.js';
 import { Trace, type TraceCounts, type TraceRecord } from '../net/trace.js';
 import { Redactor } from '../report/redact.js';
@@ -87,7 +88,8 @@ export async function runHunt(
   const metadata = cloudMetadataOf(config);
   if (metadata) scope.addText(metadata.host);
   // Hostname targets and the API servers of vantage points join the scope before anything is contacted.
-  const prepared = await prepareScope(config, scope, hooks.onProblem);
+  const resolver = config.dnsServers.length > 0 ? dnsServerResolver(config.dnsServers) : systemResolver;
+  const prepared = await prepareScope(config, scope, resolver, hooks.onProblem);
 
   const trace = new Trace(config.tracePath, redactor);
   const network = new Network({
@@ -98,6 +100,7 @@ export async function runHunt(
     maxBodyBytes: config.maxBodyBytes,
     rate: config.rate,
     scanConcurrency: config.concurrency,
+    resolver,
     pinned: prepared.resolved,
   });
   const selected = hunters.filter((h) => h.mode === 'passive' || config.active);

@@ -1,6 +1,6 @@
-import { lookup } from 'node:dns/promises';
 import type { HuntConfig } from '../core/config.js';
 import { oneLine } from '../core/errors.js';
+import type { NameResolver } from '../net/resolve.js';
 import { normalizeAddress, parseRange, type Scope } from '../net/scope.js';
 import { vantageOf } from './vantage/identity.js';
 
@@ -18,6 +18,7 @@ export interface Prepared {
 export async function prepareScope(
   config: HuntConfig,
   scope: Scope,
+  resolver: NameResolver,
   onProblem: (line: string) => void = () => undefined,
 ): Promise<Prepared> {
   const names = new Map<string, string>();
@@ -34,8 +35,7 @@ export async function prepareScope(
   await Promise.all(
     [...names].map(async ([name, what]) => {
       try {
-        const found = await lookup(name, { all: true, verbatim: true });
-        const addresses = [...new Set(found.map((a) => normalizeAddress(a.address) ?? a.address))];
+        const addresses = await resolver(name);
         if (addresses.length === 0) throw new Error('no address');
         for (const a of addresses) scope.add(parseRange(a));
         resolved.set(name, addresses);

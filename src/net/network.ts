@@ -1,4 +1,3 @@
-import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import tls from 'node:tls';
 import { Agent, request, errors as undiciErrors } from 'undici';
@@ -11,6 +10,7 @@ import {
   type ProbeState,
   type ScanHost,
 } from './connect-scan.js';
+import { type NameResolver, systemResolver } from './resolve.js';
 import { hostPort, normalizeAddress, type Scope } from './scope.js';
 import { SharedReads } from './shared-reads.js';
 import { summarizeCertificate } from './tls.js';
@@ -36,6 +36,8 @@ export interface NetworkOptions {
    * their addresses, so each is resolved once per run and every address was checked against the scope.
    */
   pinned?: ReadonlyMap<string, readonly string[]>;
+  /** How a hostname learned during the run is resolved (default: the system's resolver). */
+  resolver?: NameResolver;
 }
 
 export type PortState = ProbeState;
@@ -267,14 +269,14 @@ export class Network {
     }
     let pending = this.resolved.get(bare);
     if (!pending) {
-      pending = lookup(bare, { all: true, verbatim: true }).then(
+      pending = (this.options.resolver ?? systemResolver)(bare).then(
         (addrs) => {
           if (addrs.length === 0) throw new NetError('unreachable', `${bare} does not resolve`);
-          const outside = addrs.map((a) => a.address).filter((a) => !this.options.scope.contains(a));
+          const outside = addrs.filter((a) => !this.options.scope.contains(a));
           if (outside.length > 0) {
             throw new NetError('out-of-scope', `${bare} resolves to ${outside.join(', ')}, outside the scope`);
           }
-          return normalizeAddress(addrs[0].address) ?? addrs[0].address;
+          return addrs[0];
         },
         (err) => {
           throw new NetError('unreachable', `${bare} does not resolve (${oneLine(err)})`);

@@ -155,6 +155,7 @@ function optionsOf(config: HuntConfig, redactor: Redactor): Record<string, strin
     allowLarge: config.allowLarge,
   };
   if (config.tracePath) out.trace = config.tracePath;
+  if (config.dnsServers.length > 0) out.dnsServers = config.dnsServers.join(', ');
   for (const [key, value] of Object.entries(config.extra)) {
     if (value === undefined || value === null) continue;
     let v: string | number | boolean =

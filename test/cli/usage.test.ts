@@ -39,6 +39,12 @@ describe('command line', () => {
       ['hunt', '--targets-file', '/nonexistent/targets.txt'],
       /cannot read targets file \/nonexistent\/targets.txt: no such file/,
     );
+    for (const bad of ['dns.example', '10.0.0.1:99999', '127.0.0.1:', '[::1', 'fd00::1:53:x']) {
+      assertUsage(
+        ['hunt', '127.0.3.2', '--dns-server', bad],
+        /^kubeferret: --dns-server takes a name server's IP address with an optional port .*, not ".*"\n$/,
+      );
+    }
     assertUsage(['hunt', '127.0.3.2', '--bogus'], /unknown option '--bogus'/);
     assertUsage(['explain', 'KF-NOPE-999'], /no knowledge-base entry/);
   });

@@ -12,6 +12,7 @@ import { planScan } from '../../src/discovery/plan.js';
 import { parseTarget } from '../../src/discovery/targets.js';
 import { etcdHunters } from '../../src/hunters/etcd/index.js';
 import type { TraceRecord } from '../../src/net/trace.js';
+import { startDnsServer } from '../helpers/dns.js';
 import { startHttpServer, startTcpServer, type TestServer } from '../helpers/servers.js';
 import { COMPONENTS, startComponent } from './fakes.js';
 import { discoverTargets, eventsOf, serviceAt } from './run.js';
@@ -150,13 +151,39 @@ describe('port scan', () => {
     assert.equal(eventsOf(result, 'PortOpen').length, 1);
   });
 
-  it('reports a hostname that does not resolve in one line and goes on', async () => {
+  it('--dns-server resolves names through that name server alone, and says in one line what does not resolve', async () => {
     const web = await keep(startComponent('etcd', '127.20.2.4'));
-    const result = await discoverTargets(['no-such-host.invalid', `127.20.2.4:${web.port}`], { ports: [9] });
-    assert.ok(
-      result.warnings.some((w) => /target no-such-host\.invalid: no-such-host\.invalid does not resolve/.test(w)),
-    );
+    const dns = await startDnsServer('127.20.3.53', { 'api.cluster.test': ['127.20.2.4'] });
+    servers.push({ close: dns.close } as TestServer);
+    const result = await discoverTargets([`api.cluster.test:${web.port}`, 'gone.cluster.test'], {
+      ports: [9],
+      dnsServers: [dns.server],
+    });
     assert.equal(serviceAt(result, '127.20.2.4', web.port).kind, 'etcd');
+    assert.ok(result.scope.includes('127.20.2.4'), result.scope.join(', '));
+    assert.deepEqual(
+      result.warnings.filter((w) => w.includes('does not resolve')),
+      [`target gone.cluster.test: gone.cluster.test does not resolve (ENOTFOUND at ${dns.server})`],
+    );
+    assert.deepEqual(
+      dns.asked.sort(),
+      ['AAAA api.cluster.test', 'AAAA gone.cluster.test', 'A api.cluster.test', 'A gone.cluster.test'].sort(),
+    );
+  });
+
+  it('a name server that never answers costs its deadline and one line; the hunt goes on', async () => {
+    const web = await keep(startComponent('etcd', '127.20.2.5'));
+    const dns = await startDnsServer('127.20.3.54', {}, { silent: true });
+    servers.push({ close: dns.close } as TestServer);
+    const result = await discoverTargets(['api.cluster.test', `127.20.2.5:${web.port}`], {
+      ports: [9],
+      dnsServers: [dns.server],
+    });
+    assert.deepEqual(
+      result.warnings.filter((w) => w.includes('does not resolve')),
+      [`target api.cluster.test: api.cluster.test does not resolve (ETIMEOUT from ${dns.server})`],
+    );
+    assert.equal(serviceAt(result, '127.20.2.5', web.port).kind, 'etcd');
   });
 
   it('respects --rate and --concurrency and still finds everything', async () => {

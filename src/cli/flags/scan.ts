@@ -3,12 +3,14 @@ import { CORE_PORTS, type HuntConfig } from '../../core/config.js';
 import { UsageError } from '../../core/errors.js';
 import type { Severity } from '../../core/events.js';
 import { checkTargetSize, parseTarget } from '../../discovery/targets.js';
+import { parseDnsServer } from '../../net/resolve.js';
 import { collect, integer, portList, seconds, severityOrNone, targetsFromFile } from '../options.js';
 
 /** Targets, ports, pacing, limits and the audit trail. */
 export interface ScanFlags {
   targetsFile?: string;
   scope?: string[];
+  dnsServer?: string[];
   ports?: number[];
   quick?: boolean;
   concurrency?: number;
@@ -27,6 +29,11 @@ export function registerScanOptions(cmd: Command): Command {
   return cmd
     .option('--targets-file <file>', 'read more targets from a file, one or more per line, # comments')
     .option('--scope <cidr>', 'add addresses that may be contacted beyond the targets (repeatable)', collect)
+    .option(
+      '--dns-server <address>',
+      "resolve hostnames through this name server (IP[:port], repeatable) instead of the system's resolver",
+      collect,
+    )
     .option('--ports <list>', 'ports to scan instead of the default set, e.g. 6443,10250-10259', portList)
     .option('--quick', `scan only the core ports (${CORE_PORTS.join(', ')})`)
     .option(
@@ -73,6 +80,7 @@ export function scanConfig(positional: string[], flags: ScanFlags, required = tr
   return {
     targets,
     scope: flags.scope ?? [],
+    dnsServers: (flags.dnsServer ?? []).map(parseDnsServer),
     ports: flags.ports ?? (flags.quick ? [...CORE_PORTS] : undefined),
     concurrency: flags.concurrency,
     rate: flags.rate,
