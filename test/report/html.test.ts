@@ -23,6 +23,9 @@ const ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // Chromium looks up its own services (accounts, component updates) even with the flags above: every
+  // name fails inside the browser instead, so no query leaves the machine. The page is a file and needs none.
+  '--host-resolver-rules=MAP * ~NOTFOUND',
 ];
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
 
