@@ -1,8 +1,14 @@
 // Runs every test file under test/ with Node's test runner through tsx.
 // Node 20's runner does not expand globs, so the files are listed here.
+//
+// Where it can (root, with util-linux's unshare and iproute2's ip), it runs them in a network namespace of
+// their own in which only loopback is up: whatever a test, a real component (etcd, kubectl, Chromium) or a
+// mistake tries to reach beyond 127.0.0.0/8 and ::1 fails at once and never leaves the machine.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+
+const INSIDE = 'KUBEFERRET_TEST_NETNS';
 
 function collect(dir) {
   const out = [];
@@ -20,16 +26,44 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(2);
 }
-const result = spawnSync(
-  process.execPath,
-  [
-    '--import',
-    'tsx',
-    '--test',
-    '--test-reporter=spec',
-    `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 3}`,
-    ...files,
-  ],
-  { stdio: 'inherit' },
-);
+
+/** A fresh network namespace with loopback up, or why there is none. */
+function isolation() {
+  if (process.env[INSIDE]) return { inside: true };
+  if (process.getuid?.() !== 0) return { why: 'not root' };
+  const probe = spawnSync('unshare', ['--net', '--', 'ip', 'link', 'set', 'lo', 'up'], { encoding: 'utf8' });
+  if (probe.error)
+    return { why: `${probe.error.code === 'ENOENT' ? 'unshare is not installed' : probe.error.message}` };
+  if (probe.status !== 0) return { why: (probe.stderr || 'unshare --net failed').trim().split('\n')[0] };
+  return { available: true };
+}
+
+const runner = [
+  '--import',
+  'tsx',
+  '--test',
+  '--test-reporter=spec',
+  `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 3}`,
+  ...files,
+];
+const where = isolation();
+let result;
+if (where.available) {
+  console.log('tests run in a network namespace of their own: only loopback is reachable');
+  result = spawnSync(
+    'unshare',
+    ['--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, ...runner],
+    { stdio: 'inherit', env: { ...process.env, [INSIDE]: '1' } },
+  );
+} else {
+  if (!where.inside) {
+    const line = `tests run in this machine's network namespace (${where.why}): they address only loopback`;
+    if (process.env.KUBEFERRET_REQUIRE_COMPONENTS === '1') {
+      console.error(`${line}, but KUBEFERRET_REQUIRE_COMPONENTS=1 asks for the isolated namespace`);
+      process.exit(1);
+    }
+    console.log(line);
+  }
+  result = spawnSync(process.execPath, runner, { stdio: 'inherit' });
+}
 process.exit(result.status ?? 1);
