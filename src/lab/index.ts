@@ -25,13 +25,14 @@ import { type Attributes, Authorizer } from './rbac.js';
 import { type LabRequest, RequestLog } from './requestlog.js';
 import { RESOURCES, resourceOfKind, servedResources } from './resources.js';
 import { containerLog, Runtime } from './runtime.js';
-import { minorOf, seedCluster } from './seed.js';
+import { seedCluster } from './seed.js';
 import { Listeners } from './servers.js';
 import { canonical, type LabSnapshot, objectsSnapshot } from './snapshot.js';
 import { Store } from './store.js';
 import { boundClaims, sharedTokenSigner } from './tokens.js';
 import { buildTopology, type LabHost, OUTSIDE_PORT, outsideAddress, PORTS } from './topology.js';
 import { ANONYMOUS, type UserInfo } from './users.js';
+import { minorOf } from './version.js';
 
 export { HUGE_BODY_BYTES } from './hostile.js';
 export type { IdentityName, LabIdentity } from './identities.js';

@@ -16,6 +16,7 @@ import { defaultPod, type NodeSlot, PodNetwork, runPod, tokenVolume } from './po
 import type { ProfileSettings } from './profiles.js';
 import { stableUid, timestamp } from './store.js';
 import { PORTS } from './topology.js';
+import { minorOf } from './version.js';
 
 export interface WorkloadContext {
   settings: ProfileSettings;
@@ -288,7 +289,10 @@ export function workloadObjects(ctx: WorkloadContext): Seeded[] {
   ];
   if (settings.dashboard) accounts.push(['kubernetes-dashboard', 'kubernetes-dashboard']);
   out.push(...accounts.map(([ns, name]) => serviceAccount(ns, name)));
-  out.push(...namespaces.map((ns) => configMap(ns, 'kube-root-ca.crt', { 'ca.crt': ctx.caCert })));
+  // The root CA publisher (what Controllers.created does for a new namespace) runs from 1.20 on.
+  if (minorOf(ctx.version) >= 20) {
+    out.push(...namespaces.map((ns) => configMap(ns, 'kube-root-ca.crt', { 'ca.crt': ctx.caCert })));
+  }
 
   const dnsLabels = { 'k8s-app': 'kube-dns' };
   const coredns = pod(

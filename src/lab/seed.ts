@@ -11,11 +11,7 @@ import type { KubeObject, Store } from './store.js';
 import type { TokenSigner } from './tokens.js';
 import type { LabHost } from './topology.js';
 import { certificateUser, serviceAccountUser } from './users.js';
-
-/** The minor version of a Kubernetes version string (`v1.16.0` → 16). */
-export function minorOf(version: string): number {
-  return Number(/^v?\d+\.(\d+)/.exec(version)?.[1] ?? 0);
-}
+import { minorOf } from './version.js';
 
 export interface SeedInput {
   settings: ProfileSettings;

@@ -16,6 +16,11 @@ const GO_BY_MINOR: [number, string][] = [
   [0, 'go1.10.3'],
 ];
 
+/** The minor version of a Kubernetes version string (`v1.16.0` → 16). */
+export function minorOf(version: string): number {
+  return Number(/^v?\d+\.(\d+)/.exec(version)?.[1] ?? 0);
+}
+
 /** What `GET /version` answers for a version. */
 export function versionInfo(gitVersion: string): Info {
   const [, major = '1', minor = '0'] = /^v(\d+)\.(\d+)/.exec(gitVersion) ?? [];

@@ -43,6 +43,15 @@ describe('API server, vulnerable profile', () => {
     );
   });
 
+  it('has no root CA config maps: their publisher came with 1.20', async () => {
+    const cms = await call(`${insecure}/api/v1/configmaps`);
+    assert.equal(cms.status, 200);
+    assert.deepEqual(
+      cms.json.items.filter((c: { metadata: { name: string } }) => c.metadata.name === 'kube-root-ca.crt'),
+      [],
+    );
+  });
+
   it("points a controlled pod's ownerReference at its owner's uid", async () => {
     const pods = await call(`${insecure}/api/v1/namespaces/kube-system/pods?labelSelector=k8s-app%3Dkube-proxy`);
     const ds = await call(`${insecure}/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy`);
@@ -634,6 +643,10 @@ describe('API server, default profile', () => {
     });
     const cm = await call(`${lab.apiServer}/api/v1/namespaces/kf-ca/configmaps/kube-root-ca.crt`, { token: admin });
     assert.equal(cm.json.data['ca.crt'], lab.ca);
+    const seeded = await call(`${lab.apiServer}/api/v1/namespaces/kube-system/configmaps/kube-root-ca.crt`, {
+      token: admin,
+    });
+    assert.equal(seeded.json.data['ca.crt'], lab.ca, 'the seeded namespaces have theirs too');
     const secrets = await call(`${lab.apiServer}/api/v1/namespaces/kf-ca/secrets`, { token: admin });
     assert.equal(secrets.json.items.length, 0, 'no token secrets since 1.24');
   });
