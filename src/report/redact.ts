@@ -49,6 +49,21 @@ function looksRandom(run: string): boolean {
   return /[0-9]/.test(run) && /[A-Z]/.test(run) && /[a-z]/.test(run) && entropy(run) >= 4.2;
 }
 
+/**
+ * A long run of base64-alphabet characters, redacted when it looks random. Standard base64 writes `+` and
+ * `/`, base64url `-` and `_`: a run with `/` beside `-` or `_` is no single encoding but a path
+ * (`10250/containerLogs/kube-system/coredns-b66f4cfcfa-7bac8/coredns`), whose segments are judged one by one.
+ */
+function redactRun(run: string): string {
+  if (run.includes('/') && /[-_]/.test(run)) {
+    return run
+      .split('/')
+      .map((part) => (part.length >= 40 && looksRandom(part) ? secretFingerprint(part) : part))
+      .join('/');
+  }
+  return looksRandom(run) ? secretFingerprint(run) : run;
+}
+
 /** Redacts what looks like a secret, with no knowledge of the run. */
 export function redactPatterns(text: string): string {
   return text
@@ -65,7 +80,7 @@ export function redactPatterns(text: string): string {
     .replace(BEARER, (_m, head: string, value: string) => `${head}${secretFingerprint(value)}`)
     .replace(QUERY_SECRET, (_m, head: string, value: string) => `${head}${secretFingerprint(value)}`)
     .replace(KEY_VALUE, (_m, head: string, value: string) => `${head}${secretFingerprint(value)}`)
-    .replace(LONG_BASE64, (m) => (looksRandom(m) ? secretFingerprint(m) : m))
+    .replace(LONG_BASE64, redactRun)
     .replace(LONG_HEX, (m) => secretFingerprint(m));
 }
 

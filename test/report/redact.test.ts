@@ -27,6 +27,10 @@ describe('redaction patterns', () => {
       'ZXlKaGJHY2lPaUpTVXpJMU5pSXNJbXRwWkNJNklqRXlNeUo5Rm9vQmFy9x',
     ],
     ['key 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 end', '9f86d081884c7d659a2feaa0'],
+    [
+      'GET /api/v1/tokens/dGhpcy1pcy1hLWxvbmctcmFuZG9tLXNlY3JldC0xMjM0NTY3ODkwQUJDREVGRw_x answered',
+      'dGhpcy1pcy1hLWxvbmctcmFuZG9tLXNlY3JldC0xMjM0NTY3ODkwQUJDREVGRw_x',
+    ],
   ];
   for (const [text, secret] of cases) {
     it(`redacts ${JSON.stringify(text.slice(0, 40))}`, () => {
@@ -42,6 +46,8 @@ describe('redaction patterns', () => {
       'kubelet v1.29.3 on 10.0.0.5:10250',
       'image sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
       'identity token-file:/var/run/secrets/kubernetes.io/serviceaccount/token',
+      '127.0.5.3:10250/containerLogs/kube-system/coredns-b66f4cfcfa-7bac8/coredns',
+      'pod kube-system/kube-proxy-7f9c4d8b6f-x2x9qLmNpQrStUv/kube-proxy-sidecar-container',
     ]) {
       assert.equal(redactPatterns(text), text);
     }
