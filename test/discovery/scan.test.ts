@@ -222,11 +222,14 @@ describe('port scan', () => {
       accepted.length >= 3,
       `the scan's connect, the fingerprint's and the etcd hunter's requests (${accepted.length})`,
     );
+    // The limiter spaces the starts of connections; the server sees each one when its loop accepts it, which
+    // a busy moment may delay. So the test asks for the span of them all, less a generous 100 ms: without
+    // the one budget the fingerprint's and hunter's connections follow the scan's within a few ms.
     const gaps = accepted.slice(1).map((t, i) => Math.round(t - accepted[i]));
-    // Timers fire a little late, never early; the margin covers the clock read on either side.
+    const span = accepted[accepted.length - 1] - accepted[0];
     assert.ok(
-      gaps.every((g) => g >= (1000 / rate) * 0.9),
-      `connections ${gaps.join(', ')} ms apart`,
+      span >= (accepted.length - 1) * (1000 / rate) - 100,
+      `${accepted.length} connections in ${Math.round(span)} ms (gaps ${gaps.join(', ')})`,
     );
   });
 });
