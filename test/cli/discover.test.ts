@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { startComponent } from '../discovery/fakes.js';
 import { type CliRun, runKubeferret } from '../helpers/cli.js';
 import { hasCommand } from '../helpers/components.js';
+import { startDnsServer } from '../helpers/dns.js';
 import type { TestServer } from '../helpers/servers.js';
 
 // Block 127.23.0.0/16. The real executable, run as a user runs it (servers answer while it runs).
@@ -74,6 +75,35 @@ describe('kubeferret discover', () => {
       [['127.23.0.2', 'etcd', '3.4.30']],
     );
     assert.ok(Array.isArray(services[0].evidence));
+  });
+
+  it('resolves a named target through --dns-server, and says in one line what it cannot resolve', async () => {
+    const dns = await startDnsServer('127.23.9.53', { 'etcd.lab.test': ['127.23.0.2'] });
+    try {
+      const r = await kubeferret([
+        'discover',
+        `etcd.lab.test:${servers[0].port}`,
+        'missing.lab.test',
+        '--ports',
+        '9',
+        '--dns-server',
+        dns.server,
+        '--format',
+        'json',
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(
+        JSON.parse(r.stdout).map((s: { host: string; kind: string }) => [s.host, s.kind]),
+        [['127.23.0.2', 'etcd']],
+      );
+      assert.match(
+        r.stderr,
+        /target missing\.lab\.test: missing\.lab\.test does not resolve \(ENOTFOUND at 127\.23\.9\.53:\d+\)/,
+      );
+      assert.ok(dns.asked.includes('A etcd.lab.test'), dns.asked.join(', '));
+    } finally {
+      await dns.close();
+    }
   });
 
   it('shows a progress bar on a terminal, and none with --quiet', async (t) => {
