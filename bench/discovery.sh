@@ -48,8 +48,10 @@ NFT
 
 PORTS="$(node --import tsx -e "import('./src/core/config.ts').then((m) => console.log(m.DEFAULT_PORTS.join(',')))")"
 
-# The simulated etcd keeps the lab a single process, so nothing outlives the namespace.
-in_ns node bin/kubeferret.js lab --base "${BASE}.2" --nodes 4 --etcd simulated >"$WORK/servers.log" 2>&1 &
+# The simulated etcd keeps the lab a single process. It is started with `ip netns exec` itself, not through
+# in_ns: a backgrounded shell function is a subshell, and $! would name that subshell, so the cleanup's kill
+# would leave the lab running (deleting the namespace does not end the processes in it).
+ip netns exec "$NS" node bin/kubeferret.js lab --base "${BASE}.2" --nodes 4 --etcd simulated >"$WORK/servers.log" 2>&1 &
 SERVERS_PID=$!
 for _ in $(seq 1 150); do grep -q 'kubeferret lab:' "$WORK/servers.log" 2>/dev/null && break; sleep 0.2; done
 grep -q 'kubeferret lab:' "$WORK/servers.log" || { echo "bench: the lab did not start:" >&2; cat "$WORK/servers.log" >&2; exit 1; }
