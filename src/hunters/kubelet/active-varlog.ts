@@ -12,7 +12,7 @@ import {
   runningContainers,
   runUrl,
 } from './active-pods.js';
-import { writableVarLogMounts } from './pod-list.js';
+import { normalizedPath, writableVarLogMounts } from './pod-list.js';
 
 /** The host file read through the link: harmless, and different on every node. */
 const PROOF_FILE = 'etc/hostname';
@@ -31,7 +31,6 @@ export interface VarLogEscape {
 }
 
 const VAR_LOG = '/var/log';
-const trimmed = (path: string) => posix.normalize(path).replace(/(.)\/$/, '$1');
 
 /**
  * The first running container whose writable mount reaches the node's /var/log (the same mounts the passive
@@ -41,8 +40,8 @@ export function varLogEscape(pods: readonly Pod[]): VarLogEscape | undefined {
   const found: [rank: number, escape: VarLogEscape][] = [];
   for (const at of runningContainers(pods)) {
     for (const m of writableVarLogMounts(at.spec).filter((w) => w.container === at.container)) {
-      const hostPath = trimmed(m.hostPath);
-      const mountPath = trimmed(m.mountPath);
+      const hostPath = normalizedPath(m.hostPath);
+      const mountPath = normalizedPath(m.mountPath);
       if (hostPath === VAR_LOG || hostPath.startsWith(`${VAR_LOG}/`)) {
         const logsDir = hostPath.slice(VAR_LOG.length + 1);
         found.push([logsDir ? 1 : 0, { at, hostPath, mountPath, linkDir: mountPath, logsDir }]);

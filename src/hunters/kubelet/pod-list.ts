@@ -47,8 +47,13 @@ export function privilegedContainers(pod: Pod): string[] {
 }
 
 /** A host path from which a writable mount lets a pod place files under the node's /var/log. */
+/** A path as written in a pod spec, normalised and without a trailing slash (`/var/log/` → `/var/log`). */
+export function normalizedPath(path: string): string {
+  return posix.normalize(path).replace(/(.)\/$/, '$1');
+}
+
 function coversVarLog(hostPath: string): boolean {
-  const p = posix.normalize(hostPath).replace(/(.)\/$/, '$1');
+  const p = normalizedPath(hostPath);
   return p === '/var/log' || p.startsWith('/var/log/') || p === '/var' || p === '/';
 }
 
