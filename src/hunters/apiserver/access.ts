@@ -83,7 +83,7 @@ async function pooled<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[
   await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
   return results;
 }
-export const LIST_LIMIT = 500;
+const LIST_LIMIT = 500;
 
 /** Who asks: a display name, the secret to present (none for anonymous and the insecure port). */
 export interface Asker {
@@ -147,9 +147,18 @@ function readResult(answer: Answer, where: string, clusterWide: boolean): ReadRe
   return { where, clusterWide, count: listing.objects.length, namespaces: namespaces.size, more: listing.more };
 }
 
-/** A list as every API server hunter asks for it: the first page, as a Table, shared with the others. */
-export function listRequest(asker: Asker, path: string): ApiRequest {
-  return { path: `${path}?limit=${LIST_LIMIT}`, accept: TABLE_ACCEPT, credential: asker.credential, shared: true };
+/**
+ * A list as every API server hunter asks for it, as a Table, a page at a time: the first page is shared with
+ * the others (the survey's read is the secrets hunter's first page); the page after `next` is the asker's own.
+ */
+export function listRequest(asker: Asker, path: string, next?: string): ApiRequest {
+  const page = next === undefined ? '' : `&continue=${encodeURIComponent(next)}`;
+  return {
+    path: `${path}?limit=${LIST_LIMIT}${page}`,
+    accept: TABLE_ACCEPT,
+    credential: asker.credential,
+    shared: next === undefined,
+  };
 }
 
 async function read(

@@ -1,9 +1,9 @@
 import type { KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
 import { sample } from '../evidence.js';
-import { type Asker, LIST_LIMIT, listRequest } from './access.js';
+import { type Asker, listRequest } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
-import { type ApiTarget, askApi, type ListedObject, netFailure, readListing, TABLE_ACCEPT } from './api.js';
+import { type ApiTarget, askApi, type ListedObject, netFailure, readListing } from './api.js';
 import { counted } from './report-access.js';
 
 const SA_TOKEN = 'kubernetes.io/service-account-token';
@@ -49,18 +49,7 @@ async function listSecrets(
     let next: string | undefined;
     let pages = 0;
     do {
-      // The first page is the survey's own list (shared); the next pages are this hunter's.
-      const answer = await askApi(
-        ctx,
-        target,
-        next
-          ? {
-              path: `${place.path}?limit=${LIST_LIMIT}&continue=${encodeURIComponent(next)}`,
-              accept: TABLE_ACCEPT,
-              credential: asker.credential,
-            }
-          : listRequest(asker, place.path),
-      );
+      const answer = await askApi(ctx, target, listRequest(asker, place.path, next));
       const listing = answer.kind === 'ok' ? readListing(answer.body) : undefined;
       if (!listing) break;
       rows.push(...listing.objects.map(rowOf));
