@@ -32,8 +32,7 @@ function isolation() {
   if (process.env[INSIDE]) return { inside: true };
   if (process.getuid?.() !== 0) return { why: 'not root' };
   const probe = spawnSync('unshare', ['--net', '--', 'ip', 'link', 'set', 'lo', 'up'], { encoding: 'utf8' });
-  if (probe.error)
-    return { why: `${probe.error.code === 'ENOENT' ? 'unshare is not installed' : probe.error.message}` };
+  if (probe.error) return { why: probe.error.code === 'ENOENT' ? 'unshare is not installed' : probe.error.message };
   if (probe.status !== 0) return { why: (probe.stderr || 'unshare --net failed').trim().split('\n')[0] };
   return { available: true };
 }
