@@ -198,12 +198,19 @@ describe('a passive hunt of the whole vulnerable lab', () => {
     );
   });
 
-  it("asked each kubelet port for its pods once, whichever hunters needed them (discovery's included)", () => {
+  type LabRequestSeen = Lab['requests'][number];
+  /** How often each of the lab requests `which` selects was received, by `key`. */
+  const timesAsked = (which: (r: LabRequestSeen) => boolean, key: (r: LabRequestSeen) => string) => {
     const asked = new Map<string, number>();
-    for (const r of hunt.requests.filter((q) => q.component === 'kubelet' && q.path.split('?')[0] === '/pods')) {
-      const key = `${r.host}:${r.port} as ${r.identity}`;
-      asked.set(key, (asked.get(key) ?? 0) + 1);
-    }
+    for (const r of hunt.requests.filter(which)) asked.set(key(r), (asked.get(key(r)) ?? 0) + 1);
+    return asked;
+  };
+
+  it("asked each kubelet port for its pods once, whichever hunters needed them (discovery's included)", () => {
+    const asked = timesAsked(
+      (q) => q.component === 'kubelet' && q.path.split('?')[0] === '/pods',
+      (r) => `${r.host}:${r.port} as ${r.identity}`,
+    );
     assert.ok(asked.size >= 4, 'both ports of every node');
     assert.deepEqual(
       [...asked].filter(([, n]) => n > 1),
@@ -212,11 +219,10 @@ describe('a passive hunt of the whole vulnerable lab', () => {
   });
 
   it("listed Secrets once per identity: the secrets hunter reuses the survey's first page", () => {
-    const asked = new Map<string, number>();
-    for (const r of hunt.requests.filter((q) => /^\/api\/v1\/(namespaces\/[^/]+\/)?secrets\?limit=/.test(q.path))) {
-      const key = `${r.host}:${r.port} ${r.path} as ${r.identity}`;
-      asked.set(key, (asked.get(key) ?? 0) + 1);
-    }
+    const asked = timesAsked(
+      (q) => /^\/api\/v1\/(namespaces\/[^/]+\/)?secrets\?limit=/.test(q.path),
+      (r) => `${r.host}:${r.port} ${r.path} as ${r.identity}`,
+    );
     assert.ok(asked.size >= 2, 'several identities listed Secrets');
     assert.deepEqual(
       [...asked].filter(([, n]) => n > 1),
