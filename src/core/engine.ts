@@ -239,6 +239,7 @@ export class Engine {
         return this.publish(type, payload, parents ?? [event.id], hunter.id);
       },
       report: (finding, parents) => ctx.publish('Finding', finding, parents),
+      gap: (gap, parents) => ctx.publish('CoverageGap', { ...gap, hunter: hunter.id }, parents),
       known: (type, filter) => this.known(type, filter),
       log: (message, level = 'debug') => {
         if (level === 'warn') this.problem({ hunter: hunter.id, subject, kind: 'warning', message });

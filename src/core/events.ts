@@ -51,6 +51,26 @@ export interface CredentialSecret {
   ca?: string;
 }
 
+/**
+ * Why something was not examined fully. `cap`: a size or count limit cut the answer; `deadline`: the
+ * hunter's or run's time ran out; `timeout`: a request went unanswered in time; `retry-budget`: retries of
+ * a transient failure were spent; `unanswered`: a port or endpoint never answered; `page-failed`: a page
+ * of a paged list could not be read; `budget`: a run-wide budget (memory, requests, namespaces) ran out;
+ * `error`: a failure that stopped the examination; `skipped`: deliberately not examined (selection).
+ */
+export const COVERAGE_REASONS = [
+  'cap',
+  'deadline',
+  'timeout',
+  'retry-budget',
+  'unanswered',
+  'page-failed',
+  'budget',
+  'error',
+  'skipped',
+] as const;
+export type CoverageReason = (typeof COVERAGE_REASONS)[number];
+
 export interface Endpoint {
   host: string;
   port: number;
@@ -114,6 +134,21 @@ export interface EventPayloads {
     /** Each check made and its answer, keyed like `list namespaces`, `get secrets`, `create pods`. */
     can: Record<string, boolean>;
   };
+  /**
+   * Something a hunter (or discovery) could not examine fully, and why: a missing finding must mean "not
+   * there", never "not looked". Reports list these as coverage gaps; `ctx.gap` publishes one.
+   */
+  CoverageGap: {
+    /** The hunter or discovery stage that could not finish; `ctx.gap` fills it in. */
+    hunter: string;
+    host?: string;
+    port?: number;
+    /** What was not examined fully, e.g. `/pods`, `list secrets (anonymous)`, `port 10250`. */
+    subject: string;
+    reason: CoverageReason;
+    /** One line: what was cut, and how much was examined before it. Secrets already redacted. */
+    detail: string;
+  };
   /** A weakness, named by its knowledge-base id. */
   Finding: {
     kb: string;
@@ -168,6 +203,8 @@ export function subjectOf(event: KfEvent): string {
       return event.address;
     case 'ApiAccess':
       return `${event.identity}@${event.host}:${event.port}`;
+    case 'CoverageGap':
+      return [event.hunter, event.host, event.port, event.subject, event.reason].join('|');
     case 'Finding':
       return [event.kb, event.host, event.port, event.path, event.object, event.identity].join('|');
   }

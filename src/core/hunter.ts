@@ -17,6 +17,11 @@ export interface HuntContext {
   known<K extends EventType>(type: K, filter?: (event: KfEvent<K>) => boolean): KfEvent<K>[];
   /** Shorthand for publishing a Finding. */
   report(finding: EventPayloads['Finding'], parents?: string[]): KfEvent<'Finding'>;
+  /**
+   * Records that something could not be examined fully (a cap, a deadline, an unanswered request, a
+   * page that failed), so the report says so instead of staying silent.
+   */
+  gap(gap: Omit<EventPayloads['CoverageGap'], 'hunter'>, parents?: string[]): KfEvent<'CoverageGap'>;
   /** A one-line note for the run log (shown with --debug, kept in the report's errors when `warn`). */
   log(message: string, level?: 'debug' | 'warn'): void;
   /** This run's id: the names of objects active hunters create carry it (`kubeferret-<runId>-…`). */

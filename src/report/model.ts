@@ -62,6 +62,8 @@ function nodeIdOf(e: KfEvent, fingerprints: Map<string, string>): string {
       return `access:${e.identity}@${e.host}:${e.port}`;
     case 'Finding':
       return `finding:${fingerprints.get(e.id)}`;
+    case 'CoverageGap':
+      return `gap:${e.hunter}:${e.host ?? ''}:${e.port ?? ''}:${e.subject}`;
     case 'HuntStarted':
       return 'hunt';
   }
@@ -83,6 +85,8 @@ function kindOf(e: KfEvent): ChainStep['kind'] {
       return 'access';
     case 'Finding':
       return 'finding';
+    case 'CoverageGap':
+      return 'gap';
     case 'HuntStarted':
       return 'host';
   }
@@ -112,6 +116,8 @@ function stepLabel(e: KfEvent, title: (f: Finding) => string): string {
       return `${e.identity}: ${allowedChecks(e.can)}`;
     case 'Finding':
       return title(e);
+    case 'CoverageGap':
+      return `not fully examined: ${e.subject} (${e.reason})`;
     case 'HuntStarted':
       return 'hunt started';
   }

@@ -47,7 +47,7 @@ const host = z
 
 const chainStep = z
   .object({
-    kind: z.enum(['host', 'port', 'service', 'credential', 'version', 'address', 'access', 'finding']),
+    kind: z.enum(['host', 'port', 'service', 'credential', 'version', 'address', 'access', 'finding', 'gap']),
     label: z.string(),
     node: z.string().meta({ description: 'The id of this step in graph.nodes.' }),
   })
