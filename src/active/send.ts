@@ -21,6 +21,8 @@ export function sendChange(
     },
     credential,
     signal,
+    // A change is sent again only when it provably never left (network.ts): never after it may have applied.
+    idempotent: false,
   });
 }
 

@@ -44,6 +44,8 @@ export interface HuntConfig {
   rate: number;
   connectTimeoutMs: number;
   requestTimeoutMs: number;
+  /** TLS handshake deadline once TCP connected; absent: half of requestTimeoutMs, at least connectTimeoutMs. */
+  handshakeTimeoutMs?: number;
   hunterTimeoutMs: number;
   /** Hunter runs in flight, overall and per host. */
   hunterConcurrency: number;

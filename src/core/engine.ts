@@ -221,7 +221,8 @@ export class Engine {
     const ctx: HuntContext = {
       hunter: hunter.id,
       signal,
-      net: this.network.for(hunter.id, signal),
+      // The hunter's read-only POSTs are retried like GETs; a request that could not be completed is its gap.
+      net: this.network.for(hunter.id, signal, { readOnly: hunter.readOnlyRequests, gap: (gap) => ctx.gap(gap) }),
       options: this.huntOptions,
       publish: (type, payload, parents) => {
         if (finished) {

@@ -97,6 +97,7 @@ export async function runHunt(
     trace,
     connectTimeoutMs: config.connectTimeoutMs,
     requestTimeoutMs: config.requestTimeoutMs,
+    handshakeTimeoutMs: config.handshakeTimeoutMs,
     maxBodyBytes: config.maxBodyBytes,
     rate: config.rate,
     scanConcurrency: config.concurrency,

@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
-import { Agent, request, errors as undiciErrors } from 'undici';
+import { Agent, type buildConnector, request, errors as undiciErrors } from 'undici';
 import { NetError, oneLine } from '../core/errors.js';
-import type { CertSummary, CredentialSecret } from '../core/events.js';
+import type { CertSummary, CredentialSecret, EventPayloads } from '../core/events.js';
 import {
   type ConnectScanOptions,
   type ConnectScanStats,
@@ -11,6 +12,15 @@ import {
   type ScanHost,
 } from './connect-scan.js';
 import { type NameResolver, systemResolver } from './resolve.js';
+import {
+  DEFAULT_RETRY,
+  type Outcome,
+  type RetryPolicy,
+  retryDelay,
+  safeMethod,
+  sleep,
+  transientStatus,
+} from './retry.js';
 import { hostPort, normalizeAddress, type Scope } from './scope.js';
 import { SharedReads } from './shared-reads.js';
 import { summarizeCertificate } from './tls.js';
@@ -21,7 +31,11 @@ export interface NetworkOptions {
   trace: Trace;
   /** TCP connect timeout, ms. */
   connectTimeoutMs: number;
-  /** Whole-request deadline (connect, headers and body), ms. */
+  /** TLS handshake timeout once TCP connected, ms. Default: half of requestTimeoutMs, at least connectTimeoutMs. */
+  handshakeTimeoutMs?: number;
+  /** How transient failures are retried (retry.ts); default DEFAULT_RETRY. */
+  retry?: RetryPolicy;
+  /** Deadline of one attempt of a request (connect, headers and body), ms. */
   requestTimeoutMs: number;
   /** Body size cap: past it the body is cut and marked truncated. */
   maxBodyBytes: number;
@@ -60,6 +74,25 @@ export interface HttpRequest {
    */
   shared?: boolean;
   signal?: AbortSignal;
+  /**
+   * Whether sending the request twice is harmless. Default: true for GET and HEAD and for the read-only
+   * requests the hunter declared, false otherwise; state-changing requests set false.
+   */
+  idempotent?: boolean;
+  /** Who is asking, for coverage gaps (default: `anonymous`, or a fingerprint of the credential). */
+  identity?: string;
+  /** False: the caller reports what it could not examine itself, so a failure publishes no coverage gap. */
+  gap?: boolean;
+}
+
+/**
+ * What the engine gives a hunter's NetClient: the read-only requests the hunter declared (retried like
+ * GETs), and where a request that could not be completed (retries spent, timed out) is recorded as a
+ * coverage gap, so no hunter writes that boilerplate.
+ */
+export interface ClientHooks {
+  readOnly?: readonly { method: string; path: string }[];
+  gap?: (gap: Omit<EventPayloads['CoverageGap'], 'hunter'>) => void;
 }
 
 export interface HttpResponse {
@@ -72,6 +105,8 @@ export interface HttpResponse {
   durationMs: number;
   /** URLs of redirects followed before this response, in order. */
   redirects: string[];
+  /** Attempts it took (1 when the first was answered). */
+  attempts: number;
   text(): string;
   /** The body parsed as JSON, or undefined when it is not JSON. */
   json<T = unknown>(): T | undefined;
@@ -125,6 +160,20 @@ class RateLimiter {
   }
 }
 
+/** The TLS handshake outlived its deadline (the TCP connection was made). */
+class HandshakeTimeoutError extends Error {
+  override readonly name = 'HandshakeTimeoutError';
+  constructor(ms: number) {
+    super(`TLS handshake timed out after ${ms} ms`);
+  }
+}
+
+/** The connection broke under a request: reset, or closed before an answer. */
+function isReset(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException)?.code ?? '';
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || /socket hang up/.test(oneLine(err));
+}
+
 function bareHost(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
@@ -137,6 +186,7 @@ function describeFailure(err: unknown, where: string): NetError {
     return new NetError('timeout', `${where}: no answer in time (${msg})`);
   }
   if (err instanceof undiciErrors.ConnectTimeoutError) return new NetError('timeout', `${where}: connect timed out`);
+  if (err instanceof HandshakeTimeoutError) return new NetError('timeout', `${where}: ${err.message}`);
   if ((err as Error)?.name === 'AbortError' || code === 'UND_ERR_ABORTED' || (err as Error)?.name === 'TimeoutError') {
     return new NetError('timeout', `${where}: timed out`);
   }
@@ -154,6 +204,18 @@ function describeFailure(err: unknown, where: string): NetError {
   return new NetError('protocol', `${where}: ${msg}`);
 }
 
+/** A request other than GET or HEAD that the hunter declared read-only (method, and path prefix). */
+function declaredReadOnly(hooks: ClientHooks, method: string, url: string): boolean {
+  const path = URL.canParse(url) ? new URL(url).pathname : '';
+  return (hooks.readOnly ?? []).some((r) => r.method === method && path.startsWith(r.path));
+}
+
+/** Who asked, as a coverage gap names it: never the secret, only a short non-reversible fingerprint. */
+function identityOf(credential: CredentialSecret | undefined): string {
+  if (!credential) return 'anonymous';
+  return `credential sha256:${createHash('sha256').update(JSON.stringify(credential)).digest('hex').slice(0, 8)}`;
+}
+
 /**
  * The only way kubeferret reaches the network. Every destination is checked against the declared scope
  * (hostnames after resolution, redirect targets, learned addresses), every request is traced, and
@@ -168,7 +230,11 @@ export class Network {
   private readonly serverNames = new Map<string, string>();
   private readonly limiter?: RateLimiter;
   private readonly sharedReads = new SharedReads<HttpResponse>(SHARED_READS_BYTES);
+  /** Errors raised while connecting: the request they failed was never written. */
+  private readonly unsent = new WeakSet<Error>();
   connects = 0;
+  /** Requests sent again after a transient failure. */
+  retries = 0;
 
   constructor(readonly options: NetworkOptions) {
     if (options.rate && options.rate > 0) this.limiter = new RateLimiter(options.rate);
@@ -186,7 +252,7 @@ export class Network {
     return this.options.scope;
   }
 
-  for(hunter: string, signal?: AbortSignal): NetClient {
+  for(hunter: string, signal?: AbortSignal, hooks: ClientHooks = {}): NetClient {
     return {
       tcp: (host, port, timeoutMs) => this.tcp(hunter, host, port, timeoutMs, signal),
       scan: async (address, ports, onOpen) => {
@@ -197,7 +263,7 @@ export class Network {
           onOpen: (_address, port) => onOpen(port),
         });
       },
-      http: (req) => this.http(hunter, { ...req, signal: req.signal ?? signal }),
+      http: (req) => this.http(hunter, { ...req, signal: req.signal ?? signal }, hooks),
       resolve: (host) => this.resolve(hunter, host),
       inScope: (address) => this.options.scope.contains(address),
       certificate: (host, port) => this.certificate(bareHost(host), port),
@@ -326,7 +392,6 @@ export class Network {
     let agent = this.agents.get(key);
     if (agent) return agent;
     const verify = this.options.verifyTls ?? false;
-    const connectTimeout = this.options.connectTimeoutMs;
     agent = new Agent({
       keepAliveTimeout: 2_000,
       connections: 8,
@@ -338,26 +403,7 @@ export class Network {
           async (address) => {
             // HTTP connections spend the --rate budget as the port scan's do.
             if (this.limiter) await this.limiter.take();
-            let settled = false;
-            const settle = (err: Error | null, sock?: net.Socket) => {
-              if (settled) return;
-              settled = true;
-              clearTimeout(timer);
-              if (err) {
-                sock?.destroy();
-                callback(err, null);
-              } else callback(null, sock!);
-            };
-            const timer = setTimeout(() => settle(new undiciErrors.ConnectTimeoutError(), socket), connectTimeout);
-            let socket: net.Socket | undefined;
-            try {
-              socket = this.openSocket(opts.protocol, address, port, hostname, verify, credential, settle);
-            } catch (err) {
-              // A malformed client key or certificate throws synchronously from tls.connect.
-              settle(new NetError('tls', `TLS setup failed: ${oneLine(err)}`), socket);
-              return;
-            }
-            socket.once('error', (err) => settle(err, socket));
+            this.dial(opts.protocol, address, port, hostname, verify, credential, callback);
           },
           (err) => callback(err, null),
         );
@@ -365,6 +411,57 @@ export class Network {
     });
     this.agents.set(key, agent);
     return agent;
+  }
+
+  /** The TLS handshake's own deadline: by default half the request's, and never shorter than a connect's. */
+  private get handshakeTimeoutMs(): number {
+    const { handshakeTimeoutMs, connectTimeoutMs, requestTimeoutMs } = this.options;
+    return handshakeTimeoutMs ?? Math.max(connectTimeoutMs, Math.round(requestTimeoutMs / 2));
+  }
+
+  /**
+   * Opens one connection for the HTTP client, with a deadline for the TCP connect and another for the TLS
+   * handshake (a slow link or a busy server takes longer to shake hands than to accept). Whatever fails
+   * here failed before any request was written: marked `unsent`, so even a state-changing request may be
+   * sent again.
+   */
+  private dial(
+    protocol: string,
+    address: string,
+    port: number,
+    hostname: string,
+    verify: boolean,
+    credential: CredentialSecret | undefined,
+    callback: buildConnector.Callback,
+  ): void {
+    let settled = false;
+    let socket: net.Socket | undefined;
+    const settle = (err: Error | null, sock?: net.Socket) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) {
+        this.unsent.add(err);
+        sock?.destroy();
+        callback(err, null);
+      } else callback(null, sock!);
+    };
+    let timer = setTimeout(() => settle(new undiciErrors.ConnectTimeoutError(), socket), this.options.connectTimeoutMs);
+    const onTcp = () => {
+      clearTimeout(timer);
+      timer = setTimeout(
+        () => settle(new HandshakeTimeoutError(this.handshakeTimeoutMs), socket),
+        this.handshakeTimeoutMs,
+      );
+    };
+    try {
+      socket = this.openSocket(protocol, address, port, hostname, verify, credential, settle, onTcp);
+    } catch (err) {
+      // A malformed client key or certificate throws synchronously from tls.connect.
+      settle(new NetError('tls', `TLS setup failed: ${oneLine(err)}`), socket);
+      return;
+    }
+    socket.once('error', (err) => settle(err, socket));
   }
 
   private openSocket(
@@ -375,6 +472,7 @@ export class Network {
     verify: boolean,
     credential: CredentialSecret | undefined,
     settle: (err: Error | null, sock?: net.Socket) => void,
+    onTcp: () => void,
   ): net.Socket {
     let socket: net.Socket;
     if (protocol === 'https:') {
@@ -391,6 +489,7 @@ export class Network {
         ALPNProtocols: ['http/1.1'],
       });
       socket = tlsSocket;
+      tlsSocket.once('connect', onTcp);
       const keepCertificate = () => {
         const summary = summarizeCertificate(tlsSocket.getPeerCertificate());
         if (summary) this.certs.set(`${address}:${port}`, summary);
@@ -418,18 +517,18 @@ export class Network {
     return socket;
   }
 
-  async http(hunter: string, req: HttpRequest): Promise<HttpResponse> {
+  async http(hunter: string, req: HttpRequest, hooks: ClientHooks = {}): Promise<HttpResponse> {
     const plainGet = (req.method ?? 'GET') === 'GET' && req.body === undefined;
     if (req.shared && plainGet && !req.followRedirects) {
       const key = SharedReads.key(req.url, req.headers, req.credential, req.maxBytes ?? this.options.maxBodyBytes);
-      return this.sharedReads.get(key, () => this.once(hunter, req, []));
+      return this.sharedReads.get(key, () => this.once(hunter, req, [], hooks));
     }
     const redirects: string[] = [];
     let url = req.url;
     let method = req.method ?? 'GET';
     let body = req.body;
     for (let hop = 0; ; hop++) {
-      const res = await this.once(hunter, { ...req, url, method, body }, redirects);
+      const res = await this.once(hunter, { ...req, url, method, body }, redirects, hooks);
       const location = res.headers.location;
       const follow = req.followRedirects ?? 0;
       if (res.status < 300 || res.status >= 400 || !location || hop >= follow) return res;
@@ -443,7 +542,57 @@ export class Network {
     }
   }
 
-  private async once(hunter: string, req: HttpRequest, redirects: string[]): Promise<HttpResponse> {
+  /**
+   * One request, sent again after a transient failure as long as the retry policy, the request's safety and
+   * the caller's signal allow. When it still failed (or still got a 429/5xx), the hunter's coverage hook
+   * hears of it, unless the caller asked to report that itself or its own deadline cut the request.
+   */
+  private async once(hunter: string, req: HttpRequest, redirects: string[], hooks: ClientHooks): Promise<HttpResponse> {
+    const method = req.method ?? 'GET';
+    const safe = req.idempotent ?? (safeMethod(method) || declaredReadOnly(hooks, method, req.url));
+    const policy = this.options.retry ?? DEFAULT_RETRY;
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.attempt(hunter, req, redirects, attempt);
+      const seen: Outcome =
+        'status' in outcome ? { status: outcome.status, retryAfter: outcome.headers['retry-after'] } : outcome;
+      const wait = req.signal?.aborted ? undefined : retryDelay(seen, attempt, safe, policy);
+      if (wait === undefined) {
+        if (req.gap !== false && !req.signal?.aborted) this.reportGap(req, method, seen, attempt, hooks);
+        if ('failure' in outcome) throw outcome.failure;
+        return outcome;
+      }
+      this.retries++;
+      try {
+        await sleep(wait, req.signal);
+      } catch {
+        if ('failure' in outcome) throw outcome.failure;
+        return outcome;
+      }
+    }
+  }
+
+  /** A request that could not be completed is a coverage gap of its hunter: retries spent, or timed out. */
+  private reportGap(req: HttpRequest, method: string, seen: Outcome, attempts: number, hooks: ClientHooks): void {
+    if (!hooks.gap) return;
+    const incomplete = 'status' in seen ? transientStatus(seen.status) : seen.failure.kind === 'timeout' || seen.reset;
+    if (!incomplete) return;
+    const url = new URL(req.url);
+    const what = 'status' in seen ? `still HTTP ${seen.status}` : seen.failure.message;
+    hooks.gap({
+      host: bareHost(url.hostname),
+      port: Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
+      subject: `${method} ${url.pathname} (${req.identity ?? identityOf(req.credential)})`,
+      reason: attempts > 1 || 'status' in seen ? 'retry-budget' : seen.failure.kind === 'timeout' ? 'timeout' : 'error',
+      detail: `${what}, after ${attempts} attempt${attempts > 1 ? 's' : ''}`,
+    });
+  }
+
+  private async attempt(
+    hunter: string,
+    req: HttpRequest,
+    redirects: string[],
+    attempt: number,
+  ): Promise<HttpResponse | Extract<Outcome, { failure: NetError }>> {
     const method = req.method ?? 'GET';
     let parsed: URL;
     try {
@@ -478,6 +627,7 @@ export class Network {
           bytes,
           durationMs: Math.round(performance.now() - started),
           error,
+          ...(attempt > 1 && { attempt }),
         },
         address,
       );
@@ -520,6 +670,7 @@ export class Network {
         cert: parsed.protocol === 'https:' ? this.certs.get(`${address}:${port}`) : undefined,
         durationMs: Math.round(performance.now() - started),
         redirects: [...redirects],
+        attempts: attempt,
         text: () => buf.toString('utf8'),
         json: <T>() => {
           try {
@@ -536,8 +687,9 @@ export class Network {
         this.tlsAlerts.delete(`${address}:${port}`);
         failure = new NetError('tls', `${method} ${req.url}: TLS failed: ${alert}`);
       }
-      if (failure.kind !== 'out-of-scope') record(undefined, undefined, failure.message);
-      throw failure;
+      if (failure.kind === 'out-of-scope') throw failure;
+      record(undefined, undefined, failure.message);
+      return { failure, unsent: err instanceof Error && this.unsent.has(err), reset: isReset(err) };
     }
   }
 

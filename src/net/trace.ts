@@ -13,10 +13,14 @@ export interface TraceRecord {
   durationMs: number;
   refused?: boolean;
   error?: string;
+  /** The attempt this was, from 2 on: the request was sent again after a transient failure. */
+  attempt?: number;
 }
 
 export interface TraceCounts {
   requests: number;
+  /** Of the requests, those sent again after a transient failure. */
+  retries: number;
   refused: number;
   byHost: Record<string, number>;
   byHunter: Record<string, number>;
@@ -29,7 +33,7 @@ export interface TraceCounts {
 export class Trace {
   private stream?: WriteStream;
   private failure?: string;
-  readonly counts: TraceCounts = { requests: 0, refused: 0, byHost: {}, byHunter: {} };
+  readonly counts: TraceCounts = { requests: 0, retries: 0, refused: 0, byHost: {}, byHunter: {} };
   readonly refusals: TraceRecord[] = [];
 
   /**
@@ -68,6 +72,7 @@ export class Trace {
     } else if (rec.method !== 'CONNECT') {
       // Port-scan connects are counted by the network layer; only the trace file keeps each one.
       this.counts.requests++;
+      if (rec.attempt) this.counts.retries++;
       this.counts.byHost[host] = (this.counts.byHost[host] ?? 0) + 1;
       this.counts.byHunter[rec.hunter] = (this.counts.byHunter[rec.hunter] ?? 0) + 1;
     }

@@ -449,6 +449,7 @@ export function buildReport(result: HuntResult, redactor: Redactor = redactorFor
     trace: {
       ...(result.trace.path && { path: result.trace.path }),
       requests: result.trace.counts.requests,
+      ...(result.trace.counts.retries > 0 && { retries: result.trace.counts.retries }),
       refused: result.trace.counts.refused,
       byHost: { ...result.trace.counts.byHost },
       byHunter: { ...result.trace.counts.byHunter },

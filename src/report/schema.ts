@@ -227,6 +227,9 @@ export const reportSchema = z
       .object({
         path: z.string().optional(),
         requests: z.number().int().min(0),
+        retries: z.number().int().min(0).optional().meta({
+          description: 'Of the requests, those sent again after a transient failure (timeout, reset, 429, 5xx).',
+        }),
         refused: z.number().int().min(0),
         byHost: counts,
         byHunter: counts,

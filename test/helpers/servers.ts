@@ -44,7 +44,7 @@ async function listen(
 }
 
 /** A raw TCP server: `onSocket` decides what (if anything) is said. */
-export async function startTcpServer(host: string, onSocket: (s: net.Socket) => void): Promise<TestServer> {
+export async function startTcpServer(host: string, onSocket: (s: net.Socket) => void, port = 0): Promise<TestServer> {
   const sockets = new Set<net.Socket>();
   let connections = 0;
   const server = net.createServer((s) => {
@@ -54,13 +54,13 @@ export async function startTcpServer(host: string, onSocket: (s: net.Socket) => 
     s.on('error', () => undefined);
     onSocket(s);
   });
-  server.listen(0, host);
+  server.listen(port, host);
   await once(server, 'listening');
-  const port = (server.address() as net.AddressInfo).port;
+  const bound = (server.address() as net.AddressInfo).port;
   return {
     host,
-    port,
-    url: `http://${host}:${port}`,
+    port: bound,
+    url: `http://${host}:${bound}`,
     connections: () => connections,
     close: async () => {
       for (const s of sockets) s.destroy();
@@ -77,4 +77,44 @@ export function startHttpsServer(
   port = 0,
 ): Promise<TestServer> {
   return listen(https.createServer({ cert: tls.cert, key: tls.key }, handler), 'secureConnection', 'https', host, port);
+}
+
+/** How a flaky server treats its connections: the first `stall` are accepted and never spoken to. */
+export interface Flakiness {
+  stall?: number;
+  /** Every connection after the stalled ones waits this long before the server speaks (TLS: its handshake). */
+  delayMs?: number;
+  /** Serve TLS with this certificate and key (PEM). */
+  tls?: { cert: string; key: string };
+}
+
+/**
+ * A real HTTP(S) server behind a TCP listener that stalls its first connections (a busy or lossy server):
+ * a stalled TLS connection never finishes its handshake, a stalled plain one never answers.
+ */
+export async function startFlakyServer(
+  host: string,
+  handler: http.RequestListener,
+  flakiness: Flakiness,
+  port = 0,
+): Promise<TestServer> {
+  const inner = flakiness.tls ? https.createServer(flakiness.tls, handler) : http.createServer(handler);
+  let seen = 0;
+  const outer = await startTcpServer(
+    host,
+    (socket) => {
+      seen++;
+      if (seen <= (flakiness.stall ?? 0)) return;
+      setTimeout(() => inner.emit('connection', socket), flakiness.delayMs ?? 0);
+    },
+    port,
+  );
+  return {
+    ...outer,
+    url: `${flakiness.tls ? 'https' : 'http'}://${host}:${outer.port}`,
+    close: async () => {
+      inner.closeAllConnections?.();
+      await outer.close();
+    },
+  };
 }

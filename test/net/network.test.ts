@@ -6,12 +6,18 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import { NetError } from '../../src/core/errors.js';
-import type { KfEvent } from '../../src/core/events.js';
+import type { EventPayloads, KfEvent } from '../../src/core/events.js';
 import { selfSignedServing } from '../../src/lab/pki.js';
-import { Network, type NetworkOptions } from '../../src/net/network.js';
+import { type ClientHooks, Network, type NetworkOptions } from '../../src/net/network.js';
 import { Scope } from '../../src/net/scope.js';
 import { Trace, type TraceRecord } from '../../src/net/trace.js';
-import { startHttpServer, startHttpsServer, startTcpServer, type TestServer } from '../helpers/servers.js';
+import {
+  startFlakyServer,
+  startHttpServer,
+  startHttpsServer,
+  startTcpServer,
+  type TestServer,
+} from '../helpers/servers.js';
 
 // This file's loopback addresses: 127.0.0.2 and 127.0.0.9 (the issue's own example), 127.0.2.0/24.
 const IN = '127.0.0.2';
@@ -250,6 +256,202 @@ describe('http client', () => {
 
     await rejectsWith(net.for('t').http({ url: 'not a url' }), 'protocol', /is not a URL/);
     await rejectsWith(net.for('t').http({ url: 'ftp://127.0.2.2/' }), 'protocol', /only http and https/);
+  });
+});
+
+describe('retries', () => {
+  // 127.0.2.60-79. A fast policy: the backoff is what the retry policy tests check, here only what is resent.
+  const retry = { attempts: 3, baseDelayMs: 10, maxDelayMs: 2000 };
+  const servers: TestServer[] = [];
+  let cert: { cert: string; key: string };
+  before(async () => {
+    cert = await selfSignedServing('flaky', [], ['127.0.2.60', '127.0.2.61']);
+  });
+  after(async () => {
+    for (const s of servers) await s.close();
+  });
+
+  /** A client whose coverage gaps are collected. */
+  function client(net: Network, readOnly?: ClientHooks['readOnly']) {
+    const gaps: Omit<EventPayloads['CoverageGap'], 'hunter'>[] = [];
+    return { gaps, client: net.for('t', undefined, { readOnly, gap: (g) => gaps.push(g) }) };
+  }
+
+  it('sends again, on a new connection, a request whose TLS handshake stalled: a GET, and a POST never written', async () => {
+    let posts = 0;
+    const flaky = await startFlakyServer(
+      '127.0.2.60',
+      (req, res) => {
+        if (req.method === 'POST') posts++;
+        res.end('ok');
+      },
+      { stall: 1, tls: cert },
+    );
+    servers.push(flaky);
+    const trace = new Trace();
+    const records: TraceRecord[] = [];
+    const record = trace.record.bind(trace);
+    trace.record = (r, host) => {
+      records.push(r);
+      record(r, host);
+    };
+    const net = network(['127.0.2.60'], trace, { connectTimeoutMs: 1000, handshakeTimeoutMs: 300, retry });
+    const { client: c, gaps } = client(net);
+    const res = await c.http({ url: `${flaky.url}/version` });
+    assert.equal(res.status, 200);
+    assert.equal(res.attempts, 2);
+    assert.equal(flaky.connections(), 2);
+    assert.match(records[0].error ?? '', /TLS handshake timed out after 300 ms/);
+    assert.equal(records[1].attempt, 2);
+    assert.equal(trace.counts.retries, 1);
+    assert.equal(net.retries, 1);
+    assert.deepEqual(gaps, []);
+    await net.close();
+
+    // A state-changing request whose handshake stalled was provably never sent: it may be sent again.
+    const again = await startFlakyServer('127.0.2.61', (req, res) => res.end(req.method), { stall: 1, tls: cert });
+    servers.push(again);
+    const net2 = network(['127.0.2.61'], new Trace(), { handshakeTimeoutMs: 300, retry });
+    const post = await net2
+      .for('t')
+      .http({ url: `${again.url}/create`, method: 'POST', body: '{}', idempotent: false });
+    assert.equal(post.text(), 'POST');
+    assert.equal(post.attempts, 2);
+    await net2.close();
+    assert.equal(posts, 0, 'the POSTs went to the second server');
+  });
+
+  it('gives the TLS handshake its own deadline, longer than the connect deadline', async () => {
+    const slow = await startFlakyServer('127.0.2.62', (_req, res) => res.end('ok'), { delayMs: 400, tls: cert });
+    servers.push(slow);
+    const patient = network(['127.0.2.62'], new Trace(), { connectTimeoutMs: 100, handshakeTimeoutMs: 2000, retry });
+    const res = await patient.for('t').http({ url: `${slow.url}/` });
+    assert.equal(res.attempts, 1, 'a slow handshake is not a connect timeout');
+    await patient.close();
+
+    const hasty = network(['127.0.2.62'], new Trace(), {
+      connectTimeoutMs: 1000,
+      handshakeTimeoutMs: 150,
+      retry: { ...retry, attempts: 2 },
+    });
+    const { client: c, gaps } = client(hasty);
+    await rejectsWith(c.http({ url: `${slow.url}/metrics` }), 'timeout', /TLS handshake timed out after 150 ms/);
+    assert.deepEqual(gaps, [
+      {
+        host: '127.0.2.62',
+        port: slow.port,
+        subject: 'GET /metrics (anonymous)',
+        reason: 'retry-budget',
+        detail: `GET ${slow.url}/metrics: TLS handshake timed out after 150 ms, after 2 attempts`,
+      },
+    ]);
+    await hasty.close();
+  });
+
+  it('resends a GET and a declared read-only POST whose connection was reset, never another POST', async () => {
+    const asked: string[] = [];
+    const resetOnce = new Set<string>();
+    const server = await startHttpServer('127.0.2.63', (req, res) => {
+      const key = `${req.method} ${req.url}`;
+      asked.push(key);
+      if (!resetOnce.has(key)) {
+        resetOnce.add(key);
+        req.socket.destroy();
+        return;
+      }
+      res.end('ok');
+    });
+    servers.push(server);
+    const net = network(['127.0.2.63'], new Trace(), { retry });
+    const { client: c, gaps } = client(net, [{ method: 'POST', path: '/v3/kv/range' }]);
+    assert.equal((await c.http({ url: `${server.url}/pods` })).status, 200);
+    assert.equal((await c.http({ url: `${server.url}/v3/kv/range`, method: 'POST', body: '{}' })).status, 200);
+    await rejectsWith(c.http({ url: `${server.url}/run/x`, method: 'POST', body: 'cmd=id' }), 'protocol');
+    assert.deepEqual(asked, ['GET /pods', 'GET /pods', 'POST /v3/kv/range', 'POST /v3/kv/range', 'POST /run/x']);
+    assert.equal(gaps.length, 1, 'the POST that could not be completed is a gap');
+    assert.equal(gaps[0].subject, 'POST /run/x (anonymous)');
+    assert.equal(gaps[0].reason, 'error');
+    await net.close();
+  });
+
+  it('retries 429 and 503 on reads, honouring Retry-After; reports a gap once the budget is spent', async () => {
+    const asked: string[] = [];
+    const server = await startHttpServer('127.0.2.64', (req, res) => {
+      asked.push(`${req.method} ${req.url}`);
+      const n = asked.filter((a) => a === `${req.method} ${req.url}`).length;
+      if (req.url === '/busy' && n === 1) {
+        res.writeHead(429, { 'retry-after': '1' });
+      } else if (req.url === '/down' || (req.url === '/later' && n === 1)) {
+        res.writeHead(503);
+      } else if (req.url === '/tomorrow') {
+        res.writeHead(429, { 'retry-after': '86400' });
+      } else if (req.url === '/denied') {
+        res.writeHead(403);
+      }
+      res.end('.');
+    });
+    servers.push(server);
+    const net = network(['127.0.2.64'], new Trace(), { retry });
+    const { client: c, gaps } = client(net);
+    const started = Date.now();
+    const busy = await c.http({ url: `${server.url}/busy` });
+    assert.equal(busy.status, 200);
+    assert.ok(Date.now() - started >= 950, 'waited as Retry-After asked');
+    assert.equal((await c.http({ url: `${server.url}/later` })).status, 200);
+    const down = await c.http({ url: `${server.url}/down`, credential: { token: 'tok-abc' } });
+    assert.equal(down.status, 503);
+    assert.equal(down.attempts, 3);
+    assert.equal((await c.http({ url: `${server.url}/tomorrow` })).status, 429);
+    assert.equal((await c.http({ url: `${server.url}/denied` })).status, 403);
+    assert.equal((await c.http({ url: `${server.url}/down`, method: 'DELETE' })).status, 503);
+    assert.deepEqual(asked, [
+      'GET /busy',
+      'GET /busy',
+      'GET /later',
+      'GET /later',
+      'GET /down',
+      'GET /down',
+      'GET /down',
+      'GET /tomorrow',
+      'GET /denied',
+      'DELETE /down',
+    ]);
+    assert.deepEqual(
+      gaps.map((g) => [g.subject, g.reason, g.detail]),
+      [
+        [
+          `GET /down (credential sha256:${gaps[0].subject.match(/sha256:([0-9a-f]{8})/)?.[1]})`,
+          'retry-budget',
+          'still HTTP 503, after 3 attempts',
+        ],
+        ['GET /tomorrow (anonymous)', 'retry-budget', 'still HTTP 429, after 1 attempt'],
+        ['DELETE /down (anonymous)', 'retry-budget', 'still HTTP 503, after 1 attempt'],
+      ],
+    );
+    assert.ok(!JSON.stringify(gaps).includes('tok-abc'), 'no secret in a gap');
+    await net.close();
+  });
+
+  it('does not retry a refused connection (an answer), and stops at once when the caller gives up', async () => {
+    const net = network(['127.0.2.0/24'], new Trace(), { retry: { attempts: 5, baseDelayMs: 5000, maxDelayMs: 5000 } });
+    const { client: c, gaps } = client(net);
+    await rejectsWith(c.http({ url: 'http://127.0.2.65:9/' }), 'refused');
+    assert.equal(net.retries, 0);
+    assert.deepEqual(gaps, []);
+
+    const server = await startHttpServer('127.0.2.66', (_req, res) => {
+      res.writeHead(503);
+      res.end();
+    });
+    servers.push(server);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('hunter timed out')), 200);
+    const started = Date.now();
+    const last = await c.http({ url: `${server.url}/x`, signal: controller.signal });
+    assert.equal(last.status, 503, 'the answer in hand');
+    assert.ok(Date.now() - started < 3000, 'the backoff ended with the caller');
+    assert.deepEqual(gaps, [], "the caller's own deadline is its to report");
+    await net.close();
   });
 });
 

@@ -17,6 +17,7 @@ export interface ScanFlags {
   rate?: number;
   timeout?: number;
   requestTimeout?: number;
+  handshakeTimeout?: number;
   hunterTimeout?: number;
   trace?: string;
   allowLarge?: boolean;
@@ -47,7 +48,16 @@ export function registerScanOptions(cmd: Command): Command {
       integer('--rate', 1, 1000000),
     )
     .option('--timeout <seconds>', 'TCP connect timeout (default 1.5)', seconds('--timeout', 120))
-    .option('--request-timeout <seconds>', 'HTTP request deadline (default 5)', seconds('--request-timeout', 600))
+    .option(
+      '--request-timeout <seconds>',
+      'HTTP request deadline, per attempt (default 5)',
+      seconds('--request-timeout', 600),
+    )
+    .option(
+      '--handshake-timeout <seconds>',
+      'TLS handshake deadline once connected (default: half the request timeout, at least the connect timeout)',
+      seconds('--handshake-timeout', 600),
+    )
     .option(
       '--hunter-timeout <seconds>',
       'time a hunter gets for one subject (default 30)',
@@ -86,6 +96,7 @@ export function scanConfig(positional: string[], flags: ScanFlags, required = tr
     rate: flags.rate,
     connectTimeoutMs: flags.timeout,
     requestTimeoutMs: flags.requestTimeout,
+    handshakeTimeoutMs: flags.handshakeTimeout,
     hunterTimeoutMs: flags.hunterTimeout,
     tracePath: flags.trace,
     allowLarge: flags.allowLarge ?? false,
