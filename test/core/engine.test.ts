@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Engine, type EngineOptions } from '../../src/core/engine.js';
 import type { KfEvent } from '../../src/core/events.js';
 import { type AnyHunter, defineHunter } from '../../src/core/hunter.js';
-import { Network } from '../../src/net/network.js';
+import { Network, type NetworkOptions } from '../../src/net/network.js';
 import { Scope } from '../../src/net/scope.js';
 import { Trace } from '../../src/net/trace.js';
 import { startHttpServer, type TestServer } from '../helpers/servers.js';
@@ -11,13 +11,14 @@ import { startHttpServer, type TestServer } from '../helpers/servers.js';
 // This file's loopback block: 127.0.1.0/24.
 const HOST = '127.0.1.2';
 
-function makeEngine(hunters: AnyHunter[], options: Partial<EngineOptions> = {}) {
+function makeEngine(hunters: AnyHunter[], options: Partial<EngineOptions> = {}, net: Partial<NetworkOptions> = {}) {
   const network = new Network({
     scope: new Scope([]),
     trace: new Trace(),
     connectTimeoutMs: 1000,
     requestTimeoutMs: 5000,
     maxBodyBytes: 1024 * 1024,
+    ...net,
   });
   network.scope.addText('127.0.1.0/24');
   const lines: string[] = [];
@@ -314,6 +315,39 @@ describe('engine', () => {
     await run;
     assert.equal(stopping.engine.stopped, true);
     assert.equal(stopping.engine.problems.length, 0, 'a stopped hunter is not a failure');
+  });
+
+  it("publishes a request its hunter could not complete as that hunter's coverage gap, without the hunter's help", async () => {
+    const busy = await startHttpServer('127.0.1.3', (_req, res) => {
+      res.writeHead(503);
+      res.end();
+    });
+    try {
+      const reader = defineHunter({
+        id: 'reader',
+        title: 'reads a busy server',
+        mode: 'passive',
+        on: 'HuntStarted',
+        async hunt(_event, ctx) {
+          const res = await ctx.net.http({ url: `${busy.url}/metrics` });
+          assert.equal(res.status, 503);
+        },
+      });
+      const retry = { attempts: 2, baseDelayMs: 5, maxDelayMs: 100 };
+      const { engine, network } = makeEngine([reader as AnyHunter], {}, { retry });
+      engine.publish('HuntStarted', {});
+      await engine.run();
+      const gaps = engine.known('CoverageGap');
+      assert.equal(gaps.length, 1);
+      assert.equal(gaps[0].hunter, 'reader');
+      assert.equal(gaps[0].publisher, 'reader');
+      assert.equal(gaps[0].subject, 'GET /metrics (anonymous)');
+      assert.equal(gaps[0].reason, 'retry-budget');
+      assert.equal(gaps[0].port, busy.port);
+      await network.close();
+    } finally {
+      await busy.close();
+    }
   });
 
   it('refuses two hunters with the same id', () => {
