@@ -114,6 +114,8 @@ export interface HttpResponse {
 
 /** The network surface a hunter gets: every call is scope-checked, time-limited and traced under its name. */
 export interface NetClient {
+  /** The run's deadline of one request attempt, ms (a caller asking again more patiently scales it). */
+  readonly requestTimeoutMs: number;
   tcp(host: string, port: number, timeoutMs?: number): Promise<PortState>;
   /**
    * Port scan of one address a hunter learned, as discovery scans targets (one scope check, --rate, the
@@ -254,6 +256,7 @@ export class Network {
 
   for(hunter: string, signal?: AbortSignal, hooks: ClientHooks = {}): NetClient {
     return {
+      requestTimeoutMs: this.options.requestTimeoutMs,
       tcp: (host, port, timeoutMs) => this.tcp(hunter, host, port, timeoutMs, signal),
       scan: async (address, ports, onOpen) => {
         await this.connectScan(hunter, [{ address: normalizeAddress(address) ?? address, ports }].values(), {

@@ -276,6 +276,17 @@ export const COMPONENTS = {
     },
     (res, req) => json(res, 403, forbiddenPath(req.url ?? '/')),
   ),
+  /**
+   * kube-apiserver built from source without version stamps (issue 12): /version has an empty major and
+   * minor like metrics-server's, and gitVersion v0.0.0-master+…; the rest is forbidden to anonymous callers.
+   */
+  apiserverDevBuild: routes(
+    {
+      '/version': (res) =>
+        json(res, 200, { ...K8S_VERSION, major: '', minor: '', gitVersion: 'v0.0.0-master+$Format:%H$' }),
+    },
+    (res, req) => json(res, 403, forbiddenPath(req.url ?? '/')),
+  ),
   /** An ordinary web server: a page for every path. */
   plainWeb: ((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/html', server: 'nginx/1.25.4' });

@@ -1,6 +1,6 @@
 import type { EventPayloads, ServiceKind } from '../../core/events.js';
 import { PODS_READ } from '../../hunters/kubelet/pod-list.js';
-import type { Answer, Conversation } from './conversation.js';
+import { type Answer, type Conversation, PATIENCE } from './conversation.js';
 import * as sig from './signatures.js';
 
 /** What fingerprinting decided about one port. */
@@ -27,6 +27,15 @@ export const EVIDENCE = {
 /** A request whose answer kubectl proxy refuses (exec and attach paths), harmless everywhere else. */
 export const EXEC_PROBE_PATH = '/api/v1/namespaces/default/pods/kubeferret-probe/exec';
 
+/** The start of the evidence of a port whose answers stopped before it could be told what it is. */
+export const UNIDENTIFIED = 'unidentified (timed out)';
+
+/** Which requests went unanswered, for evidence and coverage gaps. */
+export function unansweredText(c: Conversation): string {
+  const paths = c.unanswered.map((p) => `GET ${p}`).join(', ');
+  return `${paths} went unanswered, also when asked again with ${PATIENCE}× the request deadline`;
+}
+
 function said(a: Answer, what: string): string {
   return `GET ${a.path} → ${a.status}: ${what}`;
 }
@@ -41,6 +50,24 @@ function buildVersion(metrics: Answer | undefined): string | undefined {
 function certEvidence(c: Conversation): string[] {
   const names = sig.apiserverCertNames(c.cert?.sans ?? []);
   return names.length ? [`TLS certificate names ${names.join(', ')}`] : [];
+}
+
+/**
+ * What only an API server shows (metrics-server, built on the same libraries, shows none of it): its
+ * certificate's names, the legacy API's version list, health checks naming etcd.
+ */
+async function apiserverSigns(c: Conversation): Promise<string[]> {
+  const signs = certEvidence(c);
+  if (sig.commonName(c.cert?.subject) === 'kube-apiserver') signs.push('TLS certificate CN kube-apiserver');
+  const api = await c.get('/api');
+  if (sig.kindOf(api) === 'APIVersions') signs.push(said(api!, 'APIVersions'));
+  else if (signs.length > 0 && sig.status(api)) {
+    // Not a sign by itself (metrics-server answers Status too), but part of what was seen.
+    signs.push(said(api!, `Status ${sig.status(api)!.code} (${sig.status(api)!.reason})`));
+  }
+  const health = await c.get('/healthz?verbose');
+  if (sig.apiserverHealthChecks(health)) signs.push(said(health!, 'health checks list etcd and post-start hooks'));
+  return signs;
 }
 
 type Rule = (c: Conversation) => Promise<Verdict | undefined>;
@@ -76,6 +103,17 @@ const versionEndpoint: Rule = async (c) => {
     `Kubernetes version JSON (gitVersion ${v.gitVersion}${v.platform ? `, platform ${v.platform}` : ''})`,
   );
   if (v.major === '') {
+    // metrics-server reports an empty major, but so does a Kubernetes built without version stamps
+    // (gitVersion v0.0.0-master+…): the port is an API server if anything else it showed says so.
+    const signs = await apiserverSigns(c);
+    if (signs.length > 0) {
+      return {
+        kind: 'apiserver',
+        version: v.gitVersion,
+        component: 'kubernetes',
+        evidence: [...signs, `${shown}, with an empty major: a build without version stamps`],
+      };
+    }
     return {
       kind: 'metrics',
       version: v.gitVersion,
@@ -332,6 +370,10 @@ export async function classifyHttp(c: Conversation): Promise<Verdict> {
   const what = root
     ? said(root, `${root.contentType || 'no content type'}${root.server ? `, Server: ${root.server}` : ''}`)
     : 'answers HTTP';
+  // Silence is not an answer: what went unanswered might have told, so nothing is concluded from it.
+  if (c.unanswered.length > 0) {
+    return { kind: 'unknown', evidence: [`${UNIDENTIFIED}: ${unansweredText(c)}`, what] };
+  }
   return { kind: 'unknown', evidence: [`${what}: no Kubernetes or ecosystem component answers like this`] };
 }
 

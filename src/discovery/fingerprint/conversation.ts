@@ -33,6 +33,9 @@ const HTTP_TO_TLS = /Client sent an HTTP request to an HTTPS server|plain HTTP r
 
 const BODY_CAP = 512 * 1024;
 
+/** A request that went unanswered is asked once more, with this many times the run's request deadline. */
+export const PATIENCE = 2;
+
 /** How a body is read: its cap, and whether the answer is shared with other hunters. */
 export type BodyRead = Pick<HttpRequest, 'maxBytes' | 'shared'>;
 
@@ -63,8 +66,10 @@ export class Conversation {
   /** One line on why the port gave no HTTP answer. */
   silenceDetail = '';
   private readonly answers = new Map<string, Promise<Answer | undefined>>();
-  /** Set when a request went unanswered: a port that stalls once is not asked again. */
+  /** Set when a request went unanswered twice: a port that stalls is not asked on and on. */
   private stalled = false;
+  /** Paths that went unanswered, even when asked again with a longer deadline. */
+  readonly unanswered: string[] = [];
 
   constructor(
     private readonly net: NetClient,
@@ -76,13 +81,30 @@ export class Conversation {
     return `${scheme}://${hostPort(this.host, this.port)}${path}`;
   }
 
+  /**
+   * GETs `path`; a request that timed out (the network layer has already retried what was transient) is
+   * asked once more with a longer deadline: a busy component answers late, and silence is not an answer.
+   * Fingerprinting reports what stayed unanswered itself (CoverageGap `unanswered`), so the network layer
+   * does not.
+   */
   private async send(
     scheme: Scheme,
     path: string,
     headers?: Record<string, string>,
     read: BodyRead = { maxBytes: BODY_CAP },
   ): Promise<HttpResponse> {
-    return this.net.http({ url: this.url(scheme, path), headers, ...read });
+    const req = { url: this.url(scheme, path), headers, ...read, gap: false };
+    try {
+      return await this.net.http(req);
+    } catch (err) {
+      if (!(err instanceof NetError) || err.kind !== 'timeout') throw err;
+      try {
+        return await this.net.http({ ...req, timeoutMs: this.net.requestTimeoutMs * PATIENCE });
+      } catch (again) {
+        if (again instanceof NetError && again.kind === 'timeout') this.unanswered.push(path);
+        throw again;
+      }
+    }
   }
 
   /** Decides the scheme with a first request for `path`; false when the port gives no HTTP answer. */
@@ -133,7 +155,8 @@ export class Conversation {
   }
 
   /**
-   * GET `path` on the scheme found by open(); undefined when the request failed. Asked once per path. `read`
+   * GET `path` on the scheme found by open(); undefined when the request failed (or went unanswered twice:
+   * then the port is asked nothing more, see `unanswered`). Asked once per path. `read`
    * replaces the body cap, and may share the answer with the hunters (HttpRequest.shared).
    */
   get(path: string, headers?: Record<string, string>, read?: BodyRead): Promise<Answer | undefined> {

@@ -1,11 +1,13 @@
 import { defineHunter } from '../../core/hunter.js';
-import { classifyClientCertOnly, classifyHttp, type Verdict } from './classify.js';
+import { classifyClientCertOnly, classifyHttp, UNIDENTIFIED, unansweredText, type Verdict } from './classify.js';
 import { Conversation } from './conversation.js';
 
 /**
  * Fingerprinting: every open port is asked what it is, over HTTP or HTTPS as it turns out to speak, and
  * classified by its answers, never by its number. Publishes ServiceFound for each port (kind `unknown`
- * when nothing is recognised, with the reason) and Version when a component disclosed one.
+ * when nothing is recognised, with the reason) and Version when a component disclosed one. A port whose
+ * answers stopped (even when asked again with a longer deadline) is `unknown`, "unidentified (timed out)",
+ * never "not Kubernetes", and a CoverageGap `unanswered`.
  */
 export const fingerprintHunter = defineHunter({
   id: 'fingerprint',
@@ -20,7 +22,10 @@ export const fingerprintHunter = defineHunter({
     else if (c.silence === 'tls-failed') {
       verdict = { kind: 'unknown', evidence: [`speaks TLS but the handshake failed: ${c.silenceDetail}`] };
     } else if (c.silence === 'timeout') {
-      verdict = { kind: 'unknown', evidence: [`accepts connections but gave no answer in time (${c.silenceDetail})`] };
+      verdict = {
+        kind: 'unknown',
+        evidence: [`${UNIDENTIFIED}: accepts connections but gave no answer in time (${c.silenceDetail})`],
+      };
     } else {
       verdict = { kind: 'unknown', evidence: [`does not speak HTTP or HTTPS (${c.silenceDetail})`] };
     }
@@ -33,6 +38,19 @@ export const fingerprintHunter = defineHunter({
       cert: c.cert,
       evidence: verdict.evidence,
     });
+    if (verdict.kind === 'unknown' && c.unanswered.length > 0) {
+      // A port that might be a Kubernetes component was not examined: its hunters never ran.
+      ctx.gap(
+        {
+          host: event.host,
+          port: event.port,
+          subject: `port ${event.port}`,
+          reason: 'unanswered',
+          detail: unansweredText(c),
+        },
+        [service.id],
+      );
+    }
     if (verdict.version && verdict.component) {
       ctx.publish(
         'Version',

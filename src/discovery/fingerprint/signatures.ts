@@ -157,6 +157,11 @@ export function apiserverHealthChecks(a: Answer | undefined): boolean {
   return !!a && /^\[[+-]\](etcd|poststarthook\/)/m.test(a.text);
 }
 
+/** The CN of a certificate subject as summarised (`CN=kube-apiserver, O=…`). */
+export function commonName(subject: string | undefined): string | undefined {
+  return /(?:^|,\s*)CN=([^,]+)/.exec(subject ?? '')?.[1];
+}
+
 /** Names in the certificate that only an API server carries (the in-cluster service name). */
 export function apiserverCertNames(sans: readonly string[]): string[] {
   return sans.filter((s) => /^dns:kubernetes(\.default(\.svc(\..+)?)?)?$/.test(s)).map((s) => s.slice(4));
