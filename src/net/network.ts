@@ -68,9 +68,9 @@ export interface HttpRequest {
   /** Follow up to this many redirects, each checked against the scope. Default 0: never followed. */
   followRedirects?: number;
   /**
-   * A GET whose answer other hunters need too (a kubelet's /pods, an API list): the answer is shared among
-   * the run's requests for the same URL, headers, identity and size cap, and sent once. Ignored on any
-   * other request.
+   * Plain GETs (no body, no redirects followed) are shared by default: a request whose answer is already in
+   * the run (same URL, headers and identity, read with a cap at least as big) is not sent again (see
+   * shared-reads.ts). False: this read must reach the server (its answer may have changed meanwhile).
    */
   shared?: boolean;
   signal?: AbortSignal;
@@ -206,10 +206,43 @@ function describeFailure(err: unknown, where: string): NetError {
   return new NetError('protocol', `${where}: ${msg}`);
 }
 
+/** A response around its body. */
+function withBody(
+  head: Omit<HttpResponse, 'body' | 'truncated' | 'text' | 'json'>,
+  body: Buffer,
+  truncated: boolean,
+): HttpResponse {
+  return {
+    ...head,
+    body,
+    truncated,
+    text: () => body.toString('utf8'),
+    json: <T>() => {
+      try {
+        return JSON.parse(body.toString('utf8')) as T;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+/** The answer a reader capped at `cap` would have had: the body cut there. */
+function cutAt(res: HttpResponse, cap: number): HttpResponse {
+  const { body: _body, truncated: _truncated, text: _text, json: _json, ...head } = res;
+  return withBody(head, res.body.subarray(0, cap), true);
+}
+
 /** A request other than GET or HEAD that the hunter declared read-only (method, and path prefix). */
 function declaredReadOnly(hooks: ClientHooks, method: string, url: string): boolean {
   const path = URL.canParse(url) ? new URL(url).pathname : '';
   return (hooks.readOnly ?? []).some((r) => r.method === method && path.startsWith(r.path));
+}
+
+/** Sending it twice is harmless: a GET or HEAD, or a read-only request its hunter declared. */
+function isSafe(req: HttpRequest, hooks: ClientHooks): boolean {
+  const method = req.method ?? 'GET';
+  return req.idempotent ?? (safeMethod(method) || declaredReadOnly(hooks, method, req.url));
 }
 
 /** Who asked, as a coverage gap names it: never the secret, only a short non-reversible fingerprint. */
@@ -231,7 +264,7 @@ export class Network {
   /** The name the user gave for an address (the first, when several resolve to it): sent as TLS SNI. */
   private readonly serverNames = new Map<string, string>();
   private readonly limiter?: RateLimiter;
-  private readonly sharedReads = new SharedReads<HttpResponse>(SHARED_READS_BYTES);
+  private readonly sharedReads = new SharedReads<HttpResponse>(SHARED_READS_BYTES, cutAt);
   /** Errors raised while connecting: the request they failed was never written. */
   private readonly unsent = new WeakSet<Error>();
   connects = 0;
@@ -522,10 +555,13 @@ export class Network {
 
   async http(hunter: string, req: HttpRequest, hooks: ClientHooks = {}): Promise<HttpResponse> {
     const plainGet = (req.method ?? 'GET') === 'GET' && req.body === undefined;
-    if (req.shared && plainGet && !req.followRedirects) {
-      const key = SharedReads.key(req.url, req.headers, req.credential, req.maxBytes ?? this.options.maxBodyBytes);
-      return this.sharedReads.get(key, () => this.once(hunter, req, [], hooks));
+    if (plainGet && req.shared !== false && !req.followRedirects) {
+      const key = SharedReads.key(req.url, req.headers, req.credential);
+      const cap = req.maxBytes ?? this.options.maxBodyBytes;
+      return this.sharedReads.get(key, cap, () => this.once(hunter, req, [], hooks));
     }
+    // What was read before a change may no longer be true.
+    if (!isSafe(req, hooks)) this.sharedReads.clear();
     const redirects: string[] = [];
     let url = req.url;
     let method = req.method ?? 'GET';
@@ -552,7 +588,7 @@ export class Network {
    */
   private async once(hunter: string, req: HttpRequest, redirects: string[], hooks: ClientHooks): Promise<HttpResponse> {
     const method = req.method ?? 'GET';
-    const safe = req.idempotent ?? (safeMethod(method) || declaredReadOnly(hooks, method, req.url));
+    const safe = isSafe(req, hooks);
     const policy = this.options.retry ?? DEFAULT_RETRY;
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.attempt(hunter, req, redirects, attempt);
@@ -664,25 +700,19 @@ export class Network {
         if (v !== undefined) flatHeaders[k] = Array.isArray(v) ? v.join(', ') : v;
       }
       record(res.statusCode, size, truncated ? 'truncated' : undefined);
-      return {
-        url: req.url,
-        status: res.statusCode,
-        headers: flatHeaders,
-        body: buf,
-        truncated,
-        cert: parsed.protocol === 'https:' ? this.certs.get(`${address}:${port}`) : undefined,
-        durationMs: Math.round(performance.now() - started),
-        redirects: [...redirects],
-        attempts: attempt,
-        text: () => buf.toString('utf8'),
-        json: <T>() => {
-          try {
-            return JSON.parse(buf.toString('utf8')) as T;
-          } catch {
-            return undefined;
-          }
+      return withBody(
+        {
+          url: req.url,
+          status: res.statusCode,
+          headers: flatHeaders,
+          cert: parsed.protocol === 'https:' ? this.certs.get(`${address}:${port}`) : undefined,
+          durationMs: Math.round(performance.now() - started),
+          redirects: [...redirects],
+          attempts: attempt,
         },
-      };
+        buf,
+        truncated,
+      );
     } catch (err) {
       let failure = describeFailure(err, `${method} ${req.url}`);
       const alert = parsed.protocol === 'https:' ? this.tlsAlerts.get(`${address}:${port}`) : undefined;

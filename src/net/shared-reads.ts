@@ -1,53 +1,70 @@
 import { createHash } from 'node:crypto';
 import type { CredentialSecret } from '../core/events.js';
 
+/** An answer as the store keeps it: its body, and whether that body was cut at the reader's cap. */
+export interface Readable {
+  body: Buffer;
+  truncated: boolean;
+}
+
 /**
- * Answers to large read-only GETs that several hunters need from the same service (a kubelet's /pods runs
- * to megabytes and is read by the passive and the active kubelet hunters alike): the first asks, the others
- * wait for that answer instead of sending the request again. Kept per run, most recent first, up to a byte
- * budget; an answer over the budget is never kept, and a failed one is forgotten at once.
+ * Answers to plain GETs, kept for the run so a request whose answer is already in hand is not sent again
+ * (a kubelet's /pods runs to megabytes and is read by discovery and several hunters; /version and /metrics
+ * are read by the fingerprint, then by the hunters). The first asker sends; the others wait for that answer.
+ * An answer read with a bigger cap serves a smaller one (cut to it); a cut answer serves only readers whose
+ * cap is no bigger. Kept most recent first, up to a byte budget; an answer over the budget is never kept, a
+ * failed one is forgotten at once, and everything is forgotten when a request that may change state is
+ * sent (what was read before it may no longer be true).
  */
-export class SharedReads<T extends { body: Buffer }> {
-  private readonly entries = new Map<string, { answer: Promise<T>; bytes: number }>();
+export class SharedReads<T extends Readable> {
+  private readonly entries = new Map<string, { answer: Promise<T>; cap: number; bytes: number }>();
   private bytes = 0;
 
-  constructor(private readonly budget: number) {}
+  /** `cut` makes a copy of an answer cut at a smaller cap (marked truncated). */
+  constructor(
+    private readonly budget: number,
+    private readonly cut: (answer: T, cap: number) => T,
+  ) {}
 
-  /**
-   * One key per URL, headers, identity and size cap: an answer is shared only among requests that would get
-   * the same.
-   */
+  /** One key per URL, headers and identity: an answer is shared only among requests that would get the same. */
   static key(
     url: string,
     headers: Record<string, string> | undefined,
     credential: CredentialSecret | undefined,
-    maxBytes: number,
   ): string {
     const who = credential ? createHash('sha256').update(JSON.stringify(credential)).digest('hex') : '';
     const asked = Object.entries(headers ?? {})
       .map(([k, v]) => [k.toLowerCase(), v])
       .sort(([a], [b]) => a.localeCompare(b));
-    return JSON.stringify([url, asked, who, maxBytes]);
+    return JSON.stringify([url, asked, who]);
   }
 
   /**
-   * The answer kept or in flight for `key`, else the one `send` gets (then kept). A waiter whose shared
-   * answer failed (the first asker's deadline, say) sends its own request instead.
+   * The answer kept or in flight for `key`, if it serves a reader capped at `cap`; else the one `send`
+   * gets (then kept, when its cap is at least the kept one's). A waiter whose shared answer failed (the
+   * first asker's deadline, say) sends its own request instead.
    */
-  async get(key: string, send: () => Promise<T>): Promise<T> {
+  async get(key: string, cap: number, send: () => Promise<T>): Promise<T> {
     const kept = this.entries.get(key);
     if (kept) {
       // Most recently used last, so eviction takes the oldest first.
       this.entries.delete(key);
       this.entries.set(key, kept);
-      try {
-        return await kept.answer;
-      } catch {
-        return send();
+      const answer = await kept.answer.catch(() => undefined);
+      if (answer && (!answer.truncated || cap <= kept.cap)) {
+        return answer.body.length > cap ? this.cut(answer, cap) : answer;
       }
     }
+    return this.fetch(key, cap, send);
+  }
+
+  private async fetch(key: string, cap: number, send: () => Promise<T>): Promise<T> {
+    const previous = this.entries.get(key);
     const answer = send();
-    const entry = { answer, bytes: 0 };
+    // A smaller read never replaces a bigger one in the store.
+    if (previous && previous.cap > cap) return answer;
+    if (previous) this.forget(key);
+    const entry = { answer, cap, bytes: 0 };
     this.entries.set(key, entry);
     try {
       const res = await answer;
@@ -63,9 +80,22 @@ export class SharedReads<T extends { body: Buffer }> {
     }
   }
 
+  /** Forgets every answer: a request that may change state was sent. */
+  clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
+  }
+
   /** Bytes held by the answers kept. */
   get size(): number {
     return this.bytes;
+  }
+
+  private forget(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.bytes -= entry.bytes;
   }
 
   private evict(): void {
@@ -73,8 +103,7 @@ export class SharedReads<T extends { body: Buffer }> {
       if (this.bytes <= this.budget) return;
       // In-flight answers hold nothing yet and stay.
       if (entry.bytes === 0) continue;
-      this.entries.delete(key);
-      this.bytes -= entry.bytes;
+      this.forget(key);
     }
   }
 }

@@ -529,6 +529,7 @@ describe('shared reads', () => {
   before(async () => {
     server = await startHttpServer(H, (req, res) => {
       got.push(`${req.method} ${req.url} ${req.headers.authorization ?? '-'}`);
+      if (req.url === '/ten-kb') return res.end(Buffer.alloc(10_000, 'x'));
       const answer = () => res.end(JSON.stringify({ kind: 'PodList', items: [], url: req.url }));
       if (stall) setTimeout(answer, 300);
       else answer();
@@ -552,32 +553,49 @@ describe('shared reads', () => {
     await net.close();
   });
 
-  it('shares only between the same URL, headers, identity and size cap; never a request that is not a GET', async () => {
+  it('shares plain GETs by default, between the same URL, headers and identity; a change forgets them', async () => {
     got.length = 0;
     const net = network([H]);
     const client = net.for('h');
     const url = `${server.url}/pods`;
     for (let i = 0; i < 2; i++) {
-      await client.http({ url, shared: true, credential: { token: 'tok-a' } });
-      await client.http({ url, shared: true, credential: { token: 'tok-b' } });
-      await client.http({ url, shared: true, maxBytes: 4096 });
-      await client.http({ url, shared: true, headers: { accept: 'application/json' } });
-      await client.http({ url, shared: true, headers: { Accept: 'application/json' } });
-      await client.http({ url: `${url}?x`, shared: true });
-      await client.http({ url, shared: true, method: 'POST', body: '' });
+      await client.http({ url, credential: { token: 'tok-a' } });
+      await client.http({ url, credential: { token: 'tok-b' } });
+      await client.http({ url, maxBytes: 4096 });
+      await client.http({ url, headers: { accept: 'application/json' } });
+      await client.http({ url, headers: { Accept: 'application/json' } });
+      await client.http({ url: `${url}?x` });
+      // Read with a smaller cap, whole: it serves the default cap too.
       await client.http({ url });
     }
+    await client.http({ url, shared: false });
+    await client.http({ url, method: 'POST', body: '' });
+    await client.http({ url });
     assert.deepEqual(got, [
       'GET /pods Bearer tok-a',
       'GET /pods Bearer tok-b',
       'GET /pods -',
       'GET /pods -',
       'GET /pods?x -',
-      'POST /pods -',
       'GET /pods -',
       'POST /pods -',
       'GET /pods -',
     ]);
+    await net.close();
+  });
+
+  it('serves a read with a smaller cap from a bigger one, never a bigger cap from a cut answer', async () => {
+    got.length = 0;
+    const net = network([H]);
+    const client = net.for('h');
+    const url = `${server.url}/ten-kb`;
+    const shapes: string[] = [];
+    for (const maxBytes of [1000, 500, 1000, 2000, undefined, 3000, 20_000]) {
+      const res = await client.http({ url, maxBytes });
+      shapes.push(`${res.body.length}${res.truncated ? ' cut' : ''}`);
+    }
+    assert.deepEqual(shapes, ['1000 cut', '500 cut', '1000 cut', '2000 cut', '10000', '3000 cut', '10000']);
+    assert.equal(got.length, 3);
     await net.close();
   });
 
