@@ -17,6 +17,8 @@ export interface LabRequest {
   identity: string;
   /** HTTP status; 0 when no HTTP answer was given. */
   status: number;
+  /** The Accept header, unless absent or the wildcard: the same path in another representation (a Table). */
+  accept?: string;
 }
 
 const identities = new WeakMap<IncomingMessage, string>();
@@ -76,6 +78,7 @@ export class RequestLog {
         path: req.url ?? '',
         identity: identities.get(req) ?? 'system:anonymous',
         status: res.headersSent ? res.statusCode : 0,
+        ...(req.headers.accept && req.headers.accept !== '*/*' && { accept: req.headers.accept }),
       });
     };
     res.once('finish', finish);

@@ -79,8 +79,9 @@ export async function askApi(ctx: HuntContext, target: ApiTarget, req: ApiReques
   const res = await ctx.net.http({
     url: apiUrl(target, req.path),
     method: req.method ?? 'GET',
+    // No Accept means JSON to an API server; left out, a read of /version is the fingerprint's own, sent once.
     headers: {
-      accept: req.accept ?? 'application/json',
+      ...(req.accept && { accept: req.accept }),
       ...(req.body !== undefined && { 'content-type': 'application/json' }),
     },
     body: req.body === undefined ? undefined : JSON.stringify(req.body),
