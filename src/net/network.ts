@@ -70,7 +70,8 @@ export interface HttpRequest {
   /**
    * Plain GETs (no body, no redirects followed) are shared by default: a request whose answer is already in
    * the run (same URL, headers and identity, read with a cap at least as big) is not sent again (see
-   * shared-reads.ts). False: this read must reach the server (its answer may have changed meanwhile).
+   * shared-reads.ts), until a request that may change state is sent. True: also after one (the read holds
+   * for the run, e.g. a kubelet's /pods). False: this read must reach the server.
    */
   shared?: boolean;
   signal?: AbortSignal;
@@ -558,10 +559,10 @@ export class Network {
     if (plainGet && req.shared !== false && !req.followRedirects) {
       const key = SharedReads.key(req.url, req.headers, req.credential);
       const cap = req.maxBytes ?? this.options.maxBodyBytes;
-      return this.sharedReads.get(key, cap, () => this.once(hunter, req, [], hooks));
+      return this.sharedReads.get(key, cap, () => this.once(hunter, req, [], hooks), req.shared === true);
     }
     // What was read before a change may no longer be true.
-    if (!isSafe(req, hooks)) this.sharedReads.clear();
+    if (!isSafe(req, hooks)) this.sharedReads.forgetUnpinned();
     const redirects: string[] = [];
     let url = req.url;
     let method = req.method ?? 'GET';

@@ -13,11 +13,12 @@ export interface Readable {
  * are read by the fingerprint, then by the hunters). The first asker sends; the others wait for that answer.
  * An answer read with a bigger cap serves a smaller one (cut to it); a cut answer serves only readers whose
  * cap is no bigger. Kept most recent first, up to a byte budget; an answer over the budget is never kept, a
- * failed one is forgotten at once, and everything is forgotten when a request that may change state is
- * sent (what was read before it may no longer be true).
+ * failed one is forgotten at once, and when a request that may change state is sent, every answer is
+ * forgotten (what was read before it may no longer be true) except those their reader pinned: reads the
+ * hunters share on purpose and know to hold for the run (HttpRequest.shared: true, e.g. a kubelet's /pods).
  */
 export class SharedReads<T extends Readable> {
-  private readonly entries = new Map<string, { answer: Promise<T>; cap: number; bytes: number }>();
+  private readonly entries = new Map<string, { answer: Promise<T>; cap: number; bytes: number; pinned: boolean }>();
   private bytes = 0;
 
   /** `cut` makes a copy of an answer cut at a smaller cap (marked truncated). */
@@ -44,9 +45,10 @@ export class SharedReads<T extends Readable> {
    * gets (then kept, when its cap is at least the kept one's). A waiter whose shared answer failed (the
    * first asker's deadline, say) sends its own request instead.
    */
-  async get(key: string, cap: number, send: () => Promise<T>): Promise<T> {
+  async get(key: string, cap: number, send: () => Promise<T>, pinned = false): Promise<T> {
     const kept = this.entries.get(key);
     if (kept) {
+      kept.pinned ||= pinned;
       // Most recently used last, so eviction takes the oldest first.
       this.entries.delete(key);
       this.entries.set(key, kept);
@@ -55,16 +57,16 @@ export class SharedReads<T extends Readable> {
         return answer.body.length > cap ? this.cut(answer, cap) : answer;
       }
     }
-    return this.fetch(key, cap, send);
+    return this.fetch(key, cap, send, pinned);
   }
 
-  private async fetch(key: string, cap: number, send: () => Promise<T>): Promise<T> {
+  private async fetch(key: string, cap: number, send: () => Promise<T>, pinned: boolean): Promise<T> {
     const previous = this.entries.get(key);
     const answer = send();
     // A smaller read never replaces a bigger one in the store.
     if (previous && previous.cap > cap) return answer;
     if (previous) this.forget(key);
-    const entry = { answer, cap, bytes: 0 };
+    const entry = { answer, cap, bytes: 0, pinned };
     this.entries.set(key, entry);
     try {
       const res = await answer;
@@ -80,10 +82,9 @@ export class SharedReads<T extends Readable> {
     }
   }
 
-  /** Forgets every answer: a request that may change state was sent. */
-  clear(): void {
-    this.entries.clear();
-    this.bytes = 0;
+  /** Forgets every answer not pinned: a request that may change state was sent. */
+  forgetUnpinned(): void {
+    for (const [key, entry] of this.entries) if (!entry.pinned) this.forget(key);
   }
 
   /** Bytes held by the answers kept. */

@@ -164,7 +164,8 @@ describe('engine', () => {
       mode: 'passive',
       on: 'PortOpen',
       async hunt(e, ctx) {
-        await ctx.net.http({ url: `${slow.url}/`, headers: { 'x-subject-host': e.host } });
+        // Each a request of its own, never one answer shared between them.
+        await ctx.net.http({ url: `${slow.url}/`, headers: { 'x-subject-host': e.host }, shared: false });
       },
     });
     maxInFlight = 0;

@@ -55,20 +55,27 @@ describe('shared reads budget', () => {
     assert.equal(res.body.length, 1);
   });
 
-  it('forgets everything when asked to (a change was sent)', async () => {
+  it('forgets what was not pinned when asked to (a change was sent)', async () => {
     const reads = new SharedReads<Answer>(100, cut);
-    let sent = 0;
-    const get = () =>
-      reads.get('k', BIG, async () => {
-        sent++;
-        return answer(10);
-      });
-    await get();
-    await get();
-    reads.clear();
-    assert.equal(reads.size, 0);
-    await get();
-    assert.equal(sent, 2);
+    const sent: string[] = [];
+    const get = (key: string, pinned?: boolean) =>
+      reads.get(
+        key,
+        BIG,
+        async () => {
+          sent.push(key);
+          return answer(10);
+        },
+        pinned,
+      );
+    await get('plain');
+    await get('pinned', true);
+    await get('plain');
+    reads.forgetUnpinned();
+    assert.equal(reads.size, 10);
+    await get('plain');
+    await get('pinned');
+    assert.deepEqual(sent, ['plain', 'pinned', 'plain']);
   });
 });
 
