@@ -31,6 +31,7 @@ describe('command line', () => {
     assertUsage(['hunt', '10.0.0.0/8'], /covers 16777216 addresses.*--allow-large/);
     assertUsage(['hunt', '127.0.3.2', '--ports', '0-5'], /--ports: "0-5" is not a port/);
     assertUsage(['hunt', '127.0.3.2', '--timeout', 'soon'], /--timeout takes seconds/);
+    assertUsage(['hunt', '127.0.3.2', '--handshake-timeout', '0'], /--handshake-timeout takes seconds, more than 0/);
     assertUsage(
       ['hunt', '127.0.3.2', '--fail-on', 'severe'],
       /--fail-on takes one of info, low, medium, high, critical, none/,
