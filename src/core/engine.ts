@@ -1,7 +1,14 @@
 import type { Network } from '../net/network.js';
 import type { ChangeRecorder } from './changes.js';
 import { oneLine } from './errors.js';
-import { type EventPayloads, type EventType, hostOf, type KfEvent, subjectOf } from './events.js';
+import {
+  type CredentialSecret,
+  type EventPayloads,
+  type EventType,
+  hostOf,
+  type KfEvent,
+  subjectOf,
+} from './events.js';
 import type { AnyHunter, HuntContext, Hunter, HuntOptions } from './hunter.js';
 
 export interface EngineOptions {
@@ -20,6 +27,14 @@ export interface EngineOptions {
   changes?: ChangeRecorder;
   /** The run's id, for the names of objects active hunters create. */
   runId?: string;
+}
+
+/** The same credential, whichever copy of it a hunter holds. */
+function sameSecret(a: CredentialSecret, b: CredentialSecret): boolean {
+  if (a === b) return true;
+  if (a.token || b.token) return a.token === b.token;
+  if (a.clientCert || b.clientCert) return a.clientCert === b.clientCert && a.clientKey === b.clientKey;
+  return a.username !== undefined && a.username === b.username && a.password === b.password;
 }
 
 /** A hunter that threw, timed out, or warned: one line each, kept for the report. */
@@ -222,7 +237,11 @@ export class Engine {
       hunter: hunter.id,
       signal,
       // The hunter's read-only POSTs are retried like GETs; a request that could not be completed is its gap.
-      net: this.network.for(hunter.id, signal, { readOnly: hunter.readOnlyRequests, gap: (gap) => ctx.gap(gap) }),
+      net: this.network.for(hunter.id, signal, {
+        readOnly: hunter.readOnlyRequests,
+        gap: (gap) => ctx.gap(gap),
+        nameOf: (secret) => this.known('Credential').find((c) => sameSecret(c.secret, secret))?.name,
+      }),
       options: this.huntOptions,
       publish: (type, payload, parents) => {
         if (finished) {

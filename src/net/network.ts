@@ -80,8 +80,6 @@ export interface HttpRequest {
    * requests the hunter declared, false otherwise; state-changing requests set false.
    */
   idempotent?: boolean;
-  /** Who is asking, for coverage gaps (default: `anonymous`, or a fingerprint of the credential). */
-  identity?: string;
   /** False: the caller reports what it could not examine itself, so a failure publishes no coverage gap. */
   gap?: boolean;
 }
@@ -94,6 +92,8 @@ export interface HttpRequest {
 export interface ClientHooks {
   readOnly?: readonly { method: string; path: string }[];
   gap?: (gap: Omit<EventPayloads['CoverageGap'], 'hunter'>) => void;
+  /** The run's name for the identity holding a credential (a Credential event's name), for gaps. */
+  nameOf?: (credential: CredentialSecret) => string | undefined;
 }
 
 export interface HttpResponse {
@@ -246,9 +246,14 @@ function isSafe(req: HttpRequest, hooks: ClientHooks): boolean {
   return req.idempotent ?? (safeMethod(method) || declaredReadOnly(hooks, method, req.url));
 }
 
-/** Who asked, as a coverage gap names it: never the secret, only a short non-reversible fingerprint. */
-function identityOf(credential: CredentialSecret | undefined): string {
+/**
+ * Who asked, as a coverage gap names it: the run's name for the identity, else a short non-reversible
+ * fingerprint of the credential; never the secret.
+ */
+function identityOf(credential: CredentialSecret | undefined, hooks: ClientHooks): string {
   if (!credential) return 'anonymous';
+  const named = hooks.nameOf?.(credential);
+  if (named) return named;
   return `credential sha256:${createHash('sha256').update(JSON.stringify(credential)).digest('hex').slice(0, 8)}`;
 }
 
@@ -269,8 +274,6 @@ export class Network {
   /** Errors raised while connecting: the request they failed was never written. */
   private readonly unsent = new WeakSet<Error>();
   connects = 0;
-  /** Requests sent again after a transient failure. */
-  retries = 0;
 
   constructor(readonly options: NetworkOptions) {
     if (options.rate && options.rate > 0) this.limiter = new RateLimiter(options.rate);
@@ -601,7 +604,6 @@ export class Network {
         if ('failure' in outcome) throw outcome.failure;
         return outcome;
       }
-      this.retries++;
       try {
         await sleep(wait, req.signal);
       } catch {
@@ -617,11 +619,13 @@ export class Network {
     const incomplete = 'status' in seen ? transientStatus(seen.status) : seen.failure.kind === 'timeout' || seen.reset;
     if (!incomplete) return;
     const url = new URL(req.url);
-    const what = 'status' in seen ? `still HTTP ${seen.status}` : seen.failure.message;
+    // The failure quotes the URL, which may carry a secret in its query: written as the trace writes it.
+    const what =
+      'status' in seen ? `still HTTP ${seen.status}` : this.options.trace.redactor.text(seen.failure.message);
     hooks.gap({
       host: bareHost(url.hostname),
       port: Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
-      subject: `${method} ${url.pathname} (${req.identity ?? identityOf(req.credential)})`,
+      subject: `${method} ${url.pathname} (${identityOf(req.credential, hooks)})`,
       reason: attempts > 1 || 'status' in seen ? 'retry-budget' : seen.failure.kind === 'timeout' ? 'timeout' : 'error',
       detail: `${what}, after ${attempts} attempt${attempts > 1 ? 's' : ''}`,
     });

@@ -332,14 +332,19 @@ describe('engine', () => {
         async hunt(_event, ctx) {
           const res = await ctx.net.http({ url: `${busy.url}/metrics` });
           assert.equal(res.status, 503);
+          // A copy of a known credential's secret: the gap names the identity, never the secret.
+          await ctx.net.http({ url: `${busy.url}/pods`, credential: { token: 'tok-dev-123456' } });
         },
       });
       const retry = { attempts: 2, baseDelayMs: 5, maxDelayMs: 100 };
       const { engine, network } = makeEngine([reader as AnyHunter], {}, { retry });
+      engine.publish('Credential', { name: 'dev', source: 'token', secret: { token: 'tok-dev-123456' } });
       engine.publish('HuntStarted', {});
       await engine.run();
       const gaps = engine.known('CoverageGap');
-      assert.equal(gaps.length, 1);
+      assert.equal(gaps.length, 2);
+      assert.equal(gaps[1].subject, 'GET /pods (dev)');
+      assert.ok(!JSON.stringify(gaps).includes('tok-dev'));
       assert.equal(gaps[0].hunter, 'reader');
       assert.equal(gaps[0].publisher, 'reader');
       assert.equal(gaps[0].subject, 'GET /metrics (anonymous)');
