@@ -53,7 +53,10 @@ describe('kubeferret report and CI use', () => {
     assert.equal(kubeferret(['report', saved, '--quiet', '--fail-on', 'critical']).code, 1);
     assert.equal(kubeferret(['report', saved, '--quiet', '--fail-on', 'none']).code, 0);
     const quiet = kubeferret(['report', saved, '--quiet']);
-    assert.equal(quiet.stdout, '3 findings: 1 critical, 1 high, 0 medium, 1 low, 0 info\n');
+    assert.equal(
+      quiet.stdout,
+      '3 findings: 1 critical, 1 high, 0 medium, 1 low, 0 info · incomplete: 2 not fully examined\n',
+    );
   });
 
   it('a baseline suppresses accepted findings, reports the new and the fixed, and suppressed ones do not fail', async () => {
@@ -127,7 +130,10 @@ describe('kubeferret report and CI use', () => {
       md,
     ]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, '3 findings: 1 critical, 1 high, 0 medium, 1 low, 0 info\n');
+    assert.equal(
+      r.stdout,
+      '3 findings: 1 critical, 1 high, 0 medium, 1 low, 0 info · incomplete: 2 not fully examined\n',
+    );
     assert.equal(sarifValidator()(JSON.parse(readFileSync(sarif, 'utf8'))), undefined);
     assert.match(readFileSync(md, 'utf8'), /^## kubeferret: /);
 
