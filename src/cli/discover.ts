@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { defaultConfig } from '../core/config.js';
-import { UsageError } from '../core/errors.js';
+import { EXIT, UsageError } from '../core/errors.js';
 import type { KfEvent } from '../core/events.js';
+import type { HuntResult } from '../core/hunt.js';
 import { discoveryHunters } from '../discovery/hunters.js';
 import { hostPort } from '../net/scope.js';
+import { checkRunOutputs } from './flags/places.js';
 import { registerScanOptions, type ScanFlags, scanConfig } from './flags/scan.js';
 import { registerVantageOptions, type VantageFlags, vantageConfig, vantageNamesTargets } from './flags/vantage.js';
 import { logHooks } from './logs.js';
@@ -56,27 +58,32 @@ export function registerDiscover(program: Command): void {
       ...scanConfig(positional, all, !vantageNamesTargets(all)),
       ...(await vantageConfig(all)),
     });
-    const result = await runFromCli(config, discoveryHunters, logHooks(config.debug));
-    const services = result.events
-      .filter((e): e is KfEvent<'ServiceFound'> => e.type === 'ServiceFound')
-      .sort(byAddress);
-    if (format === 'json') {
-      const out = services.map(({ host, port, kind, scheme, version, cert, evidence }) => ({
-        host,
-        port,
-        kind,
-        scheme,
-        version,
-        cert,
-        evidence,
-      }));
-      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-    } else {
-      process.stdout.write(services.length ? `${table(services)}\n` : 'no services found\n');
-      const seen = result.events.filter((e) => e.type === 'AddressLearned' && !e.inScope).length;
-      process.stdout.write(
-        `${services.length} services, ${result.trace.connects} connects, ${(result.durationMs / 1000).toFixed(1)} s${seen ? `, ${seen} addresses seen outside the scope (not contacted)` : ''}\n`,
-      );
-    }
+    await checkRunOutputs(config);
+    process.exitCode = await runFromCli(config, discoveryHunters, logHooks(config.debug), (result) => {
+      printServices(result, format);
+      return EXIT.ok;
+    });
   });
+}
+
+function printServices(result: HuntResult, format: string): void {
+  const services = result.events.filter((e): e is KfEvent<'ServiceFound'> => e.type === 'ServiceFound').sort(byAddress);
+  if (format === 'json') {
+    const out = services.map(({ host, port, kind, scheme, version, cert, evidence }) => ({
+      host,
+      port,
+      kind,
+      scheme,
+      version,
+      cert,
+      evidence,
+    }));
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  } else {
+    process.stdout.write(services.length ? `${table(services)}\n` : 'no services found\n');
+    const seen = result.events.filter((e) => e.type === 'AddressLearned' && !e.inScope).length;
+    process.stdout.write(
+      `${services.length} services, ${result.trace.connects} connects, ${(result.durationMs / 1000).toFixed(1)} s${seen ? `, ${seen} addresses seen outside the scope (not contacted)` : ''}\n`,
+    );
+  }
 }
