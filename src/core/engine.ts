@@ -201,9 +201,11 @@ export class Engine {
   ): void {
     const host = event ? hostOf(event) : undefined;
     const port = event && 'port' in event && typeof event.port === 'number' ? event.port : undefined;
+    // A run's subject is often just the endpoint ("10.0.0.5:10250"), which host and port already say.
+    const subject = gap.subject === `${host}:${port}` ? `port ${port}` : gap.subject;
     this.publish(
       'CoverageGap',
-      { hunter, ...(host !== undefined && { host }), ...(port !== undefined && { port }), ...gap },
+      { hunter, ...(host !== undefined && { host }), ...(port !== undefined && { port }), ...gap, subject },
       event ? [event.id] : [],
       hunter,
     );

@@ -66,9 +66,10 @@ export function gapWhere(g: CoverageEntry): string {
   return `${hostLabel(g.host)}${g.port ? `:${g.port}` : ''}`;
 }
 
-/** One gap in one line: "127.0.0.2:10250 /pods (cap, KF kubelet hunter): cut at 8 MiB after 1,200 pods". */
+/** One gap in one line: "127.0.0.2:10250 /pods (cap, kubelet-pods): cut at 8 MiB after 1,200 pods". */
 export function gapLine(g: CoverageEntry): string {
-  return `${gapWhere(g)} ${g.subject} (${g.reason}, ${g.hunterTitle}): ${g.detail}`;
+  const what = g.port !== undefined && g.subject === `port ${g.port}` ? '' : ` ${g.subject}`;
+  return `${gapWhere(g)}${what} (${g.reason}, ${g.hunter}): ${g.detail}`;
 }
 
 /** "by host: a 3, b 2", largest first. */

@@ -286,8 +286,8 @@ describe('engine', () => {
     assert.deepEqual(
       engine.known('CoverageGap').map((g) => [g.hunter, g.host, g.port, g.subject, g.reason, g.detail]),
       [
-        ['hanger', HOST, 1, `${HOST}:1`, 'deadline', 'timed out after 150 ms'],
-        ['waiter', HOST, 1, `${HOST}:1`, 'deadline', 'timed out after 150 ms'],
+        ['hanger', HOST, 1, 'port 1', 'deadline', 'timed out after 150 ms'],
+        ['waiter', HOST, 1, 'port 1', 'deadline', 'timed out after 150 ms'],
       ],
     );
     released();
@@ -358,7 +358,7 @@ describe('engine', () => {
       gaps.sort((a, b) => String(a).localeCompare(String(b))),
       [
         ['forever', '-', `2 subjects (${HOST}:2, …)`, 'interrupted before it started'],
-        ['forever', 1, `${HOST}:1`, 'interrupted while it was running'],
+        ['forever', 1, 'port 1', 'interrupted while it was running'],
         ['quick', '-', `3 subjects (${HOST}:1, …)`, 'interrupted before it started'],
       ],
     );

@@ -328,7 +328,7 @@ describe('coverage: what was not examined fully', () => {
   it('table, Markdown and HTML have a "Not fully examined" section; the summary says the run is incomplete', () => {
     const table = render('table', report, opts);
     assert.match(table, /\nnot fully examined \(2\)\n/);
-    assert.match(table, /\n {2}\S+:\d+ \/pods \(cap, Test kubelet run\): GET \/pods\?token=\[redacted /);
+    assert.match(table, /\n {2}\S+:\d+ \/pods \(cap, test-kubelet-run\): GET \/pods\?token=\[redacted /);
     const md = render('markdown', report, opts);
     assert.match(md, /### Not fully examined\n\n\| Where \| What \| Reason \| Hunter \| Detail \|/);
     assert.match(md, /\| \/pods \| cap: an answer was cut at its size cap \| Test kubelet run \|/);
