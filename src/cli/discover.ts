@@ -81,9 +81,15 @@ function printServices(result: HuntResult, format: string): void {
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } else {
     process.stdout.write(services.length ? `${table(services)}\n` : 'no services found\n');
+    // A port that could not be identified is named, so "no services found" never hides one.
+    const gaps = result.events.filter((e): e is KfEvent<'CoverageGap'> => e.type === 'CoverageGap');
+    for (const g of gaps) {
+      const where = g.host ? (g.port ? hostPort(g.host, g.port) : g.host) : '-';
+      process.stdout.write(`not fully examined: ${where} ${g.subject} (${g.reason}, ${g.hunter}): ${g.detail}\n`);
+    }
     const seen = result.events.filter((e) => e.type === 'AddressLearned' && !e.inScope).length;
     process.stdout.write(
-      `${services.length} services, ${result.trace.connects} connects, ${(result.durationMs / 1000).toFixed(1)} s${seen ? `, ${seen} addresses seen outside the scope (not contacted)` : ''}\n`,
+      `${services.length} services, ${result.trace.connects} connects, ${(result.durationMs / 1000).toFixed(1)} s${seen ? `, ${seen} addresses seen outside the scope (not contacted)` : ''}${gaps.length ? `, ${gaps.length} not fully examined` : ''}\n`,
     );
   }
 }
