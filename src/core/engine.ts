@@ -127,7 +127,9 @@ export class Engine {
         this.ran.add(key);
         this.queue.push({ hunter, event, subject, host: hostOf(event) ?? '' });
       } catch (err) {
-        this.problem({ hunter: h.id, subject: event.id, kind: 'error', message: `predicate failed: ${oneLine(err)}` });
+        const message = `predicate failed: ${oneLine(err)}`;
+        this.problem({ hunter: h.id, subject: event.id, kind: 'error', message });
+        this.recordGap(h.id, event, { subject: subjectOf(event), reason: 'error', detail: message });
       }
     }
     this.pump();

@@ -364,6 +364,26 @@ describe('engine', () => {
     );
   });
 
+  it('a predicate that throws is a problem and a gap: the hunter never looked at that event', async () => {
+    const picky = defineHunter({
+      id: 'picky',
+      title: 'p',
+      mode: 'passive',
+      on: 'PortOpen',
+      when: () => {
+        throw new Error('cannot decide');
+      },
+      async hunt() {},
+    });
+    const { engine } = makeEngine([picky]);
+    engine.publish('PortOpen', { host: HOST, port: 7 });
+    await engine.run();
+    assert.deepEqual(
+      engine.known('CoverageGap').map((g) => [g.hunter, g.port, g.subject, g.reason, g.detail]),
+      [['picky', 7, 'port 7', 'error', 'predicate failed: cannot decide']],
+    );
+  });
+
   it('refuses two hunters with the same id', () => {
     const h = defineHunter({ id: 'same', title: 's', mode: 'passive', on: 'PortOpen', async hunt() {} });
     assert.throws(() => makeEngine([h, { ...h }]), /share the id same/);
