@@ -48,7 +48,7 @@ function formatName(value: string, previous: FormatName[] = []): FormatName[] {
  * Pairs each --format with its --output in order; formats without one go to stdout (at most one may), or
  * every format goes into --output-dir under its fixed name. Problems are UsageErrors, found before hunting.
  */
-export function outputTargets(flags: OutputFlags): OutputTarget[] {
+export function outputTargets(flags: OutputFlags, check = true): OutputTarget[] {
   const formats = flags.format?.length ? flags.format : (['table'] as FormatName[]);
   const outputs = flags.output ?? [];
   if (new Set(formats).size !== formats.length) throw new UsageError('--format: each format can be given only once');
@@ -62,9 +62,13 @@ export function outputTargets(flags: OutputFlags): OutputTarget[] {
     } catch {
       isDir = undefined;
     }
-    if (isDir === false) throw new UsageError(`--output-dir ${flags.outputDir} is a file`);
-    if (isDir) checkFolder(resolve(flags.outputDir), '--output-dir', flags.outputDir);
-    else checkFolder(dirname(resolve(flags.outputDir)), '--output-dir', flags.outputDir);
+    if (isDir === false && check) throw new UsageError(`--output-dir ${flags.outputDir} is a file`);
+    if (check)
+      checkFolder(
+        isDir ? resolve(flags.outputDir) : dirname(resolve(flags.outputDir)),
+        '--output-dir',
+        flags.outputDir,
+      );
     return formats.map((format) => ({ format, to: join(flags.outputDir!, FORMATS[format].fileName) }));
   }
   if (outputs.length > formats.length) {
@@ -78,7 +82,7 @@ export function outputTargets(flags: OutputFlags): OutputTarget[] {
       'only one format can go to stdout: give --output FILE for the others (paired in order), or --output-dir DIR',
     );
   }
-  for (const t of targets) if (t.to !== '-') checkWritable(t.to, '--output');
+  if (check) for (const t of targets) if (t.to !== '-') checkWritable(t.to, '--output');
   return targets;
 }
 
@@ -147,7 +151,8 @@ export function emitReport(input: Report, flags: OutputFlags, redactor?: Redacto
     }
   };
   if (flags.writeBaseline) attempt(flags.writeBaseline, () => `${JSON.stringify(baselineOf(report), null, 2)}\n`);
-  const targets = outputTargets(flags);
+  // Checked before the hunt; a place that broke since is a write failure below, which spares the others.
+  const targets = outputTargets(flags, false);
   for (const { format, to } of targets) {
     const stdout = to === '-';
     const text = () => {
