@@ -111,7 +111,7 @@ export function writeProblem(err: unknown): string {
   const code = (err as NodeJS.ErrnoException)?.code ?? '';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   if (code === 'ENOENT') return 'no such folder';
-  if (code === 'ENOTDIR' || code === 'EEXIST') return 'a file is in the way of its folder';
+  if (code === 'ENOTDIR' || code === 'EEXIST') return 'a file is in the way of its directory';
   if (code === 'EISDIR') return 'it is a folder';
   if (code === 'ENOSPC') return 'no space left on the device';
   if (code === 'EDQUOT') return 'disk quota exceeded';

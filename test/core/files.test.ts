@@ -46,7 +46,7 @@ describe('makeDirs', () => {
     assert.throws(
       () => makeDirs(join(file, 'sub')),
       (err: NodeJS.ErrnoException) =>
-        err.code === 'ENOTDIR' && writeProblem(err) === 'a file is in the way of its folder',
+        err.code === 'ENOTDIR' && writeProblem(err) === 'a file is in the way of its directory',
     );
   });
 });
