@@ -5,7 +5,6 @@ import type { KfEvent } from '../core/events.js';
 import type { HuntResult } from '../core/hunt.js';
 import { discoveryHunters } from '../discovery/hunters.js';
 import { hostPort } from '../net/scope.js';
-import { checkRunOutputs } from './flags/places.js';
 import { registerScanOptions, type ScanFlags, scanConfig } from './flags/scan.js';
 import { registerVantageOptions, type VantageFlags, vantageConfig, vantageNamesTargets } from './flags/vantage.js';
 import { logHooks } from './logs.js';
@@ -58,7 +57,6 @@ export function registerDiscover(program: Command): void {
       ...scanConfig(positional, all, !vantageNamesTargets(all)),
       ...(await vantageConfig(all)),
     });
-    await checkRunOutputs(config);
     process.exitCode = await runFromCli(config, discoveryHunters, logHooks(config.debug), (result) => {
       printServices(result, format);
       return EXIT.ok;

@@ -8,7 +8,6 @@ import { type ActiveFlags, activeConfig, confirmActive, registerActiveOptions } 
 import { type CloudFlags, cloudConfig, registerCloudOptions } from './flags/cloud.js';
 import { type CveFlags, cveConfig, cveNeedsNoTarget, registerCveOptions } from './flags/cve.js';
 import { exitCodeOf, type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
-import { checkRunOutputs } from './flags/places.js';
 import { registerScanOptions, type ScanFlags, scanConfig } from './flags/scan.js';
 import { registerVantageOptions, type VantageFlags, vantageConfig, vantageNamesTargets } from './flags/vantage.js';
 import { logHooks } from './logs.js';
@@ -47,7 +46,6 @@ export function registerHunt(program: Command): void {
   }
   cmd.action(async (positional: string[], flags: HuntFlags, command: Command) => {
     const config = await configFromFlags(positional, { ...flags, debug: command.optsWithGlobals().debug });
-    await checkRunOutputs(config);
     await confirmActive(config, HUNTERS);
     process.exitCode = await runFromCli(config, HUNTERS, logHooks(config.debug), async (result) => {
       if (config.dryRun) process.stderr.write(formatPlan(result.plan, redactorFor(result.events)));

@@ -1,7 +1,6 @@
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { defaultJournalPath } from '../../active/journal-path.js';
-import type { HuntConfig } from '../../core/config.js';
 import { UsageError } from '../../core/errors.js';
 import { probeWritable, writeProblem } from '../../core/files.js';
 
@@ -36,13 +35,10 @@ export function checkFolder(dir: string, option: string, path: string): void {
 }
 
 /**
- * The places a run writes while it goes, checked before the first packet like the reports are: the
- * trace file and, for active hunting, the undo journal. A problem is one UsageError line (exit 2).
+ * The undo journal of active hunting, checked before anything is sent: `--journal FILE`, or the folder of
+ * the default journals (the run's own file name is not known yet, and does not matter to the check).
  */
-export async function checkRunOutputs(config: HuntConfig): Promise<void> {
-  if (config.tracePath) checkWritable(config.tracePath, '--trace');
-  if (config.active && !config.dryRun) {
-    const { checkJournalPath } = await import('../../active/journal.js');
-    checkJournalPath(config.journalPath ?? defaultJournalPath(config.runId ?? ''));
-  }
+export async function checkJournalPlace(journal: string | undefined): Promise<void> {
+  const { checkJournalPath } = await import('../../active/journal.js');
+  checkJournalPath(journal ?? defaultJournalPath('kubeferret-check'));
 }
