@@ -4,7 +4,6 @@ import {
   existsSync,
   fchmodSync,
   fsyncSync,
-  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -15,6 +14,7 @@ import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { fileProblem, HuntFailedError, oneLine, UsageError } from '../core/errors.js';
+import { makeDirs, probeWritable, writeProblem } from '../core/files.js';
 import { DEFAULT_JOURNAL_DIR } from './journal-path.js';
 
 /**
@@ -233,11 +233,10 @@ export function checkJournalPath(path: string): void {
   }
   const dir = dirname(resolve(path));
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const probe = openSync(dir, constants.O_RDONLY);
-    closeSync(probe);
+    makeDirs(dir, 0o700);
+    probeWritable(dir);
   } catch (err) {
-    throw new UsageError(`cannot write the journal in ${dir}: ${fileProblem(err)}`);
+    throw new UsageError(`cannot write the journal in ${dir}: ${writeProblem(err)}`);
   }
 }
 
@@ -279,7 +278,7 @@ export class JournalWriter {
     if (this.fd !== undefined) return this.fd;
     try {
       if (this.header) {
-        mkdirSync(dirname(resolve(this.path)), { recursive: true, mode: 0o700 });
+        makeDirs(dirname(resolve(this.path)), 0o700);
         const fd = openSync(this.path, 'w', 0o600);
         // A file that existed keeps its mode through 'w': make it private all the same.
         fchmodSync(fd, 0o600);

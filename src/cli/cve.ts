@@ -93,7 +93,14 @@ export function registerCve(program: Command): void {
     .description('install CVE data from a JSON file of the same schema; it replaces the bundled data')
     .argument('<file>', 'a JSON file like `kubeferret cve list --json` prints')
     .action((path: string) => {
-      const installed = installCveFile(path);
+      let installed: ReturnType<typeof installCveFile>;
+      try {
+        installed = installCveFile(path);
+      } catch (err) {
+        // Said as the command the user ran: what went wrong is about `cve update`, not a hunt.
+        if (err instanceof UsageError) throw new UsageError(`cve update: ${err.message}`);
+        throw err;
+      }
       console.log(
         `installed ${installed.file.cves.length} CVEs (updated ${installed.file.updated}) from ${path} to ${installed.path}`,
       );

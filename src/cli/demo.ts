@@ -3,7 +3,7 @@ import { CORE_PORTS, defaultConfig } from '../core/config.js';
 import { parseTarget } from '../discovery/targets.js';
 import { HUNTERS } from '../hunters/index.js';
 import { startLab } from '../lab/index.js';
-import { type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
+import { exitCodeOf, type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
 import { describeLab, labOptionsFrom } from './lab.js';
 import { logHooks } from './logs.js';
 import { runFromCli } from './run.js';
@@ -31,8 +31,15 @@ export function registerDemo(program: Command): void {
       });
       console.log(`\nhunting ${first}-${last} on ${ports.size} ports with ${HUNTERS.length} hunters\n`);
       // Ctrl-C stops the hunt as it stops `hunt`; the lab is stopped below either way.
-      const result = await runFromCli(config, HUNTERS, logHooks(Boolean(command.optsWithGlobals().debug)));
-      await writeOutputs(result, flags);
+      process.exitCode = await runFromCli(
+        config,
+        HUNTERS,
+        logHooks(Boolean(command.optsWithGlobals().debug)),
+        async (result) => {
+          const report = await writeOutputs(result, flags);
+          return exitCodeOf(report, 'none', flags.failOnIncomplete);
+        },
+      );
     } finally {
       await lab.stop();
     }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { defaultConfig } from '../core/config.js';
-import { UsageError } from '../core/errors.js';
+import { EXIT, UsageError } from '../core/errors.js';
 import type { KfEvent } from '../core/events.js';
+import type { HuntResult } from '../core/hunt.js';
 import { discoveryHunters } from '../discovery/hunters.js';
 import { hostPort } from '../net/scope.js';
 import { registerScanOptions, type ScanFlags, scanConfig } from './flags/scan.js';
@@ -56,27 +57,37 @@ export function registerDiscover(program: Command): void {
       ...scanConfig(positional, all, !vantageNamesTargets(all)),
       ...(await vantageConfig(all)),
     });
-    const result = await runFromCli(config, discoveryHunters, logHooks(config.debug));
-    const services = result.events
-      .filter((e): e is KfEvent<'ServiceFound'> => e.type === 'ServiceFound')
-      .sort(byAddress);
-    if (format === 'json') {
-      const out = services.map(({ host, port, kind, scheme, version, cert, evidence }) => ({
-        host,
-        port,
-        kind,
-        scheme,
-        version,
-        cert,
-        evidence,
-      }));
-      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-    } else {
-      process.stdout.write(services.length ? `${table(services)}\n` : 'no services found\n');
-      const seen = result.events.filter((e) => e.type === 'AddressLearned' && !e.inScope).length;
-      process.stdout.write(
-        `${services.length} services, ${result.trace.connects} connects, ${(result.durationMs / 1000).toFixed(1)} s${seen ? `, ${seen} addresses seen outside the scope (not contacted)` : ''}\n`,
-      );
-    }
+    process.exitCode = await runFromCli(config, discoveryHunters, logHooks(config.debug), (result) => {
+      printServices(result, format);
+      return EXIT.ok;
+    });
   });
+}
+
+function printServices(result: HuntResult, format: string): void {
+  const services = result.events.filter((e): e is KfEvent<'ServiceFound'> => e.type === 'ServiceFound').sort(byAddress);
+  if (format === 'json') {
+    const out = services.map(({ host, port, kind, scheme, version, cert, evidence }) => ({
+      host,
+      port,
+      kind,
+      scheme,
+      version,
+      cert,
+      evidence,
+    }));
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  } else {
+    process.stdout.write(services.length ? `${table(services)}\n` : 'no services found\n');
+    // A port that could not be identified is named, so "no services found" never hides one.
+    const gaps = result.events.filter((e): e is KfEvent<'CoverageGap'> => e.type === 'CoverageGap');
+    for (const g of gaps) {
+      const where = g.host ? (g.port ? hostPort(g.host, g.port) : g.host) : '-';
+      process.stdout.write(`not fully examined: ${where} ${g.subject} (${g.reason}, ${g.hunter}): ${g.detail}\n`);
+    }
+    const seen = result.events.filter((e) => e.type === 'AddressLearned' && !e.inScope).length;
+    process.stdout.write(
+      `${services.length} services, ${result.trace.connects} connects, ${(result.durationMs / 1000).toFixed(1)} s${seen ? `, ${seen} addresses seen outside the scope (not contacted)` : ''}${gaps.length ? `, ${gaps.length} not fully examined` : ''}\n`,
+    );
+  }
 }

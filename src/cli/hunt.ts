@@ -47,15 +47,16 @@ export function registerHunt(program: Command): void {
   cmd.action(async (positional: string[], flags: HuntFlags, command: Command) => {
     const config = await configFromFlags(positional, { ...flags, debug: command.optsWithGlobals().debug });
     await confirmActive(config, HUNTERS);
-    const result = await runFromCli(config, HUNTERS, logHooks(config.debug));
-    if (config.dryRun) process.stderr.write(formatPlan(result.plan, redactorFor(result.events)));
-    const report = await writeOutputs(result, flags);
-    process.exitCode = exitCodeOf(report, config.failOn);
-    if (result.journal && result.journal.pending > 0) {
-      console.error(
-        `kubeferret: ${result.journal.pending} change(s) could not be undone: run \`kubeferret cleanup --journal ${result.journal.path}\` with an identity that may undo them`,
-      );
-      process.exitCode = EXIT.failed;
-    }
+    process.exitCode = await runFromCli(config, HUNTERS, logHooks(config.debug), async (result) => {
+      if (config.dryRun) process.stderr.write(formatPlan(result.plan, redactorFor(result.events)));
+      const report = await writeOutputs(result, flags);
+      if (result.journal && result.journal.pending > 0) {
+        console.error(
+          `kubeferret: ${result.journal.pending} change(s) could not be undone: run \`kubeferret cleanup --journal ${result.journal.path}\` with an identity that may undo them`,
+        );
+        return EXIT.failed;
+      }
+      return exitCodeOf(report, config.failOn, flags.failOnIncomplete);
+    });
   });
 }

@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { defaultJournalPath } from '../active/journal-path.js';
 import type { HuntConfig } from '../core/config.js';
 
@@ -9,10 +10,12 @@ import type { HuntConfig } from '../core/config.js';
 export function interruptOnSignals(
   what: { onStop: string; whileStopping: string },
   write: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
-): { signal: AbortSignal; dispose(): void } {
+): { signal: AbortSignal; readonly stoppedBy: NodeJS.Signals | undefined; dispose(): void } {
   const controller = new AbortController();
+  let stoppedBy: NodeJS.Signals | undefined;
   const onSignal = (name: NodeJS.Signals) => {
     if (!controller.signal.aborted) {
+      stoppedBy = name;
       write(`kubeferret: ${name}: stopping; ${what.onStop}`);
       controller.abort();
     } else {
@@ -23,6 +26,9 @@ export function interruptOnSignals(
   process.on('SIGTERM', onSignal);
   return {
     signal: controller.signal,
+    get stoppedBy() {
+      return stoppedBy;
+    },
     dispose: () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
@@ -40,4 +46,9 @@ export function stopMessages(config: HuntConfig): { onStop: string; whileStoppin
     onStop: `undoing the changes made so far before exiting (journal ${journal})`,
     whileStopping: `clean-up in progress: kubeferret exits once every change is undone (journal ${journal})`,
   };
+}
+
+/** The shell's status for a process a signal ended: 128 + the signal's number (130 SIGINT, 143 SIGTERM). */
+export function signalExitStatus(name: NodeJS.Signals): number {
+  return 128 + constants.signals[name];
 }

@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
+import { makeDirs, writeProblem } from '../core/files.js';
 import { IDENTITY_NAMES, type Lab, type LabOptions, MAX_NODES, startLab } from '../lab/index.js';
 import { integer } from './options.js';
 
@@ -53,14 +53,14 @@ export function labOptionsFrom(flags: LabFlags): LabOptions {
 
 function writeKubeconfigs(lab: Lab, dir: string): string[] {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     return IDENTITY_NAMES.map((name) => {
       const file = join(dir, `${name}.kubeconfig`);
       lab.kubeconfig(name, file);
       return file;
     });
   } catch (err) {
-    throw new UsageError(`cannot write kubeconfigs to ${dir}: ${(err as Error).message.split('\n')[0]}`);
+    throw new UsageError(`cannot write kubeconfigs to ${dir}: ${writeProblem(err)}`);
   }
 }
 

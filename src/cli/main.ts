@@ -34,6 +34,15 @@ export async function buildProgram(command?: string, versionOnly = false): Promi
   return program;
 }
 
+/** The command as the user typed it, e.g. `cve update`, for "… failed:" lines. */
+function commandName(program: Command, argv: string[]): string {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const command = program.commands.find((c) => c.name() === words[0]);
+  if (!command) return 'kubeferret';
+  const sub = command.commands.find((c) => c.name() === words[1]);
+  return sub ? `${command.name()} ${sub.name()}` : command.name();
+}
+
 /** Runs the CLI: usage errors print one line and exit 2; a failed hunt exits 3; no stack traces without --debug. */
 export async function main(argv: string[]): Promise<number> {
   // Global options take no value, so the first word that is not an option names the command.
@@ -54,7 +63,9 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`kubeferret: ${err.message}`);
       return EXIT.usage;
     }
-    console.error(`kubeferret: ${err instanceof HuntFailedError ? '' : 'hunt failed: '}${oneLine(err)}`);
+    console.error(
+      `kubeferret: ${err instanceof HuntFailedError ? '' : `${commandName(program, argv)} failed: `}${oneLine(err)}`,
+    );
     return EXIT.failed;
   }
 }

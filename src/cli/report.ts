@@ -24,6 +24,6 @@ export function registerReport(program: Command): void {
   cmd.action((file: string, flags: ReportFlags) => {
     const saved = parseReport(readUserFile(file, 'report'), file);
     const report = emitReport(saved, flags);
-    process.exitCode = exitCodeOf(report, flags.failOn ?? 'none');
+    process.exitCode = exitCodeOf(report, flags.failOn ?? 'none', flags.failOnIncomplete);
   });
 }

@@ -142,7 +142,9 @@ export class Engine {
         this.ran.add(key);
         this.queue.push({ hunter, event, subject, host: hostOf(event) ?? '' });
       } catch (err) {
-        this.problem({ hunter: h.id, subject: event.id, kind: 'error', message: `predicate failed: ${oneLine(err)}` });
+        const message = `predicate failed: ${oneLine(err)}`;
+        this.problem({ hunter: h.id, subject: event.id, kind: 'error', message });
+        this.recordGap(h.id, event, { subject: subjectOf(event), reason: 'error', detail: message });
       }
     }
     this.pump();
@@ -177,16 +179,53 @@ export class Engine {
     });
   }
 
-  /** Stops scheduling: running hunters are aborted, queued ones dropped. */
+  /**
+   * Stops scheduling: running hunters are aborted, queued ones dropped. What was dropped is a coverage gap
+   * per hunter (the running ones are each a gap of their own, once they return): a stopped run says what
+   * it did not look at.
+   */
   stop(reason = 'stopped'): void {
     if (this.stopped) return;
     this.stopController.abort(new Error(reason));
+    const dropped = new Map<string, Task[]>();
+    for (const task of this.queue) dropped.set(task.hunter.id, [...(dropped.get(task.hunter.id) ?? []), task]);
     this.queue.length = 0;
+    for (const [hunter, tasks] of dropped) {
+      const first = tasks[0];
+      const subject = tasks.length === 1 ? first.subject : `${tasks.length} subjects (${first.subject}, …)`;
+      this.recordGap(hunter, tasks.length === 1 ? first.event : undefined, {
+        subject,
+        reason: 'skipped',
+        detail: `${reason} before it started`,
+      });
+    }
     this.checkIdle();
   }
 
   get signal(): AbortSignal {
     return this.stopController.signal;
+  }
+
+  /**
+   * A hunter run that could not examine its subject fully, recorded by the engine itself (the hunter
+   * timed out, threw, or was stopped): published as a CoverageGap even after a stop, since the report of
+   * an interrupted run must still say what it missed.
+   */
+  private recordGap(
+    hunter: string,
+    event: KfEvent | undefined,
+    gap: Pick<EventPayloads['CoverageGap'], 'subject' | 'reason' | 'detail'>,
+  ): void {
+    const host = event ? hostOf(event) : undefined;
+    const port = event && 'port' in event && typeof event.port === 'number' ? event.port : undefined;
+    // A run's subject is often just the endpoint ("10.0.0.5:10250"), which host and port already say.
+    const subject = gap.subject === `${host}:${port}` ? `port ${port}` : gap.subject;
+    this.publish(
+      'CoverageGap',
+      { hunter, ...(host !== undefined && { host }), ...(port !== undefined && { port }), ...gap, subject },
+      event ? [event.id] : [],
+      hunter,
+    );
   }
 
   private problem(p: HunterProblem): void {
@@ -223,6 +262,17 @@ export class Engine {
       if (n === 0) this.perHostRunning.delete(task.host);
       else this.perHostRunning.set(task.host, n);
       this.pump();
+    });
+  }
+
+  /** A hunter still running when the run was stopped may have returned early: it did not finish its subject. */
+  private stoppedGap(task: Task): void {
+    const why =
+      this.stopController.signal.reason instanceof Error ? this.stopController.signal.reason.message : 'stopped';
+    this.recordGap(task.hunter.id, task.event, {
+      subject: task.subject,
+      reason: 'skipped',
+      detail: `${why} while it was running`,
     });
   }
 
@@ -282,10 +332,20 @@ export class Engine {
       const outcome = await Promise.race([running.then(() => 'done' as const), timeout]);
       if (outcome === 'timeout') {
         controller.abort(new Error('hunter timed out'));
-        this.problem({ hunter: hunter.id, subject, kind: 'timeout', message: `timed out after ${timeoutMs} ms` });
+        const message = `timed out after ${timeoutMs} ms`;
+        this.problem({ hunter: hunter.id, subject, kind: 'timeout', message });
+        this.recordGap(hunter.id, event, { subject, reason: 'deadline', detail: message });
+      } else if (this.stopped) {
+        this.stoppedGap(task);
       }
     } catch (err) {
-      if (!this.stopped) this.problem({ hunter: hunter.id, subject, kind: 'error', message: oneLine(err) });
+      if (this.stopped) {
+        this.stoppedGap(task);
+      } else {
+        const message = oneLine(err);
+        this.problem({ hunter: hunter.id, subject, kind: 'error', message });
+        this.recordGap(hunter.id, event, { subject, reason: 'error', detail: message });
+      }
     } finally {
       finished = true;
       clearTimeout(timer);

@@ -23,11 +23,17 @@ export class NetError extends Error {
   }
 }
 
+/**
+ * Exit statuses, one meaning each (README "Exit codes"). A run stopped by a signal exits with the shell's
+ * 128 + signal number (130 for SIGINT, 143 for SIGTERM), after its report is written.
+ */
 export const EXIT = {
   ok: 0,
   findings: 1,
   usage: 2,
   failed: 3,
+  /** With --fail-on-incomplete: something was not examined fully, and no finding already gave 1. */
+  incomplete: 4,
 } as const;
 
 /** One line describing any thrown value, without a stack. */

@@ -134,14 +134,50 @@ export async function runHunt(
   if (hooks.signal?.aborted) onAbort();
 
   let stats: EngineStats;
+  // The scan's progress, kept to tell, after a stop, how much of it was never probed.
+  let scan: ScanProgress | undefined;
+  const discoveryHooks: HuntHooks = {
+    ...hooks,
+    onScanProgress: (progress) => {
+      scan = progress;
+      hooks.onScanProgress?.(progress);
+    },
+  };
   try {
     const release = engine.hold();
     engine.publish('HuntStarted', {}, [], 'hunt');
-    const discovery = discover({ config, engine, network, scope, prepared, signal: engine.signal, hooks }).finally(
-      release,
-    );
+    for (const u of prepared.unresolved) {
+      engine.publish(
+        'CoverageGap',
+        { hunter: 'discovery', subject: u.what, reason: 'error', detail: `${u.name} does not resolve (${u.why})` },
+        [],
+        'discovery',
+      );
+    }
+    const discovery = discover({
+      config,
+      engine,
+      network,
+      scope,
+      prepared,
+      signal: engine.signal,
+      hooks: discoveryHooks,
+    }).finally(release);
     stats = await engine.run();
     await discovery;
+    if (engine.stopped && scan && scan.probes < scan.probesTotal) {
+      engine.publish(
+        'CoverageGap',
+        {
+          hunter: 'discovery',
+          subject: 'port scan',
+          reason: 'skipped',
+          detail: `stopped after ${scan.probes} of ${scan.probesTotal} probes (${scan.hostsDone} of ${scan.hostsTotal} hosts)`,
+        },
+        [],
+        'discovery',
+      );
+    }
   } finally {
     hooks.signal?.removeEventListener('abort', onAbort);
     // Whatever is still in place is undone before the network closes, also when the run was stopped.

@@ -7,6 +7,8 @@ import { vantageOf } from './vantage/identity.js';
 /** What was settled before the engine starts: every hostname with all the addresses it resolved to. */
 export interface Prepared {
   resolved: Map<string, string[]>;
+  /** Names that did not resolve: what the user named them as, and why (a coverage gap of the run). */
+  unresolved: { name: string; what: string; why: string }[];
 }
 
 /**
@@ -32,6 +34,7 @@ export async function prepareScope(
     }
   }
   const resolved = new Map<string, string[]>();
+  const unresolved: Prepared['unresolved'] = [];
   await Promise.all(
     [...names].map(async ([name, what]) => {
       try {
@@ -41,8 +44,9 @@ export async function prepareScope(
         resolved.set(name, addresses);
       } catch (err) {
         onProblem(`${what}: ${name} does not resolve (${oneLine(err)})`);
+        unresolved.push({ name, what, why: oneLine(err) });
       }
     }),
   );
-  return { resolved };
+  return { resolved, unresolved };
 }

@@ -1,6 +1,15 @@
 import { escapeHtml, renderGraphSvg } from './graph-svg.js';
 import type { Report } from './schema.js';
-import { chainText, countsText, SEVERITIES_DESC, seconds, statsLine, summaryLine } from './text.js';
+import {
+  COVERAGE_REASON_TEXT,
+  chainText,
+  countsText,
+  gapWhere,
+  SEVERITIES_DESC,
+  seconds,
+  statsLine,
+  summaryLine,
+} from './text.js';
 
 // One self-contained page: styles and the filter script inline, the graph as inline SVG, and a
 // Content-Security-Policy that forbids every fetch, so opening it never touches the network.
@@ -96,6 +105,15 @@ export function renderHtml(report: Report): string {
                 .join('')}</tr>`,
           )
           .join('')}</tbody></table>`;
+  const coverage =
+    report.coverage.length === 0
+      ? ''
+      : `<h2>Not fully examined</h2><table id="coverage"><thead><tr><th>where</th><th>what</th><th>reason</th><th>hunter</th><th>detail</th></tr></thead><tbody>${report.coverage
+          .map(
+            (g) =>
+              `<tr data-reason="${g.reason}"><td>${e(gapWhere(g))}</td><td>${e(g.subject)}</td><td title="${e(COVERAGE_REASON_TEXT[g.reason])}">${g.reason}</td><td>${e(g.hunterTitle)}</td><td class="evidence">${e(g.detail)}</td></tr>`,
+          )
+          .join('')}</tbody></table>`;
   const sections: string[] = [];
   if (report.baseline && report.baseline.fixed.length > 0) {
     sections.push(
@@ -147,6 +165,7 @@ ${SEVERITIES_DESC.map((s) => `<label><input type="checkbox" data-filter-severity
 <tbody>
 ${rows.join('\n')}
 </tbody></table>
+${coverage}
 ${access}
 ${sections.join('\n')}
 <h2>Audit trail</h2>

@@ -1,6 +1,16 @@
 import type { Severity } from '../core/events.js';
 import type { Report } from './schema.js';
-import { chainText, countsText, printableDeep, SEVERITIES_DESC, seconds, statsLine, summaryLine } from './text.js';
+import {
+  COVERAGE_REASON_TEXT,
+  chainText,
+  countsText,
+  gapWhere,
+  printableDeep,
+  SEVERITIES_DESC,
+  seconds,
+  statsLine,
+  summaryLine,
+} from './text.js';
 
 // Markdown for pull-request comments and tickets. Everything a target said is escaped: it is shown,
 // never interpreted as markup.
@@ -68,6 +78,17 @@ export function renderMarkdown(raw: Report): string {
     }
   } else {
     out.push('No findings.', '');
+  }
+  if (report.coverage.length > 0) {
+    out.push('### Not fully examined', '');
+    out.push('| Where | What | Reason | Hunter | Detail |');
+    out.push('| --- | --- | --- | --- | --- |');
+    for (const g of report.coverage) {
+      out.push(
+        `| ${mdText(gapWhere(g))} | ${mdText(g.subject)} | ${mdText(`${g.reason}: ${COVERAGE_REASON_TEXT[g.reason]}`)} | ${mdText(g.hunterTitle)} | ${mdText(g.detail)} |`,
+      );
+    }
+    out.push('');
   }
   if (report.baseline && report.baseline.fixed.length > 0) {
     out.push(`### Fixed since the baseline`, '');

@@ -9,6 +9,7 @@ import { hostLabel, hostOfUrl } from '../net/scope.js';
 import { type Redactor, redactorFor, secretFingerprint } from './redact.js';
 import {
   type ChainStep,
+  type CoverageEntry,
   type GraphNode,
   REPORT_SCHEMA_ID,
   REPORT_VERSION,
@@ -138,6 +139,9 @@ function compressPorts(ports: readonly number[]): string {
   }
   return parts.join(',');
 }
+
+/** Publishers of coverage gaps that are stages of the run rather than hunters. */
+const STAGE_TITLES: Record<string, string> = { discovery: 'Discovery', hunt: 'The hunt' };
 
 const SECRET_KEY = /token|password|passwd|secret|key|cert|credential/i;
 
@@ -384,6 +388,25 @@ export function buildReport(result: HuntResult, redactor: Redactor = redactorFor
     });
   }
 
+  const coverage: CoverageEntry[] = result.events
+    .filter((e): e is KfEvent<'CoverageGap'> => e.type === 'CoverageGap')
+    .map((g) => ({
+      hunter: g.hunter,
+      hunterTitle: hunterTitles.get(g.hunter) ?? STAGE_TITLES[g.hunter] ?? g.hunter,
+      ...(g.host !== undefined && { host: g.host }),
+      ...(g.port !== undefined && { port: g.port }),
+      subject: text(g.subject),
+      reason: g.reason,
+      detail: text(g.detail),
+    }))
+    .sort(
+      (a, b) =>
+        compareHosts(a.host ?? '~', b.host ?? '~') ||
+        (a.port ?? 0) - (b.port ?? 0) ||
+        a.hunter.localeCompare(b.hunter) ||
+        a.subject.localeCompare(b.subject),
+    );
+
   const credentials = result.events.filter((e): e is KfEvent<'Credential'> => e.type === 'Credential');
   const identities = new Map(credentials.map((c) => [c.name, { name: text(c.name), source: c.source }]));
   const findingCounts = emptyCounts();
@@ -429,6 +452,7 @@ export function buildReport(result: HuntResult, redactor: Redactor = redactorFor
       }),
     ),
     notContacted: [...notContacted.values()].sort((a, b) => compareHosts(a.address, b.address)),
+    coverage,
     problems: result.problems.map((p) => redactor.deep({ ...p })),
     stats: {
       hosts: hostList.length,
@@ -444,6 +468,7 @@ export function buildReport(result: HuntResult, redactor: Redactor = redactorFor
       errors: problemCount('error'),
       timeouts: problemCount('timeout'),
       warnings: problemCount('warning'),
+      gaps: coverage.length,
       findings: findingCounts,
     },
     trace: {

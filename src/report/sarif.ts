@@ -1,7 +1,7 @@
 import type { Severity } from '../core/events.js';
 import { severityRank } from '../core/events.js';
 import type { Report, ReportFinding } from './schema.js';
-import { chainText } from './text.js';
+import { COVERAGE_REASON_TEXT, chainText, gapLine, gapWhere } from './text.js';
 
 // SARIF 2.1.0 for code scanning. A network finding has no source file, so each result gets a stable
 // repository-relative pseudo-path (GitHub requires one location with a relative artifact URI; URL schemes
@@ -122,9 +122,30 @@ export function renderSarif(report: Report): string {
     },
   }));
 
-  const notifications = report.problems.map((p) => ({
+  const problems = report.problems.map((p) => ({
     level: p.kind === 'warning' ? 'warning' : 'error',
     message: { text: `${p.hunter} on ${p.subject}: ${p.message}` },
+  }));
+  // What was not examined fully: one notification per gap, its descriptor naming the reason, so a
+  // consumer can tell "clean" from "incomplete" without parsing the message.
+  const reasons = [...new Set(report.coverage.map((g) => g.reason))].sort();
+  const notificationDescriptors = reasons.map((reason) => ({
+    id: `coverage/${reason}`,
+    shortDescription: { text: `Not fully examined: ${COVERAGE_REASON_TEXT[reason]}` },
+    defaultConfiguration: { level: 'warning' },
+  }));
+  const gaps = report.coverage.map((g) => ({
+    level: 'warning',
+    message: { text: `Not fully examined: ${gapLine(g)}` },
+    descriptor: { id: `coverage/${g.reason}`, index: reasons.indexOf(g.reason) },
+    ...(g.host && { locations: [{ logicalLocations: [{ name: gapWhere(g), kind: 'resource' }] }] }),
+    properties: {
+      hunter: g.hunter,
+      subject: g.subject,
+      reason: g.reason,
+      ...(g.host && { host: g.host }),
+      ...(g.port && { port: g.port }),
+    },
   }));
 
   const log = {
@@ -138,6 +159,7 @@ export function renderSarif(report: Report): string {
             version: report.tool.version,
             semanticVersion: report.tool.version,
             rules: sarifRules,
+            ...(notificationDescriptors.length > 0 && { notifications: notificationDescriptors }),
           },
         },
         invocations: [
@@ -145,7 +167,7 @@ export function renderSarif(report: Report): string {
             executionSuccessful: !report.scan.interrupted,
             startTimeUtc: report.scan.startedAt,
             endTimeUtc: report.scan.endedAt,
-            toolExecutionNotifications: notifications,
+            toolExecutionNotifications: [...gaps, ...problems],
           },
         ],
         results,
@@ -153,6 +175,7 @@ export function renderSarif(report: Report): string {
           mode: report.scan.mode,
           targets: report.scan.targets,
           scope: report.scan.scope,
+          complete: report.coverage.length === 0,
           ...(report.trace.path && { trace: report.trace.path }),
         },
       },

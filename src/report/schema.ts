@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SEVERITIES } from '../core/events.js';
+import { COVERAGE_REASONS, SEVERITIES } from '../core/events.js';
 
 // The report model's shape, once: the TypeScript types are inferred from it, `kubeferret report`
 // validates saved reports with it, and schema/report.schema.json is generated from it.
@@ -92,6 +92,18 @@ const graphNode = z
     label: z.string(),
     severity: severity.optional(),
     host: z.string().optional(),
+  })
+  .strict();
+
+const gap = z
+  .object({
+    hunter: z.string().meta({ description: 'The hunter or discovery stage that could not finish.' }),
+    hunterTitle: z.string(),
+    host: z.string().optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+    subject: z.string().meta({ description: 'What was not examined fully, e.g. `/pods`, `port 10250`.' }),
+    reason: z.enum(COVERAGE_REASONS),
+    detail: z.string().meta({ description: 'What was cut, and how much was examined before it; secrets redacted.' }),
   })
   .strict();
 
@@ -195,6 +207,10 @@ export const reportSchema = z
           .strict(),
       )
       .meta({ description: 'Addresses seen during the hunt but never contacted.' }),
+    coverage: z.array(gap).default([]).meta({
+      description:
+        'What was not examined fully, and why (a cap, a deadline, an unanswered port, a hunter that failed or was stopped): a report without gaps is complete.',
+    }),
     problems: z.array(
       z
         .object({
@@ -220,6 +236,7 @@ export const reportSchema = z
         errors: z.number().int().min(0),
         timeouts: z.number().int().min(0),
         warnings: z.number().int().min(0),
+        gaps: z.number().int().min(0).default(0).meta({ description: 'Entries in coverage.' }),
         findings: counts,
       })
       .strict(),
@@ -260,6 +277,7 @@ export type ReportHost = Report['hosts'][number];
 export type ChainStep = ReportFinding['chain'][number];
 export type GraphNode = Report['graph']['nodes'][number];
 export type FixedFinding = z.infer<typeof fixed>;
+export type CoverageEntry = z.infer<typeof gap>;
 
 /** The JSON Schema published as schema/report.schema.json. */
 export function reportJsonSchema(): Record<string, unknown> {

@@ -5,6 +5,7 @@ import {
   certText,
   chainText,
   countsText,
+  gapLine,
   groupByHost,
   NO_HOST,
   printableDeep,
@@ -78,6 +79,12 @@ export function renderTable(raw: Report, options: TableOptions): string {
         if (f.evidence) line(`      evidence: ${f.evidence}`);
       }
     }
+  }
+
+  if (report.coverage.length > 0) {
+    line();
+    line(c.bold(c.yellow(`not fully examined (${report.coverage.length})`)));
+    for (const g of report.coverage) line(`  ${gapLine(g)}`);
   }
 
   if (report.access.rows.length > 0) {

@@ -1,6 +1,7 @@
-import { SEVERITIES, type Severity } from '../core/events.js';
+import { type CoverageReason, SEVERITIES, type Severity } from '../core/events.js';
+import { hostLabel } from '../net/scope.js';
 import { mapStrings } from './redact.js';
-import type { Report, ReportFinding } from './schema.js';
+import type { CoverageEntry, Report, ReportFinding } from './schema.js';
 
 // Small pieces of wording shared by the text renderings (table, markdown, HTML).
 
@@ -31,7 +32,7 @@ export function seconds(ms: number): string {
 
 /** The run's statistics in one line, the same in every text rendering. */
 export function statsLine(stats: Report['stats']): string {
-  return `${stats.hosts} hosts, ${stats.openPorts} open ports, ${stats.services} services, ${stats.portsProbed} ports probed, ${stats.requests} requests, ${stats.huntersRun.length} hunters run, ${stats.errors} errors, ${stats.timeouts} timeouts, ${seconds(stats.durationMs)}`;
+  return `${stats.hosts} hosts, ${stats.openPorts} open ports, ${stats.services} services, ${stats.portsProbed} ports probed, ${stats.requests} requests, ${stats.huntersRun.length} hunters run, ${stats.errors} errors, ${stats.timeouts} timeouts, ${stats.gaps} not fully examined, ${seconds(stats.durationMs)}`;
 }
 
 /** "4 findings: 1 critical, 2 high, 1 medium, 0 low, 0 info", plus the baseline's counts when one was used. */
@@ -41,7 +42,34 @@ export function summaryLine(report: Report): string {
   const base = report.baseline
     ? ` · baseline: ${report.baseline.new} new, ${report.baseline.suppressed} suppressed, ${report.baseline.fixed.length} fixed`
     : '';
-  return `${n} finding${n === 1 ? '' : 's'}: ${bySeverity}${base}`;
+  // A CI log that shows only this line must still tell a clean run from an incomplete one.
+  const gaps = report.coverage.length > 0 ? ` · incomplete: ${report.coverage.length} not fully examined` : '';
+  return `${n} finding${n === 1 ? '' : 's'}: ${bySeverity}${base}${gaps}`;
+}
+
+/** What each coverage reason means, in a few words, for the "Not fully examined" sections. */
+export const COVERAGE_REASON_TEXT: Record<CoverageReason, string> = {
+  cap: 'an answer was cut at its size cap',
+  deadline: 'the hunter ran out of time',
+  timeout: 'a request timed out',
+  'retry-budget': 'retries were spent',
+  unanswered: 'nothing answered',
+  'page-failed': 'a page of a list failed',
+  budget: 'the run budget was spent',
+  error: 'it failed',
+  skipped: 'it was not run to the end',
+};
+
+/** Where a gap is: `host:port`, the host, or "cluster-wide". */
+export function gapWhere(g: CoverageEntry): string {
+  if (!g.host) return NO_HOST;
+  return `${hostLabel(g.host)}${g.port ? `:${g.port}` : ''}`;
+}
+
+/** One gap in one line: "127.0.0.2:10250 /pods (cap, kubelet-pods): cut at 8 MiB after 1,200 pods". */
+export function gapLine(g: CoverageEntry): string {
+  const what = g.port !== undefined && g.subject === `port ${g.port}` ? '' : ` ${g.subject}`;
+  return `${gapWhere(g)}${what} (${g.reason}, ${g.hunter}): ${g.detail}`;
 }
 
 /** "by host: a 3, b 2", largest first. */

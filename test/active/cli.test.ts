@@ -163,7 +163,7 @@ describe('Ctrl-C during active hunting', () => {
     await waitFor('the first undo', () => server.received.some((r) => r.method === 'DELETE'));
     child.kill('SIGINT');
     const { code } = await done;
-    assert.equal(code, 0, out());
+    assert.equal(code, 130, out());
     assert.equal(server.objects.size, 0, 'nothing left behind');
     assert.match(out(), /kubeferret: SIGINT: stopping; undoing the changes made so far before exiting \(journal .*\)/);
     assert.match(out(), /kubeferret: SIGINT: clean-up in progress: kubeferret exits once every change is undone/);

@@ -62,7 +62,7 @@ describe('interrupting active hunting of the lab', () => {
     await held(journal);
     assert.equal(isDeepStrictEqual(await lab.snapshot(), before), false, 'a change is in place');
     child.kill('SIGINT');
-    assert.equal((await done).code, 0, output());
+    assert.equal((await done).code, 130, output());
     assert.match(output(), /SIGINT: stopping; undoing the changes made so far/);
     assert.deepEqual(await lab.snapshot(), before);
     const saved = JSON.parse(readFileSync(report, 'utf8'));

@@ -8,7 +8,7 @@ import { startComponent } from '../discovery/fakes.js';
 import { type CliRun, runKubeferret } from '../helpers/cli.js';
 import { hasCommand } from '../helpers/components.js';
 import { startDnsServer } from '../helpers/dns.js';
-import type { TestServer } from '../helpers/servers.js';
+import { startTcpServer, type TestServer } from '../helpers/servers.js';
 
 // Block 127.23.0.0/16. The real executable, run as a user runs it (servers answer while it runs).
 
@@ -64,6 +64,20 @@ describe('kubeferret discover', () => {
     assert.match(lines[2], new RegExp(`^127\\.23\\.0\\.3:${port}\\s+unknown\\s+http\\s+-\\s+GET / → 200`));
     assert.match(lines[3], /^2 services, 8 connects, [\d.]+ s$/);
     assert.equal(r.stderr, '', 'no progress bar and no warnings when stderr is not a terminal');
+  });
+
+  it('names a port it could not identify in time, and counts it in the summary', async () => {
+    const silent = await startTcpServer('127.23.0.9', () => undefined);
+    servers.push(silent);
+    const r = await kubeferret(['discover', `127.23.0.9:${silent.port}`, '--hunter-timeout', '0.5']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `\\nnot fully examined: 127\\.23\\.0\\.9:${silent.port} port ${silent.port} \\(deadline, fingerprint\\): timed out after 500 ms\\n`,
+      ),
+    );
+    assert.match(r.stdout, /\n0 services, \d+ connects, [\d.]+ s, 1 not fully examined\n$/);
   });
 
   it('prints JSON with --format json', async () => {

@@ -57,10 +57,13 @@ describe('command line', () => {
     assertUsage(['hunt', '--targets-file', file], /"10\.0\.0\.0\/40": the prefix length must be 0-32/);
   });
 
-  it('exits 3 when the hunt itself cannot run', () => {
+  it('exits 2 when the trace cannot be written: found before the hunt, like any output place', () => {
     const r = kubeferret('hunt', '127.0.3.2', '--ports', '9', '--trace', '/nonexistent-dir/trace.jsonl');
-    assert.equal(r.code, 3, r.stderr);
-    assert.match(r.stderr, /^kubeferret: cannot write trace file \/nonexistent-dir\/trace.jsonl: .*\n$/);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      /^kubeferret: --trace \/nonexistent-dir\/trace.jsonl: cannot write in \/nonexistent-dir: no such folder\n$/,
+    );
   });
 
   it('hunts a named target and exits 0 when nothing is found', () => {

@@ -235,6 +235,14 @@ describe('engine', () => {
     );
     assert.ok(lines.some((l) => l === 'thrower on 127.0.1.2:1: boom'));
     assert.ok(lines.some((l) => l === 'sync-thrower on 127.0.1.2:2: sync boom'));
+    // A hunter that threw did not examine its subject: each failure is also a coverage gap, on its port.
+    const gaps = engine.known('CoverageGap').map((g) => [g.hunter, g.host, g.port, g.reason, g.detail]);
+    assert.deepEqual(gaps.sort(), [
+      ['sync-thrower', HOST, 1, 'error', 'sync boom'],
+      ['sync-thrower', HOST, 2, 'error', 'sync boom'],
+      ['thrower', HOST, 1, 'error', 'boom'],
+      ['thrower', HOST, 2, 'error', 'boom'],
+    ]);
   });
 
   it('abandons a hanging hunter at its timeout, ignores what it publishes later, and ends', async () => {
@@ -277,6 +285,13 @@ describe('engine', () => {
     );
     assert.ok(lines[0].includes('timed out after 150 ms'));
     assert.equal(aborted, true, 'the signal was aborted at the timeout');
+    assert.deepEqual(
+      engine.known('CoverageGap').map((g) => [g.hunter, g.host, g.port, g.subject, g.reason, g.detail]),
+      [
+        ['hanger', HOST, 1, 'port 1', 'deadline', 'timed out after 150 ms'],
+        ['waiter', HOST, 1, 'port 1', 'deadline', 'timed out after 150 ms'],
+      ],
+    );
     released();
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(engine.events.filter((e) => e.type === 'Version').length, 0, 'late facts are dropped');
@@ -316,6 +331,59 @@ describe('engine', () => {
     await run;
     assert.equal(stopping.engine.stopped, true);
     assert.equal(stopping.engine.problems.length, 0, 'a stopped hunter is not a failure');
+    assert.deepEqual(
+      stopping.engine.known('CoverageGap').map((g) => [g.hunter, g.port, g.reason, g.detail]),
+      [['forever', 1, 'skipped', 'test while it was running']],
+      'but it did not finish its subject: a gap',
+    );
+  });
+
+  it('a stop names what it dropped: the running runs each, the queued ones per hunter', async () => {
+    const forever = defineHunter({
+      id: 'forever',
+      title: 'runs until stopped',
+      mode: 'passive',
+      on: 'PortOpen',
+      async hunt(_e, ctx) {
+        await new Promise<void>((r) => ctx.signal.addEventListener('abort', () => r()));
+      },
+    });
+    const quick = defineHunter({ id: 'quick', title: 'q', mode: 'passive', on: 'PortOpen', async hunt() {} });
+    // One run per host at a time: the first port's run holds the host, the others wait in the queue.
+    const { engine } = makeEngine([forever, quick], { perHost: 1 });
+    for (const port of [1, 2, 3]) engine.publish('PortOpen', { host: HOST, port });
+    const run = engine.run();
+    setTimeout(() => engine.stop('interrupted'), 30);
+    await run;
+    const gaps = engine.known('CoverageGap').map((g) => [g.hunter, g.port ?? '-', g.subject, g.detail]);
+    assert.deepEqual(
+      gaps.sort((a, b) => String(a).localeCompare(String(b))),
+      [
+        ['forever', '-', `2 subjects (${HOST}:2, …)`, 'interrupted before it started'],
+        ['forever', 1, 'port 1', 'interrupted while it was running'],
+        ['quick', '-', `3 subjects (${HOST}:1, …)`, 'interrupted before it started'],
+      ],
+    );
+  });
+
+  it('a predicate that throws is a problem and a gap: the hunter never looked at that event', async () => {
+    const picky = defineHunter({
+      id: 'picky',
+      title: 'p',
+      mode: 'passive',
+      on: 'PortOpen',
+      when: () => {
+        throw new Error('cannot decide');
+      },
+      async hunt() {},
+    });
+    const { engine } = makeEngine([picky]);
+    engine.publish('PortOpen', { host: HOST, port: 7 });
+    await engine.run();
+    assert.deepEqual(
+      engine.known('CoverageGap').map((g) => [g.hunter, g.port, g.subject, g.reason, g.detail]),
+      [['picky', 7, 'port 7', 'error', 'predicate failed: cannot decide']],
+    );
   });
 
   it("publishes a request its hunter could not complete as that hunter's coverage gap, without the hunter's help", async () => {

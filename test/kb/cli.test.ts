@@ -182,6 +182,24 @@ describe('kubeferret cve', () => {
     );
     assertUsage(kubeferret(['cve', 'list', '--cve-data', bad]), /is not valid CVE data/);
   });
+
+  it('says "cve update", names the bad record and its field, and never spins on an impossible folder', () => {
+    const record = bundled.cves[1];
+    const bad = writeJson('bad-title.json', { ...bundled, cves: [bundled.cves[0], { ...record, title: '' }] });
+    assertUsage(
+      kubeferret(['cve', 'update', bad], { XDG_DATA_HOME: join(root, 'title-home') }),
+      new RegExp(
+        `^kubeferret: cve update: .*bad-title\\.json is not valid CVE data: cves\\.1\\.title: .* \\(record ${record.id}, field title\\)\\n$`,
+      ),
+    );
+    const good = writeJson('good-again.json', { ...bundled, updated: '2999-01-01' });
+    // Node 20's recursive mkdir loops forever under /proc: this must answer at once, in one line.
+    const r = kubeferret(['cve', 'update', good], { XDG_DATA_HOME: '/proc/nope' });
+    assertUsage(
+      r,
+      /^kubeferret: cve update: cannot write the CVE data to \/proc\/nope\/kubeferret\/cves\.json: no such folder\n$/,
+    );
+  });
 });
 
 describe('kubeferret hunt: CVE options', () => {

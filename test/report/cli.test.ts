@@ -53,7 +53,27 @@ describe('kubeferret report and CI use', () => {
     assert.equal(kubeferret(['report', saved, '--quiet', '--fail-on', 'critical']).code, 1);
     assert.equal(kubeferret(['report', saved, '--quiet', '--fail-on', 'none']).code, 0);
     const quiet = kubeferret(['report', saved, '--quiet']);
-    assert.equal(quiet.stdout, '3 findings: 1 critical, 1 high, 0 medium, 1 low, 0 info\n');
+    assert.equal(
+      quiet.stdout,
+      '3 findings: 1 critical, 1 high, 0 medium, 1 low, 0 info · incomplete: 2 not fully examined\n',
+    );
+  });
+
+  it('--fail-on-incomplete exits 4 on a report with coverage gaps, unless findings already exit 1', async () => {
+    const saved = await savedHunt('incomplete.json');
+    assert.equal(JSON.parse(readFileSync(saved, 'utf8')).coverage.length, 2);
+    assert.equal(kubeferret(['report', saved, '--quiet', '--fail-on-incomplete']).code, 4);
+    assert.equal(kubeferret(['report', saved, '--quiet', '--fail-on-incomplete', '--fail-on', 'high']).code, 1);
+    assert.equal(kubeferret(['report', saved, '--quiet', '--fail-on-incomplete', '--fail-on', 'critical']).code, 1);
+    // The same report with nothing left unexamined is clean.
+    const complete = JSON.parse(readFileSync(saved, 'utf8'));
+    complete.coverage = [];
+    complete.stats.gaps = 0;
+    const clean = join(dir, 'complete.json');
+    writeFileSync(clean, JSON.stringify(complete));
+    const r = kubeferret(['report', clean, '--quiet', '--fail-on-incomplete']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '3 findings: 1 critical, 1 high, 0 medium, 1 low, 0 info\n');
   });
 
   it('a baseline suppresses accepted findings, reports the new and the fixed, and suppressed ones do not fail', async () => {
@@ -127,7 +147,10 @@ describe('kubeferret report and CI use', () => {
       md,
     ]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, '3 findings: 1 critical, 1 high, 0 medium, 1 low, 0 info\n');
+    assert.equal(
+      r.stdout,
+      '3 findings: 1 critical, 1 high, 0 medium, 1 low, 0 info · incomplete: 2 not fully examined\n',
+    );
     assert.equal(sarifValidator()(JSON.parse(readFileSync(sarif, 'utf8'))), undefined);
     assert.match(readFileSync(md, 'utf8'), /^## kubeferret: /);
 
@@ -204,7 +227,7 @@ describe('kubeferret report and CI use', () => {
       [['report', saved, '--output-dir', dir, '--output', 'x'], /--output and --output-dir exclude each other/],
       [
         ['report', saved, '--format', 'json', '--output', '/nonexistent-dir/r.json'],
-        /does not exist or cannot be written/,
+        /^kubeferret: --output \/nonexistent-dir\/r\.json: cannot write in \/nonexistent-dir: no such folder\n$/,
       ],
       [
         ['report', saved, '--baseline', '/nonexistent/b.json'],

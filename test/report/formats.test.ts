@@ -218,7 +218,10 @@ describe('renderings', () => {
 
   it('markdown has the summary, a findings table and a details block per finding', () => {
     const md = render('markdown', report, opts);
-    assert.match(md, /^## kubeferret: 3 findings: 1 critical, 1 high, 0 medium, 1 low, 0 info\n/);
+    assert.match(
+      md,
+      /^## kubeferret: 3 findings: 1 critical, 1 high, 0 medium, 1 low, 0 info · incomplete: 2 not fully examined\n/,
+    );
     assert.match(md, /\| Severity \| ID \| Finding \| Location \|/);
     assert.equal((md.match(/<details>/g) ?? []).length, 3);
     assert.match(md, /\*\*Chain:\*\* open \d+ → kubelet \(anonymous\) → /);
@@ -226,7 +229,7 @@ describe('renderings', () => {
   });
 
   it('the table, markdown and HTML state the same statistics, timeouts and duration included', () => {
-    const line = `${report.stats.hosts} hosts, ${report.stats.openPorts} open ports, ${report.stats.services} services, ${report.stats.portsProbed} ports probed, ${report.stats.requests} requests, ${report.stats.huntersRun.length} hunters run, ${report.stats.errors} errors, ${report.stats.timeouts} timeouts, ${(report.stats.durationMs / 1000).toFixed(1)} s`;
+    const line = `${report.stats.hosts} hosts, ${report.stats.openPorts} open ports, ${report.stats.services} services, ${report.stats.portsProbed} ports probed, ${report.stats.requests} requests, ${report.stats.huntersRun.length} hunters run, ${report.stats.errors} errors, ${report.stats.timeouts} timeouts, ${report.stats.gaps} not fully examined, ${(report.stats.durationMs / 1000).toFixed(1)} s`;
     for (const format of ['table', 'markdown', 'html'] as const) {
       assert.ok(render(format, report, opts).includes(line), `${format} states: ${line}`);
     }
@@ -261,7 +264,10 @@ describe('renderings', () => {
     const plain = render('table', report, { color: false, quiet: false });
     assert.doesNotMatch(plain, /\x1b\[/);
     const lines = plain.trimEnd().split('\n');
-    assert.equal(lines.at(-1), '3 findings: 1 critical, 1 high, 0 medium, 1 low, 0 info');
+    assert.equal(
+      lines.at(-1),
+      '3 findings: 1 critical, 1 high, 0 medium, 1 low, 0 info · incomplete: 2 not fully examined',
+    );
     const apiAt = lines.indexOf(`${fx.apiserver.host}  open: ${fx.apiserver.port}`);
     const kubeletAt = lines.indexOf(`${fx.kubelet.host}  open: ${fx.kubelet.port}`);
     assert.ok(apiAt >= 0 && kubeletAt > apiAt, plain);
@@ -294,5 +300,95 @@ describe('renderings', () => {
         (err: unknown) => err instanceof UsageError && message.test(err.message) && !err.message.includes('\n'),
       );
     }
+  });
+});
+
+describe('coverage: what was not examined fully', () => {
+  it('the model lists each gap, from a hunter (ctx.gap) and from a hunter that threw, secrets redacted', () => {
+    assert.equal(report.stats.gaps, 2);
+    assert.deepEqual(
+      report.coverage.map((g) => [g.hunter, g.hunterTitle, g.host, g.port, g.subject, g.reason]),
+      [
+        [
+          'test-broken',
+          'Test hunter that fails',
+          fx.apiserver.host,
+          undefined,
+          `ops@${fx.apiserver.host}:${fx.apiserver.port}`,
+          'error',
+        ],
+        ['test-kubelet-run', 'Test kubelet run', fx.kubelet.host, fx.kubelet.port, '/pods', 'cap'],
+      ],
+    );
+    const cap = report.coverage[1];
+    assert.match(cap.detail, /^GET \/pods\?token=\[redacted .*\] cut at 1 MiB after 3 pods$/);
+    assert.match(report.coverage[0].detail, /^cannot log in as ops with password \[redacted /);
+  });
+
+  it('table, Markdown and HTML have a "Not fully examined" section; the summary says the run is incomplete', () => {
+    const table = render('table', report, opts);
+    assert.match(table, /\nnot fully examined \(2\)\n/);
+    assert.match(table, /\n {2}\S+:\d+ \/pods \(cap, test-kubelet-run\): GET \/pods\?token=\[redacted /);
+    const md = render('markdown', report, opts);
+    assert.match(md, /### Not fully examined\n\n\| Where \| What \| Reason \| Hunter \| Detail \|/);
+    assert.match(md, /\| \/pods \| cap: an answer was cut at its size cap \| Test kubelet run \|/);
+    const html = render('html', report, opts);
+    assert.match(html, /<h2>Not fully examined<\/h2><table id="coverage">/);
+    assert.equal((html.match(/<tr data-reason="/g) ?? []).length, 2);
+    for (const text of [table, md, html]) assert.match(text, /incomplete: 2 not fully examined/);
+  });
+
+  it('a complete run has no section and no "incomplete" in its summary', () => {
+    const clean: Report = { ...report, coverage: [], stats: { ...report.stats, gaps: 0 } };
+    for (const format of ['table', 'markdown', 'html'] as const) {
+      const text = render(format, clean, opts);
+      assert.doesNotMatch(text, /not fully examined \(|Not fully examined<|### Not fully examined|incomplete:/i);
+    }
+    const sarif = JSON.parse(render('sarif', clean, opts));
+    assert.equal(sarif.runs[0].properties.complete, true);
+    assert.equal(sarif.runs[0].tool.driver.notifications, undefined);
+  });
+
+  it('SARIF carries each gap as a tool execution notification with a reason descriptor, valid 2.1.0', () => {
+    const sarif = JSON.parse(render('sarif', report, opts));
+    assert.equal(sarifValidator()(sarif), undefined);
+    const run = sarif.runs[0];
+    assert.equal(run.properties.complete, false);
+    assert.deepEqual(
+      run.tool.driver.notifications.map((d: { id: string }) => d.id),
+      ['coverage/cap', 'coverage/error'],
+    );
+    const notes = run.invocations[0].toolExecutionNotifications.filter((n: { descriptor?: { id: string } }) =>
+      n.descriptor?.id.startsWith('coverage/'),
+    );
+    assert.equal(notes.length, 2);
+    const cap = notes.find((n: { descriptor: { id: string } }) => n.descriptor.id === 'coverage/cap');
+    assert.equal(cap.level, 'warning');
+    assert.equal(cap.descriptor.index, 0);
+    assert.equal(cap.locations[0].logicalLocations[0].name, `${fx.kubelet.host}:${fx.kubelet.port}`);
+    assert.deepEqual(cap.properties, {
+      hunter: 'test-kubelet-run',
+      subject: '/pods',
+      reason: 'cap',
+      host: fx.kubelet.host,
+      port: fx.kubelet.port,
+    });
+  });
+
+  it('JSON and YAML carry coverage; a saved report reads back with it; an older one without it reads as none', () => {
+    const json = render('json', report, opts);
+    assert.deepEqual(JSON.parse(json).coverage, report.coverage);
+    assert.deepEqual(parseYaml(render('yaml', report, opts)).coverage, report.coverage);
+    assert.deepEqual(parseReport(json, 'saved.json').coverage, report.coverage);
+    const { coverage: _c, ...older } = JSON.parse(json);
+    delete older.stats.gaps;
+    const read = parseReport(JSON.stringify(older), 'older.json');
+    assert.deepEqual(read.coverage, []);
+    assert.equal(read.stats.gaps, 0);
+    const bad = { ...JSON.parse(json), coverage: [{ ...report.coverage[0], reason: 'lazy' }] };
+    assert.throws(
+      () => parseReport(JSON.stringify(bad), 'bad.json'),
+      /bad\.json is not a valid kubeferret report: coverage\.0\.reason/,
+    );
   });
 });

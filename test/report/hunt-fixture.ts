@@ -248,6 +248,14 @@ function hunters(outside: string): AnyHunter[] {
           evidence: 'GET /run answered 200 without credentials',
         });
       }
+      // A cut the hunter knows of, quoting the URL it read (careless on purpose: the token must not show).
+      ctx.gap({
+        host: e.host,
+        port: e.port,
+        subject: '/pods',
+        reason: 'cap',
+        detail: `GET /pods?token=${SECRETS.queryToken} cut at 1 MiB after 3 pods`,
+      });
       ctx.publish('AddressLearned', {
         address: outside,
         origin: 'kubelet /pods hostIP',

@@ -5,6 +5,7 @@ import { newRunId } from '../../active/naming.js';
 import type { HuntConfig } from '../../core/config.js';
 import { UsageError } from '../../core/errors.js';
 import type { AnyHunter } from '../../core/hunter.js';
+import { checkJournalPlace } from './places.js';
 
 /** Active hunting: consent, planning and the undo journal. */
 export interface ActiveFlags {
@@ -22,7 +23,11 @@ export function registerActiveOptions(cmd: Command): Command {
     .option(
       '--journal <file>',
       'with --active: write the undo journal here (default .kubeferret/journal/<run id>.jsonl, removed once all is undone)',
-    );
+    )
+    .hook('preAction', async (command) => {
+      const flags = command.opts<ActiveFlags>();
+      if (flags.active && !flags.dryRun) await checkJournalPlace(flags.journal);
+    });
 }
 
 export function activeConfig(flags: ActiveFlags): Partial<HuntConfig> {

@@ -1,8 +1,9 @@
-import { accessSync, constants, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { EXIT, HuntFailedError, oneLine, UsageError } from '../../core/errors.js';
+import { EXIT, HuntFailedError, UsageError } from '../../core/errors.js';
 import type { Severity } from '../../core/events.js';
+import { makeDirs, writeFileAtomic, writeProblem } from '../../core/files.js';
 import type { HuntResult } from '../../core/hunt.js';
 import { readUserFile } from '../../core/user-file.js';
 import { atLeast } from '../../kb/index.js';
@@ -13,6 +14,7 @@ import { type Redactor, redactorFor } from '../../report/redact.js';
 import type { Report } from '../../report/schema.js';
 import { summaryLine } from '../../report/text.js';
 import { collect } from '../options.js';
+import { checkFolder, checkWritable } from './places.js';
 
 /** Report formats, where they go, and the baseline. */
 export interface OutputFlags {
@@ -24,6 +26,8 @@ export interface OutputFlags {
   baselineEntries?: Baseline;
   writeBaseline?: string;
   quiet?: boolean;
+  /** Exit 4 when something was not examined fully (and no finding already gave 1). */
+  failOnIncomplete?: boolean;
 }
 
 /** One rendering and where it goes: a file, or `-` for stdout. */
@@ -40,31 +44,31 @@ function formatName(value: string, previous: FormatName[] = []): FormatName[] {
   return [...previous, v as FormatName];
 }
 
-function checkWritable(path: string, option: string): void {
-  const dir = dirname(resolve(path));
-  try {
-    accessSync(dir, constants.W_OK);
-  } catch {
-    throw new UsageError(`${option} ${path}: the folder ${dir} does not exist or cannot be written`);
-  }
-}
-
 /**
  * Pairs each --format with its --output in order; formats without one go to stdout (at most one may), or
  * every format goes into --output-dir under its fixed name. Problems are UsageErrors, found before hunting.
  */
-export function outputTargets(flags: OutputFlags): OutputTarget[] {
+export function outputTargets(flags: OutputFlags, check = true): OutputTarget[] {
   const formats = flags.format?.length ? flags.format : (['table'] as FormatName[]);
   const outputs = flags.output ?? [];
   if (new Set(formats).size !== formats.length) throw new UsageError('--format: each format can be given only once');
   if (flags.outputDir !== undefined) {
     if (outputs.length > 0) throw new UsageError('--output and --output-dir exclude each other: use one of them');
+    // An existing folder must take files (a read-only one used to be found only after the hunt); a new one
+    // is made at the end, one level, in a folder that takes it.
+    let isDir: boolean | undefined;
     try {
-      if (!statSync(flags.outputDir).isDirectory()) throw new UsageError(`--output-dir ${flags.outputDir} is a file`);
-    } catch (err) {
-      if (err instanceof UsageError) throw err;
-      checkWritable(flags.outputDir, '--output-dir');
+      isDir = statSync(flags.outputDir).isDirectory();
+    } catch {
+      isDir = undefined;
     }
+    if (isDir === false && check) throw new UsageError(`--output-dir ${flags.outputDir} is a file`);
+    if (check)
+      checkFolder(
+        isDir ? resolve(flags.outputDir) : dirname(resolve(flags.outputDir)),
+        '--output-dir',
+        flags.outputDir,
+      );
     return formats.map((format) => ({ format, to: join(flags.outputDir!, FORMATS[format].fileName) }));
   }
   if (outputs.length > formats.length) {
@@ -78,7 +82,7 @@ export function outputTargets(flags: OutputFlags): OutputTarget[] {
       'only one format can go to stdout: give --output FILE for the others (paired in order), or --output-dir DIR',
     );
   }
-  for (const t of targets) if (t.to !== '-') checkWritable(t.to, '--output');
+  if (check) for (const t of targets) if (t.to !== '-') checkWritable(t.to, '--output');
   return targets;
 }
 
@@ -100,6 +104,10 @@ export function registerOutputOptions(cmd: Command): Command {
     .option('--output-dir <dir>', 'write every --format into DIR: report.json, report.sarif, report.html, …')
     .option('--baseline <file>', 'suppress the findings accepted in FILE; report what is new and what was fixed')
     .option('--write-baseline <file>', "accept this run's findings: write them to FILE as a baseline")
+    .option(
+      '--fail-on-incomplete',
+      'exit 4 when something was not examined fully (the report lists it), unless findings already exit 1',
+    )
     .hook('preAction', (command) => {
       // Bad output flags and an unreadable baseline are found before anything is sent; the baseline is kept
       // as read, so a file changed or removed during a long hunt cannot cost the report.
@@ -115,12 +123,13 @@ export function registerOutputOptions(cmd: Command): Command {
     });
 }
 
+/** Writes one output whole or not at all (see writeFileAtomic); a failure names the file and why. */
 function write(path: string, text: string): void {
   try {
-    mkdirSync(dirname(resolve(path)), { recursive: true });
-    writeFileSync(path, text);
+    makeDirs(dirname(resolve(path)));
+    writeFileAtomic(path, text);
   } catch (err) {
-    throw new HuntFailedError(`cannot write ${path}: ${oneLine(err)}`);
+    throw new HuntFailedError(`cannot write ${path}: ${writeProblem(err)}`);
   }
 }
 
@@ -131,16 +140,34 @@ function write(path: string, text: string): void {
 export function emitReport(input: Report, flags: OutputFlags, redactor?: Redactor): Report {
   const report =
     flags.baseline && flags.baselineEntries ? applyBaseline(input, flags.baselineEntries, flags.baseline) : input;
-  if (flags.writeBaseline) write(flags.writeBaseline, `${JSON.stringify(baselineOf(report), null, 2)}\n`);
-  const targets = outputTargets(flags);
+  // One output that cannot be written does not cost the others: each is tried, then the failures are told.
+  const failures: string[] = [];
+  const attempt = (path: string, text: () => string) => {
+    try {
+      write(path, text());
+    } catch (err) {
+      if (!(err instanceof HuntFailedError)) throw err;
+      failures.push(err.message);
+    }
+  };
+  if (flags.writeBaseline) attempt(flags.writeBaseline, () => `${JSON.stringify(baselineOf(report), null, 2)}\n`);
+  // Checked before the hunt; a place that broke since is a write failure below, which spares the others.
+  const targets = outputTargets(flags, false);
   for (const { format, to } of targets) {
     const stdout = to === '-';
-    const text = render(format, report, { color: stdout && stdoutColor(), quiet: Boolean(flags.quiet) });
-    const safe = redactor ? redactor.redactKnown(text) : text;
-    if (stdout) process.stdout.write(safe);
-    else write(to, safe);
+    const text = () => {
+      const rendered = render(format, report, { color: stdout && stdoutColor(), quiet: Boolean(flags.quiet) });
+      return redactor ? redactor.redactKnown(rendered) : rendered;
+    };
+    if (stdout) process.stdout.write(text());
+    else attempt(to, text);
   }
   if (!targets.some((t) => t.to === '-')) process.stdout.write(`${summaryLine(report)}\n`);
+  if (failures.length > 0) {
+    throw new HuntFailedError(
+      failures.length === 1 ? failures[0] : `${failures[0]} (and ${failures.length - 1} more output(s) not written)`,
+    );
+  }
   return report;
 }
 
@@ -150,8 +177,12 @@ export async function writeOutputs(result: HuntResult, flags: OutputFlags): Prom
   return emitReport(buildReport(result, redactor), flags, redactor);
 }
 
-/** 1 when a finding not suppressed by the baseline is at or above --fail-on, else 0. */
-export function exitCodeOf(report: Report, failOn: Severity | 'none'): number {
-  if (failOn === 'none') return EXIT.ok;
-  return activeFindings(report).some((f) => atLeast(f.severity, failOn)) ? EXIT.findings : EXIT.ok;
+/**
+ * 1 when a finding not suppressed by the baseline is at or above --fail-on; else, with --fail-on-incomplete,
+ * 4 when the report has coverage gaps; else 0.
+ */
+export function exitCodeOf(report: Report, failOn: Severity | 'none', failOnIncomplete = false): number {
+  if (failOn !== 'none' && activeFindings(report).some((f) => atLeast(f.severity, failOn))) return EXIT.findings;
+  if (failOnIncomplete && report.coverage.length > 0) return EXIT.incomplete;
+  return EXIT.ok;
 }

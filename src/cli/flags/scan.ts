@@ -5,6 +5,7 @@ import type { Severity } from '../../core/events.js';
 import { checkTargetSize, parseTarget } from '../../discovery/targets.js';
 import { parseDnsServer } from '../../net/resolve.js';
 import { collect, integer, portList, seconds, severityOrNone, targetsFromFile } from '../options.js';
+import { checkWritable } from './places.js';
 
 /** Targets, ports, pacing, limits and the audit trail. */
 export interface ScanFlags {
@@ -70,7 +71,12 @@ export function registerScanOptions(cmd: Command): Command {
       'exit 1 when a finding is at or above: info|low|medium|high|critical|none (default high)',
       severityOrNone('--fail-on'),
     )
-    .option('--quiet', 'print only the summary');
+    .option('--quiet', 'print only the summary')
+    .hook('preAction', (command) => {
+      // Before identities are loaded (a kubeconfig's exec plugin may already talk to the network).
+      const trace = command.opts<ScanFlags>().trace;
+      if (trace) checkWritable(trace, '--trace');
+    });
 }
 
 /**
