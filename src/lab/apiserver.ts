@@ -595,7 +595,7 @@ export class ApiServer {
     this.checkTypeMeta(rt, body);
     body.kind = rt.kind;
     this.checkNamespace(rt, body, namespace);
-    const errors = validate(body);
+    const errors = validate(body, { allowPrivileged: this.deps.settings.apiserver.allowPrivileged });
     if (errors.length) throw status.invalid(rt, body.metadata.name ?? body.metadata.generateName ?? '', errors);
     this.checkEscalation(ex.user, rt, body);
     if (body.metadata.name && store.has(rt, namespace, body.metadata.name))
