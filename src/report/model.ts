@@ -303,6 +303,7 @@ export function buildReport(result: HuntResult, redactor: Redactor = redactorFor
       remediation: entry?.remediation ?? '',
       references: [...(entry?.references ?? [])],
       proof: f.proof ?? false,
+      ...(entry?.kind === 'defence' && { defence: true }),
       hunter: f.publisher,
       hunterTitle: hunterTitles.get(f.publisher) ?? f.publisher,
       chain: chainOf(f),

@@ -75,6 +75,9 @@ const finding = z
     remediation: z.string(),
     references: z.array(z.string()),
     proof: z.boolean().meta({ description: 'True when an active hunter proved the impact.' }),
+    defence: z.boolean().optional().meta({
+      description: 'True for a defence seen to hold (knowledge-base kind defence): reported apart from weaknesses.',
+    }),
     hunter: z.string(),
     hunterTitle: z.string(),
     chain: z.array(chainStep).meta({ description: 'Provenance, from the open port to the finding.' }),
