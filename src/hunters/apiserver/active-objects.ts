@@ -155,8 +155,8 @@ class Prover {
         method: 'DELETE',
         url: `${url}/${this.name}${undoQuery}`,
         description: `delete ${what}`,
-        // A namespace already being deleted answers 409: nothing left to do.
-        goneStatuses: what.startsWith('namespace') ? [404, 409] : [404],
+        // A namespace stays Terminating while it is emptied: it is undone once a GET answers 404.
+        ...(what.startsWith('namespace') && { confirmGone: `${url}/${this.name}` }),
       },
     });
   }
@@ -321,13 +321,12 @@ export const apiserverActiveObjects = defineHunter({
     await p.pod(namespace);
     if (ns && ns.state !== 'refused') {
       const deleted = await ns.undo();
-      if (deleted.state === 'undone') {
-        p.prove(
-          'KF-API-102',
-          `/api/v1/namespaces/${p.name}`,
-          `namespace ${p.name}`,
-          `deleted namespace ${p.name} (HTTP ${deleted.response?.status})`,
-        );
+      if (deleted.state === 'undone' || deleted.state === 'terminating') {
+        const how =
+          deleted.state === 'undone'
+            ? `deleted namespace ${p.name} (HTTP ${deleted.response?.status}, then gone)`
+            : `deletion of namespace ${p.name} accepted (HTTP ${deleted.response?.status}), ${deleted.error?.replace(/^still terminating: deletion accepted \(HTTP \d+\), /, 'still terminating: ')}`;
+        p.prove('KF-API-102', `/api/v1/namespaces/${p.name}`, `namespace ${p.name}`, how);
       }
     }
   },
