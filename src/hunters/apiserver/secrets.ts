@@ -134,26 +134,28 @@ export const secretsHunter = defineHunter({
         kb: 'KF-API-007',
         evidence:
           `${access.identity} listed ${counted(rows.length, 'secrets', more)} in ${counted(namespaces, 'namespaces')} ` +
-          `(${where}): ${byType(rows) || 'none'}; values not read`,
+          `(${where}): ${byType(rows) || 'none'}; listed as a table, names and types only`,
       },
       [access.id],
     );
     const tokens = rows.filter((r) => r.type === SA_TOKEN);
     if (tokens.length === 0) return;
+    // An identity that already holds everything gains nothing from another's token.
+    const followed = access.can['* *'] === true ? [] : tokens.slice(0, FOUND_TOKENS_MAX);
+    const read = followed.length > 0 ? `; ${followed.length} read to hunt with their tokens in turn` : '';
     const finding = ctx.report(
       {
         ...at,
         kb: 'KF-API-008',
-        evidence: `${access.identity} can read ${tokens.length} service-account token secret${tokens.length === 1 ? '' : 's'}: ${named(tokens)} (tokens not shown)`,
+        evidence: `${access.identity} can read ${tokens.length} service-account token secret${tokens.length === 1 ? '' : 's'}: ${named(tokens)} (tokens not shown${read})`,
       },
       [access.id],
     );
-    // An identity that already holds everything gains nothing from another's token.
-    if (access.can['* *'] === true) return;
+    if (followed.length === 0) return;
     if (tokens.length > FOUND_TOKENS_MAX) {
       ctx.log(`following the first ${FOUND_TOKENS_MAX} of ${tokens.length} service-account tokens`);
     }
-    for (const row of tokens.slice(0, FOUND_TOKENS_MAX)) {
+    for (const row of followed) {
       await follow(ctx, target, asker, row, finding.id).catch((err) =>
         ctx.log(`${row.namespace}/${row.name}: ${netFailure(err)}`),
       );

@@ -238,11 +238,13 @@ describe('a token read from a Secret', () => {
     const [secrets] = hunt.of('KF-API-007', 'nobody');
     assert.match(
       secrets.evidence,
-      /^nobody listed \d+ secrets in 1 namespace \(namespace default\): .*; values not read$/,
+      /^nobody listed \d+ secrets in 1 namespace \(namespace default\): .*; listed as a table, names and types only$/,
     );
     const [tokens] = hunt.of('KF-API-008', 'nobody');
     const readerSecret = chainLab.credentials.reader.secret!;
     assert.ok(tokens.evidence.includes(`${readerSecret} (service account reader)`), tokens.evidence);
+    // What was done is said: the token Secrets are read, to hunt with them.
+    assert.match(tokens.evidence, /\(tokens not shown; 2 read to hunt with their tokens in turn\)$/);
     assertNoSecrets(chainLab, hunt.result);
   });
 
