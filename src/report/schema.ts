@@ -123,7 +123,18 @@ export const reportSchema = z
         dryRun: z.boolean(),
         vantagePoints: z.array(z.enum(['remote', 'pod', 'identity', 'local'])),
         identities: z
-          .array(z.object({ name: z.string(), source: z.string() }).strict())
+          .array(
+            z
+              .object({
+                name: z.string(),
+                source: z.string(),
+                also: z.array(z.string()).optional().meta({
+                  description:
+                    'Other ways the same user was obtained (e.g. the token Secret of the same service account): surveyed once, under this name.',
+                }),
+              })
+              .strict(),
+          )
           .meta({ description: 'Identities used or found, by name only: never their secrets.' }),
         targets: z.array(z.string()),
         scope: z.array(z.string()),

@@ -50,7 +50,9 @@ export function renderTable(raw: Report, options: TableOptions): string {
   );
   line(
     `targets: ${scan.targets.join(' ') || '-'} · vantage: ${scan.vantagePoints.join(', ') || '-'} · identities: ${
-      scan.identities.map((i) => `${i.name} (${i.source})`).join(', ') || 'none'
+      scan.identities
+        .map((i) => `${i.name} (${i.source}${i.also ? `; also as ${i.also.join(', ')}` : ''})`)
+        .join(', ') || 'none'
     }`,
   );
 

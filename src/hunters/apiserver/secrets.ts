@@ -1,5 +1,6 @@
 import type { KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
+import { tokenSubject } from '../../discovery/vantage/jwt.js';
 import { sample } from '../evidence.js';
 import { type Asker, listRequest } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
@@ -89,6 +90,7 @@ async function follow(ctx: HuntContext, target: ApiTarget, asker: Asker, row: Se
   if (typeof encoded !== 'string' || encoded === '') return;
   const token = Buffer.from(encoded, 'base64').toString('utf8').trim();
   if (token === '') return;
+  const same = sameIdentity(ctx, target, token, row);
   ctx.publish(
     'Credential',
     {
@@ -96,9 +98,35 @@ async function follow(ctx: HuntContext, target: ApiTarget, asker: Asker, row: Se
       source: 'found',
       apiServer: { host: target.host, port: target.port, scheme: target.scheme },
       secret: { token },
+      ...(same && { sameAs: same }),
     },
     [parent],
   );
+}
+
+/**
+ * A Credential already known on this API server that is the same user as a token found in `row`: the same
+ * token, or a token of the same service account (its JWT claims, or the Secret's annotation). Its name, or
+ * undefined. A different API server is a different cluster, whatever the names.
+ */
+function sameIdentity(ctx: HuntContext, target: ApiTarget, token: string, row: SecretRow): string | undefined {
+  const found = tokenSubject(token);
+  const namespace = found.namespace ?? row.namespace;
+  const account = found.serviceAccount ?? row.serviceAccount;
+  const known = ctx.known(
+    'Credential',
+    (c) =>
+      c.sameAs === undefined &&
+      c.apiServer?.host === target.host &&
+      c.apiServer.port === target.port &&
+      c.secret.token !== undefined,
+  );
+  const same = known.find((c) => {
+    if (c.secret.token === token) return true;
+    const s = tokenSubject(c.secret.token!);
+    return account !== undefined && s.serviceAccount === account && s.namespace === namespace;
+  });
+  return same?.name;
 }
 
 /**

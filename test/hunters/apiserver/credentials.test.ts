@@ -8,6 +8,7 @@ import { Identity } from '../../../src/discovery/vantage/identity.js';
 import { READ_CHECKS, WRITE_CHECKS } from '../../../src/hunters/apiserver/access.js';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { type Attributes, type IdentityName, type Lab, PORTS, startLab } from '../../../src/lab/index.js';
+import { buildReport } from '../../../src/report/model.js';
 import {
   assertNoSecrets,
   assertOnlyReads,
@@ -266,6 +267,27 @@ describe('a token read from a Secret', () => {
       hunt.requests.some((r) => r.identity === chainLab.credentials.reader.user),
       'the lab saw the reader token used',
     );
+  });
+
+  it("is the same identity when it is the asker's own token Secret: merged, surveyed once, listed with every way it was obtained", () => {
+    const ownSecret = chainLab.credentials.nobody.secret!;
+    const own = hunt.result.events.find(
+      (e): e is KfEvent<'Credential'> => e.type === 'Credential' && e.name === `found:${ownSecret}`,
+    );
+    assert.ok(own, "nobody's own token Secret was read");
+    assert.equal(own.sameAs, 'nobody');
+    assert.equal(
+      hunt.access.filter((a) => a.identity === own.name).length,
+      0,
+      'not surveyed a second time under another name',
+    );
+    const identities = buildReport(hunt.result).scan.identities;
+    assert.deepEqual(
+      identities.filter((i) => i.name === 'nobody' || i.name === own.name),
+      [{ name: 'nobody', source: 'token', also: [`${own.name} (found)`] }],
+    );
+    // The reader's token is another user: it stays an identity of its own.
+    assert.ok(identities.some((i) => i.name === `found:${chainLab.credentials.reader.secret}` && !i.also));
   });
 
   it('was read with GETs of single Secrets only, after a Table listing', () => {
