@@ -51,6 +51,8 @@ export interface ApiRequest {
   credential?: CredentialSecret;
   /** A list other hunters ask for too: sent once per identity (HttpRequest.shared). */
   shared?: boolean;
+  /** The Host header, when it must differ from the address (a localhost-only kubectl proxy). */
+  host?: string;
 }
 
 function classify(req: ApiRequest, res: HttpResponse): Answer {
@@ -82,6 +84,7 @@ export async function askApi(ctx: HuntContext, target: ApiTarget, req: ApiReques
     headers: {
       accept: req.accept ?? 'application/json',
       ...(req.body !== undefined && { 'content-type': 'application/json' }),
+      ...(req.host !== undefined && { host: req.host }),
     },
     body: req.body === undefined ? undefined : JSON.stringify(req.body),
     credential: req.credential,
