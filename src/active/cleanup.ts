@@ -5,7 +5,7 @@ import type { CredentialSecret } from '../core/events.js';
 import type { Network } from '../net/network.js';
 import { hostOfUrl, Scope } from '../net/scope.js';
 import { type JournalEntry, type JournalState, JournalWriter, mayRemain, pendingOf, undoOrder } from './journal.js';
-import { deniedStatus, sendUndo } from './send.js';
+import { DEFAULT_UNDO_WAIT_MS, deniedStatus, sendUndo } from './send.js';
 
 /** An identity given to `kubeferret cleanup` with the same flags as `hunt`. */
 export interface CleanupIdentity {
@@ -13,10 +13,15 @@ export interface CleanupIdentity {
   secret: CredentialSecret;
 }
 
+/** What became of each change a replay looked at, each outcome under its own name. */
 export interface ReplayResult {
   undone: number;
-  /** Already gone when the undo came (404): counted as undone. */
+  /** Already gone when the undo came (404). */
   gone: number;
+  /** Changes to an object that was undone (a patch of it): gone with it, no request of their own. */
+  withObject: number;
+  /** Deletion accepted but the object still there at the deadline (a Terminating namespace): still pending. */
+  terminating: { entry: JournalEntry; error: string }[];
   failed: { entry: JournalEntry; error: string }[];
 }
 
@@ -69,18 +74,28 @@ export async function replayJournal(
   network: Network,
   identities: CleanupIdentity[],
   log: (line: string) => void,
+  undoWaitMs = DEFAULT_UNDO_WAIT_MS,
 ): Promise<ReplayResult> {
   const writer = JournalWriter.continue(state.path);
-  const result: ReplayResult = { undone: 0, gone: 0, failed: [] };
+  const result: ReplayResult = { undone: 0, gone: 0, withObject: 0, terminating: [], failed: [] };
   const net = network.for('cleanup');
   const undoOne = async (entry: JournalEntry): Promise<void> => {
     const { change } = entry;
     let outcome: UndoOutcome | undefined;
     let by = '';
     for (const t of candidates(entry, identities)) {
-      outcome = await sendUndo(net, change.undo, t.secret);
+      outcome = await sendUndo(net, change.undo, t.secret, { deadlineMs: undoWaitMs });
       by = t.label;
       if (!deniedStatus(outcome)) break;
+    }
+    if (outcome?.state === 'terminating') {
+      // Accepted, not yet gone: the change stays pending, so a later replay looks again.
+      const error = outcome.error ?? 'still terminating';
+      entry.state = 'failed';
+      result.terminating.push({ entry, error });
+      writer.append({ op: 'undo-failed', id: change.id, error, by: `cleanup as ${by}` });
+      log(`still terminating: ${change.undo.description} (as ${by}): ${error.replace(/^still terminating: /, '')}`);
+      return;
     }
     if (!outcome || outcome.state === 'failed') {
       const error =
@@ -109,11 +124,15 @@ export async function replayJournal(
       if (entry.parent?.state === 'undone') {
         entry.state = 'undone';
         writer.append({ op: 'undone', id: entry.change.id, status: 0, by: `with ${entry.parent.change.id}` });
-        result.gone++;
+        result.withObject++;
         log(`undone with its object: ${entry.change.undo.description}`);
       } else await undoOne(entry);
     }
-    writer.append({ op: 'end', time: new Date().toISOString(), pending: result.failed.length });
+    writer.append({
+      op: 'end',
+      time: new Date().toISOString(),
+      pending: result.failed.length + result.terminating.length,
+    });
   } finally {
     writer.close();
   }

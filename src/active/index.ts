@@ -48,5 +48,6 @@ export function openActiveRun(
     network,
     secretOf,
     onDebug,
+    undoWaitMs: config.undoWaitMs,
   });
 }

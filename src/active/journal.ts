@@ -42,6 +42,7 @@ const undoSchema = z.object({
   contentType: z.string().optional(),
   description: z.string(),
   goneStatuses: z.array(z.number().int()).optional(),
+  confirmGone: z.string().url().optional(),
 });
 const identitySchema = z.object({
   name: z.string(),

@@ -20,7 +20,7 @@ import {
   mayRemain,
   undoOrder,
 } from './journal.js';
-import { isSuccess, sendChange, sendUndo } from './send.js';
+import { DEFAULT_UNDO_WAIT_MS, isSuccess, sendChange, sendUndo } from './send.js';
 
 /** The secret an identity authenticates with, and where it came from; throws when it is unknown. */
 export type SecretLookup = (identity: ChangeIdentity, url: string) => { secret?: CredentialSecret; source?: string };
@@ -34,6 +34,8 @@ export interface ActiveRunOptions {
   network: Network;
   secretOf: SecretLookup;
   onDebug?: (line: string) => void;
+  /** How long an undo waits for a deleted object to be gone (`confirmGone`); default DEFAULT_UNDO_WAIT_MS. */
+  undoWaitMs?: number;
 }
 
 interface Entry {
@@ -216,15 +218,20 @@ export class ActiveRun implements ChangeRecorder {
     let outcome: UndoOutcome;
     try {
       const { secret } = this.options.secretOf(record.identity, record.undo.url);
-      outcome = await sendUndo(this.options.network.for(record.hunter), record.undo, secret);
+      // An object already seen Terminating is looked at once more, not waited for again.
+      const deadlineMs = entry.last?.state === 'terminating' ? 0 : (this.options.undoWaitMs ?? DEFAULT_UNDO_WAIT_MS);
+      outcome = await sendUndo(this.options.network.for(record.hunter), record.undo, secret, { deadlineMs });
     } catch (err) {
       outcome = { state: 'failed', error: oneLine(err) };
     }
+    const before = entry.last;
     entry.last = outcome;
     try {
-      if (outcome.state === 'failed') {
+      if (outcome.state === 'failed' || outcome.state === 'terminating') {
         entry.state = 'failed';
-        entry.change.undoError = outcome.error;
+        // Seen Terminating again: the first account (our deletion, the time waited) says more than the 409.
+        const again = before?.state === 'terminating' && outcome.state === 'terminating';
+        if (!again) entry.change.undoError = outcome.error;
         this.journal.append({ op: 'undo-failed', id: record.id, error: outcome.error ?? 'failed', by });
       } else {
         this.markUndone(entry, outcome.response?.status ?? 0, by);

@@ -40,6 +40,12 @@ export interface UndoRequest extends ChangeRequest {
   description: string;
   /** Statuses besides 2xx that mean there is nothing left to undo; default [404]. */
   goneStatuses?: number[];
+  /**
+   * For an object whose deletion takes a while (a namespace stays Terminating while it is emptied): the URL
+   * whose GET answers 404 once it is gone. The undo counts only then; an answer of 409 to the delete (already
+   * being deleted) is waited for the same way.
+   */
+  confirmGone?: string;
 }
 
 /**
@@ -75,8 +81,12 @@ export interface ChangeSpec {
 
 /** The outcome of undoing one change. */
 export interface UndoOutcome {
-  /** `undone`: the undo was answered 2xx; `gone`: nothing was left (404); `planned`: dry run. */
-  state: 'undone' | 'gone' | 'failed' | 'planned' | 'none';
+  /**
+   * `undone`: the undo was answered 2xx (and, with `confirmGone`, the object is gone); `gone`: nothing was
+   * left (404); `terminating`: the deletion was accepted but the object was still there at the deadline;
+   * `planned`: dry run.
+   */
+  state: 'undone' | 'gone' | 'terminating' | 'failed' | 'planned' | 'none';
   response?: HttpResponse;
   error?: string;
 }

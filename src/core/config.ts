@@ -57,6 +57,8 @@ export interface HuntConfig {
   dryRun: boolean;
   /** The undo journal of active hunting; default `.kubeferret/journal/<runId>.jsonl`. */
   journalPath?: string;
+  /** How long undoing a deletion waits for the object to be gone (a Terminating namespace), ms. */
+  undoWaitMs?: number;
   /** The run's id; a fresh one when absent. */
   runId?: string;
   tracePath?: string;

@@ -104,6 +104,12 @@ export interface EventPayloads {
     source: 'pod' | 'kubeconfig' | 'token' | 'found';
     apiServer?: Endpoint;
     secret: CredentialSecret;
+    /**
+     * The name of a Credential already known on the same API server that authenticates as the same user
+     * (a token file, and the token Secret of the same service account): one identity obtained another way.
+     * It is not surveyed again; reports list it under that identity.
+     */
+    sameAs?: string;
   };
   /**
    * A component disclosed its version. For a binary on this machine (`--local`) `binary` is its path,

@@ -16,10 +16,11 @@ export const severitySchema = z.enum(SEVERITIES);
 
 /**
  * What an entry describes: a `weakness` a passive hunter finds, an `info` fact worth knowing but not a
- * flaw by itself (a version, a self-signed certificate), or a `proof` an active hunter records after
- * demonstrating the impact of the weaknesses it `follows`.
+ * flaw by itself (a version, a self-signed certificate), a `proof` an active hunter records after
+ * demonstrating the impact of the weaknesses it `follows`, or a `defence` seen to hold (anonymous callers
+ * refused, privileged pods refused by admission): what a defender wants to read next to what failed.
  */
-export const ENTRY_KINDS = ['weakness', 'info', 'proof'] as const;
+export const ENTRY_KINDS = ['weakness', 'info', 'proof', 'defence'] as const;
 
 const KF_ID = /^KF-[A-Z0-9]+-\d{3}$/;
 const KHV_ID = /^KHV\d{3}$/;

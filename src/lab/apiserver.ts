@@ -42,6 +42,8 @@ export interface ApiServerDeps {
   minor: number;
   version: string;
   settings: ProfileSettings;
+  /** How long a deleted namespace stays Terminating before it is gone (ms); 0: at once. */
+  namespaceTerminationMs: number;
   authenticator: Authenticator;
   authorizer: Authorizer;
   controllers: Controllers;
@@ -595,7 +597,7 @@ export class ApiServer {
     this.checkTypeMeta(rt, body);
     body.kind = rt.kind;
     this.checkNamespace(rt, body, namespace);
-    const errors = validate(body);
+    const errors = validate(body, { allowPrivileged: this.deps.settings.apiserver.allowPrivileged });
     if (errors.length) throw status.invalid(rt, body.metadata.name ?? body.metadata.generateName ?? '', errors);
     this.checkEscalation(ex.user, rt, body);
     if (body.metadata.name && store.has(rt, namespace, body.metadata.name))
@@ -683,6 +685,10 @@ export class ApiServer {
   private delete(ex: Exchange, rt: ResourceType, namespace: string | undefined, name: string): void {
     const { store, controllers } = this.deps;
     const o = this.existing(rt, namespace, name);
+    if (rt === NAMESPACES && this.deps.namespaceTerminationMs > 0) {
+      this.terminate(ex, o);
+      return;
+    }
     const now = timestamp();
     const gone =
       rt.kind === 'Pod' || rt === NAMESPACES
@@ -698,6 +704,33 @@ export class ApiServer {
     }
     if (gone) this.respond(ex, 200, rt, gone);
     else sendJson(ex.res, 200, status.deleted(rt, name, o.metadata.uid ?? ''), ex.headers);
+  }
+
+  /**
+   * A namespace deleted as a real cluster deletes it: answered 200 at once while it stays, Terminating with
+   * its deletionTimestamp, until the namespace controller has emptied it; deleting it again meanwhile is a
+   * 409 Conflict with the real server's words.
+   */
+  private terminate(ex: Exchange, o: KubeObject): void {
+    const { store, controllers } = this.deps;
+    const name = o.metadata.name ?? '';
+    if (o.metadata.deletionTimestamp) {
+      throw status.namespaceTerminating(name);
+    }
+    const terminating = {
+      ...o,
+      metadata: { ...o.metadata, deletionTimestamp: timestamp(), deletionGracePeriodSeconds: 0 },
+      status: { phase: 'Terminating' },
+    };
+    if (!this.dryRun(ex)) {
+      store.replace(NAMESPACES, terminating);
+      setTimeout(() => {
+        if (!store.has(NAMESPACES, undefined, name)) return;
+        store.remove(NAMESPACES, undefined, name);
+        controllers.deleted(NAMESPACES, o);
+      }, this.deps.namespaceTerminationMs).unref();
+    }
+    this.respond(ex, 200, NAMESPACES, terminating);
   }
 
   private deleteCollection(ex: Exchange, rt: ResourceType, namespace: string | undefined): void {

@@ -145,6 +145,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       minor,
       version,
       settings,
+      namespaceTerminationMs: opts.namespaceTerminationMs,
       authenticator,
       authorizer,
       controllers,

@@ -25,6 +25,11 @@ export interface LabOptions {
   hostile?: boolean;
   /** The Kubernetes version every component reports (`v1.16.0`); each profile has its own default. */
   version?: string;
+  /**
+   * How long a deleted namespace stays Terminating (ms) before it and its objects are gone, as on a real
+   * cluster where the namespace controller empties it first; 0 (the default) removes it at once.
+   */
+  namespaceTerminationMs?: number;
 }
 
 export interface ResolvedLabOptions {
@@ -36,6 +41,7 @@ export interface ResolvedLabOptions {
   etcdBinary?: string;
   hostile: boolean;
   version?: string;
+  namespaceTerminationMs: number;
 }
 
 /** The number of addresses a lab uses after its base: nodes, then the hostile host and the outside sink. */
@@ -113,5 +119,19 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
   if (options.version !== undefined && !/^v\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/.test(options.version)) {
     throw new UsageError(`version "${options.version}" is not a Kubernetes version like v1.32.4`);
   }
-  return { profile, nodes, base, log: options.log, etcd, etcdBinary: binary, hostile, version: options.version };
+  const namespaceTerminationMs = options.namespaceTerminationMs ?? 0;
+  if (!Number.isFinite(namespaceTerminationMs) || namespaceTerminationMs < 0) {
+    throw new UsageError(`namespaceTerminationMs takes a number of milliseconds, not "${namespaceTerminationMs}"`);
+  }
+  return {
+    profile,
+    nodes,
+    base,
+    log: options.log,
+    etcd,
+    etcdBinary: binary,
+    hostile,
+    version: options.version,
+    namespaceTerminationMs,
+  };
 }

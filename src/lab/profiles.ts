@@ -17,6 +17,8 @@ export interface ProfileSettings {
     anonymousClusterAdmin: boolean;
     /** The serving certificate's subject carries an e-mail address. */
     certEmail: boolean;
+    /** `--allow-privileged`: false refuses new privileged containers (422 "disallowed by cluster policy"). */
+    allowPrivileged: boolean;
   };
   kubelet: {
     anonymous: boolean;
@@ -43,7 +45,13 @@ export interface ProfileSettings {
 
 const DEFAULT: ProfileSettings = {
   version: 'v1.32.4',
-  apiserver: { insecurePort: false, anonymous: true, anonymousClusterAdmin: false, certEmail: false },
+  apiserver: {
+    insecurePort: false,
+    anonymous: true,
+    anonymousClusterAdmin: false,
+    certEmail: false,
+    allowPrivileged: true,
+  },
   kubelet: { anonymous: false, authorization: 'Webhook', readOnlyPort: false },
   etcdOpen: false,
   dashboard: false,
@@ -57,7 +65,13 @@ const DEFAULT: ProfileSettings = {
 export const PROFILE_SETTINGS: Record<LabProfile, ProfileSettings> = {
   vulnerable: {
     version: 'v1.16.0',
-    apiserver: { insecurePort: true, anonymous: true, anonymousClusterAdmin: true, certEmail: true },
+    apiserver: {
+      insecurePort: true,
+      anonymous: true,
+      anonymousClusterAdmin: true,
+      certEmail: true,
+      allowPrivileged: true,
+    },
     kubelet: { anonymous: true, authorization: 'AlwaysAllow', readOnlyPort: true },
     etcdOpen: true,
     dashboard: true,
@@ -68,6 +82,6 @@ export const PROFILE_SETTINGS: Record<LabProfile, ProfileSettings> = {
     riskyWorkloads: true,
   },
   default: DEFAULT,
-  // What kubeadm leaves on, less anonymous access to the API server.
-  hardened: { ...DEFAULT, apiserver: { ...DEFAULT.apiserver, anonymous: false } },
+  // What kubeadm leaves on, less anonymous access to the API server, and no new privileged containers.
+  hardened: { ...DEFAULT, apiserver: { ...DEFAULT.apiserver, anonymous: false, allowPrivileged: false } },
 };

@@ -52,6 +52,15 @@ export const conflict = (rt: ResourceType, name: string) =>
     named(rt, name),
   );
 
+/** A namespace deleted again while it is still Terminating. */
+export const namespaceTerminating = (name: string) =>
+  failure(
+    409,
+    'Conflict',
+    `Operation cannot be fulfilled on namespaces "${name}": The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.`,
+    { name, kind: 'namespaces' },
+  );
+
 export const badRequest = (message: string) => failure(400, 'BadRequest', message);
 
 export const methodNotAllowed = () =>

@@ -104,7 +104,32 @@ function bindingErrors(o: KubeObject, cluster: boolean): FieldError[] {
   return errs;
 }
 
-type Container = { name?: string; image?: string };
+type Container = { name?: string; image?: string; securityContext?: { privileged?: boolean } };
+
+/** Cluster policy that validation enforces, as kube-apiserver flags set it. */
+export interface ValidationPolicy {
+  /** `--allow-privileged`: false refuses privileged containers in validation (422, "disallowed by cluster policy"). */
+  allowPrivileged: boolean;
+}
+
+function privilegeErrors(o: KubeObject): FieldError[] {
+  const spec = o.spec as { containers?: Container[]; initContainers?: Container[] } | undefined;
+  const errs: FieldError[] = [];
+  for (const [list, field] of [
+    [spec?.initContainers, 'initContainers'],
+    [spec?.containers, 'containers'],
+  ] as const) {
+    (list ?? []).forEach((c, i) => {
+      if (c.securityContext?.privileged === true)
+        errs.push({
+          field: `spec.${field}[${i}].securityContext.privileged`,
+          reason: 'FieldValueForbidden',
+          message: 'Forbidden: disallowed by cluster policy',
+        });
+    });
+  }
+  return errs;
+}
 
 function podErrors(o: KubeObject): FieldError[] {
   const spec = o.spec as { containers?: Container[] } | undefined;
@@ -128,12 +153,13 @@ function podErrors(o: KubeObject): FieldError[] {
 }
 
 /** The validation errors of a new or changed object (empty when valid). */
-export function validate(o: KubeObject): FieldError[] {
+export function validate(o: KubeObject, policy: ValidationPolicy = { allowPrivileged: true }): FieldError[] {
   const kind = o.kind ?? '';
   const errs = nameErrors(kind, o.metadata?.name ?? o.metadata?.generateName);
   switch (kind) {
     case 'Pod':
       errs.push(...podErrors(o));
+      if (!policy.allowPrivileged) errs.push(...privilegeErrors(o));
       break;
     case 'Role':
       errs.push(...ruleErrors(o.rules, true));

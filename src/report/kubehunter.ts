@@ -51,22 +51,25 @@ export function renderKubeHunter(report: Report): string {
       location: `${h.address}:${s.port}`,
     })),
   );
-  const vulnerabilities = activeFindings(report).map((f) => {
-    const vid = f.aliases.khv[0] ?? 'None';
-    return {
-      location: f.host ? `${f.host}${f.port ? `:${f.port}` : ''}` : f.location,
-      vid,
-      category: categoryName(f.category),
-      severity: SEVERITY[f.severity],
-      vulnerability: f.title,
-      description: f.description,
-      evidence: f.evidence,
-      avd_reference:
-        vid !== 'None'
-          ? `https://avd.aquasec.com/kube-hunter/${vid.toLowerCase()}/`
-          : (f.references[0] ?? 'https://avd.aquasec.com/kube-hunter/none/'),
-      hunter: f.hunterTitle,
-    };
-  });
+  // kube-hunter listed only what failed: a defence that held is no vulnerability.
+  const vulnerabilities = activeFindings(report)
+    .filter((f) => !f.defence)
+    .map((f) => {
+      const vid = f.aliases.khv[0] ?? 'None';
+      return {
+        location: f.host ? `${f.host}${f.port ? `:${f.port}` : ''}` : f.location,
+        vid,
+        category: categoryName(f.category),
+        severity: SEVERITY[f.severity],
+        vulnerability: f.title,
+        description: f.description,
+        evidence: f.evidence,
+        avd_reference:
+          vid !== 'None'
+            ? `https://avd.aquasec.com/kube-hunter/${vid.toLowerCase()}/`
+            : (f.references[0] ?? 'https://avd.aquasec.com/kube-hunter/none/'),
+        hunter: f.hunterTitle,
+      };
+    });
   return `${JSON.stringify({ nodes, services, vulnerabilities })}\n`;
 }

@@ -38,6 +38,17 @@ function fenced(text: string): string {
   return `\`\`\`text\n${text.replace(/```/g, '`\u200b``')}\n\`\`\``;
 }
 
+/** What held: one line per defence with where it was seen and its evidence. */
+function defencesSection(defences: Report['findings']): string[] {
+  if (defences.length === 0) return [];
+  const out = ['### Defences that held', ''];
+  for (const f of defences) {
+    out.push(`- **${mdText(f.title)}** (${mdText(f.kb)}) — ${mdText(f.location)}: ${mdText(f.evidence)}`);
+  }
+  out.push('');
+  return out;
+}
+
 export function renderMarkdown(raw: Report): string {
   const report = printableDeep(raw);
   const { scan, stats, trace } = report;
@@ -48,18 +59,21 @@ export function renderMarkdown(raw: Report): string {
     `${scan.mode === 'active' ? 'Active' : 'Passive'} hunt of ${scan.targets.map((t) => `\`${t.replace(/`/g, '')}\``).join(', ') || 'no named target'} · ${mdText(scan.startedAt)} · ${seconds(scan.durationMs)} · kubeferret ${mdText(report.tool.version)}${scan.interrupted ? ' · **interrupted**' : ''}`,
   );
   out.push('');
-  if (report.findings.length > 0) {
+  // Defences that held are findings too (info), but a reader looks for them apart from what failed.
+  const weaknesses = report.findings.filter((f) => !f.defence);
+  const defences = report.findings.filter((f) => f.defence);
+  if (weaknesses.length > 0) {
     const withBaseline = report.baseline !== undefined;
     out.push(`| Severity | ID | Finding | Location |${withBaseline ? ' Baseline |' : ''}`);
     out.push(`| --- | --- | --- | --- |${withBaseline ? ' --- |' : ''}`);
-    for (const f of report.findings) {
+    for (const f of weaknesses) {
       out.push(
         `| ${BADGE[f.severity]} | ${mdText(f.kb)} | ${mdText(f.title)}${f.proof ? ' (proven)' : ''} | ${mdText(f.location)} |${withBaseline ? ` ${f.baseline} |` : ''}`,
       );
     }
     out.push('');
     for (const severity of SEVERITIES_DESC) {
-      for (const f of report.findings.filter((x) => x.severity === severity)) {
+      for (const f of weaknesses.filter((x) => x.severity === severity)) {
         out.push(`<details><summary>${mdText(`${f.kb} ${f.title} — ${f.location}`)}</summary>`);
         out.push('');
         out.push(`**Chain:** ${mdText(chainText(f))}`);
@@ -79,6 +93,7 @@ export function renderMarkdown(raw: Report): string {
   } else {
     out.push('No findings.', '');
   }
+  out.push(...defencesSection(defences));
   if (report.coverage.length > 0) {
     out.push('### Not fully examined', '');
     out.push('| Where | What | Reason | Hunter | Detail |');

@@ -307,6 +307,7 @@ export function buildReport(result: HuntResult, redactor: Redactor = redactorFor
       remediation: entry?.remediation ?? '',
       references: [...(entry?.references ?? [])],
       proof: f.proof ?? false,
+      ...(entry?.kind === 'defence' && { defence: true }),
       hunter: f.publisher,
       hunterTitle: hunterTitles.get(f.publisher) ?? f.publisher,
       chain: chainOf(f),
@@ -408,7 +409,21 @@ export function buildReport(result: HuntResult, redactor: Redactor = redactorFor
     );
 
   const credentials = result.events.filter((e): e is KfEvent<'Credential'> => e.type === 'Credential');
-  const identities = new Map(credentials.map((c) => [c.name, { name: text(c.name), source: c.source }]));
+  // One entry per user: a credential that is the same user as another (sameAs) is listed under it.
+  const identities = new Map<string, Report['scan']['identities'][number]>();
+  for (const c of credentials) {
+    if (c.sameAs === undefined && !identities.has(c.name))
+      identities.set(c.name, { name: text(c.name), source: c.source });
+  }
+  for (const c of credentials) {
+    const first = c.sameAs === undefined ? undefined : identities.get(c.sameAs);
+    if (!first) {
+      if (!identities.has(c.name)) identities.set(c.name, { name: text(c.name), source: c.source });
+      continue;
+    }
+    const also = `${text(c.name)} (${c.source})`;
+    if (!first.also?.includes(also)) first.also = [...(first.also ?? []), also];
+  }
   const findingCounts = emptyCounts();
   for (const f of reportFindings) findingCounts[f.severity]++;
   const problemCount = (kind: string) => result.problems.filter((p) => p.kind === kind).length;

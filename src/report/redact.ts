@@ -25,10 +25,32 @@ const BEARER = /(\b(?:bearer|basic)\s+)(?!\[redacted )([A-Za-z0-9._~+/=-]{8,})/g
 const URL_USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)([^/\s:@]*):(?!\[redacted )([^/\s@]+)@/gi;
 const QUERY_SECRET =
   /([?&;](?:access_token|id_token|refresh_token|token|password|passwd|pwd|secret|client_secret|api_key|apikey|key|auth|sig|signature)=)(?!\[redacted )([^&\s#"'<>]+)/gi;
-const KEY_VALUE =
-  /(\b(?:password|passwd|secret|token|bearer_token|api[_-]?key|client[_-]?secret|private[_-]?key)["']?\s*[:=]\s*["']?)(?!\[redacted )([^\s"',;&}]{4,})/gi;
+const SECRET_KEY = '(?:password|passwd|secret|token|bearer_token|api[_-]?key|client[_-]?secret|private[_-]?key)';
+/**
+ * `key=value`, `key: "value"`, or a quoted key (`"token-secret": …`): the key stands on its own (a flag's
+ * `--`, an environment variable's `DB_` may precede it), never as the end of a name such as `bound.token`,
+ * `/token` or `service-account-token` outside quotes, which are file names and identities, not keys.
+ */
+const KEY_VALUE = new RegExp(
+  `((?:(?<=^|[\\s"'{(\\[,;&?_]|--)${SECRET_KEY}(?:["']?\\s*=\\s*["']?|\\s*:\\s*["'])|(?<=["'][\\w.-]*)${SECRET_KEY}["']\\s*:\\s*["']?))(?!\\[redacted )([^\\s"',;&}]{4,})`,
+  'gi',
+);
+/**
+ * `key: value` without quotes reads the same in YAML and in a sentence ("without a token: skip-login is
+ * on"): the value is taken for a secret only when it is not a plain word (letters joined by `-`, `.` or `/`).
+ */
+const KEY_COLON = new RegExp(`((?<=^|[\\s{(\\[,;])${SECRET_KEY}\\s*:\\s*)(?!\\[redacted )([^\\s"',;&}]{4,})`, 'gi');
 const LONG_BASE64 = /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{40,}={0,2}/g;
 const LONG_HEX = /(?<![A-Za-z0-9:])(?<!sha(?:1|256|512):)[a-fA-F0-9]{40,}(?![A-Za-z0-9])/g;
+
+/**
+ * Letters only, words joined by `-`, `.` or `/`: prose, a setting or a path (`skip-login`, `Webhook`,
+ * `kube-system/coredns`), not a credential. A credential of letters alone escapes the patterns; the known
+ * secrets of the run are still redacted wherever they are.
+ */
+function plainWord(value: string): boolean {
+  return /^[A-Za-z]+(?:[-./][A-Za-z]+)*$/.test(value);
+}
 
 /** Bits per character: random secrets score high, paths and words low. */
 function entropy(text: string): number {
@@ -73,13 +95,16 @@ export function redactPatterns(text: string): string {
       URL_USERINFO,
       (_m, scheme: string, user: string, pass: string) => `${scheme}${user}:${secretFingerprint(pass)}@`,
     )
-    .replace(
-      AUTH_HEADER,
-      (_m, head: string, scheme = '', value: string) => `${head}${scheme}${secretFingerprint(value)}`,
+    .replace(AUTH_HEADER, (m, head: string, scheme = '', value: string) =>
+      // `authorization: Webhook` names a mode; a header's value without a scheme is never a plain word.
+      !scheme && plainWord(value) ? m : `${head}${scheme}${secretFingerprint(value)}`,
     )
-    .replace(BEARER, (_m, head: string, value: string) => `${head}${secretFingerprint(value)}`)
+    .replace(BEARER, (m, head: string, value: string) => (plainWord(value) ? m : `${head}${secretFingerprint(value)}`))
     .replace(QUERY_SECRET, (_m, head: string, value: string) => `${head}${secretFingerprint(value)}`)
     .replace(KEY_VALUE, (_m, head: string, value: string) => `${head}${secretFingerprint(value)}`)
+    .replace(KEY_COLON, (m, head: string, value: string) =>
+      plainWord(value) ? m : `${head}${secretFingerprint(value)}`,
+    )
     .replace(LONG_BASE64, redactRun)
     .replace(LONG_HEX, (m) => secretFingerprint(m));
 }

@@ -97,8 +97,9 @@ export function renderSarif(report: Report): string {
   const results = report.findings.map((f) => ({
     ruleId: f.kb,
     ruleIndex: ruleIds.indexOf(f.kb),
-    kind: 'fail',
-    level: LEVEL[f.severity],
+    // A defence that held is a check that passed: SARIF's kind `pass`, whose level is always `none`.
+    kind: f.defence ? 'pass' : 'fail',
+    level: f.defence ? 'none' : LEVEL[f.severity],
     message: { text: `${f.title} at ${f.location}.${f.evidence ? ` Evidence: ${f.evidence}` : ''}` },
     locations: [
       {

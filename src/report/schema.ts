@@ -75,6 +75,9 @@ const finding = z
     remediation: z.string(),
     references: z.array(z.string()),
     proof: z.boolean().meta({ description: 'True when an active hunter proved the impact.' }),
+    defence: z.boolean().optional().meta({
+      description: 'True for a defence seen to hold (knowledge-base kind defence): reported apart from weaknesses.',
+    }),
     hunter: z.string(),
     hunterTitle: z.string(),
     chain: z.array(chainStep).meta({ description: 'Provenance, from the open port to the finding.' }),
@@ -132,7 +135,18 @@ export const reportSchema = z
         dryRun: z.boolean(),
         vantagePoints: z.array(z.enum(['remote', 'pod', 'identity', 'local'])),
         identities: z
-          .array(z.object({ name: z.string(), source: z.string() }).strict())
+          .array(
+            z
+              .object({
+                name: z.string(),
+                source: z.string(),
+                also: z.array(z.string()).optional().meta({
+                  description:
+                    'Other ways the same user was obtained (e.g. the token Secret of the same service account): surveyed once, under this name.',
+                }),
+              })
+              .strict(),
+          )
           .meta({ description: 'Identities used or found, by name only: never their secrets.' }),
         targets: z.array(z.string()),
         scope: z.array(z.string()),

@@ -51,7 +51,9 @@ export function renderTable(raw: Report, options: TableOptions): string {
   );
   line(
     `targets: ${scan.targets.join(' ') || '-'} · vantage: ${scan.vantagePoints.join(', ') || '-'} · identities: ${
-      scan.identities.map((i) => `${i.name} (${i.source})`).join(', ') || 'none'
+      scan.identities
+        .map((i) => `${i.name} (${i.source}${i.also ? `; also as ${i.also.join(', ')}` : ''})`)
+        .join(', ') || 'none'
     }`,
   );
 
@@ -67,7 +69,7 @@ export function renderTable(raw: Report, options: TableOptions): string {
     }
     const findings = groups.get(address) ?? [];
     for (const severity of SEVERITIES_DESC) {
-      const list = findings.filter((f) => f.severity === severity);
+      const list = findings.filter((f) => f.severity === severity && !f.defence);
       if (list.length === 0) continue;
       line(`  ${sev[severity](severity.toUpperCase())}`);
       for (const f of list) {
@@ -78,6 +80,13 @@ export function renderTable(raw: Report, options: TableOptions): string {
         line(c.dim(`      ${chainText(f)}`));
         if (f.evidence) line(`      evidence: ${f.evidence}`);
       }
+    }
+    // Defences that held, apart from the weaknesses: what a defender checks is still in place.
+    const held = findings.filter((f) => f.defence);
+    if (held.length > 0) line(`  ${c.green('HELD')}`);
+    for (const f of held) {
+      line(`    ${c.green(f.kb)} ${f.title}  ${c.dim(f.location)}`);
+      if (f.evidence) line(`      evidence: ${f.evidence}`);
     }
   }
 

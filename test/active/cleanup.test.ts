@@ -119,11 +119,16 @@ describe('replaying a journal left by a killed run', () => {
     const state = readJournal(path);
     const log: string[] = [];
     const net = new Network({ ...network().options, scope: cleanupScope(pendingOf(state)) });
-    await replayJournal(state, net, [], (l) => log.push(l));
+    const result = await replayJournal(state, net, [], (l) => log.push(l));
     await net.close();
     assert.deepEqual(
       server.mutating().map((r) => r.method),
       ['DELETE'],
+    );
+    // Counted under its own name, not as "already gone".
+    assert.deepEqual(
+      { undone: result.undone, gone: result.gone, withObject: result.withObject },
+      { undone: 1, gone: 0, withObject: 1 },
     );
     assert.deepEqual(log, ['undone: delete thing c (as anonymous)', 'undone with its object: unpatch thing c']);
   });

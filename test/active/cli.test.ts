@@ -201,7 +201,7 @@ describe('a killed run and kubeferret cleanup', () => {
       r.stdout,
       /undoing 2 change\(s\), newest first\n {2}undone: delete thing cli-b \(as anonymous\)\n {2}undone: delete thing cli-a/,
     );
-    assert.match(r.stdout, /2 undone, 0 already gone, 0 not undone/);
+    assert.match(r.stdout, /^2 undone \(journal /m);
 
     const again = await run(['cleanup', '--journal', journal], { bin: true });
     assert.equal(again.code, 0);

@@ -110,11 +110,14 @@ describe('knowledge base', () => {
     assert.equal(all.length, entries.length + cves.length);
   });
 
-  it('numbers proofs from 101 and has each one follow weaknesses that exist', () => {
+  it('numbers proofs from 101, defences from 201, and has each proof follow weaknesses that exist', () => {
     for (const e of entries) {
       const n = Number(e.id.slice(-3));
-      if (e.kind === 'proof') {
-        assert.ok(n >= 101, `${e.id} is a proof`);
+      if (e.kind === 'defence') {
+        assert.ok(n >= 201, `${e.id} is a defence, numbered from 201`);
+        assert.equal(e.severity, 'info', `${e.id}: a defence that held is info`);
+      } else if (e.kind === 'proof') {
+        assert.ok(n >= 101 && n < 200, `${e.id} is a proof`);
         for (const f of e.follows) {
           assert.ok(entryOf(f), `${e.id} follows unknown ${f}`);
           assert.notEqual(entryOf(f)?.kind, 'proof', `${e.id} follows a weakness, not another proof (${f})`);

@@ -714,3 +714,38 @@ describe('API server, hardened profile', () => {
     );
   });
 });
+
+describe('API server, namespaces that take a moment to terminate', () => {
+  let lab: Lab;
+  let insecure: string;
+  before(async () => {
+    lab = await startLab({ base: '127.11.4.2', etcd: 'off', nodes: 1, namespaceTerminationMs: 400 });
+    insecure = 'http://127.11.4.2:8080';
+  });
+  after(() => lab.stop());
+
+  it('answers 200 at once, shows Terminating, refuses a second delete with 409, then is gone with its objects', async () => {
+    const before = await lab.snapshot();
+    const url = `${insecure}/api/v1/namespaces/kf-slow`;
+    const created = await call(`${insecure}/api/v1/namespaces`, {
+      method: 'POST',
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kf-slow' } },
+    });
+    assert.equal(created.status, 201);
+    const deleted = await call(url, { method: 'DELETE' });
+    assert.equal(deleted.status, 200);
+    assert.equal(deleted.json.status.phase, 'Terminating');
+    const during = await call(url);
+    assert.equal(during.status, 200);
+    assert.equal(during.json.status.phase, 'Terminating');
+    assert.match(during.json.metadata.deletionTimestamp, /^\d{4}-\d\d-\d\dT/);
+    const again = await call(url, { method: 'DELETE' });
+    assert.equal(again.status, 409);
+    assert.equal(again.json.reason, 'Conflict');
+    assert.match(again.json.message, /The system is ensuring all content is removed from this namespace/);
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal((await call(url)).status, 404);
+    assert.equal((await call(`${url}/serviceaccounts`)).json.items.length, 0, 'its objects went with it');
+    assert.deepEqual(await lab.snapshot(), before);
+  });
+});

@@ -182,6 +182,37 @@ describe('renderings', () => {
     );
   });
 
+  it('sets a defence that held apart in every format: its own Markdown section, HELD in the table, a SARIF pass, no kube-hunter vulnerability', () => {
+    const entry = lookupEntry('KF-API-202')[0];
+    const held = {
+      ...report.findings[0],
+      fingerprint: 'f'.repeat(32),
+      kb: 'KF-API-202',
+      title: entry.title,
+      severity: 'info' as const,
+      evidence: 'GET /api/v1/namespaces without credentials → 401 Unauthorized',
+      defence: true,
+    };
+    const withDefence: Report = { ...report, findings: [...report.findings, held] };
+    const json = JSON.parse(render('json', withDefence, opts));
+    assert.equal(reportValidator()(json), undefined);
+    const md = render('markdown', withDefence, opts);
+    const section = md.indexOf('### Defences that held');
+    assert.ok(section > 0, md);
+    assert.match(
+      md.slice(section),
+      /- \*\*Anonymous requests refused on the secure port\*\* \(KF-API-202\) — .*401 Unauthorized/,
+    );
+    assert.doesNotMatch(md.slice(0, section), /KF-API-202/);
+    assert.match(render('table', withDefence, opts), /\n {2}HELD\n {4}KF-API-202 Anonymous requests refused/);
+    const sarif = JSON.parse(render('sarif', withDefence, opts));
+    assert.equal(sarifValidator()(sarif), undefined);
+    const pass = sarif.runs[0].results.find((r: { ruleId: string }) => r.ruleId === 'KF-API-202');
+    assert.deepEqual([pass.kind, pass.level], ['pass', 'none']);
+    const kh = JSON.parse(render('kube-hunter', withDefence, opts));
+    assert.equal(kh.vulnerabilities.length, 3, 'the defence is no vulnerability');
+  });
+
   it('YAML parses back equal to the JSON', () => {
     assert.deepEqual(parseYaml(render('yaml', report, opts)), JSON.parse(render('json', report, opts)));
   });

@@ -5,6 +5,7 @@ import { newRunId } from '../../active/naming.js';
 import type { HuntConfig } from '../../core/config.js';
 import { UsageError } from '../../core/errors.js';
 import type { AnyHunter } from '../../core/hunter.js';
+import { seconds } from '../options.js';
 import { checkJournalPlace } from './places.js';
 
 /** Active hunting: consent, planning and the undo journal. */
@@ -13,6 +14,7 @@ export interface ActiveFlags {
   yes?: boolean;
   dryRun?: boolean;
   journal?: string;
+  undoWait?: number;
 }
 
 export function registerActiveOptions(cmd: Command): Command {
@@ -23,6 +25,11 @@ export function registerActiveOptions(cmd: Command): Command {
     .option(
       '--journal <file>',
       'with --active: write the undo journal here (default .kubeferret/journal/<run id>.jsonl, removed once all is undone)',
+    )
+    .option(
+      '--undo-wait <seconds>',
+      'with --active: how long undoing a deletion waits for the object to be gone, e.g. a Terminating namespace (default 60)',
+      seconds('--undo-wait', 3600),
     )
     .hook('preAction', async (command) => {
       const flags = command.opts<ActiveFlags>();
@@ -35,11 +42,15 @@ export function activeConfig(flags: ActiveFlags): Partial<HuntConfig> {
   if (flags.journal !== undefined && !flags.active) {
     throw new UsageError('--journal records the changes of active hunting; add --active');
   }
+  if (flags.undoWait !== undefined && !flags.active) {
+    throw new UsageError('--undo-wait is how long active hunting waits for its deletions; add --active');
+  }
   return {
     active: flags.active ?? false,
     yes: flags.yes ?? false,
     dryRun: flags.dryRun ?? false,
     journalPath: flags.journal,
+    ...(flags.undoWait !== undefined && { undoWaitMs: flags.undoWait }),
     runId: flags.active ? newRunId() : undefined,
   };
 }

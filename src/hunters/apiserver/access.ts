@@ -91,6 +91,8 @@ export interface Asker {
   credential?: CredentialSecret;
   /** Where namespaced checks fall back to and rules are asked for: the identity's own namespace. */
   namespace: string;
+  /** A Host header for every request: a kubectl proxy that accepts only `localhost` (anyone can send it). */
+  host?: string;
 }
 
 /** What one read found: how many objects in how many namespaces, and where it was allowed. */
@@ -157,6 +159,7 @@ export function listRequest(asker: Asker, path: string, next?: string): ApiReque
     path: `${path}?limit=${LIST_LIMIT}${page}`,
     accept: TABLE_ACCEPT,
     credential: asker.credential,
+    ...(asker.host !== undefined && { host: asker.host }),
     shared: next === undefined,
   };
 }
@@ -216,6 +219,7 @@ async function write(
         method: 'POST',
         body: accessReview(check, namespace),
         credential: asker.credential,
+        ...(asker.host !== undefined && { host: asker.host }),
       }),
     );
   const everywhere = allowedOf(await review());
@@ -225,7 +229,12 @@ async function write(
 }
 
 async function rulesOf(ctx: HuntContext, target: ApiTarget, asker: Asker, tally: Tally): Promise<Rules | undefined> {
-  const answer = await tally.ask(() => askApi(ctx, target, rulesReview(asker.namespace, asker.credential)));
+  const answer = await tally.ask(() =>
+    askApi(ctx, target, {
+      ...rulesReview(asker.namespace, asker.credential),
+      ...(asker.host !== undefined && { host: asker.host }),
+    }),
+  );
   return answer.kind === 'ok' ? readRules(asker.namespace, answer.body) : undefined;
 }
 

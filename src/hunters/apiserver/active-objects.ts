@@ -84,6 +84,11 @@ function refusedByPolicy(outcome: ChangeOutcome): boolean {
   return res.status === 403 && /PodSecurity|violates|admission|denied the request/i.test(res.text());
 }
 
+/** A policy refusal that names what it refused about the pod: privilege or Pod Security, not some other field. */
+function refusesPrivilege(outcome: ChangeOutcome): boolean {
+  return refusedByPolicy(outcome) && /privileged|PodSecurity|cluster policy/i.test(outcome.response?.text() ?? '');
+}
+
 /**
  * Where an identity most likely may create things when it may not create a namespace: its credential's own
  * namespace (a pod's or a found token's, or the one in a service-account token's claims), else `default`.
@@ -150,8 +155,8 @@ class Prover {
         method: 'DELETE',
         url: `${url}/${this.name}${undoQuery}`,
         description: `delete ${what}`,
-        // A namespace already being deleted answers 409: nothing left to do.
-        goneStatuses: what.startsWith('namespace') ? [404, 409] : [404],
+        // A namespace stays Terminating while it is emptied: it is undone once a GET answers 404.
+        ...(what.startsWith('namespace') && { confirmGone: `${url}/${this.name}` }),
       },
     });
   }
@@ -229,6 +234,18 @@ class Prover {
       return;
     }
     this.ctx.log(`privileged ${what} refused by policy: ${refusal(privileged.response!)}; trying an unprivileged pod`);
+    if (refusesPrivilege(privileged) && !this.ctx.signal.aborted) {
+      // A defence that held: reported as such (the unprivileged pod below is reported on its own).
+      this.ctx.report({
+        kb: 'KF-API-201',
+        host: this.event.host,
+        port: this.event.port,
+        path: collection,
+        object: what,
+        identity: this.event.identity,
+        evidence: `create privileged ${what} (privileged container, host PID and network, host / read-only) as ${this.event.identity} → ${refusal(privileged.response!)}`,
+      });
+    }
     const plain = await this.create(
       what,
       collection,
@@ -264,6 +281,7 @@ export const apiserverActiveObjects = defineHunter({
     'KF-API-110',
     'KF-API-111',
     'KF-API-112',
+    'KF-API-201',
   ],
   changes:
     'creates, patches and deletes a namespace, a role, a cluster role and a privileged pod (pause image, host / read-only) named kubeferret-<run id>-…',
@@ -303,13 +321,12 @@ export const apiserverActiveObjects = defineHunter({
     await p.pod(namespace);
     if (ns && ns.state !== 'refused') {
       const deleted = await ns.undo();
-      if (deleted.state === 'undone') {
-        p.prove(
-          'KF-API-102',
-          `/api/v1/namespaces/${p.name}`,
-          `namespace ${p.name}`,
-          `deleted namespace ${p.name} (HTTP ${deleted.response?.status})`,
-        );
+      if (deleted.state === 'undone' || deleted.state === 'terminating') {
+        const how =
+          deleted.state === 'undone'
+            ? `deleted namespace ${p.name} (HTTP ${deleted.response?.status}, then gone)`
+            : `deletion of namespace ${p.name} accepted (HTTP ${deleted.response?.status}), ${deleted.error?.replace(/^still terminating: deletion accepted \(HTTP \d+\), /, 'still terminating: ')}`;
+        p.prove('KF-API-102', `/api/v1/namespaces/${p.name}`, `namespace ${p.name}`, how);
       }
     }
   },

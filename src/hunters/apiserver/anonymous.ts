@@ -1,5 +1,5 @@
 import { defineHunter } from '../../core/hunter.js';
-import { REVIEW_REQUESTS } from './access.js';
+import { READ_CHECKS, REVIEW_REQUESTS } from './access.js';
 import {
   clusterWideMapping,
   describeAccess,
@@ -21,12 +21,23 @@ export const anonymousAccessHunter = defineHunter({
   mode: 'passive',
   on: 'ServiceFound',
   when: (s) => s.kind === 'apiserver' && s.scheme === 'https',
-  reports: ['KF-API-002', 'KF-API-004', 'KF-API-006', 'KF-API-009', 'KF-API-010'],
+  reports: ['KF-API-002', 'KF-API-004', 'KF-API-006', 'KF-API-009', 'KF-API-010', 'KF-API-202'],
   readOnlyRequests: REVIEW_REQUESTS,
   async hunt(service, ctx) {
     const target = { host: service.host, port: service.port, scheme: service.scheme };
     const survey = await surveyOrWarn(ctx, target, { identity: 'anonymous', namespace: 'default' });
-    if (!survey || survey.unauthenticated) return;
+    if (!survey) return;
+    if (survey.unauthenticated) {
+      // A defence that held: the survey stops at the first 401, as every other request would get the same.
+      ctx.report({
+        host: target.host,
+        port: target.port,
+        path: READ_CHECKS[0].path,
+        kb: 'KF-API-202',
+        evidence: `GET ${READ_CHECKS[0].path} without credentials → 401 Unauthorized: the server does not authenticate callers without credentials`,
+      });
+      return;
+    }
     const access = publishAccess(ctx, target, { identity: 'anonymous', via: 'anonymous' }, survey);
     if (!grantsAnything(survey)) return;
     const at = { host: target.host, port: target.port, identity: 'anonymous' };

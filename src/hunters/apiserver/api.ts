@@ -51,6 +51,8 @@ export interface ApiRequest {
   credential?: CredentialSecret;
   /** A list other hunters ask for too: sent once per identity (HttpRequest.shared). */
   shared?: boolean;
+  /** The Host header, when it must differ from the address (a localhost-only kubectl proxy). */
+  host?: string;
 }
 
 function classify(req: ApiRequest, res: HttpResponse): Answer {
@@ -83,6 +85,7 @@ export async function askApi(ctx: HuntContext, target: ApiTarget, req: ApiReques
     headers: {
       ...(req.accept && { accept: req.accept }),
       ...(req.body !== undefined && { 'content-type': 'application/json' }),
+      ...(req.host !== undefined && { host: req.host }),
     },
     body: req.body === undefined ? undefined : JSON.stringify(req.body),
     credential: req.credential,

@@ -20,7 +20,8 @@ export const credentialAccessHunter = defineHunter({
   title: 'What each credential can read and do on its API server',
   mode: 'passive',
   on: 'Credential',
-  when: (c) => c.apiServer !== undefined,
+  // An identity obtained a second way (sameAs) is the same user: asked once, under its first name.
+  when: (c) => c.apiServer !== undefined && c.sameAs === undefined,
   reports: ['KF-API-005', 'KF-API-006', 'KF-API-009', 'KF-API-010'],
   readOnlyRequests: REVIEW_REQUESTS,
   async hunt(credential, ctx) {

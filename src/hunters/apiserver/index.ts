@@ -4,6 +4,7 @@ import { anonymousAccessHunter } from './anonymous.js';
 import { bindCredentialHunter, bindServerHunter } from './bind-credentials.js';
 import { credentialAccessHunter } from './credential-access.js';
 import { insecurePortHunter } from './insecure-port.js';
+import { insecurePortClosedHunter } from './insecure-port-closed.js';
 import { nodeAddressesHunter } from './nodes.js';
 import { secretsHunter } from './secrets.js';
 import { versionDisclosureHunter } from './version.js';
@@ -12,6 +13,7 @@ import { versionDisclosureHunter } from './version.js';
 export const apiserverHunters: readonly AnyHunter[] = [
   versionDisclosureHunter,
   insecurePortHunter,
+  insecurePortClosedHunter,
   anonymousAccessHunter,
   bindCredentialHunter,
   bindServerHunter,

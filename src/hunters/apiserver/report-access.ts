@@ -60,16 +60,21 @@ export function publishAccess(
   target: ApiTarget,
   who: AccessIdentity,
   survey: Survey,
+  parents?: string[],
 ): KfEvent<'ApiAccess'> {
-  return ctx.publish('ApiAccess', {
-    host: target.host,
-    port: target.port,
-    scheme: target.scheme,
-    identity: who.identity,
-    via: who.via,
-    ...(who.credential !== undefined && { credential: who.credential }),
-    can: survey.can,
-  });
+  return ctx.publish(
+    'ApiAccess',
+    {
+      host: target.host,
+      port: target.port,
+      scheme: target.scheme,
+      identity: who.identity,
+      via: who.via,
+      ...(who.credential !== undefined && { credential: who.credential }),
+      can: survey.can,
+    },
+    parents,
+  );
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
+import { tokenSubject } from '../../discovery/vantage/jwt.js';
 import { sample } from '../evidence.js';
 import { type Asker, listRequest } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
@@ -89,6 +90,7 @@ async function follow(ctx: HuntContext, target: ApiTarget, asker: Asker, row: Se
   if (typeof encoded !== 'string' || encoded === '') return;
   const token = Buffer.from(encoded, 'base64').toString('utf8').trim();
   if (token === '') return;
+  const same = sameIdentity(ctx, target, token, row);
   ctx.publish(
     'Credential',
     {
@@ -96,9 +98,35 @@ async function follow(ctx: HuntContext, target: ApiTarget, asker: Asker, row: Se
       source: 'found',
       apiServer: { host: target.host, port: target.port, scheme: target.scheme },
       secret: { token },
+      ...(same && { sameAs: same }),
     },
     [parent],
   );
+}
+
+/**
+ * A Credential already known on this API server that is the same user as a token found in `row`: the same
+ * token, or a token of the same service account (its JWT claims, or the Secret's annotation). Its name, or
+ * undefined. A different API server is a different cluster, whatever the names.
+ */
+function sameIdentity(ctx: HuntContext, target: ApiTarget, token: string, row: SecretRow): string | undefined {
+  const found = tokenSubject(token);
+  const namespace = found.namespace ?? row.namespace;
+  const account = found.serviceAccount ?? row.serviceAccount;
+  const known = ctx.known(
+    'Credential',
+    (c) =>
+      c.sameAs === undefined &&
+      c.apiServer?.host === target.host &&
+      c.apiServer.port === target.port &&
+      c.secret.token !== undefined,
+  );
+  const same = known.find((c) => {
+    if (c.secret.token === token) return true;
+    const s = tokenSubject(c.secret.token!);
+    return account !== undefined && s.serviceAccount === account && s.namespace === namespace;
+  });
+  return same?.name;
 }
 
 /**
@@ -134,26 +162,28 @@ export const secretsHunter = defineHunter({
         kb: 'KF-API-007',
         evidence:
           `${access.identity} listed ${counted(rows.length, 'secrets', more)} in ${counted(namespaces, 'namespaces')} ` +
-          `(${where}): ${byType(rows) || 'none'}; values not read`,
+          `(${where}): ${byType(rows) || 'none'}; listed as a table, names and types only`,
       },
       [access.id],
     );
     const tokens = rows.filter((r) => r.type === SA_TOKEN);
     if (tokens.length === 0) return;
+    // An identity that already holds everything gains nothing from another's token.
+    const followed = access.can['* *'] === true ? [] : tokens.slice(0, FOUND_TOKENS_MAX);
+    const read = followed.length > 0 ? `; ${followed.length} read to hunt with their tokens in turn` : '';
     const finding = ctx.report(
       {
         ...at,
         kb: 'KF-API-008',
-        evidence: `${access.identity} can read ${tokens.length} service-account token secret${tokens.length === 1 ? '' : 's'}: ${named(tokens)} (tokens not shown)`,
+        evidence: `${access.identity} can read ${tokens.length} service-account token secret${tokens.length === 1 ? '' : 's'}: ${named(tokens)} (tokens not shown${read})`,
       },
       [access.id],
     );
-    // An identity that already holds everything gains nothing from another's token.
-    if (access.can['* *'] === true) return;
+    if (followed.length === 0) return;
     if (tokens.length > FOUND_TOKENS_MAX) {
       ctx.log(`following the first ${FOUND_TOKENS_MAX} of ${tokens.length} service-account tokens`);
     }
-    for (const row of tokens.slice(0, FOUND_TOKENS_MAX)) {
+    for (const row of followed) {
       await follow(ctx, target, asker, row, finding.id).catch((err) =>
         ctx.log(`${row.namespace}/${row.name}: ${netFailure(err)}`),
       );

@@ -1,6 +1,7 @@
 import type { AnyHunter } from '../../core/hunter.js';
 import { etcdAccessHunter } from './access.js';
 import { etcdActiveKeys } from './active-keys.js';
+import { etcdClientCertsHunter } from './client-certs.js';
 
 /** The etcd hunters, passive and active. Add each new hunter here. */
-export const etcdHunters: readonly AnyHunter[] = [etcdAccessHunter, etcdActiveKeys];
+export const etcdHunters: readonly AnyHunter[] = [etcdAccessHunter, etcdClientCertsHunter, etcdActiveKeys];

@@ -1,31 +1,65 @@
-import { defineHunter } from '../../core/hunter.js';
+import type { Severity } from '../../core/events.js';
+import { defineHunter, type HuntContext } from '../../core/hunter.js';
 import type { HttpResponse } from '../../net/network.js';
-import { count, said, sample } from '../evidence.js';
+import { REVIEW_REQUESTS, type Survey } from '../apiserver/access.js';
+import { type ApiTarget, askApi, netFailure } from '../apiserver/api.js';
+import { describeAccess, grantsAnything, publishAccess, surveyOrWarn } from '../apiserver/report-access.js';
+import { said } from '../evidence.js';
 import { ServiceProbe } from '../probe.js';
-
-/** A Table with no objects in its rows: Secrets are listed as names, never with their data. */
-const TABLE_WITHOUT_OBJECTS = 'application/json;as=Table;v=v1;g=meta.k8s.io, application/json';
 
 /** kubectl proxy's refusal of a Host it does not accept (its default --accept-hosts is localhost only). */
 /** The bare "Forbidden" of a proxy whose --accept-hosts (default: localhost only) refused the Host header. */
 export const refusedHost = (res: HttpResponse | undefined) => res?.status === 403 && res.text().trim() === 'Forbidden';
 
-interface List {
-  kind?: unknown;
-  items?: { metadata?: { name?: unknown } }[];
-  rows?: unknown[];
-}
+/** `/api` as every API server (and so every proxy in front of one) answers it: the APIVersions list. */
+const isApiVersions = (res: HttpResponse | undefined) =>
+  res?.status === 200 && res.json<{ kind?: unknown }>()?.kind === 'APIVersions';
 
-const isList = (res: HttpResponse | undefined) => {
-  const kind = res?.status === 200 ? res.json<List>()?.kind : undefined;
-  return typeof kind === 'string' && (kind.endsWith('List') || kind === 'Table');
-};
+const SELF_REVIEW = '/apis/authentication.k8s.io/v1/selfsubjectreviews';
 
 /**
- * A `kubectl proxy` reachable from the network: whoever reaches it acts as the user who started it. Lists
- * namespaces, pods and Secrets through it (Secrets as a Table without objects, so no value is fetched),
- * sending `Host: localhost` when the proxy only accepts that — a header anyone can send. Reports the
- * exposure and publishes what the proxy's identity can read, for the report's side-by-side view.
+ * Who the proxy acts as (SelfSubjectReview, 1.28+): its user name, and a service account's own namespace,
+ * where its namespaced rights most likely are. Undefined when the server does not say.
+ */
+async function whoAmI(
+  ctx: HuntContext,
+  target: ApiTarget,
+  host: string | undefined,
+): Promise<{ user: string; namespace?: string } | undefined> {
+  let answer: Awaited<ReturnType<typeof askApi>>;
+  try {
+    answer = await askApi(ctx, target, {
+      path: SELF_REVIEW,
+      method: 'POST',
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+      ...(host !== undefined && { host }),
+    });
+  } catch (err) {
+    ctx.log(`${SELF_REVIEW}: ${netFailure(err)}`);
+    return undefined;
+  }
+  const user =
+    answer.kind === 'ok' ? (answer.body.status as { userInfo?: { username?: unknown } })?.userInfo : undefined;
+  if (typeof user?.username !== 'string' || user.username === '') return undefined;
+  const sa = /^system:serviceaccount:([^:]+):[^:]+$/.exec(user.username);
+  return { user: user.username.slice(0, 256), ...(sa && { namespace: sa[1] }) };
+}
+
+/**
+ * The severity a proxy deserves is what its identity can do: cluster-admin (the entry's critical), some
+ * rights beyond discovery (high), or nothing but discovery (medium: still an unauthenticated way in).
+ */
+function severityOf(survey: Survey): Severity | undefined {
+  if (survey.can['* *'] === true) return undefined;
+  return grantsAnything(survey) ? 'high' : 'medium';
+}
+
+/**
+ * A `kubectl proxy` reachable from the network: whoever reaches it acts as the user who started it. It is
+ * told apart by `/api` answering through it without credentials, then its identity is surveyed as any
+ * identity is (the same reads, as Tables without Secret data, and the same self reviews), sending
+ * `Host: localhost` when the proxy only accepts that — a header anyone can send. Reports the exposure with
+ * what that identity can do, however little, and publishes its access for the report's side-by-side view.
  */
 export const kubectlProxyHunter = defineHunter({
   id: 'kubectl-proxy-exposed',
@@ -34,42 +68,39 @@ export const kubectlProxyHunter = defineHunter({
   on: 'ServiceFound',
   when: (s) => s.kind === 'kubectl-proxy',
   reports: ['KF-PROXY-001'],
+  readOnlyRequests: [
+    ...REVIEW_REQUESTS,
+    { method: 'POST', path: SELF_REVIEW, why: 'a self review answers who the caller is and is stored nowhere' },
+  ],
   async hunt(service, ctx) {
     const probe = new ServiceProbe(ctx, service);
     let headers: Record<string, string> = {};
-    let namespaces = await probe.get('/api/v1/namespaces');
-    if (refusedHost(namespaces)) {
+    let api = await probe.get('/api');
+    if (refusedHost(api)) {
       headers = { host: 'localhost' };
-      namespaces = await probe.get('/api/v1/namespaces', { headers });
+      api = await probe.get('/api', { headers });
     }
-    if (!namespaces || !isList(namespaces)) return;
-    const pods = await probe.get('/api/v1/pods?limit=1', { headers });
-    const secrets = await probe.get('/api/v1/secrets?limit=1&includeObject=None', {
-      headers: { ...headers, accept: TABLE_WITHOUT_OBJECTS },
+    if (!api || !isApiVersions(api)) return;
+    const target = { host: service.host, port: service.port, scheme: service.scheme };
+    // Namespaced checks fall back to the proxy user's own namespace when the server says whose it is.
+    const who = await whoAmI(ctx, target, headers.host);
+    const survey = await surveyOrWarn(ctx, target, {
+      identity: 'kubectl-proxy',
+      namespace: who?.namespace ?? 'default',
+      ...(headers.host !== undefined && { host: headers.host }),
     });
-    const can = { 'list namespaces': true, 'list pods': isList(pods), 'list secrets': isList(secrets) };
-    const names = (namespaces.json<List>()?.items ?? []).map((i) => String(i?.metadata?.name ?? '?').slice(0, 64));
-    const reach = Object.entries(can).map(([check, ok]) => `${check}: ${ok ? 'yes' : 'no'}`);
+    if (!survey || survey.unauthenticated) return;
     const finding = ctx.report({
       kb: 'KF-PROXY-001',
       host: service.host,
       port: service.port,
-      path: '/api/v1/namespaces',
+      path: '/api',
       evidence:
-        `${said(namespaces, `${count(names.length, 'namespace')} (${sample(names, 5)})`)} without credentials` +
-        `${headers.host ? ' (with Host: localhost, which the proxy requires)' : ''}; through the proxy: ${reach.join(', ')}`,
+        `${said(api, 'APIVersions')} without credentials` +
+        `${headers.host ? ' (with Host: localhost, which the proxy requires)' : ''}` +
+        `${who ? `; the proxy acts as ${who.user}` : ''}; through the proxy: ${describeAccess(survey)}`,
+      ...(severityOf(survey) && { severity: severityOf(survey) }),
     });
-    ctx.publish(
-      'ApiAccess',
-      {
-        host: service.host,
-        port: service.port,
-        scheme: service.scheme,
-        identity: 'kubectl-proxy',
-        via: 'kubectl-proxy',
-        can,
-      },
-      [finding.id],
-    );
+    publishAccess(ctx, target, { identity: 'kubectl-proxy', via: 'kubectl-proxy' }, survey, [finding.id]);
   },
 });

@@ -43,7 +43,15 @@ export const kubeletAccessHunter = defineHunter({
   mode: 'passive',
   on: 'ServiceFound',
   when: (s) => s.kind === 'kubelet' || s.kind === 'kubelet-readonly',
-  reports: ['KF-KUBELET-001', 'KF-KUBELET-015', 'KF-KUBELET-009', 'KF-KUBELET-017', 'KF-KUBELET-018'],
+  reports: [
+    'KF-KUBELET-001',
+    'KF-KUBELET-015',
+    'KF-KUBELET-009',
+    'KF-KUBELET-017',
+    'KF-KUBELET-018',
+    'KF-KUBELET-201',
+    'KF-KUBELET-202',
+  ],
   async hunt(service, ctx) {
     const probe = new ServiceProbe(ctx, service);
     const podsRes = await probe.get('/pods', PODS_READ);
@@ -109,8 +117,21 @@ export const kubeletAccessHunter = defineHunter({
         root,
       );
     }
-    if (podsRes?.status === 403 && /user=system:anonymous/.test(podsRes.text())) {
-      ctx.log('anonymous authentication is on, but authorization refuses system:anonymous');
+    // Defences that held: no anonymous callers at all, or the API server's RBAC deciding (Webhook mode:
+    // its refusal names the nodes subresource it asked about, which AlwaysAllow never does).
+    if (service.kind === 'kubelet' && podsRes?.status === 401) {
+      ctx.report({ ...where, kb: 'KF-KUBELET-201', path: '/pods', evidence: said(podsRes, quote(podsRes.text())) });
+    }
+    const webhookRefusal = /Forbidden \(user=[^,]*, verb=[^,]*, resource=nodes, subresource=[^)]*\)/.exec(
+      podsRes?.status === 403 ? podsRes.text() : '',
+    );
+    if (podsRes && webhookRefusal) {
+      ctx.report({
+        ...where,
+        kb: 'KF-KUBELET-202',
+        path: '/pods',
+        evidence: `${said(podsRes, quote(webhookRefusal[0], 120))}: anonymous callers are authenticated, and RBAC refused them`,
+      });
     }
   },
 });

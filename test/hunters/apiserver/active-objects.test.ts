@@ -125,6 +125,17 @@ describe('apiserver-active-objects where Pod Security refuses privileged pods', 
       ],
     );
     assert.match(proofs[0].object ?? '', new RegExp(`^pod ${NAMESPACE}/kubeferret-${result.runId}-[0-9a-f]{6}$`));
+    // The refusal is a defence that held, reported with the server's own words.
+    const defences = result.events.filter(
+      (e): e is KfEvent<'Finding'> => e.type === 'Finding' && e.kb === 'KF-API-201',
+    );
+    assert.equal(defences.length, 1);
+    assert.equal(defences[0].identity, 'token-file:ci');
+    assert.equal(defences[0].object, proofs[0].object);
+    assert.match(
+      defences[0].evidence,
+      /^create privileged pod team-a\/kubeferret-\S+ .* as token-file:ci → HTTP 403: pods "kubeferret-\S+" is forbidden: violates PodSecurity "baseline:latest": privileged/,
+    );
     assert.equal(pods.size, 0);
     assert.deepEqual(
       seen.filter((s) => !s.startsWith('GET')),

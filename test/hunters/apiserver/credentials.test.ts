@@ -8,6 +8,7 @@ import { Identity } from '../../../src/discovery/vantage/identity.js';
 import { READ_CHECKS, WRITE_CHECKS } from '../../../src/hunters/apiserver/access.js';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { type Attributes, type IdentityName, type Lab, PORTS, startLab } from '../../../src/lab/index.js';
+import { buildReport } from '../../../src/report/model.js';
 import {
   assertNoSecrets,
   assertOnlyReads,
@@ -238,11 +239,13 @@ describe('a token read from a Secret', () => {
     const [secrets] = hunt.of('KF-API-007', 'nobody');
     assert.match(
       secrets.evidence,
-      /^nobody listed \d+ secrets in 1 namespace \(namespace default\): .*; values not read$/,
+      /^nobody listed \d+ secrets in 1 namespace \(namespace default\): .*; listed as a table, names and types only$/,
     );
     const [tokens] = hunt.of('KF-API-008', 'nobody');
     const readerSecret = chainLab.credentials.reader.secret!;
     assert.ok(tokens.evidence.includes(`${readerSecret} (service account reader)`), tokens.evidence);
+    // What was done is said: the token Secrets are read, to hunt with them.
+    assert.match(tokens.evidence, /\(tokens not shown; 2 read to hunt with their tokens in turn\)$/);
     assertNoSecrets(chainLab, hunt.result);
   });
 
@@ -264,6 +267,27 @@ describe('a token read from a Secret', () => {
       hunt.requests.some((r) => r.identity === chainLab.credentials.reader.user),
       'the lab saw the reader token used',
     );
+  });
+
+  it("is the same identity when it is the asker's own token Secret: merged, surveyed once, listed with every way it was obtained", () => {
+    const ownSecret = chainLab.credentials.nobody.secret!;
+    const own = hunt.result.events.find(
+      (e): e is KfEvent<'Credential'> => e.type === 'Credential' && e.name === `found:${ownSecret}`,
+    );
+    assert.ok(own, "nobody's own token Secret was read");
+    assert.equal(own.sameAs, 'nobody');
+    assert.equal(
+      hunt.access.filter((a) => a.identity === own.name).length,
+      0,
+      'not surveyed a second time under another name',
+    );
+    const identities = buildReport(hunt.result).scan.identities;
+    assert.deepEqual(
+      identities.filter((i) => i.name === 'nobody' || i.name === own.name),
+      [{ name: 'nobody', source: 'token', also: [`${own.name} (found)`] }],
+    );
+    // The reader's token is another user: it stays an identity of its own.
+    assert.ok(identities.some((i) => i.name === `found:${chainLab.credentials.reader.secret}` && !i.also));
   });
 
   it('was read with GETs of single Secrets only, after a Table listing', () => {

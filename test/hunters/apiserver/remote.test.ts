@@ -118,7 +118,10 @@ describe('API server hunters against the vulnerable lab, without credentials', (
       assert.match(f.evidence, /\(tokens not shown\)$/);
     }
     for (const f of hunt.of('KF-API-007')) {
-      assert.match(f.evidence, /\d+ kubernetes\.io\/service-account-token, .*Opaque; values not read$/);
+      assert.match(
+        f.evidence,
+        /\d+ kubernetes\.io\/service-account-token, .*Opaque; listed as a table, names and types only$/,
+      );
     }
     assertNoSecrets(labs.vulnerable, hunt.result);
   });
@@ -197,7 +200,8 @@ describe('API server hunters against the default (kubeadm) lab, without credenti
   it('reports only the version; anonymous callers are taken but may list nothing', async () => {
     const hunt = await huntLab(labs.default, { hunters: apiserverHunters, ports: API_PORTS });
     assert.deepEqual(hunt.result.problems, []);
-    assert.deepEqual(hunt.ids, ['KF-API-003']);
+    // The version, and a defence: the insecure port is shut.
+    assert.deepEqual(hunt.ids, ['KF-API-003', 'KF-API-203']);
     const anonymous = accessOf(hunt, 'anonymous');
     assert.ok(anonymous, 'anonymous is authenticated (403, not 401)');
     const reads = READ_CHECKS.map((c) => c.key);
@@ -219,7 +223,13 @@ describe('API server hunters against the hardened lab, without credentials', () 
   it('find nothing, publish no version and no access for anonymous callers', async () => {
     const hunt = await huntLab(labs.hardened, { hunters: apiserverHunters, ports: API_PORTS });
     assert.deepEqual(hunt.result.problems, []);
-    assert.deepEqual(hunt.ids, []);
+    // Only defences: anonymous callers refused, the insecure port shut.
+    assert.deepEqual(hunt.ids, ['KF-API-202', 'KF-API-203']);
+    assert.match(
+      hunt.of('KF-API-202')[0].evidence,
+      /^GET \/api\/v1\/namespaces without credentials → 401 Unauthorized/,
+    );
+    assert.match(hunt.of('KF-API-203')[0].evidence, /^TCP connect to 127\.\d+\.\d+\.\d+:8080 refused/);
     assert.deepEqual(hunt.access, []);
     assert.deepEqual(
       hunt.result.events.filter((e) => e.type === 'Version' || e.type === 'AddressLearned'),

@@ -98,7 +98,15 @@ describe('etcd hunter, hardened lab', () => {
       });
       try {
         const hunt = await huntLab(lab, { hunters: etcdHunters });
-        assert.deepEqual(hunt.findings, []);
+        // Nothing but the defence, once per port, from what discovery saw: no request was sent again.
+        assert.deepEqual(hunt.findings.map((f) => `${f.kb} ${f.port}`).sort(), [
+          'KF-ETCD-201 2379',
+          'KF-ETCD-201 2380',
+        ]);
+        assert.match(
+          hunt.findings[0].evidence,
+          /without a client certificate was refused: TLS: client certificate required/,
+        );
         assert.deepEqual(hunt.result.problems, []);
         const services = hunt.result.events.filter((e) => e.type === 'ServiceFound' && e.kind === 'etcd');
         assert.equal(services.length, 2, 'discovery found etcd on both ports');

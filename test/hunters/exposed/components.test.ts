@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { KfEvent } from '../../../src/core/events.js';
+import { READ_CHECKS, WRITE_CHECKS } from '../../../src/hunters/apiserver/access.js';
 import { exposedHunters } from '../../../src/hunters/exposed/index.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import { startHttpServer, type TestServer } from '../../helpers/servers.js';
@@ -56,31 +57,37 @@ describe('exposed-component hunters, vulnerable lab', () => {
     );
   });
 
-  it("shows what the kubectl proxy lends, and publishes its identity's reach", async () => {
+  it("surveys what the kubectl proxy lends as for any identity, and publishes its identity's reach", async () => {
     const [f] = hunt.of('KF-PROXY-001');
-    const namespaces = (await lab.snapshot()).objects['v1/namespaces'].length;
-    assert.match(f.evidence, new RegExp(`^GET /api/v1/namespaces → 200: ${namespaces} namespaces \\(default, `));
-    assert.match(f.evidence, /; through the proxy: list namespaces: yes, list pods: yes, list secrets: yes$/);
+    const snapshot = await lab.snapshot();
+    const namespaces = snapshot.objects['v1/namespaces'].length;
+    const secrets = snapshot.objects['v1/secrets'].length;
+    assert.equal(f.severity, undefined, "its identity is cluster-admin: the entry's critical");
+    assert.match(f.evidence, /^GET \/api → 200: APIVersions without credentials; through the proxy: /);
+    assert.match(f.evidence, new RegExp(`listed ${namespaces} namespaces, .*${secrets} secrets in `));
+    assert.match(f.evidence, /\* on \* \(all namespaces\) \(SelfSubjectAccessReview, nothing attempted\)$/);
     const access = hunt.result.events.filter((e): e is KfEvent<'ApiAccess'> => e.type === 'ApiAccess');
     assert.equal(access.length, 1);
     const { host, port, scheme, identity, via, can, parents } = access[0];
     assert.deepEqual(
-      { host, port, scheme, identity, via, can, parents },
+      { host, port, scheme, identity, via, parents },
       {
         host: base,
         port: PORTS.kubectlProxy,
         scheme: 'http',
         identity: 'kubectl-proxy',
         via: 'kubectl-proxy',
-        can: { 'list namespaces': true, 'list pods': true, 'list secrets': true },
         parents: [f.id],
       },
     );
+    // The same checks as every identity, so the report sets them side by side.
+    for (const check of [...READ_CHECKS, ...WRITE_CHECKS]) assert.equal(can[check.key], true, check.key);
+    // Secrets were listed as a Table through the proxy: names and types, never their data.
     const secretReads = lab.requests.filter(
       (r) => r.component === 'kube-apiserver' && r.path.startsWith('/api/v1/secrets'),
     );
     assert.equal(secretReads.length, 1);
-    assert.match(secretReads[0].path, /includeObject=None/);
+    assert.equal(secretReads[0].identity, 'kubernetes-admin');
   });
 
   it('reads kube-proxy, controller-manager, scheduler and cAdvisor endpoints for the evidence', () => {
@@ -141,6 +148,7 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 /** What the API behind the proxy answers its (limited) user; anything else is a Forbidden Status. */
 const BEHIND_PROXY: Record<string, unknown> = {
   '/version': { major: '1', minor: '29', gitVersion: 'v1.29.4', platform: 'linux/amd64' },
+  '/api': { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] },
   '/api/v1/namespaces': { kind: 'NamespaceList', apiVersion: 'v1', items: [{ metadata: { name: 'default' } }] },
   '/api/v1/pods': { kind: 'PodList', apiVersion: 'v1', items: [] },
 };
@@ -205,10 +213,13 @@ describe('exposed-component hunters, components configured otherwise', () => {
     assert.equal(f?.kb, 'KF-PROXY-001');
     assert.equal(
       f.evidence,
-      'GET /api/v1/namespaces → 200: 1 namespace (default) without credentials (with Host: localhost, which the proxy requires); through the proxy: list namespaces: yes, list pods: yes, list secrets: no',
+      'GET /api → 200: APIVersions without credentials (with Host: localhost, which the proxy requires); through the proxy: listed 1 namespace, 0 pods',
     );
+    assert.equal(f.severity, 'high', 'less than cluster-admin');
     const access = hunt.result.events.find((e): e is KfEvent<'ApiAccess'> => e.type === 'ApiAccess');
-    assert.deepEqual(access?.can, { 'list namespaces': true, 'list pods': true, 'list secrets': false });
+    assert.equal(access?.can['list namespaces'], true);
+    assert.equal(access?.can['list pods'], true);
+    assert.equal(access?.can['list secrets'], false);
   });
 
   it('proves, with --active, what a localhost-only kubectl proxy lends, sending Host: localhost as the passive hunter did', async () => {

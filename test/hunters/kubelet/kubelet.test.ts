@@ -219,8 +219,11 @@ describe('kubelet hunters, hardened lab', () => {
   });
   after(() => lab?.stop());
 
-  it('finds nothing: the kubelets demand credentials and there is no read-only port', () => {
-    assert.deepEqual(hunt.findings, []);
+  it('finds nothing but the defence: the kubelets demand credentials and there is no read-only port', () => {
+    assert.deepEqual(
+      hunt.findings.map((f) => `${f.kb} ${f.host}:${f.port} ${f.evidence}`).sort(),
+      lab.hosts.slice(1).map((h) => `KF-KUBELET-201 ${h.address}:10250 GET /pods → 401: "Unauthorized"`),
+    );
     assert.deepEqual(hunt.result.problems, []);
     const kubelet = lab.requests.filter((r) => r.component === 'kubelet');
     assert.ok(kubelet.length >= 8, 'both kubelets were asked');

@@ -194,9 +194,9 @@ describe('kubelet hunters on kubelets that answer oddly', () => {
     assert.deepEqual(hunt.result.problems, []);
   });
 
-  it('reports nothing for a page that is not a kubelet answer, or a refusal', () => {
+  it('reports nothing for a page that is not a kubelet answer, and a refusal by RBAC as the defence it is', () => {
     assert.deepEqual(found(0), []);
-    assert.deepEqual(found(3), []);
+    assert.deepEqual(found(3), ['KF-KUBELET-202']);
   });
 
   it('reads the one real pod among junk, and no handler that answers "page not found"', () => {

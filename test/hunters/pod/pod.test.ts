@@ -181,13 +181,14 @@ describe('the pod vantage in the vulnerable lab', () => {
 });
 
 describe('the pod vantage in the hardened lab', () => {
-  it('finds nothing for a restricted pod whose token may do nothing', async () => {
+  it('finds nothing for a restricted pod whose token may do nothing, only the defences that held', async () => {
     const root = podRoot('restricted', { status: status('0000000000000000'), mountinfo: RESTRICTED_MOUNTINFO });
     const hunt = await podHunt(labs.hardened, 'default/nobody', root);
     assert.deepEqual(hunt.result.problems, []);
+    // Anonymous callers refused and the insecure port shut: what held, reported as such.
     assert.deepEqual(
       hunt.ids.filter((id) => id !== 'KF-API-006'),
-      [],
+      ['KF-API-202', 'KF-API-203'],
     );
     const access = hunt.access.find((a) => a.identity === 'pod:default/nobody');
     assert.ok(access, 'the token was accepted and asked');
