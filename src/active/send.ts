@@ -84,7 +84,13 @@ async function awaitGone(
   for (;;) {
     let res: HttpResponse;
     try {
-      res = await net.http({ url, headers: { accept: 'application/json' }, credential, signal: wait.signal });
+      res = await net.http({
+        url,
+        headers: { accept: 'application/json' },
+        credential,
+        signal: wait.signal,
+        shared: false,
+      });
     } catch (err) {
       return `whether it is gone could not be checked: ${oneLine(err)}`;
     }

@@ -257,6 +257,12 @@ function identityOf(credential: CredentialSecret | undefined, hooks: ClientHooks
   return `credential sha256:${createHash('sha256').update(JSON.stringify(credential)).digest('hex').slice(0, 8)}`;
 }
 
+/** A request its caller stopped (the run was interrupted, the hunter's time ran out): kind `aborted`. */
+function stoppedError(signal: AbortSignal, where: string): NetError {
+  const why = signal.reason instanceof Error ? signal.reason.message : 'stopped';
+  return new NetError('aborted', `${where}: ${why}`);
+}
+
 /**
  * The only way kubeferret reaches the network. Every destination is checked against the declared scope
  * (hostnames after resolution, redirect targets, learned addresses), every request is traced, and
@@ -647,6 +653,8 @@ export class Network {
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       throw new NetError('protocol', `${req.url}: only http and https are supported`);
     }
+    // A stopped caller sends nothing more: undici would still wait for a connection already being made.
+    if (req.signal?.aborted) throw stoppedError(req.signal, `${method} ${req.url}`);
     const address = await this.resolve(hunter, parsed.hostname, method, req.url);
     const port = Number(parsed.port) || (parsed.protocol === 'https:' ? 443 : 80);
     const started = performance.now();
@@ -719,7 +727,11 @@ export class Network {
         truncated,
       );
     } catch (err) {
-      let failure = describeFailure(err, `${method} ${req.url}`);
+      // The caller's own stop (the run interrupted, the hunter's deadline) is not the server's doing.
+      let failure =
+        req.signal?.aborted && !deadline.aborted
+          ? stoppedError(req.signal, `${method} ${req.url}`)
+          : describeFailure(err, `${method} ${req.url}`);
       const alert = parsed.protocol === 'https:' ? this.tlsAlerts.get(`${address}:${port}`) : undefined;
       if (alert && failure.kind === 'protocol') {
         this.tlsAlerts.delete(`${address}:${port}`);
