@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, HuntFailedError, oneLine, UsageError } from '../core/errors.js';
-import { VERSION } from '../core/version.js';
+import { VERSION, versionLine } from '../core/version.js';
 
 type Register = (program: Command) => void;
 
@@ -25,7 +25,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
 export async function buildProgram(command?: string, versionOnly = false): Promise<Command> {
   const program = new Command('kubeferret')
     .description('Hunts Kubernetes clusters for security weaknesses the way an attacker would.')
-    .version(VERSION, '-V, --version')
+    // The full line names the CVE data and knowledge base, which from sources costs reading them: only for -V.
+    .version(versionOnly ? versionLine() : VERSION, '-V, --version')
     .option('--debug', 'show stack traces and hunter debug lines')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
