@@ -35,6 +35,18 @@ export async function buildProgram(command?: string, versionOnly = false): Promi
   return program;
 }
 
+/**
+ * A closed standard output (`kubeferret list | head -1`) is the reader saying it has seen enough: nothing
+ * more is printed there and the command finishes as it would have (a hunt still writes its -o files and
+ * cleans up), without a stack trace. Errors other than a gone reader still end the run.
+ */
+function quietWhenStdoutCloses(stream: NodeJS.WriteStream = process.stdout): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
+    throw err;
+  });
+}
+
 /** Runs the CLI: usage errors print one line and exit 2; a failed hunt exits 3; no stack traces without --debug. */
 export async function main(argv: string[]): Promise<number> {
   // Global options take no value, so the first word that is not an option names the command.
@@ -60,4 +72,5 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+quietWhenStdoutCloses();
 process.exitCode = await main(process.argv.slice(2));
