@@ -47,7 +47,8 @@ function compiledKbPlugin(kb) {
         if (resolve(args.path) !== COMPILED_KB) return undefined;
         return {
           loader: 'js',
-          contents: `const KB = JSON.parse(${text});\nexport function compiledKb() { return KB; }\n`,
+          // Parsed at first use: `--version` loads this chunk without needing the data.
+          contents: `let KB;\nexport function compiledKb() { KB ??= JSON.parse(${text}); return KB; }\n`,
         };
       });
     },
