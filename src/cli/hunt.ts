@@ -9,11 +9,19 @@ import { type CloudFlags, cloudConfig, registerCloudOptions } from './flags/clou
 import { type CveFlags, cveConfig, cveNeedsNoTarget, registerCveOptions } from './flags/cve.js';
 import { exitCodeOf, type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
 import { registerScanOptions, type ScanFlags, scanConfig } from './flags/scan.js';
+import {
+  registerSelectOptions,
+  type SelectFlags,
+  selectHunters,
+  selectionNote,
+  selectionRecorder,
+  withoutMilderFindings,
+} from './flags/select.js';
 import { registerVantageOptions, type VantageFlags, vantageConfig, vantageNamesTargets } from './flags/vantage.js';
 import { logHooks } from './logs.js';
 import { runFromCli } from './run.js';
 
-export type HuntFlags = ScanFlags & VantageFlags & CloudFlags & ActiveFlags & CveFlags & OutputFlags;
+export type HuntFlags = ScanFlags & VantageFlags & CloudFlags & ActiveFlags & CveFlags & SelectFlags & OutputFlags;
 
 /**
  * Turns the command line into a validated HuntConfig; every problem is a one-line UsageError. Async
@@ -40,14 +48,23 @@ export function registerHunt(program: Command): void {
     registerCloudOptions,
     registerActiveOptions,
     registerCveOptions,
+    registerSelectOptions,
     registerOutputOptions,
   ]) {
     register(cmd);
   }
   cmd.action(async (positional: string[], flags: HuntFlags, command: Command) => {
+    const selection = selectHunters(HUNTERS, flags);
     const config = await configFromFlags(positional, { ...flags, debug: command.optsWithGlobals().debug });
-    await confirmActive(config, HUNTERS);
-    const result = await runFromCli(config, HUNTERS, logHooks(config.debug));
+    const hunters = selection ? [...selection.hunters, selectionRecorder(selection)] : HUNTERS;
+    if (selection && (selection.left.length > 0 || selection.minSeverity)) {
+      console.error(`kubeferret: partial run: ${selectionNote(selection)}`);
+    }
+    await confirmActive(config, hunters);
+    const result = withoutMilderFindings(
+      await runFromCli(config, hunters, logHooks(config.debug)),
+      selection?.minSeverity,
+    );
     if (config.dryRun) process.stderr.write(formatPlan(result.plan, redactorFor(result.events)));
     const report = await writeOutputs(result, flags);
     process.exitCode = exitCodeOf(report, config.failOn);
