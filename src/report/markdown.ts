@@ -1,5 +1,5 @@
 import type { Severity } from '../core/events.js';
-import type { Report } from './schema.js';
+import { type Report, toolLabel } from './schema.js';
 import { chainText, countsText, printableDeep, SEVERITIES_DESC, seconds, statsLine, summaryLine } from './text.js';
 
 // Markdown for pull-request comments and tickets. Everything a target said is escaped: it is shown,
@@ -35,7 +35,7 @@ export function renderMarkdown(raw: Report): string {
   out.push(`## kubeferret: ${mdText(summaryLine(report))}`);
   out.push('');
   out.push(
-    `${scan.mode === 'active' ? 'Active' : 'Passive'} hunt of ${scan.targets.map((t) => `\`${t.replace(/`/g, '')}\``).join(', ') || 'no named target'} · ${mdText(scan.startedAt)} · ${seconds(scan.durationMs)} · kubeferret ${mdText(report.tool.version)}${scan.interrupted ? ' · **interrupted**' : ''}`,
+    `${scan.mode === 'active' ? 'Active' : 'Passive'} hunt of ${scan.targets.map((t) => `\`${t.replace(/`/g, '')}\``).join(', ') || 'no named target'} · ${mdText(scan.startedAt)} · ${seconds(scan.durationMs)} · kubeferret ${mdText(toolLabel(report.tool))}${scan.interrupted ? ' · **interrupted**' : ''}`,
   );
   out.push('');
   if (report.findings.length > 0) {

@@ -4,6 +4,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { readKbSources } from '../../src/kb/sources.js';
 import { type Lab, startLab } from '../../src/lab/index.js';
 import type { CliRun } from '../helpers/cli.js';
 
@@ -110,11 +111,32 @@ describe('every command as a user with an unwritable TMPDIR and no home', () => 
 
   it('kubeferret hunt of a lab writes only the report it was asked for', async (t) => {
     if (cannotRun) return t.skip(`cannot run as nobody: ${cannotRun}`);
-    const r = await kubeferret(['hunt', '127.90.1.2-127.90.1.3', '--quick', '--format', 'json', '--output', 'r.json']);
+    const r = await kubeferret([
+      'hunt',
+      '127.90.1.2-127.90.1.3',
+      '--quick',
+      '--format',
+      'json',
+      '--output',
+      'r.json',
+      '--format',
+      'table',
+      '--output',
+      '-',
+    ]);
     assertClean(r, 'hunt');
     assert.equal(r.code, 1, `exit 1: findings at or above the default --fail-on: ${r.stderr}`);
     const report = JSON.parse(readFileSync(join(work, 'r.json'), 'utf8'));
     assert.ok(report.findings.length > 0);
+    // Every report names what judged the run: the version, the CVE data's day, the knowledge-base revision.
+    const kb = readKbSources();
+    assert.deepEqual(report.tool, {
+      name: 'kubeferret',
+      version: JSON.parse(readFileSync('package.json', 'utf8')).version,
+      cveData: kb.cves.updated,
+      kbRevision: kb.revision,
+    });
+    assert.match(r.stdout, new RegExp(`CVE data ${kb.cves.updated}, knowledge base ${kb.revision}`));
   });
 
   it('kubeferret hunt --pod, the way the Job runs it', async (t) => {
