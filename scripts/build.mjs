@@ -7,9 +7,9 @@
 //   can look at.
 // - The version, the CVE data's day and the knowledge-base revision are compiled in (src/core/version.ts).
 //
-// `node scripts/build.mjs --sea` writes instead one CommonJS file with every dependency inside
-// (dist-sea/kubeferret.cjs) for the single executable (scripts/sea.mjs).
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// `node scripts/build.mjs --dev` leaves the dependencies in node_modules (see buildDist); `--outdir DIR`
+// builds elsewhere than dist/.
+import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -18,10 +18,10 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const COMPILED_KB = join(ROOT, 'src/kb/compiled.ts');
 
 /** Reads and validates the knowledge base with the same code a run from sources uses (src/kb/sources.ts). */
-async function readKnowledgeBase(tmp) {
+async function readKnowledgeBase() {
   // Bundled into a throw-away module inside the project (its dependencies resolve from node_modules), so the
   // build needs no TypeScript loader; import.meta.url keeps pointing at the source, to find src/kb/data/.
-  const out = join(tmp, 'kb-sources.mjs');
+  const out = join(ROOT, 'node_modules', '.cache', 'kubeferret-build', `kb-sources-${process.pid}.mjs`);
   await build({
     entryPoints: [join(ROOT, 'src/kb/sources.ts')],
     bundle: true,
@@ -33,8 +33,12 @@ async function readKnowledgeBase(tmp) {
     define: { 'import.meta.url': JSON.stringify(pathToFileURL(join(ROOT, 'src/kb/sources.ts')).href) },
     logLevel: 'error',
   });
-  const { readKbSources } = await import(pathToFileURL(out).href);
-  return readKbSources();
+  try {
+    const { readKbSources } = await import(pathToFileURL(out).href);
+    return readKbSources();
+  } finally {
+    rmSync(out, { force: true });
+  }
 }
 
 /** Replaces src/kb/compiled.ts with the validated data; JSON.parse of a string is V8's fastest way in. */
@@ -55,56 +59,68 @@ function compiledKbPlugin(kb) {
   };
 }
 
-export async function buildDist({ sea = false, quiet = false } = {}) {
+const BUNDLE_REQUIRE =
+  "import { createRequire as kfCreateRequire } from 'node:module'; const require = kfCreateRequire(import.meta.url);";
+
+/**
+ * `package` (npm run build, prepare): every dependency bundled, each into the chunks of the commands that
+ * import it, so the package has no runtime dependency to resolve or download (an install is one tarball,
+ * offline) and the lab's certificate libraries load only with the lab; CommonJS dependencies get a
+ * `require` for Node's built-in modules. `dev` (what `npm test` builds first): the same chunks with the
+ * dependencies left in node_modules, a few times faster to build. The knowledge base and version are
+ * compiled in either way.
+ */
+export async function buildDist({ mode = 'package', outdir = join(ROOT, 'dist'), quiet = false } = {}) {
   const started = Date.now();
-  const tmp = join(ROOT, 'dist', '.build');
-  rmSync(join(ROOT, sea ? 'dist-sea' : 'dist'), { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  const kb = await readKnowledgeBase(tmp);
-  rmSync(tmp, { recursive: true, force: true });
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-  const info = { version: pkg.version, cveData: kb.cves.updated, kbRevision: kb.revision };
-  const common = {
-    entryPoints: { main: join(ROOT, 'src/cli/main.ts') },
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    define: { KUBEFERRET_BUILD: JSON.stringify(info) },
-    plugins: [compiledKbPlugin(kb)],
-    legalComments: 'none',
-    logLevel: 'warning',
-  };
-  if (sea) {
-    await build({ ...common, format: 'cjs', outfile: join(ROOT, 'dist-sea/kubeferret.cjs') });
-  } else {
-    const outdir = join(ROOT, 'dist');
+  // Built beside the old output and swapped in at the end: a failed build leaves the last good one.
+  const staging = `${outdir}.building-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  try {
+    const kb = await readKnowledgeBase();
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    const info = { version: pkg.version, cveData: kb.cves.updated, kbRevision: kb.revision };
     await build({
-      ...common,
+      entryPoints: { main: join(ROOT, 'src/cli/main.ts') },
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
       format: 'esm',
       splitting: true,
-      // Dependencies stay in node_modules: npm installs them, and they load only with the chunk needing them.
-      packages: 'external',
-      outdir,
+      define: { KUBEFERRET_BUILD: JSON.stringify(info) },
+      plugins: [compiledKbPlugin(kb)],
+      legalComments: 'none',
+      logLevel: 'warning',
+      ...(mode === 'dev' ? { packages: 'external' } : { banner: { js: BUNDLE_REQUIRE } }),
+      outdir: staging,
       // Chunks sit next to main.js, so `new URL('./data/…', import.meta.url)` means dist/data/ in any of them.
       chunkNames: '[name]-[hash]',
-      sourcemap: 'linked',
-      sourcesContent: false,
     });
-    mkdirSync(join(outdir, 'data'), { recursive: true });
-    copyFileSync(join(ROOT, 'src/kb/data/cves.json'), join(outdir, 'data/cves.json'));
-    writeFileSync(join(outdir, 'package.json'), `${JSON.stringify({ type: 'module' })}\n`);
+    mkdirSync(join(staging, 'data'), { recursive: true });
+    copyFileSync(join(ROOT, 'src/kb/data/cves.json'), join(staging, 'data/cves.json'));
+    writeFileSync(join(staging, 'package.json'), `${JSON.stringify({ type: 'module' })}\n`);
+    rmSync(outdir, { recursive: true, force: true });
+    renameSync(staging, outdir);
+    if (!quiet) {
+      console.log(
+        `built ${outdir} (${mode}) in ${Date.now() - started} ms: kubeferret ${info.version}, CVE data ${info.cveData}, knowledge base ${info.kbRevision}`,
+      );
+    }
+    return info;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
   }
-  if (!quiet) {
-    console.log(
-      `built ${sea ? 'dist-sea/' : 'dist/'} in ${Date.now() - started} ms: kubeferret ${info.version}, CVE data ${info.cveData}, knowledge base ${info.kbRevision}`,
-    );
-  }
-  return info;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   try {
-    await buildDist({ sea: process.argv.includes('--sea'), quiet: process.argv.includes('--quiet') });
+    const args = process.argv.slice(2);
+    const at = args.indexOf('--outdir');
+    await buildDist({
+      mode: args.includes('--dev') ? 'dev' : 'package',
+      quiet: args.includes('--quiet'),
+      ...(at >= 0 && args[at + 1] ? { outdir: resolve(args[at + 1]) } : {}),
+    });
   } catch (err) {
     console.error(`build failed: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);

@@ -1,7 +1,8 @@
 // Runs every test file under test/ with Node's test runner through tsx.
 // Node 20's runner does not expand globs, so the files are listed here.
-// It builds dist/ first (a fraction of a second), so tests that run bin/kubeferret.js run the sources as
-// they are now, never a stale build.
+// It builds dist/ first (a quick build that leaves the dependencies in node_modules), so tests that run
+// bin/kubeferret.js run the sources as they are now, never a stale build. The package test builds and
+// installs the full package on its own.
 //
 // Where it can (root, with util-linux's unshare and iproute2's ip), it runs them in a network namespace of
 // their own in which only loopback is up: whatever a test, a real component (etcd, kubectl, Chromium) or a
@@ -49,7 +50,7 @@ const runner = [
   ...files,
 ];
 try {
-  await buildDist({ quiet: true });
+  await buildDist({ mode: 'dev', quiet: true });
 } catch (err) {
   console.error(`build failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
