@@ -9,7 +9,7 @@
 //
 // `node scripts/build.mjs --dev` leaves the dependencies in node_modules (see buildDist); `--outdir DIR`
 // builds elsewhere than dist/.
-import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -59,6 +59,25 @@ function compiledKbPlugin(kb) {
   };
 }
 
+/** The packages under node_modules the bundle took code from: their name, version and licence text. */
+function thirdPartyLicenses(metafile) {
+  const dirs = new Set();
+  for (const input of Object.keys(metafile.inputs)) {
+    const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (m) dirs.add(resolve(ROOT, m[1]));
+  }
+  const parts = ['kubeferret bundles the following packages into dist/. Their licences follow.', ''];
+  for (const dir of [...dirs].sort()) {
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    const file = readdirSync(dir).find((f) => /^(licen[cs]e|copying)(\.(md|txt))?$/i.test(f));
+    const text = file
+      ? readFileSync(join(dir, file), 'utf8').trim()
+      : `(no licence file; package.json says ${pkg.license})`;
+    parts.push('-'.repeat(78), `${pkg.name} ${pkg.version} (${pkg.license ?? 'no licence field'})`, '', text, '');
+  }
+  return `${parts.join('\n')}\n`;
+}
+
 const BUNDLE_REQUIRE =
   "import { createRequire as kfCreateRequire } from 'node:module'; const require = kfCreateRequire(import.meta.url);";
 
@@ -80,8 +99,9 @@ export async function buildDist({ mode = 'package', outdir = join(ROOT, 'dist'),
     const kb = await readKnowledgeBase();
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
     const info = { version: pkg.version, cveData: kb.cves.updated, kbRevision: kb.revision };
-    await build({
+    const result = await build({
       entryPoints: { main: join(ROOT, 'src/cli/main.ts') },
+      metafile: true,
       bundle: true,
       platform: 'node',
       target: 'node20',
@@ -99,6 +119,8 @@ export async function buildDist({ mode = 'package', outdir = join(ROOT, 'dist'),
     mkdirSync(join(staging, 'data'), { recursive: true });
     copyFileSync(join(ROOT, 'src/kb/data/cves.json'), join(staging, 'data/cves.json'));
     writeFileSync(join(staging, 'package.json'), `${JSON.stringify({ type: 'module' })}\n`);
+    if (mode === 'package')
+      writeFileSync(join(staging, 'THIRD-PARTY-LICENSES.txt'), thirdPartyLicenses(result.metafile));
     rmSync(outdir, { recursive: true, force: true });
     renameSync(staging, outdir);
     if (!quiet) {

@@ -76,6 +76,11 @@ describe('the npm package', () => {
       ['CHANGELOG.md', 'LICENSE', 'README.md', 'SECURITY.md', 'bin', 'dist', 'package.json', 'schema'].sort(),
     );
     assert.ok(files.includes('package/dist/data/cves.json'));
+    // Bundled libraries keep their notices: each one's name, version and licence text.
+    const notices = readFileSync(join(work, 'stage', 'dist', 'THIRD-PARTY-LICENSES.txt'), 'utf8');
+    assert.match(notices, /^commander \d+\.\d+\.\d+ \(MIT\)\n\n\(The MIT License\)/m);
+    assert.match(notices, /^undici \d+\.\d+\.\d+ \(MIT\)$/m);
+    assert.ok(files.includes('package/dist/THIRD-PARTY-LICENSES.txt'));
     assert.match(readFileSync(join(ROOT, 'LICENSE'), 'utf8'), /Apache License\s+Version 2\.0, January 2004/);
     const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
     assert.equal(manifest.dependencies, undefined, 'everything it runs is bundled: nothing to download');
