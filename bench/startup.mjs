@@ -29,6 +29,10 @@ function median(values) {
 console.log(
   `median of ${RUNS} runs each, node ${process.version}, load ${(await import('node:os')).loadavg()[0].toFixed(1)}`,
 );
+const empty = [];
+once(['-e', '0']);
+for (let i = 0; i < RUNS; i++) empty.push(once(['-e', '0']));
+console.log(`node -e 0 (the floor on this machine now): ${median(empty).toFixed(3)} s`);
 console.log('command           build     tsx       tsx / build  goal');
 for (const command of COMMANDS) {
   const name = command.join(' ');
