@@ -17,19 +17,29 @@ import {
   selectionRecorder,
   withoutMilderFindings,
 } from './flags/select.js';
+import { registerShardOption, type ShardFlags, shardTargets } from './flags/shard.js';
 import { registerVantageOptions, type VantageFlags, vantageConfig, vantageNamesTargets } from './flags/vantage.js';
 import { logHooks } from './logs.js';
 import { runFromCli } from './run.js';
 
-export type HuntFlags = ScanFlags & VantageFlags & CloudFlags & ActiveFlags & CveFlags & SelectFlags & OutputFlags;
+export type HuntFlags = ScanFlags &
+  ShardFlags &
+  VantageFlags &
+  CloudFlags &
+  ActiveFlags &
+  CveFlags &
+  SelectFlags &
+  OutputFlags;
 
 /**
  * Turns the command line into a validated HuntConfig; every problem is a one-line UsageError. Async
  * because vantage points read files and load a kubeconfig before anything is sent.
  */
 export async function configFromFlags(positional: string[], flags: HuntFlags): Promise<HuntConfig> {
+  const scan = scanConfig(positional, flags, !(vantageNamesTargets(flags) || cveNeedsNoTarget(flags)));
   return defaultConfig({
-    ...scanConfig(positional, flags, !(vantageNamesTargets(flags) || cveNeedsNoTarget(flags))),
+    ...scan,
+    ...(flags.shard && scan.targets ? { targets: shardTargets(scan.targets, flags.shard) } : {}),
     ...(await vantageConfig(flags)),
     ...activeConfig(flags),
     ...cveConfig(flags),
@@ -44,6 +54,7 @@ export function registerHunt(program: Command): void {
     .argument('[targets...]', 'IP, hostname, CIDR, range (127.0.0.2-127.0.0.9), host:port, IPv6 literal');
   for (const register of [
     registerScanOptions,
+    registerShardOption,
     registerVantageOptions,
     registerCloudOptions,
     registerActiveOptions,

@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   cve: async () => (await import('./cve.js')).registerCve,
   lab: async () => (await import('./lab.js')).registerLab,
   report: async () => (await import('./report.js')).registerReport,
+  merge: async () => (await import('./merge.js')).registerMerge,
   demo: async () => (await import('./demo.js')).registerDemo,
   cleanup: async () => (await import('./cleanup.js')).registerCleanup,
 };
