@@ -134,6 +134,36 @@ export async function buildDist({ mode = 'package', outdir = join(ROOT, 'dist'),
   }
 }
 
+/**
+ * One CommonJS file with everything inside, for the single executable (scripts/sea.mjs): Node's
+ * single-executable applications run one CommonJS script that may require only Node's built-in modules.
+ * `import.meta.url` becomes the executable's own path, so paths derived from it point next to it.
+ */
+export async function buildSeaBundle(outfile) {
+  const kb = await readKnowledgeBase();
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  const info = { version: pkg.version, cveData: kb.cves.updated, kbRevision: kb.revision };
+  const result = await build({
+    entryPoints: [join(ROOT, 'src/cli/main.ts')],
+    bundle: true,
+    metafile: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    define: { KUBEFERRET_BUILD: JSON.stringify(info), 'import.meta.url': 'kfMetaUrl' },
+    // bin/kubeferret.js sets the same V8 flag for the npm build (see there why).
+    banner: {
+      js: "require('node:v8').setFlagsFromString('--liftoff-only'); const kfMetaUrl = require('node:url').pathToFileURL(process.execPath).href;",
+    },
+    plugins: [compiledKbPlugin(kb)],
+    legalComments: 'none',
+    logLevel: 'warning',
+    outfile,
+  });
+  writeFileSync(join(dirname(outfile), 'THIRD-PARTY-LICENSES.txt'), thirdPartyLicenses(result.metafile));
+  return info;
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   try {
     const args = process.argv.slice(2);

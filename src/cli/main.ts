@@ -74,4 +74,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 quietWhenStdoutCloses();
-process.exitCode = await main(process.argv.slice(2));
+// Not a top-level await: the single executable is a CommonJS bundle (scripts/sea.mjs), which has none.
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
