@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Lab, startLab } from '../../src/lab/index.js';
 import { runProcess } from '../helpers/cli.js';
+import { hasCommand, requireComponent } from '../helpers/components.js';
 
-// This file's loopback block: 127.95.0.0/16. The single executable (scripts/sea.mjs): built, copied into
-// an empty directory, run with no node_modules and no Node on the PATH.
+// This file's loopback block: 127.95.0.0/16. The single executable (scripts/sea.mjs): built, run from an
+// empty directory with no node_modules and no Node on the PATH; then the image from scratch around it
+// (scripts/image.mjs), built with buildah and run with podman where this machine can run containers.
 
 const ROOT = resolve('.');
 let work: string;
@@ -65,5 +68,64 @@ describe('the single executable', {
     const r = await sea(['hunt', '10.0.0.0/33']);
     assert.equal(r.code, 2);
     assert.equal(r.stderr, 'kubeferret: "10.0.0.0/33": the prefix length must be 0-32\n');
+  });
+});
+
+describe('the image from scratch', { skip: process.platform !== 'linux' && 'images are built for linux' }, () => {
+  const IMAGE = `localhost/kubeferret-test:${process.pid}`;
+  let built = false;
+  after(() => {
+    if (built) spawnSync('buildah', ['rmi', '-f', IMAGE], { stdio: 'ignore' });
+  });
+
+  it('holds the executable and its libraries only, and runs as a user that is not root', async (t) => {
+    if (!requireComponent(t, 'buildah', 'buildah')) return;
+    const r = await runProcess(
+      process.execPath,
+      [join(ROOT, 'scripts/image.mjs'), IMAGE, executable],
+      process.env,
+      240_000,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    built = true;
+    const config = JSON.parse(spawnSync('buildah', ['inspect', '--type', 'image', IMAGE], { encoding: 'utf8' }).stdout);
+    assert.equal(config.OCIv1.config.User, '65532:65532');
+    assert.deepEqual(config.OCIv1.config.Entrypoint, ['/kubeferret']);
+    const container = spawnSync('buildah', ['from', IMAGE], { encoding: 'utf8' }).stdout.trim();
+    try {
+      const root = spawnSync('buildah', ['mount', container], { encoding: 'utf8' }).stdout.trim();
+      const files = spawnSync('find', [root, '-type', 'f'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean)
+        .map((f) => f.slice(root.length));
+      assert.ok(files.includes('/kubeferret'));
+      assert.ok(!files.some((f) => /\/(sh|bash|busybox)$/.test(f)), `no shell: ${files.join(' ')}`);
+      assert.ok(
+        files.every((f) => f === '/kubeferret' || /\/lib[^/]*\.so/.test(f) || /ld-linux/.test(f)),
+        files.join(' '),
+      );
+    } finally {
+      spawnSync('buildah', ['umount', container]);
+      spawnSync('buildah', ['rm', container]);
+    }
+  });
+
+  it('runs kubeferret demo in a container', async (t) => {
+    if (!built) return t.skip('the image was not built');
+    if (!hasCommand('podman')) return t.skip('podman not found (Debian package podman): the image cannot be run here');
+    const r = await runProcess(
+      'podman',
+      ['run', '--rm', '--network', 'none', IMAGE, 'demo', '--etcd', 'simulated'],
+      process.env,
+      240_000,
+    );
+    const refusal = /OCI permission denied|setrlimit|cannot set up namespace|operation not permitted/i.exec(r.stderr);
+    if (r.code !== 0 && refusal) {
+      return t.skip(
+        `this machine cannot run containers (${r.stderr.trim().split('\n').at(-1)}); the image was built and inspected only`,
+      );
+    }
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\d+ findings: [1-9]\d* critical/);
   });
 });
