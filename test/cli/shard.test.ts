@@ -62,6 +62,11 @@ describe('shard slices', () => {
   it('--shard takes I/N with 1 ≤ I ≤ N', () => {
     assert.deepEqual(parseShard('2/4'), { index: 2, count: 4 });
     for (const bad of ['0/4', '5/4', '1/0', '2', 'a/b', '-1/3', '']) assert.throws(() => parseShard(bad), UsageError);
+    // In an Indexed Job: the completion index counts from 0.
+    assert.deepEqual(parseShard('job/4', { JOB_COMPLETION_INDEX: '0' }), { index: 1, count: 4 });
+    assert.deepEqual(parseShard('job/4', { JOB_COMPLETION_INDEX: '3' }), { index: 4, count: 4 });
+    assert.throws(() => parseShard('job/4', { JOB_COMPLETION_INDEX: '4' }), UsageError);
+    assert.throws(() => parseShard('job/4', {}), { message: /JOB_COMPLETION_INDEX is not set/ });
   });
 });
 

@@ -25,17 +25,29 @@ export interface ShardFlags {
 export function registerShardOption(cmd: Command): Command {
   return cmd.option(
     '--shard <i/n>',
-    'scan only the i-th of n disjoint, balanced slices of the target addresses (merge with `kubeferret merge`)',
-    parseShard,
+    'scan only the i-th of n disjoint, balanced slices of the targets (job/n: from JOB_COMPLETION_INDEX); see merge',
+    (text: string) => parseShard(text),
   );
 }
 
-export function parseShard(text: string): Shard {
+export function parseShard(text: string, env: NodeJS.ProcessEnv = process.env): Shard {
+  // `job/N`: the shard of this completion of an Indexed Job, whose index (from 0) Kubernetes sets in
+  // JOB_COMPLETION_INDEX; an image without a shell cannot add the one itself.
+  const job = /^job\/(\d{1,6})$/.exec(text.trim());
+  if (job) {
+    const index = env.JOB_COMPLETION_INDEX?.trim() ?? '';
+    if (!/^\d{1,6}$/.test(index)) {
+      throw new UsageError(
+        `--shard ${text}: JOB_COMPLETION_INDEX is ${index ? `"${index}"` : 'not set'}: job/N is for the pods of an Indexed Job`,
+      );
+    }
+    return parseShard(`${Number(index) + 1}/${job[1]}`);
+  }
   const m = /^(\d{1,6})\/(\d{1,6})$/.exec(text.trim());
   const index = m ? Number(m[1]) : Number.NaN;
   const count = m ? Number(m[2]) : Number.NaN;
   if (!m || count < 1 || index < 1 || index > count) {
-    throw new UsageError(`--shard takes I/N with 1 ≤ I ≤ N (e.g. 2/4), not "${text}"`);
+    throw new UsageError(`--shard takes I/N with 1 ≤ I ≤ N (e.g. 2/4), or job/N in an Indexed Job, not "${text}"`);
   }
   return { index, count };
 }
