@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { selectHunters, selectionRecorder, tagsOf, withoutMilderFindings } from '../../src/cli/flags/select.js';
+import {
+  FACT_PUBLISHERS,
+  selectHunters,
+  selectionRecorder,
+  tagsOf,
+  withoutMilderFindings,
+} from '../../src/cli/flags/select.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { UsageError } from '../../src/core/errors.js';
 import { runHunt } from '../../src/core/hunt.js';
@@ -135,5 +143,38 @@ describe('a selected hunt of the lab', () => {
     const sev = await runKubeferret(['hunt', targets, '--min-severity', 'severe']);
     assert.equal(sev.code, 2);
     assert.match(sev.stderr, /--min-severity takes one of info, low, medium, high, critical, not "severe"/);
+  });
+});
+
+describe('the table of fact publishers', () => {
+  /** Hunter ids defined in each source file under src/hunters and src/discovery that publishes `event`. */
+  function publishersInSources(event: 'Version' | 'ApiAccess'): string[] {
+    const call = event === 'Version' ? /publishVersion\(|publish\('Version'/ : /publishAccess\(|publish\('ApiAccess'/;
+    const ids: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (path.endsWith('.ts')) {
+          const text = readFileSync(path, 'utf8');
+          if (call.test(text)) for (const m of text.matchAll(/^\s+id: '([a-z0-9-]+)'/gm)) ids.push(m[1]);
+        }
+      }
+    };
+    walk('src/hunters');
+    walk('src/discovery');
+    return ids.filter((id) => HUNTERS.some((h) => h.id === id));
+  }
+
+  it('names every hunter whose source publishes Version or ApiAccess, and only registered hunters', () => {
+    for (const event of ['Version', 'ApiAccess'] as const) {
+      const listed = FACT_PUBLISHERS[event] ?? [];
+      for (const id of publishersInSources(event)) assert.ok(listed.includes(id), `${id} publishes ${event}`);
+      for (const id of listed)
+        assert.ok(
+          HUNTERS.some((h) => h.id === id),
+          `${id} is a registered hunter`,
+        );
+    }
   });
 });

@@ -49,10 +49,17 @@ function severity(text: string): Severity {
  * report nothing exist to publish facts (fingerprint, node discovery, credential binding) and are always
  * kept unless skipped by id; Finding listeners are matched through their own `when`.
  */
-const FACT_PUBLISHERS: Partial<Record<EventType, readonly string[]>> = {
+export const FACT_PUBLISHERS: Partial<Record<EventType, readonly string[]>> = {
   ServiceFound: ['fingerprint'],
   ApiAccess: ['apiserver-anonymous-access', 'apiserver-credential-access', 'apiserver-insecure-port'],
-  Version: ['fingerprint', 'apiserver-version', 'kubelet-access', 'etcd-access', 'local-kubectl-version'],
+  Version: [
+    'fingerprint',
+    'apiserver-version',
+    'kubelet-access',
+    'etcd-access',
+    'local-kubectl-version',
+    'proxy-active-access',
+  ],
 };
 
 /** A hunter's tags: its mode, the components of the entries it reports, `cve`, or `discovery` for fact-only hunters. */
