@@ -54,7 +54,9 @@ function listEntries(json: boolean): void {
 export function registerList(program: Command): void {
   program
     .command('list')
-    .description('list every hunter (id, title, passive or active, the event it listens for), or with --kb every entry')
+    .description(
+      'list every hunter (id, passive or active, the event it listens for, tags, title), or with --kb every entry',
+    )
     .option('--kb', 'list the knowledge-base entries instead: id, kind, severity, kube-hunter id, title')
     .option('--json', 'print as JSON')
     .action((opts: { kb?: boolean; json?: boolean }) => {
