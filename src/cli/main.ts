@@ -39,12 +39,16 @@ export async function buildProgram(command?: string, versionOnly = false): Promi
 /**
  * A closed standard output (`kubeferret list | head -1`) is the reader saying it has seen enough: nothing
  * more is printed there and the command finishes as it would have (a hunt still writes its -o files and
- * cleans up), without a stack trace. Errors other than a gone reader still end the run.
+ * cleans up), without a stack trace. Any other write error (a full disk behind `> file`) is one line on
+ * stderr and exit 3, the command still finishing what it was doing.
  */
 function quietWhenStdoutCloses(stream: NodeJS.WriteStream = process.stdout): void {
+  let said = false;
   stream.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
-    throw err;
+    if (!said) console.error(`kubeferret: cannot write to standard output: ${err.code ?? err.message}`);
+    said = true;
+    process.exitCode = EXIT.failed;
   });
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -75,6 +75,28 @@ describe('a closed standard output', () => {
       assert.equal(report.code, 1, 'findings at or above --fail-on high');
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a standard output that cannot be written (a full disk) is one line and exit 3, not a stack trace', async (t) => {
+    if (!existsSync('/dev/full')) return t.skip('no /dev/full on this system');
+    const full = openSync('/dev/full', 'w');
+    try {
+      const r = await new Promise<{ code: number | null; stderr: string }>((done, fail) => {
+        const child = spawn(process.execPath, ['bin/kubeferret.js', 'list', '--kb', '--json'], {
+          stdio: ['ignore', full, 'pipe'],
+        });
+        let stderr = '';
+        child.stderr?.on('data', (d) => {
+          stderr += d;
+        });
+        child.on('error', fail);
+        child.on('close', (code) => done({ code, stderr }));
+      });
+      assert.equal(r.stderr, 'kubeferret: cannot write to standard output: ENOSPC\n');
+      assert.equal(r.code, 3);
+    } finally {
+      closeSync(full);
     }
   });
 });
