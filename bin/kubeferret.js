@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx, so `npm ci` is the whole install: no build step, no stale output.
+// Runs the build in dist/ (`npm run build`; `npm ci` and `npm install` run it through `prepare`).
 import { setFlagsFromString } from 'node:v8';
-import { register } from 'tsx/esm/api';
 
 // undici parses HTTP with llhttp compiled to WebAssembly. V8 first compiles it with its baseline tier, then
 // recompiles it in the background with its optimizing one: a transient ~35 MB, a quarter of a scan's peak
@@ -9,5 +8,10 @@ import { register } from 'tsx/esm/api';
 // only applies to WebAssembly compiled after it is set, which is all of it: undici compiles on first use.
 setFlagsFromString('--liftoff-only');
 
-register();
-await import('../src/cli/main.ts');
+try {
+  await import('../dist/main.js');
+} catch (err) {
+  if (err?.code !== 'ERR_MODULE_NOT_FOUND' || !String(err.message).includes('dist/main.js')) throw err;
+  console.error('kubeferret: dist/ is missing: run `npm run build` in the kubeferret directory first');
+  process.exitCode = 1;
+}

@@ -1,5 +1,8 @@
 // Runs every test file under test/ with Node's test runner through tsx.
 // Node 20's runner does not expand globs, so the files are listed here.
+// It builds dist/ first (a quick build that leaves the dependencies in node_modules), so tests that run
+// bin/kubeferret.js run the sources as they are now, never a stale build. The package test builds and
+// installs the full package on its own.
 //
 // Where it can (root, with util-linux's unshare and iproute2's ip), it runs them in a network namespace of
 // their own in which only loopback is up: whatever a test, a real component (etcd, kubectl, Chromium) or a
@@ -7,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildDist } from './build.mjs';
 
 const INSIDE = 'KUBEFERRET_TEST_NETNS';
 
@@ -45,6 +49,13 @@ const runner = [
   `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 3}`,
   ...files,
 ];
+try {
+  await buildDist({ mode: 'dev', quiet: true });
+} catch (err) {
+  console.error(`build failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}
+
 const where = isolation();
 let result;
 if (where.available) {

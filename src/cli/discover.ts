@@ -6,11 +6,12 @@ import type { HuntResult } from '../core/hunt.js';
 import { discoveryHunters } from '../discovery/hunters.js';
 import { hostPort } from '../net/scope.js';
 import { registerScanOptions, type ScanFlags, scanConfig } from './flags/scan.js';
+import { registerShardOption, type ShardFlags, shardTargets } from './flags/shard.js';
 import { registerVantageOptions, type VantageFlags, vantageConfig, vantageNamesTargets } from './flags/vantage.js';
 import { logHooks } from './logs.js';
 import { runFromCli } from './run.js';
 
-type DiscoverFlags = ScanFlags & VantageFlags & { format?: string };
+type DiscoverFlags = ScanFlags & ShardFlags & VantageFlags & { format?: string };
 
 const FORMATS = ['table', 'json'] as const;
 
@@ -45,6 +46,7 @@ export function registerDiscover(program: Command): void {
     .argument('[targets...]', 'IP, hostname, CIDR, range (127.0.0.2-127.0.0.9), host:port, IPv6 literal')
     .option('--format <format>', 'table or json (default table)');
   registerScanOptions(cmd);
+  registerShardOption(cmd);
   registerVantageOptions(cmd);
   cmd.action(async (positional: string[], flags: DiscoverFlags, command: Command) => {
     const format = flags.format ?? 'table';
@@ -53,8 +55,10 @@ export function registerDiscover(program: Command): void {
     }
     // Only scan and vantage settings: discovery runs no other hunter, so it loads none of them.
     const all = { ...flags, debug: command.optsWithGlobals().debug };
+    const scan = scanConfig(positional, all, !vantageNamesTargets(all));
     const config = defaultConfig({
-      ...scanConfig(positional, all, !vantageNamesTargets(all)),
+      ...scan,
+      ...(all.shard && scan.targets ? { targets: shardTargets(scan.targets, all.shard) } : {}),
       ...(await vantageConfig(all)),
     });
     process.exitCode = await runFromCli(config, discoveryHunters, logHooks(config.debug), (result) => {

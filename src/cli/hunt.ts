@@ -9,19 +9,37 @@ import { type CloudFlags, cloudConfig, registerCloudOptions } from './flags/clou
 import { type CveFlags, cveConfig, cveNeedsNoTarget, registerCveOptions } from './flags/cve.js';
 import { exitCodeOf, type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
 import { registerScanOptions, type ScanFlags, scanConfig } from './flags/scan.js';
+import {
+  registerSelectOptions,
+  type SelectFlags,
+  selectHunters,
+  selectionNote,
+  selectionRecorder,
+  withoutMilderFindings,
+} from './flags/select.js';
+import { registerShardOption, type ShardFlags, shardTargets } from './flags/shard.js';
 import { registerVantageOptions, type VantageFlags, vantageConfig, vantageNamesTargets } from './flags/vantage.js';
 import { logHooks } from './logs.js';
 import { runFromCli } from './run.js';
 
-export type HuntFlags = ScanFlags & VantageFlags & CloudFlags & ActiveFlags & CveFlags & OutputFlags;
+export type HuntFlags = ScanFlags &
+  ShardFlags &
+  VantageFlags &
+  CloudFlags &
+  ActiveFlags &
+  CveFlags &
+  SelectFlags &
+  OutputFlags;
 
 /**
  * Turns the command line into a validated HuntConfig; every problem is a one-line UsageError. Async
  * because vantage points read files and load a kubeconfig before anything is sent.
  */
 export async function configFromFlags(positional: string[], flags: HuntFlags): Promise<HuntConfig> {
+  const scan = scanConfig(positional, flags, !(vantageNamesTargets(flags) || cveNeedsNoTarget(flags)));
   return defaultConfig({
-    ...scanConfig(positional, flags, !(vantageNamesTargets(flags) || cveNeedsNoTarget(flags))),
+    ...scan,
+    ...(flags.shard && scan.targets ? { targets: shardTargets(scan.targets, flags.shard) } : {}),
     ...(await vantageConfig(flags)),
     ...activeConfig(flags),
     ...cveConfig(flags),
@@ -36,18 +54,26 @@ export function registerHunt(program: Command): void {
     .argument('[targets...]', 'IP, hostname, CIDR, range (127.0.0.2-127.0.0.9), host:port, IPv6 literal');
   for (const register of [
     registerScanOptions,
+    registerShardOption,
     registerVantageOptions,
     registerCloudOptions,
     registerActiveOptions,
     registerCveOptions,
+    registerSelectOptions,
     registerOutputOptions,
   ]) {
     register(cmd);
   }
   cmd.action(async (positional: string[], flags: HuntFlags, command: Command) => {
+    const selection = selectHunters(HUNTERS, flags);
     const config = await configFromFlags(positional, { ...flags, debug: command.optsWithGlobals().debug });
-    await confirmActive(config, HUNTERS);
-    process.exitCode = await runFromCli(config, HUNTERS, logHooks(config.debug), async (result) => {
+    const hunters = selection ? [...selection.hunters, selectionRecorder(selection)] : HUNTERS;
+    if (selection && (selection.left.length > 0 || selection.minSeverity)) {
+      console.error(`kubeferret: partial run: ${selectionNote(selection)}`);
+    }
+    await confirmActive(config, hunters);
+    process.exitCode = await runFromCli(config, hunters, logHooks(config.debug), async (hunted) => {
+      const result = withoutMilderFindings(hunted, selection?.minSeverity);
       if (config.dryRun) process.stderr.write(formatPlan(result.plan, redactorFor(result.events)));
       const report = await writeOutputs(result, flags);
       if (result.journal && result.journal.pending > 0) {

@@ -2,18 +2,33 @@ import type { Command } from 'commander';
 import { HUNTERS } from '../hunters/index.js';
 import { cveDatabase } from '../kb/cve-data.js';
 import { knowledgeBase } from '../kb/index.js';
+import { tagsOf } from './flags/select.js';
 
 function listHunters(json: boolean): void {
-  const rows = HUNTERS.map((h) => ({ id: h.id, title: h.title, mode: h.mode, on: h.on, reports: h.reports ?? [] }));
+  const rows = HUNTERS.map((h) => ({
+    id: h.id,
+    title: h.title,
+    mode: h.mode,
+    on: h.on,
+    tags: tagsOf(h),
+    reports: h.reports ?? [],
+  }));
   if (json) {
     console.log(JSON.stringify(rows, null, 2));
     return;
   }
   const width = Math.max(2, ...rows.map((r) => r.id.length));
-  console.log(`${'ID'.padEnd(width)}  MODE     LISTENS FOR   TITLE`);
-  for (const r of rows) console.log(`${r.id.padEnd(width)}  ${r.mode.padEnd(7)}  ${r.on.padEnd(12)}  ${r.title}`);
+  const tags = rows.map((r) => r.tags.filter((t) => t !== r.mode).join(','));
+  const tagWidth = Math.max(4, ...tags.map((t) => t.length));
+  const onWidth = Math.max(11, ...rows.map((r) => r.on.length));
+  console.log(`${'ID'.padEnd(width)}  MODE     ${'LISTENS FOR'.padEnd(onWidth)}  ${'TAGS'.padEnd(tagWidth)}  TITLE`);
+  rows.forEach((r, i) => {
+    console.log(
+      `${r.id.padEnd(width)}  ${r.mode.padEnd(7)}  ${r.on.padEnd(onWidth)}  ${tags[i].padEnd(tagWidth)}  ${r.title}`,
+    );
+  });
   console.log(
-    `\n${rows.length} hunters (${rows.filter((r) => r.mode === 'active').length} active, run only with --active)`,
+    `\n${rows.length} hunters (${rows.filter((r) => r.mode === 'active').length} active, run only with --active); choose with \`hunt --only\` and \`--skip\` (ids, KB ids, KHV ids, tags)`,
   );
 }
 
@@ -39,7 +54,9 @@ function listEntries(json: boolean): void {
 export function registerList(program: Command): void {
   program
     .command('list')
-    .description('list every hunter (id, title, passive or active, the event it listens for), or with --kb every entry')
+    .description(
+      'list every hunter (id, passive or active, the event it listens for, tags, title), or with --kb every entry',
+    )
     .option('--kb', 'list the knowledge-base entries instead: id, kind, severity, kube-hunter id, title')
     .option('--json', 'print as JSON')
     .action((opts: { kb?: boolean; json?: boolean }) => {

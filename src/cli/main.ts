@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, HuntFailedError, oneLine, UsageError } from '../core/errors.js';
-import { VERSION } from '../core/version.js';
+import { VERSION, versionLine } from '../core/version.js';
 
 type Register = (program: Command) => void;
 
@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   cve: async () => (await import('./cve.js')).registerCve,
   lab: async () => (await import('./lab.js')).registerLab,
   report: async () => (await import('./report.js')).registerReport,
+  merge: async () => (await import('./merge.js')).registerMerge,
   demo: async () => (await import('./demo.js')).registerDemo,
   cleanup: async () => (await import('./cleanup.js')).registerCleanup,
 };
@@ -25,7 +26,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
 export async function buildProgram(command?: string, versionOnly = false): Promise<Command> {
   const program = new Command('kubeferret')
     .description('Hunts Kubernetes clusters for security weaknesses the way an attacker would.')
-    .version(VERSION, '-V, --version')
+    // The full line names the CVE data and knowledge base, which from sources costs reading them: only for -V.
+    .version(versionOnly ? versionLine() : VERSION, '-V, --version')
     .option('--debug', 'show stack traces and hunter debug lines')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -41,6 +43,22 @@ function commandName(program: Command, argv: string[]): string {
   if (!command) return 'kubeferret';
   const sub = command.commands.find((c) => c.name() === words[1]);
   return sub ? `${command.name()} ${sub.name()}` : command.name();
+}
+
+/**
+ * A closed standard output (`kubeferret list | head -1`) is the reader saying it has seen enough: nothing
+ * more is printed there and the command finishes as it would have (a hunt still writes its -o files and
+ * cleans up), without a stack trace. Any other write error (a full disk behind `> file`) is one line on
+ * stderr and exit 3, the command still finishing what it was doing.
+ */
+function quietWhenStdoutCloses(stream: NodeJS.WriteStream = process.stdout): void {
+  let said = false;
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
+    if (!said) console.error(`kubeferret: cannot write to standard output: ${err.code ?? err.message}`);
+    said = true;
+    process.exitCode = EXIT.failed;
+  });
 }
 
 /** Runs the CLI: usage errors print one line and exit 2; a failed hunt exits 3; no stack traces without --debug. */
@@ -70,4 +88,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+quietWhenStdoutCloses();
+// Not a top-level await: the single executable is a CommonJS bundle (scripts/sea.mjs), which has none.
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -1,38 +1,17 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import { type Severity, severityRank } from '../core/events.js';
+import { compiledKb } from './compiled.js';
 import { cveDatabase } from './cve-data.js';
 import { describeRange, fixedVersions } from './cve-match.js';
 import type { CveRecord } from './cve-schema.js';
-import { type KbEntry, type KbFileEntry, kbFileSchema } from './schema.js';
-
-const DATA_DIR = fileURLToPath(new URL('./data/', import.meta.url));
+import type { KbEntry, KbFileEntry } from './schema.js';
 
 let fileEntries: Map<string, KbFileEntry> | undefined;
 let merged: { cves: readonly CveRecord[]; entries: Map<string, KbEntry> } | undefined;
 
-/** Loads every `src/kb/data/*.yaml` file once, validating each entry; a broken file is a bug, so it throws. */
+/** The entries of `src/kb/data/*.yaml` by id (validated when read from sources, or at build time). */
 function loadFileEntries(): Map<string, KbFileEntry> {
-  if (fileEntries) return fileEntries;
-  const entries = new Map<string, KbFileEntry>();
-  for (const file of readdirSync(DATA_DIR)
-    .filter((f) => f.endsWith('.yaml'))
-    .sort()) {
-    const parsed = kbFileSchema.safeParse(parse(readFileSync(join(DATA_DIR, file), 'utf8')));
-    if (!parsed.success) {
-      throw new Error(
-        `knowledge base ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      );
-    }
-    for (const entry of parsed.data) {
-      if (entries.has(entry.id)) throw new Error(`knowledge base ${file}: duplicate id ${entry.id}`);
-      entries.set(entry.id, entry);
-    }
-  }
-  fileEntries = entries;
-  return entries;
+  fileEntries ??= new Map(compiledKb().entries.map((e) => [e.id, e]));
+  return fileEntries;
 }
 
 /** A CVE seen as a knowledge-base entry, so findings named by a CVE id render like any other. */

@@ -1,4 +1,5 @@
 import { accessSync, constants } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 
@@ -19,7 +20,10 @@ export interface LabOptions {
   base?: string;
   /** Also write the request log to this file, one JSON object a line. */
   log?: string;
-  /** `auto` runs the real etcd when it is installed, the simulation otherwise. */
+  /**
+   * `auto` runs the real etcd when it is installed and the temporary directory (where it keeps its data) is
+   * writable, the simulation otherwise.
+   */
   etcd?: EtcdMode;
   /** Adds the hostile hosts (see README.md) after the nodes. */
   hostile?: boolean;
@@ -111,9 +115,16 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
   if (!ETCD_MODES.includes(mode)) {
     throw new UsageError(`--etcd takes one of ${ETCD_MODES.join(', ')}, not "${mode}"`);
   }
-  const binary = mode === 'auto' || mode === 'real' ? findExecutable('etcd') : undefined;
-  if (mode === 'real' && !binary) {
+  const installed = mode === 'auto' || mode === 'real' ? findExecutable('etcd') : undefined;
+  if (mode === 'real' && !installed) {
     throw new UsageError('--etcd real: etcd is not installed (Debian package etcd-server); use --etcd simulated');
+  }
+  // A pod with a read-only root filesystem or a user whose TMPDIR is not writable still gets a lab.
+  const binary = installed && writable(tmpdir()) ? installed : undefined;
+  if (mode === 'real' && !binary) {
+    throw new UsageError(
+      `--etcd real: etcd keeps its data in ${tmpdir()}, which is not writable; set TMPDIR or use --etcd simulated`,
+    );
   }
   const etcd = mode === 'off' ? 'off' : binary ? 'real' : 'simulated';
   if (options.version !== undefined && !/^v\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/.test(options.version)) {
@@ -134,4 +145,13 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     version: options.version,
     namespaceTerminationMs,
   };
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,5 +1,5 @@
 import { escapeHtml, renderGraphSvg } from './graph-svg.js';
-import type { Report } from './schema.js';
+import { type Report, toolLabel } from './schema.js';
 import {
   COVERAGE_REASON_TEXT,
   chainText,
@@ -152,7 +152,7 @@ export function renderHtml(report: Report): string {
 </head>
 <body>
 <h1>kubeferret report</h1>
-<p class="meta">${e(`${scan.mode} hunt of ${scan.targets.join(', ') || '-'} · vantage ${scan.vantagePoints.join(', ') || '-'} · identities ${scan.identities.map((i) => i.name).join(', ') || 'none'} · ${scan.startedAt} · ${seconds(scan.durationMs)} · kubeferret ${report.tool.version}${scan.interrupted ? ' · interrupted' : ''}`)}</p>
+<p class="meta">${e(`${scan.mode} hunt of ${scan.targets.join(', ') || '-'} · vantage ${scan.vantagePoints.join(', ') || '-'} · identities ${scan.identities.map((i) => i.name).join(', ') || 'none'} · ${scan.startedAt} · ${seconds(scan.durationMs)} · kubeferret ${toolLabel(report.tool)}${scan.interrupted ? ' · interrupted' : ''}`)}</p>
 <p class="summary" id="summary">${e(summaryLine(report))}</p>
 <h2>Attack graph</h2>
 <div class="graph-wrap">${renderGraphSvg(report.graph)}</div>

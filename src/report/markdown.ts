@@ -1,5 +1,5 @@
 import type { Severity } from '../core/events.js';
-import type { Report } from './schema.js';
+import { type Report, toolLabel } from './schema.js';
 import {
   COVERAGE_REASON_TEXT,
   chainText,
@@ -56,7 +56,7 @@ export function renderMarkdown(raw: Report): string {
   out.push(`## kubeferret: ${mdText(summaryLine(report))}`);
   out.push('');
   out.push(
-    `${scan.mode === 'active' ? 'Active' : 'Passive'} hunt of ${scan.targets.map((t) => `\`${t.replace(/`/g, '')}\``).join(', ') || 'no named target'} · ${mdText(scan.startedAt)} · ${seconds(scan.durationMs)} · kubeferret ${mdText(report.tool.version)}${scan.interrupted ? ' · **interrupted**' : ''}`,
+    `${scan.mode === 'active' ? 'Active' : 'Passive'} hunt of ${scan.targets.map((t) => `\`${t.replace(/`/g, '')}\``).join(', ') || 'no named target'} · ${mdText(scan.startedAt)} · ${seconds(scan.durationMs)} · kubeferret ${mdText(toolLabel(report.tool))}${scan.interrupted ? ' · **interrupted**' : ''}`,
   );
   out.push('');
   // Defences that held are findings too (info), but a reader looks for them apart from what failed.

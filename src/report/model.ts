@@ -3,7 +3,8 @@ import ipaddr from 'ipaddr.js';
 import type { HuntConfig } from '../core/config.js';
 import { type EventPayloads, type KfEvent, SEVERITIES, severityRank } from '../core/events.js';
 import type { HuntResult } from '../core/hunt.js';
-import { VERSION } from '../core/version.js';
+import { provenance, VERSION } from '../core/version.js';
+import { cveDatabase } from '../kb/cve-data.js';
 import { lookupEntry, severityOf } from '../kb/index.js';
 import { hostLabel, hostOfUrl } from '../net/scope.js';
 import { type Redactor, redactorFor, secretFingerprint } from './redact.js';
@@ -432,7 +433,12 @@ export function buildReport(result: HuntResult, redactor: Redactor = redactorFor
   return {
     $schema: REPORT_SCHEMA_ID,
     reportVersion: REPORT_VERSION,
-    tool: { name: 'kubeferret', version: VERSION },
+    tool: {
+      name: 'kubeferret',
+      version: VERSION,
+      cveData: cveDatabase().file.updated,
+      kbRevision: provenance().kbRevision,
+    },
     scan: {
       startedAt: result.startedAt,
       endedAt: result.endedAt,

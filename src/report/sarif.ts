@@ -159,6 +159,7 @@ export function renderSarif(report: Report): string {
             name: 'kubeferret',
             version: report.tool.version,
             semanticVersion: report.tool.version,
+            properties: { cveData: report.tool.cveData, kbRevision: report.tool.kbRevision },
             rules: sarifRules,
             ...(notificationDescriptors.length > 0 && { notifications: notificationDescriptors }),
           },

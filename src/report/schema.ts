@@ -124,7 +124,16 @@ export const reportSchema = z
   .object({
     $schema: z.literal(REPORT_SCHEMA_ID),
     reportVersion: z.literal(REPORT_VERSION),
-    tool: z.object({ name: z.literal('kubeferret'), version: z.string() }).strict(),
+    tool: z
+      .object({
+        name: z.literal('kubeferret'),
+        version: z.string(),
+        /** The `updated` day of the CVE data the run used. */
+        cveData: z.string().optional(),
+        /** The knowledge-base revision (a hash of the entries and the bundled CVE data). */
+        kbRevision: z.string().optional(),
+      })
+      .strict(),
     scan: z
       .object({
         startedAt: z.string(),
@@ -298,4 +307,11 @@ export function reportJsonSchema(): Record<string, unknown> {
   const generated = z.toJSONSchema(reportSchema, { target: 'draft-2020-12', io: 'output' }) as Record<string, unknown>;
   const { $schema, ...rest } = generated;
   return { $schema, $id: REPORT_SCHEMA_ID, ...rest };
+}
+
+/** `0.1.0 (CVE data 2026-11-25, knowledge base 94546d01fbe3)`: what judged the run, for every format's header. */
+export function toolLabel(tool: Report['tool']): string {
+  const about = [tool.cveData && `CVE data ${tool.cveData}`, tool.kbRevision && `knowledge base ${tool.kbRevision}`];
+  const known = about.filter(Boolean);
+  return known.length > 0 ? `${tool.version} (${known.join(', ')})` : tool.version;
 }

@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 import type { Severity } from '../core/events.js';
-import type { Report } from './schema.js';
+import { type Report, toolLabel } from './schema.js';
 import {
   certText,
   chainText,
@@ -46,7 +46,7 @@ export function renderTable(raw: Report, options: TableOptions): string {
   const { scan } = report;
   line(
     c.bold(
-      `kubeferret ${report.tool.version} · ${scan.mode} hunt${scan.dryRun ? ' (dry run)' : ''} · ${scan.startedAt} · ${seconds(scan.durationMs)}${scan.interrupted ? ' · interrupted' : ''}`,
+      `kubeferret ${toolLabel(report.tool)} · ${scan.mode} hunt${scan.dryRun ? ' (dry run)' : ''} · ${scan.startedAt} · ${seconds(scan.durationMs)}${scan.interrupted ? ' · interrupted' : ''}`,
     ),
   );
   line(

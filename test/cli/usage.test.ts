@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { readKbSources } from '../../src/kb/sources.js';
 
 // Runs the real executable: what a user types, what a user sees.
 function kubeferret(...args: string[]) {
@@ -19,10 +20,13 @@ function assertUsage(args: string[], message: RegExp) {
 }
 
 describe('command line', () => {
-  it('prints its version', () => {
+  it('prints its version, the CVE data day and the knowledge-base revision of the sources it was built from', () => {
     const r = kubeferret('--version');
     assert.equal(r.code, 0);
-    assert.match(r.stdout.trim(), /^\d+\.\d+\.\d+$/);
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+    const kb = readKbSources();
+    assert.match(kb.revision, /^[0-9a-f]{12}$/);
+    assert.equal(r.stdout, `${pkg.version} (CVE data ${kb.cves.updated}, knowledge base ${kb.revision})\n`);
   });
 
   it('gives one clear line and exit 2 for bad usage', () => {

@@ -111,7 +111,7 @@ describe('kubeferret cve', () => {
     assert.match(r.stdout, /CVE-2018-1002105 +critical +kube-apiserver +Proxied upgrade requests/);
     assert.match(
       r.stdout,
-      /\n\d+ CVEs from .*src\/kb\/data\/cves\.json \(bundled, updated \d{4}-\d\d-\d\d\); \d+ left out/,
+      /\n\d+ CVEs from .*dist\/data\/cves\.json \(bundled, updated \d{4}-\d\d-\d\d\); \d+ left out/,
     );
   });
 
