@@ -19,7 +19,13 @@ import { prometheusText } from './metrics.js';
 import { openapiDocument, openapiRoot } from './openapi.js';
 import { applyPatch, PATCH_TYPES, PatchError } from './patch.js';
 import type { ProfileSettings } from './profiles.js';
-import { decodeKubernetesProtobuf } from './protobuf.js';
+import {
+  decodeKubernetesProtobuf,
+  encodeKubernetesProtobuf,
+  PROTOBUF,
+  ProtobufError,
+  protobufType,
+} from './protobuf.js';
 import { type Attributes, type Authorizer, describeRule } from './rbac.js';
 import { noteIdentity } from './requestlog.js';
 import { apiGroups, findResource, groupVersion, RESOURCES, type ResourceType, resourceOfKind } from './resources.js';
@@ -103,13 +109,19 @@ async function bodyOf(req: IncomingMessage): Promise<Buffer> {
   }
 }
 
-async function decodeBody(req: IncomingMessage): Promise<unknown> {
+/** The body as an object: JSON, YAML, or Kubernetes protobuf for the types that have a protobuf form. */
+async function decodeBody(req: IncomingMessage, rt?: ResourceType): Promise<unknown> {
   const type = (req.headers['content-type'] ?? 'application/json').split(';')[0].trim();
+  if (type === PROTOBUF && rt && !protobufType(groupVersion(rt), rt.kind))
+    throw status.unsupportedMediaType(type, ['application/json', 'application/yaml']);
   const raw = await bodyOf(req);
-  if (type === 'application/vnd.kubernetes.protobuf') {
-    const decoded = decodeKubernetesProtobuf(raw);
-    if (typeof decoded === 'string') throw status.badRequest(`unable to decode the protobuf body: ${decoded}`);
-    return decoded;
+  if (type === PROTOBUF) {
+    try {
+      return decodeKubernetesProtobuf(raw);
+    } catch (err) {
+      if (err instanceof ProtobufError) throw status.badRequest(`unable to decode the protobuf body: ${err.message}`);
+      throw err;
+    }
   }
   const text = raw.toString('utf8');
   if (text.trim() === '') throw status.badRequest("Object 'Kind' is missing in ''");
@@ -118,6 +130,30 @@ async function decodeBody(req: IncomingMessage): Promise<unknown> {
   } catch (err) {
     throw status.badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message.split('\n')[0]}`);
   }
+}
+
+/** Whether the client prefers Kubernetes protobuf (client-go's typed clients list it first). */
+function prefersProtobuf(accept: string | undefined): boolean {
+  return (accept ?? '').split(',')[0].split(';')[0].trim() === PROTOBUF;
+}
+
+/** Sends an API object (or Status) as the client prefers: protobuf when it asks first and the kind has one. */
+function sendObject(
+  req: IncomingMessage,
+  res: ServerResponse,
+  code: number,
+  body: object,
+  headers: Record<string, string>,
+): void {
+  const encoded = prefersProtobuf(req.headers.accept)
+    ? encodeKubernetesProtobuf(body as Record<string, unknown>)
+    : undefined;
+  if (!encoded) {
+    sendJson(res, code, body, headers);
+    return;
+  }
+  res.writeHead(code, { 'content-type': PROTOBUF, 'content-length': encoded.length, ...headers });
+  res.end(encoded);
 }
 
 /** kube-apiserver: REST over the store, with authentication, RBAC, discovery and Status errors. */
@@ -145,7 +181,7 @@ export class ApiServer {
       if (!auth) {
         noteIdentity(req, '-');
         const e = status.unauthorized();
-        sendJson(res, 401, e.status, headers);
+        sendObject(req, res, 401, e.status, headers);
         return;
       }
       user = auth.user;
@@ -181,7 +217,7 @@ export class ApiServer {
       await this.resource(ex, rr as ResourceRequest & { rt: ResourceType });
     } catch (err) {
       if (err instanceof ApiError) {
-        if (!res.headersSent) sendJson(res, err.status.code, err.status, headers);
+        if (!res.headersSent) sendObject(req, res, err.status.code, err.status, headers);
         else res.end();
         return;
       }
@@ -387,7 +423,7 @@ export class ApiServer {
         await this.create(ex, rt, rt === NAMESPACES ? undefined : rr.namespace);
         return;
       case 'update':
-        await this.update(ex, rt, rr.namespace, rr.name!, (await decodeBody(ex.req)) as KubeObject);
+        await this.update(ex, rt, rr.namespace, rr.name!, (await decodeBody(ex.req, rt)) as KubeObject);
         return;
       case 'patch':
         await this.patch(ex, rt, rr.namespace, rr.name!);
@@ -417,7 +453,8 @@ export class ApiServer {
     list?: Record<string, unknown>,
   ): void {
     const accept = ex.req.headers.accept;
-    if (accept && !/application\/json|\*\/\*|application\/\*/.test(accept)) throw status.notAcceptable();
+    if (accept && !/application\/json|\*\/\*|application\/\*|application\/vnd\.kubernetes\.protobuf/.test(accept))
+      throw status.notAcceptable();
     if (wantsTable(accept)) {
       const table = toTable(
         rt,
@@ -430,11 +467,12 @@ export class ApiServer {
       return;
     }
     if (!Array.isArray(objects)) {
-      sendJson(ex.res, code, objects, ex.headers);
+      sendObject(ex.req, ex.res, code, objects, ex.headers);
       return;
     }
     const items = objects.map(({ apiVersion: _, kind: __, ...rest }) => rest);
-    sendJson(
+    sendObject(
+      ex.req,
       ex.res,
       code,
       {
@@ -591,7 +629,7 @@ export class ApiServer {
 
   private async create(ex: Exchange, rt: ResourceType, namespace: string | undefined): Promise<void> {
     const { store, controllers } = this.deps;
-    const body = (await decodeBody(ex.req)) as KubeObject;
+    const body = (await decodeBody(ex.req, rt)) as KubeObject;
     this.checkTypeMeta(rt, body);
     body.kind = rt.kind;
     this.checkNamespace(rt, body, namespace);
@@ -697,7 +735,7 @@ export class ApiServer {
       controllers.deleted(rt, o);
     }
     if (gone) this.respond(ex, 200, rt, gone);
-    else sendJson(ex.res, 200, status.deleted(rt, name, o.metadata.uid ?? ''), ex.headers);
+    else sendObject(ex.req, ex.res, 200, status.deleted(rt, name, o.metadata.uid ?? ''), ex.headers);
   }
 
   private deleteCollection(ex: Exchange, rt: ResourceType, namespace: string | undefined): void {
@@ -713,14 +751,15 @@ export class ApiServer {
   }
 
   private async review(ex: Exchange, rt: ResourceType): Promise<void> {
-    const body = (await decodeBody(ex.req)) as KubeObject & { spec?: Record<string, unknown> };
+    const body = (await decodeBody(ex.req, rt)) as KubeObject & { spec?: Record<string, unknown> };
     this.checkTypeMeta(rt, body);
     const result = review(rt.kind, body, ex.user, this.deps);
     if (typeof result === 'string')
       throw status.invalid(rt, '', [
         { field: result.split(':')[0], reason: 'FieldValueRequired', message: result.split(': ').slice(1).join(': ') },
       ]);
-    sendJson(
+    sendObject(
+      ex.req,
       ex.res,
       201,
       {
@@ -745,7 +784,7 @@ export class ApiServer {
         else if (verb === 'update')
           await this.update(ex, rt, namespace, name, {
             ...o,
-            status: ((await decodeBody(ex.req)) as KubeObject).status,
+            status: ((await decodeBody(ex.req, rt)) as KubeObject).status,
           });
         else if (verb === 'patch') await this.patch(ex, rt, namespace, name);
         else throw status.methodNotAllowed();
@@ -806,7 +845,8 @@ export class ApiServer {
     };
     const token = this.deps.signer.sign(boundClaims(sa, randomUUID(), undefined, undefined, seconds));
     this.deps.remember(token);
-    sendJson(
+    sendObject(
+      ex.req,
       ex.res,
       201,
       {

@@ -665,7 +665,7 @@ describe('API server, default profile', () => {
       token: lab.credentials.reader.token,
       headers: {
         'content-type': 'application/vnd.kubernetes.protobuf',
-        accept: 'application/vnd.kubernetes.protobuf,application/json',
+        accept: 'application/json',
       },
       body,
     });
