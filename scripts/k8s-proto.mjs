@@ -1,4 +1,6 @@
-// Regenerates src/lab/proto/kubernetes.json, the protobuf schema of the built-in types the lab serves.
+// Regenerates src/lab/proto/kubernetes.json, the protobuf schema of the built-in types the lab serves, and
+// src/lab/proto/openapiv2.json, the schema of OpenAPI v2 documents in protobuf (google/gnostic-models'
+// OpenAPIv2.proto, Apache-2.0), which kubectl asks /openapi/v2 for.
 //
 // The schema is the one Kubernetes publishes as generated.proto in k8s.io/api and k8s.io/apimachinery
 // (Apache-2.0). Those definitions are compiled into every Go client as gzipped FileDescriptorProtos; this
@@ -76,3 +78,36 @@ const out = {
 };
 writeFileSync(new URL('../src/lab/proto/kubernetes.json', import.meta.url), `${JSON.stringify(out)}\n`);
 console.log(`wrote src/lab/proto/kubernetes.json (${FILES.length} files)`);
+
+/**
+ * A descriptor compiled in uncompressed (google.golang.org/protobuf keeps them raw): it starts with its file
+ * name and ends where the bytes stop being FileDescriptorProto fields.
+ */
+function rawDescriptor(name) {
+  const start = binary.indexOf(Buffer.concat([Buffer.from([0x0a, name.length]), Buffer.from(name)]));
+  if (start < 0) throw new Error(`${name} is not in ${kubectl}`);
+  const reader = protobuf.Reader.create(binary.subarray(start, start + 1_000_000));
+  let end = 0;
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    const field = tag >>> 3;
+    const wire = tag & 7;
+    const valid = field >= 1 && field <= 14 && (wire === 2 || (wire === 0 && field >= 10));
+    if (!valid) break;
+    reader.skipType(wire);
+    end = reader.pos;
+  }
+  return binary.subarray(start, start + end);
+}
+const gnostic = ['google/protobuf/any.proto', 'openapiv2/OpenAPIv2.proto'].map((name) => {
+  const writer = protobuf.Writer.create();
+  writer.uint32(10).bytes(rawDescriptor(name));
+  return writer.finish();
+});
+const openapi = protobuf.Root.fromDescriptor(Buffer.concat(gnostic), { keepCase: true });
+const openapiOut = {
+  source: `openapiv2/OpenAPIv2.proto of github.com/google/gnostic-models (Apache-2.0), read from the descriptors compiled into kubectl ${JSON.parse(version).clientVersion.gitVersion}`,
+  nested: openapi.toJSON().nested,
+};
+writeFileSync(new URL('../src/lab/proto/openapiv2.json', import.meta.url), `${JSON.stringify(openapiOut)}\n`);
+console.log('wrote src/lab/proto/openapiv2.json');

@@ -16,7 +16,7 @@ import {
 } from './discovery.js';
 import { MAX_BODY, readBody, sendJson, sendText, splitUrl } from './http.js';
 import { prometheusText } from './metrics.js';
-import { openapiDocument, openapiRoot } from './openapi.js';
+import { openapiDocument, openapiRoot, openapiV2, openapiV2Protobuf } from './openapi.js';
 import { applyPatch, PATCH_TYPES, PatchError } from './patch.js';
 import type { ProfileSettings } from './profiles.js';
 import {
@@ -161,7 +161,15 @@ export class ApiServer {
   private readonly flowSchema = stableUid('flowschema');
   private readonly priorityLevel = stableUid('prioritylevel');
 
+  /** OpenAPI documents by path, made on first request: they only change with the resources served. */
+  private readonly openapiCache = new Map<string, unknown>();
+
   constructor(private readonly deps: ApiServerDeps) {}
+
+  private openapi(key: string, make: () => unknown): unknown {
+    if (!this.openapiCache.has(key)) this.openapiCache.set(key, make());
+    return this.openapiCache.get(key);
+  }
 
   /** The handler of the TLS port (`secure`) or of the insecure port, where everyone is system:unsecured. */
   handler(secure: boolean): Handler {
@@ -312,11 +320,22 @@ export class ApiServer {
       );
       return;
     }
+    if (clean === '/openapi/v2') {
+      const doc = this.openapi('v2', () => openapiV2(deps.resources, deps.version));
+      if (accept?.includes('protobuf')) {
+        const body = this.openapi('v2.pb', () => openapiV2Protobuf(doc as Record<string, unknown>)) as Buffer;
+        // kube-openapi labels the protobuf document as plain bytes (the media type it was asked for does not parse).
+        res.writeHead(200, { ...headers, 'content-type': 'application/octet-stream', 'content-length': body.length });
+        res.end(body);
+      } else sendJson(res, 200, doc, headers);
+      return;
+    }
     if (clean.startsWith('/openapi/v3') && deps.minor >= 27) {
-      const doc =
+      const doc = this.openapi(clean, () =>
         clean === '/openapi/v3'
           ? openapiRoot(deps.resources, deps.version)
-          : openapiDocument(deps.resources, clean, deps.version);
+          : openapiDocument(deps.resources, clean, deps.version),
+      );
       if (doc) {
         sendJson(res, 200, doc, headers);
         return;

@@ -18,7 +18,7 @@ const META_KINDS = new Set(['Status', 'DeleteOptions', 'CreateOptions', 'UpdateO
  * Fields Go embeds (`json:",inline"`): a message in protobuf, their members directly in the parent in JSON.
  * generated.proto does not mark them; this is the list for the groups the lab serves.
  */
-const INLINE = new Set([
+export const INLINE = new Set([
   '.k8s.io.api.core.v1.Volume.volumeSource',
   '.k8s.io.api.core.v1.PersistentVolumeSpec.persistentVolumeSource',
   '.k8s.io.api.core.v1.Probe.handler',
@@ -78,7 +78,8 @@ const KEEP_ZERO = new Set([
 type Json = Record<string, unknown>;
 
 let root: protobuf.Root | undefined;
-function schema(): protobuf.Root {
+/** Kubernetes' protobuf schema, loaded on first use (the lab starts without it). */
+export function schema(): protobuf.Root {
   root ??= protobuf.Root.fromJSON(
     JSON.parse(readFileSync(new URL('./proto/kubernetes.json', import.meta.url), 'utf8')) as protobuf.INamespace,
   );
