@@ -164,7 +164,12 @@ export class ApiServer {
   /** OpenAPI documents by path, made on first request: they only change with the resources served. */
   private readonly openapiCache = new Map<string, unknown>();
 
-  constructor(private readonly deps: ApiServerDeps) {}
+  constructor(private readonly deps: ApiServerDeps) {
+    // A CRD changes what is served, so what the documents describe.
+    deps.store.onChange((c) => {
+      if (c.rt.kind === 'CustomResourceDefinition') this.openapiCache.clear();
+    });
+  }
 
   private openapi(key: string, make: () => unknown): unknown {
     if (!this.openapiCache.has(key)) this.openapiCache.set(key, make());
@@ -698,6 +703,11 @@ export class ApiServer {
         uid: before.metadata.uid,
         creationTimestamp: before.metadata.creationTimestamp,
         resourceVersion: before.metadata.resourceVersion,
+        // A spec change is a new generation, which controllers report as observed in their status.
+        generation:
+          before.metadata.generation !== undefined && JSON.stringify(before.spec) !== JSON.stringify(body.spec)
+            ? before.metadata.generation + 1
+            : before.metadata.generation,
       },
     };
     if (rt.kind === 'Pod' && after.status === undefined) after.status = before.status;
@@ -708,7 +718,9 @@ export class ApiServer {
       this.respond(ex, 200, rt, after);
       return;
     }
-    this.respond(ex, 200, rt, this.deps.store.replace(rt, after));
+    const stored = this.deps.store.replace(rt, after);
+    this.deps.controllers.updated(rt, stored);
+    this.respond(ex, 200, rt, this.deps.store.get(rt, namespace, name) ?? stored);
   }
 
   private async patch(ex: Exchange, rt: ResourceType, namespace: string | undefined, name: string): Promise<void> {

@@ -1,9 +1,12 @@
 import type { Pod, ServiceAccount } from 'kubernetes-types/core/v1.js';
+import type { LabClock } from './clock.js';
+import { crdResources, crdStatus } from './crds.js';
 import { defaultPod, type NodeSlot, runPod, tokenVolume } from './pods.js';
-import { RESOURCES, type ResourceType, resourceOfKind } from './resources.js';
+import { RESOURCES, type ResourceType, resourceOfKind, STORED } from './resources.js';
 import { tokenSecret } from './seed-secrets.js';
-import type { KubeObject, Store } from './store.js';
+import { type KubeObject, type Store, timestamp } from './store.js';
 import type { TokenSigner } from './tokens.js';
+import { WorkloadControllers } from './workloads.js';
 
 const kind = (k: string) => resourceOfKind(RESOURCES, k);
 const PODS = kind('Pod');
@@ -16,6 +19,9 @@ export interface ControllerDeps {
   minor: number;
   caCert: string;
   signer: TokenSigner;
+  /** The resources this lab's version serves, shared with the API server: CRDs add theirs. */
+  resources: ResourceType[];
+  clock: LabClock;
 }
 
 /**
@@ -24,7 +30,19 @@ export interface ControllerDeps {
  * default service account and root CA config map; a deleted namespace takes its objects with it.
  */
 export class Controllers {
-  constructor(private readonly deps: ControllerDeps) {}
+  private readonly workloads: WorkloadControllers;
+
+  constructor(private readonly deps: ControllerDeps) {
+    this.workloads = new WorkloadControllers({
+      store: deps.store,
+      resources: deps.resources,
+      nodes: deps.nodes,
+      clock: deps.clock,
+      minor: deps.minor,
+      create: (rt, object) => this.create(rt, object),
+    });
+    deps.clock.onTick(() => this.workloads.cronJobs());
+  }
 
   /** Admission and defaulting of a new object, before it is stored. */
   admit(rt: ResourceType, object: KubeObject): KubeObject {
@@ -80,14 +98,42 @@ export class Controllers {
     return `${prefix}254`;
   }
 
-  private create(rt: ResourceType, object: KubeObject): void {
+  private create(rt: ResourceType, object: KubeObject): KubeObject {
     const stored = this.deps.store.create(rt, this.admit(rt, object));
     this.created(rt, stored);
+    return stored;
+  }
+
+  /** What follows an update (spec changes reach the workload controllers and the CRD's served resources). */
+  updated(rt: ResourceType, object: KubeObject): void {
+    this.workloads.changed(rt, object);
+    if (rt.kind === 'CustomResourceDefinition') this.serveCrd(object);
+  }
+
+  /** Serves (or stops serving) a CRD's custom resources and marks it established. */
+  private serveCrd(crd: KubeObject, gone = false): void {
+    const { resources, store } = this.deps;
+    const name = crd.metadata.name;
+    for (let i = resources.length - 1; i >= 0; i--) if (resources[i].custom?.crd === name) resources.splice(i, 1);
+    if (gone) {
+      for (const r of crdResources(crd).slice(0, 1))
+        for (const o of store.list(r)) store.remove(r, o.metadata.namespace, o.metadata.name ?? '');
+      return;
+    }
+    resources.push(...crdResources(crd).map((r) => ({ ...r, custom: { ...r.custom, crd: name } })));
+    const stored = store.get(resourceOfKind(RESOURCES, 'CustomResourceDefinition'), undefined, name ?? '');
+    if (stored)
+      store.replace(resourceOfKind(RESOURCES, 'CustomResourceDefinition'), {
+        ...stored,
+        status: crdStatus(stored, timestamp()),
+      });
   }
 
   /** What follows a create. */
   created(rt: ResourceType, object: KubeObject): void {
     const { store, minor, caCert, signer } = this.deps;
+    this.workloads.changed(rt, object);
+    if (rt.kind === 'CustomResourceDefinition') this.serveCrd(object);
     const ns = object.metadata.name ?? '';
     if (rt === NAMESPACES) {
       this.create(SERVICE_ACCOUNTS, {
@@ -115,6 +161,8 @@ export class Controllers {
   /** What follows a delete: a namespace's objects go with it, an account's token secrets with the account. */
   deleted(rt: ResourceType, object: KubeObject): void {
     const { store } = this.deps;
+    this.workloads.deleted(rt, object);
+    if (rt.kind === 'CustomResourceDefinition') this.serveCrd(object, true);
     if (rt === SERVICE_ACCOUNTS) {
       const secrets = kind('Secret');
       for (const s of store.list(secrets, object.metadata.namespace)) {
@@ -128,7 +176,7 @@ export class Controllers {
       return;
     }
     if (rt !== NAMESPACES) return;
-    for (const r of RESOURCES) {
+    for (const r of STORED) {
       if (!r.namespaced || r.review) continue;
       for (const o of store.list(r, object.metadata.name)) store.remove(r, o.metadata.namespace, o.metadata.name ?? '');
     }

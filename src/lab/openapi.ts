@@ -147,6 +147,11 @@ function paths(resources: readonly ResourceType[], defs: Definitions, v3: boolea
 function definitionsFor(resources: readonly ResourceType[], refBase: string): Definitions {
   const defs = new Definitions(refBase);
   for (const r of resources) {
+    if (r.custom?.schema) {
+      const name = `${r.group.split('.').reverse().join('.')}.${r.version}.${r.kind}`;
+      const gvk = [{ group: r.group, version: r.version, kind: r.kind }];
+      defs.schemas[name] = { ...r.custom.schema, 'x-kubernetes-group-version-kind': gvk };
+    }
     const [type, listType] = kindTypes(r);
     if (type) defs.add(type, [{ group: r.group, version: r.version, kind: r.kind }]);
     if (listType) defs.add(listType, [{ group: r.group, version: r.version, kind: `${r.kind}List` }]);
