@@ -132,6 +132,12 @@ async function decodeBody(req: IncomingMessage, rt?: ResourceType): Promise<unkn
   }
 }
 
+/** The object a proxy URL names: `[scheme:]name[:port]` (`https:kubernetes-dashboard:`). */
+function proxiedName(name: string): string {
+  const parts = name.split(':');
+  return parts.length > 1 && (parts[0] === 'http' || parts[0] === 'https') ? parts[1] : parts[0];
+}
+
 /** Whether the client prefers Kubernetes protobuf (client-go's typed clients list it first). */
 function prefersProtobuf(accept: string | undefined): boolean {
   return (accept ?? '').split(',')[0].split(';')[0].trim() === PROTOBUF;
@@ -808,7 +814,7 @@ export class ApiServer {
     const { rt, namespace, name, subresource, verb } = rr;
     const served = rt.subresources?.some((s) => s.name === subresource);
     if (!served || !name) throw status.noSuchPath();
-    const o = this.existing(rt, namespace, name);
+    const o = this.existing(rt, namespace, subresource === 'proxy' ? proxiedName(name) : name);
     switch (subresource) {
       case 'status':
         if (verb === 'get') this.respond(ex, 200, rt, o);

@@ -63,7 +63,8 @@ export class Controllers {
     let p = defaultPod(pod);
     const ns = p.metadata?.namespace ?? 'default';
     if (p.spec!.automountServiceAccountToken !== false) {
-      const token = tokenVolume(ns, p.metadata?.name ?? p.metadata?.generateName ?? 'pod');
+      const account = p.spec!.serviceAccountName ?? 'default';
+      const token = tokenVolume(ns, p.metadata?.name ?? p.metadata?.generateName ?? 'pod', this.deps.minor, account);
       p = {
         ...p,
         spec: {

@@ -149,7 +149,10 @@ export const RESOURCES: readonly ResourceType[] = [
     verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
     shortNames: ['svc'],
     categories: ['all'],
-    subresources: [STATUS('Service')],
+    subresources: [
+      { name: 'proxy', kind: 'ServiceProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
+      STATUS('Service'),
+    ],
   }),
   core({ resource: 'endpoints', kind: 'Endpoints', singular: 'endpoints', namespaced: true, shortNames: ['ep'] }),
   core({ resource: 'events', kind: 'Event', singular: 'event', namespaced: true, shortNames: ['ev'] }),

@@ -37,6 +37,15 @@ export const templateHash = (template: unknown) =>
   );
 const randomSuffix = () => suffix(randomBytes(5), 5);
 
+/** Whether a ReplicaSet's template is the Deployment's (apart from the pod-template-hash label it adds). */
+function sameTemplate(a: Template | undefined, b: Template | undefined): boolean {
+  const strip = (t: Template | undefined) => {
+    const { 'pod-template-hash': _, ...labels } = t?.metadata?.labels ?? {};
+    return JSON.stringify({ ...t, metadata: { ...t?.metadata, labels } });
+  };
+  return strip(a) === strip(b);
+}
+
 const WORKLOAD_KINDS = new Set(['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob']);
 
 interface Template {
@@ -154,8 +163,10 @@ export class WorkloadControllers {
     const replicas = spec.replicas ?? 1;
     const hash = templateHash(spec.template);
     const rsType = this.rt('ReplicaSet');
-    const name = `${d.metadata.name}-${hash}`;
     const owned = this.owned('ReplicaSet', d);
+    // The ReplicaSet already running this template (whatever its name: seeded ones have their own).
+    const running = owned.find((r) => sameTemplate((r.spec as { template?: Template }).template, spec.template));
+    const name = running?.metadata.name ?? `${d.metadata.name}-${hash}`;
     for (const old of owned.filter((r) => r.metadata.name !== name)) {
       if ((old.spec as { replicas?: number }).replicas === 0) continue;
       const scaled = { ...old, spec: { ...(old.spec as Json), replicas: 0 } };
