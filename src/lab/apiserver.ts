@@ -132,6 +132,8 @@ async function decodeBody(req: IncomingMessage, rt?: ResourceType): Promise<unkn
   }
 }
 
+const APPLY_PATCH = 'application/apply-patch+yaml';
+
 /** The object a proxy URL names: `[scheme:]name[:port]` (`https:kubernetes-dashboard:`). */
 function proxiedName(name: string): string {
   const parts = name.split(':');
@@ -657,9 +659,14 @@ export class ApiServer {
     return v === 'All';
   }
 
-  private async create(ex: Exchange, rt: ResourceType, namespace: string | undefined): Promise<void> {
+  private async create(
+    ex: Exchange,
+    rt: ResourceType,
+    namespace: string | undefined,
+    applied?: KubeObject,
+  ): Promise<void> {
     const { store, controllers } = this.deps;
-    const body = (await decodeBody(ex.req, rt)) as KubeObject;
+    const body = applied ?? ((await decodeBody(ex.req, rt)) as KubeObject);
     this.checkTypeMeta(rt, body);
     body.kind = rt.kind;
     this.checkNamespace(rt, body, namespace);
@@ -729,10 +736,42 @@ export class ApiServer {
     this.respond(ex, 200, rt, this.deps.store.get(rt, namespace, name) ?? stored);
   }
 
+  /**
+   * Server-side apply, simplified: the applied configuration creates the object or is merged into it like a
+   * strategic merge patch. Field ownership is not tracked, so there are no conflicts between managers.
+   */
+  private async apply(ex: Exchange, rt: ResourceType, namespace: string | undefined, name: string): Promise<void> {
+    if (!ex.query.get('fieldManager'))
+      throw status.badRequest('PATCH requests with application/apply-patch+yaml require fieldManager');
+    let applied: KubeObject;
+    try {
+      applied = YAML.parse((await bodyOf(ex.req)).toString('utf8')) as KubeObject;
+    } catch (err) {
+      throw status.badRequest(`error decoding YAML: ${(err as Error).message.split('\n')[0]}`);
+    }
+    this.checkTypeMeta(rt, applied);
+    if (applied.metadata.name !== undefined && applied.metadata.name !== name)
+      throw status.badRequest(
+        `the name of the object (${applied.metadata.name}) does not match the name on the URL (${name})`,
+      );
+    if (!this.deps.store.has(rt, namespace, name)) {
+      await this.create(ex, rt, namespace, { ...applied, metadata: { ...applied.metadata, name } });
+      return;
+    }
+    const before = this.existing(rt, namespace, name);
+    const merged = applyPatch('application/strategic-merge-patch+json', before, applied) as KubeObject;
+    const { resourceVersion: _, ...meta } = merged.metadata;
+    await this.update(ex, rt, namespace, name, { ...merged, metadata: meta });
+  }
+
   private async patch(ex: Exchange, rt: ResourceType, namespace: string | undefined, name: string): Promise<void> {
     const type = (ex.req.headers['content-type'] ?? '').split(';')[0].trim();
+    if (type === APPLY_PATCH) {
+      await this.apply(ex, rt, namespace, name);
+      return;
+    }
     if (!(PATCH_TYPES as readonly string[]).includes(type)) {
-      throw status.unsupportedMediaType(type, [...PATCH_TYPES, 'application/apply-patch+yaml']);
+      throw status.unsupportedMediaType(type, [...PATCH_TYPES, APPLY_PATCH]);
     }
     const before = this.existing(rt, namespace, name);
     let body: unknown;
