@@ -130,7 +130,7 @@ describe('workload controllers (v1.28 lab)', () => {
     assert.equal(new Date(scheduled).toISOString().slice(11, 16), '03:00');
     const cj = (await api('/apis/batch/v1/namespaces/dev/cronjobs/nightly')).json;
     assert.equal(Date.parse(cj.status.lastScheduleTime), scheduled);
-    assert.equal((await items('/api/v1/namespaces/dev/pods?labelSelector=job-name%3D' + names[0])).length, 1);
+    assert.equal((await items(`/api/v1/namespaces/dev/pods?labelSelector=job-name%3D${names[0]}`)).length, 1);
     assert.throws(() => lab.clock.advance(-1), /only moves forward/);
   });
 
