@@ -564,11 +564,21 @@ export class ApiServer {
     const matches = (o: KubeObject) =>
       (!namespace || o.metadata.namespace === namespace) && (!name || o.metadata.name === name);
     res.writeHead(200, { ...ex.headers, 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
-    for (const o of this.selected(ex, rt, namespace).filter(matches))
-      res.write(`${JSON.stringify({ type: 'ADDED', object: o })}\n`);
+    // `kubectl get -w` asks for Table rows in its events too.
+    const table = wantsTable(req.headers.accept);
+    const event = (type: string, o: KubeObject) => {
+      const object = table ? toTable(rt, [o], this.deps.store.resourceVersion, ex.query.get('includeObject')) : o;
+      res.write(`${JSON.stringify({ type, object })}\n`);
+    };
+    // From a resourceVersion a client already listed, only later changes (the lab keeps no history).
+    const since = ex.query.get('resourceVersion');
+    if (!since || since === '0') for (const o of this.selected(ex, rt, namespace).filter(matches)) event('ADDED', o);
     const stop = this.deps.store.onChange((change) => {
-      if (change.rt === rt && matches(change.object))
-        res.write(`${JSON.stringify({ type: change.type, object: change.object })}\n`);
+      if (
+        (change.rt === rt || (change.rt.group === rt.group && change.rt.resource === rt.resource)) &&
+        matches(change.object)
+      )
+        event(change.type, change.object);
     });
     const seconds = Math.min(Number(ex.query.get('timeoutSeconds') ?? 1800) || 1800, 1800);
     const timer = setTimeout(() => res.end(), seconds * 1000);
@@ -865,6 +875,9 @@ export class ApiServer {
         else if (verb === 'patch') await this.patch(ex, rt, namespace, name);
         else throw status.methodNotAllowed();
         return;
+      case 'scale':
+        await this.scale(ex, rt, o);
+        return;
       case 'log':
         if (verb !== 'get') throw status.methodNotAllowed();
         this.podLog(ex, o as unknown as Pod);
@@ -896,6 +909,67 @@ export class ApiServer {
       default:
         throw status.methodNotAllowed();
     }
+  }
+
+  /** The scale subresource (`kubectl scale`, HPAs): an autoscaling/v1 Scale over spec.replicas. */
+  private async scale(ex: Exchange, rt: ResourceType, o: KubeObject): Promise<void> {
+    const spec = (o.spec ?? {}) as { replicas?: number; selector?: { matchLabels?: Record<string, string> } };
+    const scaleOf = (object: KubeObject, replicas: number) => ({
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      metadata: {
+        name: object.metadata.name,
+        namespace: object.metadata.namespace,
+        uid: object.metadata.uid,
+        resourceVersion: object.metadata.resourceVersion,
+        creationTimestamp: object.metadata.creationTimestamp,
+      },
+      spec: { replicas },
+      status: {
+        replicas: Number((object.status as { replicas?: number } | undefined)?.replicas ?? 0),
+        selector: Object.entries(spec.selector?.matchLabels ?? {})
+          .map(([k, v]) => `${k}=${v}`)
+          .join(','),
+      },
+    });
+    const current = scaleOf(o, spec.replicas ?? 1);
+    const method = ex.req.method ?? 'GET';
+    if (method === 'GET') {
+      sendObject(ex.req, ex.res, 200, current, ex.headers);
+      return;
+    }
+    let wanted: unknown;
+    if (method === 'PUT') wanted = ((await decodeBody(ex.req)) as { spec?: { replicas?: unknown } }).spec?.replicas;
+    else if (method === 'PATCH') {
+      const type = (ex.req.headers['content-type'] ?? '').split(';')[0].trim();
+      if (!(PATCH_TYPES as readonly string[]).includes(type)) throw status.unsupportedMediaType(type, [...PATCH_TYPES]);
+      let patch: unknown;
+      try {
+        patch = JSON.parse((await bodyOf(ex.req)).toString('utf8'));
+      } catch (err) {
+        throw status.badRequest(`error decoding patch: ${(err as Error).message}`);
+      }
+      try {
+        wanted = (applyPatch(type, current, patch) as { spec?: { replicas?: unknown } }).spec?.replicas;
+      } catch (err) {
+        if (err instanceof PatchError) throw status.badRequest(err.message);
+        throw err;
+      }
+    } else throw status.methodNotAllowed();
+    if (typeof wanted !== 'number' || !Number.isInteger(wanted) || wanted < 0) {
+      throw status.invalid(rt, o.metadata.name ?? '', [
+        { field: 'spec.replicas', reason: 'FieldValueInvalid', message: 'must be greater than or equal to 0' },
+      ]);
+    }
+    if (this.dryRun(ex)) {
+      sendObject(ex.req, ex.res, 200, scaleOf(o, wanted), ex.headers);
+      return;
+    }
+    const after = { ...o, spec: { ...spec, replicas: wanted } };
+    const stored = this.deps.store.replace(rt, after);
+    this.deps.controllers.updated(rt, stored);
+    const settled = this.deps.store.get(rt, o.metadata.namespace, o.metadata.name ?? '') ?? stored;
+    sendObject(ex.req, ex.res, 200, scaleOf(settled, wanted), ex.headers);
   }
 
   private podLog(ex: Exchange, pod: Pod): void {

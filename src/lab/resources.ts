@@ -188,7 +188,7 @@ export const RESOURCES: readonly ResourceType[] = [
     namespaced: true,
     shortNames: ['deploy'],
     categories: ['all'],
-    subresources: [STATUS('Deployment')],
+    subresources: [SCALE, STATUS('Deployment')],
   }),
   grouped('apps', 'v1', {
     resource: 'replicasets',
