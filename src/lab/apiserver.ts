@@ -564,6 +564,8 @@ export class ApiServer {
     const matches = (o: KubeObject) =>
       (!namespace || o.metadata.namespace === namespace) && (!name || o.metadata.name === name);
     res.writeHead(200, { ...ex.headers, 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    // A watch may have nothing to say for a while: the client waits for the headers before it goes on.
+    res.flushHeaders();
     // `kubectl get -w` asks for Table rows in its events too.
     const table = wantsTable(req.headers.accept);
     const event = (type: string, o: KubeObject) => {
