@@ -499,7 +499,8 @@ export class ApiServer {
       return;
     }
     if (!Array.isArray(objects)) {
-      sendObject(ex.req, ex.res, code, objects, ex.headers);
+      // A resource served under two versions is one table: the answer names the version asked for.
+      sendObject(ex.req, ex.res, code, { ...objects, apiVersion: groupVersion(rt) }, ex.headers);
       return;
     }
     const items = objects.map(({ apiVersion: _, kind: __, ...rest }) => rest);
@@ -879,6 +880,16 @@ export class ApiServer {
         return;
       case 'scale':
         await this.scale(ex, rt, o);
+        return;
+      case 'approval':
+        // `kubectl certificate approve|deny`: the conditions are the body's; nothing is signed.
+        if (verb === 'get') this.respond(ex, 200, rt, o);
+        else if (verb === 'update')
+          await this.update(ex, rt, namespace, name, {
+            ...o,
+            status: ((await decodeBody(ex.req, rt)) as KubeObject).status,
+          });
+        else throw status.methodNotAllowed();
         return;
       case 'log':
         if (verb !== 'get') throw status.methodNotAllowed();

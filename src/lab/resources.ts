@@ -86,8 +86,9 @@ function hpas(): ResourceType[] {
     categories: ['all'],
     subresources: [STATUS('HorizontalPodAutoscaler')],
   };
+  // autoscaling/v1 stays served next to v2 (kubectl autoscale still writes v1).
   return byVersion(r, 'autoscaling', [
-    ['v1', 0, 22],
+    ['v1', 0],
     ['v2', 23],
   ]);
 }

@@ -311,6 +311,36 @@ const COLUMNS: Record<string, Column[]> = {
     ['Global-Default', 'boolean', 0, (o) => String(o.globalDefault ?? false)],
     AGE,
   ],
+  CertificateSigningRequest: [
+    NAME,
+    AGE,
+    ['SignerName', 'string', 0, (o) => str(get(o, 'spec', 'signerName'), '')],
+    ['Requestor', 'string', 0, (o) => str(get(o, 'spec', 'username'), '')],
+    ['RequestedDuration', 'string', 0, (o) => str(get(o, 'spec', 'expirationSeconds'), '<none>')],
+    [
+      'Condition',
+      'string',
+      0,
+      (o) => {
+        const conditions = (get(o, 'status', 'conditions') as { type: string }[] | undefined) ?? [];
+        return conditions.length ? conditions.map((c) => c.type).join(',') : 'Pending';
+      },
+    ],
+  ],
+  HorizontalPodAutoscaler: [
+    NAME,
+    [
+      'Reference',
+      'string',
+      0,
+      (o) => `${get(o, 'spec', 'scaleTargetRef', 'kind')}/${get(o, 'spec', 'scaleTargetRef', 'name')}`,
+    ],
+    ['Targets', 'string', 0, () => '<unknown>'],
+    ['MinPods', 'string', 0, (o) => String(get(o, 'spec', 'minReplicas') ?? 1)],
+    ['MaxPods', 'string', 0, (o) => String(get(o, 'spec', 'maxReplicas') ?? '')],
+    ['Replicas', 'string', 0, (o) => String(get(o, 'status', 'currentReplicas') ?? 0)],
+    AGE,
+  ],
   Lease: [NAME, ['Holder', 'string', 0, (o) => str(get(o, 'spec', 'holderIdentity'), '')], AGE],
   ClusterRole: [NAME, ['Created At', 'date', 0, (o) => str(o.metadata.creationTimestamp, '')]],
   Role: [NAME, ['Created At', 'date', 0, (o) => str(o.metadata.creationTimestamp, '')]],

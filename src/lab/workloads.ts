@@ -46,7 +46,15 @@ function sameTemplate(a: Template | undefined, b: Template | undefined): boolean
   return strip(a) === strip(b);
 }
 
-const WORKLOAD_KINDS = new Set(['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob']);
+const WORKLOAD_KINDS = new Set([
+  'Deployment',
+  'ReplicaSet',
+  'StatefulSet',
+  'DaemonSet',
+  'Job',
+  'CronJob',
+  'HorizontalPodAutoscaler',
+]);
 
 interface Template {
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
@@ -85,6 +93,9 @@ export class WorkloadControllers {
         return;
       case 'CronJob':
         this.cronJobs();
+        return;
+      case 'HorizontalPodAutoscaler':
+        this.hpa(current);
         return;
     }
   }
@@ -334,6 +345,50 @@ export class WorkloadControllers {
       },
       extra,
     );
+  }
+
+  /**
+   * An HPA's status as its controller reports it: the target's replica count, kept within min and max. It
+   * does not act: no metrics are read, nothing is scaled.
+   */
+  private hpa(hpa: KubeObject): void {
+    const rt = this.deps.resources.find(
+      (r) => r.kind === 'HorizontalPodAutoscaler' && groupVersion(r) === hpa.apiVersion,
+    )!;
+    const spec = (hpa.spec ?? {}) as {
+      scaleTargetRef?: { kind?: string; name?: string };
+      minReplicas?: number;
+      maxReplicas?: number;
+    };
+    const ref = spec.scaleTargetRef;
+    const target = this.deps.resources.find(
+      (r) => r.kind === ref?.kind && r.subresources?.some((s) => s.name === 'scale'),
+    );
+    const object = target && this.deps.store.get(target, hpa.metadata.namespace, ref?.name ?? '');
+    const current = Number((object?.spec as { replicas?: number } | undefined)?.replicas ?? 0);
+    const desired = object ? Math.min(Math.max(current, spec.minReplicas ?? 1), spec.maxReplicas ?? current) : 0;
+    const at = timestamp(this.deps.clock.now());
+    const condition = object
+      ? {
+          type: 'AbleToScale',
+          status: 'True',
+          lastTransitionTime: at,
+          reason: 'ReadyForNewScale',
+          message: 'recommended size matches current size',
+        }
+      : {
+          type: 'AbleToScale',
+          status: 'False',
+          lastTransitionTime: at,
+          reason: 'FailedGetScale',
+          message: `the HPA controller was unable to get the target's current scale: ${ref?.kind} ${ref?.name} not found`,
+        };
+    this.settle(rt, hpa, {
+      currentReplicas: current,
+      desiredReplicas: desired,
+      // autoscaling/v1 has no conditions in its status.
+      ...(rt.version === 'v1' ? {} : { conditions: [condition] }),
+    });
   }
 
   /** Every CronJob whose next scheduled time has passed on the lab clock makes its Job (the latest one missed). */

@@ -77,6 +77,14 @@ spec:
         properties:
           spec: {type: object, properties: {size: {type: integer}}}
 `;
+const CSR = `apiVersion: certificates.k8s.io/v1
+kind: CertificateSigningRequest
+metadata: {name: conformance-csr}
+spec:
+  request: ${Buffer.from('-----BEGIN CERTIFICATE REQUEST-----\n-----END CERTIFICATE REQUEST-----\n').toString('base64')}
+  signerName: kubernetes.io/kube-apiserver-client
+  usages: [client auth]
+`;
 const GADGET = `apiVersion: conformance.example/v1
 kind: Gadget
 metadata: {name: g1, namespace: ${NS}}
@@ -94,6 +102,7 @@ const DEP_V2 = file('deployment-v2.yaml', DEPLOYMENT('nginx:1.26'));
 const CM = file('configmap.yaml', CONFIGMAP);
 const CRD_FILE = file('crd.yaml', CRD);
 const GADGET_FILE = file('gadget.yaml', GADGET);
+const CSR_FILE = file('csr.yaml', CSR);
 
 /** The table, run in order on each lab (later rows build on earlier ones). */
 const TABLE: Row[] = [
@@ -306,6 +315,19 @@ const TABLE: Row[] = [
   { args: ['apply', '-f', GADGET_FILE], stdout: /gadget\.conformance\.example\/g1 created/ },
   { args: ['get', 'gadgets', '-n', NS], stdout: /^g1\s/m },
   { args: ['explain', 'gadget.spec.size'], stdout: /size\s*<integer>/ },
+  { args: ['apply', '-f', CSR_FILE], minors: [19, 99], stdout: /certificatesigningrequest.* created/ },
+  {
+    args: ['certificate', 'approve', 'conformance-csr'],
+    minors: [19, 99],
+    stdout: /approved/,
+    differs: 'an approved request is never signed: the lab runs no signer, so no certificate appears',
+  },
+  { args: ['get', 'csr', 'conformance-csr'], minors: [19, 99], stdout: /Approved/ },
+  {
+    args: ['autoscale', 'deployment', 'api', '-n', NS, '--min=1', '--max=3'],
+    stdout: /horizontalpodautoscaler\.autoscaling\/api autoscaled/,
+    differs: "the HPA reports the target's replicas but never scales: the lab has no metrics",
+  },
   { args: ['create', 'job', 'once', '--image=busybox', '-n', NS], stdout: /job\.batch\/once created/ },
   { args: ['get', 'pods', '-n', NS, '-l', 'job-name=once'], stdout: /^once-[a-z0-9]+\s+1\/1\s+Running\s/m },
   {

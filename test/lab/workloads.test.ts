@@ -204,7 +204,37 @@ describe('workload controllers (v1.28 lab)', () => {
       },
     });
     assert.equal(hpa.status, 201, hpa.text);
-    assert.equal(hpa.json.status.currentReplicas, 1);
+    // The status is the controller's, not the client's: the target's replicas, and that it could read them.
+    const stored = (await api('/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/web')).json;
+    assert.equal(stored.status.currentReplicas, 1);
+    assert.equal(stored.status.desiredReplicas, 1);
+    assert.equal(stored.status.conditions[0].type, 'AbleToScale');
+    assert.equal(stored.status.conditions[0].status, 'True');
+    const orphan = await api('/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers', {
+      method: 'POST',
+      body: {
+        metadata: { name: 'orphan' },
+        spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'nope' }, maxReplicas: 2 },
+      },
+    });
+    assert.equal(orphan.json.status.conditions[0].reason, 'FailedGetScale');
+    const csr = await api('/apis/certificates.k8s.io/v1/certificatesigningrequests', {
+      method: 'POST',
+      body: {
+        metadata: { name: 'node-csr' },
+        spec: { request: 'Y3Ny', signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'] },
+      },
+    });
+    assert.equal(csr.status, 201, csr.text);
+    const approved = await api('/apis/certificates.k8s.io/v1/certificatesigningrequests/node-csr/approval', {
+      method: 'PUT',
+      body: {
+        ...csr.json,
+        status: { conditions: [{ type: 'Approved', status: 'True', reason: 'Test', message: 'approved' }] },
+      },
+    });
+    assert.equal(approved.status, 200, approved.text);
+    assert.equal(approved.json.status.conditions[0].type, 'Approved');
     const webPods = await items('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb');
     const sets = await items('/apis/apps/v1/namespaces/default/replicasets');
     for (const p of webPods) {
