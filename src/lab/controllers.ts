@@ -177,7 +177,11 @@ export class Controllers {
       return;
     }
     if (rt !== NAMESPACES) return;
-    for (const r of STORED) {
+    // Built-in resources and the custom ones CRDs serve now (their first version: one table each).
+    const custom = this.deps.resources.filter(
+      (r, i, all) => r.custom && all.findIndex((x) => x.group === r.group && x.resource === r.resource) === i,
+    );
+    for (const r of [...STORED, ...custom]) {
       if (!r.namespaced || r.review) continue;
       for (const o of store.list(r, object.metadata.name)) store.remove(r, o.metadata.namespace, o.metadata.name ?? '');
     }

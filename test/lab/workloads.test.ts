@@ -164,6 +164,15 @@ describe('workload controllers (v1.28 lab)', () => {
     });
     assert.equal(proto.status, 415);
     assert.equal(proto.json.reason, 'UnsupportedMediaType');
+    await api('/api/v1/namespaces', { method: 'POST', body: { metadata: { name: 'crs' } } });
+    await api('/apis/example.com/v1/namespaces/crs/widgets', { method: 'POST', body: { metadata: { name: 'in-ns' } } });
+    await api('/api/v1/namespaces/crs', { method: 'DELETE' });
+    await api('/api/v1/namespaces', { method: 'POST', body: { metadata: { name: 'crs' } } });
+    assert.equal(
+      (await api('/apis/example.com/v1/namespaces/crs/widgets/in-ns')).status,
+      404,
+      'gone with its namespace',
+    );
     await api('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com', { method: 'DELETE' });
     assert.equal((await api('/apis/example.com/v1/namespaces/default/widgets/w')).status, 404);
     assert.equal((await api('/apis/example.com/v1')).status, 404);
