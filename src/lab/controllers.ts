@@ -56,7 +56,40 @@ export class Controllers {
         status: { phase: 'Active' },
       };
     }
+    if (rt.kind === 'Service') return this.admitService(object);
     return object;
+  }
+
+  /** A new Service's defaults and its cluster IP from 10.96.0.0/12 (ExternalName and headless ones get none). */
+  private admitService(service: KubeObject): KubeObject {
+    const spec = (service.spec ?? {}) as {
+      type?: string;
+      clusterIP?: string;
+      ports?: { port: number; protocol?: string; targetPort?: number | string }[];
+    };
+    const type = spec.type ?? 'ClusterIP';
+    const out: Record<string, unknown> = {
+      ...spec,
+      type,
+      sessionAffinity: (spec as { sessionAffinity?: string }).sessionAffinity ?? 'None',
+      ports: spec.ports?.map((p) => ({ ...p, protocol: p.protocol ?? 'TCP', targetPort: p.targetPort ?? p.port })),
+    };
+    if (type !== 'ExternalName') {
+      const ip = spec.clusterIP ?? this.clusterIp();
+      Object.assign(out, { clusterIP: ip, clusterIPs: [ip], ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack' });
+    }
+    return { ...service, spec: out };
+  }
+
+  private clusterIp(): string {
+    const used = new Set(
+      this.deps.store.list(kind('Service')).map((s) => (s.spec as { clusterIP?: string })?.clusterIP),
+    );
+    for (let i = 10; i < 4096; i++) {
+      const ip = `10.96.${Math.floor(i / 254)}.${(i % 254) + 1}`;
+      if (!used.has(ip)) return ip;
+    }
+    return 'None';
   }
 
   private admitPod(pod: Pod): Pod {
@@ -84,7 +117,11 @@ export class Controllers {
     const { nodes, store } = this.deps;
     if (pod.spec?.nodeName) return nodes.find((n) => n.name === pod.spec!.nodeName);
     const load = (n: NodeSlot) => store.list(PODS).filter((p) => (p.spec as Pod['spec'])?.nodeName === n.name).length;
-    return [...nodes].sort((a, b) => load(a) - load(b) || a.index - b.index)[0];
+    // A cordoned node (`kubectl cordon`, drain) takes no new pods.
+    const open = nodes.filter(
+      (n) => !(store.get(kind('Node'), undefined, n.name)?.spec as { unschedulable?: boolean })?.unschedulable,
+    );
+    return [...open].sort((a, b) => load(a) - load(b) || a.index - b.index)[0];
   }
 
   private podIp(node: NodeSlot): string {

@@ -24,6 +24,7 @@ export function defaultPod(pod: Pod): Pod {
     terminationMessagePath: c.terminationMessagePath ?? '/dev/termination-log',
     terminationMessagePolicy: c.terminationMessagePolicy ?? 'File',
     resources: c.resources ?? {},
+    ports: c.ports?.map((p) => ({ ...p, protocol: p.protocol ?? 'TCP' })),
   });
   return {
     ...pod,

@@ -106,7 +106,8 @@ const COLUMNS: Record<string, Column[]> = {
         const ready = ((get(o, 'status', 'conditions') as { type: string; status: string }[]) ?? []).find(
           (c) => c.type === 'Ready',
         );
-        return ready?.status === 'True' ? 'Ready' : 'NotReady';
+        const state = ready?.status === 'True' ? 'Ready' : 'NotReady';
+        return get(o, 'spec', 'unschedulable') ? `${state},SchedulingDisabled` : state;
       },
     ],
     [

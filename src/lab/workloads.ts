@@ -105,6 +105,14 @@ export class WorkloadControllers {
     const uid = object.metadata.uid;
     if (!uid || !rt.namespaced) return;
     const ns = object.metadata.namespace;
+    if (rt.kind === 'Pod') {
+      // A controlled pod that goes (deleted, evicted by a drain) is replaced by its controller.
+      const ref = object.metadata.ownerReferences?.find((r) => r.controller);
+      const ownerType = ref && this.deps.resources.find((r) => r.kind === ref.kind && WORKLOAD_KINDS.has(r.kind));
+      const owner = ownerType && this.deps.store.get(ownerType, ns, ref.name);
+      if (ownerType && owner?.metadata.uid === ref.uid) this.changed(ownerType, owner);
+      return;
+    }
     for (const kind of ['ReplicaSet', 'Pod', 'Job']) {
       const dependents = this.rt(kind);
       for (const o of this.deps.store.list(dependents, ns)) {
