@@ -109,11 +109,15 @@ async function bodyOf(req: IncomingMessage): Promise<Buffer> {
   }
 }
 
+/** The media types a real server reads API objects in. */
+const BODY_TYPES = ['application/json', 'application/yaml', PROTOBUF];
+
 /** The body as an object: JSON, YAML, or Kubernetes protobuf for the types that have a protobuf form. */
 async function decodeBody(req: IncomingMessage, rt?: ResourceType): Promise<unknown> {
   const type = (req.headers['content-type'] ?? 'application/json').split(';')[0].trim();
   if (type === PROTOBUF && rt && !protobufType(groupVersion(rt), rt.kind))
     throw status.unsupportedMediaType(type, ['application/json', 'application/yaml']);
+  if (!BODY_TYPES.includes(type)) throw status.unsupportedMediaType(type, BODY_TYPES);
   const raw = await bodyOf(req);
   if (type === PROTOBUF) {
     try {

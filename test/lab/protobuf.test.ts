@@ -148,6 +148,21 @@ describe('API server in protobuf', () => {
     assert.match(wrongKind.json.message, /cannot be handled as a ConfigMap/);
   });
 
+  it('answers 415 for a body in a media type no API server reads', async () => {
+    const r = await call(`${lab.apiServer}/api/v1/namespaces/default/configmaps`, {
+      method: 'POST',
+      token: admin,
+      headers: { 'content-type': 'text/plain' },
+      body: 'name=x',
+    });
+    assert.equal(r.status, 415);
+    assert.equal(r.json.reason, 'UnsupportedMediaType');
+    assert.match(
+      r.json.message,
+      /accepted media types include: application\/json, application\/yaml, application\/vnd\.kubernetes\.protobuf/,
+    );
+  });
+
   it('sends errors in protobuf to a client that prefers it', async () => {
     const answer = await rawCall(`${lab.apiServer}/api/v1/namespaces/nope`, admin, PROTOBUF);
     const s = decodeKubernetesProtobuf(answer) as { kind: string; code: number; reason: string };
