@@ -102,6 +102,7 @@ const DEP_V2 = file('deployment-v2.yaml', DEPLOYMENT('nginx:1.26'));
 const CM = file('configmap.yaml', CONFIGMAP);
 const CRD_FILE = file('crd.yaml', CRD);
 const GADGET_FILE = file('gadget.yaml', GADGET);
+const GADGET_BIGGER = file('gadget-bigger.yaml', GADGET.replace('size: 3', 'size: 5'));
 const CSR_FILE = file('csr.yaml', CSR);
 
 /** The table, run in order on each lab (later rows build on earlier ones). */
@@ -335,6 +336,9 @@ const TABLE: Row[] = [
   },
   { args: ['apply', '-f', GADGET_FILE], stdout: /gadget\.conformance\.example\/g1 created/ },
   { args: ['get', 'gadgets', '-n', NS], stdout: /^g1\s/m },
+  { args: ['apply', '-f', GADGET_BIGGER], stdout: /gadget\.conformance\.example\/g1 configured/ },
+  { args: ['get', 'gd', 'g1', '-n', NS, '-o', 'jsonpath={.spec.size}'], stdout: /^5$/ },
+  { args: ['get', 'all', '-n', NS], stdout: /^deployment\.apps\/api\s+1\/1\s/m },
   { args: ['explain', 'gadget.spec.size'], stdout: /size\s*<integer>/ },
   { args: ['apply', '-f', CSR_FILE], minors: [19, 99], stdout: /certificatesigningrequest.* created/ },
   {
