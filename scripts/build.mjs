@@ -118,6 +118,11 @@ export async function buildDist({ mode = 'package', outdir = join(ROOT, 'dist'),
     });
     mkdirSync(join(staging, 'data'), { recursive: true });
     copyFileSync(join(ROOT, 'src/kb/data/cves.json'), join(staging, 'data/cves.json'));
+    // The lab's protobuf schemas are read at first use from next to the chunk (src/lab/protobuf.ts, openapi.ts).
+    mkdirSync(join(staging, 'proto'), { recursive: true });
+    for (const f of readdirSync(join(ROOT, 'src/lab/proto')).filter((n) => n.endsWith('.json'))) {
+      copyFileSync(join(ROOT, 'src/lab/proto', f), join(staging, 'proto', f));
+    }
     writeFileSync(join(staging, 'package.json'), `${JSON.stringify({ type: 'module' })}\n`);
     if (mode === 'package')
       writeFileSync(join(staging, 'THIRD-PARTY-LICENSES.txt'), thirdPartyLicenses(result.metafile));

@@ -16,10 +16,16 @@ import {
 } from './discovery.js';
 import { MAX_BODY, readBody, sendJson, sendText, splitUrl } from './http.js';
 import { prometheusText } from './metrics.js';
-import { openapiDocument, openapiRoot } from './openapi.js';
+import { openapiDocument, openapiRoot, openapiV2, openapiV2Protobuf } from './openapi.js';
 import { applyPatch, PATCH_TYPES, PatchError } from './patch.js';
 import type { ProfileSettings } from './profiles.js';
-import { decodeKubernetesProtobuf } from './protobuf.js';
+import {
+  decodeKubernetesProtobuf,
+  encodeKubernetesProtobuf,
+  PROTOBUF,
+  ProtobufError,
+  protobufType,
+} from './protobuf.js';
 import { type Attributes, type Authorizer, describeRule } from './rbac.js';
 import { noteIdentity } from './requestlog.js';
 import { apiGroups, findResource, groupVersion, RESOURCES, type ResourceType, resourceOfKind } from './resources.js';
@@ -105,13 +111,23 @@ async function bodyOf(req: IncomingMessage): Promise<Buffer> {
   }
 }
 
-async function decodeBody(req: IncomingMessage): Promise<unknown> {
+/** The media types a real server reads API objects in. */
+const BODY_TYPES = ['application/json', 'application/yaml', PROTOBUF];
+
+/** The body as an object: JSON, YAML, or Kubernetes protobuf for the types that have a protobuf form. */
+async function decodeBody(req: IncomingMessage, rt?: ResourceType): Promise<unknown> {
   const type = (req.headers['content-type'] ?? 'application/json').split(';')[0].trim();
+  if (type === PROTOBUF && rt && !protobufType(groupVersion(rt), rt.kind))
+    throw status.unsupportedMediaType(type, ['application/json', 'application/yaml']);
+  if (!BODY_TYPES.includes(type)) throw status.unsupportedMediaType(type, BODY_TYPES);
   const raw = await bodyOf(req);
-  if (type === 'application/vnd.kubernetes.protobuf') {
-    const decoded = decodeKubernetesProtobuf(raw);
-    if (typeof decoded === 'string') throw status.badRequest(`unable to decode the protobuf body: ${decoded}`);
-    return decoded;
+  if (type === PROTOBUF) {
+    try {
+      return decodeKubernetesProtobuf(raw);
+    } catch (err) {
+      if (err instanceof ProtobufError) throw status.badRequest(`unable to decode the protobuf body: ${err.message}`);
+      throw err;
+    }
   }
   const text = raw.toString('utf8');
   if (text.trim() === '') throw status.badRequest("Object 'Kind' is missing in ''");
@@ -122,12 +138,57 @@ async function decodeBody(req: IncomingMessage): Promise<unknown> {
   }
 }
 
+const APPLY_PATCH = 'application/apply-patch+yaml';
+
+/** The object a proxy URL names: `[scheme:]name[:port]` (`https:kubernetes-dashboard:`). */
+function proxiedName(name: string): string {
+  const parts = name.split(':');
+  return parts.length > 1 && (parts[0] === 'http' || parts[0] === 'https') ? parts[1] : parts[0];
+}
+
+/** Whether the client prefers Kubernetes protobuf (client-go's typed clients list it first). */
+function prefersProtobuf(accept: string | undefined): boolean {
+  return (accept ?? '').split(',')[0].split(';')[0].trim() === PROTOBUF;
+}
+
+/** Sends an API object (or Status) as the client prefers: protobuf when it asks first and the kind has one. */
+function sendObject(
+  req: IncomingMessage,
+  res: ServerResponse,
+  code: number,
+  body: object,
+  headers: Record<string, string>,
+): void {
+  const encoded = prefersProtobuf(req.headers.accept)
+    ? encodeKubernetesProtobuf(body as Record<string, unknown>)
+    : undefined;
+  if (!encoded) {
+    sendJson(res, code, body, headers);
+    return;
+  }
+  res.writeHead(code, { 'content-type': PROTOBUF, 'content-length': encoded.length, ...headers });
+  res.end(encoded);
+}
+
 /** kube-apiserver: REST over the store, with authentication, RBAC, discovery and Status errors. */
 export class ApiServer {
   private readonly flowSchema = stableUid('flowschema');
   private readonly priorityLevel = stableUid('prioritylevel');
 
-  constructor(private readonly deps: ApiServerDeps) {}
+  /** OpenAPI documents by path, made on first request: they only change with the resources served. */
+  private readonly openapiCache = new Map<string, unknown>();
+
+  constructor(private readonly deps: ApiServerDeps) {
+    // A CRD changes what is served, so what the documents describe.
+    deps.store.onChange((c) => {
+      if (c.rt.kind === 'CustomResourceDefinition') this.openapiCache.clear();
+    });
+  }
+
+  private openapi(key: string, make: () => unknown): unknown {
+    if (!this.openapiCache.has(key)) this.openapiCache.set(key, make());
+    return this.openapiCache.get(key);
+  }
 
   /** The handler of the TLS port (`secure`) or of the insecure port, where everyone is system:unsecured. */
   handler(secure: boolean): Handler {
@@ -147,7 +208,7 @@ export class ApiServer {
       if (!auth) {
         noteIdentity(req, '-');
         const e = status.unauthorized();
-        sendJson(res, 401, e.status, headers);
+        sendObject(req, res, 401, e.status, headers);
         return;
       }
       user = auth.user;
@@ -183,7 +244,7 @@ export class ApiServer {
       await this.resource(ex, rr as ResourceRequest & { rt: ResourceType });
     } catch (err) {
       if (err instanceof ApiError) {
-        if (!res.headersSent) sendJson(res, err.status.code, err.status, headers);
+        if (!res.headersSent) sendObject(req, res, err.status.code, err.status, headers);
         else res.end();
         return;
       }
@@ -278,11 +339,22 @@ export class ApiServer {
       );
       return;
     }
+    if (clean === '/openapi/v2') {
+      const doc = this.openapi('v2', () => openapiV2(deps.resources, deps.version));
+      if (accept?.includes('protobuf')) {
+        const body = this.openapi('v2.pb', () => openapiV2Protobuf(doc as Record<string, unknown>)) as Buffer;
+        // kube-openapi labels the protobuf document as plain bytes (the media type it was asked for does not parse).
+        res.writeHead(200, { ...headers, 'content-type': 'application/octet-stream', 'content-length': body.length });
+        res.end(body);
+      } else sendJson(res, 200, doc, headers);
+      return;
+    }
     if (clean.startsWith('/openapi/v3') && deps.minor >= 27) {
-      const doc =
+      const doc = this.openapi(clean, () =>
         clean === '/openapi/v3'
           ? openapiRoot(deps.resources, deps.version)
-          : openapiDocument(deps.resources, clean, deps.version);
+          : openapiDocument(deps.resources, clean, deps.version),
+      );
       if (doc) {
         sendJson(res, 200, doc, headers);
         return;
@@ -389,7 +461,7 @@ export class ApiServer {
         await this.create(ex, rt, rt === NAMESPACES ? undefined : rr.namespace);
         return;
       case 'update':
-        await this.update(ex, rt, rr.namespace, rr.name!, (await decodeBody(ex.req)) as KubeObject);
+        await this.update(ex, rt, rr.namespace, rr.name!, (await decodeBody(ex.req, rt)) as KubeObject);
         return;
       case 'patch':
         await this.patch(ex, rt, rr.namespace, rr.name!);
@@ -419,7 +491,8 @@ export class ApiServer {
     list?: Record<string, unknown>,
   ): void {
     const accept = ex.req.headers.accept;
-    if (accept && !/application\/json|\*\/\*|application\/\*/.test(accept)) throw status.notAcceptable();
+    if (accept && !/application\/json|\*\/\*|application\/\*|application\/vnd\.kubernetes\.protobuf/.test(accept))
+      throw status.notAcceptable();
     if (wantsTable(accept)) {
       const table = toTable(
         rt,
@@ -432,11 +505,13 @@ export class ApiServer {
       return;
     }
     if (!Array.isArray(objects)) {
-      sendJson(ex.res, code, objects, ex.headers);
+      // A resource served under two versions is one table: the answer names the version asked for.
+      sendObject(ex.req, ex.res, code, { ...objects, apiVersion: groupVersion(rt) }, ex.headers);
       return;
     }
     const items = objects.map(({ apiVersion: _, kind: __, ...rest }) => rest);
-    sendJson(
+    sendObject(
+      ex.req,
       ex.res,
       code,
       {
@@ -496,11 +571,23 @@ export class ApiServer {
     const matches = (o: KubeObject) =>
       (!namespace || o.metadata.namespace === namespace) && (!name || o.metadata.name === name);
     res.writeHead(200, { ...ex.headers, 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
-    for (const o of this.selected(ex, rt, namespace).filter(matches))
-      res.write(`${JSON.stringify({ type: 'ADDED', object: o })}\n`);
+    // A watch may have nothing to say for a while: the client waits for the headers before it goes on.
+    res.flushHeaders();
+    // `kubectl get -w` asks for Table rows in its events too.
+    const table = wantsTable(req.headers.accept);
+    const event = (type: string, o: KubeObject) => {
+      const object = table ? toTable(rt, [o], this.deps.store.resourceVersion, ex.query.get('includeObject')) : o;
+      res.write(`${JSON.stringify({ type, object })}\n`);
+    };
+    // From a resourceVersion a client already listed, only later changes (the lab keeps no history).
+    const since = ex.query.get('resourceVersion');
+    if (!since || since === '0') for (const o of this.selected(ex, rt, namespace).filter(matches)) event('ADDED', o);
     const stop = this.deps.store.onChange((change) => {
-      if (change.rt === rt && matches(change.object))
-        res.write(`${JSON.stringify({ type: change.type, object: change.object })}\n`);
+      if (
+        (change.rt === rt || (change.rt.group === rt.group && change.rt.resource === rt.resource)) &&
+        matches(change.object)
+      )
+        event(change.type, change.object);
     });
     const seconds = Math.min(Number(ex.query.get('timeoutSeconds') ?? 1800) || 1800, 1800);
     const timer = setTimeout(() => res.end(), seconds * 1000);
@@ -591,9 +678,14 @@ export class ApiServer {
     return v === 'All';
   }
 
-  private async create(ex: Exchange, rt: ResourceType, namespace: string | undefined): Promise<void> {
+  private async create(
+    ex: Exchange,
+    rt: ResourceType,
+    namespace: string | undefined,
+    applied?: KubeObject,
+  ): Promise<void> {
     const { store, controllers } = this.deps;
-    const body = (await decodeBody(ex.req)) as KubeObject;
+    const body = applied ?? ((await decodeBody(ex.req, rt)) as KubeObject);
     this.checkTypeMeta(rt, body);
     body.kind = rt.kind;
     this.checkNamespace(rt, body, namespace);
@@ -643,6 +735,11 @@ export class ApiServer {
         uid: before.metadata.uid,
         creationTimestamp: before.metadata.creationTimestamp,
         resourceVersion: before.metadata.resourceVersion,
+        // A spec change is a new generation, which controllers report as observed in their status.
+        generation:
+          before.metadata.generation !== undefined && JSON.stringify(before.spec) !== JSON.stringify(body.spec)
+            ? before.metadata.generation + 1
+            : before.metadata.generation,
       },
     };
     if (rt.kind === 'Pod' && after.status === undefined) after.status = before.status;
@@ -653,13 +750,47 @@ export class ApiServer {
       this.respond(ex, 200, rt, after);
       return;
     }
-    this.respond(ex, 200, rt, this.deps.store.replace(rt, after));
+    const stored = this.deps.store.replace(rt, after);
+    this.deps.controllers.updated(rt, stored);
+    this.respond(ex, 200, rt, this.deps.store.get(rt, namespace, name) ?? stored);
+  }
+
+  /**
+   * Server-side apply, simplified: the applied configuration creates the object or is merged into it like a
+   * strategic merge patch. Field ownership is not tracked, so there are no conflicts between managers.
+   */
+  private async apply(ex: Exchange, rt: ResourceType, namespace: string | undefined, name: string): Promise<void> {
+    if (!ex.query.get('fieldManager'))
+      throw status.badRequest('PATCH requests with application/apply-patch+yaml require fieldManager');
+    let applied: KubeObject;
+    try {
+      applied = YAML.parse((await bodyOf(ex.req)).toString('utf8')) as KubeObject;
+    } catch (err) {
+      throw status.badRequest(`error decoding YAML: ${(err as Error).message.split('\n')[0]}`);
+    }
+    this.checkTypeMeta(rt, applied);
+    if (applied.metadata.name !== undefined && applied.metadata.name !== name)
+      throw status.badRequest(
+        `the name of the object (${applied.metadata.name}) does not match the name on the URL (${name})`,
+      );
+    if (!this.deps.store.has(rt, namespace, name)) {
+      await this.create(ex, rt, namespace, { ...applied, metadata: { ...applied.metadata, name } });
+      return;
+    }
+    const before = this.existing(rt, namespace, name);
+    const merged = applyPatch('application/strategic-merge-patch+json', before, applied) as KubeObject;
+    const { resourceVersion: _, ...meta } = merged.metadata;
+    await this.update(ex, rt, namespace, name, { ...merged, metadata: meta });
   }
 
   private async patch(ex: Exchange, rt: ResourceType, namespace: string | undefined, name: string): Promise<void> {
     const type = (ex.req.headers['content-type'] ?? '').split(';')[0].trim();
+    if (type === APPLY_PATCH) {
+      await this.apply(ex, rt, namespace, name);
+      return;
+    }
     if (!(PATCH_TYPES as readonly string[]).includes(type)) {
-      throw status.unsupportedMediaType(type, [...PATCH_TYPES, 'application/apply-patch+yaml']);
+      throw status.unsupportedMediaType(type, [...PATCH_TYPES, APPLY_PATCH]);
     }
     const before = this.existing(rt, namespace, name);
     let body: unknown;
@@ -703,7 +834,7 @@ export class ApiServer {
       controllers.deleted(rt, o);
     }
     if (gone) this.respond(ex, 200, rt, gone);
-    else sendJson(ex.res, 200, status.deleted(rt, name, o.metadata.uid ?? ''), ex.headers);
+    else sendObject(ex.req, ex.res, 200, status.deleted(rt, name, o.metadata.uid ?? ''), ex.headers);
   }
 
   /**
@@ -746,14 +877,15 @@ export class ApiServer {
   }
 
   private async review(ex: Exchange, rt: ResourceType): Promise<void> {
-    const body = (await decodeBody(ex.req)) as KubeObject & { spec?: Record<string, unknown> };
+    const body = (await decodeBody(ex.req, rt)) as KubeObject & { spec?: Record<string, unknown> };
     this.checkTypeMeta(rt, body);
     const result = review(rt.kind, body, ex.user, this.deps);
     if (typeof result === 'string')
       throw status.invalid(rt, '', [
         { field: result.split(':')[0], reason: 'FieldValueRequired', message: result.split(': ').slice(1).join(': ') },
       ]);
-    sendJson(
+    sendObject(
+      ex.req,
       ex.res,
       201,
       {
@@ -771,16 +903,29 @@ export class ApiServer {
     const { rt, namespace, name, subresource, verb } = rr;
     const served = rt.subresources?.some((s) => s.name === subresource);
     if (!served || !name) throw status.noSuchPath();
-    const o = this.existing(rt, namespace, name);
+    const o = this.existing(rt, namespace, subresource === 'proxy' ? proxiedName(name) : name);
     switch (subresource) {
       case 'status':
         if (verb === 'get') this.respond(ex, 200, rt, o);
         else if (verb === 'update')
           await this.update(ex, rt, namespace, name, {
             ...o,
-            status: ((await decodeBody(ex.req)) as KubeObject).status,
+            status: ((await decodeBody(ex.req, rt)) as KubeObject).status,
           });
         else if (verb === 'patch') await this.patch(ex, rt, namespace, name);
+        else throw status.methodNotAllowed();
+        return;
+      case 'scale':
+        await this.scale(ex, rt, o);
+        return;
+      case 'approval':
+        // `kubectl certificate approve|deny`: the conditions are the body's; nothing is signed.
+        if (verb === 'get') this.respond(ex, 200, rt, o);
+        else if (verb === 'update')
+          await this.update(ex, rt, namespace, name, {
+            ...o,
+            status: ((await decodeBody(ex.req, rt)) as KubeObject).status,
+          });
         else throw status.methodNotAllowed();
         return;
       case 'log':
@@ -816,6 +961,67 @@ export class ApiServer {
     }
   }
 
+  /** The scale subresource (`kubectl scale`, HPAs): an autoscaling/v1 Scale over spec.replicas. */
+  private async scale(ex: Exchange, rt: ResourceType, o: KubeObject): Promise<void> {
+    const spec = (o.spec ?? {}) as { replicas?: number; selector?: { matchLabels?: Record<string, string> } };
+    const scaleOf = (object: KubeObject, replicas: number) => ({
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      metadata: {
+        name: object.metadata.name,
+        namespace: object.metadata.namespace,
+        uid: object.metadata.uid,
+        resourceVersion: object.metadata.resourceVersion,
+        creationTimestamp: object.metadata.creationTimestamp,
+      },
+      spec: { replicas },
+      status: {
+        replicas: Number((object.status as { replicas?: number } | undefined)?.replicas ?? 0),
+        selector: Object.entries(spec.selector?.matchLabels ?? {})
+          .map(([k, v]) => `${k}=${v}`)
+          .join(','),
+      },
+    });
+    const current = scaleOf(o, spec.replicas ?? 1);
+    const method = ex.req.method ?? 'GET';
+    if (method === 'GET') {
+      sendObject(ex.req, ex.res, 200, current, ex.headers);
+      return;
+    }
+    let wanted: unknown;
+    if (method === 'PUT') wanted = ((await decodeBody(ex.req)) as { spec?: { replicas?: unknown } }).spec?.replicas;
+    else if (method === 'PATCH') {
+      const type = (ex.req.headers['content-type'] ?? '').split(';')[0].trim();
+      if (!(PATCH_TYPES as readonly string[]).includes(type)) throw status.unsupportedMediaType(type, [...PATCH_TYPES]);
+      let patch: unknown;
+      try {
+        patch = JSON.parse((await bodyOf(ex.req)).toString('utf8'));
+      } catch (err) {
+        throw status.badRequest(`error decoding patch: ${(err as Error).message}`);
+      }
+      try {
+        wanted = (applyPatch(type, current, patch) as { spec?: { replicas?: unknown } }).spec?.replicas;
+      } catch (err) {
+        if (err instanceof PatchError) throw status.badRequest(err.message);
+        throw err;
+      }
+    } else throw status.methodNotAllowed();
+    if (typeof wanted !== 'number' || !Number.isInteger(wanted) || wanted < 0) {
+      throw status.invalid(rt, o.metadata.name ?? '', [
+        { field: 'spec.replicas', reason: 'FieldValueInvalid', message: 'must be greater than or equal to 0' },
+      ]);
+    }
+    if (this.dryRun(ex)) {
+      sendObject(ex.req, ex.res, 200, scaleOf(o, wanted), ex.headers);
+      return;
+    }
+    const after = { ...o, spec: { ...spec, replicas: wanted } };
+    const stored = this.deps.store.replace(rt, after);
+    this.deps.controllers.updated(rt, stored);
+    const settled = this.deps.store.get(rt, o.metadata.namespace, o.metadata.name ?? '') ?? stored;
+    sendObject(ex.req, ex.res, 200, scaleOf(settled, wanted), ex.headers);
+  }
+
   private podLog(ex: Exchange, pod: Pod): void {
     const names = pod.spec?.containers.map((c) => c.name) ?? [];
     const container = ex.query.get('container') ?? (names.length === 1 ? names[0] : undefined);
@@ -839,7 +1045,8 @@ export class ApiServer {
     };
     const token = this.deps.signer.sign(boundClaims(sa, randomUUID(), undefined, undefined, seconds));
     this.deps.remember(token);
-    sendJson(
+    sendObject(
+      ex.req,
       ex.res,
       201,
       {

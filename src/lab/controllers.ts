@@ -1,9 +1,12 @@
 import type { Pod, ServiceAccount } from 'kubernetes-types/core/v1.js';
+import type { LabClock } from './clock.js';
+import { crdResources, crdStatus } from './crds.js';
 import { defaultPod, type NodeSlot, runPod, tokenVolume } from './pods.js';
-import { RESOURCES, type ResourceType, resourceOfKind } from './resources.js';
+import { RESOURCES, type ResourceType, resourceOfKind, STORED } from './resources.js';
 import { tokenSecret } from './seed-secrets.js';
-import type { KubeObject, Store } from './store.js';
+import { type KubeObject, type Store, timestamp } from './store.js';
 import type { TokenSigner } from './tokens.js';
+import { WorkloadControllers } from './workloads.js';
 
 const kind = (k: string) => resourceOfKind(RESOURCES, k);
 const PODS = kind('Pod');
@@ -16,6 +19,9 @@ export interface ControllerDeps {
   minor: number;
   caCert: string;
   signer: TokenSigner;
+  /** The resources this lab's version serves, shared with the API server: CRDs add theirs. */
+  resources: ResourceType[];
+  clock: LabClock;
 }
 
 /**
@@ -24,7 +30,19 @@ export interface ControllerDeps {
  * default service account and root CA config map; a deleted namespace takes its objects with it.
  */
 export class Controllers {
-  constructor(private readonly deps: ControllerDeps) {}
+  private readonly workloads: WorkloadControllers;
+
+  constructor(private readonly deps: ControllerDeps) {
+    this.workloads = new WorkloadControllers({
+      store: deps.store,
+      resources: deps.resources,
+      nodes: deps.nodes,
+      clock: deps.clock,
+      minor: deps.minor,
+      create: (rt, object) => this.create(rt, object),
+    });
+    deps.clock.onTick(() => this.workloads.cronJobs());
+  }
 
   /** Admission and defaulting of a new object, before it is stored. */
   admit(rt: ResourceType, object: KubeObject): KubeObject {
@@ -38,14 +56,48 @@ export class Controllers {
         status: { phase: 'Active' },
       };
     }
+    if (rt.kind === 'Service') return this.admitService(object);
     return object;
+  }
+
+  /** A new Service's defaults and its cluster IP from 10.96.0.0/12 (ExternalName and headless ones get none). */
+  private admitService(service: KubeObject): KubeObject {
+    const spec = (service.spec ?? {}) as {
+      type?: string;
+      clusterIP?: string;
+      ports?: { port: number; protocol?: string; targetPort?: number | string }[];
+    };
+    const type = spec.type ?? 'ClusterIP';
+    const out: Record<string, unknown> = {
+      ...spec,
+      type,
+      sessionAffinity: (spec as { sessionAffinity?: string }).sessionAffinity ?? 'None',
+      ports: spec.ports?.map((p) => ({ ...p, protocol: p.protocol ?? 'TCP', targetPort: p.targetPort ?? p.port })),
+    };
+    if (type !== 'ExternalName') {
+      const ip = spec.clusterIP ?? this.clusterIp();
+      Object.assign(out, { clusterIP: ip, clusterIPs: [ip], ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack' });
+    }
+    return { ...service, spec: out };
+  }
+
+  private clusterIp(): string {
+    const used = new Set(
+      this.deps.store.list(kind('Service')).map((s) => (s.spec as { clusterIP?: string })?.clusterIP),
+    );
+    for (let i = 10; i < 4096; i++) {
+      const ip = `10.96.${Math.floor(i / 254)}.${(i % 254) + 1}`;
+      if (!used.has(ip)) return ip;
+    }
+    return 'None';
   }
 
   private admitPod(pod: Pod): Pod {
     let p = defaultPod(pod);
     const ns = p.metadata?.namespace ?? 'default';
     if (p.spec!.automountServiceAccountToken !== false) {
-      const token = tokenVolume(ns, p.metadata?.name ?? p.metadata?.generateName ?? 'pod');
+      const account = p.spec!.serviceAccountName ?? 'default';
+      const token = tokenVolume(ns, p.metadata?.name ?? p.metadata?.generateName ?? 'pod', this.deps.minor, account);
       p = {
         ...p,
         spec: {
@@ -65,7 +117,11 @@ export class Controllers {
     const { nodes, store } = this.deps;
     if (pod.spec?.nodeName) return nodes.find((n) => n.name === pod.spec!.nodeName);
     const load = (n: NodeSlot) => store.list(PODS).filter((p) => (p.spec as Pod['spec'])?.nodeName === n.name).length;
-    return [...nodes].sort((a, b) => load(a) - load(b) || a.index - b.index)[0];
+    // A cordoned node (`kubectl cordon`, drain) takes no new pods.
+    const open = nodes.filter(
+      (n) => !(store.get(kind('Node'), undefined, n.name)?.spec as { unschedulable?: boolean })?.unschedulable,
+    );
+    return [...open].sort((a, b) => load(a) - load(b) || a.index - b.index)[0];
   }
 
   private podIp(node: NodeSlot): string {
@@ -80,14 +136,42 @@ export class Controllers {
     return `${prefix}254`;
   }
 
-  private create(rt: ResourceType, object: KubeObject): void {
+  private create(rt: ResourceType, object: KubeObject): KubeObject {
     const stored = this.deps.store.create(rt, this.admit(rt, object));
     this.created(rt, stored);
+    return stored;
+  }
+
+  /** What follows an update (spec changes reach the workload controllers and the CRD's served resources). */
+  updated(rt: ResourceType, object: KubeObject): void {
+    this.workloads.changed(rt, object);
+    if (rt.kind === 'CustomResourceDefinition') this.serveCrd(object);
+  }
+
+  /** Serves (or stops serving) a CRD's custom resources and marks it established. */
+  private serveCrd(crd: KubeObject, gone = false): void {
+    const { resources, store } = this.deps;
+    const name = crd.metadata.name;
+    for (let i = resources.length - 1; i >= 0; i--) if (resources[i].custom?.crd === name) resources.splice(i, 1);
+    if (gone) {
+      for (const r of crdResources(crd).slice(0, 1))
+        for (const o of store.list(r)) store.remove(r, o.metadata.namespace, o.metadata.name ?? '');
+      return;
+    }
+    resources.push(...crdResources(crd).map((r) => ({ ...r, custom: { ...r.custom, crd: name } })));
+    const stored = store.get(resourceOfKind(RESOURCES, 'CustomResourceDefinition'), undefined, name ?? '');
+    if (stored)
+      store.replace(resourceOfKind(RESOURCES, 'CustomResourceDefinition'), {
+        ...stored,
+        status: crdStatus(stored, timestamp()),
+      });
   }
 
   /** What follows a create. */
   created(rt: ResourceType, object: KubeObject): void {
     const { store, minor, caCert, signer } = this.deps;
+    this.workloads.changed(rt, object);
+    if (rt.kind === 'CustomResourceDefinition') this.serveCrd(object);
     const ns = object.metadata.name ?? '';
     if (rt === NAMESPACES) {
       this.create(SERVICE_ACCOUNTS, {
@@ -115,6 +199,8 @@ export class Controllers {
   /** What follows a delete: a namespace's objects go with it, an account's token secrets with the account. */
   deleted(rt: ResourceType, object: KubeObject): void {
     const { store } = this.deps;
+    this.workloads.deleted(rt, object);
+    if (rt.kind === 'CustomResourceDefinition') this.serveCrd(object, true);
     if (rt === SERVICE_ACCOUNTS) {
       const secrets = kind('Secret');
       for (const s of store.list(secrets, object.metadata.namespace)) {
@@ -128,7 +214,11 @@ export class Controllers {
       return;
     }
     if (rt !== NAMESPACES) return;
-    for (const r of RESOURCES) {
+    // Built-in resources and the custom ones CRDs serve now (their first version: one table each).
+    const custom = this.deps.resources.filter(
+      (r, i, all) => r.custom && all.findIndex((x) => x.group === r.group && x.resource === r.resource) === i,
+    );
+    for (const r of [...STORED, ...custom]) {
       if (!r.namespaced || r.review) continue;
       for (const o of store.list(r, object.metadata.name)) store.remove(r, o.metadata.namespace, o.metadata.name ?? '');
     }

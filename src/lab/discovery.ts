@@ -1,5 +1,5 @@
 import type { APIGroup, APIGroupList, APIResource, APIResourceList, APIVersions } from 'kubernetes-types/meta/v1.js';
-import { apiGroups, groupVersion, type ResourceType } from './resources.js';
+import { apiGroupVersions, groupVersion, type ResourceType } from './resources.js';
 
 /** Which aggregated-discovery version a server of this minor speaks (none before 1.26). */
 export function aggregatedVersion(minor: number): 'v2' | 'v2beta1' | undefined {
@@ -42,22 +42,22 @@ export function apiVersions(serverAddress: string): APIVersions {
   };
 }
 
-function apiGroup(group: string, version: string): APIGroup {
-  const gv = { groupVersion: `${group}/${version}`, version };
-  return { name: group, versions: [gv], preferredVersion: gv };
+function apiGroup(group: string, versions: string[]): APIGroup {
+  const gvs = versions.map((version) => ({ groupVersion: `${group}/${version}`, version }));
+  return { name: group, versions: gvs, preferredVersion: gvs[0] };
 }
 
 export function apiGroupList(resources: readonly ResourceType[]): APIGroupList {
   return {
     kind: 'APIGroupList',
     apiVersion: 'v1',
-    groups: apiGroups(resources).map((g) => apiGroup(g.group, g.version)),
+    groups: apiGroupVersions(resources).map((g) => apiGroup(g.group, g.versions)),
   };
 }
 
 export function apiGroupOf(resources: readonly ResourceType[], group: string): APIGroup | undefined {
-  const g = apiGroups(resources).find((x) => x.group === group);
-  return g && { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(g.group, g.version) };
+  const g = apiGroupVersions(resources).find((x) => x.group === group);
+  return g && { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(g.group, g.versions) };
 }
 
 /** The resource list of one group version, subresources included, as `GET /api/v1` answers it. */
@@ -101,35 +101,33 @@ export function apiResourceList(
     : ({ kind: 'APIResourceList', groupVersion: gv, resources: list } as APIResourceList);
 }
 
-function discoveryItem(resources: readonly ResourceType[], group: string, version: string) {
+function discoveryItem(resources: readonly ResourceType[], group: string, versions: string[]) {
   return {
     metadata: group ? { name: group, creationTimestamp: null } : { creationTimestamp: null },
-    versions: [
-      {
-        version,
-        resources: resources
-          .filter((r) => r.group === group && r.version === version)
-          .map((r) => ({
-            resource: r.resource,
-            responseKind: { group, version, kind: r.kind },
-            scope: r.namespaced ? 'Namespaced' : 'Cluster',
-            singularResource: r.singular,
-            verbs: [...r.verbs],
-            ...(r.shortNames ? { shortNames: [...r.shortNames] } : {}),
-            ...(r.categories ? { categories: [...r.categories] } : {}),
-            ...(r.subresources
-              ? {
-                  subresources: r.subresources.map((s) => ({
-                    subresource: s.name,
-                    responseKind: { group: s.group ?? group, version: s.version ?? version, kind: s.kind },
-                    verbs: [...s.verbs],
-                  })),
-                }
-              : {}),
-          })),
-        freshness: 'Current',
-      },
-    ],
+    versions: versions.map((version) => ({
+      version,
+      resources: resources
+        .filter((r) => r.group === group && r.version === version)
+        .map((r) => ({
+          resource: r.resource,
+          responseKind: { group, version, kind: r.kind },
+          scope: r.namespaced ? 'Namespaced' : 'Cluster',
+          singularResource: r.singular,
+          verbs: [...r.verbs],
+          ...(r.shortNames ? { shortNames: [...r.shortNames] } : {}),
+          ...(r.categories ? { categories: [...r.categories] } : {}),
+          ...(r.subresources
+            ? {
+                subresources: r.subresources.map((s) => ({
+                  subresource: s.name,
+                  responseKind: { group: s.group ?? group, version: s.version ?? version, kind: s.kind },
+                  verbs: [...s.verbs],
+                })),
+              }
+            : {}),
+        })),
+      freshness: 'Current',
+    })),
   };
 }
 
@@ -141,7 +139,7 @@ export function aggregatedList(
 ) {
   const items =
     which === 'core'
-      ? [discoveryItem(resources, '', 'v1')]
-      : apiGroups(resources).map((g) => discoveryItem(resources, g.group, g.version));
+      ? [discoveryItem(resources, '', ['v1'])]
+      : apiGroupVersions(resources).map((g) => discoveryItem(resources, g.group, g.versions));
   return { kind: 'APIGroupDiscoveryList', apiVersion: `apidiscovery.k8s.io/${version}`, metadata: {}, items };
 }

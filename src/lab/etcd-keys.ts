@@ -1,4 +1,4 @@
-import { RESOURCES, type ResourceType } from './resources.js';
+import { type ResourceType, STORED } from './resources.js';
 import type { Store } from './store.js';
 
 /** How kube-apiserver names a resource's keys under /registry (nodes were once "minions"). */
@@ -15,7 +15,7 @@ function keyOf(rt: ResourceType, namespace: string | undefined, name: string): s
 /** The /registry keys and JSON values the API server would have written for the store's objects. */
 export function registryEntries(store: Store, controlPlane: string): [string, string][] {
   const out: [string, string][] = [];
-  for (const rt of RESOURCES) {
+  for (const rt of STORED) {
     if (rt.review) continue;
     for (const o of store.list(rt))
       out.push([keyOf(rt, o.metadata.namespace, o.metadata.name ?? ''), JSON.stringify(o)]);

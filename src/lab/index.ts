@@ -5,6 +5,7 @@ import { ApiServer } from './apiserver.js';
 import { Authenticator } from './auth.js';
 import { cadvisorHandler } from './cadvisor.js';
 import { allPairs, issueCertificates } from './certificates.js';
+import { LabClock } from './clock.js';
 import { controlPlaneHandler, controlPlaneSpecs } from './control-plane.js';
 import { Controllers } from './controllers.js';
 import { dashboardHandler } from './dashboard.js';
@@ -81,9 +82,14 @@ export interface Lab {
   can(who: IdentityName | 'anonymous', attributes: Attributes): boolean;
   /** The mutable state, deterministic, for comparing before and after an active hunt. */
   snapshot(): Promise<LabSnapshot>;
+  /** The controllers' time: `clock.advance(seconds)` lets CronJobs fire without waiting. */
+  clock: LabClock;
   /** Closes every listener, stops etcd, removes temporary files. Safe to call more than once. */
   stop(): Promise<void>;
 }
+
+/** How often the controllers look at the clock (CronJob schedules have minutes as their unit). */
+const CLOCK_TICK_MS = 10_000;
 
 /** A few days back: seeded objects look like a cluster in use (`kubectl get` shows their age). */
 const SEED_AGE_MS = 9 * 86_400_000;
@@ -125,7 +131,19 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     const slots = nodes.map((n, index) => ({ name: n.name, address: n.address, index }));
     const authenticator = new Authenticator(store, signer);
     const authorizer = new Authorizer(store);
-    const controllers = new Controllers({ store, nodes: slots, minor, caCert: cluster.cert, signer });
+    const resources = servedResources(minor);
+    const clock = new LabClock();
+    const controllers = new Controllers({
+      store,
+      nodes: slots,
+      minor,
+      caCert: cluster.cert,
+      signer,
+      resources,
+      clock,
+    });
+    const stopClock = clock.start(CLOCK_TICK_MS);
+    listeners.onClose(async () => stopClock());
     const runtime = new Runtime({
       store,
       nodes,
@@ -141,7 +159,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     };
     const apiserver = new ApiServer({
       store,
-      resources: servedResources(minor),
+      resources,
       minor,
       version,
       settings,
@@ -303,6 +321,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
           who === 'anonymous' ? (settings.apiserver.anonymous ? ANONYMOUS : undefined) : userOf(credentials[who]);
         return !!user && authorizer.allows(user, attributes);
       },
+      clock,
       snapshot: async () => {
         const fs = runtime.snapshot();
         let etcdState: Record<string, string> | null = null;

@@ -29,7 +29,7 @@ export function mergePatch(target: Json, patch: Json): Json {
  * replaced whole, as for fields without a patch strategy. Keyed by field name, which is exact for the
  * objects the lab serves.
  */
-const MERGE_KEYS: Record<string, string> = {
+export const MERGE_KEYS: Record<string, string> = {
   containers: 'name',
   initContainers: 'name',
   ephemeralContainers: 'name',

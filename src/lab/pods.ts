@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Container, Pod, Volume, VolumeMount } from 'kubernetes-types/core/v1.js';
+import { tokenSecretName } from './seed-secrets.js';
 import { stableUid, timestamp } from './store.js';
 
 /** A node pods can run on: its name, address and index in the topology. */
@@ -23,6 +24,7 @@ export function defaultPod(pod: Pod): Pod {
     terminationMessagePath: c.terminationMessagePath ?? '/dev/termination-log',
     terminationMessagePolicy: c.terminationMessagePolicy ?? 'File',
     resources: c.resources ?? {},
+    ports: c.ports?.map((p) => ({ ...p, protocol: p.protocol ?? 'TCP' })),
   });
   return {
     ...pod,
@@ -47,8 +49,24 @@ export function defaultPod(pod: Pod): Pod {
   };
 }
 
-/** The projected service-account volume every pod gets (BoundServiceAccountTokenVolume). */
-export function tokenVolume(ns: string, name: string): { volume: Volume; mount: VolumeMount } {
+/**
+ * The service-account token volume admission adds to a pod: from 1.21 the projected `kube-api-access-…`
+ * volume (BoundServiceAccountTokenVolume), before it the account's `<account>-token-…` secret.
+ */
+export function tokenVolume(
+  ns: string,
+  name: string,
+  minor: number,
+  serviceAccount = 'default',
+): { volume: Volume; mount: VolumeMount } {
+  const mountPath = '/var/run/secrets/kubernetes.io/serviceaccount';
+  if (minor < 21) {
+    const secretName = tokenSecretName(ns, serviceAccount);
+    return {
+      volume: { name: secretName, secret: { secretName, defaultMode: 420 } },
+      mount: { name: secretName, readOnly: true, mountPath },
+    };
+  }
   const volumeName = `kube-api-access-${stableUid(`${ns}/${name}/token`).replace(/-/g, '').slice(0, 5)}`;
   return {
     volume: {
@@ -66,7 +84,7 @@ export function tokenVolume(ns: string, name: string): { volume: Volume; mount: 
         ],
       },
     },
-    mount: { name: volumeName, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' },
+    mount: { name: volumeName, readOnly: true, mountPath },
   };
 }
 

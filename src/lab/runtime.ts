@@ -9,6 +9,7 @@ import { boundClaims, type TokenSigner } from './tokens.js';
 import type { LabHost } from './topology.js';
 
 const SERVICE_ACCOUNTS = resourceOfKind(RESOURCES, 'ServiceAccount');
+const SECRETS = resourceOfKind(RESOURCES, 'Secret');
 const TOKEN_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 const KERNEL = '6.1.0-18-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)';
 
@@ -183,6 +184,13 @@ export class Runtime {
         own.write(`${TOKEN_DIR}/token`, token);
         own.write(`${TOKEN_DIR}/namespace`, ns);
         own.write(`${TOKEN_DIR}/ca.crt`, this.deps.caCert);
+      }
+      if (v?.secret?.secretName && m.mountPath === TOKEN_DIR) {
+        // Before 1.21 the kubelet mounts the account's token secret: its legacy token, as stored.
+        const ns = pod.metadata?.namespace ?? 'default';
+        const secret = this.deps.store.get(SECRETS, ns, v.secret.secretName);
+        for (const [key, value] of Object.entries((secret?.data as Record<string, string>) ?? {}))
+          own.write(`${TOKEN_DIR}/${key}`, Buffer.from(value, 'base64').toString('utf8'));
       }
     }
     const fs = new ContainerFs(own, mounts);

@@ -82,7 +82,7 @@ const EDIT_RULES: PolicyRule[] = [
 ];
 
 /** The cluster roles and bindings every cluster starts with (`kubernetes.io/bootstrapping: rbac-defaults`). */
-function bootstrap(): (ClusterRole | ClusterRoleBinding)[] {
+function bootstrap(minor: number): (ClusterRole | ClusterRoleBinding)[] {
   return [
     clusterRole(
       'cluster-admin',
@@ -137,7 +137,10 @@ function bootstrap(): (ClusterRole | ClusterRoleBinding)[] {
           resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'],
           verbs: ['create'],
         },
-        { apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'], verbs: ['create'] },
+        // SelfSubjectReview came with 1.26: older bootstrap policies do not name it.
+        ...(minor >= 26
+          ? [{ apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'], verbs: ['create'] }]
+          : []),
       ],
       BOOTSTRAP,
     ),
@@ -209,8 +212,11 @@ function identityRbac(): (ClusterRole | ClusterRoleBinding | Role | RoleBinding)
 }
 
 /** Every RBAC object of the profile. */
-export function rbacObjects(settings: ProfileSettings): (ClusterRole | ClusterRoleBinding | Role | RoleBinding)[] {
-  const out: (ClusterRole | ClusterRoleBinding | Role | RoleBinding)[] = [...bootstrap(), ...identityRbac()];
+export function rbacObjects(
+  settings: ProfileSettings,
+  minor: number,
+): (ClusterRole | ClusterRoleBinding | Role | RoleBinding)[] {
+  const out: (ClusterRole | ClusterRoleBinding | Role | RoleBinding)[] = [...bootstrap(minor), ...identityRbac()];
   if (settings.apiserver.anonymousClusterAdmin) {
     out.push(clusterRoleBinding('anonymous-cluster-admin', 'cluster-admin', [user('system:anonymous')]));
   }

@@ -129,7 +129,7 @@ interface PodSpecIn {
 }
 
 function pod(p: PodSpecIn, ctx: WorkloadContext, net: PodNetwork): Pod {
-  const token = tokenVolume(p.ns, p.name);
+  const token = tokenVolume(p.ns, p.name, minorOf(ctx.version), p.serviceAccount ?? 'default');
   const spec: Pod = {
     apiVersion: 'v1',
     kind: 'Pod',

@@ -3,7 +3,8 @@ import type { ServiceAccount } from 'kubernetes-types/core/v1.js';
 import { IDENTITIES, type IdentityName, type LabIdentity } from './identities.js';
 import type { Authorities } from './pki.js';
 import type { ProfileSettings } from './profiles.js';
-import { RESOURCES, resourceOfKind } from './resources.js';
+import { groupVersion, RESOURCES, resourceOfKind, servedResources } from './resources.js';
+import { platformObjects } from './seed-platform.js';
 import { rbacObjects } from './seed-rbac.js';
 import { plainSecrets, type SecretValues, tokenSecret, tokenSecretName } from './seed-secrets.js';
 import { workloadObjects } from './seed-workloads.js';
@@ -38,8 +39,13 @@ export async function seedCluster(store: Store, input: SeedInput): Promise<SeedO
     registryPassword: password(),
     bootstrapSecret: randomBytes(8).toString('hex'),
   };
-  const put = (o: { kind?: string }) =>
-    store.create(resourceOfKind(RESOURCES, o.kind ?? ''), o as unknown as KubeObject, { created });
+  const served = servedResources(minorOf(version));
+  /** The resource an object is stored as: its kind under the version this lab serves. */
+  const typeOf = (o: { apiVersion?: string; kind?: string }) =>
+    served.find((r) => groupVersion(r) === o.apiVersion && r.kind === o.kind) ??
+    resourceOfKind(RESOURCES, o.kind ?? '');
+  const put = (o: { apiVersion?: string; kind?: string }) =>
+    store.create(typeOf(o), o as unknown as KubeObject, { created });
 
   const nodes = hosts.filter((h) => h.role === 'node').map((h, index) => ({ name: h.name, address: h.address, index }));
   const workloads = workloadObjects({
@@ -67,7 +73,15 @@ export async function seedCluster(store: Store, input: SeedInput): Promise<SeedO
   }
   for (const o of workloads.filter((w) => w.kind === 'Namespace')) put(o);
   for (const o of workloads.filter((w) => w.kind !== 'Namespace')) put(o);
-  for (const o of rbacObjects(settings)) put(o);
+  for (const o of rbacObjects(settings, minorOf(version))) put(o);
+  const platform = platformObjects({
+    workloads: workloads as unknown as KubeObject[],
+    nodes,
+    controlPlane: hosts[0].address,
+    resources: served,
+    started: created,
+  });
+  for (const o of platform) put(o);
   for (const account of accounts) {
     const uid = store.get(
       resourceOfKind(RESOURCES, 'ServiceAccount'),

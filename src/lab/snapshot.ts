@@ -1,5 +1,5 @@
 import type { FsEntry } from './hostfs.js';
-import { groupVersion, RESOURCES } from './resources.js';
+import { groupVersion, STORED } from './resources.js';
 import type { Store } from './store.js';
 
 /** The lab's mutable state, deterministic: the same state always gives the same JSON. */
@@ -32,7 +32,7 @@ export function canonical(value: unknown): unknown {
 
 export function objectsSnapshot(store: Store): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
-  for (const rt of RESOURCES) {
+  for (const rt of STORED) {
     if (rt.review) continue;
     out[`${groupVersion(rt)}/${rt.resource}`] = store.list(rt).map((o) => {
       const meta = { ...o.metadata } as Record<string, unknown>;

@@ -46,6 +46,12 @@ const selector = (v: unknown) =>
         .join(',')
     : '<none>';
 
+/** `RWO,ROX`: how kubectl abbreviates access modes. */
+const accessModes = (v: unknown) =>
+  ((v as string[]) ?? [])
+    .map((m) => ({ ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' })[m] ?? m)
+    .join(',');
+
 const NAME: Column = ['Name', 'name', 0, (o) => o.metadata.name ?? ''];
 const AGE: Column = ['Age', 'string', 0, age];
 
@@ -100,7 +106,8 @@ const COLUMNS: Record<string, Column[]> = {
         const ready = ((get(o, 'status', 'conditions') as { type: string; status: string }[]) ?? []).find(
           (c) => c.type === 'Ready',
         );
-        return ready?.status === 'True' ? 'Ready' : 'NotReady';
+        const state = ready?.status === 'True' ? 'Ready' : 'NotReady';
+        return get(o, 'spec', 'unschedulable') ? `${state},SchedulingDisabled` : state;
       },
     ],
     [
@@ -211,6 +218,131 @@ const COLUMNS: Record<string, Column[]> = {
     ['Node Selector', 'string', 0, (o) => selector(get(o, 'spec', 'template', 'spec', 'nodeSelector'))],
     AGE,
   ],
+  ReplicaSet: [
+    NAME,
+    ['Desired', 'integer', 0, (o) => Number(get(o, 'spec', 'replicas') ?? 1)],
+    ['Current', 'integer', 0, (o) => Number(get(o, 'status', 'replicas') ?? 0)],
+    ['Ready', 'integer', 0, (o) => Number(get(o, 'status', 'readyReplicas') ?? 0)],
+    AGE,
+  ],
+  StatefulSet: [
+    NAME,
+    [
+      'Ready',
+      'string',
+      0,
+      (o) => `${Number(get(o, 'status', 'readyReplicas') ?? 0)}/${Number(get(o, 'spec', 'replicas') ?? 1)}`,
+    ],
+    AGE,
+  ],
+  Job: [
+    NAME,
+    [
+      'Completions',
+      'string',
+      0,
+      (o) => `${Number(get(o, 'status', 'succeeded') ?? 0)}/${Number(get(o, 'spec', 'completions') ?? 1)}`,
+    ],
+    [
+      'Duration',
+      'string',
+      0,
+      (o, now) => {
+        const start = Date.parse(String(get(o, 'status', 'startTime') ?? ''));
+        return Number.isNaN(start) ? '' : humanDuration(now - start);
+      },
+    ],
+    AGE,
+  ],
+  CronJob: [
+    NAME,
+    ['Schedule', 'string', 0, (o) => str(get(o, 'spec', 'schedule'), '')],
+    ['Suspend', 'boolean', 0, (o) => String(get(o, 'spec', 'suspend') ?? false)],
+    ['Active', 'integer', 0, (o) => ((get(o, 'status', 'active') as unknown[]) ?? []).length],
+    [
+      'Last Schedule',
+      'date',
+      0,
+      (o, now) => {
+        const last = get(o, 'status', 'lastScheduleTime');
+        return last ? humanDuration(now - Date.parse(String(last))) : '<none>';
+      },
+    ],
+    AGE,
+  ],
+  PersistentVolume: [
+    NAME,
+    ['Capacity', 'string', 0, (o) => str(get(o, 'spec', 'capacity', 'storage'), '')],
+    ['Access Modes', 'string', 0, (o) => accessModes(get(o, 'spec', 'accessModes'))],
+    ['Reclaim Policy', 'string', 0, (o) => str(get(o, 'spec', 'persistentVolumeReclaimPolicy'), '')],
+    ['Status', 'string', 0, (o) => str(get(o, 'status', 'phase'), '')],
+    [
+      'Claim',
+      'string',
+      0,
+      (o) => {
+        const ref = get(o, 'spec', 'claimRef') as { namespace?: string; name?: string } | undefined;
+        return ref ? `${ref.namespace}/${ref.name}` : '';
+      },
+    ],
+    ['StorageClass', 'string', 0, (o) => str(get(o, 'spec', 'storageClassName'), '')],
+    ['Reason', 'string', 0, (o) => str(get(o, 'status', 'reason'), '')],
+    AGE,
+  ],
+  PersistentVolumeClaim: [
+    NAME,
+    ['Status', 'string', 0, (o) => str(get(o, 'status', 'phase'), '')],
+    ['Volume', 'string', 0, (o) => str(get(o, 'spec', 'volumeName'), '')],
+    ['Capacity', 'string', 0, (o) => str(get(o, 'status', 'capacity', 'storage'), '')],
+    ['Access Modes', 'string', 0, (o) => accessModes(get(o, 'status', 'accessModes'))],
+    ['StorageClass', 'string', 0, (o) => str(get(o, 'spec', 'storageClassName'), '')],
+    AGE,
+  ],
+  StorageClass: [
+    NAME,
+    ['Provisioner', 'string', 0, (o) => str(o.provisioner, '')],
+    ['ReclaimPolicy', 'string', 0, (o) => str(o.reclaimPolicy, 'Delete')],
+    ['VolumeBindingMode', 'string', 0, (o) => str(o.volumeBindingMode, 'Immediate')],
+    ['AllowVolumeExpansion', 'string', 0, (o) => String(o.allowVolumeExpansion ?? false)],
+    AGE,
+  ],
+  PriorityClass: [
+    NAME,
+    ['Value', 'integer', 0, (o) => Number(o.value ?? 0)],
+    ['Global-Default', 'boolean', 0, (o) => String(o.globalDefault ?? false)],
+    AGE,
+  ],
+  CertificateSigningRequest: [
+    NAME,
+    AGE,
+    ['SignerName', 'string', 0, (o) => str(get(o, 'spec', 'signerName'), '')],
+    ['Requestor', 'string', 0, (o) => str(get(o, 'spec', 'username'), '')],
+    ['RequestedDuration', 'string', 0, (o) => str(get(o, 'spec', 'expirationSeconds'), '<none>')],
+    [
+      'Condition',
+      'string',
+      0,
+      (o) => {
+        const conditions = (get(o, 'status', 'conditions') as { type: string }[] | undefined) ?? [];
+        return conditions.length ? conditions.map((c) => c.type).join(',') : 'Pending';
+      },
+    ],
+  ],
+  HorizontalPodAutoscaler: [
+    NAME,
+    [
+      'Reference',
+      'string',
+      0,
+      (o) => `${get(o, 'spec', 'scaleTargetRef', 'kind')}/${get(o, 'spec', 'scaleTargetRef', 'name')}`,
+    ],
+    ['Targets', 'string', 0, () => '<unknown>'],
+    ['MinPods', 'string', 0, (o) => String(get(o, 'spec', 'minReplicas') ?? 1)],
+    ['MaxPods', 'string', 0, (o) => String(get(o, 'spec', 'maxReplicas') ?? '')],
+    ['Replicas', 'string', 0, (o) => String(get(o, 'status', 'currentReplicas') ?? 0)],
+    AGE,
+  ],
+  Lease: [NAME, ['Holder', 'string', 0, (o) => str(get(o, 'spec', 'holderIdentity'), '')], AGE],
   ClusterRole: [NAME, ['Created At', 'date', 0, (o) => str(o.metadata.creationTimestamp, '')]],
   Role: [NAME, ['Created At', 'date', 0, (o) => str(o.metadata.creationTimestamp, '')]],
   ClusterRoleBinding: [

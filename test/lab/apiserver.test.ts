@@ -103,6 +103,24 @@ describe('API server, vulnerable profile', () => {
     assert.equal(lab.requests.at(-1)?.identity, 'system:anonymous');
   });
 
+  it("answers the dashboard's service proxy path on 6443, 8080 and through the kubectl proxy", async () => {
+    const path =
+      '/api/v1/namespaces/kubernetes-dashboard/services/https:kubernetes-dashboard:/proxy/api/v1/login/status';
+    for (const base of [secure, insecure, 'http://127.11.0.2:8001']) {
+      const r = await call(`${base}${path}`);
+      assert.equal(r.status, 200, `${base}: ${r.text}`);
+      assert.equal(typeof r.json.tokenPresent, 'boolean', base);
+    }
+    const page = await call(`${insecure}/api/v1/namespaces/kubernetes-dashboard/services/kubernetes-dashboard/proxy/`);
+    assert.equal(page.status, 200);
+    assert.match(page.text, /<kd-root>/);
+    assert.ok(lab.requests.some((q) => q.component === 'dashboard' && q.path === '/api/v1/login/status'));
+    const other = await call(`${insecure}/api/v1/namespaces/default/services/kubernetes/proxy/`);
+    assert.equal(other.status, 503, 'a service the lab runs nothing behind has no endpoints');
+    const missing = await call(`${insecure}/api/v1/namespaces/default/services/nope/proxy/`);
+    assert.equal(missing.status, 404);
+  });
+
   it('answers 401 with a Status for a token it did not issue', async () => {
     const r = await call(`${secure}/api/v1/pods`, { token: 'not-a-token' });
     assert.equal(r.status, 401);
@@ -665,7 +683,7 @@ describe('API server, default profile', () => {
       token: lab.credentials.reader.token,
       headers: {
         'content-type': 'application/vnd.kubernetes.protobuf',
-        accept: 'application/vnd.kubernetes.protobuf,application/json',
+        accept: 'application/json',
       },
       body,
     });
