@@ -1,3 +1,4 @@
+import { unknownKbIds } from '../kb/index.js';
 import type { Network } from '../net/network.js';
 import type { ChangeRecorder } from './changes.js';
 import { oneLine } from './errors.js';
@@ -76,6 +77,12 @@ export class Engine {
     for (const h of hunters) {
       if (ids.has(h.id)) throw new Error(`two hunters share the id ${h.id}`);
       ids.add(h.id);
+      // A typo in a knowledge-base id is a bug in the hunter: it stops the run before anything is sent,
+      // instead of surfacing as a finding with no title and severity info.
+      const unknown = unknownKbIds(h.reports ?? []);
+      if (unknown.length > 0) {
+        throw new Error(`hunter ${h.id} declares ${unknown.join(', ')} in \`reports\`, not in the knowledge base`);
+      }
     }
   }
 
@@ -238,7 +245,12 @@ export class Engine {
         }
         return this.publish(type, payload, parents ?? [event.id], hunter.id);
       },
-      report: (finding, parents) => ctx.publish('Finding', finding, parents),
+      report: (finding, parents) => {
+        if (!hunter.reports?.includes(finding.kb)) {
+          throw new Error(`reported ${finding.kb}, which is not in its \`reports\``);
+        }
+        return ctx.publish('Finding', finding, parents);
+      },
       gap: (gap, parents) => ctx.publish('CoverageGap', { ...gap, hunter: hunter.id }, parents),
       known: (type, filter) => this.known(type, filter),
       log: (message, level = 'debug') => {

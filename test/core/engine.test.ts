@@ -80,6 +80,7 @@ describe('engine', () => {
       title: 'C',
       mode: 'passive',
       on: 'Version',
+      reports: ['KF-TLS-001'],
       async hunt(e, ctx) {
         ctx.report({ kb: 'KF-TLS-001', host: e.host, port: e.port, evidence: `version ${e.version}` });
       },
@@ -278,6 +279,44 @@ describe('engine', () => {
     released();
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(engine.events.filter((e) => e.type === 'Version').length, 0, 'late facts are dropped');
+  });
+
+  it('refuses at construction a hunter declaring an id the knowledge base does not hold', () => {
+    const typo = defineHunter({
+      id: 'typo',
+      title: 'declares a misspelt id',
+      mode: 'passive',
+      on: 'PortOpen',
+      reports: ['KF-API-001', 'KF-APl-002', 'CVE-2018-1002105'],
+      async hunt() {},
+    });
+    assert.throws(
+      () => makeEngine([typo]),
+      /^Error: hunter typo declares KF-APl-002 in `reports`, not in the knowledge base$/,
+    );
+  });
+
+  it('refuses a report of an id the hunter did not declare: a one-line problem, no finding', async () => {
+    const stray = defineHunter({
+      id: 'stray',
+      title: 'reports what it did not declare',
+      mode: 'passive',
+      on: 'PortOpen',
+      reports: ['KF-TLS-001'],
+      async hunt(e, ctx) {
+        ctx.report({ kb: 'KF-TLS-001', host: e.host, port: e.port, evidence: 'declared' });
+        ctx.report({ kb: 'KF-TLS-002', host: e.host, port: e.port, evidence: 'not declared' });
+      },
+    });
+    const { engine, lines } = makeEngine([stray]);
+    engine.publish('PortOpen', { host: HOST, port: 3 });
+    await engine.run();
+    const findings = engine.events.filter((e) => e.type === 'Finding') as KfEvent<'Finding'>[];
+    assert.deepEqual(
+      findings.map((f) => f.kb),
+      ['KF-TLS-001'],
+    );
+    assert.deepEqual(lines, ['stray on 127.0.1.2:3: reported KF-TLS-002, which is not in its `reports`']);
   });
 
   it('ends cleanly: with nothing to do, after a hold is released, and after stop()', async () => {
