@@ -50,7 +50,7 @@ export function registerHunt(program: Command): void {
     const result = await runFromCli(config, HUNTERS, logHooks(config.debug));
     if (config.dryRun) process.stderr.write(formatPlan(result.plan, redactorFor(result.events)));
     const report = await writeOutputs(result, flags);
-    process.exitCode = exitCodeOf(report, config.failOn);
+    process.exitCode = exitCodeOf(report, config.failOn, config.failOnPossible);
     if (result.journal && result.journal.pending > 0) {
       console.error(
         `kubeferret: ${result.journal.pending} change(s) could not be undone: run \`kubeferret cleanup --journal ${result.journal.path}\` with an identity that may undo them`,

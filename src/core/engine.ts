@@ -66,6 +66,7 @@ export class Engine {
   private hunterRuns = 0;
   private seq = 0;
   private idleWaiters: Array<() => void> = [];
+  private settled = false;
 
   constructor(
     private readonly hunters: readonly AnyHunter[],
@@ -188,6 +189,15 @@ export class Engine {
 
   private checkIdle(): void {
     if (this.running === 0 && this.holds === 0 && (this.queue.length === 0 || this.stopped)) {
+      // Idle while someone waits for the end: the facts are all in, so the hunters that judge on all of
+      // them get their turn, once; the run ends when they (and whatever they publish) are done.
+      if (!this.settled && !this.stopped && this.idleWaiters.length > 0) {
+        this.settled = true;
+        if (this.hunters.some((h) => h.on === 'HuntSettled')) {
+          this.publish('HuntSettled', {}, [], 'engine');
+          return;
+        }
+      }
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const w of waiters) w();

@@ -10,6 +10,9 @@ export type EtcdMode = (typeof ETCD_MODES)[number];
 
 export const MAX_NODES = 16;
 
+export const NODE_OSES = ['linux', 'windows'] as const;
+export type NodeOs = (typeof NODE_OSES)[number];
+
 /** How to start a lab. Every field is optional; see README.md for what each profile exposes. */
 export interface LabOptions {
   profile?: LabProfile;
@@ -25,6 +28,11 @@ export interface LabOptions {
   hostile?: boolean;
   /** The Kubernetes version every component reports (`v1.16.0`); each profile has its own default. */
   version?: string;
+  /**
+   * The worker nodes' operating system (default linux): what their kubelets' metrics (`platform`) and
+   * their Node objects (`nodeInfo.operatingSystem`, `kubernetes.io/os`) say. The control plane stays Linux.
+   */
+  nodeOs?: NodeOs;
 }
 
 export interface ResolvedLabOptions {
@@ -36,6 +44,7 @@ export interface ResolvedLabOptions {
   etcdBinary?: string;
   hostile: boolean;
   version?: string;
+  nodeOs: NodeOs;
 }
 
 /** The number of addresses a lab uses after its base: nodes, then the hostile host and the outside sink. */
@@ -113,5 +122,19 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
   if (options.version !== undefined && !/^v\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/.test(options.version)) {
     throw new UsageError(`version "${options.version}" is not a Kubernetes version like v1.32.4`);
   }
-  return { profile, nodes, base, log: options.log, etcd, etcdBinary: binary, hostile, version: options.version };
+  const nodeOs = options.nodeOs ?? 'linux';
+  if (!NODE_OSES.includes(nodeOs)) {
+    throw new UsageError(`--node-os takes one of ${NODE_OSES.join(', ')}, not "${nodeOs}"`);
+  }
+  return {
+    profile,
+    nodes,
+    base,
+    log: options.log,
+    etcd,
+    etcdBinary: binary,
+    hostile,
+    version: options.version,
+    nodeOs,
+  };
 }

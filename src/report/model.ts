@@ -64,7 +64,10 @@ function nodeIdOf(e: KfEvent, fingerprints: Map<string, string>): string {
       return `finding:${fingerprints.get(e.id)}`;
     case 'CoverageGap':
       return `gap:${e.hunter}:${e.host ?? ''}:${e.port ?? ''}:${e.subject}`;
+    case 'Observation':
+      return `observation:${e.host}:${e.port ?? ''}:${e.fact}:${e.name ?? ''}`;
     case 'HuntStarted':
+    case 'HuntSettled':
       return 'hunt';
   }
 }
@@ -87,7 +90,10 @@ function kindOf(e: KfEvent): ChainStep['kind'] {
       return 'finding';
     case 'CoverageGap':
       return 'gap';
+    case 'Observation':
+      return 'observation';
     case 'HuntStarted':
+    case 'HuntSettled':
       return 'host';
   }
 }
@@ -118,8 +124,12 @@ function stepLabel(e: KfEvent, title: (f: Finding) => string): string {
       return title(e);
     case 'CoverageGap':
       return `not fully examined: ${e.subject} (${e.reason})`;
+    case 'Observation':
+      return `${e.fact}${e.name ? ` ${e.name}` : ''}: ${e.value}`;
     case 'HuntStarted':
       return 'hunt started';
+    case 'HuntSettled':
+      return 'every fact gathered';
   }
 }
 
@@ -303,6 +313,7 @@ export function buildReport(result: HuntResult, redactor: Redactor = redactorFor
       remediation: entry?.remediation ?? '',
       references: [...(entry?.references ?? [])],
       proof: f.proof ?? false,
+      ...(f.possible !== undefined && { possible: text(f.possible) }),
       hunter: f.publisher,
       hunterTitle: hunterTitles.get(f.publisher) ?? f.publisher,
       chain: chainOf(f),

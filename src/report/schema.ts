@@ -47,7 +47,18 @@ const host = z
 
 const chainStep = z
   .object({
-    kind: z.enum(['host', 'port', 'service', 'credential', 'version', 'address', 'access', 'finding', 'gap']),
+    kind: z.enum([
+      'host',
+      'port',
+      'service',
+      'credential',
+      'version',
+      'observation',
+      'address',
+      'access',
+      'finding',
+      'gap',
+    ]),
     label: z.string(),
     node: z.string().meta({ description: 'The id of this step in graph.nodes.' }),
   })
@@ -75,6 +86,10 @@ const finding = z
     remediation: z.string(),
     references: z.array(z.string()),
     proof: z.boolean().meta({ description: 'True when an active hunter proved the impact.' }),
+    possible: z.string().optional().meta({
+      description:
+        'The conditions the weakness depends on that the hunt could not check: possible, not established. --fail-on ignores it unless --fail-on-possible.',
+    }),
     hunter: z.string(),
     hunterTitle: z.string(),
     chain: z.array(chainStep).meta({ description: 'Provenance, from the open port to the finding.' }),

@@ -150,8 +150,13 @@ export async function writeOutputs(result: HuntResult, flags: OutputFlags): Prom
   return emitReport(buildReport(result, redactor), flags, redactor);
 }
 
-/** 1 when a finding not suppressed by the baseline is at or above --fail-on, else 0. */
-export function exitCodeOf(report: Report, failOn: Severity | 'none'): number {
+/**
+ * 1 when a finding not suppressed by the baseline is at or above --fail-on, else 0. A possible finding
+ * (a condition the hunt could not check) counts only with --fail-on-possible.
+ */
+export function exitCodeOf(report: Report, failOn: Severity | 'none', failOnPossible = false): number {
   if (failOn === 'none') return EXIT.ok;
-  return activeFindings(report).some((f) => atLeast(f.severity, failOn)) ? EXIT.findings : EXIT.ok;
+  return activeFindings(report).some((f) => atLeast(f.severity, failOn) && (failOnPossible || !f.possible))
+    ? EXIT.findings
+    : EXIT.ok;
 }
