@@ -90,10 +90,24 @@ export function registerCve(program: Command): void {
 
   cve
     .command('update')
-    .description('install CVE data from a JSON file of the same schema; it replaces the bundled data')
-    .argument('<file>', 'a JSON file like `kubeferret cve list --json` prints')
+    .description(
+      'install CVE data: a file of the same schema replaces the data in use; the official Kubernetes CVE feed (JSON Feed) or OSV records are merged into it',
+    )
+    .argument(
+      '<file>',
+      'a JSON file like `kubeferret cve list --json` prints, the Kubernetes CVE feed (index.json), or OSV records (one, or a list)',
+    )
     .action((path: string) => {
       const installed = installCveFile(path);
+      const merge = installed.merge;
+      if (merge) {
+        for (const line of merge.lines) console.log(line);
+        const { added, changed, unchanged, leftOut } = merge.counts;
+        const from = merge.format === 'osv' ? 'OSV records' : 'the Kubernetes CVE feed';
+        console.log(
+          `${from}: ${added} added, ${changed} changed, ${unchanged} unchanged, ${leftOut} left out; curated conditions kept`,
+        );
+      }
       console.log(
         `installed ${installed.file.cves.length} CVEs (updated ${installed.file.updated}) from ${path} to ${installed.path}`,
       );
