@@ -167,7 +167,7 @@ describe('a passive hunt of the whole vulnerable lab', () => {
       const parsed = parseVersion(v.version);
       assert.ok(parsed, v.version);
       for (const m of matchCves(parsed, v.component, cveDatabase().file.cves)) {
-        const a = applicability(m.cve, { host: v.host, port: v.port }, observations);
+        const a = applicability(m.cve, { host: v.host, port: v.port, components: m.components }, observations);
         (a.outcome === 'not-applicable' ? refuted : expected).add(m.cve.id);
       }
     }

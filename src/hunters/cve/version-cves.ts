@@ -58,7 +58,11 @@ function judge(
 ): Judged[] {
   const judged: Judged[] = [];
   for (const match of matchCves(version, event.component, cveDatabase().file.cves)) {
-    const a = applicability(match.cve, { host: event.host, port: event.binary ? undefined : event.port }, observations);
+    const a = applicability(
+      match.cve,
+      { host: event.host, port: event.binary ? undefined : event.port, components: match.components },
+      observations,
+    );
     if (a.outcome === 'not-applicable') {
       ctx.log(
         `${match.cve.id} does not apply to ${LABEL[event.component]} ${version.raw} at ${seenAt(event)}: ${a.unmet}`,

@@ -16,6 +16,7 @@ import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import { runKubeferret } from '../../helpers/cli.js';
 import { requireComponent } from '../../helpers/components.js';
 import { startHttpServer, startTcpServer, type TestServer } from '../../helpers/servers.js';
+import { huntServices } from '../lab-hunt.js';
 
 useCveFile(BUNDLED_CVE_FILE);
 
@@ -405,6 +406,83 @@ describe('kubeferret hunt and CVE conditions: what trips --fail-on', () => {
       assert.match(md.stdout, /CVE-2021-28235 \| .* \(possible: not checked whether authentication is enabled\)/);
     } finally {
       await etcd.close();
+    }
+  });
+});
+
+/** A control-plane node as a read-only kubelet shows it: its static kube-apiserver pod, with these flags. */
+function controlPlaneKubelet(host: string, flags: string[]): Promise<TestServer> {
+  const apiserverPod = {
+    metadata: { name: 'kube-apiserver-cp-1', namespace: 'kube-system', labels: { component: 'kube-apiserver' } },
+    spec: {
+      hostNetwork: true,
+      containers: [
+        {
+          name: 'kube-apiserver',
+          image: 'registry.k8s.io/kube-apiserver:v1.32.5',
+          command: ['kube-apiserver', ...flags],
+        },
+      ],
+    },
+    status: { hostIP: host, phase: 'Running' },
+  };
+  return startHttpServer(host, (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/pods') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: [apiserverPod] }));
+    } else if (path === '/healthz') {
+      res.writeHead(200).end('ok');
+    } else {
+      res.writeHead(404).end('404 page not found');
+    }
+  });
+}
+
+describe('CVE conditions from the flags of static pods a kubelet lists', () => {
+  it('admission plugins and feature gates of kube-apiserver decide the API server CVEs of that host', async () => {
+    const host = '127.41.16.1';
+    const kubelet = await controlPlaneKubelet(host, [
+      '--advertise-address=127.41.16.1',
+      '--enable-admission-plugins=NodeRestriction,OwnerReferencesPermissionEnforcement',
+      '--feature-gates=DynamicResourceAllocation=true,SomethingElse=false',
+      '--v=2',
+    ]);
+    const api = await apiServer(host, 'v1.32.5');
+    try {
+      const hunt = await huntServices(
+        [
+          { host, port: kubelet.port, kind: 'kubelet-readonly', scheme: 'http' },
+          { host, port: api.port, kind: 'apiserver', scheme: 'http' },
+        ],
+        { hunters: [versionReader, ...kubeletHunters, ...(cveHunters as AnyHunter[])] },
+      );
+      assert.deepEqual(hunt.result.problems, []);
+      const seen = hunt.result.events
+        .filter((e): e is KfEvent<'Observation'> => e.type === 'Observation' && e.fact !== 'read-only-port')
+        .map((o) => `${o.host} ${o.fact} ${o.name} ${o.value}`)
+        .sort();
+      assert.deepEqual(seen, [
+        `${host} admission-plugin NodeRestriction enabled`,
+        `${host} admission-plugin OwnerReferencesPermissionEnforcement enabled`,
+        `${host} feature-gate DynamicResourceAllocation enabled`,
+        `${host} feature-gate SomethingElse disabled`,
+        `${host} log-level kube-apiserver 2`,
+      ]);
+      // NodeRestriction with OwnerReferencesPermissionEnforcement enabled: CVE-2025-5187 does not apply.
+      assert.deepEqual(hunt.of('CVE-2025-5187'), []);
+      // DRA is on; whether static pods are used is not a fact the hunt records: possible, one step lower.
+      const [dra] = hunt.of('CVE-2025-4563');
+      assert.ok(dra, 'CVE-2025-4563 reported');
+      assert.equal(dra.possible, 'the use of static pods is on');
+      assert.equal(dra.severity, 'info');
+      assert.match(
+        dra.evidence,
+        /conditions seen: the feature gate DynamicResourceAllocation is enabled \(static pod kube-system\/kube-apiserver-cp-1 kube-apiserver --feature-gates=…DynamicResourceAllocation=true…\)/,
+      );
+    } finally {
+      await kubelet.close();
+      await api.close();
     }
   });
 });
