@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
+import { describeCondition } from '../kb/cve-conditions.js';
 import {
   BUNDLED_CVE_FILE,
   cveDatabase,
@@ -84,6 +85,8 @@ export function registerCve(program: Command): void {
       for (const m of matches) {
         console.log(`${m.cve.id}  ${m.cve.severity.padEnd(8)}  ${describeRange(m.range)}  ${m.cve.title}`);
         console.log(`  fixed in ${fixedVersions(m.cve).join(', ')}`);
+        // A hunt checks these against what it observes; a version alone cannot.
+        if (m.cve.conditions) console.log(`  only if ${m.cve.conditions.map(describeCondition).join('; ')}`);
       }
       console.log(`${matches.length} CVEs affect ${opts.component} ${version.comparable}; data: ${describeData()}`);
     });

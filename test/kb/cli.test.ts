@@ -134,6 +134,11 @@ describe('kubeferret cve', () => {
     assert.match(r.stdout, /\d+ CVEs affect kubernetes 1\.27\.3/);
     const etcd = kubeferret(['cve', 'check', '3.4.9', '--component', 'etcd']);
     assert.match(etcd.stdout, /CVE-2020-15106/);
+    assert.match(
+      etcd.stdout,
+      /^CVE-2021-28235 .*\n {2}fixed in 3\.4\.25, 3\.5\.8\n {2}only if authentication is enabled; the endpoint \/debug\/pprof is answering\n/m,
+      'the conditions a hunt checks are shown',
+    );
     assertUsage(kubeferret(['cve', 'check', 'latest']), /"latest" is not a version like v1\.27\.3 or 3\.4\.23/);
     assertUsage(
       kubeferret(['cve', 'check', 'v1.2.3', '--component', 'dns']),

@@ -6,6 +6,7 @@ import { runHunt } from '../../../src/core/hunt.js';
 import { type AnyHunter, defineHunter } from '../../../src/core/hunter.js';
 import { discoveryHunters } from '../../../src/discovery/hunters.js';
 import { parseTarget } from '../../../src/discovery/targets.js';
+import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { cveHunters } from '../../../src/hunters/cve/index.js';
 import { etcdHunters } from '../../../src/hunters/etcd/index.js';
 import { kubeletHunters } from '../../../src/hunters/kubelet/index.js';
@@ -190,17 +191,27 @@ const WINDOWS_ONLY = cveDatabase()
   .map((c) => c.id);
 
 /** A real hunt of a lab with the hunters that observe kubelets and etcd, and the CVE hunter; debug lines kept. */
-async function huntLabCves(lab: Lab) {
+async function huntLabCves(lab: Lab, { api = false, kubelets = true } = {}) {
   const debug: string[] = [];
   const result = await runHunt(
     defaultConfig({
       targets: lab.hosts.map((h) => parseTarget(h.address)),
-      ports: [PORTS.kubelet, PORTS.kubeletReadOnly, PORTS.etcd],
+      ports: [
+        ...(kubelets ? [PORTS.kubelet, PORTS.kubeletReadOnly] : []),
+        PORTS.etcd,
+        ...(api ? [PORTS.apiserver] : []),
+      ],
       connectTimeoutMs: 10_000,
       requestTimeoutMs: 15_000,
       hunterTimeoutMs: 90_000,
     }),
-    [...discoveryHunters, ...kubeletHunters, ...etcdHunters, ...(cveHunters as AnyHunter[])],
+    [
+      ...discoveryHunters,
+      ...(api ? apiserverHunters : []),
+      ...kubeletHunters,
+      ...etcdHunters,
+      ...(cveHunters as AnyHunter[]),
+    ],
     { onDebug: (line) => debug.push(line) },
   );
   const findings = result.events.filter((e): e is KfEvent<'Finding'> => e.type === 'Finding');
@@ -252,8 +263,8 @@ describe('CVE conditions in a real hunt of the lab', () => {
     try {
       const { result, cves } = await huntLabCves(lab);
       assert.deepEqual(result.problems, []);
-      const nodes = lab.hosts.filter((h) => h.role === 'node').map((h) => h.address);
-      for (const node of nodes) {
+      const nodes = lab.hosts.filter((h) => h.role === 'node');
+      for (const { address: node } of nodes) {
         const here = cves.filter((f) => f.host === node);
         const injection = here.find((f) => f.kb === 'CVE-2023-3676');
         assert.ok(injection, `${node}: CVE-2023-3676`);
@@ -307,6 +318,29 @@ async function checkEtcdWithoutAuth(lab: Lab): Promise<void> {
     ),
   );
 }
+
+describe('the operating system of nodes listed through the API', () => {
+  it("is observed from each Node's nodeInfo, for the node's address", async () => {
+    const lab = await startLab({
+      profile: 'vulnerable',
+      base: '127.41.17.2',
+      nodes: 2,
+      etcd: 'off',
+      nodeOs: 'windows',
+    });
+    try {
+      const { observations } = await huntLabCves(lab, { api: true, kubelets: false });
+      const seen = observations.filter((o) => o.fact === 'os').map((o) => `${o.host} ${o.value} (${o.source})`);
+      const nodes = lab.hosts.filter((h) => h.role === 'node');
+      assert.deepEqual(
+        seen.sort(),
+        nodes.map((n) => `${n.address} windows (Node ${n.name} status.nodeInfo.operatingSystem windows)`).sort(),
+      );
+    } finally {
+      await lab.stop();
+    }
+  });
+});
 
 describe('CVE-2021-28235 and an etcd without authentication', () => {
   it('with the simulated etcd', async () => {
