@@ -175,6 +175,23 @@ export class Engine {
     if (this.stopped) return;
     this.stopController.abort(new Error(reason));
     this.queue.length = 0;
+    if (!this.settled) {
+      // The hunters that judge on every fact never get their turn: say so rather than stay silent.
+      this.settled = true;
+      for (const h of this.hunters.filter((x) => x.on === 'HuntSettled')) {
+        this.publish(
+          'CoverageGap',
+          {
+            hunter: h.id,
+            subject: h.title,
+            reason: 'skipped',
+            detail: `not run: the hunt was ${reason} before every fact was gathered`,
+          },
+          [],
+          'engine',
+        );
+      }
+    }
     this.checkIdle();
   }
 

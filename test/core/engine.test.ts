@@ -319,6 +319,58 @@ describe('engine', () => {
     assert.deepEqual(lines, ['stray on 127.0.1.2:3: reported KF-TLS-002, which is not in its `reports`']);
   });
 
+  it('runs the hunters of HuntSettled once, when the bus is idle, after every fact; a stopped run says they did not', async () => {
+    const order: string[] = [];
+    const slowFact = defineHunter({
+      id: 'slow-fact',
+      title: 'publishes a fact late',
+      mode: 'passive',
+      on: 'PortOpen',
+      async hunt(e, ctx) {
+        await new Promise((r) => setTimeout(r, 50));
+        order.push('fact');
+        ctx.publish('Observation', { host: e.host, fact: 'os', value: 'linux', source: 'test' });
+      },
+    });
+    const judge = defineHunter({
+      id: 'judge',
+      title: 'Judges on every fact',
+      mode: 'passive',
+      on: 'HuntSettled',
+      async hunt(_e, ctx) {
+        order.push(`judge saw ${ctx.known('Observation').length}`);
+      },
+    });
+    const { engine } = makeEngine([judge, slowFact]);
+    engine.publish('PortOpen', { host: HOST, port: 4 });
+    engine.publish('PortOpen', { host: HOST, port: 5 });
+    await engine.run();
+    assert.deepEqual(order, ['fact', 'fact', 'judge saw 1']);
+    assert.equal(engine.events.filter((e) => e.type === 'HuntSettled').length, 1);
+
+    const stopped = makeEngine([judge, slowFact]);
+    stopped.engine.publish('PortOpen', { host: HOST, port: 6 });
+    const running = stopped.engine.run();
+    stopped.engine.stop('interrupted');
+    await running;
+    const gaps = stopped.engine.events.filter((e) => e.type === 'CoverageGap') as KfEvent<'CoverageGap'>[];
+    assert.deepEqual(
+      gaps.map((g) => [g.hunter, g.reason, g.detail]),
+      [['judge', 'skipped', 'not run: the hunt was interrupted before every fact was gathered']],
+    );
+    assert.equal(stopped.engine.events.filter((e) => e.type === 'HuntSettled').length, 0);
+  });
+
+  it('publishes no HuntSettled when no hunter listens for it', async () => {
+    const { engine } = makeEngine([]);
+    engine.publish('PortOpen', { host: HOST, port: 7 });
+    await engine.run();
+    assert.deepEqual(
+      engine.events.map((e) => e.type),
+      ['PortOpen'],
+    );
+  });
+
   it('ends cleanly: with nothing to do, after a hold is released, and after stop()', async () => {
     const { engine } = makeEngine([]);
     const stats = await engine.run();
