@@ -83,7 +83,7 @@ async function readKeys(
 }
 
 /** A refusal that says the server checks who asks: etcd's authentication (RBAC, users and passwords) is on. */
-const AUTH_REFUSAL = /user name is empty|invalid auth token|permission denied|authentication is not enabled/;
+const AUTH_REFUSAL = /user name is empty|invalid auth token|permission denied/;
 
 /**
  * What the hunt learned about etcd's authentication and debug endpoints, for the CVEs that depend on them
@@ -105,7 +105,7 @@ async function observe(
         value: 'disabled',
         source: `${found.api} answered a request without credentials`,
       });
-    } else if (refusal && AUTH_REFUSAL.test(refusal) && !/not enabled/.test(refusal)) {
+    } else if (refusal && AUTH_REFUSAL.test(refusal)) {
       ctx.publish('Observation', {
         ...where,
         fact: 'auth',
