@@ -54,6 +54,7 @@ describe('lab options', () => {
       [{ etcd: 'sometimes' as never }, /^--etcd takes one of auto, real, simulated, off/],
       [{ base: '127.255.255.250', nodes: 8 }, /the lab needs 9 addresses inside 127\.0\.0\.1-127\.255\.255\.254/],
       [{ version: '1.2' }, /^version "1\.2" is not a Kubernetes version like v1\.32\.4$/],
+      [{ nodeOs: 'darwin' as never }, /^--node-os takes one of linux, windows, not "darwin"$/],
     ];
     for (const [options, message] of cases) {
       assert.throws(
@@ -73,6 +74,7 @@ describe('lab options', () => {
         etcdBinary: undefined,
         hostile: false,
         version: undefined,
+        nodeOs: 'linux',
       },
     );
   });
