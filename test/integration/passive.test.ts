@@ -166,8 +166,12 @@ describe('a passive hunt of the whole vulnerable lab', () => {
     for (const v of versions) {
       const parsed = parseVersion(v.version);
       assert.ok(parsed, v.version);
+      // What was observed on any port that disclosed the same version of the component counts.
+      const ports = versions
+        .filter((o) => o.host === v.host && o.component === v.component && o.version === v.version)
+        .map((o) => o.port);
       for (const m of matchCves(parsed, v.component, cveDatabase().file.cves)) {
-        const a = applicability(m.cve, { host: v.host, port: v.port, components: m.components }, observations);
+        const a = applicability(m.cve, { host: v.host, ports, components: m.components }, observations);
         (a.outcome === 'not-applicable' ? refuted : expected).add(m.cve.id);
       }
     }

@@ -52,17 +52,15 @@ function conditionNotes(a: Applicability): string {
 
 function judge(
   event: KfEvent<'Version'>,
+  ports: readonly number[],
   version: ParsedVersion,
   observations: readonly Observed[],
   ctx: HuntContext,
 ): Judged[] {
   const judged: Judged[] = [];
   for (const match of matchCves(version, event.component, cveDatabase().file.cves)) {
-    const a = applicability(
-      match.cve,
-      { host: event.host, port: event.binary ? undefined : event.port, components: match.components },
-      observations,
-    );
+    const where = { host: event.host, ports: event.binary ? undefined : ports, components: match.components };
+    const a = applicability(match.cve, where, observations);
     if (a.outcome === 'not-applicable') {
       ctx.log(
         `${match.cve.id} does not apply to ${LABEL[event.component]} ${version.raw} at ${seenAt(event)}: ${a.unmet}`,
@@ -94,24 +92,31 @@ export const versionCvesHunter = defineHunter({
   async hunt(_settled, ctx) {
     const observations = ctx.known('Observation');
     // One component version on one host is one set of CVEs, however many of its ports disclose it (a
-    // kubelet's 10250 and 10255, an API server's 6443 and 8080): the first port seen is named.
-    const seen = new Set<string>();
+    // kubelet's 10250 and 10255, an etcd's 2379 and 2380): the first port seen is named, and what was
+    // observed on any of them counts.
+    const groups = new Map<string, { first: KfEvent<'Version'>; ports: number[] }>();
     for (const event of ctx.known('Version')) {
       const key = event.binary ?? `${event.host}|${event.component}|${event.version}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      huntVersion(event, observations, ctx);
+      const group = groups.get(key);
+      if (group) group.ports.push(event.port);
+      else groups.set(key, { first: event, ports: [event.port] });
     }
+    for (const { first, ports } of groups.values()) huntVersion(first, ports, observations, ctx);
   },
 });
 
-function huntVersion(event: KfEvent<'Version'>, observations: readonly Observed[], ctx: HuntContext): void {
+function huntVersion(
+  event: KfEvent<'Version'>,
+  ports: readonly number[],
+  observations: readonly Observed[],
+  ctx: HuntContext,
+): void {
   const version = parseVersion(event.version);
   if (!version) {
     ctx.log(`${LABEL[event.component]} version "${event.version.slice(0, 80)}" at ${seenAt(event)} is not X.Y.Z`);
     return;
   }
-  const judged = judge(event, version, observations, ctx);
+  const judged = judge(event, ports, version, observations, ctx);
   if (judged.length === 0) return;
   const location = locationOf(event, version);
   if (version.vendor && !ctx.options.includePatchedVersions) {
