@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
+import { describeCondition } from '../kb/cve-conditions.js';
 import {
   BUNDLED_CVE_FILE,
   cveDatabase,
@@ -84,14 +85,21 @@ export function registerCve(program: Command): void {
       for (const m of matches) {
         console.log(`${m.cve.id}  ${m.cve.severity.padEnd(8)}  ${describeRange(m.range)}  ${m.cve.title}`);
         console.log(`  fixed in ${fixedVersions(m.cve).join(', ')}`);
+        // A hunt checks these against what it observes; a version alone cannot.
+        if (m.cve.conditions) console.log(`  only if ${m.cve.conditions.map(describeCondition).join('; ')}`);
       }
       console.log(`${matches.length} CVEs affect ${opts.component} ${version.comparable}; data: ${describeData()}`);
     });
 
   cve
     .command('update')
-    .description('install CVE data from a JSON file of the same schema; it replaces the bundled data')
-    .argument('<file>', 'a JSON file like `kubeferret cve list --json` prints')
+    .description(
+      'install CVE data: a file of the same schema replaces the data in use; the official Kubernetes CVE feed (JSON Feed) or OSV records are merged into it',
+    )
+    .argument(
+      '<file>',
+      'a JSON file like `kubeferret cve list --json` prints, the Kubernetes CVE feed (index.json), or OSV records (one, or a list)',
+    )
     .action((path: string) => {
       let installed: ReturnType<typeof installCveFile>;
       try {
@@ -100,6 +108,15 @@ export function registerCve(program: Command): void {
         // Said as the command the user ran: what went wrong is about `cve update`, not a hunt.
         if (err instanceof UsageError) throw new UsageError(`cve update: ${err.message}`);
         throw err;
+      }
+      const merge = installed.merge;
+      if (merge) {
+        for (const line of merge.lines) console.log(line);
+        const { added, changed, unchanged, leftOut } = merge.counts;
+        const from = merge.format === 'osv' ? 'OSV records' : 'the Kubernetes CVE feed';
+        console.log(
+          `${from}: ${added} added, ${changed} changed, ${unchanged} unchanged, ${leftOut} left out; curated conditions kept`,
+        );
       }
       console.log(
         `installed ${installed.file.cves.length} CVEs (updated ${installed.file.updated}) from ${path} to ${installed.path}`,

@@ -37,7 +37,7 @@ export function registerDemo(program: Command): void {
         logHooks(Boolean(command.optsWithGlobals().debug)),
         async (result) => {
           const report = await writeOutputs(result, flags);
-          return exitCodeOf(report, 'none', flags.failOnIncomplete);
+          return exitCodeOf(report, 'none', { failOnIncomplete: flags.failOnIncomplete });
         },
       );
     } finally {

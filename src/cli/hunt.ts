@@ -82,7 +82,10 @@ export function registerHunt(program: Command): void {
         );
         return EXIT.failed;
       }
-      return exitCodeOf(report, config.failOn, flags.failOnIncomplete);
+      return exitCodeOf(report, config.failOn, {
+        failOnIncomplete: flags.failOnIncomplete,
+        failOnPossible: config.failOnPossible,
+      });
     });
   });
 }

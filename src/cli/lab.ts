@@ -13,6 +13,7 @@ interface LabFlags {
   etcd?: string;
   hostile?: boolean;
   kubeVersion?: string;
+  nodeOs?: string;
   kubeconfigs?: string;
 }
 
@@ -48,6 +49,7 @@ export function labOptionsFrom(flags: LabFlags): LabOptions {
     etcd: flags.etcd as LabOptions['etcd'],
     hostile: flags.hostile,
     version: flags.kubeVersion,
+    nodeOs: flags.nodeOs as LabOptions['nodeOs'],
   };
 }
 
@@ -91,6 +93,7 @@ export function registerLab(program: Command): void {
     .option('--etcd <mode>', 'auto | real | simulated | off (default auto: the real etcd when installed)')
     .option('--hostile', 'add a hostile host whose ports hang, babble, flood, fail TLS and redirect')
     .option('--kube-version <version>', "the Kubernetes version the components report (default: the profile's)")
+    .option('--node-os <os>', 'linux | windows: what the worker nodes say they run (default linux)')
     .option('--kubeconfigs <dir>', 'write a kubeconfig for each identity into this directory')
     .action(async (flags: LabFlags) => {
       const stop = untilSignal();

@@ -7,6 +7,7 @@ import { severityOrNone } from './options.js';
 
 interface ReportFlags extends OutputFlags {
   failOn?: Severity | 'none';
+  failOnPossible?: boolean;
 }
 
 export function registerReport(program: Command): void {
@@ -19,11 +20,15 @@ export function registerReport(program: Command): void {
       'exit 1 when a finding is at or above: info|low|medium|high|critical|none (default none)',
       severityOrNone('--fail-on'),
     )
+    .option('--fail-on-possible', 'possible findings count for --fail-on too; by default they do not')
     .option('--quiet', 'print only the summary');
   registerOutputOptions(cmd);
   cmd.action((file: string, flags: ReportFlags) => {
     const saved = parseReport(readUserFile(file, 'report'), file);
     const report = emitReport(saved, flags);
-    process.exitCode = exitCodeOf(report, flags.failOn ?? 'none', flags.failOnIncomplete);
+    process.exitCode = exitCodeOf(report, flags.failOn ?? 'none', {
+      failOnIncomplete: flags.failOnIncomplete,
+      failOnPossible: flags.failOnPossible,
+    });
   });
 }

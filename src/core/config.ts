@@ -64,6 +64,8 @@ export interface HuntConfig {
   tracePath?: string;
   allowLarge: boolean;
   failOn: Severity | 'none';
+  /** Possible findings (a condition not checked) count for `failOn` too; by default they do not. */
+  failOnPossible: boolean;
   quiet: boolean;
   debug: boolean;
   includePatchedVersions: boolean;
@@ -97,6 +99,7 @@ export function defaultConfig(overrides: Partial<HuntConfig> = {}): HuntConfig {
     dryRun: false,
     allowLarge: false,
     failOn: 'high',
+    failOnPossible: false,
     quiet: false,
     debug: false,
     includePatchedVersions: false,

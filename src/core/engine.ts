@@ -1,3 +1,4 @@
+import { unknownKbIds } from '../kb/index.js';
 import type { Network } from '../net/network.js';
 import type { ChangeRecorder } from './changes.js';
 import { oneLine } from './errors.js';
@@ -80,6 +81,7 @@ export class Engine {
   private hunterRuns = 0;
   private seq = 0;
   private idleWaiters: Array<() => void> = [];
+  private settled = false;
 
   constructor(
     private readonly hunters: readonly AnyHunter[],
@@ -91,6 +93,12 @@ export class Engine {
     for (const h of hunters) {
       if (ids.has(h.id)) throw new Error(`two hunters share the id ${h.id}`);
       ids.add(h.id);
+      // A typo in a knowledge-base id is a bug in the hunter: it stops the run before anything is sent,
+      // instead of surfacing as a finding with no title and severity info.
+      const unknown = unknownKbIds(h.reports ?? []);
+      if (unknown.length > 0) {
+        throw new Error(`hunter ${h.id} declares ${unknown.join(', ')} in \`reports\`, not in the knowledge base`);
+      }
     }
   }
 
@@ -199,6 +207,23 @@ export class Engine {
         detail: `${reason} before it started`,
       });
     }
+    if (!this.settled) {
+      // The hunters that judge on every fact never get their turn: say so rather than stay silent.
+      this.settled = true;
+      for (const h of this.hunters.filter((x) => x.on === 'HuntSettled')) {
+        this.publish(
+          'CoverageGap',
+          {
+            hunter: h.id,
+            subject: h.title,
+            reason: 'skipped',
+            detail: `not run: the hunt was ${reason} before every fact was gathered`,
+          },
+          [],
+          'engine',
+        );
+      }
+    }
     this.checkIdle();
   }
 
@@ -235,6 +260,15 @@ export class Engine {
 
   private checkIdle(): void {
     if (this.running === 0 && this.holds === 0 && (this.queue.length === 0 || this.stopped)) {
+      // Idle while someone waits for the end: the facts are all in, so the hunters that judge on all of
+      // them get their turn, once; the run ends when they (and whatever they publish) are done.
+      if (!this.settled && !this.stopped && this.idleWaiters.length > 0) {
+        this.settled = true;
+        if (this.hunters.some((h) => h.on === 'HuntSettled')) {
+          this.publish('HuntSettled', {}, [], 'engine');
+          return;
+        }
+      }
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const w of waiters) w();
@@ -308,7 +342,12 @@ export class Engine {
         }
         return this.publish(type, payload, parents ?? [event.id], hunter.id);
       },
-      report: (finding, parents) => ctx.publish('Finding', finding, parents),
+      report: (finding, parents) => {
+        if (!hunter.reports?.includes(finding.kb)) {
+          throw new Error(`reported ${finding.kb}, which is not in its \`reports\``);
+        }
+        return ctx.publish('Finding', finding, parents);
+      },
       gap: (gap, parents) => ctx.publish('CoverageGap', { ...gap, hunter: hunter.id }, parents),
       known: (type, filter) => this.known(type, filter),
       log: (message, level = 'debug') => {

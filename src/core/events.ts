@@ -84,6 +84,12 @@ export interface EventPayloads {
    * kubeferret runs on (the local kubectl with --local) subscribe to it.
    */
   HuntStarted: Record<string, never>;
+  /**
+   * Published once, when the bus first goes idle with every fact of the hunt in: hunters that judge on
+   * facts many hunters gather (whether a CVE's conditions hold) listen for it. Only published when a
+   * hunter listens; a stopped run does not settle.
+   */
+  HuntSettled: Record<string, never>;
   /** A port accepted a TCP connection. */
   PortOpen: { host: string; port: number };
   /** A port was identified by talking to it. */
@@ -121,6 +127,23 @@ export interface EventPayloads {
     component: 'kubernetes' | 'kubelet' | 'etcd' | 'kubectl';
     version: string;
     binary?: string;
+  };
+  /**
+   * How a component is set up, as a hunter observed it: the facts CVE conditions are checked against
+   * (src/kb/cve-conditions.ts). `port` absent: true of the whole host (a node's operating system, its
+   * kubelet's settings, whichever port they were read on).
+   */
+  Observation: {
+    host: string;
+    port?: number;
+    /** What was observed: one of CONDITION_FACTS (`os`, `auth`, `endpoint`, `feature-gate`, …). */
+    fact: string;
+    /** Which one, for facts that have several: the endpoint's path, the feature gate's name. */
+    name?: string;
+    /** What it is: `windows`, `enabled`, `answering`, `absent`, a number for `log-level`. */
+    value: string;
+    /** Where it was read, in a few words: `kubelet /metrics kubernetes_build_info platform windows/amd64`. */
+    source: string;
   };
   /** An address learned during the hunt (node, pod, endpoint). */
   AddressLearned: { address: string; origin: string; inScope: boolean };
@@ -170,6 +193,11 @@ export interface EventPayloads {
     severity?: Severity;
     /** Set by active hunters: the finding proves impact rather than suggesting it. */
     proof?: boolean;
+    /**
+     * The conditions the weakness depends on that the hunt could not check, in one line: it is possible,
+     * not established. Reports say so; `--fail-on` ignores it unless `--fail-on-possible`.
+     */
+    possible?: string;
   };
 }
 
@@ -198,6 +226,7 @@ export function hostOf(event: KfEvent): string | undefined {
 export function subjectOf(event: KfEvent): string {
   switch (event.type) {
     case 'HuntStarted':
+    case 'HuntSettled':
       return 'hunt';
     case 'PortOpen':
     case 'ServiceFound':
@@ -207,6 +236,8 @@ export function subjectOf(event: KfEvent): string {
       return `${event.name}@${event.apiServer ? `${event.apiServer.host}:${event.apiServer.port}` : '-'}`;
     case 'AddressLearned':
       return event.address;
+    case 'Observation':
+      return [event.host, event.port, event.fact, event.name, event.value].join('|');
     case 'ApiAccess':
       return `${event.identity}@${event.host}:${event.port}`;
     case 'CoverageGap':

@@ -1,30 +1,57 @@
-import { defineHunter } from '../core/hunter.js';
+import { defineHunter, type HuntContext } from '../core/hunter.js';
 import { hostPort, normalizeAddress } from '../net/scope.js';
 import { vantageOf } from './vantage/identity.js';
 
 interface NodeList {
   items?: Array<{
     metadata?: { name?: unknown };
-    status?: { addresses?: Array<{ type?: unknown; address?: unknown }> };
+    status?: {
+      addresses?: Array<{ type?: unknown; address?: unknown }>;
+      nodeInfo?: { operatingSystem?: unknown; architecture?: unknown };
+    };
   }>;
 }
 
 const ADDRESS_TYPES = new Set(['InternalIP', 'ExternalIP']);
 
+export interface NodeAddress {
+  node: string;
+  type: string;
+  address: string;
+  /** The node's `status.nodeInfo.operatingSystem` (`linux`, `windows`), when it says. */
+  os?: string;
+}
+
 /** The InternalIP and ExternalIP addresses of a NodeList, normalised; anything malformed is skipped. */
-export function nodeAddresses(body: unknown): { node: string; type: string; address: string }[] {
+export function nodeAddresses(body: unknown): NodeAddress[] {
   const items = (body as NodeList | undefined)?.items;
-  const out: { node: string; type: string; address: string }[] = [];
+  const out: NodeAddress[] = [];
   for (const node of Array.isArray(items) ? items : []) {
     const name = typeof node?.metadata?.name === 'string' ? node.metadata.name : '?';
+    const os = node?.status?.nodeInfo?.operatingSystem;
     const addresses = node?.status?.addresses;
     for (const a of Array.isArray(addresses) ? addresses : []) {
       const address = typeof a?.address === 'string' ? normalizeAddress(a.address) : undefined;
       if (address && typeof a.type === 'string' && ADDRESS_TYPES.has(a.type))
-        out.push({ node: name, type: a.type, address });
+        out.push({
+          node: name,
+          type: a.type,
+          address,
+          ...(typeof os === 'string' && /^[a-z0-9]{1,20}$/.test(os) && { os }),
+        });
     }
   }
   return out;
+}
+
+/** A listed node's operating system, as a fact about its address for the CVE hunter's conditions. */
+export function observeNodeOs(ctx: HuntContext, a: NodeAddress, parents?: string[]): void {
+  if (!a.os) return;
+  ctx.publish(
+    'Observation',
+    { host: a.address, fact: 'os', value: a.os, source: `Node ${a.node} status.nodeInfo.operatingSystem ${a.os}` },
+    parents,
+  );
 }
 
 /**
@@ -76,6 +103,7 @@ export const nodeDiscoveryHunter = defineHunter({
         continue;
       }
       for (const a of nodeAddresses(res.json())) {
+        observeNodeOs(ctx, a, [event.id, credential.id]);
         ctx.publish(
           'AddressLearned',
           {

@@ -55,6 +55,12 @@ export function entryOf(id: string): KbEntry | undefined {
   return knowledgeBase().get(id.trim().toUpperCase());
 }
 
+/** The ids (exact spelling) that name no entry: a hunter may declare only ids the knowledge base holds. */
+export function unknownKbIds(ids: readonly string[]): string[] {
+  const kb = knowledgeBase();
+  return ids.filter((id) => !kb.has(id));
+}
+
 /**
  * Finds entries by a KF id, a CVE id, a kube-hunter KHV alias or a MITRE ATT&CK technique id
  * (case-insensitive). An alias may name several entries.

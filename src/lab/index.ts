@@ -119,6 +119,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     const seeded = await seedCluster(store, {
       settings,
       version,
+      nodeOs: opts.nodeOs,
       hosts,
       authorities,
       signer,
@@ -220,7 +221,16 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     if (settings.kubectlProxy) http('kubectl-proxy', base, PORTS.kubectlProxy, kubectlProxyHandler(apiTarget));
     if (settings.dashboard) http('dashboard', base, PORTS.dashboard, dashboardHandler(store));
     nodes.forEach((node, i) => {
-      const kubelet = new Kubelet({ node, store, runtime, authenticator, authorizer, settings, version });
+      const kubelet = new Kubelet({
+        node,
+        store,
+        runtime,
+        authenticator,
+        authorizer,
+        settings,
+        version,
+        os: opts.nodeOs,
+      });
       http('kubelet', node.address, PORTS.kubelet, kubelet.secureHandler(), tlsFor(kubeletCerts[i]));
       if (settings.kubelet.readOnlyPort)
         http('kubelet', node.address, PORTS.kubeletReadOnly, kubelet.readOnlyHandler());

@@ -4,6 +4,7 @@ import type { Authenticator } from './auth.js';
 import { FsError } from './hostfs.js';
 import { directoryListing, sendJson, sendText, splitUrl } from './http.js';
 import { prometheusText } from './metrics.js';
+import type { NodeOs } from './options.js';
 import type { ProfileSettings } from './profiles.js';
 import type { Authorizer } from './rbac.js';
 import { noteIdentity } from './requestlog.js';
@@ -23,6 +24,8 @@ export interface KubeletDeps {
   authorizer: Authorizer;
   settings: ProfileSettings;
   version: string;
+  /** The node's operating system, as its metrics' `platform` label says. */
+  os: NodeOs;
 }
 
 /** The kubelet's RBAC subresource for a path, as its webhook authorizer names it. */
@@ -198,7 +201,7 @@ export class Kubelet {
             ]),
           }
         : { kubelet_running_pods: [['', this.pods().length]], kubelet_node_name: [[`node="${node.name}"`, 1]] };
-    sendText(res, 200, prometheusText('kubelet', version, families), {
+    sendText(res, 200, prometheusText('kubelet', version, families, `${this.deps.os}/amd64`), {
       'content-type': 'text/plain; version=0.0.4; charset=utf-8',
     });
   }

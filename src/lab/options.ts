@@ -11,6 +11,9 @@ export type EtcdMode = (typeof ETCD_MODES)[number];
 
 export const MAX_NODES = 16;
 
+export const NODE_OSES = ['linux', 'windows'] as const;
+export type NodeOs = (typeof NODE_OSES)[number];
+
 /** How to start a lab. Every field is optional; see README.md for what each profile exposes. */
 export interface LabOptions {
   profile?: LabProfile;
@@ -34,6 +37,11 @@ export interface LabOptions {
    * cluster where the namespace controller empties it first; 0 (the default) removes it at once.
    */
   namespaceTerminationMs?: number;
+  /**
+   * The worker nodes' operating system (default linux): what their kubelets' metrics (`platform`) and
+   * their Node objects (`nodeInfo.operatingSystem`, `kubernetes.io/os`) say. The control plane stays Linux.
+   */
+  nodeOs?: NodeOs;
 }
 
 export interface ResolvedLabOptions {
@@ -46,6 +54,7 @@ export interface ResolvedLabOptions {
   hostile: boolean;
   version?: string;
   namespaceTerminationMs: number;
+  nodeOs: NodeOs;
 }
 
 /** The number of addresses a lab uses after its base: nodes, then the hostile host and the outside sink. */
@@ -134,6 +143,10 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
   if (!Number.isFinite(namespaceTerminationMs) || namespaceTerminationMs < 0) {
     throw new UsageError(`namespaceTerminationMs takes a number of milliseconds, not "${namespaceTerminationMs}"`);
   }
+  const nodeOs = options.nodeOs ?? 'linux';
+  if (!NODE_OSES.includes(nodeOs)) {
+    throw new UsageError(`--node-os takes one of ${NODE_OSES.join(', ')}, not "${nodeOs}"`);
+  }
   return {
     profile,
     nodes,
@@ -144,6 +157,7 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     hostile,
     version: options.version,
     namespaceTerminationMs,
+    nodeOs,
   };
 }
 

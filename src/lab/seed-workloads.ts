@@ -12,6 +12,7 @@ import type {
   Volume,
 } from 'kubernetes-types/core/v1.js';
 import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
+import type { NodeOs } from './options.js';
 import { defaultPod, type NodeSlot, PodNetwork, runPod, tokenVolume } from './pods.js';
 import type { ProfileSettings } from './profiles.js';
 import { stableUid, timestamp } from './store.js';
@@ -21,6 +22,8 @@ import { minorOf } from './version.js';
 export interface WorkloadContext {
   settings: ProfileSettings;
   version: string;
+  /** The worker nodes' operating system. */
+  nodeOs: NodeOs;
   controlPlane: string;
   nodes: NodeSlot[];
   caCert: string;
@@ -55,7 +58,14 @@ function namespace(name: string): Namespace {
   };
 }
 
+/** What a node's status says about its system, by operating system (Debian, or Windows Server 2022). */
+const SYSTEM: Record<NodeOs, { kernelVersion: string; osImage: string }> = {
+  linux: { kernelVersion: '6.1.0-18-amd64', osImage: 'Debian GNU/Linux 12 (bookworm)' },
+  windows: { kernelVersion: '10.0.20348.2113', osImage: 'Windows Server 2022 Datacenter' },
+};
+
 function node(slot: NodeSlot, ctx: WorkloadContext, net: PodNetwork): Node {
+  const os = ctx.nodeOs;
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -63,10 +73,10 @@ function node(slot: NodeSlot, ctx: WorkloadContext, net: PodNetwork): Node {
       name: slot.name,
       labels: {
         'beta.kubernetes.io/arch': 'amd64',
-        'beta.kubernetes.io/os': 'linux',
+        'beta.kubernetes.io/os': os,
         'kubernetes.io/arch': 'amd64',
         'kubernetes.io/hostname': slot.name,
-        'kubernetes.io/os': 'linux',
+        'kubernetes.io/os': os,
       },
       annotations: {
         'node.alpha.kubernetes.io/ttl': '0',
@@ -99,12 +109,11 @@ function node(slot: NodeSlot, ctx: WorkloadContext, net: PodNetwork): Node {
         machineID: hash(`machine/${slot.name}`, 32),
         systemUUID: stableUid(`system/${slot.name}`),
         bootID: stableUid(`boot/${slot.name}`),
-        kernelVersion: '6.1.0-18-amd64',
-        osImage: 'Debian GNU/Linux 12 (bookworm)',
+        ...SYSTEM[os],
         containerRuntimeVersion: 'containerd://1.6.20',
         kubeletVersion: ctx.version,
         kubeProxyVersion: ctx.version,
-        operatingSystem: 'linux',
+        operatingSystem: os,
         architecture: 'amd64',
       },
     },

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ServiceAccount } from 'kubernetes-types/core/v1.js';
 import { IDENTITIES, type IdentityName, type LabIdentity } from './identities.js';
+import type { NodeOs } from './options.js';
 import type { Authorities } from './pki.js';
 import type { ProfileSettings } from './profiles.js';
 import { groupVersion, RESOURCES, resourceOfKind, servedResources } from './resources.js';
@@ -17,6 +18,7 @@ import { minorOf } from './version.js';
 export interface SeedInput {
   settings: ProfileSettings;
   version: string;
+  nodeOs: NodeOs;
   hosts: LabHost[];
   authorities: Authorities;
   signer: TokenSigner;
@@ -33,7 +35,7 @@ const password = () => randomBytes(12).toString('base64url');
 
 /** Fills the store with the profile's cluster and issues the named identities' credentials. */
 export async function seedCluster(store: Store, input: SeedInput): Promise<SeedOutput> {
-  const { settings, version, hosts, authorities, signer, created } = input;
+  const { settings, version, nodeOs, hosts, authorities, signer, created } = input;
   const values: SecretValues = {
     dbPassword: password(),
     registryPassword: password(),
@@ -51,6 +53,7 @@ export async function seedCluster(store: Store, input: SeedInput): Promise<SeedO
   const workloads = workloadObjects({
     settings,
     version,
+    nodeOs,
     controlPlane: hosts[0].address,
     nodes,
     caCert: authorities.cluster.cert,

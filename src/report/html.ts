@@ -82,7 +82,7 @@ export function renderHtml(report: Report): string {
       `<tr class="sev-${f.severity}${f.baseline === 'suppressed' ? ' suppressed' : ''}" data-severity="${f.severity}" data-host="${e(f.host ?? '')}" data-fingerprint="${f.fingerprint}">`,
       `<td class="sev">${f.severity}</td>`,
       `<td>${e(f.kb)}${aliases ? `<br><small>${e(aliases)}</small>` : ''}</td>`,
-      `<td>${e(f.title)}${f.proof ? ' <strong>(proven)</strong>' : ''}${f.defence ? ' <strong>(defence held)</strong>' : ''}${f.baseline ? ` <small>[${f.baseline}]</small>` : ''}`,
+      `<td>${e(f.title)}${f.proof ? ' <strong>(proven)</strong>' : f.possible ? ` <em>(possible: not checked whether ${e(f.possible)})</em>` : ''}${f.defence ? ' <strong>(defence held)</strong>' : ''}${f.baseline ? ` <small>[${f.baseline}]</small>` : ''}`,
       `<details><summary>details</summary><p>${e(f.description)}</p><p><strong>Remediation:</strong> ${e(f.remediation)}</p>${refs ? `<ul>${refs}</ul>` : ''}</details></td>`,
       `<td>${e(f.location)}</td>`,
       `<td class="chain">${e(chainText(f))}</td>`,

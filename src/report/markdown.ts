@@ -68,7 +68,7 @@ export function renderMarkdown(raw: Report): string {
     out.push(`| --- | --- | --- | --- |${withBaseline ? ' --- |' : ''}`);
     for (const f of weaknesses) {
       out.push(
-        `| ${BADGE[f.severity]} | ${mdText(f.kb)} | ${mdText(f.title)}${f.proof ? ' (proven)' : ''} | ${mdText(f.location)} |${withBaseline ? ` ${f.baseline} |` : ''}`,
+        `| ${BADGE[f.severity]} | ${mdText(f.kb)} | ${mdText(f.title)}${f.proof ? ' (proven)' : f.possible ? ` (possible: not checked whether ${mdText(f.possible)})` : ''} | ${mdText(f.location)} |${withBaseline ? ` ${f.baseline} |` : ''}`,
       );
     }
     out.push('');

@@ -66,7 +66,10 @@ function nodeIdOf(e: KfEvent, fingerprints: Map<string, string>): string {
       return `finding:${fingerprints.get(e.id)}`;
     case 'CoverageGap':
       return `gap:${e.hunter}:${e.host ?? ''}:${e.port ?? ''}:${e.subject}`;
+    case 'Observation':
+      return `observation:${e.host}:${e.port ?? ''}:${e.fact}:${e.name ?? ''}`;
     case 'HuntStarted':
+    case 'HuntSettled':
       return 'hunt';
   }
 }
@@ -89,7 +92,10 @@ function kindOf(e: KfEvent): ChainStep['kind'] {
       return 'finding';
     case 'CoverageGap':
       return 'gap';
+    case 'Observation':
+      return 'observation';
     case 'HuntStarted':
+    case 'HuntSettled':
       return 'host';
   }
 }
@@ -120,8 +126,12 @@ function stepLabel(e: KfEvent, title: (f: Finding) => string): string {
       return title(e);
     case 'CoverageGap':
       return `not fully examined: ${e.subject} (${e.reason})`;
+    case 'Observation':
+      return `${e.fact}${e.name ? ` ${e.name}` : ''}: ${e.value}`;
     case 'HuntStarted':
       return 'hunt started';
+    case 'HuntSettled':
+      return 'every fact gathered';
   }
 }
 
@@ -309,6 +319,7 @@ export function buildReport(result: HuntResult, redactor: Redactor = redactorFor
       references: [...(entry?.references ?? [])],
       proof: f.proof ?? false,
       ...(entry?.kind === 'defence' && { defence: true }),
+      ...(f.possible !== undefined && { possible: text(f.possible) }),
       hunter: f.publisher,
       hunterTitle: hunterTitles.get(f.publisher) ?? f.publisher,
       chain: chainOf(f),

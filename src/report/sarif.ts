@@ -118,6 +118,7 @@ export function renderSarif(report: Report): string {
       severity: f.severity,
       chain: chainText(f),
       proof: f.proof,
+      ...(f.possible && { possible: f.possible }),
       hunter: f.hunter,
       ...(f.identity && { identity: f.identity }),
     },

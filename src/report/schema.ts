@@ -47,7 +47,18 @@ const host = z
 
 const chainStep = z
   .object({
-    kind: z.enum(['host', 'port', 'service', 'credential', 'version', 'address', 'access', 'finding', 'gap']),
+    kind: z.enum([
+      'host',
+      'port',
+      'service',
+      'credential',
+      'version',
+      'observation',
+      'address',
+      'access',
+      'finding',
+      'gap',
+    ]),
     label: z.string(),
     node: z.string().meta({ description: 'The id of this step in graph.nodes.' }),
   })
@@ -77,6 +88,10 @@ const finding = z
     proof: z.boolean().meta({ description: 'True when an active hunter proved the impact.' }),
     defence: z.boolean().optional().meta({
       description: 'True for a defence seen to hold (knowledge-base kind defence): reported apart from weaknesses.',
+    }),
+    possible: z.string().optional().meta({
+      description:
+        'The conditions the weakness depends on that the hunt could not check: possible, not established. --fail-on ignores it unless --fail-on-possible.',
     }),
     hunter: z.string(),
     hunterTitle: z.string(),

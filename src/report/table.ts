@@ -74,11 +74,12 @@ export function renderTable(raw: Report, options: TableOptions): string {
       line(`  ${sev[severity](severity.toUpperCase())}`);
       for (const f of list) {
         const tag = f.baseline ? c.dim(` [${f.baseline}]`) : '';
-        const proof = f.proof ? c.bold(' [proven]') : '';
+        const proof = f.proof ? c.bold(' [proven]') : f.possible ? ' [possible]' : '';
         const head = `    ${sev[severity](f.kb)} ${f.title}  ${c.dim(f.location)}${proof}${tag}`;
         line(f.baseline === 'suppressed' ? c.dim(head) : head);
         line(c.dim(`      ${chainText(f)}`));
         if (f.evidence) line(`      evidence: ${f.evidence}`);
+        if (f.possible) line(`      possible: not checked whether ${f.possible}`);
       }
     }
     // Defences that held, apart from the weaknesses: what a defender checks is still in place.

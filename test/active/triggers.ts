@@ -20,6 +20,7 @@ export function labTriggers(options: TriggerOptions = {}): AnyHunter[] {
     title: 'the facts passive hunters would publish',
     mode: 'passive',
     on: 'ServiceFound',
+    reports: [...KUBELET_FINDINGS, 'KF-ETCD-003', 'KF-PROXY-001'],
     async hunt(e, ctx) {
       const { host, port, scheme } = e;
       const finding = (kb: string) => ctx.report({ kb, host, port, evidence: 'trigger' });

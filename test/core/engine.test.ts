@@ -81,6 +81,7 @@ describe('engine', () => {
       title: 'C',
       mode: 'passive',
       on: 'Version',
+      reports: ['KF-TLS-001'],
       async hunt(e, ctx) {
         ctx.report({ kb: 'KF-TLS-001', host: e.host, port: e.port, evidence: `version ${e.version}` });
       },
@@ -295,6 +296,96 @@ describe('engine', () => {
     released();
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(engine.events.filter((e) => e.type === 'Version').length, 0, 'late facts are dropped');
+  });
+
+  it('refuses at construction a hunter declaring an id the knowledge base does not hold', () => {
+    const typo = defineHunter({
+      id: 'typo',
+      title: 'declares a misspelt id',
+      mode: 'passive',
+      on: 'PortOpen',
+      reports: ['KF-API-001', 'KF-APl-002', 'CVE-2018-1002105'],
+      async hunt() {},
+    });
+    assert.throws(
+      () => makeEngine([typo]),
+      /^Error: hunter typo declares KF-APl-002 in `reports`, not in the knowledge base$/,
+    );
+  });
+
+  it('refuses a report of an id the hunter did not declare: a one-line problem, no finding', async () => {
+    const stray = defineHunter({
+      id: 'stray',
+      title: 'reports what it did not declare',
+      mode: 'passive',
+      on: 'PortOpen',
+      reports: ['KF-TLS-001'],
+      async hunt(e, ctx) {
+        ctx.report({ kb: 'KF-TLS-001', host: e.host, port: e.port, evidence: 'declared' });
+        ctx.report({ kb: 'KF-TLS-002', host: e.host, port: e.port, evidence: 'not declared' });
+      },
+    });
+    const { engine, lines } = makeEngine([stray]);
+    engine.publish('PortOpen', { host: HOST, port: 3 });
+    await engine.run();
+    const findings = engine.events.filter((e) => e.type === 'Finding') as KfEvent<'Finding'>[];
+    assert.deepEqual(
+      findings.map((f) => f.kb),
+      ['KF-TLS-001'],
+    );
+    assert.deepEqual(lines, ['stray on 127.0.1.2:3: reported KF-TLS-002, which is not in its `reports`']);
+  });
+
+  it('runs the hunters of HuntSettled once, when the bus is idle, after every fact; a stopped run says they did not', async () => {
+    const order: string[] = [];
+    const slowFact = defineHunter({
+      id: 'slow-fact',
+      title: 'publishes a fact late',
+      mode: 'passive',
+      on: 'PortOpen',
+      async hunt(e, ctx) {
+        await new Promise((r) => setTimeout(r, 50));
+        order.push('fact');
+        ctx.publish('Observation', { host: e.host, fact: 'os', value: 'linux', source: 'test' });
+      },
+    });
+    const judge = defineHunter({
+      id: 'judge',
+      title: 'Judges on every fact',
+      mode: 'passive',
+      on: 'HuntSettled',
+      async hunt(_e, ctx) {
+        order.push(`judge saw ${ctx.known('Observation').length}`);
+      },
+    });
+    const { engine } = makeEngine([judge, slowFact]);
+    engine.publish('PortOpen', { host: HOST, port: 4 });
+    engine.publish('PortOpen', { host: HOST, port: 5 });
+    await engine.run();
+    assert.deepEqual(order, ['fact', 'fact', 'judge saw 1']);
+    assert.equal(engine.events.filter((e) => e.type === 'HuntSettled').length, 1);
+
+    const stopped = makeEngine([judge, slowFact]);
+    stopped.engine.publish('PortOpen', { host: HOST, port: 6 });
+    const running = stopped.engine.run();
+    stopped.engine.stop('interrupted');
+    await running;
+    const gaps = stopped.engine.events.filter((e) => e.type === 'CoverageGap') as KfEvent<'CoverageGap'>[];
+    assert.deepEqual(
+      gaps.map((g) => [g.hunter, g.reason, g.detail]),
+      [['judge', 'skipped', 'not run: the hunt was interrupted before every fact was gathered']],
+    );
+    assert.equal(stopped.engine.events.filter((e) => e.type === 'HuntSettled').length, 0);
+  });
+
+  it('publishes no HuntSettled when no hunter listens for it', async () => {
+    const { engine } = makeEngine([]);
+    engine.publish('PortOpen', { host: HOST, port: 7 });
+    await engine.run();
+    assert.deepEqual(
+      engine.events.map((e) => e.type),
+      ['PortOpen'],
+    );
   });
 
   it('ends cleanly: with nothing to do, after a hold is released, and after stop()', async () => {

@@ -45,6 +45,9 @@ const refreshed = writeJson('refreshed.json', {
       components: ['kubectl'],
       severity: 'high',
       cvss: undefined,
+      // No precondition: it applies wherever the version is seen.
+      condition: undefined,
+      conditions: undefined,
       affected: [{ introduced: '1.40.0', fixed: '1.40.7' }],
     },
   ],
@@ -131,6 +134,11 @@ describe('kubeferret cve', () => {
     assert.match(r.stdout, /\d+ CVEs affect kubernetes 1\.27\.3/);
     const etcd = kubeferret(['cve', 'check', '3.4.9', '--component', 'etcd']);
     assert.match(etcd.stdout, /CVE-2020-15106/);
+    assert.match(
+      etcd.stdout,
+      /^CVE-2021-28235 .*\n {2}fixed in 3\.4\.25, 3\.5\.8\n {2}only if authentication is enabled; the endpoint \/debug\/pprof is answering\n/m,
+      'the conditions a hunt checks are shown',
+    );
     assertUsage(kubeferret(['cve', 'check', 'latest']), /"latest" is not a version like v1\.27\.3 or 3\.4\.23/);
     assertUsage(
       kubeferret(['cve', 'check', 'v1.2.3', '--component', 'dns']),
@@ -156,6 +164,50 @@ describe('kubeferret cve', () => {
     assert.match(reset.stdout, new RegExp(`^removed ${home}/kubeferret/cves\\.json\\n.*\\(bundled,`));
     assertUsage(kubeferret(['explain', 'CVE-2099-4242'], env), /no knowledge-base entry or CVE/);
     assert.match(kubeferret(['cve', 'reset'], env).stdout, /^no CVE data installed at /);
+  });
+
+  it('merges the official Kubernetes CVE feed, then OSV records, into the data in use, one line per record', () => {
+    const home = join(root, 'feed-home');
+    const env = { XDG_DATA_HOME: home };
+    const fixtures = new URL('../fixtures/cve/', import.meta.url).pathname;
+    const feed = kubeferret(['cve', 'update', join(fixtures, 'kubernetes-feed.json')], env);
+    assert.equal(feed.code, 0, feed.stderr);
+    const lines = feed.stdout.trim().split('\n');
+    assert.deepEqual(lines.slice(0, 4), [
+      'changed  CVE-2024-3177: fixed in 1.26.16 added (curated conditions and text kept)',
+      'added    CVE-2026-99901: kubelet; medium; fixed in 1.32.10, 1.33.6, 1.34.2',
+      'left out CVE-2026-99902: the item names no fixed release of a Kubernetes component',
+      'the Kubernetes CVE feed: 1 added, 1 changed, 1 unchanged, 1 left out; curated conditions kept',
+    ]);
+    assert.match(
+      lines[4],
+      new RegExp(`^installed ${bundled.cves.length + 1} CVEs \\(updated \\d{4}-\\d\\d-\\d\\d\\) from `),
+    );
+    const check = kubeferret(['cve', 'check', 'v1.33.2', '--component', 'kubelet'], env);
+    assert.match(
+      check.stdout,
+      /^CVE-2026-99901 {2}medium {4}>=1\.33\.0 <1\.33\.6 {2}Kubelet leaks projected token paths/m,
+    );
+    const osv = kubeferret(['cve', 'update', join(fixtures, 'osv-etcd.json')], env);
+    assert.equal(osv.code, 0, osv.stderr);
+    assert.match(osv.stdout, /^added {4}CVE-2026-99903: etcd; medium; fixed in 3\.4\.40, 3\.5\.24\n/);
+    assert.match(osv.stdout, /\nOSV records: 1 added, 0 changed, 1 unchanged, 1 left out; curated conditions kept\n/);
+    const installed = JSON.parse(readFileSync(join(home, 'kubeferret', 'cves.json'), 'utf8'));
+    const ids = installed.cves.map((c: { id: string }) => c.id);
+    assert.ok(ids.includes('CVE-2026-99901') && ids.includes('CVE-2026-99903'), 'the second merge kept the first');
+    const windows = installed.cves.find((c: { id: string }) => c.id === 'CVE-2023-3676');
+    assert.deepEqual(windows.conditions, [{ fact: 'os', is: 'windows' }]);
+  });
+
+  it('refuses a bad feed item in one line naming the record and the field, installing nothing', () => {
+    const home = join(root, 'bad-feed-home');
+    const feed = JSON.parse(readFileSync(new URL('../fixtures/cve/kubernetes-feed.json', import.meta.url), 'utf8'));
+    feed.items[1].id = 'CVE-24-3177';
+    assertUsage(
+      kubeferret(['cve', 'update', writeJson('bad-feed.json', feed)], { XDG_DATA_HOME: home }),
+      /bad-feed\.json: items\[1\] id: "CVE-24-3177" is not a CVE id like CVE-2023-3676\n$/,
+    );
+    assert.equal(existsSync(join(home, 'kubeferret', 'cves.json')), false);
   });
 
   it('says so when the installed data is older than the bundled data', () => {

@@ -55,6 +55,7 @@ describe('lab options', () => {
       [{ base: '127.255.255.250', nodes: 8 }, /the lab needs 9 addresses inside 127\.0\.0\.1-127\.255\.255\.254/],
       [{ version: '1.2' }, /^version "1\.2" is not a Kubernetes version like v1\.32\.4$/],
       [{ namespaceTerminationMs: -1 }, /^namespaceTerminationMs takes a number of milliseconds, not "-1"$/],
+      [{ nodeOs: 'darwin' as never }, /^--node-os takes one of linux, windows, not "darwin"$/],
     ];
     for (const [options, message] of cases) {
       assert.throws(
@@ -75,6 +76,7 @@ describe('lab options', () => {
         hostile: false,
         version: undefined,
         namespaceTerminationMs: 0,
+        nodeOs: 'linux',
       },
     );
   });

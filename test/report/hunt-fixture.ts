@@ -120,6 +120,7 @@ function hunters(outside: string): AnyHunter[] {
     id: 'test-tls-email',
     title: 'Test certificate e-mail',
     mode: 'passive',
+    reports: [KB_ID],
     on: 'ServiceFound',
     when: (e) => (e.cert?.emails.length ?? 0) > 0,
     async hunt(e, ctx) {
@@ -159,6 +160,7 @@ function hunters(outside: string): AnyHunter[] {
     id: 'test-anonymous-access',
     title: 'Test anonymous access',
     mode: 'passive',
+    reports: [KB_ID],
     on: 'ServiceFound',
     when: (e) => e.kind === 'apiserver',
     async hunt(e, ctx) {
@@ -203,6 +205,7 @@ function hunters(outside: string): AnyHunter[] {
     id: 'test-secrets-reader',
     title: 'Test secrets reader',
     mode: 'passive',
+    reports: [KB_ID],
     on: 'ApiAccess',
     when: (e) => e.can['get secrets'] === true,
     async hunt(e, ctx) {
@@ -233,6 +236,7 @@ function hunters(outside: string): AnyHunter[] {
     id: 'test-kubelet-run',
     title: 'Test kubelet run',
     mode: 'passive',
+    reports: [KB_ID],
     on: 'ServiceFound',
     when: (e) => e.kind === 'kubelet',
     async hunt(e, ctx) {

@@ -171,6 +171,14 @@ export function emitReport(input: Report, flags: OutputFlags, redactor?: Redacto
   return report;
 }
 
+/** What besides findings at or above --fail-on makes a run fail. */
+export interface ExitPolicy {
+  /** Exit 4 when something was not examined fully. */
+  failOnIncomplete?: boolean;
+  /** Possible findings (a condition the hunt could not check) count for --fail-on too. */
+  failOnPossible?: boolean;
+}
+
 /** Builds the report of a hunt and writes it in every requested format. */
 export async function writeOutputs(result: HuntResult, flags: OutputFlags): Promise<Report> {
   const redactor = redactorFor(result.events);
@@ -178,11 +186,14 @@ export async function writeOutputs(result: HuntResult, flags: OutputFlags): Prom
 }
 
 /**
- * 1 when a finding not suppressed by the baseline is at or above --fail-on; else, with --fail-on-incomplete,
- * 4 when the report has coverage gaps; else 0.
+ * 1 when a finding not suppressed by the baseline is at or above --fail-on (a possible finding, whose
+ * condition the hunt could not check, only with --fail-on-possible); else, with --fail-on-incomplete, 4 when
+ * the report has coverage gaps; else 0.
  */
-export function exitCodeOf(report: Report, failOn: Severity | 'none', failOnIncomplete = false): number {
-  if (failOn !== 'none' && activeFindings(report).some((f) => atLeast(f.severity, failOn))) return EXIT.findings;
-  if (failOnIncomplete && report.coverage.length > 0) return EXIT.incomplete;
+export function exitCodeOf(report: Report, failOn: Severity | 'none', policy: ExitPolicy = {}): number {
+  const counts = (f: Report['findings'][number]) =>
+    atLeast(f.severity, failOn as Severity) && (policy.failOnPossible || !f.possible);
+  if (failOn !== 'none' && activeFindings(report).some(counts)) return EXIT.findings;
+  if (policy.failOnIncomplete && report.coverage.length > 0) return EXIT.incomplete;
   return EXIT.ok;
 }

@@ -23,6 +23,7 @@ export interface ScanFlags {
   trace?: string;
   allowLarge?: boolean;
   failOn?: Severity | 'none';
+  failOnPossible?: boolean;
   quiet?: boolean;
   debug?: boolean;
 }
@@ -71,6 +72,10 @@ export function registerScanOptions(cmd: Command): Command {
       'exit 1 when a finding is at or above: info|low|medium|high|critical|none (default high)',
       severityOrNone('--fail-on'),
     )
+    .option(
+      '--fail-on-possible',
+      'possible findings (a condition the hunt could not check) count for --fail-on too; by default they do not',
+    )
     .option('--quiet', 'print only the summary')
     .hook('preAction', (command) => {
       // Before identities are loaded (a kubeconfig's exec plugin may already talk to the network).
@@ -107,6 +112,7 @@ export function scanConfig(positional: string[], flags: ScanFlags, required = tr
     tracePath: flags.trace,
     allowLarge: flags.allowLarge ?? false,
     failOn: flags.failOn,
+    failOnPossible: flags.failOnPossible ?? false,
     quiet: flags.quiet ?? false,
     debug: flags.debug ?? false,
   };

@@ -1,5 +1,5 @@
 import { defineHunter } from '../../core/hunter.js';
-import { nodeAddresses } from '../../discovery/nodes.js';
+import { nodeAddresses, observeNodeOs } from '../../discovery/nodes.js';
 import { vantageOf } from '../../discovery/vantage/identity.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { askApi, endpointLabel, netFailure } from './api.js';
@@ -31,6 +31,7 @@ export const nodeAddressesHunter = defineHunter({
       return;
     }
     for (const a of nodeAddresses(body)) {
+      observeNodeOs(ctx, a);
       ctx.publish('AddressLearned', {
         address: a.address,
         origin: `node ${a.node} (${a.type}) listed by ${access.identity} on ${endpointLabel(target)}`,

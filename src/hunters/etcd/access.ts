@@ -1,4 +1,4 @@
-import { defineHunter } from '../../core/hunter.js';
+import { defineHunter, type HuntContext } from '../../core/hunter.js';
 import { EVIDENCE } from '../../discovery/fingerprint/classify.js';
 import type { HttpResponse } from '../../net/network.js';
 import { quote, said, sample } from '../evidence.js';
@@ -82,6 +82,52 @@ async function readKeys(
   return { res, api: '/v2/keys/', keys: { count: names.length, names: names.slice(0, KEYS_SHOWN) } };
 }
 
+/** A refusal that says the server checks who asks: etcd's authentication (RBAC, users and passwords) is on. */
+const AUTH_REFUSAL = /user name is empty|invalid auth token|permission denied/;
+
+/**
+ * What the hunt learned about etcd's authentication and debug endpoints, for the CVEs that depend on them
+ * (CVE-2021-28235 needs both password authentication and reachable /debug/pprof).
+ */
+async function observe(
+  ctx: HuntContext,
+  probe: ServiceProbe,
+  service: { host: string; port: number },
+  found: Awaited<ReturnType<typeof readKeys>>,
+): Promise<void> {
+  const where = { host: service.host, port: service.port };
+  if (found && found.api !== '/v2/keys/') {
+    const refusal = found.refusal;
+    if (found.keys) {
+      ctx.publish('Observation', {
+        ...where,
+        fact: 'auth',
+        value: 'disabled',
+        source: `${found.api} answered a request without credentials`,
+      });
+    } else if (refusal && AUTH_REFUSAL.test(refusal)) {
+      ctx.publish('Observation', {
+        ...where,
+        fact: 'auth',
+        value: 'enabled',
+        source: `${found.api} refused a request without credentials: ${quote(refusal, 80)}`,
+      });
+    }
+  }
+  const pprof = await probe.get('/debug/pprof/', { maxBytes: 16 * 1024 });
+  if (pprof) {
+    const answering = pprof.status === 200 && /pprof|profile/i.test(pprof.text().slice(0, 4096));
+    const value = answering ? 'answering' : pprof.status === 404 ? 'absent' : `refused (${pprof.status})`;
+    ctx.publish('Observation', {
+      ...where,
+      fact: 'endpoint',
+      name: '/debug/pprof',
+      value,
+      source: `GET /debug/pprof/ answered ${pprof.status}`,
+    });
+  }
+}
+
 /**
  * etcd without credentials: its version (/version), whether its client API answers a caller that shows
  * no client certificate, and whether that caller can list keys — through the v3 JSON gateway with
@@ -119,6 +165,7 @@ export const etcdAccessHunter = defineHunter({
     }
 
     const found = await readKeys(probe);
+    await observe(ctx, probe, service, found);
     if (!found) return;
     const how = service.scheme === 'http' ? 'plain HTTP, no TLS' : 'TLS without asking for a client certificate';
     const v2 = found.api === '/v2/keys/';

@@ -3,6 +3,7 @@ import type { HttpResponse } from '../../net/network.js';
 import { count, quote, said, sample } from '../evidence.js';
 import { buildVersion, describeMetrics, isExposition } from '../metrics.js';
 import { publishVersion, ServiceProbe } from '../probe.js';
+import { observePlatform } from './observations.js';
 import { PODS_READ, podName, readPodList } from './pod-list.js';
 
 /** `/stats/summary` (1.7+) or the older cAdvisor-style `/stats/`: what it names. */
@@ -89,6 +90,12 @@ export const kubeletAccessHunter = defineHunter({
         specOk && '/spec/ (machine information)',
       ].filter((s): s is string => typeof s === 'string');
       if (served.length > 0) {
+        ctx.publish('Observation', {
+          host: service.host,
+          fact: 'read-only-port',
+          value: 'open',
+          source: `port ${service.port} serves ${served[0]} without authentication`,
+        });
         const finding = ctx.report({
           ...where,
           kb: 'KF-KUBELET-015',
@@ -110,6 +117,7 @@ export const kubeletAccessHunter = defineHunter({
       );
       const version = buildVersion(metricsOk.text());
       if (version) publishVersion(ctx, service, 'kubelet', version);
+      observePlatform(ctx, service.host, `:${service.port}/metrics`, metricsOk);
     }
     if (statsSeen && stats) {
       ctx.report(

@@ -3,6 +3,7 @@ import { defineHunter } from '../../core/hunter.js';
 import type { HttpResponse } from '../../net/network.js';
 import { bytes, count, describeCommandLine, said, sample } from '../evidence.js';
 import { ServiceProbe } from '../probe.js';
+import { observeConfigz } from './observations.js';
 import { PODS_MAX_BYTES, PODS_READ, probeTarget, readPodList } from './pod-list.js';
 import { kubeletOf } from './target.js';
 
@@ -128,6 +129,7 @@ export const kubeletDebugHandlersHunter = defineHunter({
       report({ kb: 'KF-KUBELET-013', path: '/debug/pprof/cmdline', evidence: said(cmdline, command) });
     const config = configz && configSummary(configz);
     if (configz && config) report({ kb: 'KF-KUBELET-016', path: '/configz', evidence: said(configz, config) });
+    if (configz) observeConfigz(ctx, kubelet.host, configz);
     const entries = logs && listedEntries(logs);
     if (logs && entries) {
       const listing = `a listing of the node's /var/log with ${count(entries.length, 'entry', 'entries')} (${sample(entries, 6)})`;

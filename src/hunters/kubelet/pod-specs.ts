@@ -1,6 +1,7 @@
 import { defineHunter } from '../../core/hunter.js';
 import { count, said, sample } from '../evidence.js';
 import { ServiceProbe } from '../probe.js';
+import { observeStaticPodFlags } from './observations.js';
 import { PODS_READ, podName, privilegedContainers, readPodList, writableVarLogMounts } from './pod-list.js';
 import { kubeletOf } from './target.js';
 
@@ -28,6 +29,7 @@ export const kubeletPodSpecsHunter = defineHunter({
     const list = readPodList(res);
     if (!list || !res) return;
     const pods = list.pods ?? [];
+    observeStaticPodFlags(ctx, kubelet.host, pods);
     const seen = `listed at :${kubelet.port}/pods`;
     const podsEndpoint = { host: kubelet.host, port: kubelet.port, path: '/pods' };
     const listed = ctx.report({

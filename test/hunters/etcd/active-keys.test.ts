@@ -41,6 +41,7 @@ describe('etcd-active-keys', () => {
         title: 'etcd readable',
         mode: 'passive',
         on: 'PortOpen',
+        reports: ['KF-ETCD-003'],
         async hunt(e, ctx) {
           ctx.report({ kb: 'KF-ETCD-003', host: e.host, port: e.port, path: `${gateway}/kv/range`, evidence: 'stub' });
         },

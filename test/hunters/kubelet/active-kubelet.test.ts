@@ -65,6 +65,7 @@ const findings = defineHunter({
   title: 'passive kubelet findings',
   mode: 'passive',
   on: 'PortOpen',
+  reports: ['KF-KUBELET-006', 'KF-KUBELET-004', 'KF-KUBELET-012', 'KF-KUBELET-014'],
   async hunt(e, ctx) {
     ctx.publish('ServiceFound', { host: e.host, port: e.port, kind: 'kubelet', scheme: 'http', evidence: ['stub'] });
     for (const kb of ['KF-KUBELET-006', 'KF-KUBELET-004', 'KF-KUBELET-012', 'KF-KUBELET-014'])
