@@ -15,6 +15,15 @@ import { hostPort, normalizeAddress, type Scope } from './scope.js';
 import { SharedReads } from './shared-reads.js';
 import { summarizeCertificate } from './tls.js';
 import type { Trace } from './trace.js';
+import {
+  probeTrust,
+  type TrustVerdict,
+  trustKey,
+  untrusted,
+  verifies,
+  verifyingOptions,
+  x509Problem,
+} from './trust.js';
 
 export interface NetworkOptions {
   scope: Scope;
@@ -164,6 +173,8 @@ export class Network {
   private readonly certs = new Map<string, CertSummary>();
   private readonly tlsAlerts = new Map<string, string>();
   private readonly agents = new Map<string, Agent>();
+  /** Per credential trust and server: did its certificate pass the credential's check (net/trust.ts). */
+  private readonly verdicts = new Map<string, Promise<TrustVerdict>>();
   /** The name the user gave for an address (the first, when several resolve to it): sent as TLS SNI. */
   private readonly serverNames = new Map<string, string>();
   private readonly limiter?: RateLimiter;
@@ -322,7 +333,12 @@ export class Network {
   }
 
   private agentFor(credential: CredentialSecret | undefined): Agent {
-    const key = JSON.stringify([credential?.clientCert ?? '', credential?.clientKey ?? '', credential?.ca ?? '']);
+    const key = JSON.stringify([
+      credential?.clientCert ?? '',
+      credential?.clientKey ?? '',
+      credential?.ca ?? '',
+      verifies(credential) ? trustKey(credential!) : 'any',
+    ]);
     let agent = this.agents.get(key);
     if (agent) return agent;
     const verify = this.options.verifyTls ?? false;
@@ -351,7 +367,12 @@ export class Network {
             const timer = setTimeout(() => settle(new undiciErrors.ConnectTimeoutError(), socket), connectTimeout);
             let socket: net.Socket | undefined;
             try {
-              socket = this.openSocket(opts.protocol, address, port, hostname, verify, credential, settle);
+              socket = this.openSocket(opts.protocol, address, port, hostname, verify, credential, (err, sock) =>
+                settle(
+                  this.trustFailure(err, credential, `https://${hostPort(address, port)}`, hostname, address),
+                  sock,
+                ),
+              );
             } catch (err) {
               // A malformed client key or certificate throws synchronously from tls.connect.
               settle(new NetError('tls', `TLS setup failed: ${oneLine(err)}`), socket);
@@ -389,6 +410,8 @@ export class Network {
         cert: credential?.clientCert,
         key: credential?.clientKey,
         ALPNProtocols: ['http/1.1'],
+        // A credential's connection checks the server as its source trusts, whatever the scan does.
+        ...(verifies(credential) ? verifyingOptions(credential!, this.nameUsed(hostname, address)) : {}),
       });
       socket = tlsSocket;
       const keepCertificate = () => {
@@ -416,6 +439,62 @@ export class Network {
       socket.once('connect', () => settle(null, socket));
     }
     return socket;
+  }
+
+  /** The name a connection to `address` stands for: the one the user gave for it, else the address. */
+  private nameUsed(hostname: string, address: string): string {
+    return net.isIP(hostname) ? (this.serverNames.get(address) ?? address) : hostname;
+  }
+
+  /** A certificate check that failed on a credential's connection, as the one line the user reads. */
+  private trustFailure(
+    err: Error | null,
+    credential: CredentialSecret | undefined,
+    where: string,
+    hostname: string,
+    address: string,
+  ): Error | null {
+    if (!err || !verifies(credential)) return err;
+    const code = (err as NodeJS.ErrnoException).code;
+    const problem = x509Problem(code, undefined, credential!.trust?.serverName ?? this.nameUsed(hostname, address));
+    return problem === `x509: ${code}` || !code ? err : untrusted(where, problem);
+  }
+
+  /**
+   * Before a credential goes to a server over TLS, the server's certificate is checked as the credential's
+   * source trusts (once per trust and server): a server that fails gets nothing, not even the client
+   * certificate's handshake, and the failure is traced.
+   */
+  private async ensureTrusted(
+    hunter: string,
+    credential: CredentialSecret,
+    address: string,
+    port: number,
+    hostname: string,
+  ) {
+    const key = `${trustKey(credential)}|${address}|${port}`;
+    let verdict = this.verdicts.get(key);
+    if (!verdict) {
+      verdict = (async () => {
+        if (this.limiter) await this.limiter.take();
+        this.connects++;
+        return probeTrust(
+          { host: address, port },
+          credential,
+          this.nameUsed(hostname, address),
+          this.options.connectTimeoutMs + this.options.requestTimeoutMs,
+        );
+      })();
+      this.verdicts.set(key, verdict);
+    }
+    const result = await verdict;
+    if (result.ok !== false) return;
+    const where = `https://${hostPort(address, port)}`;
+    this.options.trace.record(
+      { time: new Date().toISOString(), hunter, method: 'TLS', url: where, durationMs: 0, error: result.problem },
+      address,
+    );
+    throw untrusted(where, result.problem);
   }
 
   async http(hunter: string, req: HttpRequest): Promise<HttpResponse> {
@@ -456,6 +535,9 @@ export class Network {
     }
     const address = await this.resolve(hunter, parsed.hostname, method, req.url);
     const port = Number(parsed.port) || (parsed.protocol === 'https:' ? 443 : 80);
+    if (parsed.protocol === 'https:' && verifies(req.credential)) {
+      await this.ensureTrusted(hunter, req.credential!, address, port, bareHost(parsed.hostname));
+    }
     const started = performance.now();
     const timeoutMs = req.timeoutMs ?? this.options.requestTimeoutMs;
     const maxBytes = req.maxBytes ?? this.options.maxBodyBytes;
