@@ -5,7 +5,13 @@ import type { KfEvent } from '../core/events.js';
 import { discoveryHunters } from '../discovery/hunters.js';
 import { hostPort } from '../net/scope.js';
 import { registerScanOptions, type ScanFlags, scanConfig } from './flags/scan.js';
-import { registerVantageOptions, type VantageFlags, vantageConfig, vantageNamesTargets } from './flags/vantage.js';
+import {
+  registerVantageOptions,
+  targetsNamed,
+  type VantageFlags,
+  vantageConfig,
+  vantageNamesTargets,
+} from './flags/vantage.js';
 import { logHooks } from './logs.js';
 import { runFromCli } from './run.js';
 
@@ -54,7 +60,7 @@ export function registerDiscover(program: Command): void {
     const all = { ...flags, debug: command.optsWithGlobals().debug };
     const config = defaultConfig({
       ...scanConfig(positional, all, !vantageNamesTargets(all)),
-      ...(await vantageConfig(all)),
+      ...(await vantageConfig(all, targetsNamed(positional, all))),
     });
     const result = await runFromCli(config, discoveryHunters, logHooks(config.debug));
     const services = result.events

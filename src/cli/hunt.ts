@@ -9,7 +9,13 @@ import { type CloudFlags, cloudConfig, registerCloudOptions } from './flags/clou
 import { type CveFlags, cveConfig, cveNeedsNoTarget, registerCveOptions } from './flags/cve.js';
 import { exitCodeOf, type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
 import { registerScanOptions, type ScanFlags, scanConfig } from './flags/scan.js';
-import { registerVantageOptions, type VantageFlags, vantageConfig, vantageNamesTargets } from './flags/vantage.js';
+import {
+  registerVantageOptions,
+  targetsNamed,
+  type VantageFlags,
+  vantageConfig,
+  vantageNamesTargets,
+} from './flags/vantage.js';
 import { logHooks } from './logs.js';
 import { runFromCli } from './run.js';
 
@@ -22,7 +28,7 @@ export type HuntFlags = ScanFlags & VantageFlags & CloudFlags & ActiveFlags & Cv
 export async function configFromFlags(positional: string[], flags: HuntFlags): Promise<HuntConfig> {
   return defaultConfig({
     ...scanConfig(positional, flags, !(vantageNamesTargets(flags) || cveNeedsNoTarget(flags))),
-    ...(await vantageConfig(flags)),
+    ...(await vantageConfig(flags, targetsNamed(positional, flags))),
     ...activeConfig(flags),
     ...cveConfig(flags),
     ...cloudConfig(flags),

@@ -125,7 +125,11 @@ describe('kubeferret discover', () => {
       );
       return path;
     };
-    const exec = kc('exec', '    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws\n');
+    const exec = kc(
+      'exec',
+      '    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: kubeferret-test-no-such-plugin\n      installHint: "Install it\\nwith care"\n',
+    );
+    const authProvider = kc('auth-provider', '    auth-provider: {name: gcp}\n');
     const token = kc('token', '    token: abc\n');
     assertUsage(
       await kubeferret(['discover', '--kubeconfig', join(dir, 'missing')]),
@@ -133,7 +137,11 @@ describe('kubeferret discover', () => {
     );
     assertUsage(
       await kubeferret(['discover', '--kubeconfig', exec]),
-      /context "dev": its user authenticates through an exec plugin \(aws\), and kubeferret never runs external programs/,
+      /context "dev": exec plugin: executable kubeferret-test-no-such-plugin not found: Install it$/m,
+    );
+    assertUsage(
+      await kubeferret(['discover', '--kubeconfig', authProvider]),
+      /context "dev": its user authenticates through the auth-provider plugin "gcp", which kubectl itself no longer runs/,
     );
     assertUsage(
       await kubeferret(['discover', '--kubeconfig', token, '--context', 'prod']),
