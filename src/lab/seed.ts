@@ -37,6 +37,7 @@ export async function seedCluster(store: Store, input: SeedInput): Promise<SeedO
     dbPassword: password(),
     registryPassword: password(),
     bootstrapSecret: randomBytes(8).toString('hex'),
+    teamApiKey: password(),
   };
   const put = (o: { kind?: string }) =>
     store.create(resourceOfKind(RESOURCES, o.kind ?? ''), o as unknown as KubeObject, { created });
@@ -111,6 +112,7 @@ export async function seedCluster(store: Store, input: SeedInput): Promise<SeedO
         groups: user.groups,
         clientCert: pair.cert,
         clientKey: pair.key,
+        ...(def.namespace ? { namespace: def.namespace } : {}),
         can: def.can,
       };
     }

@@ -31,6 +31,8 @@ const OWN_NAMESPACE: Record<IdentityName, string> = {
   deployer: 'dev',
   'kubernetes-admin': 'default',
   jane: 'default',
+  // A client certificate names no namespace: only its kubeconfig context does.
+  'team-a': 'team-a',
 };
 
 let lab: Lab;
@@ -73,10 +75,11 @@ const SHOWN: Record<IdentityName, string> = {
   deployer: 'deployer',
   'kubernetes-admin': 'kubernetes-admin@lab',
   jane: 'jane@lab',
+  'team-a': 'team-a@lab',
 };
 
 describe('each credential on the default lab', () => {
-  const names: IdentityName[] = ['admin', 'reader', 'nobody', 'deployer', 'kubernetes-admin', 'jane'];
+  const names: IdentityName[] = ['admin', 'reader', 'nobody', 'deployer', 'kubernetes-admin', 'jane', 'team-a'];
   let hunt: LabHunt;
   before(async () => {
     hunt = await huntLab(lab, {
@@ -89,6 +92,7 @@ describe('each credential on the default lab', () => {
         tokenIdentity(lab, 'deployer'),
         await kubeconfigIdentity(lab, 'kubernetes-admin', dir),
         await kubeconfigIdentity(lab, 'jane', dir),
+        await kubeconfigIdentity(lab, 'team-a', dir),
       ],
     });
   });
@@ -116,9 +120,23 @@ describe('each credential on the default lab', () => {
     assert.deepEqual(who('KF-API-009'), ['admin', 'kubernetes-admin@lab']);
     assert.deepEqual(who('KF-API-010'), ['admin', 'deployer', 'kubernetes-admin@lab']);
     assert.deepEqual(who('KF-API-006'), names.map((n) => SHOWN[n]).sort());
-    assert.deepEqual(who('KF-API-007'), ['admin', 'kubernetes-admin@lab']);
+    assert.deepEqual(who('KF-API-007'), ['admin', 'kubernetes-admin@lab', 'team-a@lab']);
     assert.deepEqual(who('KF-API-008'), ['admin', 'kubernetes-admin@lab']);
     for (const kb of ['KF-API-001', 'KF-API-002', 'KF-API-004']) assert.deepEqual(who(kb), [], kb);
+  });
+
+  it('hunts a kubeconfig context in its namespace: rights only there are found, by RBAC and by reading', () => {
+    // team-a's client certificate names no namespace; without its context's it was "nothing allowed" in default.
+    const [rules] = hunt.of('KF-API-006', 'team-a@lab');
+    assert.equal(rules.evidence, 'team-a@lab in namespace team-a: get,list pods, secrets');
+    const [secrets] = hunt.of('KF-API-007', 'team-a@lab');
+    assert.match(secrets.evidence, /^team-a@lab listed 1 secret in 1 namespace \(namespace team-a\)/);
+    const asked = hunt.requests.filter((r) => r.identity === lab.credentials['team-a'].user).map((r) => r.path);
+    assert.ok(
+      asked.some((p) => p.startsWith('/api/v1/namespaces/team-a/secrets')),
+      asked.join(', '),
+    );
+    assert.ok(!asked.some((p) => p.startsWith('/api/v1/namespaces/default/')), 'nothing namespaced asked in default');
   });
 
   it('says where a namespaced right holds', () => {
@@ -164,7 +182,11 @@ describe('each credential on the default lab', () => {
 
 describe('a credential that arrives after its API server was found', () => {
   it('is bound to it and asked', async () => {
-    const reader = { name: 'reader', source: 'token' as const, secret: { token: lab.credentials.reader.token } };
+    const reader = {
+      name: 'reader',
+      source: 'token' as const,
+      secret: { token: lab.credentials.reader.token, trust: { tls: 'unverified' as const } },
+    };
     const hunt = await huntLab(lab, { hunters: [lateCredentials([reader]), ...apiserverHunters], ports: API_PORTS });
     const bound = hunt.result.events.find(
       (e): e is KfEvent<'Credential'> => e.type === 'Credential' && e.name === 'reader' && e.apiServer !== undefined,
@@ -181,7 +203,7 @@ describe('a credential that arrives after its API server was found', () => {
 
 describe('a credential the API server does not accept', () => {
   it('gives one warning line and no access', async () => {
-    const stale = new Identity('stale', 'token', undefined, { token: 'not-a-token' });
+    const stale = new Identity('stale', 'token', undefined, { token: 'not-a-token', trust: { tls: 'unverified' } });
     const hunt = await huntLab(lab, { hunters: apiserverHunters, ports: API_PORTS, identities: [stale] });
     assert.deepEqual(
       hunt.result.problems.map((p) => `${p.hunter} ${p.kind} ${p.message}`),
