@@ -93,25 +93,37 @@ function run(exec: ExecConfig, env: NodeJS.ProcessEnv, isInteractive: boolean, t
     const out: Buffer[] = [];
     let outBytes = 0;
     let err = '';
-    let failed: string | undefined;
-    const timer = setTimeout(() => {
-      failed = `exec plugin ${exec.command} did not finish within ${Math.round(timeoutMs / 1000)} s`;
+    let settled = false;
+    const settle = (failure: PluginFailure | undefined, output?: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (failure) reject(failure);
+      else resolve(output ?? '');
+    };
+    // Killed, and not waited for: a child it left behind may hold its output open long after.
+    const abandon = (why: string) => {
       child.kill('SIGKILL');
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      settle(new PluginFailure(why));
+    };
+    const timer = setTimeout(() => {
+      const within = timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`;
+      abandon(`exec plugin ${exec.command} did not finish within ${within}`);
     }, timeoutMs);
     child.stdout?.on('data', (chunk: Buffer) => {
       outBytes += chunk.length;
       if (outBytes > MAX_OUTPUT_BYTES) {
-        failed = `exec plugin ${exec.command} wrote more than ${MAX_OUTPUT_BYTES} bytes: not an ExecCredential`;
-        child.kill('SIGKILL');
+        abandon(`exec plugin ${exec.command} wrote more than ${MAX_OUTPUT_BYTES} bytes: not an ExecCredential`);
       } else out.push(chunk);
     });
     child.stderr?.on('data', (chunk: Buffer) => {
       err = (err + chunk.toString('utf8')).slice(-4096);
     });
     child.once('error', (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
       const hint = exec.installHint ? `: ${oneLine(exec.installHint.trim())}` : '';
-      reject(
+      settle(
         new PluginFailure(
           e.code === 'ENOENT'
             ? `exec plugin: executable ${exec.command} not found${hint}`
@@ -122,14 +134,12 @@ function run(exec: ExecConfig, env: NodeJS.ProcessEnv, isInteractive: boolean, t
       );
     });
     child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      if (failed) return reject(new PluginFailure(failed));
       if (code !== 0) {
         const said = lastLine(err);
         const how = code === null ? `was killed by ${signal}` : `failed with exit code ${code}`;
-        return reject(new PluginFailure(`exec plugin ${exec.command} ${how}${said ? `: ${said}` : ''}`));
+        return settle(new PluginFailure(`exec plugin ${exec.command} ${how}${said ? `: ${said}` : ''}`));
       }
-      resolve(Buffer.concat(out).toString('utf8'));
+      settle(undefined, Buffer.concat(out).toString('utf8'));
     });
   });
 }
