@@ -385,7 +385,12 @@ export function buildReport(result: HuntResult, redactor: Redactor = redactorFor
   }
 
   const credentials = result.events.filter((e): e is KfEvent<'Credential'> => e.type === 'Credential');
-  const identities = new Map(credentials.map((c) => [c.name, { name: text(c.name), source: c.source }]));
+  const identities = new Map(
+    credentials.map((c) => {
+      const tls = c.secret.trust?.tls;
+      return [c.name, { name: text(c.name), source: c.source, ...(tls && tls !== 'verify' ? { tls } : {}) }];
+    }),
+  );
   const findingCounts = emptyCounts();
   for (const f of reportFindings) findingCounts[f.severity]++;
   const problemCount = (kind: string) => result.problems.filter((p) => p.kind === kind).length;

@@ -120,7 +120,18 @@ export const reportSchema = z
         dryRun: z.boolean(),
         vantagePoints: z.array(z.enum(['remote', 'pod', 'identity', 'local'])),
         identities: z
-          .array(z.object({ name: z.string(), source: z.string() }).strict())
+          .array(
+            z
+              .object({
+                name: z.string(),
+                source: z.string(),
+                tls: z.enum(['insecure-skip-tls-verify', 'unverified']).optional().meta({
+                  description:
+                    "Set when the identity's credential was sent without verifying the server's certificate: the kubeconfig said insecure-skip-tls-verify, or its source (a bare --token) had no CA.",
+                }),
+              })
+              .strict(),
+          )
           .meta({ description: 'Identities used or found, by name only: never their secrets.' }),
         targets: z.array(z.string()),
         scope: z.array(z.string()),

@@ -50,7 +50,12 @@ export function renderTable(raw: Report, options: TableOptions): string {
   );
   line(
     `targets: ${scan.targets.join(' ') || '-'} · vantage: ${scan.vantagePoints.join(', ') || '-'} · identities: ${
-      scan.identities.map((i) => `${i.name} (${i.source})`).join(', ') || 'none'
+      scan.identities
+        .map(
+          (i) =>
+            `${i.name} (${i.source}${i.tls ? `, sent ${i.tls === 'unverified' ? 'unverified' : 'with insecure-skip-tls-verify'}` : ''})`,
+        )
+        .join(', ') || 'none'
     }`,
   );
 

@@ -9,6 +9,7 @@ import { runHunt } from '../../src/core/hunt.js';
 import { discoveryHunters } from '../../src/discovery/hunters.js';
 import { vantageOf } from '../../src/discovery/vantage/identity.js';
 import { tokenSubject } from '../../src/discovery/vantage/jwt.js';
+import { buildReport } from '../../src/report/model.js';
 import { makeCert, type Pem } from '../helpers/certs.js';
 import type { TestServer } from '../helpers/servers.js';
 import { type Handler, K8S_VERSION, serve, startComponent } from './fakes.js';
@@ -246,5 +247,30 @@ ${users}`,
     assert.equal(cred.name, 'token');
     assert.equal(cred.apiServer, undefined);
     assert.ok(api.requests.includes('token /api/v1/nodes'), api.requests.join(', '));
+    assert.deepEqual(cred.secret.trust, { tls: 'unverified' });
+    assert.deepEqual(buildReport(result).scan.identities, [{ name: 'token', source: 'token', tls: 'unverified' }]);
+  });
+
+  it('a bare token with --certificate-authority goes only to a server that CA signed', async () => {
+    const caFile = join(dir, 'ca.pem');
+    const otherFile = join(dir, 'other-ca.pem');
+    writeFileSync(caFile, ca.cert);
+    writeFileSync(otherFile, makeCert({ cn: 'someone-else' }).cert);
+    api.requests.length = 0;
+    const trusted = await hunt({ token: TOKEN, certificateAuthority: caFile, discoverNodes: true }, [
+      `127.22.0.2:${api.port}`,
+    ]);
+    assert.ok(api.requests.includes('token /api/v1/nodes'), api.requests.join(', '));
+    assert.deepEqual(buildReport(trusted.result).scan.identities, [{ name: 'token', source: 'token' }]);
+    api.requests.length = 0;
+    await hunt({ token: TOKEN, certificateAuthority: otherFile, discoverNodes: true }, [`127.22.0.2:${api.port}`]);
+    assert.ok(
+      api.requests.every((r) => !r.startsWith('token ')),
+      `the token never reached the server: ${api.requests.join(', ')}`,
+    );
+    await assert.rejects(
+      configFromFlags(['127.22.0.2'], { certificateAuthority: caFile }),
+      /--certificate-authority applies to --token and --token-file/,
+    );
   });
 });
