@@ -43,8 +43,9 @@ export interface CertSummary {
 
 /**
  * How a server's certificate must be checked before a credential goes to it, as client-go checks it:
- * - `verify`: against `CredentialSecret.ca` (the system's roots when there is none), for `serverName`
- *   (kubeconfig `tls-server-name`, else the host of its `server:` URL), or for the host contacted.
+ * - `verify`: against `CredentialSecret.ca` (the system's roots when there is none), for the name or
+ *   address the server was reached by; on its own API server (`serverHost`, the host of the kubeconfig's
+ *   `server:`) for `serverName` instead when the kubeconfig sets `tls-server-name`.
  * - `insecure-skip-tls-verify`: the kubeconfig says so; the certificate is not checked.
  * - `unverified`: nothing to check it with (a bare `--token` without `--certificate-authority`, or a token
  *   found over a connection that was itself unverified); sent anyway, and the report says so.
@@ -52,6 +53,7 @@ export interface CertSummary {
 export interface CredentialTrust {
   tls: 'verify' | 'insecure-skip-tls-verify' | 'unverified';
   serverName?: string;
+  serverHost?: string;
 }
 
 /** Secret material of an identity. Never rendered in a report: only `name` and `source` are. */

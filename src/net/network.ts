@@ -16,6 +16,7 @@ import { SharedReads } from './shared-reads.js';
 import { summarizeCertificate } from './tls.js';
 import type { Trace } from './trace.js';
 import {
+  expectedName,
   probeTrust,
   type TrustVerdict,
   trustKey,
@@ -411,7 +412,7 @@ export class Network {
         key: credential?.clientKey,
         ALPNProtocols: ['http/1.1'],
         // A credential's connection checks the server as its source trusts, whatever the scan does.
-        ...(verifies(credential) ? verifyingOptions(credential!, this.nameUsed(hostname, address)) : {}),
+        ...(verifies(credential) ? verifyingOptions(credential!, this.nameUsed(hostname, address), address) : {}),
       });
       socket = tlsSocket;
       const keepCertificate = () => {
@@ -456,7 +457,7 @@ export class Network {
   ): Error | null {
     if (!err || !verifies(credential)) return err;
     const code = (err as NodeJS.ErrnoException).code;
-    const problem = x509Problem(code, undefined, credential!.trust?.serverName ?? this.nameUsed(hostname, address));
+    const problem = x509Problem(code, undefined, expectedName(credential!, this.nameUsed(hostname, address), address));
     return problem === `x509: ${code}` || !code ? err : untrusted(where, problem);
   }
 

@@ -3,6 +3,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { NetError } from '../core/errors.js';
 import type { CredentialSecret } from '../core/events.js';
+import { normalizeAddress } from './scope.js';
 
 export type { CredentialTrust } from '../core/events.js';
 
@@ -19,22 +20,31 @@ export function verifies(credential: CredentialSecret | undefined): boolean {
 /** The key of what a verification depends on (CA and expected name), to verify each server once per key. */
 export function trustKey(credential: CredentialSecret): string {
   const hash = createHash('sha256');
-  hash.update(JSON.stringify([credential.ca ?? '', credential.trust?.serverName ?? '']));
+  hash.update(
+    JSON.stringify([credential.ca ?? '', credential.trust?.serverName ?? '', credential.trust?.serverHost ?? '']),
+  );
   return hash.digest('hex').slice(0, 32);
 }
 
-/** The name a certificate must carry: the credential's own server name, else the name (or address) used. */
-export function expectedName(credential: CredentialSecret, hostUsed: string): string {
-  return credential.trust?.serverName ?? hostUsed;
+/**
+ * The name a certificate must carry: on the credential's own API server its `tls-server-name` when the
+ * kubeconfig gives one, anywhere else (and by default) the name or address the server was reached by.
+ */
+export function expectedName(credential: CredentialSecret, hostUsed: string, address: string): string {
+  const { serverName, serverHost } = credential.trust ?? {};
+  if (!serverName || serverHost === undefined) return hostUsed;
+  const own = normalizeAddress(serverHost) ?? serverHost.toLowerCase();
+  return own === address || own === hostUsed.toLowerCase() ? serverName : hostUsed;
 }
 
 /** The TLS options that make a connection verify the server as the credential's trust asks. */
 export function verifyingOptions(
   credential: CredentialSecret,
   hostUsed: string,
+  address: string,
   onIdentityError?: (err: Error) => void,
 ): Pick<tls.ConnectionOptions, 'rejectUnauthorized' | 'ca' | 'servername' | 'checkServerIdentity'> {
-  const name = expectedName(credential, hostUsed);
+  const name = expectedName(credential, hostUsed, address);
   return {
     rejectUnauthorized: true,
     ca: credential.ca,
@@ -104,8 +114,8 @@ export function probeTrust(
 ): Promise<TrustVerdict> {
   return new Promise((resolve) => {
     let identityError: Error | undefined;
-    const name = expectedName(credential, hostUsed);
-    const options = verifyingOptions(credential, hostUsed, (err) => {
+    const name = expectedName(credential, hostUsed, socketOptions.host);
+    const options = verifyingOptions(credential, hostUsed, socketOptions.host, (err) => {
       identityError = err;
     });
     const socket = tls.connect({

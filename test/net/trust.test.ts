@@ -152,15 +152,24 @@ describe('a credential goes only where its source trusts the server', () => {
     const named: CredentialSecret = {
       token: TOKEN,
       ca: clusterCa.cert,
-      trust: { tls: 'verify', serverName: 'kubernetes.default.svc' },
+      trust: { tls: 'verify', serverHost: HOST, serverName: 'kubernetes.default.svc' },
     };
     assert.equal((await h.http({ url: server.url, credential: named })).status, 200);
     assert.ok(server.servernames.includes('kubernetes.default.svc'), server.servernames.join(', '));
     await untrusted(
-      h.http({ url: server.url, credential: { ...named, trust: { tls: 'verify', serverName: 'api.example.test' } } }),
+      h.http({
+        url: server.url,
+        credential: { ...named, trust: { tls: 'verify', serverHost: HOST, serverName: 'api.example.test' } },
+      }),
       /x509: certificate is valid for kubernetes\.default\.svc, 127\.0\.5\.2, not api\.example\.test/,
     );
     assert.deepEqual(server.authorizations, [`Bearer ${TOKEN}`], 'only the request to the matching name');
+    // Another server (a kubelet, say) is checked for the address it was reached by, not the API server's name.
+    const elsewhere: CredentialSecret = {
+      ...named,
+      trust: { tls: 'verify', serverHost: '127.0.5.3', serverName: 'api.example.test' },
+    };
+    assert.equal((await h.http({ url: server.url, credential: elsewhere })).status, 200);
     await net.close();
   });
 

@@ -131,7 +131,8 @@ function clusterTrust(what: string, cluster: Named, serverHost: string): { ca?: 
     : caFile
       ? readUserFile(pathIn(cluster, caFile), `the cluster CA of ${what}`)
       : undefined;
-  return { ca, trust: { tls: 'verify', serverName: str(c, 'tls-server-name') ?? serverHost } };
+  const serverName = str(c, 'tls-server-name');
+  return { ca, trust: { tls: 'verify', serverHost, ...(serverName ? { serverName } : {}) } };
 }
 
 function execConfigOf(what: string, user: Named): ExecConfig {

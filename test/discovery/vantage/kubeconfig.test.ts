@@ -335,7 +335,7 @@ describe('each user form kubectl accepts', () => {
     const [tf, cert, basic] = await kubeconfigIdentities([file], ['tf', 'cert', 'basic']);
     assert.equal(tf.secret().token, 'file-token-0123456789', 'tokenFile wins over token, as in client-go');
     assert.equal(tf.secret().ca, client.cert, 'certificate-authority relative to the file');
-    assert.deepEqual(tf.secret().trust, { tls: 'verify', serverName: '127.27.5.5' });
+    assert.deepEqual(tf.secret().trust, { tls: 'verify', serverHost: '127.27.5.5' });
     assert.equal(cert.secret().clientKey, client.key);
     assert.equal(basic.secret().password, 'pa55word-123');
   });
