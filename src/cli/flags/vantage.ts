@@ -54,9 +54,9 @@ export function registerVantageOptions(cmd: Command): Command {
     )
     .option(
       '--token <token>',
-      'a bearer token to try on the API servers found (visible to other local users: prefer --token-file)',
+      "a bearer token to try on the API servers found, sent without checking the server's certificate unless --certificate-authority is given (visible to other local users: prefer --token-file)",
     )
-    .option('--token-file <file>', 'read a bearer token from a file')
+    .option('--token-file <file>', 'read a bearer token from a file (sent as --token is)')
     .option(
       '--certificate-authority <file>',
       "with --token or --token-file: the CA the API server's certificate must chain to (without it the token is sent unverified, as the report says)",
