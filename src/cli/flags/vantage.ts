@@ -23,8 +23,9 @@ export interface VantageFlags {
 
 /**
  * The kubeconfig files to read, by kubectl's precedence: --kubeconfig, else the KUBECONFIG list. KUBECONFIG
- * is taken when the command names no target or names a --context: a KUBECONFIG left set in the shell never
- * adds an identity (and its API server) to a scan of targets named on the command line.
+ * is taken when the command names nothing else to hunt (no target, --pod, --token or --token-file) or names
+ * a --context: a KUBECONFIG left set in the shell never adds an identity (and its API server) to a hunt
+ * the command line describes otherwise.
  */
 export function kubeconfigOf(
   flags: VantageFlags,
@@ -32,7 +33,8 @@ export function kubeconfigOf(
   env: NodeJS.ProcessEnv = process.env,
 ): string[] | undefined {
   if (flags.kubeconfig) return [flags.kubeconfig];
-  if (targetsNamed && !flags.context?.length) return undefined;
+  const otherwiseNamed = targetsNamed || flags.pod || flags.token !== undefined || Boolean(flags.tokenFile);
+  if (otherwiseNamed && !flags.context?.length) return undefined;
   return kubeconfigFiles(undefined, env);
 }
 
