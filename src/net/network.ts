@@ -366,20 +366,18 @@ export class Network {
               } else callback(null, sock!);
             };
             const timer = setTimeout(() => settle(new undiciErrors.ConnectTimeoutError(), socket), connectTimeout);
+            // A certificate the credential's source does not trust fails as such, in kubectl's words.
+            const settleChecked = (err: Error | null, sock?: net.Socket) =>
+              settle(this.trustFailure(err, credential, `https://${hostPort(address, port)}`, hostname, address), sock);
             let socket: net.Socket | undefined;
             try {
-              socket = this.openSocket(opts.protocol, address, port, hostname, verify, credential, (err, sock) =>
-                settle(
-                  this.trustFailure(err, credential, `https://${hostPort(address, port)}`, hostname, address),
-                  sock,
-                ),
-              );
+              socket = this.openSocket(opts.protocol, address, port, hostname, verify, credential, settleChecked);
             } catch (err) {
               // A malformed client key or certificate throws synchronously from tls.connect.
               settle(new NetError('tls', `TLS setup failed: ${oneLine(err)}`), socket);
               return;
             }
-            socket.once('error', (err) => settle(err, socket));
+            socket.once('error', (err) => settleChecked(err, socket));
           },
           (err) => callback(err, null),
         );
@@ -457,7 +455,12 @@ export class Network {
   ): Error | null {
     if (!err || !verifies(credential)) return err;
     const code = (err as NodeJS.ErrnoException).code;
-    const problem = x509Problem(code, undefined, expectedName(credential!, this.nameUsed(hostname, address), address));
+    const identityError = code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? err : undefined;
+    const problem = x509Problem(
+      code,
+      identityError,
+      expectedName(credential!, this.nameUsed(hostname, address), address),
+    );
     return problem === `x509: ${code}` || !code ? err : untrusted(where, problem);
   }
 
