@@ -67,6 +67,8 @@ export interface CredentialSecret {
   ca?: string;
   /** How the server's certificate is checked before this credential goes out (net/trust.ts); unset: verify. */
   trust?: CredentialTrust;
+  /** A credential that expires (ms since the epoch) and is renewed by its source (net/renewal.ts). */
+  renewal?: { key: string; expires: number };
 }
 
 /**

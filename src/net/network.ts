@@ -10,6 +10,7 @@ import {
   type ProbeState,
   type ScanHost,
 } from './connect-scan.js';
+import { currentCredential } from './renewal.js';
 import { type NameResolver, systemResolver } from './resolve.js';
 import { hostPort, normalizeAddress, type Scope } from './scope.js';
 import { SharedReads } from './shared-reads.js';
@@ -548,7 +549,7 @@ export class Network {
     const deadline = AbortSignal.timeout(timeoutMs);
     const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
     const headers: Record<string, string> = { 'user-agent': 'kubeferret', accept: '*/*', ...req.headers };
-    const cred = req.credential;
+    const cred = await currentCredential(req.credential, (fresh) => this.options.trace.redactor.addSecret(fresh));
     if (cred?.token) headers.authorization = `Bearer ${cred.token}`;
     else if (cred?.username !== undefined && cred.password !== undefined) {
       headers.authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;

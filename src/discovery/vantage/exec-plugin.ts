@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { oneLine, UsageError } from '../../core/errors.js';
 import type { CredentialSecret } from '../../core/events.js';
+import { registerRenewal } from '../../net/renewal.js';
 
 /** The ExecCredential API versions client-go still runs (v1alpha1 was removed in Kubernetes 1.24). */
 export const EXEC_API_VERSIONS = ['client.authentication.k8s.io/v1', 'client.authentication.k8s.io/v1beta1'] as const;
@@ -190,11 +192,31 @@ export function readExecCredential(exec: ExecConfig, stdout: string): Cached {
   return { secret, expires };
 }
 
+/** Runs the plugin once and checks what it printed; failures are PluginFailure. */
+async function runPlugin(exec: ExecConfig, cluster: ExecClusterInfo, options: ExecOptions): Promise<Cached> {
+  const isInteractive = interactive(exec, options.stdinIsTerminal ?? Boolean(process.stdin.isTTY));
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const { name, value } of exec.env) env[name] = value;
+  env.KUBERNETES_EXEC_INFO = execInfo(exec, isInteractive, cluster);
+  const timeout = isInteractive
+    ? (options.interactiveTimeoutMs ?? INTERACTIVE_TIMEOUT_MS)
+    : (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const got = readExecCredential(exec, await run(exec, env, isInteractive, timeout));
+  if (got.expires !== undefined && got.expires <= Date.now()) {
+    throw new PluginFailure(`exec plugin ${exec.command} returned a credential that has already expired`);
+  }
+  return got;
+}
+
+/** Plugin runs in flight, so requests that find a credential expired at once run its plugin once. */
+const inflight = new Map<string, Promise<Cached>>();
+
 /**
  * The credential of a kubeconfig user's `exec` plugin, run as kubectl runs it: the command with its
  * arguments (no shell), kubectl's environment plus the block's `env`, KUBERNETES_EXEC_INFO, stdin only
  * when interactive; the ExecCredential's token or client certificate, cached until its
- * `expirationTimestamp`. Any failure is one UsageError line naming `what` (the context).
+ * `expirationTimestamp`, and renewed by running the plugin again when a request finds it expired
+ * (net/renewal.ts). Any failure is one UsageError line naming `what` (the context).
  */
 export async function execCredential(
   what: string,
@@ -203,24 +225,27 @@ export async function execCredential(
   options: ExecOptions = {},
 ): Promise<CredentialSecret> {
   const key = JSON.stringify([exec, exec.provideClusterInfo ? cluster : undefined]);
-  const cached = cache.get(key);
-  if (cached && (cached.expires === undefined || cached.expires > Date.now())) return { ...cached.secret };
-  try {
-    const isInteractive = interactive(exec, options.stdinIsTerminal ?? Boolean(process.stdin.isTTY));
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const { name, value } of exec.env) env[name] = value;
-    env.KUBERNETES_EXEC_INFO = execInfo(exec, isInteractive, cluster);
-    const timeout = isInteractive
-      ? (options.interactiveTimeoutMs ?? INTERACTIVE_TIMEOUT_MS)
-      : (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    const got = readExecCredential(exec, await run(exec, env, isInteractive, timeout));
-    if (got.expires !== undefined && got.expires <= Date.now()) {
-      throw new PluginFailure(`exec plugin ${exec.command} returned a credential that has already expired`);
+  let got = cache.get(key);
+  if (!got || (got.expires !== undefined && got.expires <= Date.now())) {
+    let pending = inflight.get(key);
+    if (!pending) {
+      pending = runPlugin(exec, cluster, options).finally(() => inflight.delete(key));
+      inflight.set(key, pending);
+    }
+    try {
+      got = await pending;
+    } catch (err) {
+      if (err instanceof PluginFailure) throw new UsageError(`${what}: ${err.message}`);
+      throw err;
     }
     cache.set(key, got);
-    return { ...got.secret };
-  } catch (err) {
-    if (err instanceof PluginFailure) throw new UsageError(`${what}: ${err.message}`);
-    throw err;
   }
+  const secret: CredentialSecret = { ...got.secret };
+  if (got.expires !== undefined) {
+    // The key names the plugin run without carrying its env (which may hold secrets) into the Credential.
+    const renewal = createHash('sha256').update(key).digest('hex').slice(0, 24);
+    registerRenewal(renewal, () => execCredential(what, exec, cluster, options));
+    secret.renewal = { key: renewal, expires: got.expires };
+  }
+  return secret;
 }
