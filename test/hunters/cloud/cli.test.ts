@@ -78,7 +78,7 @@ describe('kubeferret hunt --cloud', () => {
 
   it('documents --cloud and keeps the override out of the help', async () => {
     const r = await kubeferret(['hunt', '--help']);
-    assert.match(r.stdout, /--cloud\s+with --pod: also ask the cloud instance metadata/);
+    assert.match(r.stdout, /--cloud\s+with --pod: also ask the cloud instance\s+metadata/);
     assert.doesNotMatch(r.stdout, /cloud-metadata-address/);
   });
 
