@@ -43,7 +43,7 @@ export interface CertSummary {
 
 /**
  * How a server's certificate must be checked before a credential goes to it, as client-go checks it:
- * - `verify`: against `CredentialSecret.ca` (the system's roots when there is none), for the name or
+ * - `verify`: against `CredentialSecret.ca` (the system's roots, as Go finds them, when there is none), for the name or
  *   address the server was reached by; on its own API server (`serverHost`, the host of the kubeconfig's
  *   `server:`) for `serverName` instead when the kubeconfig sets `tls-server-name`.
  * - `insecure-skip-tls-verify`: the kubeconfig says so; the certificate is not checked.

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { NetError } from '../core/errors.js';
@@ -37,6 +38,37 @@ export function expectedName(credential: CredentialSecret, hostUsed: string, add
   return own === address || own === hostUsed.toLowerCase() ? serverName : hostUsed;
 }
 
+// Where Go's crypto/x509 finds the system's roots on Linux (SSL_CERT_FILE first), which client-go trusts
+// when a kubeconfig names no CA. Node's own bundle would miss a CA an organisation installed system-wide.
+const SYSTEM_BUNDLES = [
+  '/etc/ssl/certs/ca-certificates.crt',
+  '/etc/pki/tls/certs/ca-bundle.crt',
+  '/etc/ssl/ca-bundle.pem',
+  '/etc/pki/tls/cacert.pem',
+  '/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem',
+  '/etc/ssl/cert.pem',
+];
+const systemBundles = new Map<string, string | undefined>();
+
+/** The system's root certificates (PEM) as client-go reads them, or undefined for Node's own bundle. */
+export function systemRootCertificates(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const files = env.SSL_CERT_FILE ? [env.SSL_CERT_FILE] : SYSTEM_BUNDLES;
+  const key = files.join('\n');
+  if (!systemBundles.has(key)) {
+    let found: string | undefined;
+    for (const file of files) {
+      try {
+        found = readFileSync(file, 'utf8');
+        break;
+      } catch {
+        // not on this system: the next one
+      }
+    }
+    systemBundles.set(key, found);
+  }
+  return systemBundles.get(key);
+}
+
 /** The TLS options that make a connection verify the server as the credential's trust asks. */
 export function verifyingOptions(
   credential: CredentialSecret,
@@ -47,7 +79,7 @@ export function verifyingOptions(
   const name = expectedName(credential, hostUsed, address);
   return {
     rejectUnauthorized: true,
-    ca: credential.ca,
+    ca: credential.ca ?? systemRootCertificates(),
     // SNI carries names only; an address is checked against the certificate's IP SANs instead.
     servername: net.isIP(name) ? undefined : name,
     checkServerIdentity: (_host, cert) => {

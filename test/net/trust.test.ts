@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import { NetError } from '../../src/core/errors.js';
@@ -143,6 +146,23 @@ describe('a credential goes only where its source trusts the server', () => {
     await untrusted(net.for('t').http({ url: server.url, credential: { token: TOKEN } }), /unknown authority/);
     assert.deepEqual(server.authorizations, []);
     await net.close();
+  });
+
+  it("no CA, and the system's bundle (SSL_CERT_FILE, as Go reads it) holds the cluster CA: sent", async () => {
+    reset();
+    const bundle = join(mkdtempSync(join(tmpdir(), 'kf-roots-')), 'roots.pem');
+    writeFileSync(bundle, `${otherCa.cert}${clusterCa.cert}`);
+    const saved = process.env.SSL_CERT_FILE;
+    process.env.SSL_CERT_FILE = bundle;
+    try {
+      const net = network();
+      assert.equal((await net.for('t').http({ url: server.url, credential: { token: TOKEN } })).status, 200);
+      assert.deepEqual(server.authorizations, [`Bearer ${TOKEN}`]);
+      await net.close();
+    } finally {
+      if (saved === undefined) delete process.env.SSL_CERT_FILE;
+      else process.env.SSL_CERT_FILE = saved;
+    }
   });
 
   it("the name checked is the source's server name (tls-server-name), sent as SNI", async () => {
