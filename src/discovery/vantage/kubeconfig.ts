@@ -252,6 +252,14 @@ async function contextIdentity(
   const serverText = str(cluster.body, 'server');
   if (!serverText) throw new UsageError(`${what}: cluster "${clusterName}" has no server`);
   const server = parseServer(serverText, what);
+  const path = new URL(serverText).pathname.replace(/\/+$/, '');
+  if (path !== '') {
+    // kubectl prefixes every request with it (a Rancher or other proxy's cluster path); the hunters address
+    // API servers by host and port, so hunting would ask the proxy's own root instead: refused, not guessed.
+    throw new UsageError(
+      `${what}: its API server ${serverText} has a path (${path}), which kubeferret does not support: name the API server itself`,
+    );
+  }
   if (str(cluster.body, 'proxy-url')) {
     throw new UsageError(
       `${what}: cluster "${clusterName}" is reached through proxy-url ${str(cluster.body, 'proxy-url')}, which kubeferret does not support: every connection must go straight to an address in scope`,

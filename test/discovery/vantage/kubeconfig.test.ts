@@ -354,6 +354,12 @@ describe('each user form kubectl accepts', () => {
       /specifying a root certificates file with the insecure flag is not allowed/,
     ],
     ['an auth-provider', {}, { 'auth-provider': { name: 'oidc' } }, /auth-provider plugin "oidc"/],
+    [
+      'a server URL with a path',
+      { server: 'https://127.27.5.5/k8s/clusters/c-1' },
+      { token: 't' },
+      /its API server https:\/\/127\.27\.5\.5\/k8s\/clusters\/c-1 has a path \(\/k8s\/clusters\/c-1\), which kubeferret does not support/,
+    ],
     ['impersonation', {}, { token: 't', as: 'admin' }, /impersonates another/],
     ['no credential at all', {}, {}, /has no token, client certificate, password or exec plugin/],
   ] as const) {
