@@ -276,6 +276,7 @@ describe('a token read from a Secret', () => {
     assert.ok(found, 'the reader token was found');
     assert.equal(found.source, 'found');
     assert.equal(found.secret.token, chainLab.credentials.reader.token, 'the token itself, kept in the Credential');
+    assert.deepEqual(found.secret.trust, { tls: 'unverified' }, 'read by a bare token: no more trusted than it');
     const tokens = hunt.of('KF-API-008', 'nobody')[0];
     assert.deepEqual(found.parents, [tokens.id], 'found through the finding');
     const access = hunt.access.find((a) => a.identity === found.name);
@@ -285,6 +286,24 @@ describe('a token read from a Secret', () => {
     assert.ok(
       hunt.requests.some((r) => r.identity === chainLab.credentials.reader.user),
       'the lab saw the reader token used',
+    );
+  });
+
+  it("carries the trust its reader had: read through a kubeconfig, it is checked with that kubeconfig's CA", async () => {
+    const kubeconfigHunt = await huntLab(chainLab, {
+      hunters: apiserverHunters,
+      ports: API_PORTS,
+      identities: [await kubeconfigIdentity(chainLab, 'nobody', dir)],
+    });
+    const found = kubeconfigHunt.result.events.find(
+      (e): e is KfEvent<'Credential'> => e.type === 'Credential' && e.source === 'found',
+    );
+    assert.ok(found, 'the reader token was found through the kubeconfig identity');
+    assert.equal(found.secret.ca, chainLab.ca);
+    assert.equal(found.secret.trust?.tls, 'verify');
+    assert.ok(
+      kubeconfigHunt.access.some((a) => a.identity === found.name),
+      'sent, since the server passed the check',
     );
   });
 
