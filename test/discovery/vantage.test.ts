@@ -11,6 +11,7 @@ import { vantageOf } from '../../src/discovery/vantage/identity.js';
 import { tokenSubject } from '../../src/discovery/vantage/jwt.js';
 import { buildReport } from '../../src/report/model.js';
 import { makeCert, type Pem } from '../helpers/certs.js';
+import { startDnsServer } from '../helpers/dns.js';
 import type { TestServer } from '../helpers/servers.js';
 import { type Handler, K8S_VERSION, serve, startComponent } from './fakes.js';
 import { eventsOf, serviceAt } from './run.js';
@@ -272,5 +273,50 @@ ${users}`,
       configFromFlags(['127.22.0.2'], { certificateAuthority: caFile }),
       /--certificate-authority applies to --token and --token-file/,
     );
+  });
+
+  it('a kubeconfig server named by a hostname is checked for that name, as kubectl checks it', async () => {
+    const dns = await startDnsServer('127.22.9.53', {
+      'kubernetes.default.svc': ['127.22.0.2'],
+      'api.other.test': ['127.22.0.2'],
+    });
+    const named = (host: string) => {
+      const path = join(dir, `config-${host}`);
+      writeFileSync(
+        path,
+        readFileSync(writeKubeconfig(`base-${host}`, `- name: dev\n  user: {token: ${TOKEN}}\n`), 'utf8').replace(
+          api.url,
+          `https://${host}:${api.port}`,
+        ),
+      );
+      return path;
+    };
+    try {
+      api.requests.length = 0;
+      const good = await hunt({
+        kubeconfig: named('kubernetes.default.svc'),
+        discoverNodes: true,
+        dnsServer: [dns.server],
+      });
+      assert.ok(api.requests.includes('token /api/v1/nodes'), `${api.requests.join(', ')} ${good.warnings.join('; ')}`);
+      api.requests.length = 0;
+      const { result } = await hunt({
+        kubeconfig: named('api.other.test'),
+        discoverNodes: true,
+        dnsServer: [dns.server],
+      });
+      assert.ok(
+        api.requests.every((r) => !r.startsWith('token ')),
+        `the token never reached the server: ${api.requests.join(', ')}`,
+      );
+      const [gap] = eventsOf(result, 'CoverageGap');
+      assert.equal(gap?.subject, 'nodes as dev');
+      assert.match(
+        gap.detail,
+        /x509: certificate is valid for kubernetes\.default\.svc, 127\.22\.0\.2, not api\.other\.test: the credential was not sent$/,
+      );
+    } finally {
+      await dns.close();
+    }
   });
 });
