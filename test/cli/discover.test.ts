@@ -141,7 +141,7 @@ describe('kubeferret discover', () => {
     );
     assertUsage(
       await kubeferret(['discover', '--kubeconfig', authProvider]),
-      /context "dev": its user authenticates through the auth-provider plugin "gcp", which kubectl itself no longer runs/,
+      /context "dev": its user authenticates through the auth-provider plugin "gcp", which kubeferret does not run/,
     );
     assertUsage(
       await kubeferret(['discover', '--kubeconfig', token, '--context', 'prod']),

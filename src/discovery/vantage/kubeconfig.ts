@@ -194,7 +194,7 @@ async function userSecret(
   if (u['auth-provider'] !== undefined) {
     const name = str((u['auth-provider'] ?? {}) as Entry, 'name');
     throw new UsageError(
-      `${what}: its user authenticates through the auth-provider plugin${name ? ` "${name}"` : ''}, which kubectl itself no longer runs (removed in 1.26): use an exec plugin, a token or a client certificate`,
+      `${what}: its user authenticates through the auth-provider plugin${name ? ` "${name}"` : ''}, which kubeferret does not run (kubectl itself dropped the gcp and azure ones in 1.26): use an exec plugin (kubelogin, gke-gcloud-auth-plugin, an OIDC login plugin), a token or a client certificate`,
     );
   }
   if (u.as !== undefined || u['as-groups'] !== undefined || u['as-uid'] !== undefined) {
