@@ -10,7 +10,7 @@ import {
   type ProbeState,
   type ScanHost,
 } from './connect-scan.js';
-import { currentCredential } from './renewal.js';
+import { credentialRefused, currentCredential } from './renewal.js';
 import { type NameResolver, systemResolver } from './resolve.js';
 import { hostPort, normalizeAddress, type Scope } from './scope.js';
 import { SharedReads } from './shared-reads.js';
@@ -598,6 +598,7 @@ export class Network {
         if (v !== undefined) flatHeaders[k] = Array.isArray(v) ? v.join(', ') : v;
       }
       record(res.statusCode, size, truncated ? 'truncated' : undefined);
+      if (res.statusCode === 401) credentialRefused(cred, this.nameUsed(bareHost(parsed.hostname), address), address);
       return {
         url: req.url,
         status: res.statusCode,

@@ -26,6 +26,7 @@ describe('credentials renewed when they expire', () => {
     dir = mkdtempSync(join(tmpdir(), 'kf-renewal-'));
     server = await startHttpServer(HOST, (req, res) => {
       seen.push(req.headers.authorization ?? '');
+      if (req.url === '/unauthorized') res.statusCode = 401;
       res.end('{}');
     });
   });
@@ -62,6 +63,39 @@ describe('credentials renewed when they expire', () => {
     assert.deepEqual(seen, ['Bearer valid-token-0123456789', 'Bearer fresh-token-0123456789']);
     assert.equal(renewals, 1);
     assert.doesNotMatch(trace.redactor.text('saw fresh-token-0123456789'), /fresh-token/);
+    seen.length = 0;
+    await net.http({ url: `${server.url}/c`, credential: expired });
+    await net.http({ url: `${server.url}/d`, credential: valid });
+    assert.deepEqual(seen, Array(2).fill('Bearer fresh-token-0123456789'), 'every holder sends the newest');
+    assert.equal(renewals, 1, 'renewed once');
+  });
+
+  it('a credential a server refuses with 401 is asked for again before the next request, as client-go does', async () => {
+    let issued = 0;
+    let forgotten = 0;
+    registerRenewal(
+      'test-401',
+      async () => ({
+        token: `issued-${++issued}-0123456789`,
+        renewal: { key: 'test-401', expires: Date.now() + 60_000 },
+      }),
+      () => forgotten++,
+    );
+    const net = network().for('t');
+    const first: CredentialSecret = {
+      token: 'first-0123456789',
+      renewal: { key: 'test-401', expires: Date.now() + 60_000 },
+    };
+    seen.length = 0;
+    const elsewhere = { ...first, trust: { tls: 'verify' as const, serverHost: '127.0.6.9' } };
+    await net.http({ url: `${server.url}/unauthorized`, credential: elsewhere });
+    await net.http({ url: `${server.url}/after-elsewhere`, credential: first });
+    assert.deepEqual(seen.splice(0), ['Bearer first-0123456789', 'Bearer first-0123456789'], 'a 401 elsewhere');
+    const refused = await net.http({ url: `${server.url}/unauthorized`, credential: first });
+    assert.equal(refused.status, 401);
+    await net.http({ url: `${server.url}/again`, credential: first });
+    assert.deepEqual(seen, ['Bearer first-0123456789', 'Bearer issued-1-0123456789']);
+    assert.equal(forgotten, 1, "the source's cache was dropped first");
   });
 
   it('a renewal that fails is one line, and nothing is sent', async () => {
@@ -75,7 +109,7 @@ describe('credentials renewed when they expire', () => {
         .http({ url: server.url, credential: { token: 'x-0123456789', renewal: { key: 'test-b', expires: 0 } } }),
       (err: unknown) =>
         err instanceof NetError &&
-        /^the credential expired and could not be renewed: context "eks": exec plugin aws failed/.test(err.message),
+        /^the credential could not be renewed: context "eks": exec plugin aws failed/.test(err.message),
     );
     assert.deepEqual(seen, []);
   });

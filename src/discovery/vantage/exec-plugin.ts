@@ -240,12 +240,13 @@ export async function execCredential(
     }
     cache.set(key, got);
   }
-  const secret: CredentialSecret = { ...got.secret };
-  if (got.expires !== undefined) {
-    // The key names the plugin run without carrying its env (which may hold secrets) into the Credential.
-    const renewal = createHash('sha256').update(key).digest('hex').slice(0, 24);
-    registerRenewal(renewal, () => execCredential(what, exec, cluster, options));
-    secret.renewal = { key: renewal, expires: got.expires };
-  }
-  return secret;
+  // The key names the plugin run without carrying its env (which may hold secrets) into the Credential.
+  const renewal = createHash('sha256').update(key).digest('hex').slice(0, 24);
+  registerRenewal(
+    renewal,
+    () => execCredential(what, exec, cluster, options),
+    () => cache.delete(key),
+  );
+  // Without an expirationTimestamp it is valid until a server refuses it (client-go asks again on a 401).
+  return { ...got.secret, renewal: { key: renewal, expires: got.expires ?? Number.MAX_SAFE_INTEGER } };
 }

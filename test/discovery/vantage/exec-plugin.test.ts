@@ -56,8 +56,9 @@ describe('exec credential plugins', () => {
 
   it('a client certificate and key from the plugin', async () => {
     const p = plugin(credential({ clientCertificateData: 'CERT-PEM', clientKeyData: 'KEY-PEM' }));
-    const secret = await execCredential('context "a"', p.exec, CLUSTER, { stdinIsTerminal: false });
+    const { renewal, ...secret } = await execCredential('context "a"', p.exec, CLUSTER, { stdinIsTerminal: false });
     assert.deepEqual(secret, { clientCert: 'CERT-PEM', clientKey: 'KEY-PEM' });
+    assert.equal(renewal?.expires, Number.MAX_SAFE_INTEGER, 'no expiry: valid until a server refuses it');
   });
 
   it('is cached until its expirationTimestamp, and run again once that has passed', async () => {
