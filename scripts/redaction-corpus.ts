@@ -32,12 +32,15 @@ interface CorpusRun {
 /** Given identities as users give them: token files (one named like a bound token), kubeconfigs, a pod. */
 async function identities(lab: Lab, dir: string): Promise<Identity[]> {
   const tokenFile = (name: 'admin' | 'reader' | 'nobody' | 'deployer', file: string) =>
-    new Identity(`token-file:${join(dir, file)}`, 'token', undefined, { token: lab.credentials[name].token! });
+    new Identity(`token-file:${join(dir, file)}`, 'token', undefined, {
+      token: lab.credentials[name].token!,
+      trust: { tls: 'unverified' },
+    });
   const out = [tokenFile('reader', 'token'), tokenFile('deployer', 'bound.token'), tokenFile('nobody', 'nobody-token')];
   for (const name of ['jane', 'kubernetes-admin'] as const) {
     const file = join(dir, `${name}.kubeconfig`);
     lab.kubeconfig(name, file);
-    out.push(...(await kubeconfigIdentities(file, [])));
+    out.push(...(await kubeconfigIdentities([file], [])));
   }
   const files = lab.podFiles(join(dir, 'pod'), 'dev/deployer');
   out.push(podIdentity(files.dir, files.env));
@@ -92,8 +95,8 @@ function runSecretsOf(events: readonly KfEvent[]): string[] {
   const out = new Set<string>();
   for (const e of events) {
     if (e.type !== 'Credential') continue;
-    const { username, ...rest } = e.secret;
-    for (const v of Object.values(rest)) if (v) out.add(v);
+    const { username, trust: _trust, renewal: _renewal, ...rest } = e.secret;
+    for (const v of Object.values(rest)) if (typeof v === 'string' && v) out.add(v);
     if (username !== undefined && e.secret.password !== undefined) out.add(`${username}:${e.secret.password}`);
   }
   return [...out].sort();

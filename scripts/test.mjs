@@ -55,6 +55,12 @@ try {
   console.error(`build failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 }
+// A KUBECONFIG (or SSL_CERT_FILE) of the person running the tests must not reach them: kubeferret reads
+// KUBECONFIG when no target is named, as kubectl does, and a test expecting "name a target" would hunt
+// that cluster instead.
+const env = { ...process.env };
+delete env.KUBECONFIG;
+delete env.SSL_CERT_FILE;
 
 const where = isolation();
 let result;
@@ -63,7 +69,7 @@ if (where.available) {
   result = spawnSync(
     'unshare',
     ['--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, ...runner],
-    { stdio: 'inherit', env: { ...process.env, [INSIDE]: '1' } },
+    { stdio: 'inherit', env: { ...env, [INSIDE]: '1' } },
   );
 } else {
   if (!where.inside) {
@@ -74,6 +80,6 @@ if (where.available) {
     }
     console.log(line);
   }
-  result = spawnSync(process.execPath, runner, { stdio: 'inherit' });
+  result = spawnSync(process.execPath, runner, { stdio: 'inherit', env });
 }
 process.exit(result.status ?? 1);

@@ -7,7 +7,13 @@ import { discoveryHunters } from '../discovery/hunters.js';
 import { hostPort } from '../net/scope.js';
 import { registerScanOptions, type ScanFlags, scanConfig } from './flags/scan.js';
 import { registerShardOption, type ShardFlags, shardTargets } from './flags/shard.js';
-import { registerVantageOptions, type VantageFlags, vantageConfig, vantageNamesTargets } from './flags/vantage.js';
+import {
+  registerVantageOptions,
+  targetsNamed,
+  type VantageFlags,
+  vantageConfig,
+  vantageNamesTargets,
+} from './flags/vantage.js';
 import { logHooks } from './logs.js';
 import { runFromCli } from './run.js';
 
@@ -59,7 +65,7 @@ export function registerDiscover(program: Command): void {
     const config = defaultConfig({
       ...scan,
       ...(all.shard && scan.targets ? { targets: shardTargets(scan.targets, all.shard) } : {}),
-      ...(await vantageConfig(all)),
+      ...(await vantageConfig(all, targetsNamed(positional, all))),
     });
     process.exitCode = await runFromCli(config, discoveryHunters, logHooks(config.debug), (result) => {
       printServices(result, format);

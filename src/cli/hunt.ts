@@ -18,7 +18,13 @@ import {
   withoutMilderFindings,
 } from './flags/select.js';
 import { registerShardOption, type ShardFlags, shardTargets } from './flags/shard.js';
-import { registerVantageOptions, type VantageFlags, vantageConfig, vantageNamesTargets } from './flags/vantage.js';
+import {
+  registerVantageOptions,
+  targetsNamed,
+  type VantageFlags,
+  vantageConfig,
+  vantageNamesTargets,
+} from './flags/vantage.js';
 import { logHooks } from './logs.js';
 import { runFromCli } from './run.js';
 
@@ -40,7 +46,7 @@ export async function configFromFlags(positional: string[], flags: HuntFlags): P
   return defaultConfig({
     ...scan,
     ...(flags.shard && scan.targets ? { targets: shardTargets(scan.targets, flags.shard) } : {}),
-    ...(await vantageConfig(flags)),
+    ...(await vantageConfig(flags, targetsNamed(positional, flags))),
     ...activeConfig(flags),
     ...cveConfig(flags),
     ...cloudConfig(flags),

@@ -10,7 +10,16 @@ export class HuntFailedError extends Error {
   override readonly name = 'HuntFailedError';
 }
 
-export type NetErrorKind = 'out-of-scope' | 'timeout' | 'refused' | 'unreachable' | 'tls' | 'protocol' | 'aborted';
+/** `untrusted`: the server's certificate is not one the credential's source trusts, so nothing was sent. */
+export type NetErrorKind =
+  | 'out-of-scope'
+  | 'timeout'
+  | 'refused'
+  | 'unreachable'
+  | 'tls'
+  | 'untrusted'
+  | 'protocol'
+  | 'aborted';
 
 /** A network operation failed; `kind` lets hunters tell "closed" from "filtered" from "refused by scope". */
 export class NetError extends Error {

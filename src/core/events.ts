@@ -41,6 +41,21 @@ export interface CertSummary {
   fingerprint256: string;
 }
 
+/**
+ * How a server's certificate must be checked before a credential goes to it, as client-go checks it:
+ * - `verify`: against `CredentialSecret.ca` (the system's roots, as Go finds them, when there is none), for the name or
+ *   address the server was reached by; on its own API server (`serverHost`, the host of the kubeconfig's
+ *   `server:`) for `serverName` instead when the kubeconfig sets `tls-server-name`.
+ * - `insecure-skip-tls-verify`: the kubeconfig says so; the certificate is not checked.
+ * - `unverified`: nothing to check it with (a bare `--token` without `--certificate-authority`, or a token
+ *   found over a connection that was itself unverified); sent anyway, and the report says so.
+ */
+export interface CredentialTrust {
+  tls: 'verify' | 'insecure-skip-tls-verify' | 'unverified';
+  serverName?: string;
+  serverHost?: string;
+}
+
 /** Secret material of an identity. Never rendered in a report: only `name` and `source` are. */
 export interface CredentialSecret {
   token?: string;
@@ -48,7 +63,12 @@ export interface CredentialSecret {
   clientKey?: string;
   username?: string;
   password?: string;
+  /** The CA the credential's source trusts (kubeconfig certificate-authority, the pod's ca.crt). */
   ca?: string;
+  /** How the server's certificate is checked before this credential goes out (net/trust.ts); unset: verify. */
+  trust?: CredentialTrust;
+  /** A credential that expires (ms since the epoch) and is renewed by its source (net/renewal.ts). */
+  renewal?: { key: string; expires: number };
 }
 
 /**
@@ -109,6 +129,11 @@ export interface EventPayloads {
     name: string;
     source: 'pod' | 'kubeconfig' | 'token' | 'found';
     apiServer?: Endpoint;
+    /**
+     * The identity's own namespace where its source says so: the kubeconfig context's `namespace`. Pods'
+     * and found tokens' namespaces are in their names.
+     */
+    namespace?: string;
     secret: CredentialSecret;
     /**
      * The name of a Credential already known on the same API server that authenticates as the same user

@@ -48,6 +48,7 @@ export async function discover(ctx: DiscoveryContext): Promise<void> {
         name: id.name,
         source: id.source,
         apiServer: server && address ? { host: address, port: server.port, scheme: server.scheme } : undefined,
+        ...(id.namespace ? { namespace: id.namespace } : {}),
         secret: id.secret(),
       },
       [],

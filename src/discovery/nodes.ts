@@ -1,3 +1,4 @@
+import { NetError } from '../core/errors.js';
 import { defineHunter, type HuntContext } from '../core/hunter.js';
 import { hostPort, normalizeAddress } from '../net/scope.js';
 import { vantageOf } from './vantage/identity.js';
@@ -95,6 +96,19 @@ export const nodeDiscoveryHunter = defineHunter({
       const url = `${event.scheme}://${hostPort(event.host, event.port)}/api/v1/nodes`;
       const res = await ctx.net.http({ url, credential: credential.secret }).catch((err: Error) => {
         ctx.log(`listing nodes as ${credential.name}: ${err.message}`);
+        if (err instanceof NetError && err.kind === 'untrusted') {
+          // The credential hunter says so in a line when it runs; the report keeps it either way.
+          ctx.gap(
+            {
+              host: event.host,
+              port: event.port,
+              subject: `nodes as ${credential.name}`,
+              reason: 'error',
+              detail: `not listed with ${credential.name}: ${err.message}`,
+            },
+            [event.id, credential.id],
+          );
+        }
         return undefined;
       });
       if (!res) continue;

@@ -1,7 +1,7 @@
 import type { UserInfo } from './users.js';
 
 /** The identities the lab hands out, each with one clear set of rights. */
-export const IDENTITY_NAMES = ['admin', 'reader', 'nobody', 'deployer', 'kubernetes-admin', 'jane'] as const;
+export const IDENTITY_NAMES = ['admin', 'reader', 'nobody', 'deployer', 'kubernetes-admin', 'jane', 'team-a'] as const;
 export type IdentityName = (typeof IDENTITY_NAMES)[number];
 
 export interface IdentityDefinition {
@@ -9,6 +9,8 @@ export interface IdentityDefinition {
   kind: 'token' | 'client-certificate';
   serviceAccount?: { namespace: string; name: string };
   certificate?: { commonName: string; organizations: string[] };
+  /** The namespace its kubeconfig context names, when its credential does not say (a client certificate). */
+  namespace?: string;
   /** What RBAC lets it do, in words. */
   can: string;
 }
@@ -50,6 +52,13 @@ export const IDENTITIES: readonly IdentityDefinition[] = [
     certificate: { commonName: 'jane', organizations: ['developers'] },
     can: 'read most objects everywhere, no secrets: group developers is bound to view (ClusterRoleBinding developers-view)',
   },
+  {
+    name: 'team-a',
+    kind: 'client-certificate',
+    certificate: { commonName: 'alice', organizations: ['team-a'] },
+    namespace: 'team-a',
+    can: 'get and list pods and secrets in namespace team-a only (Role team-a/team-a-reader); only its kubeconfig context names that namespace',
+  },
 ];
 
 /** A named identity with its secret material, as the lab issued it. */
@@ -60,6 +69,8 @@ export interface LabIdentity {
   user: string;
   groups: string[];
   serviceAccount?: { namespace: string; name: string };
+  /** The namespace its kubeconfig context names (a service account's own, or the definition's). */
+  namespace?: string;
   /** The secret holding the token (namespace/name), for token identities. */
   secret?: string;
   token?: string;

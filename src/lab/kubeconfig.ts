@@ -11,7 +11,8 @@ export function kubeconfigFor(identity: LabIdentity, server: string, ca: string)
     ? { token: identity.token }
     : { 'client-certificate-data': b64(identity.clientCert ?? ''), 'client-key-data': b64(identity.clientKey ?? '') };
   const context: Record<string, string> = { cluster: 'lab', user: identity.name };
-  if (identity.serviceAccount) context.namespace = identity.serviceAccount.namespace;
+  const namespace = identity.namespace ?? identity.serviceAccount?.namespace;
+  if (namespace) context.namespace = namespace;
   return YAML.stringify({
     apiVersion: 'v1',
     kind: 'Config',

@@ -199,6 +199,19 @@ function identityRbac(): (ClusterRole | ClusterRoleBinding | Role | RoleBinding)
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-deployer' },
     subjects: [serviceAccount('dev', 'deployer')],
   };
+  const teamReader: Role = {
+    apiVersion: RBAC_API,
+    kind: 'Role',
+    metadata: { name: 'team-a-reader', namespace: 'team-a' },
+    rules: [{ apiGroups: [''], resources: ['pods', 'secrets'], verbs: ['get', 'list'] }],
+  };
+  const teamBinding: RoleBinding = {
+    apiVersion: RBAC_API,
+    kind: 'RoleBinding',
+    metadata: { name: 'alice', namespace: 'team-a' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'team-a-reader' },
+    subjects: [user('alice')],
+  };
   return [
     clusterRoleBinding('lab-admin', 'cluster-admin', [serviceAccount('kube-system', 'lab-admin')]),
     clusterRole('lab-reader', [
@@ -208,6 +221,8 @@ function identityRbac(): (ClusterRole | ClusterRoleBinding | Role | RoleBinding)
     clusterRoleBinding('developers-view', 'view', [group('developers')]),
     podDeployer,
     deployerBinding,
+    teamReader,
+    teamBinding,
   ];
 }
 

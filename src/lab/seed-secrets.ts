@@ -35,6 +35,8 @@ export interface SecretValues {
   dbPassword: string;
   registryPassword: string;
   bootstrapSecret: string;
+  /** team-a's application API key: what the team-a identity can read, in its namespace only. */
+  teamApiKey: string;
 }
 
 /** The cluster's other secrets: an application's database password, a registry login, a bootstrap token. */
@@ -63,6 +65,13 @@ export function plainSecrets(values: SecretValues): Secret[] {
       metadata: { name: 'registry-credentials', namespace: 'dev' },
       type: 'kubernetes.io/dockerconfigjson',
       data: { '.dockerconfigjson': b64(registry) },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'app-api-key', namespace: 'team-a' },
+      type: 'Opaque',
+      data: { 'api-key': b64(values.teamApiKey) },
     },
     {
       apiVersion: 'v1',

@@ -44,7 +44,7 @@ type Seeded =
   | DaemonSet
   | NetworkPolicy;
 
-export const NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease', 'dev', 'logging'];
+export const NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease', 'dev', 'logging', 'team-a'];
 
 const hash = (seed: string, n: number) => stableUid(seed).replace(/-/g, '').slice(0, n);
 

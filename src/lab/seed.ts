@@ -40,6 +40,7 @@ export async function seedCluster(store: Store, input: SeedInput): Promise<SeedO
     dbPassword: password(),
     registryPassword: password(),
     bootstrapSecret: randomBytes(8).toString('hex'),
+    teamApiKey: password(),
   };
   const served = servedResources(minorOf(version));
   /** The resource an object is stored as: its kind under the version this lab serves. */
@@ -128,6 +129,7 @@ export async function seedCluster(store: Store, input: SeedInput): Promise<SeedO
         groups: user.groups,
         clientCert: pair.cert,
         clientKey: pair.key,
+        ...(def.namespace ? { namespace: def.namespace } : {}),
         can: def.can,
       };
     }

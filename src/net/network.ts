@@ -11,6 +11,7 @@ import {
   type ProbeState,
   type ScanHost,
 } from './connect-scan.js';
+import { credentialRefused, currentCredential } from './renewal.js';
 import { type NameResolver, systemResolver } from './resolve.js';
 import {
   DEFAULT_RETRY,
@@ -25,6 +26,16 @@ import { hostPort, normalizeAddress, type Scope } from './scope.js';
 import { SharedReads } from './shared-reads.js';
 import { summarizeCertificate } from './tls.js';
 import type { Trace } from './trace.js';
+import {
+  expectedName,
+  probeTrust,
+  type TrustVerdict,
+  trustKey,
+  untrusted,
+  verifies,
+  verifyingOptions,
+  x509Problem,
+} from './trust.js';
 
 export interface NetworkOptions {
   scope: Scope;
@@ -273,6 +284,8 @@ export class Network {
   private readonly certs = new Map<string, CertSummary>();
   private readonly tlsAlerts = new Map<string, string>();
   private readonly agents = new Map<string, Agent>();
+  /** Per credential trust and server: did its certificate pass the credential's check (net/trust.ts). */
+  private readonly verdicts = new Map<string, Promise<TrustVerdict>>();
   /** The name the user gave for an address (the first, when several resolve to it): sent as TLS SNI. */
   private readonly serverNames = new Map<string, string>();
   private readonly limiter?: RateLimiter;
@@ -434,7 +447,12 @@ export class Network {
   }
 
   private agentFor(credential: CredentialSecret | undefined): Agent {
-    const key = JSON.stringify([credential?.clientCert ?? '', credential?.clientKey ?? '', credential?.ca ?? '']);
+    const key = JSON.stringify([
+      credential?.clientCert ?? '',
+      credential?.clientKey ?? '',
+      credential?.ca ?? '',
+      verifies(credential) ? trustKey(credential!) : 'any',
+    ]);
     let agent = this.agents.get(key);
     if (agent) return agent;
     const verify = this.options.verifyTls ?? false;
@@ -500,14 +518,17 @@ export class Network {
         this.handshakeTimeoutMs,
       );
     };
+    // A certificate the credential's source does not trust fails as such, in kubectl's words.
+    const settleChecked = (err: Error | null, sock?: net.Socket) =>
+      settle(this.trustFailure(err, credential, `https://${hostPort(address, port)}`, hostname, address), sock);
     try {
-      socket = this.openSocket(protocol, address, port, hostname, verify, credential, settle, onTcp);
+      socket = this.openSocket(protocol, address, port, hostname, verify, credential, settleChecked, onTcp);
     } catch (err) {
       // A malformed client key or certificate throws synchronously from tls.connect.
       settle(new NetError('tls', `TLS setup failed: ${oneLine(err)}`), socket);
       return;
     }
-    socket.once('error', (err) => settle(err, socket));
+    socket.once('error', (err) => settleChecked(err, socket));
   }
 
   private openSocket(
@@ -533,6 +554,8 @@ export class Network {
         cert: credential?.clientCert,
         key: credential?.clientKey,
         ALPNProtocols: ['http/1.1'],
+        // A credential's connection checks the server as its source trusts, whatever the scan does.
+        ...(verifies(credential) ? verifyingOptions(credential!, this.nameUsed(hostname, address), address) : {}),
       });
       socket = tlsSocket;
       tlsSocket.once('connect', onTcp);
@@ -561,6 +584,67 @@ export class Network {
       socket.once('connect', () => settle(null, socket));
     }
     return socket;
+  }
+
+  /** The name a connection to `address` stands for: the one the user gave for it, else the address. */
+  private nameUsed(hostname: string, address: string): string {
+    return net.isIP(hostname) ? (this.serverNames.get(address) ?? address) : hostname;
+  }
+
+  /** A certificate check that failed on a credential's connection, as the one line the user reads. */
+  private trustFailure(
+    err: Error | null,
+    credential: CredentialSecret | undefined,
+    where: string,
+    hostname: string,
+    address: string,
+  ): Error | null {
+    if (!err || !verifies(credential)) return err;
+    const code = (err as NodeJS.ErrnoException).code;
+    const identityError = code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? err : undefined;
+    const problem = x509Problem(
+      code,
+      identityError,
+      expectedName(credential!, this.nameUsed(hostname, address), address),
+    );
+    return problem === `x509: ${code}` || !code ? err : untrusted(where, problem);
+  }
+
+  /**
+   * Before a credential goes to a server over TLS, the server's certificate is checked as the credential's
+   * source trusts (once per trust and server): a server that fails gets nothing, not even the client
+   * certificate's handshake, and the failure is traced.
+   */
+  private async ensureTrusted(
+    hunter: string,
+    credential: CredentialSecret,
+    address: string,
+    port: number,
+    hostname: string,
+  ) {
+    const key = `${trustKey(credential)}|${address}|${port}`;
+    let verdict = this.verdicts.get(key);
+    if (!verdict) {
+      verdict = (async () => {
+        if (this.limiter) await this.limiter.take();
+        this.connects++;
+        return probeTrust(
+          { host: address, port },
+          credential,
+          this.nameUsed(hostname, address),
+          this.options.connectTimeoutMs + this.options.requestTimeoutMs,
+        );
+      })();
+      this.verdicts.set(key, verdict);
+    }
+    const result = await verdict;
+    if (result.ok !== false) return;
+    const where = `https://${hostPort(address, port)}`;
+    this.options.trace.record(
+      { time: new Date().toISOString(), hunter, method: 'TLS', url: where, durationMs: 0, error: result.problem },
+      address,
+    );
+    throw untrusted(where, result.problem);
   }
 
   async http(hunter: string, req: HttpRequest, hooks: ClientHooks = {}): Promise<HttpResponse> {
@@ -657,13 +741,16 @@ export class Network {
     if (req.signal?.aborted) throw stoppedError(req.signal, `${method} ${req.url}`);
     const address = await this.resolve(hunter, parsed.hostname, method, req.url);
     const port = Number(parsed.port) || (parsed.protocol === 'https:' ? 443 : 80);
+    if (parsed.protocol === 'https:' && verifies(req.credential)) {
+      await this.ensureTrusted(hunter, req.credential!, address, port, bareHost(parsed.hostname));
+    }
     const started = performance.now();
     const timeoutMs = req.timeoutMs ?? this.options.requestTimeoutMs;
     const maxBytes = req.maxBytes ?? this.options.maxBodyBytes;
     const deadline = AbortSignal.timeout(timeoutMs);
     const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
     const headers: Record<string, string> = { 'user-agent': 'kubeferret', accept: '*/*', ...req.headers };
-    const cred = req.credential;
+    const cred = await currentCredential(req.credential, (fresh) => this.options.trace.redactor.addSecret(fresh));
     if (cred?.token) headers.authorization = `Bearer ${cred.token}`;
     else if (cred?.username !== undefined && cred.password !== undefined) {
       headers.authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
@@ -713,6 +800,7 @@ export class Network {
         if (v !== undefined) flatHeaders[k] = Array.isArray(v) ? v.join(', ') : v;
       }
       record(res.statusCode, size, truncated ? 'truncated' : undefined);
+      if (res.statusCode === 401) credentialRefused(cred, this.nameUsed(bareHost(parsed.hostname), address), address);
       return withBody(
         {
           url: req.url,

@@ -423,14 +423,17 @@ export function buildReport(result: HuntResult, redactor: Redactor = redactorFor
   const credentials = result.events.filter((e): e is KfEvent<'Credential'> => e.type === 'Credential');
   // One entry per user: a credential that is the same user as another (sameAs) is listed under it.
   const identities = new Map<string, Report['scan']['identities'][number]>();
+  const identityOf = (c: (typeof credentials)[number]): Report['scan']['identities'][number] => {
+    const tls = c.secret.trust?.tls;
+    return { name: text(c.name), source: c.source, ...(tls && tls !== 'verify' ? { tls } : {}) };
+  };
   for (const c of credentials) {
-    if (c.sameAs === undefined && !identities.has(c.name))
-      identities.set(c.name, { name: text(c.name), source: c.source });
+    if (c.sameAs === undefined && !identities.has(c.name)) identities.set(c.name, identityOf(c));
   }
   for (const c of credentials) {
     const first = c.sameAs === undefined ? undefined : identities.get(c.sameAs);
     if (!first) {
-      if (!identities.has(c.name)) identities.set(c.name, { name: text(c.name), source: c.source });
+      if (!identities.has(c.name)) identities.set(c.name, identityOf(c));
       continue;
     }
     const also = `${text(c.name)} (${c.source})`;

@@ -165,7 +165,7 @@ export class Redactor {
 
   addSecret(secret: CredentialSecret): void {
     // The user name is not a secret; the password, token, key and certificates are treated as such.
-    const { username, ...rest } = secret;
+    const { username, trust: _trust, renewal: _renewal, ...rest } = secret;
     for (const value of Object.values(rest)) this.add(value);
     if (username !== undefined && secret.password !== undefined) this.add(`${username}:${secret.password}`);
   }

@@ -168,6 +168,10 @@ export const reportSchema = z
                   description:
                     'Other ways the same user was obtained (e.g. the token Secret of the same service account): surveyed once, under this name.',
                 }),
+                tls: z.enum(['insecure-skip-tls-verify', 'unverified']).optional().meta({
+                  description:
+                    "Set when the identity's credential was sent without verifying the server's certificate: the kubeconfig said insecure-skip-tls-verify, or its source (a bare --token) had no CA.",
+                }),
               })
               .strict(),
           )

@@ -52,7 +52,10 @@ export function renderTable(raw: Report, options: TableOptions): string {
   line(
     `targets: ${scan.targets.join(' ') || '-'} · vantage: ${scan.vantagePoints.join(', ') || '-'} · identities: ${
       scan.identities
-        .map((i) => `${i.name} (${i.source}${i.also ? `; also as ${i.also.join(', ')}` : ''})`)
+        .map(
+          (i) =>
+            `${i.name} (${i.source}${i.tls ? `, sent ${i.tls === 'unverified' ? 'unverified' : 'with insecure-skip-tls-verify'}` : ''}${i.also ? `; also as ${i.also.join(', ')}` : ''})`,
+        )
         .join(', ') || 'none'
     }`,
   );

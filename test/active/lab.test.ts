@@ -42,7 +42,10 @@ after(() => lab.stop());
  */
 function vantages(): Partial<HuntConfig> {
   const files = lab.podFiles(mkdtempSync(join(tmpdir(), 'kf-pod-')), 'dev/deployer');
-  const token = new Identity('token-file:deployer', 'token', undefined, { token: lab.credentials.deployer.token! });
+  const token = new Identity('token-file:deployer', 'token', undefined, {
+    token: lab.credentials.deployer.token!,
+    trust: { tls: 'unverified' },
+  });
   const vantage: VantageSettings = { identities: [podIdentity(files.dir, files.env), token], discoverNodes: false };
   return { extra: { [VANTAGE_KEY]: vantage } };
 }

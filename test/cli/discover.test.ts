@@ -139,7 +139,11 @@ describe('kubeferret discover', () => {
       );
       return path;
     };
-    const exec = kc('exec', '    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws\n');
+    const exec = kc(
+      'exec',
+      '    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: kubeferret-test-no-such-plugin\n      installHint: "Install it\\nwith care"\n',
+    );
+    const authProvider = kc('auth-provider', '    auth-provider: {name: gcp}\n');
     const token = kc('token', '    token: abc\n');
     assertUsage(
       await kubeferret(['discover', '--kubeconfig', join(dir, 'missing')]),
@@ -147,7 +151,11 @@ describe('kubeferret discover', () => {
     );
     assertUsage(
       await kubeferret(['discover', '--kubeconfig', exec]),
-      /context "dev": its user authenticates through an exec plugin \(aws\), and kubeferret never runs external programs/,
+      /context "dev": exec plugin: executable kubeferret-test-no-such-plugin not found: Install it$/m,
+    );
+    assertUsage(
+      await kubeferret(['discover', '--kubeconfig', authProvider]),
+      /context "dev": its user authenticates through the auth-provider plugin "gcp", which kubeferret does not run/,
     );
     assertUsage(
       await kubeferret(['discover', '--kubeconfig', token, '--context', 'prod']),

@@ -9,7 +9,9 @@ import { runHunt } from '../../src/core/hunt.js';
 import { discoveryHunters } from '../../src/discovery/hunters.js';
 import { vantageOf } from '../../src/discovery/vantage/identity.js';
 import { tokenSubject } from '../../src/discovery/vantage/jwt.js';
+import { buildReport } from '../../src/report/model.js';
 import { makeCert, type Pem } from '../helpers/certs.js';
+import { startDnsServer } from '../helpers/dns.js';
 import type { TestServer } from '../helpers/servers.js';
 import { type Handler, K8S_VERSION, serve, startComponent } from './fakes.js';
 import { eventsOf, serviceAt } from './run.js';
@@ -246,5 +248,75 @@ ${users}`,
     assert.equal(cred.name, 'token');
     assert.equal(cred.apiServer, undefined);
     assert.ok(api.requests.includes('token /api/v1/nodes'), api.requests.join(', '));
+    assert.deepEqual(cred.secret.trust, { tls: 'unverified' });
+    assert.deepEqual(buildReport(result).scan.identities, [{ name: 'token', source: 'token', tls: 'unverified' }]);
+  });
+
+  it('a bare token with --certificate-authority goes only to a server that CA signed', async () => {
+    const caFile = join(dir, 'ca.pem');
+    const otherFile = join(dir, 'other-ca.pem');
+    writeFileSync(caFile, ca.cert);
+    writeFileSync(otherFile, makeCert({ cn: 'someone-else' }).cert);
+    api.requests.length = 0;
+    const trusted = await hunt({ token: TOKEN, certificateAuthority: caFile, discoverNodes: true }, [
+      `127.22.0.2:${api.port}`,
+    ]);
+    assert.ok(api.requests.includes('token /api/v1/nodes'), api.requests.join(', '));
+    assert.deepEqual(buildReport(trusted.result).scan.identities, [{ name: 'token', source: 'token' }]);
+    api.requests.length = 0;
+    await hunt({ token: TOKEN, certificateAuthority: otherFile, discoverNodes: true }, [`127.22.0.2:${api.port}`]);
+    assert.ok(
+      api.requests.every((r) => !r.startsWith('token ')),
+      `the token never reached the server: ${api.requests.join(', ')}`,
+    );
+    await assert.rejects(
+      configFromFlags(['127.22.0.2'], { certificateAuthority: caFile }),
+      /--certificate-authority applies to --token and --token-file/,
+    );
+  });
+
+  it('a kubeconfig server named by a hostname is checked for that name, as kubectl checks it', async () => {
+    const dns = await startDnsServer('127.22.9.53', {
+      'kubernetes.default.svc': ['127.22.0.2'],
+      'api.other.test': ['127.22.0.2'],
+    });
+    const named = (host: string) => {
+      const path = join(dir, `config-${host}`);
+      writeFileSync(
+        path,
+        readFileSync(writeKubeconfig(`base-${host}`, `- name: dev\n  user: {token: ${TOKEN}}\n`), 'utf8').replace(
+          api.url,
+          `https://${host}:${api.port}`,
+        ),
+      );
+      return path;
+    };
+    try {
+      api.requests.length = 0;
+      const good = await hunt({
+        kubeconfig: named('kubernetes.default.svc'),
+        discoverNodes: true,
+        dnsServer: [dns.server],
+      });
+      assert.ok(api.requests.includes('token /api/v1/nodes'), `${api.requests.join(', ')} ${good.warnings.join('; ')}`);
+      api.requests.length = 0;
+      const { result } = await hunt({
+        kubeconfig: named('api.other.test'),
+        discoverNodes: true,
+        dnsServer: [dns.server],
+      });
+      assert.ok(
+        api.requests.every((r) => !r.startsWith('token ')),
+        `the token never reached the server: ${api.requests.join(', ')}`,
+      );
+      const [gap] = eventsOf(result, 'CoverageGap');
+      assert.equal(gap?.subject, 'nodes as dev');
+      assert.match(
+        gap.detail,
+        /x509: certificate is valid for kubernetes\.default\.svc, 127\.22\.0\.2, not api\.other\.test: the credential was not sent$/,
+      );
+    } finally {
+      await dns.close();
+    }
   });
 });

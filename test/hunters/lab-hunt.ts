@@ -22,14 +22,15 @@ import type { IdentityName, Lab } from '../../src/lab/index.js';
 export function tokenIdentity(lab: Lab, name: 'admin' | 'reader' | 'nobody' | 'deployer'): Identity {
   const token = lab.credentials[name].token;
   assert.ok(token, `${name} has a token`);
-  return new Identity(name, 'token', undefined, { token });
+  // As --token gives it: no CA to check the server with, so sent unverified.
+  return new Identity(name, 'token', undefined, { token, trust: { tls: 'unverified' } });
 }
 
 /** A lab identity from a kubeconfig file (`--kubeconfig`), loaded as the CLI loads it: named `<name>@lab`. */
 export async function kubeconfigIdentity(lab: Lab, name: IdentityName, dir: string): Promise<Identity> {
   const file = join(dir, `${name}.kubeconfig`);
   lab.kubeconfig(name, file);
-  const [identity] = await kubeconfigIdentities(file, []);
+  const [identity] = await kubeconfigIdentities([file], []);
   return identity;
 }
 

@@ -135,12 +135,23 @@ function hunters(outside: string): AnyHunter[] {
     when: (e) => e.kind === 'apiserver',
     async hunt(e, ctx) {
       const apiServer = { host: e.host, port: e.port, scheme: e.scheme };
-      ctx.publish('Credential', { name: 'dev', source: 'token', apiServer, secret: { token: SECRETS.devToken } });
+      // As --token gives it (no CA: sent unverified), and a kubeconfig that says insecure-skip-tls-verify.
+      ctx.publish('Credential', {
+        name: 'dev',
+        source: 'token',
+        apiServer,
+        secret: { token: SECRETS.devToken, trust: { tls: 'unverified' } },
+      });
       ctx.publish('Credential', {
         name: 'ops',
         source: 'kubeconfig',
         apiServer,
-        secret: { username: 'ops', password: SECRETS.opsPassword, clientKey: SECRETS.opsKey },
+        secret: {
+          username: 'ops',
+          password: SECRETS.opsPassword,
+          clientKey: SECRETS.opsKey,
+          trust: { tls: 'insecure-skip-tls-verify' },
+        },
       });
     },
   });

@@ -22,6 +22,8 @@ export class Identity {
     readonly source: EventPayloads['Credential']['source'],
     readonly server: ApiServerRef | undefined,
     secret: CredentialSecret,
+    /** Its own namespace where its source names one (a kubeconfig context's `namespace`). */
+    readonly namespace?: string,
   ) {
     this.#secret = secret;
   }
@@ -30,8 +32,8 @@ export class Identity {
     return { ...this.#secret };
   }
 
-  toJSON(): { name: string; source: string; server?: string } {
-    return { name: this.name, source: this.source, server: this.server?.url };
+  toJSON(): { name: string; source: string; server?: string; namespace?: string } {
+    return { name: this.name, source: this.source, server: this.server?.url, namespace: this.namespace };
   }
 }
 

@@ -1,3 +1,4 @@
+import { NetError } from '../../core/errors.js';
 import type { CredentialSecret, EventPayloads } from '../../core/events.js';
 import type { HuntContext, ReadOnlyRequest } from '../../core/hunter.js';
 import { type Answer, type ApiRequest, type ApiTarget, askApi, netFailure, readListing, TABLE_ACCEPT } from './api.js';
@@ -117,6 +118,8 @@ export interface Survey {
   unusable: string[];
   /** Set when the server could not be talked to at all; nothing else was asked. */
   failed?: string;
+  /** The server's certificate is not one the identity's source trusts: its credential was never sent. */
+  untrusted?: boolean;
 }
 
 class Tally {
@@ -254,6 +257,7 @@ export async function surveyAccess(ctx: HuntContext, target: ApiTarget, asker: A
     answered = tally.note(await askApi(ctx, target, listRequest(asker, first.path)));
   } catch (err) {
     survey.failed = netFailure(err);
+    survey.untrusted = err instanceof NetError && err.kind === 'untrusted';
     return survey;
   }
   if (answered.kind === 'unauthenticated') {

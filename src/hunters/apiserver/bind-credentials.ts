@@ -19,6 +19,7 @@ function bind(ctx: HuntContext, credential: KfEvent<'Credential'>, server: KfEve
       name: credential.name,
       source: credential.source,
       apiServer: { host: server.host, port: server.port, scheme: server.scheme },
+      ...(credential.namespace ? { namespace: credential.namespace } : {}),
       secret: credential.secret,
     },
     [credential.id, server.id],

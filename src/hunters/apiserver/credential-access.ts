@@ -1,5 +1,5 @@
 import { defineHunter } from '../../core/hunter.js';
-import { REVIEW_REQUESTS } from './access.js';
+import { REVIEW_REQUESTS, surveyAccess } from './access.js';
 import { endpointLabel } from './api.js';
 import { ownNamespace } from './credential-namespace.js';
 import {
@@ -27,11 +27,25 @@ export const credentialAccessHunter = defineHunter({
   async hunt(credential, ctx) {
     const target = credential.apiServer!;
     const identity = credential.name;
-    const survey = await surveyOrWarn(ctx, target, {
-      identity,
-      credential: credential.secret,
-      namespace: ownNamespace(credential),
-    });
+    const asker = { identity, credential: credential.secret, namespace: ownNamespace(credential) };
+    const first = await surveyAccess(ctx, target, asker);
+    if (first.untrusted) {
+      // The hunt goes on without this identity here; the report keeps why, as a coverage gap.
+      const who = credential.source === 'kubeconfig' ? `context "${identity}"` : identity;
+      ctx.log(`${who}: ${first.failed}`, 'warn');
+      ctx.gap(
+        {
+          host: target.host,
+          port: target.port,
+          subject: `what ${identity} can do`,
+          reason: 'error',
+          detail: `not hunted with ${identity}: ${first.failed}`,
+        },
+        [credential.id],
+      );
+      return;
+    }
+    const survey = await surveyOrWarn(ctx, target, asker, first);
     if (!survey) return;
     if (survey.unauthenticated) {
       // A token found in a Secret may be stale; one the user gave should work, and they want to know.

@@ -4,11 +4,15 @@ import { tokenSubject } from '../../discovery/vantage/jwt.js';
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
- * Where an identity most likely has rights when it has none cluster-wide: a pod's or a found token's
- * namespace (`pod:dev/deployer`, `found:dev/x-token`), the namespace in a service-account token's claims
- * (read, not verified), else `default`.
+ * The identity's own namespace, asked about by every namespaced check and the rules review: the one its
+ * kubeconfig context names (as kubectl uses it), a pod's or a found token's (`pod:dev/deployer`,
+ * `found:dev/x-token`), the namespace in a service-account token's claims (read, not verified), else
+ * `default`.
  */
-export function ownNamespace(credential: Pick<EventPayloads['Credential'], 'name' | 'source' | 'secret'>): string {
+export function ownNamespace(
+  credential: Pick<EventPayloads['Credential'], 'name' | 'source' | 'secret' | 'namespace'>,
+): string {
+  if (credential.namespace && NAMESPACE.test(credential.namespace)) return credential.namespace;
   const named =
     credential.source === 'pod' || credential.source === 'found'
       ? /^[a-z]+:([^/]+)\//.exec(credential.name)?.[1]

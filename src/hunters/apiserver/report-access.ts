@@ -78,11 +78,16 @@ export function publishAccess(
 }
 
 /**
- * Surveys an identity and says in one warning line when the server could not be asked or gave answers
- * that decide nothing. Returns undefined when nothing can be concluded (no check decided either way).
+ * Surveys an identity (or takes the survey `done` already) and says in one warning line when the server
+ * could not be asked or gave answers that decide nothing. Returns undefined when nothing can be concluded (no check decided either way).
  */
-export async function surveyOrWarn(ctx: HuntContext, target: ApiTarget, asker: Asker): Promise<Survey | undefined> {
-  const survey = await surveyAccess(ctx, target, asker);
+export async function surveyOrWarn(
+  ctx: HuntContext,
+  target: ApiTarget,
+  asker: Asker,
+  done?: Survey,
+): Promise<Survey | undefined> {
+  const survey = done ?? (await surveyAccess(ctx, target, asker));
   const where = `${endpointLabel(target)} as ${asker.identity}`;
   if (survey.failed) {
     ctx.log(`${where}: ${survey.failed}`, 'warn');

@@ -1,4 +1,4 @@
-import type { KfEvent } from '../../core/events.js';
+import type { CredentialSecret, KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
 import { tokenSubject } from '../../discovery/vantage/jwt.js';
 import { sample } from '../evidence.js';
@@ -79,6 +79,18 @@ function named(rows: SecretRow[]): string {
 }
 
 /**
+ * A found token goes back only to the server it was read from, with the trust that server had for the
+ * identity that read it: the same CA and name checked, or none when it was read without a credential
+ * (anonymous, insecure port) over a connection nobody verified: the token crossed that very channel
+ * already, so sending it back there shows it to no one new.
+ */
+function foundTrust(asker: Asker): Pick<CredentialSecret, 'ca' | 'trust'> {
+  const from = asker.credential;
+  if (!from) return { trust: { tls: 'unverified' } };
+  return { ...(from.ca ? { ca: from.ca } : {}), trust: from.trust ?? { tls: 'verify' } };
+}
+
+/**
  * Reads one service-account token Secret and publishes its token as a `found` Credential bound to the API
  * server it was read from, so the credential hunter asks what it can do in turn: the step an attacker takes
  * next. The token goes only into the Credential's secret, which no output renders.
@@ -97,7 +109,7 @@ async function follow(ctx: HuntContext, target: ApiTarget, asker: Asker, row: Se
       name: `found:${row.namespace}/${row.name}`,
       source: 'found',
       apiServer: { host: target.host, port: target.port, scheme: target.scheme },
-      secret: { token },
+      secret: { token, ...foundTrust(asker) },
       ...(same && { sameAs: same }),
     },
     [parent],

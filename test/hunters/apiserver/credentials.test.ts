@@ -32,6 +32,8 @@ const OWN_NAMESPACE: Record<IdentityName, string> = {
   deployer: 'dev',
   'kubernetes-admin': 'default',
   jane: 'default',
+  // A client certificate names no namespace: only its kubeconfig context does.
+  'team-a': 'team-a',
 };
 
 let lab: Lab;
@@ -74,10 +76,11 @@ const SHOWN: Record<IdentityName, string> = {
   deployer: 'deployer',
   'kubernetes-admin': 'kubernetes-admin@lab',
   jane: 'jane@lab',
+  'team-a': 'team-a@lab',
 };
 
 describe('each credential on the default lab', () => {
-  const names: IdentityName[] = ['admin', 'reader', 'nobody', 'deployer', 'kubernetes-admin', 'jane'];
+  const names: IdentityName[] = ['admin', 'reader', 'nobody', 'deployer', 'kubernetes-admin', 'jane', 'team-a'];
   let hunt: LabHunt;
   before(async () => {
     hunt = await huntLab(lab, {
@@ -90,6 +93,7 @@ describe('each credential on the default lab', () => {
         tokenIdentity(lab, 'deployer'),
         await kubeconfigIdentity(lab, 'kubernetes-admin', dir),
         await kubeconfigIdentity(lab, 'jane', dir),
+        await kubeconfigIdentity(lab, 'team-a', dir),
       ],
     });
   });
@@ -117,9 +121,23 @@ describe('each credential on the default lab', () => {
     assert.deepEqual(who('KF-API-009'), ['admin', 'kubernetes-admin@lab']);
     assert.deepEqual(who('KF-API-010'), ['admin', 'deployer', 'kubernetes-admin@lab']);
     assert.deepEqual(who('KF-API-006'), names.map((n) => SHOWN[n]).sort());
-    assert.deepEqual(who('KF-API-007'), ['admin', 'kubernetes-admin@lab']);
+    assert.deepEqual(who('KF-API-007'), ['admin', 'kubernetes-admin@lab', 'team-a@lab']);
     assert.deepEqual(who('KF-API-008'), ['admin', 'kubernetes-admin@lab']);
     for (const kb of ['KF-API-001', 'KF-API-002', 'KF-API-004']) assert.deepEqual(who(kb), [], kb);
+  });
+
+  it('hunts a kubeconfig context in its namespace: rights only there are found, by RBAC and by reading', () => {
+    // team-a's client certificate names no namespace; without its context's it was "nothing allowed" in default.
+    const [rules] = hunt.of('KF-API-006', 'team-a@lab');
+    assert.equal(rules.evidence, 'team-a@lab in namespace team-a: get,list pods, secrets');
+    const [secrets] = hunt.of('KF-API-007', 'team-a@lab');
+    assert.match(secrets.evidence, /^team-a@lab listed 1 secret in 1 namespace \(namespace team-a\)/);
+    const asked = hunt.requests.filter((r) => r.identity === lab.credentials['team-a'].user).map((r) => r.path);
+    assert.ok(
+      asked.some((p) => p.startsWith('/api/v1/namespaces/team-a/secrets')),
+      asked.join(', '),
+    );
+    assert.ok(!asked.some((p) => p.startsWith('/api/v1/namespaces/default/')), 'nothing namespaced asked in default');
   });
 
   it('says where a namespaced right holds', () => {
@@ -165,7 +183,11 @@ describe('each credential on the default lab', () => {
 
 describe('a credential that arrives after its API server was found', () => {
   it('is bound to it and asked', async () => {
-    const reader = { name: 'reader', source: 'token' as const, secret: { token: lab.credentials.reader.token } };
+    const reader = {
+      name: 'reader',
+      source: 'token' as const,
+      secret: { token: lab.credentials.reader.token, trust: { tls: 'unverified' as const } },
+    };
     const hunt = await huntLab(lab, { hunters: [lateCredentials([reader]), ...apiserverHunters], ports: API_PORTS });
     const bound = hunt.result.events.find(
       (e): e is KfEvent<'Credential'> => e.type === 'Credential' && e.name === 'reader' && e.apiServer !== undefined,
@@ -182,7 +204,7 @@ describe('a credential that arrives after its API server was found', () => {
 
 describe('a credential the API server does not accept', () => {
   it('gives one warning line and no access', async () => {
-    const stale = new Identity('stale', 'token', undefined, { token: 'not-a-token' });
+    const stale = new Identity('stale', 'token', undefined, { token: 'not-a-token', trust: { tls: 'unverified' } });
     const hunt = await huntLab(lab, { hunters: apiserverHunters, ports: API_PORTS, identities: [stale] });
     assert.deepEqual(
       hunt.result.problems.map((p) => `${p.hunter} ${p.kind} ${p.message}`),
@@ -257,6 +279,7 @@ describe('a token read from a Secret', () => {
     assert.ok(found, 'the reader token was found');
     assert.equal(found.source, 'found');
     assert.equal(found.secret.token, chainLab.credentials.reader.token, 'the token itself, kept in the Credential');
+    assert.deepEqual(found.secret.trust, { tls: 'unverified' }, 'read by a bare token: no more trusted than it');
     const tokens = hunt.of('KF-API-008', 'nobody')[0];
     assert.deepEqual(found.parents, [tokens.id], 'found through the finding');
     const access = hunt.access.find((a) => a.identity === found.name);
@@ -288,6 +311,24 @@ describe('a token read from a Secret', () => {
     );
     // The reader's token is another user: it stays an identity of its own.
     assert.ok(identities.some((i) => i.name === `found:${chainLab.credentials.reader.secret}` && !i.also));
+  });
+
+  it("carries the trust its reader had: read through a kubeconfig, it is checked with that kubeconfig's CA", async () => {
+    const kubeconfigHunt = await huntLab(chainLab, {
+      hunters: apiserverHunters,
+      ports: API_PORTS,
+      identities: [await kubeconfigIdentity(chainLab, 'nobody', dir)],
+    });
+    const found = kubeconfigHunt.result.events.find(
+      (e): e is KfEvent<'Credential'> => e.type === 'Credential' && e.source === 'found',
+    );
+    assert.ok(found, 'the reader token was found through the kubeconfig identity');
+    assert.equal(found.secret.ca, chainLab.ca);
+    assert.equal(found.secret.trust?.tls, 'verify');
+    assert.ok(
+      kubeconfigHunt.access.some((a) => a.identity === found.name),
+      'sent, since the server passed the check',
+    );
   });
 
   it('was read with GETs of single Secrets only, after a Table listing', () => {
