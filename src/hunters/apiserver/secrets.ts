@@ -7,7 +7,6 @@ import { type ApiTarget, askApi, type ListedObject, netFailure, readListing } fr
 import { counted } from './report-access.js';
 
 const SA_TOKEN = 'kubernetes.io/service-account-token';
-const MAX_PAGES = 20;
 /** Found tokens followed per reader: enough for the chain, not a flood of identities in the report. */
 export const FOUND_TOKENS_MAX = 20;
 const SHOWN = 10;
@@ -29,14 +28,37 @@ function rowOf(o: ListedObject): SecretRow {
 }
 
 /**
- * Lists Secrets as a Table (name, type, number of keys): the values never travel. All namespaces when the
- * identity may, else its own namespace. Undefined when neither can be listed.
+ * What a Secrets listing showed, tallied page by page so 50,000 Secrets cost a few counters: how many of
+ * each type, in how many namespaces, a few names, and every service-account token (the ones that matter).
  */
-async function listSecrets(
-  ctx: HuntContext,
-  target: ApiTarget,
-  asker: Asker,
-): Promise<{ rows: SecretRow[]; where: string; more: boolean } | undefined> {
+interface SecretsSeen {
+  where: string;
+  count: number;
+  byType: Map<string, number>;
+  namespaces: Set<string>;
+  tokens: SecretRow[];
+  /** Pages read. */
+  pages: number;
+  /** Why the listing stopped before its end (a page that failed, the deadline); undefined when complete. */
+  cut?: string;
+}
+
+function tally(seen: SecretsSeen, rows: SecretRow[]): void {
+  seen.pages++;
+  for (const r of rows) {
+    seen.count++;
+    seen.byType.set(r.type, (seen.byType.get(r.type) ?? 0) + 1);
+    seen.namespaces.add(r.namespace);
+    if (r.type === SA_TOKEN) seen.tokens.push(r);
+  }
+}
+
+/**
+ * Lists Secrets as a Table (name, type, number of keys), page after page to the end of the list: the values
+ * never travel. All namespaces when the identity may, else its own namespace. Undefined when neither can be
+ * listed. What stops it early is the hunter's deadline or a page that fails, and `cut` says which.
+ */
+async function listSecrets(ctx: HuntContext, target: ApiTarget, asker: Asker): Promise<SecretsSeen | undefined> {
   const places = [
     { path: '/api/v1/secrets', where: 'all namespaces' },
     {
@@ -45,26 +67,38 @@ async function listSecrets(
     },
   ];
   for (const place of places) {
-    const rows: SecretRow[] = [];
+    const seen: SecretsSeen = {
+      where: place.where,
+      count: 0,
+      byType: new Map(),
+      namespaces: new Set(),
+      tokens: [],
+      pages: 0,
+    };
     let next: string | undefined;
-    let pages = 0;
     do {
-      const answer = await askApi(ctx, target, listRequest(asker, place.path, next));
-      const listing = answer.kind === 'ok' ? readListing(answer.body) : undefined;
+      let listing: ReturnType<typeof readListing>;
+      try {
+        const answer = await askApi(ctx, target, listRequest(asker, place.path, next));
+        listing = answer.kind === 'ok' ? readListing(answer.body) : undefined;
+        if (!listing && seen.pages > 0)
+          seen.cut = answer.kind === 'unusable' ? answer.why : `page ${seen.pages + 1}: ${answer.kind}`;
+      } catch (err) {
+        // The first page failing is the caller's to report; a later one leaves a listing read in part.
+        if (seen.pages === 0) throw err;
+        seen.cut = `page ${seen.pages + 1}: ${netFailure(err)}`;
+      }
       if (!listing) break;
-      rows.push(...listing.objects.map(rowOf));
+      tally(seen, listing.objects.map(rowOf));
       next = listing.continueToken;
-      pages++;
-    } while (next && pages < MAX_PAGES);
-    if (pages > 0) return { rows, where: place.where, more: next !== undefined };
+    } while (next);
+    if (seen.pages > 0) return seen;
   }
   return undefined;
 }
 
-function byType(rows: SecretRow[]): string {
-  const counts = new Map<string, number>();
-  for (const r of rows) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
-  return [...counts.entries()]
+function byType(seen: SecretsSeen): string {
+  return [...seen.byType.entries()]
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
     .map(([t, n]) => `${n} ${t}`)
     .join(', ');
@@ -125,26 +159,36 @@ export const secretsHunter = defineHunter({
       return;
     }
     if (!listed) return;
-    const { rows, where, more } = listed;
-    const namespaces = new Set(rows.map((r) => r.namespace)).size;
     const at = { host: target.host, port: target.port, identity: access.identity };
+    const partial = listed.cut
+      ? ` (partial: the listing stopped after ${listed.pages} ${listed.pages === 1 ? 'page' : 'pages'}: ${listed.cut})`
+      : '';
+    if (listed.cut) {
+      ctx.gap({
+        host: target.host,
+        port: target.port,
+        subject: `list secrets (${access.identity})`,
+        reason: ctx.signal.aborted ? 'deadline' : 'page-failed',
+        detail: `${listed.count} secrets in ${listed.pages} pages were examined (${listed.where}), then: ${listed.cut}`,
+      });
+    }
     ctx.report(
       {
         ...at,
         kb: 'KF-API-007',
         evidence:
-          `${access.identity} listed ${counted(rows.length, 'secrets', more)} in ${counted(namespaces, 'namespaces')} ` +
-          `(${where}): ${byType(rows) || 'none'}; values not read`,
+          `${access.identity} listed ${counted(listed.count, 'secrets', listed.cut !== undefined)} in ${counted(listed.namespaces.size, 'namespaces')} ` +
+          `(${listed.where}): ${byType(listed) || 'none'}; values not read${partial}`,
       },
       [access.id],
     );
-    const tokens = rows.filter((r) => r.type === SA_TOKEN);
+    const { tokens } = listed;
     if (tokens.length === 0) return;
     const finding = ctx.report(
       {
         ...at,
         kb: 'KF-API-008',
-        evidence: `${access.identity} can read ${tokens.length} service-account token secret${tokens.length === 1 ? '' : 's'}: ${named(tokens)} (tokens not shown)`,
+        evidence: `${access.identity} can read ${tokens.length} service-account token secret${tokens.length === 1 ? '' : 's'}: ${named(tokens)} (tokens not shown)${partial}`,
       },
       [access.id],
     );
