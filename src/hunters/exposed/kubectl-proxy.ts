@@ -1,6 +1,6 @@
 import { defineHunter } from '../../core/hunter.js';
 import type { HttpResponse } from '../../net/network.js';
-import { count, said, sample } from '../evidence.js';
+import { count, said } from '../evidence.js';
 import { ServiceProbe } from '../probe.js';
 
 /** A Table with no objects in its rows: Secrets are listed as names, never with their data. */
@@ -14,6 +14,50 @@ interface List {
   kind?: unknown;
   items?: { metadata?: { name?: unknown } }[];
   rows?: unknown[];
+  metadata?: { continue?: unknown };
+}
+
+/** Namespaces asked for a page at a time, as every list a hunter sends (a real cluster may have thousands). */
+const PAGE = 500;
+const namespacesPage = (next?: string) =>
+  `/api/v1/namespaces?limit=${PAGE}${next ? `&continue=${encodeURIComponent(next)}` : ''}`;
+
+/** Names of a page of namespaces, and the token of the next page if there is one. */
+function pageOf(res: HttpResponse): { names: string[]; next?: string } {
+  const list = res.json<List>();
+  const names = (list?.items ?? []).map((i) => String(i?.metadata?.name ?? '?').slice(0, 64));
+  const next = list?.metadata?.continue;
+  return { names, next: typeof next === 'string' && next !== '' ? next : undefined };
+}
+
+/**
+ * The rest of the namespaces after the first page, to the end of the list: their count and first names,
+ * and why the listing stopped early if it did.
+ */
+async function restOfNamespaces(
+  probe: ServiceProbe,
+  headers: Record<string, string>,
+  first: HttpResponse,
+): Promise<{ count: number; names: string[]; pages: number; cut?: string }> {
+  let { names, next } = pageOf(first);
+  let count = names.length;
+  const shown = names.slice(0, 5);
+  let pages = 1;
+  while (next) {
+    const res = await probe.get(namespacesPage(next), { headers });
+    if (!isList(res)) {
+      return {
+        count,
+        names: shown,
+        pages,
+        cut: res ? `page ${pages + 1} → ${res.status}` : (probe.failed ?? 'no answer'),
+      };
+    }
+    ({ names, next } = pageOf(res!));
+    count += names.length;
+    pages++;
+  }
+  return { count, names: shown, pages };
 }
 
 const isList = (res: HttpResponse | undefined) => {
@@ -37,18 +81,29 @@ export const kubectlProxyHunter = defineHunter({
   async hunt(service, ctx) {
     const probe = new ServiceProbe(ctx, service);
     let headers: Record<string, string> = {};
-    let namespaces = await probe.get('/api/v1/namespaces');
+    let namespaces = await probe.get(namespacesPage());
     if (refusedHost(namespaces)) {
       headers = { host: 'localhost' };
-      namespaces = await probe.get('/api/v1/namespaces', { headers });
+      namespaces = await probe.get(namespacesPage(), { headers });
     }
     if (!namespaces || !isList(namespaces)) return;
+    const listed = await restOfNamespaces(probe, headers, namespaces);
     const pods = await probe.get('/api/v1/pods?limit=1', { headers });
     const secrets = await probe.get('/api/v1/secrets?limit=1&includeObject=None', {
       headers: { ...headers, accept: TABLE_WITHOUT_OBJECTS },
     });
     const can = { 'list namespaces': true, 'list pods': isList(pods), 'list secrets': isList(secrets) };
-    const names = (namespaces.json<List>()?.items ?? []).map((i) => String(i?.metadata?.name ?? '?').slice(0, 64));
+    const names = `${listed.names.join(', ')}${listed.count > listed.names.length ? ', …' : ''}`;
+    const partial = listed.cut ? ` (partial: the listing stopped after ${listed.pages} pages: ${listed.cut})` : '';
+    if (listed.cut) {
+      ctx.gap({
+        host: service.host,
+        port: service.port,
+        subject: 'list namespaces (kubectl-proxy)',
+        reason: ctx.signal.aborted ? 'deadline' : 'page-failed',
+        detail: `${listed.count} namespaces in ${listed.pages} pages were examined, then: ${listed.cut}`,
+      });
+    }
     const reach = Object.entries(can).map(([check, ok]) => `${check}: ${ok ? 'yes' : 'no'}`);
     const finding = ctx.report({
       kb: 'KF-PROXY-001',
@@ -56,8 +111,8 @@ export const kubectlProxyHunter = defineHunter({
       port: service.port,
       path: '/api/v1/namespaces',
       evidence:
-        `${said(namespaces, `${count(names.length, 'namespace')} (${sample(names, 5)})`)} without credentials` +
-        `${headers.host ? ' (with Host: localhost, which the proxy requires)' : ''}; through the proxy: ${reach.join(', ')}`,
+        `${said(namespaces, `${listed.cut ? 'at least ' : ''}${count(listed.count, 'namespace')} (${names})`)} without credentials` +
+        `${headers.host ? ' (with Host: localhost, which the proxy requires)' : ''}; through the proxy: ${reach.join(', ')}${partial}`,
     });
     ctx.publish(
       'ApiAccess',

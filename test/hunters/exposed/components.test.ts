@@ -59,7 +59,10 @@ describe('exposed-component hunters, vulnerable lab', () => {
   it("shows what the kubectl proxy lends, and publishes its identity's reach", async () => {
     const [f] = hunt.of('KF-PROXY-001');
     const namespaces = (await lab.snapshot()).objects['v1/namespaces'].length;
-    assert.match(f.evidence, new RegExp(`^GET /api/v1/namespaces → 200: ${namespaces} namespaces \\(default, `));
+    assert.match(
+      f.evidence,
+      new RegExp(`^GET /api/v1/namespaces\\?limit=500 → 200: ${namespaces} namespaces \\(default, `),
+    );
     assert.match(f.evidence, /; through the proxy: list namespaces: yes, list pods: yes, list secrets: yes$/);
     const access = hunt.result.events.filter((e): e is KfEvent<'ApiAccess'> => e.type === 'ApiAccess');
     assert.equal(access.length, 1);
@@ -205,7 +208,7 @@ describe('exposed-component hunters, components configured otherwise', () => {
     assert.equal(f?.kb, 'KF-PROXY-001');
     assert.equal(
       f.evidence,
-      'GET /api/v1/namespaces → 200: 1 namespace (default) without credentials (with Host: localhost, which the proxy requires); through the proxy: list namespaces: yes, list pods: yes, list secrets: no',
+      'GET /api/v1/namespaces?limit=500 → 200: 1 namespace (default) without credentials (with Host: localhost, which the proxy requires); through the proxy: list namespaces: yes, list pods: yes, list secrets: no',
     );
     const access = hunt.result.events.find((e): e is KfEvent<'ApiAccess'> => e.type === 'ApiAccess');
     assert.deepEqual(access?.can, { 'list namespaces': true, 'list pods': true, 'list secrets': false });
