@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
-import { IDENTITY_NAMES, type Lab, type LabOptions, MAX_NODES, startLab } from '../lab/index.js';
+import { IDENTITY_NAMES, type Lab, type LabOptions, MAX_NODES, MAX_SCALE, startLab } from '../lab/index.js';
 import { integer } from './options.js';
 
 interface LabFlags {
@@ -14,7 +14,14 @@ interface LabFlags {
   hostile?: boolean;
   kubeVersion?: string;
   kubeconfigs?: string;
+  podsPerNode?: number;
+  secrets?: number;
+  namespaces?: number;
+  roles?: number;
+  seed?: number;
 }
+
+const scale = (flag: string) => integer(flag, 0, MAX_SCALE);
 
 /** What listens where, for people: one block per host, one line per port. */
 export function describeLab(lab: Lab): string {
@@ -48,6 +55,16 @@ export function labOptionsFrom(flags: LabFlags): LabOptions {
     etcd: flags.etcd as LabOptions['etcd'],
     hostile: flags.hostile,
     version: flags.kubeVersion,
+    scale:
+      (flags.podsPerNode ?? flags.secrets ?? flags.namespaces ?? flags.roles ?? flags.seed)
+        ? {
+            podsPerNode: flags.podsPerNode,
+            secrets: flags.secrets,
+            namespaces: flags.namespaces,
+            roles: flags.roles,
+            seed: flags.seed,
+          }
+        : undefined,
   };
 }
 
@@ -92,6 +109,19 @@ export function registerLab(program: Command): void {
     .option('--hostile', 'add a hostile host whose ports hang, babble, flood, fail TLS and redirect')
     .option('--kube-version <version>', "the Kubernetes version the components report (default: the profile's)")
     .option('--kubeconfigs <dir>', 'write a kubeconfig for each identity into this directory')
+    .option(
+      '--pods-per-node <n>',
+      "add n ordinary pods to every node (listed before the lab's own)",
+      scale('--pods-per-node'),
+    )
+    .option('--secrets <n>', "add n Opaque Secrets (listed before the lab's own)", scale('--secrets'))
+    .option('--namespaces <n>', "add n empty namespaces (listed before the lab's own)", scale('--namespaces'))
+    .option('--roles <n>', "add n ClusterRoles (listed before the lab's own)", scale('--roles'))
+    .option(
+      '--seed <n>',
+      'seed of the random choices of the objects added (default 1)',
+      integer('--seed', 0, 2 ** 32 - 1),
+    )
     .action(async (flags: LabFlags) => {
       const stop = untilSignal();
       const lab = await startLab(labOptionsFrom(flags));

@@ -447,8 +447,9 @@ export class ApiServer {
     );
   }
 
-  private selected(ex: Exchange, rt: ResourceType, namespace: string | undefined): KubeObject[] {
-    let items = this.deps.store.list(rt, namespace);
+  /** The stored objects a list asks for (not copies: callers serialize them, or copy what they hand out). */
+  private selected(ex: Exchange, rt: ResourceType, namespace: string | undefined): readonly KubeObject[] {
+    let items = this.deps.store.view(rt, namespace);
     const ls = ex.query.get('labelSelector');
     if (ls) {
       const test = labelSelector(ls);
@@ -480,13 +481,13 @@ export class ApiServer {
       const next = Buffer.from(
         JSON.stringify({ v: 'meta.k8s.io/v1', rv: Number(this.deps.store.resourceVersion), start: offset + limit }),
       ).toString('base64');
-      this.respond(ex, 200, rt, items.slice(offset, offset + limit), {
+      this.respond(ex, 200, rt, copies(items.slice(offset, offset + limit)), {
         continue: next,
         remainingItemCount: items.length - offset - limit,
       });
       return;
     }
-    this.respond(ex, 200, rt, items.slice(offset));
+    this.respond(ex, 200, rt, copies(items.slice(offset)));
   }
 
   private watch(ex: Exchange, rt: ResourceType, namespace: string | undefined, name: string | undefined): void {
@@ -702,7 +703,7 @@ export class ApiServer {
 
   private deleteCollection(ex: Exchange, rt: ResourceType, namespace: string | undefined): void {
     const { store, controllers } = this.deps;
-    const items = this.selected(ex, rt, namespace);
+    const items = copies(this.selected(ex, rt, namespace));
     if (!this.dryRun(ex)) {
       for (const o of items) {
         store.remove(rt, o.metadata.namespace, o.metadata.name ?? '');
@@ -823,4 +824,9 @@ export class ApiServer {
       ex.headers,
     );
   }
+}
+
+/** Copies of stored objects, for an answer that may change them (a page of a list costs its own size only). */
+function copies(objects: readonly KubeObject[]): KubeObject[] {
+  return objects.map((o) => structuredClone(o));
 }

@@ -64,7 +64,7 @@ export class Controllers {
   private schedule(pod: Pod): NodeSlot | undefined {
     const { nodes, store } = this.deps;
     if (pod.spec?.nodeName) return nodes.find((n) => n.name === pod.spec!.nodeName);
-    const load = (n: NodeSlot) => store.list(PODS).filter((p) => (p.spec as Pod['spec'])?.nodeName === n.name).length;
+    const load = (n: NodeSlot) => store.view(PODS).filter((p) => (p.spec as Pod['spec'])?.nodeName === n.name).length;
     return [...nodes].sort((a, b) => load(a) - load(b) || a.index - b.index)[0];
   }
 
@@ -72,7 +72,7 @@ export class Controllers {
     const prefix = `10.244.${node.index + 1}.`;
     const used = new Set(
       this.deps.store
-        .list(PODS)
+        .view(PODS)
         .map((p) => (p.status as Pod['status'])?.podIP ?? '')
         .filter((ip) => ip.startsWith(prefix)),
     );

@@ -26,6 +26,7 @@ import { type LabRequest, RequestLog } from './requestlog.js';
 import { RESOURCES, resourceOfKind, servedResources } from './resources.js';
 import { containerLog, Runtime } from './runtime.js';
 import { seedCluster } from './seed.js';
+import { seedBulk, wantsBulk } from './seed-bulk.js';
 import { Listeners } from './servers.js';
 import { canonical, type LabSnapshot, objectsSnapshot } from './snapshot.js';
 import { Store } from './store.js';
@@ -38,11 +39,20 @@ export { HUGE_BODY_BYTES } from './hostile.js';
 export type { IdentityName, LabIdentity } from './identities.js';
 export { IDENTITY_NAMES } from './identities.js';
 export type { PodFiles } from './kubeconfig.js';
-export { ETCD_MODES, type EtcdMode, type LabOptions, type LabProfile, MAX_NODES, PROFILES } from './options.js';
+export {
+  ETCD_MODES,
+  type EtcdMode,
+  type LabOptions,
+  type LabProfile,
+  MAX_NODES,
+  MAX_SCALE,
+  PROFILES,
+} from './options.js';
 export type { CertKey } from './pki.js';
 export { PROFILE_SETTINGS, type ProfileSettings } from './profiles.js';
 export type { Attributes } from './rbac.js';
 export type { LabRequest } from './requestlog.js';
+export { BULK_LABEL, BULK_NAMESPACE, type LabScale } from './seed-bulk.js';
 export type { LabSnapshot } from './snapshot.js';
 export { HOSTILE_PORTS, type HostRole, type LabHost, type LabService, OUTSIDE_PORT, PORTS } from './topology.js';
 
@@ -118,6 +128,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       signer,
       created: new Date(Date.now() - SEED_AGE_MS),
     });
+    if (wantsBulk(opts.scale)) seedBulk(store, opts.scale!, nodes, new Date(Date.now() - SEED_AGE_MS));
     const credentials = seeded.identities;
     for (const id of Object.values(credentials)) if (id.clientKey) remember(id.clientKey);
     for (const v of Object.values(seeded.values)) remember(v);

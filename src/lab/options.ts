@@ -1,6 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { UsageError } from '../core/errors.js';
+import type { LabScale } from './seed-bulk.js';
 
 export const PROFILES = ['vulnerable', 'default', 'hardened'] as const;
 export type LabProfile = (typeof PROFILES)[number];
@@ -25,6 +26,8 @@ export interface LabOptions {
   hostile?: boolean;
   /** The Kubernetes version every component reports (`v1.16.0`); each profile has its own default. */
   version?: string;
+  /** A cluster of a real size: extra pods per node, Secrets, namespaces, roles (see seed-bulk.ts). */
+  scale?: LabScale;
 }
 
 export interface ResolvedLabOptions {
@@ -36,6 +39,7 @@ export interface ResolvedLabOptions {
   etcdBinary?: string;
   hostile: boolean;
   version?: string;
+  scale?: LabScale;
 }
 
 /** The number of addresses a lab uses after its base: nodes, then the hostile host and the outside sink. */
@@ -113,5 +117,30 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
   if (options.version !== undefined && !/^v\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/.test(options.version)) {
     throw new UsageError(`version "${options.version}" is not a Kubernetes version like v1.32.4`);
   }
-  return { profile, nodes, base, log: options.log, etcd, etcdBinary: binary, hostile, version: options.version };
+  const scale = resolveScale(options.scale);
+  return { profile, nodes, base, log: options.log, etcd, etcdBinary: binary, hostile, version: options.version, scale };
+}
+
+/** The most of each kind of object a lab adds: far past any test, short of exhausting a machine. */
+export const MAX_SCALE = 1_000_000;
+
+const SCALE_FLAGS: Record<keyof LabScale, string> = {
+  podsPerNode: '--pods-per-node',
+  secrets: '--secrets',
+  namespaces: '--namespaces',
+  roles: '--roles',
+  seed: '--seed',
+};
+
+function resolveScale(scale: LabScale | undefined): LabScale | undefined {
+  if (!scale) return undefined;
+  for (const [key, flag] of Object.entries(SCALE_FLAGS) as [keyof LabScale, string][]) {
+    const n = scale[key];
+    if (n === undefined) continue;
+    const max = key === 'seed' ? 2 ** 32 - 1 : MAX_SCALE;
+    if (!Number.isInteger(n) || n < 0 || n > max) {
+      throw new UsageError(`${flag} takes a whole number from 0 to ${max}, not "${n}"`);
+    }
+  }
+  return { ...scale };
 }

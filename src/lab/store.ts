@@ -14,6 +14,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const keyOf = (rt: ResourceType) => `${rt.group}/${rt.resource}`;
 const nameKey = (namespace: string | undefined, name: string) => `${namespace ?? ''}/${name}`;
+/** The order lists come in (as `localeCompare` orders, done once per change rather than per request). */
+const collate = new Intl.Collator().compare;
 
 /** A stable, UUID-shaped id for a seeded object, so seeded state reads the same in every run. */
 export function stableUid(seed: string): string {
@@ -35,6 +37,8 @@ export type StoreChange = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; rt: Resource
 export class Store {
   private revision = 1000;
   private readonly tables = new Map<string, Map<string, KubeObject>>();
+  /** Each table's keys in list order, kept until an object is added or removed (a seeded 100,000-pod lab). */
+  private readonly sorted = new Map<string, string[]>();
   private readonly listeners: ((change: StoreChange) => void)[] = [];
 
   get resourceVersion(): string {
@@ -61,15 +65,26 @@ export class Store {
 
   /** Objects of a type, in one namespace or all, sorted by namespace and name like the real server. */
   list(rt: ResourceType, namespace?: string): KubeObject[] {
-    const out: KubeObject[] = [];
-    for (const o of this.table(rt).values()) {
-      if (namespace === undefined || o.metadata.namespace === namespace) out.push(structuredClone(o));
+    return this.view(rt, namespace).map((o) => structuredClone(o));
+  }
+
+  /**
+   * The stored objects themselves, in list order, for readers that only serialize them (a kubelet's pod
+   * list, a page of a list): no copy per object. Callers must not change them; `list` hands out copies.
+   */
+  view(rt: ResourceType, namespace?: string): readonly KubeObject[] {
+    const table = this.table(rt);
+    let keys = this.sorted.get(keyOf(rt));
+    if (!keys) {
+      keys = [...table.keys()].sort(collate);
+      this.sorted.set(keyOf(rt), keys);
     }
-    return out.sort((a, b) =>
-      nameKey(a.metadata.namespace, a.metadata.name ?? '').localeCompare(
-        nameKey(b.metadata.namespace, b.metadata.name ?? ''),
-      ),
-    );
+    const out: KubeObject[] = [];
+    for (const k of keys) {
+      const o = table.get(k)!;
+      if (namespace === undefined || o.metadata.namespace === namespace) out.push(o);
+    }
+    return out;
   }
 
   get(rt: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined {
@@ -99,6 +114,7 @@ export class Store {
     meta.resourceVersion = String(this.revision);
     o.metadata = orderMeta(meta);
     this.table(rt).set(nameKey(ns, meta.name ?? ''), o);
+    this.sorted.delete(keyOf(rt));
     this.emit({ type: 'ADDED', rt, object: o });
     return structuredClone(o);
   }
@@ -109,7 +125,9 @@ export class Store {
     this.revision++;
     (o.metadata as Mutable<ObjectMeta>).resourceVersion = String(this.revision);
     o.metadata = orderMeta(o.metadata);
-    this.table(rt).set(nameKey(rt.namespaced ? o.metadata.namespace : undefined, o.metadata.name ?? ''), o);
+    const key = nameKey(rt.namespaced ? o.metadata.namespace : undefined, o.metadata.name ?? '');
+    if (!this.table(rt).has(key)) this.sorted.delete(keyOf(rt));
+    this.table(rt).set(key, o);
     this.emit({ type: 'MODIFIED', rt, object: o });
     return structuredClone(o);
   }
@@ -119,6 +137,7 @@ export class Store {
     const o = this.table(rt).get(key);
     if (!o) return undefined;
     this.table(rt).delete(key);
+    this.sorted.delete(keyOf(rt));
     this.revision++;
     this.emit({ type: 'DELETED', rt, object: o });
     return structuredClone(o);
