@@ -1,6 +1,6 @@
 // One hunt as `kubeferret hunt TARGETS` runs it (default ports, timeouts and hunters), in its own process so
 // its peak RSS is its own; prints one JSON line: findings, coverage gaps, problems, wall time, peak RSS.
-// Used by bench/scale.ts. Run: node --import tsx bench/scale-hunt.ts 127.84.0.2-127.84.0.3
+// Used by bench/scale.ts. Run: node --import tsx bench/scale-hunt.ts 127.91.0.2-127.91.0.3
 import { defaultConfig } from '../src/core/config.js';
 import type { KfEvent } from '../src/core/events.js';
 import { runHunt } from '../src/core/hunt.js';

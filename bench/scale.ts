@@ -3,15 +3,15 @@
 // in the large one (same id and location), with no coverage gap; prints wall time and peak RSS of both
 // hunts and their ratio. Goal: peak RSS of the large hunt under 300 MB.
 //
-// Run: node --import tsx bench/scale.ts [podsPerNode] [secrets] [namespaces]   (uses 127.84.0.0/16)
+// Run: node --import tsx bench/scale.ts [podsPerNode] [secrets] [namespaces]   (uses 127.91.0.0/16)
 // Default: 100,000 pods on one node, 50,000 Secrets, 20,000 namespaces.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
 const [pods = 100_000, secrets = 50_000, namespaces = 20_000] = process.argv.slice(2).map(Number);
-const BASE = '127.84.0.2';
-const TARGETS = '127.84.0.2-127.84.0.3';
+const BASE = '127.91.0.2';
+const TARGETS = '127.91.0.2-127.91.0.3';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 interface HuntOutcome {

@@ -118,7 +118,17 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     throw new UsageError(`version "${options.version}" is not a Kubernetes version like v1.32.4`);
   }
   const scale = resolveScale(options.scale);
-  return { profile, nodes, base, log: options.log, etcd, etcdBinary: binary, hostile, version: options.version, scale };
+  return {
+    profile,
+    nodes,
+    base,
+    log: options.log,
+    etcd,
+    etcdBinary: binary,
+    hostile,
+    version: options.version,
+    ...(scale && { scale }),
+  };
 }
 
 /** The most of each kind of object a lab adds: far past any test, short of exhausting a machine. */
