@@ -73,6 +73,7 @@ export class JsonStream {
     try {
       this.parser.write(chunk);
     } catch (err) {
+      if (this.finished) throw new JsonLimitError('data after the JSON document');
       throw new JsonLimitError(`not JSON: ${(err as Error).message.split('\n')[0]}`);
     }
   }
