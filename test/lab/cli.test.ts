@@ -88,7 +88,10 @@ describe('kubeferret lab', () => {
       [['--nodes', '0'], /^kubeferret: --nodes takes a whole number from 1 to 16, not "0"\n$/],
       [['--nodes', 'many'], /^kubeferret: --nodes takes a whole number from 1 to 16, not "many"\n$/],
       [['--etcd', 'maybe'], /^kubeferret: --etcd takes one of auto, real, simulated, off, not "maybe"\n$/],
-      [['--pods-per-node', 'lots'], /^kubeferret: --pods-per-node takes a whole number from 0 to 1000000, not "lots"\n$/],
+      [
+        ['--pods-per-node', 'lots'],
+        /^kubeferret: --pods-per-node takes a whole number from 0 to 1000000, not "lots"\n$/,
+      ],
       [['--secrets', '-5'], /^kubeferret: --secrets takes a whole number from 0 to 1000000, not "-5"\n$/],
       [['--seed', '1e3'], /^kubeferret: --seed takes a whole number from 0 to 4294967295, not "1e3"\n$/],
       [['--bogus'], /unknown option '--bogus'/],

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { apiserverHunters } from '../../src/hunters/apiserver/index.js';
+import { exposedHunters } from '../../src/hunters/exposed/index.js';
+import { kubeletHunters } from '../../src/hunters/kubelet/index.js';
+import { type Lab, PORTS, startLab } from '../../src/lab/index.js';
+import { huntLab, type LabHunt } from './lab-hunt.js';
+
+// Loopback block 127.69.0.0/16 (see test/README.md).
+
+// Each size past the point where a finding used to vanish (issue 12): 4,000 pods cut /pods at 8 MiB,
+// 10,000 pods cut /stats/summary at 1 MiB, ~4,000 namespaces passed the 1 MiB cap of an unpaged list,
+// 10,000 Opaque Secrets listed before the token Secrets outlasted 20 pages of 500.
+const PODS = 10_000;
+const SECRETS = 10_000;
+const NAMESPACES = 4_000;
+
+describe('hunting a lab the size of a real cluster', () => {
+  let lab: Lab;
+  let hunt: LabHunt;
+  let node: string;
+
+  before(async () => {
+    lab = await startLab({
+      profile: 'vulnerable',
+      base: '127.69.0.2',
+      nodes: 1,
+      etcd: 'off',
+      scale: { podsPerNode: PODS, secrets: SECRETS, namespaces: NAMESPACES },
+    });
+    node = lab.hosts[1].address;
+    hunt = await huntLab(lab, {
+      hunters: [...kubeletHunters, ...apiserverHunters, ...exposedHunters],
+      ports: [PORTS.apiserver, PORTS.apiserverInsecure, PORTS.kubectlProxy, PORTS.kubelet, PORTS.kubeletReadOnly],
+    });
+  });
+  after(() => lab?.stop());
+
+  const on = (kb: string, host: string) =>
+    hunt.findings.filter((f) => f.kb === kb && f.host === host && (f.port === undefined || f.port === PORTS.kubelet));
+
+  it('leaves nothing unexamined', () => {
+    assert.deepEqual(
+      hunt.gaps.map((g) => `${g.hunter} ${g.subject}: ${g.detail}`),
+      [],
+    );
+  });
+
+  it('reads every pod of the node: the risky ones listed last are found, and every handler probed', () => {
+    for (const kb of [
+      'KF-KUBELET-001',
+      'KF-KUBELET-004',
+      'KF-KUBELET-005',
+      'KF-KUBELET-007',
+      'KF-KUBELET-008',
+      'KF-KUBELET-011',
+      'KF-KUBELET-018',
+    ]) {
+      assert.equal(on(kb, node).length, 1, `${kb} on the node's authenticated port`);
+    }
+    const pods = on('KF-KUBELET-001', node)[0].evidence;
+    const listed = Number(/PodList of (\d+) pods/.exec(pods)?.[1]);
+    assert.ok(listed > PODS, `${listed} pods counted`);
+    assert.doesNotMatch(pods, /partial/);
+    const privileged = on('KF-KUBELET-010', node).map((f) => f.object ?? '');
+    assert.equal(privileged.length, 2, privileged.join(', '));
+    assert.equal(privileged[0], 'pod default/debug-tools');
+    assert.match(privileged[1], /^pod kube-system\/kube-proxy-/);
+    assert.ok(
+      on('KF-KUBELET-014', node).some((f) => /^pod logging\/log-collector-/.test(f.object ?? '')),
+      'the /var/log mount of the log collector',
+    );
+    assert.match(on('KF-KUBELET-018', node)[0].evidence, new RegExp(`and ${listed} pods$`));
+  });
+
+  it('asks for /pods once per kubelet port, discovery and hunters together', () => {
+    const asked = hunt.requests.filter((r) => r.component === 'kubelet' && r.path === '/pods');
+    assert.deepEqual(asked.map((r) => r.port).sort(), [PORTS.kubelet, PORTS.kubeletReadOnly]);
+  });
+
+  it('lists every Secret to the end, so the token Secrets after 10,000 others are found', () => {
+    const tokens = hunt.of('KF-API-008', 'anonymous');
+    assert.equal(tokens.length, 1);
+    assert.doesNotMatch(tokens[0].evidence, /partial/);
+    const listed = hunt.of('KF-API-007', 'anonymous')[0].evidence;
+    const secrets = Number(/listed (\d+) secrets/.exec(listed)?.[1]);
+    assert.ok(secrets > SECRETS, `${secrets} secrets counted`);
+    assert.match(listed, new RegExp(`: ${SECRETS + 1} Opaque, \\d+ kubernetes.io/service-account-token`));
+    const pages = hunt.requests.filter((r) => r.path.startsWith('/api/v1/secrets?limit=500'));
+    assert.ok(pages.length > SECRETS / 500, `${pages.length} pages asked`);
+    assert.ok(
+      hunt.requests.every((r) => r.component !== 'kube-apiserver' || !/\/(secrets|namespaces|pods)$/.test(r.path)),
+      'every list is asked with a limit',
+    );
+  });
+
+  it('pages the namespaces a kubectl proxy lends, and reports it', () => {
+    const [proxy] = hunt.findings.filter((f) => f.kb === 'KF-PROXY-001');
+    assert.ok(proxy, 'KF-PROXY-001');
+    const n = Number(/→ 200: (\d+) namespaces/.exec(proxy.evidence)?.[1]);
+    assert.ok(n > NAMESPACES, `${n} namespaces counted`);
+    assert.doesNotMatch(proxy.evidence, /partial|at least/);
+    const pages = hunt.requests.filter(
+      (r) => r.component === 'kubectl-proxy' && /^\/api\/v1\/namespaces(\?|$)/.test(r.path),
+    );
+    assert.ok(pages.length >= NAMESPACES / 500, `${pages.length} pages`);
+    const unpaged = pages.filter((r) => !r.path.includes('limit=500'));
+    assert.deepEqual(
+      unpaged.map((r) => r.path),
+      [],
+    );
+  });
+});
