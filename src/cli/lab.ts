@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
-import { IDENTITY_NAMES, type Lab, type LabOptions, MAX_NODES, MAX_SCALE, startLab } from '../lab/index.js';
+import { IDENTITY_NAMES, type Lab, type LabOptions, MAX_NODES, MAX_SCALE, parseFault, startLab } from '../lab/index.js';
 import { integer } from './options.js';
 
 interface LabFlags {
@@ -19,6 +19,7 @@ interface LabFlags {
   namespaces?: number;
   roles?: number;
   seed?: number;
+  fault?: string[];
 }
 
 const scale = (flag: string) => integer(flag, 0, MAX_SCALE);
@@ -33,6 +34,15 @@ export function describeLab(lab: Lab): string {
     lines.push(`  ${h.address.padEnd(15)} ${h.name} (${h.role})`);
     for (const s of h.services)
       lines.push(`    ${String(s.port).padEnd(6)} ${s.scheme.padEnd(5)}  ${s.kind.padEnd(18)} ${s.what}`);
+  }
+  for (const f of lab.options.faults ?? []) {
+    const what = [
+      f.latencyMs !== undefined && `latency ${f.latencyMs} ms${f.jitterMs ? ` ± ${f.jitterMs}` : ''}`,
+      f.stallFirst && `first ${f.stallFirst} connections stalled`,
+      f.resetShare && `${Math.round(f.resetShare * 100)}% of connections reset`,
+      f.trickle && `bodies trickle ${f.trickle.bytes} bytes every ${f.trickle.everyMs} ms`,
+    ].filter(Boolean);
+    lines.push(`  fault on ${f.host ?? 'every host'}:${f.port}: ${what.join(', ') || 'none'}`);
   }
   if (lab.outside)
     lines.push(`  ${lab.outside.address.padEnd(15)} outside sink (the redirect's target; never in scope)`);
@@ -55,6 +65,7 @@ export function labOptionsFrom(flags: LabFlags): LabOptions {
     etcd: flags.etcd as LabOptions['etcd'],
     hostile: flags.hostile,
     version: flags.kubeVersion,
+    faults: flags.fault?.map(parseFault),
     scale:
       (flags.podsPerNode ?? flags.secrets ?? flags.namespaces ?? flags.roles ?? flags.seed)
         ? {
@@ -121,6 +132,11 @@ export function registerLab(program: Command): void {
       '--seed <n>',
       'seed of the random choices of the objects added (default 1)',
       integer('--seed', 0, 2 ** 32 - 1),
+    )
+    .option(
+      '--fault <spec>',
+      'slow or break a port: PORT:latency=MS,jitter=MS,stall=N,reset=SHARE,trickle=BYTES/MS[,host=ADDRESS] (repeatable)',
+      (v: string, all: string[] = []) => [...all, v],
     )
     .action(async (flags: LabFlags) => {
       const stop = untilSignal();

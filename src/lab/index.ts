@@ -11,6 +11,7 @@ import { dashboardHandler } from './dashboard.js';
 import { RealEtcd } from './etcd.js';
 import { registryEntries } from './etcd-keys.js';
 import { SimulatedEtcd } from './etcd-sim.js';
+import { Fault } from './faults.js';
 import { forward } from './forward.js';
 import { startHostile } from './hostile.js';
 import { IDENTITY_NAMES, type IdentityName, type LabIdentity, userOf } from './identities.js';
@@ -35,6 +36,7 @@ import { buildTopology, type LabHost, OUTSIDE_PORT, outsideAddress, PORTS } from
 import { ANONYMOUS, type UserInfo } from './users.js';
 import { minorOf } from './version.js';
 
+export { type FaultSpec, parseFault } from './faults.js';
 export { HUGE_BODY_BYTES } from './hostile.js';
 export type { IdentityName, LabIdentity } from './identities.js';
 export { IDENTITY_NAMES } from './identities.js';
@@ -107,7 +109,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const nodes = hosts.filter((h) => h.role === 'node');
   const base = opts.base;
   const log = new RequestLog(opts.log);
-  const listeners = new Listeners(log);
+  const listeners = new Listeners(log, faultsOf(opts));
   const remembered = new Set<string>();
   const remember = (s: string) => remembered.add(s);
 
@@ -371,4 +373,21 @@ function secretValues(store: Store, remembered: Set<string>, credentials: Record
     for (const value of Object.values((s.stringData as Record<string, string>) ?? {})) out.add(value);
   }
   return [...out].filter((v) => v.length >= 8).sort();
+}
+
+/** The fault of each faulty host and port (one per listener, so each counts its own connections). */
+function faultsOf(opts: ResolvedLabOptions): (host: string, port: number) => Fault | undefined {
+  const specs = opts.faults ?? [];
+  const made = new Map<string, Fault>();
+  return (host, port) => {
+    const spec = specs.find((f) => f.port === port && f.host === host) ?? specs.find((f) => f.port === port && !f.host);
+    if (!spec) return undefined;
+    const key = `${host}:${port}`;
+    let fault = made.get(key);
+    if (!fault) {
+      fault = new Fault(spec, opts.scale?.seed ?? 1);
+      made.set(key, fault);
+    }
+    return fault;
+  };
 }

@@ -1,6 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { UsageError } from '../core/errors.js';
+import type { FaultSpec } from './faults.js';
 import type { LabScale } from './seed-bulk.js';
 
 export const PROFILES = ['vulnerable', 'default', 'hardened'] as const;
@@ -28,6 +29,8 @@ export interface LabOptions {
   version?: string;
   /** A cluster of a real size: extra pods per node, Secrets, namespaces, roles (see seed-bulk.ts). */
   scale?: LabScale;
+  /** A slow or flaky network on chosen ports (see faults.ts); draws seeded by `scale.seed`. */
+  faults?: FaultSpec[];
 }
 
 export interface ResolvedLabOptions {
@@ -40,6 +43,7 @@ export interface ResolvedLabOptions {
   hostile: boolean;
   version?: string;
   scale?: LabScale;
+  faults?: FaultSpec[];
 }
 
 /** The number of addresses a lab uses after its base: nodes, then the hostile host and the outside sink. */
@@ -128,6 +132,7 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     hostile,
     version: options.version,
     ...(scale && { scale }),
+    ...(options.faults?.length && { faults: options.faults.map(checkFault) }),
   };
 }
 
@@ -141,6 +146,24 @@ const SCALE_FLAGS: Record<keyof LabScale, string> = {
   roles: '--roles',
   seed: '--seed',
 };
+
+/** A fault given in code is held to what `--fault` accepts. */
+function checkFault(f: FaultSpec): FaultSpec {
+  const bad = (why: string) => new UsageError(`fault on port ${f.port}: ${why}`);
+  if (!Number.isInteger(f.port) || f.port < 1 || f.port > 65_535) throw bad('not a port');
+  for (const [key, value] of Object.entries({
+    latencyMs: f.latencyMs,
+    jitterMs: f.jitterMs,
+    stallFirst: f.stallFirst,
+  })) {
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) throw bad(`${key} must be a number from 0`);
+  }
+  if (f.resetShare !== undefined && !(f.resetShare >= 0 && f.resetShare <= 1))
+    throw bad('resetShare is a share from 0 to 1');
+  if (f.trickle && !(f.trickle.bytes >= 1 && f.trickle.everyMs >= 0))
+    throw bad('trickle needs bytes ≥ 1 and everyMs ≥ 0');
+  return { ...f };
+}
 
 function resolveScale(scale: LabScale | undefined): LabScale | undefined {
   if (!scale) return undefined;

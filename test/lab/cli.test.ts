@@ -94,6 +94,10 @@ describe('kubeferret lab', () => {
       ],
       [['--secrets', '-5'], /^kubeferret: --secrets takes a whole number from 0 to 1000000, not "-5"\n$/],
       [['--seed', '1e3'], /^kubeferret: --seed takes a whole number from 0 to 4294967295, not "1e3"\n$/],
+      [
+        ['--fault', '10250:drop=1'],
+        /^kubeferret: --fault "10250:drop=1": "drop" is none of latency, jitter, stall, reset, trickle, host\n$/,
+      ],
       [['--bogus'], /unknown option '--bogus'/],
     ];
     for (const [args, message] of cases) {
