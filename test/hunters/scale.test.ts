@@ -111,3 +111,45 @@ describe('hunting a lab the size of a real cluster', () => {
     );
   });
 });
+
+describe('hunting a kubelet whose /pods trickles past the hunters’ deadline', () => {
+  let lab: Lab;
+  let hunt: LabHunt;
+  let node: string;
+
+  before(async () => {
+    lab = await startLab({
+      profile: 'vulnerable',
+      base: '127.69.1.2',
+      nodes: 1,
+      etcd: 'off',
+      scale: { podsPerNode: 3_000 },
+      faults: [{ port: PORTS.kubelet, trickle: { bytes: 8 * 1024, everyMs: 50 } }],
+    });
+    node = lab.hosts[1].address;
+    hunt = await huntLab(lab, {
+      hunters: kubeletHunters,
+      addresses: [node],
+      ports: [PORTS.kubelet],
+      config: { hunterTimeoutMs: 2_000 },
+    });
+  });
+  after(() => lab?.stop());
+
+  it('reports the kubelet with what it read, saying the list was cut', () => {
+    const [anonymous] = hunt.of('KF-KUBELET-001');
+    assert.ok(anonymous, 'KF-KUBELET-001 from the part of the list that was read');
+    assert.match(anonymous.evidence, /PodList of \d+ pods .*\(partial: the list was cut after \d+ pods: .*timed out/);
+  });
+
+  it('publishes the cut as a coverage gap with what was examined', () => {
+    const gaps = hunt.gaps.filter((g) => g.host === node && g.port === PORTS.kubelet && g.subject === '/pods');
+    assert.ok(gaps.length > 0, JSON.stringify(hunt.gaps));
+    for (const g of gaps) {
+      assert.equal(g.reason, 'deadline');
+      assert.match(g.detail, /^\/pods was read up to pod \d+ \(\d+ bytes\), then: .*timed out/);
+    }
+    const readers = new Set(gaps.map((g) => g.hunter));
+    assert.ok(readers.has('kubelet-access'), [...readers].join(', '));
+  });
+});
