@@ -17,7 +17,7 @@ console.log(
     // maxRSS is in KiB.
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     findings: findings.map((f) =>
-      [f.kb, f.host ?? '', f.port ?? '', f.path ?? '', f.object ?? '', f.identity ?? ''].join(' '),
+      [f.kb, f.host ?? '', f.port ?? '', f.path ?? '', f.object ?? '', f.identity ?? '', f.severity ?? ''].join(' '),
     ),
     evidence: Object.fromEntries(findings.map((f) => [`${f.kb} ${f.host ?? ''}:${f.port ?? ''}`, f.evidence])),
     gaps: gaps.map((g) => `${g.hunter} ${g.host ?? ''}:${g.port ?? ''} ${g.subject} ${g.reason}: ${g.detail}`),

@@ -37,8 +37,8 @@ export type StoreChange = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; rt: Resource
 export class Store {
   private revision = 1000;
   private readonly tables = new Map<string, Map<string, KubeObject>>();
-  /** Each table's keys in list order, kept until an object is added or removed (a seeded 100,000-pod lab). */
-  private readonly sorted = new Map<string, string[]>();
+  /** Each table's objects in list order, kept until one changes (a seeded lab of 100,000 pods). */
+  private readonly sorted = new Map<string, KubeObject[]>();
   private readonly listeners: ((change: StoreChange) => void)[] = [];
 
   get resourceVersion(): string {
@@ -74,17 +74,12 @@ export class Store {
    */
   view(rt: ResourceType, namespace?: string): readonly KubeObject[] {
     const table = this.table(rt);
-    let keys = this.sorted.get(keyOf(rt));
-    if (!keys) {
-      keys = [...table.keys()].sort(collate);
-      this.sorted.set(keyOf(rt), keys);
+    let all = this.sorted.get(keyOf(rt));
+    if (!all) {
+      all = [...table.keys()].sort(collate).map((k) => table.get(k)!);
+      this.sorted.set(keyOf(rt), all);
     }
-    const out: KubeObject[] = [];
-    for (const k of keys) {
-      const o = table.get(k)!;
-      if (namespace === undefined || o.metadata.namespace === namespace) out.push(o);
-    }
-    return out;
+    return namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace);
   }
 
   get(rt: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined {
@@ -125,9 +120,8 @@ export class Store {
     this.revision++;
     (o.metadata as Mutable<ObjectMeta>).resourceVersion = String(this.revision);
     o.metadata = orderMeta(o.metadata);
-    const key = nameKey(rt.namespaced ? o.metadata.namespace : undefined, o.metadata.name ?? '');
-    if (!this.table(rt).has(key)) this.sorted.delete(keyOf(rt));
-    this.table(rt).set(key, o);
+    this.table(rt).set(nameKey(rt.namespaced ? o.metadata.namespace : undefined, o.metadata.name ?? ''), o);
+    this.sorted.delete(keyOf(rt));
     this.emit({ type: 'MODIFIED', rt, object: o });
     return structuredClone(o);
   }
