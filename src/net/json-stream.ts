@@ -29,6 +29,38 @@ const CLOSE_ARRAY = 0x5d;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
+/** Nesting of a whole JSON text, or the point where it passes `maxDepth` (strings skipped). */
+function tooDeep(text: string, maxDepth: number): boolean {
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === BACKSLASH) escaped = true;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      if (++depth > maxDepth) return true;
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) depth--;
+  }
+  return false;
+}
+
+/**
+ * JSON.parse for a body held whole, or undefined when it is not JSON or nests deeper than `maxDepth`: a
+ * hostile document 100,000 levels deep never becomes a structure the rest of the run has to walk.
+ */
+export function parseBounded<T = unknown>(text: string, maxDepth = 64): T | undefined {
+  if (tooDeep(text, maxDepth)) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}
+
 export class JsonStream {
   private readonly parser: JSONParser;
   private readonly maxDepth: number;

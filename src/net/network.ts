@@ -10,7 +10,7 @@ import {
   type ProbeState,
   type ScanHost,
 } from './connect-scan.js';
-import { JsonLimitError } from './json-stream.js';
+import { JsonLimitError, parseBounded } from './json-stream.js';
 import { type NameResolver, systemResolver } from './resolve.js';
 import { hostPort, normalizeAddress, type Scope } from './scope.js';
 import { SharedReads } from './shared-reads.js';
@@ -115,7 +115,7 @@ export interface HttpResponse {
   /** URLs of redirects followed before this response, in order. */
   redirects: string[];
   text(): string;
-  /** The body parsed as JSON, or undefined when it is not JSON. */
+  /** The body parsed as JSON, or undefined when it is not JSON (or nests deeper than 64 levels). */
   json<T = unknown>(): T | undefined;
 }
 
@@ -570,13 +570,7 @@ export class Network {
         durationMs: Math.round(performance.now() - started),
         redirects: [...redirects],
         text: () => buf.toString('utf8'),
-        json: <T>() => {
-          try {
-            return JSON.parse(buf.toString('utf8')) as T;
-          } catch {
-            return undefined;
-          }
-        },
+        json: <T>() => parseBounded<T>(buf.toString('utf8')),
       };
     } catch (err) {
       let failure = describeFailure(err, `${method} ${req.url}`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { JsonLimitError, JsonStream } from '../../src/net/json-stream.js';
+import { JsonLimitError, JsonStream, parseBounded } from '../../src/net/json-stream.js';
 
 /** Feeds `text` in chunks of `size` bytes; returns what was handed over. */
 function read(text: string, paths: string[], size = 7, maxDepth?: number) {
@@ -64,5 +64,16 @@ describe('JsonStream', () => {
         (err: unknown) => err instanceof JsonLimitError && message.test(err.message) && !err.message.includes('\n'),
       );
     }
+  });
+
+  it('parses a body held whole unless it nests too deep or is not JSON', () => {
+    assert.deepEqual(parseBounded('{"kind":"PodList","items":[{"a":"[[[["}]}'), {
+      kind: 'PodList',
+      items: [{ a: '[[[[' }],
+    });
+    assert.equal(parseBounded(`${'['.repeat(100_000)}${']'.repeat(100_000)}`), undefined);
+    assert.deepEqual(parseBounded('[[[1]]]', 3), [[[1]]]);
+    assert.equal(parseBounded('[[[[1]]]]', 3), undefined);
+    assert.equal(parseBounded('<html>'), undefined);
   });
 });

@@ -64,6 +64,9 @@ describe('NetClient.stream', () => {
         res.write('{"items":[0');
         const timer = setInterval(() => res.write(',1'), 20);
         res.on('close', () => clearInterval(timer));
+      } else if (path === '/deep') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(`${'['.repeat(100_000)}${']'.repeat(100_000)}`);
       } else if (path === '/slow-shared') list(res, 3, 3, (r) => setTimeout(() => r.end(']}'), 300));
       else {
         res.writeHead(403, { 'content-type': 'text/plain' });
@@ -190,5 +193,12 @@ describe('NetClient.stream', () => {
     assert.ok(first.cut);
     await net.stream({ url: `${server.url}/stall`, shared: 'counter', timeoutMs: 200 }, itemCounter);
     assert.equal(asked.filter((u) => u === '/stall').length, cutBefore + 2, 'a cut read is asked again');
+  });
+
+  it('gives no parsed JSON of a held body nested 100,000 levels deep, and keeps its text', async () => {
+    const res = await network.for('t').http({ url: `${server.url}/deep`, maxBytes: 512 * 1024 });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.length, 200_000);
+    assert.equal(res.json(), undefined);
   });
 });
