@@ -1,6 +1,6 @@
 // One hunt as `kubeferret hunt TARGETS` runs it (default ports, timeouts and hunters), in its own process so
 // its peak RSS is its own; prints one JSON line: findings, coverage gaps, problems, wall time, peak RSS.
-// Used by bench/scale.ts. Run: node --import tsx bench/scale-hunt.ts 127.91.0.2-127.91.0.3
+// Used by bench/scale.ts. Run: node --import tsx bench/scale-hunt.ts [--hunter-timeout=S] 127.91.0.2-127.91.0.3
 import { defaultConfig } from '../src/core/config.js';
 import type { KfEvent } from '../src/core/events.js';
 import { runHunt } from '../src/core/hunt.js';
@@ -8,7 +8,15 @@ import { parseTarget } from '../src/discovery/targets.js';
 import { HUNTERS } from '../src/hunters/index.js';
 
 const started = performance.now();
-const result = await runHunt(defaultConfig({ targets: process.argv.slice(2).map(parseTarget) }), HUNTERS);
+const args = process.argv.slice(2);
+const timeout = args.find((a) => a.startsWith('--hunter-timeout='));
+const result = await runHunt(
+  defaultConfig({
+    targets: args.filter((a) => a !== timeout).map(parseTarget),
+    ...(timeout && { hunterTimeoutMs: Number(timeout.split('=')[1]) * 1000 }),
+  }),
+  HUNTERS,
+);
 const findings = result.events.filter((e): e is KfEvent<'Finding'> => e.type === 'Finding');
 const gaps = result.events.filter((e): e is KfEvent<'CoverageGap'> => e.type === 'CoverageGap');
 console.log(

@@ -3,13 +3,15 @@
 // in the large one (same id and location), with no coverage gap; prints wall time and peak RSS of both
 // hunts and their ratio. Goal: peak RSS of the large hunt under 300 MB.
 //
-// Run: node --import tsx bench/scale.ts [podsPerNode] [secrets] [namespaces]   (uses 127.91.0.0/16)
-// Default: 100,000 pods on one node, 50,000 Secrets, 20,000 namespaces.
+// Run: node --import tsx bench/scale.ts [podsPerNode] [secrets] [namespaces] [hunterTimeoutSeconds]
+// (uses 127.91.0.0/16). Default: 100,000 pods on one node, 50,000 Secrets, 20,000 namespaces, and the
+// hunt's default --hunter-timeout (30 s).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-const [pods = 100_000, secrets = 50_000, namespaces = 20_000] = process.argv.slice(2).map(Number);
+const [pods = 100_000, secrets = 50_000, namespaces = 20_000, hunterTimeout] = process.argv.slice(2).map(Number);
 const BASE = '127.91.0.2';
 const TARGETS = '127.91.0.2-127.91.0.3';
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -48,7 +50,8 @@ async function stopLab(child: ChildProcess): Promise<void> {
 }
 
 async function hunt(): Promise<HuntOutcome> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/scale-hunt.ts', TARGETS], {
+  const timeout = hunterTimeout ? [`--hunter-timeout=${hunterTimeout}`] : [];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/scale-hunt.ts', ...timeout, TARGETS], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -91,6 +94,11 @@ console.log(
 for (const f of missing) console.log(`  missing in the large lab: ${f}`);
 for (const g of large.gaps) console.log(`  coverage gap: ${g}`);
 for (const p of large.problems) console.log(`  problem: ${p}`);
+console.log(
+  `machine load (1, 5, 15 min): ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(', ')} on ${cpus().length} cores`,
+);
 const ok = missing.length === 0 && large.gaps.length === 0 && large.peakRssMb < 300;
 console.log(ok ? 'OK: every finding present, no coverage gap, peak RSS under 300 MB' : 'NOT MET');
 process.exitCode = ok ? 0 : 1;

@@ -4,6 +4,7 @@ import { identityOf } from '../../active/toolkit.js';
 import type { ChangeIdentity } from '../../core/changes.js';
 import type { CredentialSecret, KfEvent } from '../../core/events.js';
 import type { HuntContext } from '../../core/hunter.js';
+import { parseBounded } from '../../net/json-stream.js';
 import type { StreamedResponse } from '../../net/network.js';
 import { ServiceProbe, serviceUrl } from '../probe.js';
 import { KEPT_WHOLE, type PodDigest, podListOf, podName, podsGap, readPods } from './pod-list.js';
@@ -69,13 +70,7 @@ export async function kubeletPods(ctx: HuntContext, target: KubeletTarget): Prom
 /** A refused read's status and the start of its body, as `refusal` reads an answer. */
 function excerptAnswer(read: StreamedResponse<PodDigest>) {
   const text = () => read.value.excerpt;
-  const json = <T>() => {
-    try {
-      return JSON.parse(read.value.excerpt) as T;
-    } catch {
-      return undefined;
-    }
-  };
+  const json = <T>() => parseBounded<T>(read.value.excerpt);
   return { status: read.status, text, json };
 }
 
