@@ -59,7 +59,9 @@ export function podDigestSink(head: ResponseHead): BodySink<PodDigest> {
   if (head.status !== 200) {
     return {
       write(chunk) {
-        if (digest.excerpt.length < EXCERPT_BYTES) digest.excerpt += chunk.subarray(0, EXCERPT_BYTES).toString('utf8');
+        digest.excerpt += chunk.subarray(0, EXCERPT_BYTES - digest.excerpt.length).toString('utf8');
+        // A refusal is read as far as its first few KiB: an endless error page is not read to the deadline.
+        if (digest.excerpt.length >= EXCERPT_BYTES) throw new Error('the rest of a refusal is not read');
       },
       result: () => digest,
     };

@@ -18,7 +18,14 @@ export interface StatsDigest {
 
 function statsSink(head: ResponseHead): BodySink<StatsDigest> {
   const digest: StatsDigest = { pods: 0, subcontainers: 0 };
-  if (head.status !== 200) return { write() {}, result: () => digest };
+  if (head.status !== 200) {
+    return {
+      write() {
+        throw new Error('a refusal is not read');
+      },
+      result: () => digest,
+    };
+  }
   const json = new JsonStream({
     paths: ['$.node', '$.name', '$.pods.*', '$.subcontainers.*'],
     onValue(value, keys) {
