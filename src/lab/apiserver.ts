@@ -29,6 +29,7 @@ import type { Handler } from './servers.js';
 import * as status from './status.js';
 import { ApiError } from './status.js';
 import { type KubeObject, type Store, stableUid, timestamp } from './store.js';
+import { sendJsonList } from './stream-json.js';
 import { toTable, wantsTable } from './table.js';
 import { boundClaims, type TokenSigner } from './tokens.js';
 import { UNSECURED, type UserInfo } from './users.js';
@@ -433,18 +434,14 @@ export class ApiServer {
       sendJson(ex.res, code, objects, ex.headers);
       return;
     }
+    // Streamed item by item, as the real server writes a list: 100,000 pods start at once.
     const items = objects.map(({ apiVersion: _, kind: __, ...rest }) => rest);
-    sendJson(
-      ex.res,
-      code,
-      {
-        kind: `${rt.kind}List`,
-        apiVersion: groupVersion(rt),
-        metadata: { resourceVersion: this.deps.store.resourceVersion, ...list },
-        items,
-      },
-      ex.headers,
-    );
+    const head = {
+      kind: `${rt.kind}List`,
+      apiVersion: groupVersion(rt),
+      metadata: { resourceVersion: this.deps.store.resourceVersion, ...list },
+    };
+    void sendJsonList(ex.res, code, head, 'items', items, ex.headers).catch(() => ex.res.destroy());
   }
 
   /** The stored objects a list asks for (not copies: callers serialize them, or copy what they hand out). */
@@ -481,13 +478,13 @@ export class ApiServer {
       const next = Buffer.from(
         JSON.stringify({ v: 'meta.k8s.io/v1', rv: Number(this.deps.store.resourceVersion), start: offset + limit }),
       ).toString('base64');
-      this.respond(ex, 200, rt, copies(items.slice(offset, offset + limit)), {
+      this.respond(ex, 200, rt, items.slice(offset, offset + limit), {
         continue: next,
         remainingItemCount: items.length - offset - limit,
       });
       return;
     }
-    this.respond(ex, 200, rt, copies(items.slice(offset)));
+    this.respond(ex, 200, rt, items.slice(offset));
   }
 
   private watch(ex: Exchange, rt: ResourceType, namespace: string | undefined, name: string | undefined): void {
@@ -826,7 +823,7 @@ export class ApiServer {
   }
 }
 
-/** Copies of stored objects, for an answer that may change them (a page of a list costs its own size only). */
+/** Copies of stored objects, for an answer about objects that are about to change (deletecollection). */
 function copies(objects: readonly KubeObject[]): KubeObject[] {
   return objects.map((o) => structuredClone(o));
 }
