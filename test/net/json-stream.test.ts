@@ -3,9 +3,14 @@ import { describe, it } from 'node:test';
 import { JsonLimitError, JsonStream, parseBounded } from '../../src/net/json-stream.js';
 
 /** Feeds `text` in chunks of `size` bytes; returns what was handed over. */
-function read(text: string, paths: string[], size = 7, maxDepth?: number) {
+function read(text: string, paths: string[], size = 7, maxDepth?: number, maxValueBytes?: number) {
   const seen: [unknown, (string | number)[]][] = [];
-  const json = new JsonStream({ paths, maxDepth, onValue: (value, keys) => seen.push([value, [...keys]]) });
+  const json = new JsonStream({
+    paths,
+    maxDepth,
+    maxValueBytes,
+    onValue: (value, keys) => seen.push([value, [...keys]]),
+  });
   const bytes = Buffer.from(text);
   for (let i = 0; i < bytes.length; i += size) json.write(bytes.subarray(i, i + size));
   return { seen, json };
@@ -75,5 +80,25 @@ describe('JsonStream', () => {
     assert.deepEqual(parseBounded('[[[1]]]', 3), [[[1]]]);
     assert.equal(parseBounded('[[[[1]]]]', 3), undefined);
     assert.equal(parseBounded('<html>'), undefined);
+  });
+
+  it('bounds each item and what lies outside the items, however long the body', () => {
+    const limit = 1024;
+    const item = JSON.stringify({ name: 'x'.repeat(100) });
+    // Many small items: far more than the limit in all, each under it.
+    const { seen } = read(`{"items":[${Array(100).fill(item).join(',')}]}`, ['$.items.*'], 64, undefined, limit);
+    assert.equal(seen.length, 100);
+    assert.throws(
+      () => read(`{"items":[${item},{"name":"${'y'.repeat(2 * limit)}"}]}`, ['$.items.*'], 64, undefined, limit),
+      (err: unknown) =>
+        err instanceof JsonLimitError && /^a list item larger than 1024 bytes, at byte \d+$/.test(err.message),
+    );
+    assert.throws(
+      () => read(`{"junk":"${'z'.repeat(2 * limit)}","items":[]}`, ['$.items.*'], 64, undefined, limit),
+      /more than 1024 bytes outside the list items/,
+    );
+    // Whitespace and commas between items are not content.
+    const spaced = `{"items":[${Array(100).fill('{}').join(' ,\n   ')}]}`;
+    assert.equal(read(spaced, ['$.items.*'], 64, undefined, 64).seen.length, 100);
   });
 });
