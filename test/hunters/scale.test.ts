@@ -1,12 +1,18 @@
 import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { defineHunter } from '../../src/core/hunter.js';
 import { apiserverHunters } from '../../src/hunters/apiserver/index.js';
+import { secretsHunter } from '../../src/hunters/apiserver/secrets.js';
 import { exposedHunters } from '../../src/hunters/exposed/index.js';
 import { kubeletHunters } from '../../src/hunters/kubelet/index.js';
 import { type Lab, PORTS, startLab } from '../../src/lab/index.js';
-import { huntLab, type LabHunt } from './lab-hunt.js';
+import { startHttpServer, type TestServer } from '../helpers/servers.js';
+import { type Hunt, huntLab, huntServices, type LabHunt } from './lab-hunt.js';
 
 // Loopback block 127.69.0.0/16 (see test/README.md).
+
+const SA_TOKEN = 'kubernetes.io/service-account-token';
 
 // Each size past the point where a finding used to vanish (issue 12): 4,000 pods cut /pods at 8 MiB,
 // 10,000 pods cut /stats/summary at 1 MiB, ~4,000 namespaces passed the 1 MiB cap of an unpaged list,
@@ -151,5 +157,92 @@ describe('hunting a kubelet whose /pods trickles past the hunters’ deadline', 
     }
     const readers = new Set(gaps.map((g) => g.hunter));
     assert.ok(readers.has('kubelet-access'), [...readers].join(', '));
+  });
+});
+
+describe('listing Secrets when a page of the list fails', () => {
+  let server: TestServer;
+  let hunt: Hunt;
+  const row = (ns: string, name: string, type: string, account?: string) => ({
+    cells: [name, type, 1, '1d'],
+    object: {
+      metadata: {
+        name,
+        namespace: ns,
+        ...(account && { annotations: { 'kubernetes.io/service-account.name': account } }),
+      },
+    },
+  });
+  const table = (rows: unknown[], next?: string) => ({
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: { resourceVersion: '9', ...(next && { continue: next }) },
+    columnDefinitions: ['Name', 'Type', 'Data', 'Age'].map((name) => ({ name })),
+    rows,
+  });
+
+  before(async () => {
+    // An API server whose Secrets list has three pages: the second ends the connection mid-answer.
+    server = await startHttpServer('127.69.2.1', (req: IncomingMessage, res: ServerResponse) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const send = (body: unknown) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      if (url.pathname !== '/api/v1/secrets') {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404, reason: 'NotFound' }));
+        return;
+      }
+      const page = url.searchParams.get('continue');
+      assert.equal(url.searchParams.get('limit'), '500', 'every page asks with a limit');
+      if (!page) {
+        send(
+          table([row('a', 'opaque-1', 'Opaque'), row('kube-system', 'builder-token-x', SA_TOKEN, 'builder')], 'page-2'),
+        );
+      } else if (page === 'page-2') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"kind":"Table","rows":[');
+        setTimeout(() => res.socket?.resetAndDestroy(), 20);
+      } else send(table([row('kube-system', 'never-seen-token', SA_TOKEN, 'admin')]));
+    });
+    const access = defineHunter({
+      id: 'test-anonymous-access',
+      title: 'announces that anonymous callers may list Secrets',
+      mode: 'passive',
+      on: 'ServiceFound',
+      async hunt(service, ctx) {
+        ctx.publish('ApiAccess', {
+          host: service.host,
+          port: service.port,
+          scheme: service.scheme,
+          identity: 'anonymous',
+          via: 'anonymous',
+          can: { 'list secrets': true, '* *': true },
+        });
+      },
+    });
+    hunt = await huntServices([{ host: server.host, port: server.port, kind: 'apiserver', scheme: 'http' }], {
+      hunters: [access, secretsHunter],
+    });
+  });
+  after(() => server?.close());
+
+  it('reports what the pages read showed, saying the listing is partial', () => {
+    const [listed] = hunt.of('KF-API-007');
+    assert.match(
+      listed.evidence,
+      /^anonymous listed at least 2 secrets .*\(partial: the listing stopped after 1 page: page 2: /,
+    );
+    const [tokens] = hunt.of('KF-API-008');
+    assert.match(tokens.evidence, /kube-system\/builder-token-x \(service account builder\)/);
+    assert.doesNotMatch(tokens.evidence, /never-seen-token/);
+    assert.match(tokens.evidence, /\(partial: /);
+  });
+
+  it('publishes the failed page as a coverage gap with what was examined', () => {
+    assert.deepEqual(
+      hunt.gaps.map((g) => [g.hunter, g.subject, g.reason]),
+      [['apiserver-secrets', 'list secrets (anonymous)', 'page-failed']],
+    );
+    assert.match(hunt.gaps[0].detail, /^2 secrets in 1 page were examined \(all namespaces\), then: page 2: /);
   });
 });

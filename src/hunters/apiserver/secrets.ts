@@ -1,6 +1,6 @@
 import type { KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
-import { sample } from '../evidence.js';
+import { count, sample } from '../evidence.js';
 import { type Asker, listRequest } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type ApiTarget, askApi, type ListedObject, netFailure, readListing } from './api.js';
@@ -161,7 +161,7 @@ export const secretsHunter = defineHunter({
     if (!listed) return;
     const at = { host: target.host, port: target.port, identity: access.identity };
     const partial = listed.cut
-      ? ` (partial: the listing stopped after ${listed.pages} ${listed.pages === 1 ? 'page' : 'pages'}: ${listed.cut})`
+      ? ` (partial: the listing stopped after ${count(listed.pages, 'page')}: ${listed.cut})`
       : '';
     if (listed.cut) {
       ctx.gap({
@@ -169,7 +169,7 @@ export const secretsHunter = defineHunter({
         port: target.port,
         subject: `list secrets (${access.identity})`,
         reason: ctx.signal.aborted ? 'deadline' : 'page-failed',
-        detail: `${listed.count} secrets in ${listed.pages} pages were examined (${listed.where}), then: ${listed.cut}`,
+        detail: `${count(listed.count, 'secret')} in ${count(listed.pages, 'page')} were examined (${listed.where}), then: ${listed.cut}`,
       });
     }
     ctx.report(

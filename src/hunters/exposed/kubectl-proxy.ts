@@ -94,14 +94,16 @@ export const kubectlProxyHunter = defineHunter({
     });
     const can = { 'list namespaces': true, 'list pods': isList(pods), 'list secrets': isList(secrets) };
     const names = `${listed.names.join(', ')}${listed.count > listed.names.length ? ', …' : ''}`;
-    const partial = listed.cut ? ` (partial: the listing stopped after ${listed.pages} pages: ${listed.cut})` : '';
+    const partial = listed.cut
+      ? ` (partial: the listing stopped after ${count(listed.pages, 'page')}: ${listed.cut})`
+      : '';
     if (listed.cut) {
       ctx.gap({
         host: service.host,
         port: service.port,
         subject: 'list namespaces (kubectl-proxy)',
         reason: ctx.signal.aborted ? 'deadline' : 'page-failed',
-        detail: `${listed.count} namespaces in ${listed.pages} pages were examined, then: ${listed.cut}`,
+        detail: `${count(listed.count, 'namespace')} in ${count(listed.pages, 'page')} were examined, then: ${listed.cut}`,
       });
     }
     const reach = Object.entries(can).map(([check, ok]) => `${check}: ${ok ? 'yes' : 'no'}`);
