@@ -30,5 +30,8 @@ console.log(
     evidence: Object.fromEntries(findings.map((f) => [`${f.kb} ${f.host ?? ''}:${f.port ?? ''}`, f.evidence])),
     gaps: gaps.map((g) => `${g.hunter} ${g.host ?? ''}:${g.port ?? ''} ${g.subject} ${g.reason}: ${g.detail}`),
     problems: result.problems.map((p) => `${p.hunter} ${p.subject} ${p.kind}: ${p.message}`),
+    services: result.events
+      .filter((e): e is KfEvent<'ServiceFound'> => e.type === 'ServiceFound')
+      .map((s) => `${s.host}:${s.port} ${s.kind}${s.kind === 'unknown' ? ` (${s.evidence.join('; ')})` : ''}`),
   }),
 );

@@ -23,6 +23,7 @@ interface HuntOutcome {
   evidence: Record<string, string>;
   gaps: string[];
   problems: string[];
+  services: string[];
 }
 
 async function startLab(extra: string[]): Promise<{ child: ChildProcess; startMs: number }> {
@@ -94,6 +95,10 @@ console.log(
 for (const f of missing) console.log(`  missing in the large lab: ${f}`);
 for (const g of large.gaps) console.log(`  coverage gap: ${g}`);
 for (const p of large.problems) console.log(`  problem: ${p}`);
+const identified = new Set(large.services);
+for (const s of plain.services.filter((s) => !identified.has(s)))
+  console.log(`  identified in the plain lab only: ${s}`);
+for (const s of large.services.filter((s) => s.includes(' unknown'))) console.log(`  unidentified: ${s}`);
 console.log(
   `machine load (1, 5, 15 min): ${loadavg()
     .map((l) => l.toFixed(1))
