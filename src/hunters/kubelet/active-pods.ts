@@ -47,7 +47,8 @@ export function kubeletTarget(ctx: HuntContext, finding: KfEvent<'Finding'>): Ku
 /**
  * The node's pods as the kubelet lists them (read as the passive hunters read them, the digest shared),
  * sorted by namespace and name; undefined when it refuses or sends no PodList. On a node with more than
- * KEPT_WHOLE pods, these are the first KEPT_WHOLE listed plus every privileged or /var/log-mounting one.
+ * KEPT_WHOLE pods, these are the first KEPT_WHOLE listed plus up to KEPT_WHOLE privileged or
+ * /var/log-mounting ones after them.
  */
 export async function kubeletPods(ctx: HuntContext, target: KubeletTarget): Promise<Pod[] | undefined> {
   const probe = new ServiceProbe(ctx, target);
@@ -61,7 +62,7 @@ export async function kubeletPods(ctx: HuntContext, target: KubeletTarget): Prom
   podsGap(ctx, target, read);
   if (!list.keptAll) {
     ctx.log(
-      `${list.count} pods listed: the first ${KEPT_WHOLE} and every privileged or /var/log-mounting one are followed`,
+      `${list.count} pods listed: the first ${KEPT_WHOLE} and up to ${KEPT_WHOLE} privileged or /var/log-mounting ones after them are followed`,
     );
   }
   return [...list.kept].sort((a, b) => podName(a).localeCompare(podName(b)));

@@ -14,7 +14,7 @@ import type { ServiceAddress, ServiceProbe } from '../probe.js';
  * examined whole without holding its list), and shared so the passive and active hunters of one kubelet
  * and identity send it once between them. Only the facts the hunters decide on are kept: counts, a few
  * names, the privileged and /var/log-mounting pods, the pod the debug handlers are probed with, and whole
- * pods for the active hunters (the first KEPT_WHOLE, plus every risky one).
+ * pods for the active hunters (the first KEPT_WHOLE, plus up to KEPT_WHOLE risky ones after them).
  */
 export interface PodDigest {
   /** The answer is a PodList (its kind says so, or it lists items without a kind). */
@@ -25,7 +25,7 @@ export interface PodDigest {
   names: string[];
   privileged: { pod: string; containers: string[] }[];
   varLog: { pod: string; mounts: VarLogMount[] }[];
-  /** The pod and container the passive debug-handler probes name (see probeTarget). */
+  /** The pod and container the passive debug-handler probes name (see TargetChooser). */
   target?: ProbeTarget;
   /** Whole pods kept for the active hunters. */
   kept: Pod[];
@@ -87,7 +87,8 @@ export function podDigestSink(head: ResponseHead): BodySink<PodDigest> {
       if (containers.length > 0) digest.privileged.push({ pod: name, containers });
       if (mounts.length > 0) digest.varLog.push({ pod: name, mounts });
       targets.consider(pod);
-      if (containers.length > 0 || mounts.length > 0 || digest.kept.length < KEPT_WHOLE) digest.kept.push(pod);
+      const risky = containers.length > 0 || mounts.length > 0;
+      if (digest.kept.length < KEPT_WHOLE || (risky && digest.kept.length < 2 * KEPT_WHOLE)) digest.kept.push(pod);
       else digest.keptAll = false;
     },
   });
@@ -142,8 +143,6 @@ export function podsGap(ctx: HuntContext, service: ServiceAddress, read: Streame
   });
 }
 
-export type { ProbeTarget };
-
 export const podName = (pod: Pod) => `${pod.metadata?.namespace ?? '?'}/${pod.metadata?.name ?? '?'}`;
 
 function containersOf(pod: Pod): Container[] {
@@ -159,12 +158,12 @@ export function privilegedContainers(pod: Pod): string[] {
     .map((c) => c.name);
 }
 
-/** A host path from which a writable mount lets a pod place files under the node's /var/log. */
 /** A path as written in a pod spec, normalised and without a trailing slash (`/var/log/` → `/var/log`). */
 export function normalizedPath(path: string): string {
   return posix.normalize(path).replace(/(.)\/$/, '$1');
 }
 
+/** A host path from which a writable mount lets a pod place files under the node's /var/log. */
 function coversVarLog(hostPath: string): boolean {
   const p = normalizedPath(hostPath);
   return p === '/var/log' || p.startsWith('/var/log/') || p === '/var' || p === '/';
@@ -196,7 +195,8 @@ export function writableVarLogMounts(pod: Pod): VarLogMount[] {
   return out;
 }
 
-interface ProbeTarget {
+/** A container the passive debug-handler probes name. */
+export interface ProbeTarget {
   namespace: string;
   pod: string;
   container: string;
