@@ -117,7 +117,12 @@ describe('NetClient.stream', () => {
     const read = await network.for('t').stream({ url: `${server.url}/refused` }, (head) => {
       assert.equal(head.status, 403);
       let text = '';
-      return { write: (c) => void (text += c.toString()), result: () => text };
+      return {
+        write: (c) => {
+          text += c.toString();
+        },
+        result: () => text,
+      };
     });
     assert.equal(read.status, 403);
     assert.equal(read.value, 'Forbidden (user=system:anonymous)');
