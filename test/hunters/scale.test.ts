@@ -246,3 +246,46 @@ describe('listing Secrets when a page of the list fails', () => {
     assert.match(hunt.gaps[0].detail, /^2 secrets in 1 page were examined \(all namespaces\), then: page 2: /);
   });
 });
+
+describe('listing Secrets when the server answers the list with something else', () => {
+  let server: TestServer;
+  let hunt: Hunt;
+
+  before(async () => {
+    server = await startHttpServer('127.69.3.1', (_req: IncomingMessage, res: ServerResponse) => {
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<html><title>Sign in</title></html>');
+    });
+    const access = defineHunter({
+      id: 'test-anonymous-access',
+      title: 'announces that anonymous callers may list Secrets',
+      mode: 'passive',
+      on: 'ServiceFound',
+      async hunt(service, ctx) {
+        ctx.publish('ApiAccess', {
+          host: service.host,
+          port: service.port,
+          scheme: service.scheme,
+          identity: 'anonymous',
+          via: 'anonymous',
+          can: { 'list secrets': true },
+        });
+      },
+    });
+    hunt = await huntServices([{ host: server.host, port: server.port, kind: 'apiserver', scheme: 'http' }], {
+      hunters: [access, secretsHunter],
+    });
+  });
+  after(() => server?.close());
+
+  it('reports no Secrets, and says they could not be examined', () => {
+    assert.deepEqual(hunt.findings, []);
+    assert.deepEqual(
+      hunt.gaps.map((g) => [g.subject, g.reason]),
+      [['list secrets (anonymous)', 'error']],
+    );
+    assert.match(
+      hunt.gaps[0].detail,
+      /^no Secret could be examined: all namespaces: GET \/api\/v1\/secrets → 200 text\/html /,
+    );
+  });
+});

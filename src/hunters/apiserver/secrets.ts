@@ -58,7 +58,12 @@ function tally(seen: SecretsSeen, rows: SecretRow[]): void {
  * never travel. All namespaces when the identity may, else its own namespace. Undefined when neither can be
  * listed. What stops it early is the hunter's deadline or a page that fails, and `cut` says which.
  */
-async function listSecrets(ctx: HuntContext, target: ApiTarget, asker: Asker): Promise<SecretsSeen | undefined> {
+async function listSecrets(
+  ctx: HuntContext,
+  target: ApiTarget,
+  asker: Asker,
+): Promise<{ seen?: SecretsSeen; unusable?: string }> {
+  let unusable: string | undefined;
   const places = [
     { path: '/api/v1/secrets', where: 'all namespaces' },
     {
@@ -81,8 +86,10 @@ async function listSecrets(ctx: HuntContext, target: ApiTarget, asker: Asker): P
       try {
         const answer = await askApi(ctx, target, listRequest(asker, place.path, next));
         listing = answer.kind === 'ok' ? readListing(answer.body) : undefined;
-        if (!listing && seen.pages > 0)
-          seen.cut = answer.kind === 'unusable' ? answer.why : `page ${seen.pages + 1}: ${answer.kind}`;
+        const why = answer.kind === 'unusable' ? answer.why : answer.kind === 'ok' ? 'not a list' : answer.kind;
+        if (!listing && seen.pages > 0) seen.cut = `page ${seen.pages + 1}: ${why}`;
+        // The survey found Secrets listable here: an answer that decides nothing is not "none".
+        if (!listing && seen.pages === 0 && answer.kind !== 'denied') unusable ??= `${place.where}: ${why}`;
       } catch (err) {
         // The first page failing is the caller's to report; a later one leaves a listing read in part.
         if (seen.pages === 0) throw err;
@@ -92,9 +99,9 @@ async function listSecrets(ctx: HuntContext, target: ApiTarget, asker: Asker): P
       tally(seen, listing.objects.map(rowOf));
       next = listing.continueToken;
     } while (next);
-    if (seen.pages > 0) return seen;
+    if (seen.pages > 0) return { seen };
   }
-  return undefined;
+  return { unusable };
 }
 
 function byType(seen: SecretsSeen): string {
@@ -151,14 +158,26 @@ export const secretsHunter = defineHunter({
     const asker = askerOf(ctx, access);
     if (!asker) return;
     const target = { host: access.host, port: access.port, scheme: access.scheme };
-    let listed: Awaited<ReturnType<typeof listSecrets>>;
+    let result: Awaited<ReturnType<typeof listSecrets>>;
     try {
-      listed = await listSecrets(ctx, target, asker);
+      result = await listSecrets(ctx, target, asker);
     } catch (err) {
       ctx.log(`listing secrets as ${access.identity}: ${netFailure(err)}`, 'warn');
       return;
     }
-    if (!listed) return;
+    const listed = result.seen;
+    if (!listed) {
+      if (result.unusable) {
+        ctx.gap({
+          host: target.host,
+          port: target.port,
+          subject: `list secrets (${access.identity})`,
+          reason: 'error',
+          detail: `no Secret could be examined: ${result.unusable}`,
+        });
+      }
+      return;
+    }
     const at = { host: target.host, port: target.port, identity: access.identity };
     const partial = listed.cut
       ? ` (partial: the listing stopped after ${count(listed.pages, 'page')}: ${listed.cut})`
