@@ -31,7 +31,7 @@ export function isSuccess(status: number): boolean {
 }
 
 /** Why a server refused, in one line: a Kubernetes Status message, or the start of the body. */
-export function refusal(res: HttpResponse): string {
+export function refusal(res: Pick<HttpResponse, 'status' | 'json' | 'text'>): string {
   const status = res.json<{ kind?: string; message?: string }>();
   const why = status?.kind === 'Status' && status.message ? status.message : res.text().trim();
   const line = redactPatterns(why.split('\n')[0]).slice(0, 160);

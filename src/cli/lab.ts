@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { makeDirs, writeProblem } from '../core/files.js';
-import { IDENTITY_NAMES, type Lab, type LabOptions, MAX_NODES, startLab } from '../lab/index.js';
+import { IDENTITY_NAMES, type Lab, type LabOptions, MAX_NODES, MAX_SCALE, parseFault, startLab } from '../lab/index.js';
 import { integer } from './options.js';
 
 interface LabFlags {
@@ -15,7 +15,15 @@ interface LabFlags {
   kubeVersion?: string;
   nodeOs?: string;
   kubeconfigs?: string;
+  podsPerNode?: number;
+  secrets?: number;
+  namespaces?: number;
+  roles?: number;
+  seed?: number;
+  fault?: string[];
 }
+
+const scale = (flag: string) => integer(flag, 0, MAX_SCALE);
 
 /** What listens where, for people: one block per host, one line per port. */
 export function describeLab(lab: Lab): string {
@@ -27,6 +35,15 @@ export function describeLab(lab: Lab): string {
     lines.push(`  ${h.address.padEnd(15)} ${h.name} (${h.role})`);
     for (const s of h.services)
       lines.push(`    ${String(s.port).padEnd(6)} ${s.scheme.padEnd(5)}  ${s.kind.padEnd(18)} ${s.what}`);
+  }
+  for (const f of lab.options.faults ?? []) {
+    const what = [
+      f.latencyMs !== undefined && `latency ${f.latencyMs} ms${f.jitterMs ? ` ± ${f.jitterMs}` : ''}`,
+      f.stallFirst && `first ${f.stallFirst} connections stalled`,
+      f.resetShare && `${Math.round(f.resetShare * 100)}% of connections reset`,
+      f.trickle && `bodies trickle ${f.trickle.bytes} bytes every ${f.trickle.everyMs} ms`,
+    ].filter(Boolean);
+    lines.push(`  fault on ${f.host ?? 'every host'}:${f.port}: ${what.join(', ') || 'none'}`);
   }
   if (lab.outside)
     lines.push(`  ${lab.outside.address.padEnd(15)} outside sink (the redirect's target; never in scope)`);
@@ -50,6 +67,17 @@ export function labOptionsFrom(flags: LabFlags): LabOptions {
     hostile: flags.hostile,
     version: flags.kubeVersion,
     nodeOs: flags.nodeOs as LabOptions['nodeOs'],
+    faults: flags.fault?.map(parseFault),
+    scale:
+      (flags.podsPerNode ?? flags.secrets ?? flags.namespaces ?? flags.roles ?? flags.seed)
+        ? {
+            podsPerNode: flags.podsPerNode,
+            secrets: flags.secrets,
+            namespaces: flags.namespaces,
+            roles: flags.roles,
+            seed: flags.seed,
+          }
+        : undefined,
   };
 }
 
@@ -95,6 +123,24 @@ export function registerLab(program: Command): void {
     .option('--kube-version <version>', "the Kubernetes version the components report (default: the profile's)")
     .option('--node-os <os>', 'linux | windows: what the worker nodes say they run (default linux)')
     .option('--kubeconfigs <dir>', 'write a kubeconfig for each identity into this directory')
+    .option(
+      '--pods-per-node <n>',
+      "add n ordinary pods to every node (listed before the lab's own)",
+      scale('--pods-per-node'),
+    )
+    .option('--secrets <n>', "add n Opaque Secrets (listed before the lab's own)", scale('--secrets'))
+    .option('--namespaces <n>', "add n empty namespaces (listed before the lab's own)", scale('--namespaces'))
+    .option('--roles <n>', "add n ClusterRoles (listed before the lab's own)", scale('--roles'))
+    .option(
+      '--seed <n>',
+      'seed of the random choices of the objects added (default 1)',
+      integer('--seed', 0, 2 ** 32 - 1),
+    )
+    .option(
+      '--fault <spec>',
+      'slow or break a port: PORT:latency=MS,jitter=MS,stall=N,reset=SHARE,trickle=BYTES/MS[,host=ADDRESS] (repeatable)',
+      (v: string, all: string[] = []) => [...all, v],
+    )
     .action(async (flags: LabFlags) => {
       const stop = untilSignal();
       const lab = await startLab(labOptionsFrom(flags));

@@ -12,6 +12,14 @@ import {
 } from './events.js';
 import type { AnyHunter, HuntContext, Hunter, HuntOptions } from './hunter.js';
 
+/** How long a hunter past its deadline may still publish what it examined (its reads end on the abort). */
+const ABORT_GRACE_MS = 1_000;
+
+const sleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });
+
 export interface EngineOptions {
   /** Hunter runs in flight at once, across all hosts. */
   concurrency: number;
@@ -373,6 +381,9 @@ export class Engine {
         controller.abort(new Error('hunter timed out'));
         const message = `timed out after ${timeoutMs} ms`;
         this.problem({ hunter: hunter.id, subject, kind: 'timeout', message });
+        // A moment to report what it examined before the deadline (a list read in part, and its coverage
+        // gap): its reads end at once on the abort, and what it publishes after the grace is dropped.
+        await Promise.race([running.catch(() => undefined), sleep(ABORT_GRACE_MS)]);
         this.recordGap(hunter.id, event, { subject, reason: 'deadline', detail: message });
       } else if (this.stopped) {
         this.stoppedGap(task);

@@ -1,3 +1,5 @@
+import type { CoverageReason } from '../core/events.js';
+import type { HuntContext } from '../core/hunter.js';
 import type { HttpResponse } from '../net/network.js';
 import { redactPatterns } from '../report/redact.js';
 
@@ -21,9 +23,15 @@ export function quote(text: string, max = 60): string {
 }
 
 /** `GET /pods → 200: what was seen`. */
-export function said(res: HttpResponse, what: string, method = 'GET'): string {
+export function said(res: Pick<HttpResponse, 'url' | 'status'>, what: string, method = 'GET'): string {
   const url = new URL(res.url);
   return `${method} ${url.pathname}${url.search} → ${res.status}${what ? `: ${what}` : ''}`;
+}
+
+/** Why a streamed read stopped early, as a coverage reason: the hunter's deadline, silence, or an error. */
+export function cutReason(ctx: Pick<HuntContext, 'signal'>, cut: string): CoverageReason {
+  if (ctx.signal.aborted) return 'deadline';
+  return /timed out|no answer in time/.test(cut) ? 'timeout' : 'error';
 }
 
 /** `1 pod`, `3 pods`: a count and its noun (plural with an s unless given). */

@@ -1,7 +1,14 @@
 import { NetError } from '../core/errors.js';
 import type { EventPayloads, Scheme } from '../core/events.js';
 import type { HuntContext } from '../core/hunter.js';
-import type { HttpRequest, HttpResponse } from '../net/network.js';
+import type {
+  BodySink,
+  HttpRequest,
+  HttpResponse,
+  ResponseHead,
+  StreamedResponse,
+  StreamRequest,
+} from '../net/network.js';
 import { hostPort } from '../net/scope.js';
 
 /** Where a service listens, as a ServiceFound (or a Finding and its scheme) says. */
@@ -49,6 +56,23 @@ export class ServiceProbe {
 
   get(path: string, init: Omit<HttpRequest, 'url' | 'method' | 'body'> = {}): Promise<HttpResponse | undefined> {
     return this.send(path, init);
+  }
+
+  /** A GET whose body is read as a stream (NetClient.stream), with the same failure handling as send. */
+  async stream<T>(
+    path: string,
+    sink: (head: ResponseHead) => BodySink<T>,
+    init: Omit<StreamRequest, 'url'> = {},
+  ): Promise<StreamedResponse<T> | undefined> {
+    if (this.failure !== undefined || this.ctx.signal.aborted) return undefined;
+    try {
+      return await this.ctx.net.stream({ ...init, url: serviceUrl(this.service, path) }, sink);
+    } catch (err) {
+      if (!(err instanceof NetError)) throw err;
+      if (this.failure === undefined && !this.ctx.signal.aborted) this.ctx.log(err.message, 'warn');
+      this.failure ??= err.message;
+      return undefined;
+    }
   }
 }
 

@@ -35,6 +35,7 @@ import type { Handler } from './servers.js';
 import * as status from './status.js';
 import { ApiError } from './status.js';
 import { type KubeObject, type Store, stableUid, timestamp } from './store.js';
+import { sendJsonList } from './stream-json.js';
 import { toTable, wantsTable } from './table.js';
 import { boundClaims, type TokenSigner } from './tokens.js';
 import { UNSECURED, type UserInfo } from './users.js';
@@ -509,23 +510,21 @@ export class ApiServer {
       sendObject(ex.req, ex.res, code, { ...objects, apiVersion: groupVersion(rt) }, ex.headers);
       return;
     }
+    // Streamed item by item, as the real server writes a list: 100,000 pods start at once.
     const items = objects.map(({ apiVersion: _, kind: __, ...rest }) => rest);
-    sendObject(
-      ex.req,
-      ex.res,
-      code,
-      {
-        kind: `${rt.kind}List`,
-        apiVersion: groupVersion(rt),
-        metadata: { resourceVersion: this.deps.store.resourceVersion, ...list },
-        items,
-      },
-      ex.headers,
-    );
+    const head = {
+      kind: `${rt.kind}List`,
+      apiVersion: groupVersion(rt),
+      metadata: { resourceVersion: this.deps.store.resourceVersion, ...list },
+    };
+    // JSON lists are streamed item by item (a real cluster's lists are large); protobuf is encoded whole.
+    if (prefersProtobuf(ex.req.headers.accept)) sendObject(ex.req, ex.res, code, { ...head, items }, ex.headers);
+    else void sendJsonList(ex.res, code, head, 'items', items, ex.headers).catch(() => ex.res.destroy());
   }
 
-  private selected(ex: Exchange, rt: ResourceType, namespace: string | undefined): KubeObject[] {
-    let items = this.deps.store.list(rt, namespace);
+  /** The stored objects a list asks for (not copies: callers serialize them, or copy what they hand out). */
+  private selected(ex: Exchange, rt: ResourceType, namespace: string | undefined): readonly KubeObject[] {
+    let items = this.deps.store.view(rt, namespace);
     const ls = ex.query.get('labelSelector');
     if (ls) {
       const test = labelSelector(ls);
@@ -866,7 +865,7 @@ export class ApiServer {
 
   private deleteCollection(ex: Exchange, rt: ResourceType, namespace: string | undefined): void {
     const { store, controllers } = this.deps;
-    const items = this.selected(ex, rt, namespace);
+    const items = copies(this.selected(ex, rt, namespace));
     if (!this.dryRun(ex)) {
       for (const o of items) {
         store.remove(rt, o.metadata.namespace, o.metadata.name ?? '');
@@ -1063,4 +1062,9 @@ export class ApiServer {
       ex.headers,
     );
   }
+}
+
+/** Copies of stored objects, for an answer about objects that are about to change (deletecollection). */
+function copies(objects: readonly KubeObject[]): KubeObject[] {
+  return objects.map((o) => structuredClone(o));
 }

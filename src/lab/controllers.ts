@@ -116,7 +116,7 @@ export class Controllers {
   private schedule(pod: Pod): NodeSlot | undefined {
     const { nodes, store } = this.deps;
     if (pod.spec?.nodeName) return nodes.find((n) => n.name === pod.spec!.nodeName);
-    const load = (n: NodeSlot) => store.list(PODS).filter((p) => (p.spec as Pod['spec'])?.nodeName === n.name).length;
+    const load = (n: NodeSlot) => store.view(PODS).filter((p) => (p.spec as Pod['spec'])?.nodeName === n.name).length;
     // A cordoned node (`kubectl cordon`, drain) takes no new pods.
     const open = nodes.filter(
       (n) => !(store.get(kind('Node'), undefined, n.name)?.spec as { unschedulable?: boolean })?.unschedulable,
@@ -128,7 +128,7 @@ export class Controllers {
     const prefix = `10.244.${node.index + 1}.`;
     const used = new Set(
       this.deps.store
-        .list(PODS)
+        .view(PODS)
         .map((p) => (p.status as Pod['status'])?.podIP ?? '')
         .filter((ip) => ip.startsWith(prefix)),
     );

@@ -45,7 +45,7 @@ const typeMeta = (k: string) => ({ kind: k, scalable: false, restartable: false 
 export function dashboardHandler(store: Store): Handler {
   return (req, res) => {
     noteIdentity(req, 'system:anonymous');
-    const { path } = splitUrl(req);
+    const { path, query } = splitUrl(req);
     if (path === '/' || path === '/index.html') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(INDEX);
@@ -54,7 +54,15 @@ export function dashboardHandler(store: Store): Handler {
     const seg = path.split('/').slice(1);
     if (seg[0] !== 'api' || seg[1] !== 'v1') return sendText(res, 404, '404 page not found\n');
     const [what, namespace, name] = seg.slice(2);
-    const list = <T>(k: string) => store.list(kind(k), namespace || undefined) as unknown as T[];
+    // Read only to be summarised: the stored objects, not copies (a lab of 50,000 Secrets).
+    const list = <T>(k: string) => store.view(kind(k), namespace || undefined) as unknown as T[];
+    // The dashboard's data select: `itemsPerPage` and `page` (from 1) cut a list; listMeta counts them all.
+    const perPage = Number(query.get('itemsPerPage'));
+    const paged = <T>(items: readonly T[]): readonly T[] => {
+      if (!Number.isInteger(perPage) || perPage < 1) return items;
+      const page = Math.max(1, Number(query.get('page')) || 1);
+      return items.slice((page - 1) * perPage, page * perPage);
+    };
     const listMeta = (n: number) => ({ totalItems: n });
     switch (what) {
       case 'login':
@@ -82,10 +90,10 @@ export function dashboardHandler(store: Store): Handler {
           disableAccessDeniedNotifications: false,
         });
       case 'namespace': {
-        const items = store.list(kind('Namespace'));
+        const items = store.view(kind('Namespace'));
         return sendJson(res, 200, {
           listMeta: listMeta(items.length),
-          namespaces: items.map((n) => ({
+          namespaces: paged(items).map((n) => ({
             objectMeta: objectMeta(n),
             typeMeta: typeMeta('namespace'),
             phase: (n.status as { phase?: string })?.phase,
@@ -94,10 +102,10 @@ export function dashboardHandler(store: Store): Handler {
         });
       }
       case 'node': {
-        const items = store.list(kind('Node')) as unknown as Node[];
+        const items = store.view(kind('Node')) as unknown as Node[];
         return sendJson(res, 200, {
           listMeta: listMeta(items.length),
-          nodes: items.map((n) => ({
+          nodes: paged(items).map((n) => ({
             objectMeta: objectMeta(n as unknown as KubeObject),
             typeMeta: typeMeta('node'),
             ready: n.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'Unknown',
@@ -118,7 +126,7 @@ export function dashboardHandler(store: Store): Handler {
             succeeded: 0,
             unknown: 0,
           },
-          pods: items.map((p) => ({
+          pods: paged(items).map((p) => ({
             objectMeta: objectMeta(p as unknown as KubeObject),
             typeMeta: typeMeta('pod'),
             status: p.status?.phase,
@@ -132,7 +140,7 @@ export function dashboardHandler(store: Store): Handler {
         const items = list<Service>('Service');
         return sendJson(res, 200, {
           listMeta: listMeta(items.length),
-          services: items.map((s) => ({
+          services: paged(items).map((s) => ({
             objectMeta: objectMeta(s as unknown as KubeObject),
             typeMeta: typeMeta('service'),
             internalEndpoint: { host: `${s.metadata?.name}.${s.metadata?.namespace}`, ports: s.spec?.ports },
@@ -158,7 +166,7 @@ export function dashboardHandler(store: Store): Handler {
         const items = list<Secret>('Secret');
         return sendJson(res, 200, {
           listMeta: listMeta(items.length),
-          secrets: items.map((s) => ({
+          secrets: paged(items).map((s) => ({
             objectMeta: objectMeta(s as unknown as KubeObject),
             typeMeta: typeMeta('secret'),
             type: s.type,

@@ -12,6 +12,7 @@ import { dashboardHandler } from './dashboard.js';
 import { RealEtcd } from './etcd.js';
 import { registryEntries } from './etcd-keys.js';
 import { SimulatedEtcd } from './etcd-sim.js';
+import { Fault } from './faults.js';
 import { forward } from './forward.js';
 import { startHostile } from './hostile.js';
 import { IDENTITY_NAMES, type IdentityName, type LabIdentity, userOf } from './identities.js';
@@ -27,6 +28,7 @@ import { type LabRequest, RequestLog } from './requestlog.js';
 import { RESOURCES, resourceOfKind, servedResources } from './resources.js';
 import { containerLog, Runtime } from './runtime.js';
 import { seedCluster } from './seed.js';
+import { seedBulk, wantsBulk } from './seed-bulk.js';
 import { Listeners } from './servers.js';
 import { canonical, type LabSnapshot, objectsSnapshot } from './snapshot.js';
 import { Store } from './store.js';
@@ -35,15 +37,25 @@ import { buildTopology, type LabHost, OUTSIDE_PORT, outsideAddress, PORTS } from
 import { ANONYMOUS, type UserInfo } from './users.js';
 import { minorOf } from './version.js';
 
+export { type FaultSpec, parseFault } from './faults.js';
 export { HUGE_BODY_BYTES } from './hostile.js';
 export type { IdentityName, LabIdentity } from './identities.js';
 export { IDENTITY_NAMES } from './identities.js';
 export type { PodFiles } from './kubeconfig.js';
-export { ETCD_MODES, type EtcdMode, type LabOptions, type LabProfile, MAX_NODES, PROFILES } from './options.js';
+export {
+  ETCD_MODES,
+  type EtcdMode,
+  type LabOptions,
+  type LabProfile,
+  MAX_NODES,
+  MAX_SCALE,
+  PROFILES,
+} from './options.js';
 export type { CertKey } from './pki.js';
 export { PROFILE_SETTINGS, type ProfileSettings } from './profiles.js';
 export type { Attributes } from './rbac.js';
 export type { LabRequest } from './requestlog.js';
+export { BULK_LABEL, BULK_NAMESPACE, type LabScale } from './seed-bulk.js';
 export type { LabSnapshot } from './snapshot.js';
 export { HOSTILE_PORTS, type HostRole, type LabHost, type LabService, OUTSIDE_PORT, PORTS } from './topology.js';
 
@@ -103,7 +115,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const nodes = hosts.filter((h) => h.role === 'node');
   const base = opts.base;
   const log = new RequestLog(opts.log);
-  const listeners = new Listeners(log);
+  const listeners = new Listeners(log, faultsOf(opts));
   const remembered = new Set<string>();
   const remember = (s: string) => remembered.add(s);
 
@@ -125,6 +137,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       signer,
       created: new Date(Date.now() - SEED_AGE_MS),
     });
+    if (wantsBulk(opts.scale)) seedBulk(store, opts.scale!, nodes, new Date(Date.now() - SEED_AGE_MS));
     const credentials = seeded.identities;
     for (const id of Object.values(credentials)) if (id.clientKey) remember(id.clientKey);
     for (const v of Object.values(seeded.values)) remember(v);
@@ -390,4 +403,21 @@ function secretValues(store: Store, remembered: Set<string>, credentials: Record
     for (const value of Object.values((s.stringData as Record<string, string>) ?? {})) out.add(value);
   }
   return [...out].filter((v) => v.length >= 8).sort();
+}
+
+/** The fault of each faulty host and port (one per listener, so each counts its own connections). */
+function faultsOf(opts: ResolvedLabOptions): (host: string, port: number) => Fault | undefined {
+  const specs = opts.faults ?? [];
+  const made = new Map<string, Fault>();
+  return (host, port) => {
+    const spec = specs.find((f) => f.port === port && f.host === host) ?? specs.find((f) => f.port === port && !f.host);
+    if (!spec) return undefined;
+    const key = `${host}:${port}`;
+    let fault = made.get(key);
+    if (!fault) {
+      fault = new Fault(spec, opts.scale?.seed ?? 1);
+      made.set(key, fault);
+    }
+    return fault;
+  };
 }

@@ -12,6 +12,7 @@ import { RESOURCES, resourceOfKind } from './resources.js';
 import { containerLog, type Runtime } from './runtime.js';
 import type { Handler } from './servers.js';
 import { type Store, stableUid } from './store.js';
+import { sendJsonList } from './stream-json.js';
 import { type LabHost, PORTS } from './topology.js';
 
 const PODS = resourceOfKind(RESOURCES, 'Pod');
@@ -47,6 +48,9 @@ const VERBS: Record<string, string> = {
   DELETE: 'delete',
 };
 
+/** A pod as the kubelet lists it: without its kind and apiVersion. */
+const withoutType = ({ kind: _, apiVersion: __, ...rest }: Pod) => rest;
+
 const notFound = (res: ServerResponse) => sendText(res, 404, '404 page not found\n');
 
 /**
@@ -56,14 +60,16 @@ const notFound = (res: ServerResponse) => sendText(res, 404, '404 page not found
 export class Kubelet {
   constructor(private readonly deps: KubeletDeps) {}
 
+  /** The node's pods as stored (not copies: they are only serialized; `pod` hands out a copy). */
   private pods(): Pod[] {
     return this.deps.store
-      .list(PODS)
+      .view(PODS)
       .filter((p) => (p.spec as Pod['spec'])?.nodeName === this.deps.node.name) as unknown as Pod[];
   }
 
   private pod(namespace: string, name: string): Pod | undefined {
-    return this.pods().find((p) => p.metadata?.namespace === namespace && p.metadata?.name === name);
+    const pod = this.pods().find((p) => p.metadata?.namespace === namespace && p.metadata?.name === name);
+    return pod && structuredClone(pod);
   }
 
   secureHandler(): Handler {
@@ -111,7 +117,7 @@ export class Kubelet {
       return;
     }
     if (path === '/pods' || path === '/pods/') {
-      if (getOnly()) sendJson(res, 200, this.podList(this.pods()));
+      if (getOnly()) this.sendPodList(res, this.pods().map(withoutType));
       return;
     }
     if (seg[0] === 'metrics') {
@@ -132,7 +138,7 @@ export class Kubelet {
     }
     switch (seg[0]) {
       case 'runningpods':
-        if (getOnly()) sendJson(res, 200, this.runningPods());
+        if (getOnly()) this.sendPodList(res, this.runningPods());
         return;
       case 'configz':
         if (getOnly()) sendJson(res, 200, this.configz());
@@ -165,19 +171,16 @@ export class Kubelet {
     }
   }
 
-  /** PodList as the kubelet encodes it: items without their kind and apiVersion. */
-  private podList(pods: Pod[]) {
-    return {
-      kind: 'PodList',
-      apiVersion: 'v1',
-      metadata: {},
-      items: pods.map(({ kind: _, apiVersion: __, ...rest }) => rest),
-    };
+  /** A PodList as the kubelet encodes it (items without their kind and apiVersion), streamed. */
+  private sendPodList(res: ServerResponse, items: Iterable<unknown>): void {
+    void sendJsonList(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: {} }, 'items', items).catch(() =>
+      res.destroy(),
+    );
   }
 
-  private runningPods() {
-    return this.podList(
-      this.pods().map((p) => ({
+  private *runningPods(): Iterable<unknown> {
+    for (const p of this.pods()) {
+      yield {
         metadata: {
           name: p.metadata?.name,
           namespace: p.metadata?.namespace,
@@ -186,8 +189,8 @@ export class Kubelet {
         },
         spec: { containers: (p.spec?.containers ?? []).map((c) => ({ name: c.name, image: c.image, resources: {} })) },
         status: {},
-      })) as Pod[],
-    );
+      };
+    }
   }
 
   private metrics(res: ServerResponse, which: string | undefined): void {
@@ -209,19 +212,18 @@ export class Kubelet {
   private stats(res: ServerResponse, which: string | undefined): void {
     const now = new Date().toISOString();
     if (which === 'summary') {
-      sendJson(res, 200, {
-        node: {
-          nodeName: this.deps.node.name,
-          startTime: now,
-          cpu: { time: now, usageNanoCores: 180000000 },
-          memory: { time: now, workingSetBytes: 1610612736 },
-        },
-        pods: this.pods().map((p) => ({
-          podRef: { name: p.metadata?.name, namespace: p.metadata?.namespace, uid: p.metadata?.uid },
-          startTime: p.status?.startTime,
-          containers: (p.spec?.containers ?? []).map((c) => ({ name: c.name, startTime: p.status?.startTime })),
-        })),
-      });
+      const node = {
+        nodeName: this.deps.node.name,
+        startTime: now,
+        cpu: { time: now, usageNanoCores: 180000000 },
+        memory: { time: now, workingSetBytes: 1610612736 },
+      };
+      const pods = this.pods().map((p) => ({
+        podRef: { name: p.metadata?.name, namespace: p.metadata?.namespace, uid: p.metadata?.uid },
+        startTime: p.status?.startTime,
+        containers: (p.spec?.containers ?? []).map((c) => ({ name: c.name, startTime: p.status?.startTime })),
+      }));
+      void sendJsonList(res, 200, { node }, 'pods', pods).catch(() => res.destroy());
       return;
     }
     sendJson(res, 200, {

@@ -2,6 +2,8 @@ import { accessSync, constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { UsageError } from '../core/errors.js';
+import type { FaultSpec } from './faults.js';
+import type { LabScale } from './seed-bulk.js';
 
 export const PROFILES = ['vulnerable', 'default', 'hardened'] as const;
 export type LabProfile = (typeof PROFILES)[number];
@@ -42,6 +44,10 @@ export interface LabOptions {
    * their Node objects (`nodeInfo.operatingSystem`, `kubernetes.io/os`) say. The control plane stays Linux.
    */
   nodeOs?: NodeOs;
+  /** A cluster of a real size: extra pods per node, Secrets, namespaces, roles (see seed-bulk.ts). */
+  scale?: LabScale;
+  /** A slow or flaky network on chosen ports (see faults.ts); draws seeded by `scale.seed`. */
+  faults?: FaultSpec[];
 }
 
 export interface ResolvedLabOptions {
@@ -55,6 +61,8 @@ export interface ResolvedLabOptions {
   version?: string;
   namespaceTerminationMs: number;
   nodeOs: NodeOs;
+  scale?: LabScale;
+  faults?: FaultSpec[];
 }
 
 /** The number of addresses a lab uses after its base: nodes, then the hostile host and the outside sink. */
@@ -147,6 +155,7 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
   if (!NODE_OSES.includes(nodeOs)) {
     throw new UsageError(`--node-os takes one of ${NODE_OSES.join(', ')}, not "${nodeOs}"`);
   }
+  const scale = resolveScale(options.scale);
   return {
     profile,
     nodes,
@@ -158,6 +167,8 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     version: options.version,
     namespaceTerminationMs,
     nodeOs,
+    ...(scale && { scale }),
+    ...(options.faults?.length && { faults: options.faults.map(checkFault) }),
   };
 }
 
@@ -168,4 +179,46 @@ function writable(dir: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The most of each kind of object a lab adds: far past any test, short of exhausting a machine. */
+export const MAX_SCALE = 1_000_000;
+
+const SCALE_FLAGS: Record<keyof LabScale, string> = {
+  podsPerNode: '--pods-per-node',
+  secrets: '--secrets',
+  namespaces: '--namespaces',
+  roles: '--roles',
+  seed: '--seed',
+};
+
+/** A fault given in code is held to what `--fault` accepts. */
+function checkFault(f: FaultSpec): FaultSpec {
+  const bad = (why: string) => new UsageError(`fault on port ${f.port}: ${why}`);
+  if (!Number.isInteger(f.port) || f.port < 1 || f.port > 65_535) throw bad('not a port');
+  for (const [key, value] of Object.entries({
+    latencyMs: f.latencyMs,
+    jitterMs: f.jitterMs,
+    stallFirst: f.stallFirst,
+  })) {
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) throw bad(`${key} must be a number from 0`);
+  }
+  if (f.resetShare !== undefined && !(f.resetShare >= 0 && f.resetShare <= 1))
+    throw bad('resetShare is a share from 0 to 1');
+  if (f.trickle && !(f.trickle.bytes >= 1 && f.trickle.everyMs >= 0))
+    throw bad('trickle needs bytes ≥ 1 and everyMs ≥ 0');
+  return { ...f };
+}
+
+function resolveScale(scale: LabScale | undefined): LabScale | undefined {
+  if (!scale) return undefined;
+  for (const [key, flag] of Object.entries(SCALE_FLAGS) as [keyof LabScale, string][]) {
+    const n = scale[key];
+    if (n === undefined) continue;
+    const max = key === 'seed' ? 2 ** 32 - 1 : MAX_SCALE;
+    if (!Number.isInteger(n) || n < 0 || n > max) {
+      throw new UsageError(`${flag} takes a whole number from 0 to ${max}, not "${n}"`);
+    }
+  }
+  return { ...scale };
 }

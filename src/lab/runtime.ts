@@ -4,6 +4,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { ContainerFs, type FsEntry, FsError, MemoryFs } from './hostfs.js';
 import type { CertKey } from './pki.js';
 import { RESOURCES, resourceOfKind } from './resources.js';
+import { isBulk } from './seed-bulk.js';
 import type { Store } from './store.js';
 import { boundClaims, type TokenSigner } from './tokens.js';
 import type { LabHost } from './topology.js';
@@ -115,7 +116,11 @@ export class Runtime {
   private readonly containers = new Map<string, { fs: ContainerFs; initial: string }>();
 
   constructor(private readonly deps: RuntimeDeps) {
-    const pods = deps.store.list(resourceOfKind(RESOURCES, 'Pod')) as unknown as Pod[];
+    // Bulk pods (a lab seeded to a real cluster's size) get no container filesystem: only the lab's own run.
+    const pods = deps.store
+      .view(resourceOfKind(RESOURCES, 'Pod'))
+      .filter((p) => !isBulk(p))
+      .map((p) => structuredClone(p)) as unknown as Pod[];
     for (const node of deps.nodes) {
       const shadow = `$6$${randomBytes(8).toString('base64url')}$${randomBytes(64).toString('base64url')}`;
       deps.remember(shadow);

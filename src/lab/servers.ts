@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { UsageError } from '../core/errors.js';
+import { type Fault, faultyFront, slowed } from './faults.js';
 import type { RequestLog } from './requestlog.js';
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>;
@@ -50,14 +51,22 @@ async function listen(server: net.Server, host: string, port: number): Promise<v
 export class Listeners {
   private readonly closers: (() => Promise<void>)[] = [];
 
-  constructor(private readonly log: RequestLog) {}
+  /** `faultOf` says what goes wrong on a host and port (LabOptions.faults), if anything. */
+  constructor(
+    private readonly log: RequestLog,
+    private readonly faultOf: (host: string, port: number) => Fault | undefined = () => undefined,
+  ) {}
 
   async http(spec: HttpListener): Promise<void> {
     const { component, host, port, handler } = spec;
+    const fault = this.faultOf(host, port);
     const listener: http.RequestListener = (req, res) => {
       this.log.track(component, host, port, req, res);
       Promise.resolve()
-        .then(() => handler(req, res))
+        .then(async () => {
+          if (fault) await slowed(fault, res);
+          return handler(req, res);
+        })
         .catch((err: Error) => {
           if (!res.headersSent) {
             res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
@@ -81,6 +90,17 @@ export class Listeners {
     if (spec.recordConnections) server.on('connection', () => this.log.connection(component, host, port));
     server.on('tlsClientError', () => undefined);
     server.on('clientError', (_err, socket) => socket.destroy());
+    if (fault) {
+      // The front listens; the component's server only gets the connections the fault lets through.
+      const { front, close } = faultyFront(fault, server, () => this.log.connection(component, host, port));
+      await listen(front, host, port);
+      this.closers.push(async () => {
+        close();
+        server.closeAllConnections();
+        await new Promise<void>((r) => front.close(() => r()));
+      });
+      return;
+    }
     await listen(server, host, port);
     this.closers.push(async () => {
       server.closeAllConnections();

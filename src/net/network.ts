@@ -11,6 +11,7 @@ import {
   type ProbeState,
   type ScanHost,
 } from './connect-scan.js';
+import { JsonLimitError, parseBounded } from './json-stream.js';
 import { credentialRefused, currentCredential } from './renewal.js';
 import { type NameResolver, systemResolver } from './resolve.js';
 import {
@@ -24,6 +25,7 @@ import {
 } from './retry.js';
 import { hostPort, normalizeAddress, type Scope } from './scope.js';
 import { SharedReads } from './shared-reads.js';
+import { SharedStreams } from './shared-streams.js';
 import { summarizeCertificate } from './tls.js';
 import type { Trace } from './trace.js';
 import {
@@ -107,6 +109,46 @@ export interface ClientHooks {
   nameOf?: (credential: CredentialSecret) => string | undefined;
 }
 
+/**
+ * A GET whose body is read as it arrives (a kubelet's /pods, /stats/summary) instead of being held: no
+ * size cap, since the reader keeps only what it derives. Bounded by the caller's signal (the hunter's
+ * deadline) and by `timeoutMs` of silence, not by a whole-request deadline.
+ */
+export interface StreamRequest
+  extends Omit<HttpRequest, 'method' | 'body' | 'maxBytes' | 'followRedirects' | 'shared'> {
+  /**
+   * What the reader derives is shared among this run's streams of the same URL, headers and identity read
+   * by the reader of this name (e.g. `pod-digest`), and the body is sent for once.
+   */
+  shared?: string;
+}
+
+/** Status and headers of an answer, before its body is read. */
+export interface ResponseHead {
+  url: string;
+  status: number;
+  headers: Record<string, string>;
+  cert?: CertSummary;
+}
+
+/** Takes a streamed body chunk by chunk; `result` is what was derived, whether or not the body ended. */
+export interface BodySink<T> {
+  /** Throws (one-line message) when the body is not what the reader accepts: reading stops there. */
+  write(chunk: Buffer): void;
+  /** Called when the body ended; throws (one line) when it ended before the reader's document did. */
+  end?(): void;
+  result(): T;
+}
+
+export interface StreamedResponse<T> extends ResponseHead {
+  value: T;
+  /** Body bytes read. */
+  bytes: number;
+  durationMs: number;
+  /** Why the body was not read to its end (a deadline, a reset, a document the reader refused). */
+  cut?: string;
+}
+
 export interface HttpResponse {
   url: string;
   status: number;
@@ -120,7 +162,7 @@ export interface HttpResponse {
   /** Attempts it took (1 when the first was answered). */
   attempts: number;
   text(): string;
-  /** The body parsed as JSON, or undefined when it is not JSON. */
+  /** The body parsed as JSON, or undefined when it is not JSON (or nests deeper than 64 levels). */
   json<T = unknown>(): T | undefined;
 }
 
@@ -135,6 +177,11 @@ export interface NetClient {
    */
   scan(address: string, ports: readonly number[], onOpen: (port: number) => void): Promise<void>;
   http(req: HttpRequest): Promise<HttpResponse>;
+  /**
+   * A GET whose body goes to `sink(head)` as it arrives. Throws NetError when no answer came; a body cut
+   * after the head still answers, with `cut` saying why and the sink's result of what was read.
+   */
+  stream<T>(req: StreamRequest, sink: (head: ResponseHead) => BodySink<T>): Promise<StreamedResponse<T>>;
   /** Resolves a hostname (once per run); refuses when any of its addresses lies outside the scope. */
   resolve(host: string): Promise<string>;
   inScope(address: string): boolean;
@@ -229,13 +276,8 @@ function withBody(
     body,
     truncated,
     text: () => body.toString('utf8'),
-    json: <T>() => {
-      try {
-        return JSON.parse(body.toString('utf8')) as T;
-      } catch {
-        return undefined;
-      }
-    },
+    // Bounded: a hostile, deeply nested answer is not parsed at all (json-stream.ts).
+    json: <T>() => parseBounded<T>(body.toString('utf8')),
   };
 }
 
@@ -292,6 +334,7 @@ export class Network {
   private readonly sharedReads = new SharedReads<HttpResponse>(SHARED_READS_BYTES, cutAt);
   /** Errors raised while connecting: the request they failed was never written. */
   private readonly unsent = new WeakSet<Error>();
+  private readonly sharedStreams = new SharedStreams();
   connects = 0;
 
   constructor(readonly options: NetworkOptions) {
@@ -323,6 +366,7 @@ export class Network {
         });
       },
       http: (req) => this.http(hunter, { ...req, signal: req.signal ?? signal }, hooks),
+      stream: (req, sink) => this.stream(hunter, { ...req, signal: req.signal ?? signal }, sink),
       resolve: (host) => this.resolve(hunter, host),
       inScope: (address) => this.options.scope.contains(address),
       certificate: (host, port) => this.certificate(bareHost(host), port),
@@ -829,6 +873,128 @@ export class Network {
       record(undefined, undefined, failure.message);
       return { failure, unsent: err instanceof Error && this.unsent.has(err), reset: isReset(err) };
     }
+  }
+
+  /**
+   * Streams one GET's body into a sink (NetClient.stream): the same scope check, connection pool, --rate
+   * budget and trace line as http(), but no body cap and no whole-request deadline.
+   */
+  stream<T>(
+    hunter: string,
+    req: StreamRequest,
+    sink: (head: ResponseHead) => BodySink<T>,
+  ): Promise<StreamedResponse<T>> {
+    if (req.shared) {
+      const key = SharedReads.key(req.url, req.headers, req.credential);
+      // A read cut short (the first asker's deadline, say) is handed to those already waiting, then
+      // forgotten, so a later asker reads again.
+      return this.sharedStreams.get(
+        `${req.shared}|${key}`,
+        () => this.streamOnce(hunter, req, sink),
+        (r) => !r.cut,
+      );
+    }
+    return this.streamOnce(hunter, req, sink);
+  }
+
+  private async streamOnce<T>(
+    hunter: string,
+    req: StreamRequest,
+    sink: (head: ResponseHead) => BodySink<T>,
+  ): Promise<StreamedResponse<T>> {
+    let parsed: URL;
+    try {
+      parsed = new URL(req.url);
+    } catch {
+      throw new NetError('protocol', `"${req.url}" is not a URL`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new NetError('protocol', `${req.url}: only http and https are supported`);
+    }
+    const address = await this.resolve(hunter, parsed.hostname, 'GET', req.url);
+    const port = Number(parsed.port) || (parsed.protocol === 'https:' ? 443 : 80);
+    const started = performance.now();
+    const silenceMs = req.timeoutMs ?? this.options.requestTimeoutMs;
+    const headers: Record<string, string> = { 'user-agent': 'kubeferret', accept: '*/*', ...req.headers };
+    const cred = req.credential;
+    if (cred?.token) headers.authorization = `Bearer ${cred.token}`;
+    else if (cred?.username !== undefined && cred.password !== undefined) {
+      headers.authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
+    }
+    const record = (status: number | undefined, bytes: number | undefined, error?: string) =>
+      this.options.trace.record(
+        {
+          time: new Date().toISOString(),
+          hunter,
+          method: 'GET',
+          url: req.url,
+          status,
+          bytes,
+          durationMs: Math.round(performance.now() - started),
+          error,
+        },
+        address,
+      );
+    // The head must come within the request deadline; after it, only the caller's signal and silence count.
+    const headDeadline = new AbortController();
+    const headTimer = setTimeout(() => headDeadline.abort(), silenceMs);
+    const signal = req.signal ? AbortSignal.any([req.signal, headDeadline.signal]) : headDeadline.signal;
+    let res: Awaited<ReturnType<typeof request>>;
+    try {
+      res = await request(req.url, {
+        method: 'GET',
+        headers,
+        dispatcher: this.agentFor(cred),
+        signal,
+        headersTimeout: silenceMs,
+        bodyTimeout: silenceMs,
+      });
+    } catch (err) {
+      clearTimeout(headTimer);
+      let failure = describeFailure(err, `GET ${req.url}`);
+      const alert = parsed.protocol === 'https:' ? this.tlsAlerts.get(`${address}:${port}`) : undefined;
+      if (alert && failure.kind === 'protocol') {
+        this.tlsAlerts.delete(`${address}:${port}`);
+        failure = new NetError('tls', `GET ${req.url}: TLS failed: ${alert}`);
+      }
+      if (failure.kind !== 'out-of-scope') record(undefined, undefined, failure.message);
+      throw failure;
+    }
+    clearTimeout(headTimer);
+    const flatHeaders: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers)) {
+      if (v !== undefined) flatHeaders[k] = Array.isArray(v) ? v.join(', ') : v;
+    }
+    const head: ResponseHead = {
+      url: req.url,
+      status: res.statusCode,
+      headers: flatHeaders,
+      cert: parsed.protocol === 'https:' ? this.certs.get(`${address}:${port}`) : undefined,
+    };
+    const reader = sink(head);
+    let bytes = 0;
+    let cut: string | undefined;
+    try {
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        bytes += chunk.length;
+        try {
+          reader.write(chunk);
+        } catch (err) {
+          cut = `${oneLine(err)} (after ${bytes} bytes)`;
+          break;
+        }
+      }
+      if (cut === undefined) reader.end?.();
+    } catch (err) {
+      cut =
+        err instanceof JsonLimitError
+          ? `${err.message} (after ${bytes} bytes)`
+          : `${describeFailure(err, `GET ${req.url}`).message} (after ${bytes} bytes)`;
+    } finally {
+      if (cut !== undefined) res.body.destroy();
+    }
+    record(res.statusCode, bytes, cut);
+    return { ...head, value: reader.result(), bytes, durationMs: Math.round(performance.now() - started), cut };
   }
 
   /** The certificate seen on an address:port during this run, if any TLS connection was made. */

@@ -125,6 +125,8 @@ export interface Hunt {
   /** The findings of one id, optionally for one identity. */
   of(kb: string, identity?: string): KfEvent<'Finding'>[];
   access: KfEvent<'ApiAccess'>[];
+  /** What the hunters could not examine fully (CoverageGap events). */
+  gaps: KfEvent<'CoverageGap'>[];
 }
 
 export interface LabHunt extends Hunt {
@@ -171,6 +173,7 @@ async function hunt(
     keys: findings.map((f) => `${f.kb} ${f.host}:${f.port}`).sort(),
     of: (kb, identity) => findings.filter((f) => f.kb === kb && (identity === undefined || f.identity === identity)),
     access: result.events.filter((e): e is KfEvent<'ApiAccess'> => e.type === 'ApiAccess'),
+    gaps: result.events.filter((e): e is KfEvent<'CoverageGap'> => e.type === 'CoverageGap'),
   };
 }
 

@@ -35,6 +35,10 @@ describe('kubeferret lab', () => {
         log,
         '--kubeconfigs',
         configs,
+        '--pods-per-node',
+        '3',
+        '--fault',
+        '10255:latency=5',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -61,8 +65,14 @@ describe('kubeferret lab', () => {
     assert.match(stdout, /^ {4}10250 +https +kubelet +kubelet$/m);
     assert.match(stdout, /^hunt it: +kubeferret hunt 127\.17\.0\.2-127\.17\.0\.3$/m);
     assert.ok(existsSync(join(configs, 'admin.kubeconfig')));
+    assert.match(stdout, /^ {2}fault on every host:10255: latency 5 ms$/m);
     const version = await call('http://127.17.0.2:8080/version');
     assert.equal(version.json.gitVersion, 'v1.16.0');
+    const pods = await call('http://127.17.0.3:10255/pods');
+    assert.equal(
+      pods.json.items.filter((p: { metadata: { namespace: string } }) => p.metadata.namespace === 'a-bulk').length,
+      3,
+    );
     child.kill('SIGTERM');
     assert.equal(await exited, 0, stderr);
     assert.match(stdout, /lab stopped\n$/);
@@ -74,7 +84,10 @@ describe('kubeferret lab', () => {
       .map((l) => JSON.parse(l));
     assert.deepEqual(
       logged.map((l) => [l.host, l.port, l.path, l.status]),
-      [['127.17.0.2', 8080, '/version', 200]],
+      [
+        ['127.17.0.2', 8080, '/version', 200],
+        ['127.17.0.3', 10255, '/pods', 200],
+      ],
     );
   });
 
@@ -88,6 +101,16 @@ describe('kubeferret lab', () => {
       [['--nodes', '0'], /^kubeferret: --nodes takes a whole number from 1 to 16, not "0"\n$/],
       [['--nodes', 'many'], /^kubeferret: --nodes takes a whole number from 1 to 16, not "many"\n$/],
       [['--etcd', 'maybe'], /^kubeferret: --etcd takes one of auto, real, simulated, off, not "maybe"\n$/],
+      [
+        ['--pods-per-node', 'lots'],
+        /^kubeferret: --pods-per-node takes a whole number from 0 to 1000000, not "lots"\n$/,
+      ],
+      [['--secrets', '-5'], /^kubeferret: --secrets takes a whole number from 0 to 1000000, not "-5"\n$/],
+      [['--seed', '1e3'], /^kubeferret: --seed takes a whole number from 0 to 4294967295, not "1e3"\n$/],
+      [
+        ['--fault', '10250:drop=1'],
+        /^kubeferret: --fault "10250:drop=1": "drop" is none of latency, jitter, stall, reset, trickle, host\n$/,
+      ],
       [['--bogus'], /unknown option '--bogus'/],
     ];
     for (const [args, message] of cases) {

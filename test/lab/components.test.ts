@@ -39,6 +39,11 @@ describe('lab components, vulnerable profile', () => {
       nodes.json.nodes.map((n: { objectMeta: { name: string } }) => n.objectMeta.name),
       ['lab-node-1', 'lab-node-2'],
     );
+    // The dashboard's data select: one page of a list, listMeta counting the whole.
+    const all = (await call(`http://${cp}:30000/api/v1/secret`)).json;
+    const page = (await call(`http://${cp}:30000/api/v1/secret?itemsPerPage=3&page=2`)).json;
+    assert.equal(page.listMeta.totalItems, all.secrets.length);
+    assert.deepEqual(page.secrets, all.secrets.slice(3, 6));
     const secret = await call(`http://${cp}:30000/api/v1/secret/default/db-credentials`);
     const password = Buffer.from(secret.json.data.password, 'base64').toString();
     assert.ok(lab.secretValues().includes(password));

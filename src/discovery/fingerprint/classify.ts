@@ -1,6 +1,6 @@
 import type { EventPayloads, ServiceKind } from '../../core/events.js';
-import { PODS_READ } from '../../hunters/kubelet/pod-list.js';
-import { type Answer, type Conversation, PATIENCE } from './conversation.js';
+import { POD_DIGEST, podDigestSink } from '../../hunters/kubelet/pod-list.js';
+import { type Answer, answerOfHead, type Conversation, PATIENCE } from './conversation.js';
 import * as sig from './signatures.js';
 
 /** What fingerprinting decided about one port. */
@@ -213,12 +213,14 @@ const statusSpeaker: Rule = async (c) => {
 };
 
 const kubelet: Rule = async (c) => {
-  // Read as the kubelet hunters read it, so the list is sent once between discovery and them.
-  const pods = await c.get('/pods', undefined, PODS_READ);
-  if (!pods) return undefined;
+  // Streamed and digested as the kubelet hunters read it, so the list is sent once between discovery and them.
+  const read = await c.stream('/pods', podDigestSink, POD_DIGEST);
+  if (!read) return undefined;
+  const pods = answerOfHead('/pods', read, read.value.excerpt);
   let evidence: string;
-  if (sig.kindOf(pods) === 'PodList' && pods.status === 200) {
-    evidence = said(pods, `PodList (${sig.podCount(pods)}) ${EVIDENCE.ANONYMOUS}`);
+  if (read.status === 200 && read.value.podList) {
+    const counted = `${read.value.count} pods${read.cut ? ` read before the list was cut (${read.cut})` : ''}`;
+    evidence = said(pods, `PodList (${counted}) ${EVIDENCE.ANONYMOUS}`);
   } else if (sig.kubeletForbidden(pods)) {
     evidence = said(pods, `"${pods.text.trim()}", the kubelet's authorization refusal`);
   } else if (c.scheme === 'https' && sig.plainUnauthorized(pods) && sig.plainUnauthorized(await c.get('/healthz'))) {

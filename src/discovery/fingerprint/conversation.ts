@@ -1,6 +1,13 @@
 import { NetError } from '../../core/errors.js';
 import type { CertSummary, Scheme } from '../../core/events.js';
-import type { HttpRequest, HttpResponse, NetClient } from '../../net/network.js';
+import type {
+  BodySink,
+  HttpRequest,
+  HttpResponse,
+  NetClient,
+  ResponseHead,
+  StreamedResponse,
+} from '../../net/network.js';
 import { hostPort } from '../../net/scope.js';
 
 /** One HTTP answer, reduced to what fingerprinting reads. */
@@ -52,6 +59,20 @@ function answerOf(path: string, res: HttpResponse): Answer {
     text,
     truncated: res.truncated,
     json,
+  };
+}
+
+/** A streamed answer's head as an Answer, with `text` what the reader kept of its body. */
+export function answerOfHead(path: string, head: ResponseHead, text: string): Answer {
+  return {
+    path,
+    status: head.status,
+    contentType: head.headers['content-type'] ?? '',
+    server: head.headers.server ?? '',
+    headers: head.headers,
+    text,
+    truncated: false,
+    json: undefined,
   };
 }
 
@@ -179,5 +200,27 @@ export class Conversation {
       this.answers.set(key, pending);
     }
     return pending;
+  }
+
+  /**
+   * GET `path` streamed into `sink` (NetClient.stream), its digest shared with the hunters that read it
+   * with the same reader (`shared`); undefined when no answer came.
+   */
+  async stream<T>(
+    path: string,
+    sink: (head: ResponseHead) => BodySink<T>,
+    shared: string,
+  ): Promise<StreamedResponse<T> | undefined> {
+    const scheme = this.scheme;
+    if (!scheme || this.silence || this.stalled) return undefined;
+    try {
+      const read = await this.net.stream({ url: this.url(scheme, path), shared }, sink);
+      if (read.cert && !this.cert) this.cert = read.cert;
+      return read;
+    } catch (err) {
+      if (!(err instanceof NetError)) throw err;
+      if (err.kind === 'timeout') this.stalled = true;
+      return undefined;
+    }
   }
 }

@@ -49,11 +49,6 @@ export function kindOf(a: Answer | undefined): string | undefined {
   return undefined;
 }
 
-export function podCount(a: Answer): string {
-  const items = object(a.json)?.items;
-  return Array.isArray(items) ? `${items.length} pods` : 'cut at the size cap';
-}
-
 /** The kubelet's authorization refusal: `Forbidden (user=system:anonymous, verb=get, resource=nodes, subresource=proxy)`. */
 export function kubeletForbidden(a: Answer | undefined): boolean {
   return (

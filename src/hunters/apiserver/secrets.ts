@@ -1,14 +1,13 @@
 import type { CredentialSecret, KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
 import { tokenSubject } from '../../discovery/vantage/jwt.js';
-import { sample } from '../evidence.js';
+import { count, sample } from '../evidence.js';
 import { type Asker, listRequest } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type ApiTarget, askApi, type ListedObject, netFailure, readListing } from './api.js';
 import { counted } from './report-access.js';
 
 const SA_TOKEN = 'kubernetes.io/service-account-token';
-const MAX_PAGES = 20;
 /** Found tokens followed per reader: enough for the chain, not a flood of identities in the report. */
 export const FOUND_TOKENS_MAX = 20;
 const SHOWN = 10;
@@ -30,14 +29,42 @@ function rowOf(o: ListedObject): SecretRow {
 }
 
 /**
- * Lists Secrets as a Table (name, type, number of keys): the values never travel. All namespaces when the
- * identity may, else its own namespace. Undefined when neither can be listed.
+ * What a Secrets listing showed, tallied page by page so 50,000 Secrets cost a few counters: how many of
+ * each type, in how many namespaces, a few names, and every service-account token (the ones that matter).
+ */
+interface SecretsSeen {
+  where: string;
+  count: number;
+  byType: Map<string, number>;
+  namespaces: Set<string>;
+  tokens: SecretRow[];
+  /** Pages read. */
+  pages: number;
+  /** Why the listing stopped before its end (a page that failed, the deadline); undefined when complete. */
+  cut?: string;
+}
+
+function tally(seen: SecretsSeen, rows: SecretRow[]): void {
+  seen.pages++;
+  for (const r of rows) {
+    seen.count++;
+    seen.byType.set(r.type, (seen.byType.get(r.type) ?? 0) + 1);
+    seen.namespaces.add(r.namespace);
+    if (r.type === SA_TOKEN) seen.tokens.push(r);
+  }
+}
+
+/**
+ * Lists Secrets as a Table (name, type, number of keys), page after page to the end of the list: the values
+ * never travel. All namespaces when the identity may, else its own namespace. Undefined when neither can be
+ * listed. What stops it early is the hunter's deadline or a page that fails, and `cut` says which.
  */
 async function listSecrets(
   ctx: HuntContext,
   target: ApiTarget,
   asker: Asker,
-): Promise<{ rows: SecretRow[]; where: string; more: boolean } | undefined> {
+): Promise<{ seen?: SecretsSeen; unusable?: string }> {
+  let unusable: string | undefined;
   const places = [
     { path: '/api/v1/secrets', where: 'all namespaces' },
     {
@@ -46,26 +73,40 @@ async function listSecrets(
     },
   ];
   for (const place of places) {
-    const rows: SecretRow[] = [];
+    const seen: SecretsSeen = {
+      where: place.where,
+      count: 0,
+      byType: new Map(),
+      namespaces: new Set(),
+      tokens: [],
+      pages: 0,
+    };
     let next: string | undefined;
-    let pages = 0;
     do {
-      const answer = await askApi(ctx, target, listRequest(asker, place.path, next));
-      const listing = answer.kind === 'ok' ? readListing(answer.body) : undefined;
+      let listing: ReturnType<typeof readListing>;
+      try {
+        const answer = await askApi(ctx, target, listRequest(asker, place.path, next));
+        listing = answer.kind === 'ok' ? readListing(answer.body) : undefined;
+        const why = answer.kind === 'unusable' ? answer.why : answer.kind === 'ok' ? 'not a list' : answer.kind;
+        if (!listing && seen.pages > 0) seen.cut = `page ${seen.pages + 1}: ${why}`;
+        // The survey found Secrets listable here: an answer that decides nothing is not "none".
+        if (!listing && seen.pages === 0 && answer.kind !== 'denied') unusable ??= `${place.where}: ${why}`;
+      } catch (err) {
+        // The first page failing is the caller's to report; a later one leaves a listing read in part.
+        if (seen.pages === 0) throw err;
+        seen.cut = `page ${seen.pages + 1}: ${netFailure(err)}`;
+      }
       if (!listing) break;
-      rows.push(...listing.objects.map(rowOf));
+      tally(seen, listing.objects.map(rowOf));
       next = listing.continueToken;
-      pages++;
-    } while (next && pages < MAX_PAGES);
-    if (pages > 0) return { rows, where: place.where, more: next !== undefined };
+    } while (next);
+    if (seen.pages > 0) return { seen };
   }
-  return undefined;
+  return { unusable };
 }
 
-function byType(rows: SecretRow[]): string {
-  const counts = new Map<string, number>();
-  for (const r of rows) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
-  return [...counts.entries()]
+function byType(seen: SecretsSeen): string {
+  return [...seen.byType.entries()]
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
     .map(([t, n]) => `${n} ${t}`)
     .join(', ');
@@ -157,28 +198,50 @@ export const secretsHunter = defineHunter({
     const asker = askerOf(ctx, access);
     if (!asker) return;
     const target = { host: access.host, port: access.port, scheme: access.scheme };
-    let listed: Awaited<ReturnType<typeof listSecrets>>;
+    let result: Awaited<ReturnType<typeof listSecrets>>;
     try {
-      listed = await listSecrets(ctx, target, asker);
+      result = await listSecrets(ctx, target, asker);
     } catch (err) {
       ctx.log(`listing secrets as ${access.identity}: ${netFailure(err)}`, 'warn');
       return;
     }
-    if (!listed) return;
-    const { rows, where, more } = listed;
-    const namespaces = new Set(rows.map((r) => r.namespace)).size;
+    const listed = result.seen;
+    if (!listed) {
+      if (result.unusable) {
+        ctx.gap({
+          host: target.host,
+          port: target.port,
+          subject: `list secrets (${access.identity})`,
+          reason: 'error',
+          detail: `no Secret could be examined: ${result.unusable}`,
+        });
+      }
+      return;
+    }
     const at = { host: target.host, port: target.port, identity: access.identity };
+    const partial = listed.cut
+      ? ` (partial: the listing stopped after ${count(listed.pages, 'page')}: ${listed.cut})`
+      : '';
+    if (listed.cut) {
+      ctx.gap({
+        host: target.host,
+        port: target.port,
+        subject: `list secrets (${access.identity})`,
+        reason: ctx.signal.aborted ? 'deadline' : 'page-failed',
+        detail: `${count(listed.count, 'secret')} in ${count(listed.pages, 'page')} were examined (${listed.where}), then: ${listed.cut}`,
+      });
+    }
     ctx.report(
       {
         ...at,
         kb: 'KF-API-007',
         evidence:
-          `${access.identity} listed ${counted(rows.length, 'secrets', more)} in ${counted(namespaces, 'namespaces')} ` +
-          `(${where}): ${byType(rows) || 'none'}; listed as a table, names and types only`,
+          `${access.identity} listed ${counted(listed.count, 'secrets', listed.cut !== undefined)} in ${counted(listed.namespaces.size, 'namespaces')} ` +
+          `(${listed.where}): ${byType(listed) || 'none'}; listed as a table, names and types only${partial}`,
       },
       [access.id],
     );
-    const tokens = rows.filter((r) => r.type === SA_TOKEN);
+    const { tokens } = listed;
     if (tokens.length === 0) return;
     // An identity that already holds everything gains nothing from another's token.
     const followed = access.can['* *'] === true ? [] : tokens.slice(0, FOUND_TOKENS_MAX);
@@ -187,7 +250,7 @@ export const secretsHunter = defineHunter({
       {
         ...at,
         kb: 'KF-API-008',
-        evidence: `${access.identity} can read ${tokens.length} service-account token secret${tokens.length === 1 ? '' : 's'}: ${named(tokens)} (tokens not shown${read})`,
+        evidence: `${access.identity} can read ${tokens.length} service-account token secret${tokens.length === 1 ? '' : 's'}: ${named(tokens)} (tokens not shown${read})${partial}`,
       },
       [access.id],
     );

@@ -8,6 +8,14 @@ interface DashboardList {
   listMeta?: { totalItems?: unknown };
 }
 
+const ONE_PAGE = 'itemsPerPage=10&page=1';
+
+/** How many the whole list holds: listMeta.totalItems, or what this page shows when it does not say. */
+function totalOf(list: DashboardList | undefined, shown: number): number {
+  const total = list?.listMeta?.totalItems;
+  return typeof total === 'number' && Number.isInteger(total) && total >= shown ? total : shown;
+}
+
 /**
  * The Kubernetes Dashboard without a login, as kube-hunter checked it: is skip-login on, and does its
  * backend API list the nodes (and Secrets: names only, in the dashboard's list view) to a caller with no
@@ -24,8 +32,10 @@ export const dashboardHunter = defineHunter({
   async hunt(service, ctx) {
     const probe = new ServiceProbe(ctx, service);
     const skippable = await probe.get('/api/v1/login/skippable');
-    const nodes = await probe.get('/api/v1/node');
-    const secrets = await probe.get('/api/v1/secret');
+    // One page of each list (the dashboard's data select), counted by its listMeta: a cluster's Secrets
+    // can run to tens of thousands, and the names of a few are all the evidence needs.
+    const nodes = await probe.get(`/api/v1/node?${ONE_PAGE}`);
+    const secrets = await probe.get(`/api/v1/secret?${ONE_PAGE}`);
 
     const seen: string[] = [];
     let path: string | undefined;
@@ -33,16 +43,21 @@ export const dashboardHunter = defineHunter({
       seen.push(`skip-login is on (${said(skippable, 'skippable: true')})`);
       path = '/api/v1/login/skippable';
     }
-    const nodeList = nodes?.status === 200 ? nodes.json<DashboardList>()?.nodes : undefined;
+    const nodeAnswer = nodes?.status === 200 ? nodes.json<DashboardList>() : undefined;
+    const nodeList = nodeAnswer?.nodes;
     if (nodes && Array.isArray(nodeList)) {
       const names = nodeList.map((n) => String(n?.objectMeta?.name ?? '?').slice(0, 64));
-      seen.push(said(nodes, `${count(names.length, 'node')} (${sample(names, 4)})`));
+      const total = totalOf(nodeAnswer, names.length);
+      const more = total > names.length ? ', …' : '';
+      seen.push(said(nodes, `${count(total, 'node')} (${sample(names, 4)}${more})`));
       path ??= '/api/v1/node';
     }
-    const secretList = secrets?.status === 200 ? secrets.json<DashboardList>()?.secrets : undefined;
-    const readsSecrets = !!secrets && Array.isArray(secretList);
-    if (secrets && readsSecrets)
-      seen.push(said(secrets, `${count(secretList!.length, 'Secret')} listed (names only kept)`));
+    const secretAnswer = secrets?.status === 200 ? secrets.json<DashboardList>() : undefined;
+    const readsSecrets = !!secrets && Array.isArray(secretAnswer?.secrets);
+    if (secrets && readsSecrets) {
+      const total = totalOf(secretAnswer, secretAnswer!.secrets!.length);
+      seen.push(said(secrets, `${count(total, 'Secret')} listed (names only kept)`));
+    }
     if (seen.length === 0) return;
     ctx.report({
       kb: 'KF-DASHBOARD-001',

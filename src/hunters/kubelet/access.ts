@@ -4,32 +4,12 @@ import { count, quote, said, sample } from '../evidence.js';
 import { buildVersion, describeMetrics, isExposition } from '../metrics.js';
 import { publishVersion, ServiceProbe } from '../probe.js';
 import { observePlatform } from './observations.js';
-import { PODS_READ, podName, readPodList } from './pod-list.js';
-
-/** `/stats/summary` (1.7+) or the older cAdvisor-style `/stats/`: what it names. */
-function describeStats(res: HttpResponse): string | undefined {
-  const json = res.json<{ node?: { nodeName?: unknown }; pods?: unknown; name?: unknown; subcontainers?: unknown }>();
-  if (!json || typeof json !== 'object') return undefined;
-  if (json.node && typeof json.node === 'object') {
-    const pods = Array.isArray(json.pods) ? json.pods.length : 0;
-    return `resource summary of node ${String(json.node.nodeName ?? '?')} and ${count(pods, 'pod')}`;
-  }
-  if (typeof json.name === 'string') {
-    const subs = Array.isArray(json.subcontainers) ? json.subcontainers.length : 0;
-    return `container statistics of ${json.name} (${count(subs, 'subcontainer')})`;
-  }
-  return undefined;
-}
+import { partial, podListOf, podsGap, readPods } from './pod-list.js';
+import { describeStats, readStats, statsGap } from './stats.js';
 
 /** The kubelet's /healthz: `ok`, or its checks one a line (`[+]ping ok`). */
 function isHealth(res: HttpResponse | undefined): res is HttpResponse {
   return res?.status === 200 && !res.truncated && res.body.length < 4096 && /^(ok|\[[+-]\])/.test(res.text());
-}
-
-async function readStats(probe: ServiceProbe): Promise<HttpResponse | undefined> {
-  const summary = await probe.get('/stats/summary');
-  if (summary?.status !== 404) return summary;
-  return probe.get('/stats/');
 }
 
 /**
@@ -55,35 +35,37 @@ export const kubeletAccessHunter = defineHunter({
   ],
   async hunt(service, ctx) {
     const probe = new ServiceProbe(ctx, service);
-    const podsRes = await probe.get('/pods', PODS_READ);
+    const podsRead = await readPods(probe);
     const healthz = await probe.get('/healthz');
     const metrics = await probe.get('/metrics');
     const stats = await readStats(probe);
     const spec = service.kind === 'kubelet-readonly' ? await probe.get('/spec/') : undefined;
 
     const where = { host: service.host, port: service.port };
-    const podList = readPodList(podsRes);
-    const podsSeen = podList?.pods
-      ? `PodList of ${count(podList.pods.length, 'pod')} (${sample(podList.pods.map(podName), 3)})`
-      : 'PodList (cut at the size cap)';
+    const podList = podListOf(podsRead);
+    const podsSeen = podList
+      ? `PodList of ${count(podList.count, 'pod')} (${sample(podList.names.slice(0, 3), 3)}${podList.count > 3 ? ', …' : ''})${partial(podsRead!)}`
+      : '';
+    if (podsRead) podsGap(ctx, service, podsRead);
+    if (stats) statsGap(ctx, service, stats);
     const healthy = isHealth(healthz) ? healthz : undefined;
     const metricsOk = isExposition(metrics) ? metrics : undefined;
-    const statsSeen = stats?.status === 200 ? describeStats(stats) : undefined;
+    const statsSeen = stats ? describeStats(stats) : undefined;
     const specOk = spec?.status === 200 && spec.json<{ num_cores?: unknown }>()?.num_cores !== undefined;
 
     let root: string[] | undefined;
-    if (service.kind === 'kubelet' && podList && podsRes) {
+    if (service.kind === 'kubelet' && podList && podsRead) {
       const finding = ctx.report({
         ...where,
         kb: 'KF-KUBELET-001',
         path: '/pods',
-        evidence: `${said(podsRes, podsSeen)}, to a request without credentials`,
+        evidence: `${said(podsRead, podsSeen)}, to a request without credentials`,
       });
       root = [finding.id];
     }
     if (service.kind === 'kubelet-readonly') {
       const served = [
-        podList && `/pods (${podList.pods ? count(podList.pods.length, 'pod') : 'PodList'})`,
+        podList && `/pods (${count(podList.count, 'pod')}${podsRead?.cut ? ' read before the list was cut' : ''})`,
         healthy && '/healthz',
         metricsOk && '/metrics',
         statsSeen && new URL(stats!.url).pathname,
@@ -127,19 +109,22 @@ export const kubeletAccessHunter = defineHunter({
     }
     // Defences that held: no anonymous callers at all, or the API server's RBAC deciding (Webhook mode:
     // its refusal names the nodes subresource it asked about, which AlwaysAllow never does).
-    if (service.kind === 'kubelet' && podsRes?.status === 401) {
-      ctx.report({ ...where, kb: 'KF-KUBELET-201', path: '/pods', evidence: said(podsRes, quote(podsRes.text())) });
+    const refusal = podsRead?.value.excerpt ?? '';
+    if (service.kind === 'kubelet' && podsRead?.status === 401) {
+      ctx.report({ ...where, kb: 'KF-KUBELET-201', path: '/pods', evidence: said(podsRead, quote(refusal)) });
     }
     const webhookRefusal = /Forbidden \(user=[^,]*, verb=[^,]*, resource=nodes, subresource=[^)]*\)/.exec(
-      podsRes?.status === 403 ? podsRes.text() : '',
+      podsRead?.status === 403 ? refusal : '',
     );
-    if (podsRes && webhookRefusal) {
+    if (podsRead && webhookRefusal) {
       ctx.report({
         ...where,
         kb: 'KF-KUBELET-202',
         path: '/pods',
-        evidence: `${said(podsRes, quote(webhookRefusal[0], 120))}: anonymous callers are authenticated, and RBAC refused them`,
+        evidence: `${said(podsRead, quote(webhookRefusal[0], 120))}: anonymous callers are authenticated, and RBAC refused them`,
       });
+    } else if (podsRead?.status === 403 && /user=system:anonymous/.test(refusal)) {
+      ctx.log('anonymous authentication is on, but authorization refuses system:anonymous');
     }
   },
 });

@@ -4,8 +4,10 @@ import { identityOf } from '../../active/toolkit.js';
 import type { ChangeIdentity } from '../../core/changes.js';
 import type { CredentialSecret, KfEvent } from '../../core/events.js';
 import type { HuntContext } from '../../core/hunter.js';
-import { serviceUrl } from '../probe.js';
-import { PODS_READ, podName, readPodList } from './pod-list.js';
+import { parseBounded } from '../../net/json-stream.js';
+import type { StreamedResponse } from '../../net/network.js';
+import { ServiceProbe, serviceUrl } from '../probe.js';
+import { KEPT_WHOLE, type PodDigest, podListOf, podName, podsGap, readPods } from './pod-list.js';
 import { kubeletOf } from './target.js';
 
 /** A running container of the node, as active kubelet hunters address it. */
@@ -22,6 +24,7 @@ export interface KubeletTarget {
   base: string;
   host: string;
   port: number;
+  scheme: 'http' | 'https';
   identity: ChangeIdentity;
   secret?: CredentialSecret;
 }
@@ -31,23 +34,45 @@ export function kubeletTarget(ctx: HuntContext, finding: KfEvent<'Finding'>): Ku
   const kubelet = kubeletOf(ctx, finding);
   if (!kubelet) return undefined;
   const { identity, secret } = identityOf(ctx, finding.identity);
-  return { base: serviceUrl(kubelet, ''), host: kubelet.host, port: kubelet.port, identity, secret };
+  return {
+    base: serviceUrl(kubelet, ''),
+    host: kubelet.host,
+    port: kubelet.port,
+    scheme: kubelet.scheme,
+    identity,
+    secret,
+  };
 }
 
 /**
- * The node's pods as the kubelet lists them (read as the passive hunters read them), sorted by namespace and
- * name; undefined when it refuses or sends no PodList.
+ * The node's pods as the kubelet lists them (read as the passive hunters read them, the digest shared),
+ * sorted by namespace and name; undefined when it refuses or sends no PodList. On a node with more than
+ * KEPT_WHOLE pods, these are the first KEPT_WHOLE listed plus up to KEPT_WHOLE privileged or
+ * /var/log-mounting ones after them.
  */
 export async function kubeletPods(ctx: HuntContext, target: KubeletTarget): Promise<Pod[] | undefined> {
-  const res = await ctx.net.http({ url: `${target.base}/pods`, credential: target.secret, ...PODS_READ });
-  const list = readPodList(res);
-  if (!list?.pods) {
-    ctx.log(
-      `GET /pods: ${res.status === 200 ? (list ? 'the PodList is over the size cap' : 'not a PodList') : refusal(res)}`,
-    );
+  const probe = new ServiceProbe(ctx, target);
+  const read = await readPods(probe, '/pods', { credential: target.secret });
+  const list = podListOf(read);
+  if (!read || !list) {
+    const why = !read ? probe.failed : read.status === 200 ? 'not a PodList' : refusal(excerptAnswer(read));
+    ctx.log(`GET /pods: ${why}`);
     return undefined;
   }
-  return list.pods.sort((a, b) => podName(a).localeCompare(podName(b)));
+  podsGap(ctx, target, read);
+  if (!list.keptAll) {
+    ctx.log(
+      `${list.count} pods listed: the first ${KEPT_WHOLE} and up to ${KEPT_WHOLE} privileged or /var/log-mounting ones after them are followed`,
+    );
+  }
+  return [...list.kept].sort((a, b) => podName(a).localeCompare(podName(b)));
+}
+
+/** A refused read's status and the start of its body, as `refusal` reads an answer. */
+function excerptAnswer(read: StreamedResponse<PodDigest>) {
+  const text = () => read.value.excerpt;
+  const json = <T>() => parseBounded<T>(read.value.excerpt);
+  return { status: read.status, text, json };
 }
 
 /** The running containers of the node (not init or ephemeral ones), pod by pod. */

@@ -4,7 +4,7 @@ import type { HttpResponse } from '../../net/network.js';
 import { bytes, count, describeCommandLine, said, sample } from '../evidence.js';
 import { ServiceProbe } from '../probe.js';
 import { observeConfigz } from './observations.js';
-import { PODS_MAX_BYTES, PODS_READ, probeTarget, readPodList } from './pod-list.js';
+import { partial, podListOf, podsGap, readPods } from './pod-list.js';
 import { kubeletOf } from './target.js';
 
 /**
@@ -112,18 +112,18 @@ export const kubeletDebugHandlersHunter = defineHunter({
     const report = (f: Omit<EventPayloads['Finding'], 'host' | 'port'>) =>
       ctx.report({ host: kubelet.host, port: kubelet.port, ...f });
 
-    const running = await probe.get('/runningpods/', { maxBytes: PODS_MAX_BYTES });
+    const running = await readPods(probe, '/runningpods/');
     const cmdline = await probe.get('/debug/pprof/cmdline', { maxBytes: 64 * 1024 });
     const configz = await probe.get('/configz');
     const logs = await probe.get('/logs/');
-    const podsRes = await probe.get('/pods', PODS_READ);
-    const runningList = readPodList(running);
+    const podsRead = await readPods(probe);
+    const runningList = podListOf(running);
     if (running && runningList) {
-      const what = runningList.pods
-        ? count(runningList.pods.length, 'running pod')
-        : 'a PodList larger than the size cap';
+      const what = `${count(runningList.count, 'running pod')}${partial(running)}`;
       report({ kb: 'KF-KUBELET-003', path: '/runningpods/', evidence: said(running, what) });
     }
+    if (running) podsGap(ctx, kubelet, running);
+    if (podsRead) podsGap(ctx, kubelet, podsRead);
     const command = cmdline && describeCommandLine(cmdline);
     if (cmdline && command)
       report({ kb: 'KF-KUBELET-013', path: '/debug/pprof/cmdline', evidence: said(cmdline, command) });
@@ -136,7 +136,7 @@ export const kubeletDebugHandlersHunter = defineHunter({
       report({ kb: 'KF-KUBELET-012', path: '/logs/', evidence: said(logs, listing) });
     }
 
-    const target = probeTarget(readPodList(podsRes)?.pods ?? []);
+    const target = podListOf(podsRead)?.target;
     if (target) {
       const { namespace, pod, container } = target;
       const object = `container ${namespace}/${pod}/${container}`;

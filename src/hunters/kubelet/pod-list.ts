@@ -1,34 +1,147 @@
 import { posix } from 'node:path';
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
-import type { HttpResponse } from '../../net/network.js';
+import type { HuntContext } from '../../core/hunter.js';
+import { JsonStream } from '../../net/json-stream.js';
+import type { BodySink, ResponseHead, StreamedResponse, StreamRequest } from '../../net/network.js';
+import { cutReason } from '../evidence.js';
+import type { ServiceAddress, ServiceProbe } from '../probe.js';
 
 // What the passive kubelet hunters read from a kubelet's /pods (a v1 PodList whose items lack kind and
 // apiVersion). Read defensively: a kubelet under attack, or something posing as one, may send anything.
 
-/** /pods of a busy node runs to a few MiB; a body cut short is still recognised as a PodList. */
-export const PODS_MAX_BYTES = 8 * 1024 * 1024;
-
 /**
- * How every kubelet hunter reads /pods: up to the cap, and shared, so the passive and active hunters of one
- * kubelet and identity send it once between them.
+ * What every kubelet hunter derives from /pods, read as a stream pod by pod (a node with 100,000 pods is
+ * examined whole without holding its list), and shared so the passive and active hunters of one kubelet
+ * and identity send it once between them. Only the facts the hunters decide on are kept: counts, a few
+ * names, the privileged and /var/log-mounting pods, the pod the debug handlers are probed with, and whole
+ * pods for the active hunters (the first KEPT_WHOLE, plus up to KEPT_WHOLE risky ones after them).
  */
-export const PODS_READ = { maxBytes: PODS_MAX_BYTES, shared: true } as const;
-
-export interface PodListAnswer {
-  /** The pods, or undefined when the list was cut at the size cap and could not be parsed. */
-  pods?: Pod[];
+export interface PodDigest {
+  /** The answer is a PodList (its kind says so, or it lists items without a kind). */
+  podList: boolean;
+  /** Pods read (named ones). */
+  count: number;
+  /** The first few pods' `namespace/name`, in list order. */
+  names: string[];
+  privileged: { pod: string; containers: string[] }[];
+  varLog: { pod: string; mounts: VarLogMount[] }[];
+  /** The pod and container the passive debug-handler probes name (see TargetChooser). */
+  target?: ProbeTarget;
+  /** Whole pods kept for the active hunters. */
+  kept: Pod[];
+  /** Every pod read was kept whole. */
+  keptAll: boolean;
+  /** The first bytes of an answer that is not a 200 (a refusal's text). */
+  excerpt: string;
 }
 
-/** The answer as a PodList, or undefined when it is not one. */
-export function readPodList(res: HttpResponse | undefined): PodListAnswer | undefined {
-  if (res?.status !== 200) return undefined;
-  const json = res.json<{ kind?: unknown; items?: unknown }>();
-  if (json && typeof json === 'object' && Array.isArray(json.items) && (json.kind ?? 'PodList') === 'PodList') {
-    const named = (p: unknown): p is Pod => typeof (p as Pod | null)?.metadata?.name === 'string';
-    return { pods: json.items.filter(named) };
+/** Names kept for evidence. */
+const NAMES_KEPT = 8;
+/** Whole pods kept for the active hunters beyond the risky ones. */
+export const KEPT_WHOLE = 1000;
+const EXCERPT_BYTES = 4096;
+
+/** Reader name of the shared /pods digest (NetClient.stream). */
+export const POD_DIGEST = 'kubelet-pod-digest';
+
+/** A sink for NetClient.stream that digests a PodList (/pods, /runningpods/) as it arrives. */
+export function podDigestSink(head: ResponseHead): BodySink<PodDigest> {
+  const digest: PodDigest = {
+    podList: false,
+    count: 0,
+    names: [],
+    privileged: [],
+    varLog: [],
+    kept: [],
+    keptAll: true,
+    excerpt: '',
+  };
+  if (head.status !== 200) {
+    return {
+      write(chunk) {
+        digest.excerpt += chunk.subarray(0, EXCERPT_BYTES - digest.excerpt.length).toString('utf8');
+        // A refusal is read as far as its first few KiB: an endless error page is not read to the deadline.
+        if (digest.excerpt.length >= EXCERPT_BYTES) throw new Error('the rest of a refusal is not read');
+      },
+      result: () => digest,
+    };
   }
-  if (res.truncated && /^\s*\{\s*"kind"\s*:\s*"PodList"/.test(res.text())) return {};
-  return undefined;
+  const targets = new TargetChooser();
+  let kind: unknown;
+  const json = new JsonStream({
+    paths: ['$.kind', '$.items.*'],
+    onValue(value, keys) {
+      if (keys.length === 1 && keys[0] === 'kind') {
+        kind = value;
+        digest.podList = kind === 'PodList';
+        return;
+      }
+      if (kind === undefined) digest.podList = true;
+      const pod = value as Pod | null;
+      if (typeof pod?.metadata?.name !== 'string') return;
+      digest.count++;
+      const name = podName(pod);
+      if (digest.names.length < NAMES_KEPT) digest.names.push(name);
+      const containers = privilegedContainers(pod);
+      const mounts = writableVarLogMounts(pod);
+      if (containers.length > 0) digest.privileged.push({ pod: name, containers });
+      if (mounts.length > 0) digest.varLog.push({ pod: name, mounts });
+      targets.consider(pod);
+      // Control-plane static pods too: their flags are what CVE conditions read (observations.ts).
+      const risky = containers.length > 0 || mounts.length > 0 || pod.metadata?.namespace === 'kube-system';
+      if (digest.kept.length < KEPT_WHOLE || (risky && digest.kept.length < 2 * KEPT_WHOLE)) digest.kept.push(pod);
+      else digest.keptAll = false;
+    },
+  });
+  return {
+    write: (chunk) => json.write(chunk),
+    end: () => json.end(),
+    result: () => {
+      digest.target = targets.chosen();
+      if (kind !== undefined && kind !== 'PodList') digest.podList = false;
+      return digest;
+    },
+  };
+}
+
+/** Streams a kubelet PodList (`/pods` by default) as its hunters share it; undefined when no answer came. */
+export function readPods(
+  probe: ServiceProbe,
+  path = '/pods',
+  init: Omit<StreamRequest, 'url' | 'shared'> = {},
+): Promise<StreamedResponse<PodDigest> | undefined> {
+  return probe.stream(path, podDigestSink, { ...init, shared: POD_DIGEST });
+}
+
+/**
+ * The read as a PodList, or undefined when it is not one. A list cut short (a deadline, a reset) is still
+ * one: what was read is examined, and the hunter reports the cut (podsGap).
+ */
+export function podListOf(read: StreamedResponse<PodDigest> | undefined): PodDigest | undefined {
+  return read?.status === 200 && read.value.podList ? read.value : undefined;
+}
+
+/** `; cut after 1,234 pods: <why>` for the evidence of a finding based on a list read in part. */
+export function partial(read: StreamedResponse<PodDigest>): string {
+  return read.cut ? ` (partial: the list was cut after ${read.value.count} pods: ${read.cut})` : '';
+}
+
+/**
+ * Records a /pods list the hunter could not read to its end as a coverage gap: a PodList cut anywhere, or
+ * any answer cut by a deadline or silence (an answer that was simply not JSON is no kubelet's list).
+ */
+export function podsGap(ctx: HuntContext, service: ServiceAddress, read: StreamedResponse<PodDigest>): void {
+  if (!read.cut) return;
+  const reason = cutReason(ctx, read.cut);
+  if (reason === 'error' && !podListOf(read)) return;
+  const path = new URL(read.url).pathname;
+  ctx.gap({
+    host: service.host,
+    port: service.port,
+    subject: path,
+    reason,
+    detail: `${path} was read up to pod ${read.value.count} (${read.bytes} bytes), then: ${read.cut}`,
+  });
 }
 
 export const podName = (pod: Pod) => `${pod.metadata?.namespace ?? '?'}/${pod.metadata?.name ?? '?'}`;
@@ -46,12 +159,12 @@ export function privilegedContainers(pod: Pod): string[] {
     .map((c) => c.name);
 }
 
-/** A host path from which a writable mount lets a pod place files under the node's /var/log. */
 /** A path as written in a pod spec, normalised and without a trailing slash (`/var/log/` → `/var/log`). */
 export function normalizedPath(path: string): string {
   return posix.normalize(path).replace(/(.)\/$/, '$1');
 }
 
+/** A host path from which a writable mount lets a pod place files under the node's /var/log. */
 function coversVarLog(hostPath: string): boolean {
   const p = normalizedPath(hostPath);
   return p === '/var/log' || p.startsWith('/var/log/') || p === '/var' || p === '/';
@@ -83,22 +196,36 @@ export function writableVarLogMounts(pod: Pod): VarLogMount[] {
   return out;
 }
 
+/** A container the passive debug-handler probes name. */
+export interface ProbeTarget {
+  namespace: string;
+  pod: string;
+  container: string;
+}
+
 /**
  * The pod and container whose handlers a passive probe names, chosen as kube-hunter chose: a running pod
- * in `default`, else in `kube-system`, else any running pod; its first container.
+ * in `default`, else in `kube-system`, else any running pod; its first container. Pods are shown one at a
+ * time, as a stream reads them.
  */
-export function probeTarget(pods: readonly Pod[]): { namespace: string; pod: string; container: string } | undefined {
-  const running = pods.filter(
-    (p) => p.status?.phase === 'Running' && p.metadata?.name && p.metadata.namespace && p.spec?.containers?.[0]?.name,
-  );
-  const chosen =
-    running.find((p) => p.metadata?.namespace === 'default') ??
-    running.find((p) => p.metadata?.namespace === 'kube-system') ??
-    running[0];
-  if (!chosen) return undefined;
-  return {
-    namespace: chosen.metadata!.namespace!,
-    pod: chosen.metadata!.name!,
-    container: chosen.spec!.containers[0].name,
+class TargetChooser {
+  private readonly first: Record<'default' | 'kube-system' | 'any', ProbeTarget | undefined> = {
+    default: undefined,
+    'kube-system': undefined,
+    any: undefined,
   };
+
+  consider(p: Pod): void {
+    const namespace = p.metadata?.namespace;
+    const pod = p.metadata?.name;
+    const container = p.spec?.containers?.[0]?.name;
+    if (p.status?.phase !== 'Running' || !namespace || !pod || typeof container !== 'string') return;
+    const target = { namespace, pod, container };
+    this.first.any ??= target;
+    if (namespace === 'default' || namespace === 'kube-system') this.first[namespace] ??= target;
+  }
+
+  chosen(): ProbeTarget | undefined {
+    return this.first.default ?? this.first['kube-system'] ?? this.first.any;
+  }
 }

@@ -2,7 +2,7 @@ import { defineHunter } from '../../core/hunter.js';
 import { count, said, sample } from '../evidence.js';
 import { ServiceProbe } from '../probe.js';
 import { observeStaticPodFlags } from './observations.js';
-import { PODS_READ, podName, privilegedContainers, readPodList, writableVarLogMounts } from './pod-list.js';
+import { partial, podListOf, podsGap, readPods } from './pod-list.js';
 import { kubeletOf } from './target.js';
 
 /**
@@ -25,58 +25,53 @@ export const kubeletPodSpecsHunter = defineHunter({
   async hunt(trigger, ctx) {
     const kubelet = kubeletOf(ctx, trigger);
     if (!kubelet) return;
-    const res = await new ServiceProbe(ctx, kubelet).get('/pods', PODS_READ);
-    const list = readPodList(res);
-    if (!list || !res) return;
-    const pods = list.pods ?? [];
-    observeStaticPodFlags(ctx, kubelet.host, pods);
+    const read = await readPods(new ServiceProbe(ctx, kubelet));
+    const list = podListOf(read);
+    if (!list || !read) return;
+    podsGap(ctx, kubelet, read);
+    observeStaticPodFlags(ctx, kubelet.host, list.kept);
     const seen = `listed at :${kubelet.port}/pods`;
     const podsEndpoint = { host: kubelet.host, port: kubelet.port, path: '/pods' };
+    const names = `${sample(list.names.slice(0, 4), 4)}${list.count > 4 ? `, … (${list.count} in all)` : ''}`;
     const listed = ctx.report({
       ...podsEndpoint,
       kb: 'KF-KUBELET-002',
-      evidence: list.pods
-        ? said(res, `${count(pods.length, 'pod spec')} (${sample(pods.map(podName), 4)})`)
-        : said(res, 'a PodList larger than the size cap'),
+      evidence: said(read, `${count(list.count, 'pod spec')} (${names})${partial(read)}`),
     });
 
     const privileged: string[] = [];
     const privilegedPods: string[] = [];
-    for (const pod of pods) {
-      const containers = privilegedContainers(pod);
-      if (containers.length === 0) continue;
+    for (const { pod, containers } of list.privileged) {
       const f = ctx.report(
         {
           host: kubelet.host,
           kb: 'KF-KUBELET-010',
-          object: `pod ${podName(pod)}`,
-          evidence: `pod ${podName(pod)} runs ${containers.length === 1 ? 'container' : 'containers'} ${containers.join(', ')} with securityContext.privileged: true (${seen})`,
+          object: `pod ${pod}`,
+          evidence: `pod ${pod} runs ${containers.length === 1 ? 'container' : 'containers'} ${containers.join(', ')} with securityContext.privileged: true (${seen})`,
         },
         [listed.id],
       );
       privileged.push(f.id);
-      privilegedPods.push(podName(pod));
+      privilegedPods.push(pod);
     }
     if (trigger.kb === 'KF-KUBELET-001' && privileged.length > 0) {
       ctx.report(
         {
           ...podsEndpoint,
           kb: 'KF-KUBELET-011',
-          evidence: `the kubelet accepts anonymous requests and runs ${count(privilegedPods.length, 'pod')} with privileged containers: ${sample(privilegedPods)}`,
+          evidence: `the kubelet accepts anonymous requests and runs ${count(privilegedPods.length, 'pod')} with privileged containers: ${sample(privilegedPods)}${partial(read)}`,
         },
         [trigger.id, ...privileged],
       );
     }
-    for (const pod of pods) {
-      const mounts = writableVarLogMounts(pod);
-      if (mounts.length === 0) continue;
+    for (const { pod, mounts } of list.varLog) {
       const how = mounts.map((m) => `${m.container} mounts host ${m.hostPath} at ${m.mountPath}`);
       ctx.report(
         {
           host: kubelet.host,
           kb: 'KF-KUBELET-014',
-          object: `pod ${podName(pod)}`,
-          evidence: `pod ${podName(pod)}: ${how.join('; ')}, writable (hostPath, readOnly not set; ${seen})`,
+          object: `pod ${pod}`,
+          evidence: `pod ${pod}: ${how.join('; ')}, writable (hostPath, readOnly not set; ${seen})`,
         },
         [listed.id],
       );

@@ -53,7 +53,7 @@ describe('exposed-component hunters, vulnerable lab', () => {
     assert.equal(f.path, '/api/v1/login/skippable');
     assert.equal(
       f.evidence,
-      `without a token: skip-login is on (GET /api/v1/login/skippable → 200: skippable: true); GET /api/v1/node → 200: 2 nodes (lab-node-1, lab-node-2); GET /api/v1/secret → 200: ${secrets} Secrets listed (names only kept)`,
+      `without a token: skip-login is on (GET /api/v1/login/skippable → 200: skippable: true); GET /api/v1/node?itemsPerPage=10&page=1 → 200: 2 nodes (lab-node-1, lab-node-2); GET /api/v1/secret?itemsPerPage=10&page=1 → 200: ${secrets} Secrets listed (names only kept)`,
     );
   });
 

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { KfEvent } from '../../../src/core/events.js';
 import { kubeletHunters } from '../../../src/hunters/kubelet/index.js';
-import { PODS_MAX_BYTES } from '../../../src/hunters/kubelet/pod-list.js';
 import { HOSTILE_PORTS, type Lab, startLab } from '../../../src/lab/index.js';
 import { selfSignedServing } from '../../../src/lab/pki.js';
 import { startHttpServer, startHttpsServer, type TestServer } from '../../helpers/servers.js';
@@ -59,11 +58,11 @@ describe("kubelet hunters on the lab's hostile host", () => {
     assert.match(said(HOSTILE_PORTS.silent), /GET https:\/\/.*:10250\/pods: .*(timed out|no answer in time)/);
     assert.match(said(HOSTILE_PORTS.badTls), /TLS/);
     assert.match(said(HOSTILE_PORTS.garbage), /not a valid HTTP answer|connection reset|protocol/);
-    assert.equal(said(HOSTILE_PORTS.huge), '', 'a 50 MB body is cut at the cap, not a failure');
+    assert.equal(said(HOSTILE_PORTS.huge), '', 'a 50 MB body that is not JSON is dropped, not a failure');
     assert.equal(said(HOSTILE_PORTS.redirect), '', 'a redirect is an answer, not a failure');
   });
 
-  it('follows no redirect out of the scope and reads no more of a huge body than the cap', () => {
+  it('follows no redirect out of the scope and stops reading a huge body at its first byte that is not JSON', () => {
     assert.equal(lab.requests.filter((r) => r.component === 'outside').length, 0);
     const reads = readFileSync(trace, 'utf8')
       .split('\n')
@@ -71,11 +70,13 @@ describe("kubelet hunters on the lab's hostile host", () => {
       .map((line) => JSON.parse(line) as { url: string; hunter: string; bytes?: number })
       .filter((r) => r.url.includes(`:${HOSTILE_PORTS.huge}/`) && r.hunter.startsWith('kubelet-'));
     assert.ok(reads.length >= 4, 'every kubelet path was asked');
-    for (const r of reads) assert.ok((r.bytes ?? 0) <= PODS_MAX_BYTES, `${r.url}: ${r.bytes} bytes read`);
+    // Streamed reads stop at the first chunk that is not JSON; the others keep 512 KiB at most.
+    for (const r of reads) assert.ok((r.bytes ?? 0) <= 1024 * 1024, `${r.url}: ${r.bytes} bytes read`);
     assert.ok(
-      reads.some((r) => r.bytes === PODS_MAX_BYTES),
-      '/pods read up to its cap, no further',
+      reads.some((r) => r.url.endsWith('/pods') && (r.bytes ?? 0) > 0),
+      '/pods was read, and given up',
     );
+    assert.deepEqual(hunt.gaps, [], 'a body that is no PodList is no coverage gap');
   });
 });
 
@@ -143,7 +144,7 @@ describe('kubelet hunters on kubelets that answer oddly', () => {
         }),
         tls,
       ),
-      // 2: a read-only port whose PodList is larger than the cap.
+      // 2: a read-only port whose PodList is larger than the old 8 MiB cap, and cut short by the server.
       await startHttpServer(
         '127.61.1.3',
         scripted({
@@ -151,7 +152,7 @@ describe('kubelet hunters on kubelets that answer oddly', () => {
             res.writeHead(200, { 'content-type': 'application/json' });
             res.write('{"kind":"PodList","apiVersion":"v1","items":[');
             const item = `${JSON.stringify(REAL_POD)},`;
-            res.end(item.repeat(Math.ceil((PODS_MAX_BYTES + 1024 * 1024) / item.length)));
+            res.end(item.repeat(Math.ceil((9 * 1024 * 1024) / item.length)));
           },
         }),
       ),
@@ -225,10 +226,26 @@ describe('kubelet hunters on kubelets that answer oddly', () => {
     );
   });
 
-  it('recognises a PodList cut at the size cap without parsing it', () => {
-    assert.deepEqual(found(2), ['KF-KUBELET-002', 'KF-KUBELET-015']);
+  it('reads every pod of a PodList past the old cap, says the list was cut short, and reports the gap', () => {
+    assert.deepEqual(found(2), [
+      'KF-KUBELET-002',
+      'KF-KUBELET-010 pod team/shell',
+      'KF-KUBELET-014 pod team/shell',
+      'KF-KUBELET-015',
+    ]);
+    const items = Math.ceil((9 * 1024 * 1024) / (JSON.stringify(REAL_POD).length + 1));
     const listed = hunt.of('KF-KUBELET-002').find((f) => f.host === at(2).host);
-    assert.match(listed?.evidence ?? '', /a PodList larger than the size cap/);
+    assert.match(
+      listed?.evidence ?? '',
+      new RegExp(`${items} pod specs .*partial: the list was cut after ${items} pods`),
+    );
+    const gaps = hunt.gaps.filter((g) => g.host === at(2).host);
+    assert.ok(gaps.length > 0, 'the cut list is a coverage gap');
+    for (const g of gaps) {
+      assert.equal(g.subject, '/pods');
+      assert.equal(g.reason, 'error');
+      assert.match(g.detail, new RegExp(`read up to pod ${items} .*ended before the JSON document did`));
+    }
   });
 
   it('takes a redirect to the CRI streaming server as an open handler, without showing its token', () => {

@@ -1,0 +1,37 @@
+// One hunt as `kubeferret hunt TARGETS` runs it (default ports, timeouts and hunters), in its own process so
+// its peak RSS is its own; prints one JSON line: findings, coverage gaps, problems, wall time, peak RSS.
+// Used by bench/scale.ts. Run: node --import tsx bench/scale-hunt.ts [--hunter-timeout=S] 127.91.0.2-127.91.0.3
+import { defaultConfig } from '../src/core/config.js';
+import type { KfEvent } from '../src/core/events.js';
+import { runHunt } from '../src/core/hunt.js';
+import { parseTarget } from '../src/discovery/targets.js';
+import { HUNTERS } from '../src/hunters/index.js';
+
+const started = performance.now();
+const args = process.argv.slice(2);
+const timeout = args.find((a) => a.startsWith('--hunter-timeout='));
+const result = await runHunt(
+  defaultConfig({
+    targets: args.filter((a) => a !== timeout).map(parseTarget),
+    ...(timeout && { hunterTimeoutMs: Number(timeout.split('=')[1]) * 1000 }),
+  }),
+  HUNTERS,
+);
+const findings = result.events.filter((e): e is KfEvent<'Finding'> => e.type === 'Finding');
+const gaps = result.events.filter((e): e is KfEvent<'CoverageGap'> => e.type === 'CoverageGap');
+console.log(
+  JSON.stringify({
+    wallMs: Math.round(performance.now() - started),
+    // maxRSS is in KiB.
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    findings: findings.map((f) =>
+      [f.kb, f.host ?? '', f.port ?? '', f.path ?? '', f.object ?? '', f.identity ?? '', f.severity ?? ''].join(' '),
+    ),
+    evidence: Object.fromEntries(findings.map((f) => [`${f.kb} ${f.host ?? ''}:${f.port ?? ''}`, f.evidence])),
+    gaps: gaps.map((g) => `${g.hunter} ${g.host ?? ''}:${g.port ?? ''} ${g.subject} ${g.reason}: ${g.detail}`),
+    problems: result.problems.map((p) => `${p.hunter} ${p.subject} ${p.kind}: ${p.message}`),
+    services: result.events
+      .filter((e): e is KfEvent<'ServiceFound'> => e.type === 'ServiceFound')
+      .map((s) => `${s.host}:${s.port} ${s.kind}${s.kind === 'unknown' ? ` (${s.evidence.join('; ')})` : ''}`),
+  }),
+);
