@@ -501,7 +501,10 @@ export class ApiServer {
         this.deps.store.resourceVersion,
         ex.query.get('includeObject'),
       );
+      // A Table's metadata is the list's: the continue token and, as a real server sends it, the remaining count.
       if (list?.continue) (table.metadata as Record<string, unknown>).continue = list.continue;
+      if (list?.remainingItemCount !== undefined)
+        (table.metadata as Record<string, unknown>).remainingItemCount = list.remainingItemCount;
       sendJson(ex.res, code, table, ex.headers);
       return;
     }

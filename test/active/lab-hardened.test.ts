@@ -71,7 +71,10 @@ describe('active hunting of the hardened lab', () => {
     const before = await lab.snapshot();
     const from = lab.requests.length;
     // The admin may create pods: the API server's --allow-privileged=false is what stops a privileged one.
-    const admin = new Identity('token-file:admin', 'token', undefined, { token: lab.credentials.admin.token! });
+    const admin = new Identity('token-file:admin', 'token', undefined, {
+      token: lab.credentials.admin.token!,
+      trust: { tls: 'unverified' },
+    });
     const vantage: VantageSettings = { identities: [admin], discoverNodes: false };
     const result = await runHunt(
       defaultConfig({

@@ -26,7 +26,10 @@ after(async () => {
 });
 
 async function hunt(lab: Lab, base: string, undoWaitMs: number): Promise<{ result: HuntResult; journal: string }> {
-  const admin = new Identity('token-file:admin', 'token', undefined, { token: lab.credentials.admin.token! });
+  const admin = new Identity('token-file:admin', 'token', undefined, {
+    token: lab.credentials.admin.token!,
+    trust: { tls: 'unverified' },
+  });
   const vantage: VantageSettings = { identities: [admin], discoverNodes: false };
   const journal = join(mkdtempSync(join(tmpdir(), 'kf-terminating-')), 'journal.jsonl');
   const result = await runHunt(
@@ -99,7 +102,10 @@ describe('undoing a namespace that stays Terminating for a while', () => {
         maxBodyBytes: 1024 * 1024,
       });
       const log: string[] = [];
-      const admin = { name: 'token-file:admin', secret: { token: lab.credentials.admin.token! } };
+      const admin = {
+        name: 'token-file:admin',
+        secret: { token: lab.credentials.admin.token!, trust: { tls: 'unverified' as const } },
+      };
       try {
         return { pending, log, result: await replayJournal(state, network, [admin], (l) => log.push(l), undoWaitMs) };
       } finally {

@@ -34,7 +34,7 @@ describe('choosing hunters', () => {
     assert.ok(ids(byKb.hunters).includes('kubelet-debug-handlers'));
     const byTag = selectHunters(HUNTERS, { only: ['etcd'] })!;
     const reporting = byTag.hunters.filter((h) => (h.reports ?? []).length > 0);
-    assert.deepEqual(ids(reporting).sort(), ['etcd-access', 'etcd-active-keys']);
+    assert.deepEqual(ids(reporting).sort(), ['etcd-access', 'etcd-active-keys', 'etcd-client-certs']);
   });
 
   it('keeps the hunter a chosen one needs, and says who needs it', () => {

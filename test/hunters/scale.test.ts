@@ -91,7 +91,9 @@ describe('hunting a lab the size of a real cluster', () => {
     const listed = hunt.of('KF-API-007', 'anonymous')[0].evidence;
     const secrets = Number(/listed (\d+) secrets/.exec(listed)?.[1]);
     assert.ok(secrets > SECRETS, `${secrets} secrets counted`);
-    assert.match(listed, new RegExp(`: ${SECRETS + 1} Opaque, \\d+ kubernetes.io/service-account-token`));
+    // Every added Secret and the lab's own Opaque ones (their number changes as the lab grows).
+    const opaque = Number(/: (\d+) Opaque, \d+ kubernetes.io\/service-account-token/.exec(listed)?.[1]);
+    assert.ok(opaque > SECRETS, listed);
     const pages = hunt.requests.filter((r) => r.path.startsWith('/api/v1/secrets?limit=500'));
     assert.ok(pages.length > SECRETS / 500, `${pages.length} pages asked`);
     assert.ok(
@@ -103,14 +105,15 @@ describe('hunting a lab the size of a real cluster', () => {
   it('pages the namespaces a kubectl proxy lends, and reports it', () => {
     const [proxy] = hunt.findings.filter((f) => f.kb === 'KF-PROXY-001');
     assert.ok(proxy, 'KF-PROXY-001');
-    const n = Number(/→ 200: (\d+) namespaces/.exec(proxy.evidence)?.[1]);
-    assert.ok(n > NAMESPACES, `${n} namespaces counted`);
+    // Counted whole: the first page's remainingItemCount says how many the list holds.
+    const n = Number(/listed (\d+) namespaces/.exec(proxy.evidence)?.[1]);
+    assert.ok(n > NAMESPACES, `${n} namespaces counted: ${proxy.evidence}`);
     assert.doesNotMatch(proxy.evidence, /partial|at least/);
     const pages = hunt.requests.filter(
       (r) => r.component === 'kubectl-proxy' && /^\/api\/v1\/namespaces(\?|$)/.test(r.path),
     );
-    assert.ok(pages.length >= NAMESPACES / 500, `${pages.length} pages`);
-    const unpaged = pages.filter((r) => !r.path.includes('limit=500'));
+    assert.ok(pages.length >= 1, 'namespaces were listed through the proxy');
+    const unpaged = pages.filter((r) => !r.path.includes('limit='));
     assert.deepEqual(
       unpaged.map((r) => r.path),
       [],

@@ -49,17 +49,36 @@ function severity(text: string): Severity {
  * report nothing exist to publish facts (fingerprint, node discovery, credential binding) and are always
  * kept unless skipped by id; Finding listeners are matched through their own `when`.
  */
+const VERSION_PUBLISHERS = [
+  'fingerprint',
+  'apiserver-version',
+  'kubelet-access',
+  'etcd-access',
+  'local-kubectl-version',
+  'proxy-active-access',
+];
+/** What the CVE conditions read: node OS, kubelet settings, control-plane flags, etcd's auth. */
+const OBSERVATION_PUBLISHERS = [
+  'kubelet-access',
+  'kubelet-debug-handlers',
+  'kubelet-pod-specs',
+  'etcd-access',
+  'discover-nodes',
+  'apiserver-node-addresses',
+];
+
 export const FACT_PUBLISHERS: Partial<Record<EventType, readonly string[]>> = {
   ServiceFound: ['fingerprint'],
-  ApiAccess: ['apiserver-anonymous-access', 'apiserver-credential-access', 'apiserver-insecure-port'],
-  Version: [
-    'fingerprint',
-    'apiserver-version',
-    'kubelet-access',
-    'etcd-access',
-    'local-kubectl-version',
-    'proxy-active-access',
+  ApiAccess: [
+    'apiserver-anonymous-access',
+    'apiserver-credential-access',
+    'apiserver-insecure-port',
+    'kubectl-proxy-exposed',
   ],
+  Version: VERSION_PUBLISHERS,
+  Observation: OBSERVATION_PUBLISHERS,
+  // Hunters that judge once the bus is idle read the versions and observations gathered by then.
+  HuntSettled: [...new Set([...VERSION_PUBLISHERS, ...OBSERVATION_PUBLISHERS])],
 };
 
 /** A hunter's tags: its mode, the components of the entries it reports, `cve`, or `discovery` for fact-only hunters. */

@@ -219,7 +219,11 @@ export class Conversation {
       return read;
     } catch (err) {
       if (!(err instanceof NetError)) throw err;
-      if (err.kind === 'timeout') this.stalled = true;
+      if (err.kind === 'timeout') {
+        // Silence, not an answer: said as such, like a GET that went unanswered.
+        this.stalled = true;
+        this.unanswered.push(path);
+      }
       return undefined;
     }
   }

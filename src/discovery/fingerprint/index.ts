@@ -29,6 +29,8 @@ export const fingerprintHunter = defineHunter({
     } else {
       verdict = { kind: 'unknown', evidence: [`does not speak HTTP or HTTPS (${c.silenceDetail})`] };
     }
+    // Cut short by its deadline or a stop, silence is not a verdict: the engine records the port as a gap.
+    if (ctx.signal.aborted && verdict.kind === 'unknown') return;
     const service = ctx.publish('ServiceFound', {
       host: event.host,
       port: event.port,

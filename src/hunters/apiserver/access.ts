@@ -149,7 +149,15 @@ function readResult(answer: Answer, where: string, clusterWide: boolean): ReadRe
   const listing = readListing(answer.body);
   if (!listing) return undefined;
   const namespaces = new Set(listing.objects.map((o) => o.namespace).filter(Boolean));
-  return { where, clusterWide, count: listing.objects.length, namespaces: namespaces.size, more: listing.more };
+  // The server's own count of the whole list when it gives one; otherwise "at least" what the page held.
+  const total = listing.total;
+  return {
+    where,
+    clusterWide,
+    count: total ?? listing.objects.length,
+    namespaces: namespaces.size,
+    more: listing.more && total === undefined,
+  };
 }
 
 /**

@@ -53,6 +53,8 @@ export interface ApiRequest {
   shared?: boolean;
   /** The Host header, when it must differ from the address (a localhost-only kubectl proxy). */
   host?: string;
+  /** The caller reports a failure as its own coverage gap (HttpRequest.gap). */
+  gap?: false;
 }
 
 function classify(req: ApiRequest, res: HttpResponse): Answer {
@@ -90,6 +92,7 @@ export async function askApi(ctx: HuntContext, target: ApiTarget, req: ApiReques
     body: req.body === undefined ? undefined : JSON.stringify(req.body),
     credential: req.credential,
     shared: req.shared,
+    ...(req.gap === false && { gap: false }),
   });
   return classify(req, res);
 }
@@ -114,6 +117,11 @@ export interface Listing {
   /** The server has more (a `continue` token came back). */
   more: boolean;
   continueToken?: string;
+  /**
+   * How many the whole list holds, when the server says (`metadata.remainingItemCount`, which API servers
+   * send for a list cut by `limit`): one true count without reading every page.
+   */
+  total?: number;
 }
 
 interface Metadata {
@@ -148,6 +156,11 @@ function objectOf(meta: Metadata | undefined, columns: Record<string, string>): 
 export function readListing(body: Record<string, unknown>): Listing | undefined {
   const meta = body.metadata as Metadata | undefined;
   const continueToken = str(meta?.continue) || undefined;
+  const remaining = (meta as { remainingItemCount?: unknown } | undefined)?.remainingItemCount;
+  const totalOf = (n: number) =>
+    continueToken !== undefined && typeof remaining === 'number' && Number.isSafeInteger(remaining) && remaining >= 0
+      ? { total: n + remaining }
+      : {};
   if (body.kind === 'Table' && Array.isArray(body.rows)) {
     const names = Array.isArray(body.columnDefinitions)
       ? (body.columnDefinitions as { name?: unknown }[]).map((c) => str(c?.name) ?? '')
@@ -161,14 +174,14 @@ export function readListing(body: Record<string, unknown>): Listing | undefined 
       const metadata = row?.object?.metadata ?? { name: columns.Name };
       return objectOf(metadata, columns);
     });
-    return { objects, more: continueToken !== undefined, continueToken };
+    return { objects, more: continueToken !== undefined, continueToken, ...totalOf(objects.length) };
   }
   if (Array.isArray(body.items)) {
     const objects = (body.items as { metadata?: Metadata; type?: unknown }[]).map((item) => {
       const type = str(item?.type);
       return objectOf(item?.metadata, type === undefined ? {} : { Type: type });
     });
-    return { objects, more: continueToken !== undefined, continueToken };
+    return { objects, more: continueToken !== undefined, continueToken, ...totalOf(objects.length) };
   }
   return undefined;
 }

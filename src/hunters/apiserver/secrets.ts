@@ -85,7 +85,8 @@ async function listSecrets(
     do {
       let listing: ReturnType<typeof readListing>;
       try {
-        const answer = await askApi(ctx, target, listRequest(asker, place.path, next));
+        // A page that fails is this hunter's own gap ('page-failed', with what was examined), not the network's.
+        const answer = await askApi(ctx, target, { ...listRequest(asker, place.path, next), gap: false });
         listing = answer.kind === 'ok' ? readListing(answer.body) : undefined;
         const why = answer.kind === 'unusable' ? answer.why : answer.kind === 'ok' ? 'not a list' : answer.kind;
         if (!listing && seen.pages > 0) seen.cut = `page ${seen.pages + 1}: ${why}`;

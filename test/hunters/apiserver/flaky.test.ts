@@ -6,13 +6,13 @@ import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import { startTcpServer, type TestServer } from '../../helpers/servers.js';
 import { type Hunt, huntDiscovered } from '../lab-hunt.js';
 
-// Block 127.54.0.0/16: the lab's API server behind a relay on 127.54.0.10 that stalls every other new
+// Block 127.112.0.0/16: the lab's API server behind a relay on 127.112.0.10 that stalls every other new
 // connection (accepted, never relayed: the TLS handshake never finishes), as a busy server or a lossy link
 // does. The anonymous findings must all be there, as through a relay that stalls nothing (issue 12: one
 // connect timeout on the first anonymous list used to drop all seven of them, with "0 errors").
 
-const RELAY = '127.54.0.10';
-const LAB_BASE = '127.54.1.2';
+const RELAY = '127.112.0.10';
+const LAB_BASE = '127.112.1.2';
 const ANONYMOUS = ['KF-API-002', 'KF-API-004', 'KF-API-006', 'KF-API-007', 'KF-API-008', 'KF-API-009', 'KF-API-010'];
 
 let lab: Lab;
