@@ -139,7 +139,7 @@ export function largeReport(
       { id: version, kind: 'version', label: 'kubelet v1.16.0', host },
     );
     edges.push({ from: hostNode, to: service }, { from: service, to: version });
-    const serviceStep: ChainStep = { kind: 'service', label: 'kubelet v1.16.0', node: service };
+    const serviceStep: ChainStep = { kind: 'service', label: 'kubelet', node: service };
     const counts = Object.fromEntries(['critical', 'high', 'medium', 'low', 'info'].map((s) => [s, 0]));
     const start = findings.length;
     for (const cve of cves) {
