@@ -35,7 +35,7 @@ const report = largeReport({ findings });
 const view = drawnGraph(report.graph);
 console.log(
   `${report.findings.length} findings on ${report.hosts.length} hosts, ${report.graph.nodes.length} graph nodes in the model, ` +
-    `${view.nodes.length} drawn (${view.grouped} findings in groups, ${view.omitted.findings} in hosts not drawn); load ${(await import('node:os')).loadavg()[0].toFixed(1)}`,
+    `${view.nodes.length} drawn (${view.grouped} findings in groups, ${view.collapsed} hosts as one box, ${view.omitted.findings} findings not drawn); load ${(await import('node:os')).loadavg()[0].toFixed(1)}`,
 );
 
 const opts = { color: false, quiet: false };

@@ -60,6 +60,7 @@ export function renderGraphSvg(model: Report['graph']): string {
   });
   const notes: string[] = [];
   if (graph.grouped > 0) notes.push(`${graph.grouped} findings are drawn in groups of the same kind`);
+  if (graph.collapsed > 0) notes.push(`${graph.collapsed} hosts are drawn as one box each`);
   if (graph.omitted.nodes > 0) {
     notes.push(
       `${graph.omitted.nodes} nodes (${graph.omitted.hosts} hosts, ${graph.omitted.findings} findings) are not drawn, to keep the graph readable`,

@@ -22,6 +22,8 @@ export interface DrawnGraph {
   edges: { from: string; to: string }[];
   /** Findings drawn inside a group rather than as their own box. */
   grouped: number;
+  /** Hosts drawn as one box each, their detail left to the table. */
+  collapsed: number;
   /** What was left out of the drawing altogether (hosts and nodes), when even grouping was not enough. */
   omitted: { hosts: number; nodes: number; findings: number };
 }
@@ -46,11 +48,16 @@ function keepRank(n: DrawnNode): number {
   return base * 10 + (n.severity ? 5 - severityRank(n.severity) : 5);
 }
 
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
 class View {
   nodes = new Map<string, DrawnNode>();
   edges = new Map<string, { from: string; to: string }>();
   grouped = 0;
+  /** Hosts drawn as one box each. */
+  collapsed = 0;
   private groups = 0;
+  private summaries: DrawnNode[] = [];
   omitted = { hosts: 0, nodes: 0, findings: 0 };
 
   constructor(graph: Report['graph']) {
@@ -125,8 +132,11 @@ class View {
     }
   }
 
-  /** Leaves out whole hosts, the least grave first, until the drawing fits in `max` boxes. */
-  dropHosts(max: number): void {
+  /**
+   * Draws whole hosts as one box each, the least grave first, until the drawing fits in `max` boxes; when
+   * even one box per host is too many, the least grave of those are left out.
+   */
+  collapseHosts(max: number): void {
     const byHost = new Map<string, DrawnNode[]>();
     for (const n of this.nodes.values()) {
       if (n.host === undefined) continue;
@@ -140,15 +150,48 @@ class View {
       .map(([host, list]) => ({ host, list, gravity: gravity(list) }))
       .sort((a, b) => b.gravity - a.gravity || a.list.length - b.list.length || a.host.localeCompare(b.host));
     let size = this.nodes.size - [...byHost.values()].reduce((s, l) => s + l.length, 0);
-    const dropped = new Set<string>();
+    const collapse: typeof hosts = [];
     for (const [i, h] of hosts.entries()) {
-      // The gravest host stays even when it alone is too big: the cut then trims it, not the whole picture.
-      if (i === 0 || size + h.list.length <= max) {
-        size += h.list.length;
+      // A host keeps its detail when it fits beside one box for each host after it; the gravest always
+      // does (too big alone, the cut trims it rather than the whole picture). From the first that does
+      // not fit, every host is one box.
+      const after = hosts.length - i - 1;
+      if (collapse.length === 0 && (i === 0 || size + h.list.length + after <= max)) size += h.list.length;
+      else collapse.push(h);
+    }
+    const dropped = new Set<string>();
+    const into = new Map<string, string>();
+    for (const h of collapse) {
+      if (size + 1 > max) {
+        this.omitted.hosts++;
+        for (const n of h.list) dropped.add(n.id);
         continue;
       }
-      this.omitted.hosts++;
-      for (const n of h.list) dropped.add(n.id);
+      size++;
+      const id = `host:${h.host}`;
+      const members = h.list.flatMap((n) =>
+        n.members ? n.members : n.kind === 'finding' ? [n.id.slice(FINDING_PREFIX.length)] : [],
+      );
+      const severity = h.list.reduce<Severity | undefined>((s, n) => maxSeverity(s, n.severity), undefined);
+      for (const n of h.list) into.set(n.id, id);
+      this.collapsed++;
+      this.summaries.push({
+        id,
+        kind: 'host',
+        label: `${h.host}: ${plural(members.length, 'finding')}`,
+        host: h.host,
+        ...(severity && { severity }),
+        ...(members.length > 0 && { members }),
+      });
+    }
+    // Edges to and from a collapsed host's nodes now meet its box.
+    const edges = [...this.edges.values()];
+    this.remove(new Set(into.keys()));
+    for (const summary of this.summaries) this.nodes.set(summary.id, summary);
+    for (const e of edges) {
+      const from = into.get(e.from) ?? e.from;
+      const to = into.get(e.to) ?? e.to;
+      if ((into.has(e.from) || into.has(e.to)) && this.nodes.has(from) && this.nodes.has(to)) this.addEdge(from, to);
     }
     this.drop(dropped);
   }
@@ -171,8 +214,6 @@ class View {
   }
 }
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-
 /** The part of `graph` the HTML page draws: at most `max` nodes, leaf findings grouped. */
 export function drawnGraph(graph: Report['graph'], max = MAX_DRAWN_NODES): DrawnGraph {
   const view = new View(graph);
@@ -192,7 +233,7 @@ export function drawnGraph(graph: Report['graph'], max = MAX_DRAWN_NODES): Drawn
     );
   }
   // One box is kept back for the note of what was left out.
-  if (view.nodes.size > max) view.dropHosts(max - 1);
+  if (view.nodes.size > max) view.collapseHosts(max - 1);
   if (view.nodes.size > max) view.cut(max - 1);
   if (view.omitted.nodes > 0) {
     const { hosts, nodes, findings } = view.omitted;
@@ -203,6 +244,7 @@ export function drawnGraph(graph: Report['graph'], max = MAX_DRAWN_NODES): Drawn
     nodes: [...view.nodes.values()],
     edges: [...view.edges.values()],
     grouped: view.grouped,
+    collapsed: view.collapsed,
     omitted: view.omitted,
   };
 }

@@ -64,6 +64,15 @@ describe('the drawn graph', () => {
       assert.ok(view.nodes.length <= MAX_DRAWN_NODES, `${view.nodes.length} nodes drawn`);
       assertAccounted(report, view);
       assert.ok(view.grouped > findings / 2, 'most findings are drawn in groups');
+      // Each host is drawn, in detail or as one box, or counted as left out.
+      const drawnHosts = view.nodes.filter((n) => n.kind === 'host').length;
+      assert.equal(drawnHosts + view.omitted.hosts, report.hosts.length);
+      assert.equal(view.omitted.hosts, 0, 'forty hosts fit, some as one box each');
+      assert.ok(view.collapsed > 0);
+      for (const n of view.nodes.filter((x) => x.kind === 'host' && x.members)) {
+        const own = report.findings.filter((f) => f.host === n.host).map((f) => f.fingerprint);
+        assert.deepEqual([...n.members!].sort(), own.sort(), `${n.label} stands for all its host's findings`);
+      }
       if (view.omitted.nodes > 0) {
         const note = view.nodes.find((n) => n.id === 'omitted');
         assert.ok(note, 'what is left out has its own box');
@@ -76,7 +85,9 @@ describe('the drawn graph', () => {
     const many = largeReport({ findings: 5_000, hosts: 2_000 });
     const manyView = drawnGraph(many.graph);
     assert.ok(manyView.nodes.length <= MAX_DRAWN_NODES);
-    assert.ok(manyView.omitted.hosts > 0);
+    // More hosts than boxes: the gravest drawn (most as one box each), the rest counted.
+    assert.ok(manyView.collapsed > 0 && manyView.omitted.hosts > 0);
+    assert.equal(manyView.nodes.filter((n) => n.kind === 'host').length + manyView.omitted.hosts, many.hosts.length);
     assertAccounted(many, manyView);
     // Distinct leaves under distinct parents cannot fold: the cut keeps hosts and services first.
     const flat: Report['graph'] = { nodes: [], edges: [] };
