@@ -1,7 +1,9 @@
 import dagre, { type Point } from '@dagrejs/dagre';
+import { drawnGraph } from './graph-view.js';
 import type { Report } from './schema.js';
 
 // The attack graph as an SVG string, laid out by dagre while rendering, so the page needs no library.
+// dagre's cost grows much faster than the node count, so it lays out the bounded view of graph-view.ts.
 
 const NODE_HEIGHT = 30;
 const MAX_LABEL = 38;
@@ -20,8 +22,9 @@ function shortLabel(label: string): string {
   return label.length > MAX_LABEL ? `${label.slice(0, MAX_LABEL - 1)}…` : label;
 }
 
-export function renderGraphSvg(graph: Report['graph']): string {
-  if (graph.nodes.length === 0) return '<p class="empty">Nothing was found to draw.</p>';
+export function renderGraphSvg(model: Report['graph']): string {
+  if (model.nodes.length === 0) return '<p class="empty">Nothing was found to draw.</p>';
+  const graph = drawnGraph(model);
   const g = new dagre.graphlib.Graph();
   g.setGraph({ rankdir: 'LR', nodesep: 14, ranksep: 48, marginx: 16, marginy: 16 });
   g.setDefaultEdgeLabel(() => ({}));
@@ -41,20 +44,39 @@ export function renderGraphSvg(graph: Report['graph']): string {
     const box = g.node(n.id) as { x: number; y: number; width: number; height: number };
     const x = box.x - box.width / 2;
     const y = box.y - box.height / 2;
-    const cls = ['node', `kind-${n.kind}`, n.severity ? `sev-${n.severity}` : ''].filter(Boolean).join(' ');
+    const cls = ['node', `kind-${n.kind}`, n.severity ? `sev-${n.severity}` : '', n.members ? 'group' : '']
+      .filter(Boolean)
+      .join(' ');
+    // A group lists its findings' fingerprints: clicking it shows just those rows of the table.
+    const members = n.members ? ` data-members="${n.members.join(' ')}"` : '';
+    const hint = n.members ? ' (click to list them in the table)' : '';
     return [
-      `<g class="${cls}" data-id="${escapeHtml(n.id)}" data-kind="${n.kind}"${n.host ? ` data-host="${escapeHtml(n.host)}"` : ''}${n.severity ? ` data-severity="${n.severity}"` : ''}>`,
-      `<title>${escapeHtml(n.label)}</title>`,
+      `<g class="${cls}" data-id="${escapeHtml(n.id)}" data-kind="${n.kind}"${n.host ? ` data-host="${escapeHtml(n.host)}"` : ''}${n.severity ? ` data-severity="${n.severity}"` : ''}${members}>`,
+      `<title>${escapeHtml(n.label + hint)}</title>`,
       `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${box.width.toFixed(1)}" height="${box.height}" rx="6"/>`,
       `<text x="${box.x.toFixed(1)}" y="${(box.y + 4).toFixed(1)}" text-anchor="middle">${escapeHtml(shortLabel(n.label))}</text>`,
       '</g>',
     ].join('');
   });
+  const notes: string[] = [];
+  if (graph.grouped > 0) notes.push(`${graph.grouped} findings are drawn in groups of the same kind`);
+  if (graph.collapsed > 0) notes.push(`${graph.collapsed} hosts are drawn as one box each`);
+  if (graph.omitted.nodes > 0) {
+    notes.push(
+      `${graph.omitted.nodes} nodes (${graph.omitted.hosts} hosts, ${graph.omitted.findings} findings) are not drawn, to keep the graph readable`,
+    );
+  }
+  const note = notes.length
+    ? `<p class="graph-note" id="graph-note">${escapeHtml(`${notes.join('; ')}. The table below lists every finding.`)}</p>`
+    : '';
   return [
+    note,
     `<svg id="graph" xmlns="http://www.w3.org/2000/svg" width="${Math.ceil(width)}" height="${Math.ceil(height)}" viewBox="0 0 ${Math.ceil(width)} ${Math.ceil(height)}" role="img" aria-label="attack graph">`,
     '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead"/></marker></defs>',
     `<g class="edges">${edges.join('')}</g>`,
     `<g class="nodes">${nodes.join('')}</g>`,
     '</svg>',
-  ].join('\n');
+  ]
+    .filter(Boolean)
+    .join('\n');
 }

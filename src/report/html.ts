@@ -35,6 +35,8 @@ h1{font-size:20px;margin:20px 0 4px}h2{font-size:16px;margin:28px 0 8px}
 #graph .sev-low rect{fill:#e1f3f8;stroke:#1b8aa8}
 #graph .sev-info rect{fill:#f0f1f3;stroke:#9aa1ad}
 #graph .node.dimmed{opacity:.18}
+#graph .group{cursor:pointer}#graph .group rect{stroke-dasharray:5 2}
+.graph-note{margin:6px 10px;color:#5b6475}
 .filters{display:flex;gap:14px;align-items:center;flex-wrap:wrap;margin:8px 0}
 table{border-collapse:collapse;width:100%;background:#fff}
 th,td{border:1px solid #d8dde6;padding:5px 8px;text-align:left;vertical-align:top}
@@ -46,21 +48,33 @@ tr.suppressed{opacity:.55}
 details{margin:4px 0}
 `;
 
-// Hides the rows (and dims the graph's finding nodes) that the severity boxes and host menu exclude.
+// Hides the rows (and dims the graph's finding nodes) that the severity boxes and host menu exclude; a
+// click on a group of findings in the graph keeps only its rows until "all findings" is clicked.
 const SCRIPT = `
 (function(){
   var boxes=[].slice.call(document.querySelectorAll('input[data-filter-severity]'));
   var host=document.getElementById('host-filter');
+  var reset=document.getElementById('group-filter');
+  var only=null;
   function apply(){
     var on={};boxes.forEach(function(b){on[b.value]=b.checked;});
     var h=host.value;
     [].slice.call(document.querySelectorAll('#findings tbody tr')).forEach(function(r){
-      r.hidden=!(on[r.dataset.severity]&&(h===''||r.dataset.host===h));
+      r.hidden=!(on[r.dataset.severity]&&(h===''||r.dataset.host===h)&&(!only||only[r.dataset.fingerprint]));
     });
+    reset.hidden=!only;
     [].slice.call(document.querySelectorAll('#graph .kind-finding')).forEach(function(n){
       n.classList.toggle('dimmed',!(on[n.dataset.severity]&&(h===''||n.dataset.host===h)));
     });
   }
+  [].slice.call(document.querySelectorAll('#graph g[data-members]')).forEach(function(g){
+    g.addEventListener('click',function(){
+      only={};g.dataset.members.split(' ').forEach(function(f){only[f]=true;});
+      reset.textContent='all findings (showing '+g.querySelector('title').textContent.split(' (click')[0]+')';
+      apply();document.getElementById('findings').scrollIntoView();
+    });
+  });
+  reset.addEventListener('click',function(){only=null;apply();});
   boxes.forEach(function(b){b.addEventListener('change',apply);});
   host.addEventListener('change',apply);
   apply();
@@ -160,6 +174,7 @@ export function renderHtml(report: Report): string {
 <div class="filters">
 ${SEVERITIES_DESC.map((s) => `<label><input type="checkbox" data-filter-severity value="${s}" checked> ${s}</label>`).join('\n')}
 <label>host <select id="host-filter"><option value="">all hosts</option>${hosts.map((h) => `<option value="${e(h)}">${e(h)}</option>`).join('')}</select></label>
+<button type="button" id="group-filter" hidden>all findings</button>
 </div>
 <table id="findings"><thead><tr><th>severity</th><th>id</th><th>finding</th><th>location</th><th>chain</th><th>evidence</th></tr></thead>
 <tbody>

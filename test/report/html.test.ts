@@ -6,10 +6,12 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { render } from '../../src/report/formats.js';
+import { MAX_DRAWN_NODES } from '../../src/report/graph-view.js';
 import { buildReport } from '../../src/report/model.js';
 import type { Report } from '../../src/report/schema.js';
 import { requireComponent } from '../helpers/components.js';
 import { type Fixture, startFixture } from './hunt-fixture.js';
+import { largeReport } from './large-report.js';
 
 // This file's loopback block: 127.32.0.0/16. The page is opened in real headless Chromium; every request
 // that is not the file itself is blocked and recorded, and there must be none.
@@ -94,6 +96,59 @@ describe('HTML report in Chromium', () => {
 
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, 'report-html.png'), fullPage: true });
+      assert.deepEqual(errors, []);
+      assert.deepEqual(attempted, [], 'the page tried to reach the network');
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('draws a 3,000-finding report as a bounded graph whose groups list their findings', {
+    timeout: 120_000,
+  }, async (t) => {
+    if (!requireComponent(t, 'chromium', 'chromium')) return;
+    // The fixture hunt's report, grown to 3,000 findings on 40 kubelets (large-report.ts).
+    const large = largeReport({ findings: 3_000 }, report);
+    const dir = mkdtempSync(join(tmpdir(), 'kf-html-'));
+    const file = join(dir, 'report.html');
+    writeFileSync(file, render('html', large, { color: false, quiet: false }));
+    const url = pathToFileURL(file).href;
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS, headless: true });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const attempted: string[] = [];
+      await page.route('**/*', (route) => {
+        if (route.request().url() === url) return route.continue();
+        attempted.push(route.request().url());
+        return route.abort();
+      });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(url);
+
+      const boxes = await page.locator('#graph g.node').count();
+      assert.ok(boxes > 40 && boxes <= MAX_DRAWN_NODES, `${boxes} boxes drawn`);
+      assert.match((await page.locator('#graph-note').textContent()) ?? '', /findings are drawn in groups/);
+      const visibleRows = () => page.locator('#findings tbody tr:not([hidden])').count();
+      assert.equal(await visibleRows(), 3_000, 'the table lists every finding');
+
+      // A click on a group keeps just its findings in the table; "all findings" brings the rest back.
+      const group = page.locator('#graph g.group').first();
+      const members = ((await group.getAttribute('data-members')) ?? '').split(' ');
+      assert.ok(members.length >= 2);
+      await group.click();
+      const shown = await page.$$eval('#findings tbody tr:not([hidden])', (rows) =>
+        rows.map((r) => r.getAttribute('data-fingerprint')),
+      );
+      assert.deepEqual(shown.sort(), [...members].sort());
+      const reset = page.locator('#group-filter');
+      assert.ok(await reset.isVisible());
+      await reset.click();
+      assert.equal(await visibleRows(), 3_000);
+      assert.ok(!(await reset.isVisible()));
+
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'report-html-large.png') });
       assert.deepEqual(errors, []);
       assert.deepEqual(attempted, [], 'the page tried to reach the network');
     } finally {
