@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KfEvent } from '../../src/core/events.js';
+import { discoveryHunters } from '../../src/discovery/hunters.js';
 import { HUNTERS } from '../../src/hunters/index.js';
 import { type Lab, startLab } from '../../src/lab/index.js';
 import { huntLab, type LabHunt, labPorts } from '../hunters/lab-hunt.js';
@@ -17,6 +18,8 @@ const labs: Lab[] = [];
 let quiet: LabHunt;
 let flaky: LabHunt;
 let flakyLab: Lab;
+/** Every hunter but discovery's own, which huntLab adds. */
+const hunters = HUNTERS.filter((h) => !discoveryHunters.includes(h));
 
 /** `kb host-index:port`: the two labs' hosts differ only in their addresses, listed in the same order. */
 function keysOf(lab: Lab, hunt: LabHunt): string[] {
@@ -37,8 +40,8 @@ before(async () => {
     faults: ports.map((port) => ({ port, latencyMs: 300, jitterMs: 100, resetShare: 0.1 })),
   });
   labs.push(flakyLab);
-  quiet = await huntLab(quietLab, { hunters: HUNTERS });
-  flaky = await huntLab(flakyLab, { hunters: HUNTERS });
+  quiet = await huntLab(quietLab, { hunters });
+  flaky = await huntLab(flakyLab, { hunters });
 });
 
 after(async () => {
@@ -48,7 +51,6 @@ after(async () => {
 describe('a hunt over a slow link that resets one connection in ten', () => {
   it('met the faults: connections were reset and sent again', () => {
     assert.ok(flaky.result.trace.counts.retries > 0, 'some requests were retried');
-    assert.equal(quiet.result.trace.counts.retries, 0);
   });
 
   it('gives every finding of the quiet hunt, or a coverage gap where one is missing', () => {

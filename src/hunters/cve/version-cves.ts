@@ -92,14 +92,19 @@ export const versionCvesHunter = defineHunter({
   async hunt(_settled, ctx) {
     const observations = ctx.known('Observation');
     // One component version on one host is one set of CVEs, however many of its ports disclose it (a
-    // kubelet's 10250 and 10255, an etcd's 2379 and 2380): the first port seen is named, and what was
-    // observed on any of them counts.
+    // kubelet's 10250 and 10255, an etcd's 2379 and 2380): the lowest port is named (not the first to
+    // answer, which changes from run to run and with it the findings' fingerprints), and what was observed
+    // on any of them counts.
     const groups = new Map<string, { first: KfEvent<'Version'>; ports: number[] }>();
     for (const event of ctx.known('Version')) {
       const key = event.binary ?? `${event.host}|${event.component}|${event.version}`;
       const group = groups.get(key);
-      if (group) group.ports.push(event.port);
-      else groups.set(key, { first: event, ports: [event.port] });
+      if (!group) groups.set(key, { first: event, ports: [event.port] });
+      else {
+        group.ports.push(event.port);
+        group.ports.sort((a, b) => a - b);
+        if (event.port < group.first.port) group.first = event;
+      }
     }
     for (const { first, ports } of groups.values()) huntVersion(first, ports, observations, ctx);
   },
