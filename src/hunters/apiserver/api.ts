@@ -51,6 +51,8 @@ export interface ApiRequest {
   credential?: CredentialSecret;
   /** A list other hunters ask for too: sent once per identity (HttpRequest.shared). */
   shared?: boolean;
+  /** Body size cap for a long list (full objects); the network layer's default otherwise. */
+  maxBytes?: number;
 }
 
 function classify(req: ApiRequest, res: HttpResponse): Answer {
@@ -87,6 +89,7 @@ export async function askApi(ctx: HuntContext, target: ApiTarget, req: ApiReques
     body: req.body === undefined ? undefined : JSON.stringify(req.body),
     credential: req.credential,
     shared: req.shared,
+    maxBytes: req.maxBytes,
   });
   return classify(req, res);
 }

@@ -7,6 +7,7 @@ import { insecurePortHunter } from './insecure-port.js';
 import { nodeAddressesHunter } from './nodes.js';
 import { secretsHunter } from './secrets.js';
 import { versionDisclosureHunter } from './version.js';
+import { workloadsHunter } from './workloads.js';
 
 /** The apiserver hunters, passive and active. Add each new hunter here. */
 export const apiserverHunters: readonly AnyHunter[] = [
@@ -18,5 +19,6 @@ export const apiserverHunters: readonly AnyHunter[] = [
   credentialAccessHunter,
   secretsHunter,
   nodeAddressesHunter,
+  workloadsHunter,
   apiserverActiveObjects,
 ];

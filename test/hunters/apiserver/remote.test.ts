@@ -54,6 +54,12 @@ describe('API server hunters against the vulnerable lab, without credentials', (
       'KF-API-008',
       'KF-API-009',
       'KF-API-010',
+      // Pod specs and plain-text credentials of the workloads anonymous callers read (workloads.test.ts).
+      'KF-WORKLOAD-001',
+      'KF-WORKLOAD-002',
+      'KF-WORKLOAD-003',
+      'KF-WORKLOAD-005',
+      'KF-WORKLOAD-006',
     ]);
     const insecure = hunt.of('KF-API-001');
     assert.equal(insecure.length, 1);
