@@ -4,6 +4,7 @@ import { IDENTITIES, type IdentityName, type LabIdentity } from './identities.js
 import type { Authorities } from './pki.js';
 import type { ProfileSettings } from './profiles.js';
 import { RESOURCES, resourceOfKind } from './resources.js';
+import { PATH_TOKEN_ACCOUNTS, pathScenarioObjects, pathScenarioRbac } from './seed-paths.js';
 import { rbacObjects } from './seed-rbac.js';
 import { plainSecrets, type SecretValues, tokenSecret, tokenSecretName } from './seed-secrets.js';
 import { workloadObjects } from './seed-workloads.js';
@@ -51,10 +52,12 @@ export async function seedCluster(store: Store, input: SeedInput): Promise<SeedO
     started: created,
     secrets: values,
   });
+  workloads.push(...pathScenarioObjects());
   const legacyTokens = minorOf(version) < 24;
-  const tokenAccounts = new Set(
-    IDENTITIES.flatMap((i) => (i.serviceAccount ? [`${i.serviceAccount.namespace}/${i.serviceAccount.name}`] : [])),
-  );
+  const tokenAccounts = new Set([
+    ...IDENTITIES.flatMap((i) => (i.serviceAccount ? [`${i.serviceAccount.namespace}/${i.serviceAccount.name}`] : [])),
+    ...PATH_TOKEN_ACCOUNTS,
+  ]);
   const accounts: ServiceAccount[] = [];
   for (const o of workloads) {
     if (o.kind === 'ServiceAccount') {
@@ -67,7 +70,7 @@ export async function seedCluster(store: Store, input: SeedInput): Promise<SeedO
   }
   for (const o of workloads.filter((w) => w.kind === 'Namespace')) put(o);
   for (const o of workloads.filter((w) => w.kind !== 'Namespace')) put(o);
-  for (const o of rbacObjects(settings)) put(o);
+  for (const o of [...rbacObjects(settings), ...pathScenarioRbac()]) put(o);
   for (const account of accounts) {
     const uid = store.get(
       resourceOfKind(RESOURCES, 'ServiceAccount'),
