@@ -82,7 +82,10 @@ const ADMIN = 'cluster-admin';
 const SECRETS = 'secrets';
 const NODES = 'nodes';
 const saKey = (ns: string, name: string) => `sa:${ns}/${name}`;
-const nsHub = (ns: string) => `ns:${ns}`;
+/** Hubs: a namespace's service accounts, its token Secrets, its pods (exec), its host-reaching pods. */
+const HUBS = ['ns', 'tokens', 'exec', 'exec-node'] as const;
+const hub = (kind: (typeof HUBS)[number], ns: string) => `${kind}:${ns}`;
+const nsHub = (ns: string) => hub('ns', ns);
 
 function label(key: string): string {
   if (key === ADMIN) return 'cluster-admin';
@@ -103,13 +106,25 @@ export class EscalationGraph {
 
   constructor(readonly facts: PathFacts) {
     this.rbac = new RbacIndex(facts.rbac);
+    const free = (from: string, to: string, evidence = '') => this.edge(from, { to, evidence, findings: [] });
     for (const sa of facts.serviceAccounts) {
       this.namespaces.add(sa.namespace);
-      this.edge(nsHub(sa.namespace), { to: saKey(sa.namespace, sa.name), evidence: '', findings: [] });
+      free(hub('ns', sa.namespace), saKey(sa.namespace, sa.name));
     }
-    for (const ns of this.namespaces) this.edge(nsHub('*'), { to: nsHub(ns), evidence: '', findings: [] });
+    for (const t of facts.tokenSecrets) {
+      this.namespaces.add(t.namespace);
+      free(hub('tokens', t.namespace), saKey(t.namespace, t.serviceAccount), `token Secret ${t.namespace}/${t.name}`);
+    }
+    for (const pod of facts.pods) {
+      this.namespaces.add(pod.namespace);
+      free(hub('exec', pod.namespace), saKey(pod.namespace, pod.serviceAccount), `pod ${pod.namespace}/${pod.name}`);
+      if (pod.hostAccess && pod.node) {
+        free(hub('exec-node', pod.namespace), `node:${pod.node}`, `pod ${pod.namespace}/${pod.name}`);
+      }
+    }
+    for (const kind of HUBS) for (const ns of this.namespaces) free(hub(kind, '*'), hub(kind, ns));
     const nodes = new Set(facts.pods.map((p) => p.node).filter((n): n is string => !!n));
-    for (const node of nodes) this.edge(NODES, { to: `node:${node}`, evidence: '', findings: [] });
+    for (const node of nodes) free(NODES, `node:${node}`);
     for (const pod of facts.pods) {
       if (!pod.node) continue;
       this.edge(`node:${pod.node}`, {
@@ -159,15 +174,8 @@ export class EscalationGraph {
     all({ verb: '*', group: '*', resource: '*' }, STEPS.wildcard, ADMIN);
     all({ verb: 'list', group: '', resource: 'secrets' }, STEPS.readSecrets, SECRETS);
     for (const [ns, grant] of whereAllowed(grants, { verb: 'get', group: '', resource: 'secrets' })) {
-      for (const t of this.facts.tokenSecrets) {
-        if (ns !== '*' && t.namespace !== ns) continue;
-        this.edge(from, {
-          to: saKey(t.namespace, t.serviceAccount),
-          step: STEPS.readToken,
-          evidence: `get secrets ${where(ns)}: token Secret ${t.namespace}/${t.name} (${grant.via})`,
-          findings: [],
-        });
-      }
+      const evidence = `get secrets ${where(ns)} (${grant.via})`;
+      this.edge(from, { to: hub('tokens', ns), step: STEPS.readToken, evidence, findings: [] });
     }
     const createPods = whereAllowed(grants, { verb: 'create', group: '', resource: 'pods' });
     for (const [ns, grant] of createPods) {
@@ -179,14 +187,9 @@ export class EscalationGraph {
     }
     for (const verb of ['create', 'get']) {
       for (const [ns, grant] of whereAllowed(grants, { verb, group: '', resource: 'pods/exec' })) {
-        for (const pod of this.facts.pods) {
-          if (ns !== '*' && pod.namespace !== ns) continue;
-          const evidence = `${verb} pods/exec ${where(ns)}: pod ${pod.namespace}/${pod.name} (${grant.via})`;
-          this.edge(from, { to: saKey(pod.namespace, pod.serviceAccount), step: STEPS.exec, evidence, findings: [] });
-          if (pod.hostAccess && pod.node) {
-            this.edge(from, { to: `node:${pod.node}`, step: STEPS.execNode, evidence, findings: [] });
-          }
-        }
+        const evidence = `${verb} pods/exec ${where(ns)} (${grant.via})`;
+        this.edge(from, { to: hub('exec', ns), step: STEPS.exec, evidence, findings: [] });
+        this.edge(from, { to: hub('exec-node', ns), step: STEPS.execNode, evidence, findings: [] });
       }
     }
     this.allowed(
@@ -286,58 +289,80 @@ export class EscalationGraph {
     }
   }
 
-  /** The shortest path from a node to each goal it reaches (hub hops are free). */
-  private shortest(from: string): Map<PathGoal, PathStep[]> {
-    const dist = new Map<string, number>([[from, 0]]);
-    const prev = new Map<string, { from: string; edge: Edge }>();
-    const deque: string[] = [from];
-    let head = 0;
-    // 0-1 BFS: hub edges (no step) cost nothing and go to the front.
-    const front: string[] = [];
-    while (front.length > 0 || head < deque.length) {
-      const at = front.length > 0 ? front.pop()! : deque[head++];
-      const d = dist.get(at)!;
-      for (const e of this.edges.get(at) ?? []) {
-        const nd = d + (e.step ? 1 : 0);
-        if (nd >= (dist.get(e.to) ?? Number.POSITIVE_INFINITY)) continue;
-        dist.set(e.to, nd);
-        prev.set(e.to, { from: at, edge: e });
-        if (e.step) deque.push(e.to);
-        else front.push(e.to);
-      }
-    }
-    const goals = new Map<PathGoal, PathStep[]>();
-    const keys: [PathGoal, string][] = [
-      ['cluster-admin', ADMIN],
-      ['root on a node', NODES],
-      ['every Secret', SECRETS],
-    ];
-    for (const [goal, key] of keys) {
-      let target = key;
-      if (goal === 'root on a node' && !dist.has(NODES)) {
-        // A path onto one named node (exec into its privileged pod) reaches the goal too.
-        const nodes = [...dist.keys()].filter((k) => k.startsWith('node:'));
-        nodes.sort((a, b) => dist.get(a)! - dist.get(b)! || a.localeCompare(b));
-        if (nodes.length === 0) continue;
-        target = nodes[0];
-      }
-      if (!dist.has(target) || target === from) continue;
-      goals.set(goal, this.trace(from, target, prev));
-    }
-    return goals;
+  private readonly distances = new Map<PathGoal, Map<string, number>>();
+
+  private isGoal(goal: PathGoal, key: string): boolean {
+    if (goal === 'cluster-admin') return key === ADMIN;
+    if (goal === 'every Secret') return key === SECRETS;
+    return key === NODES || key.startsWith('node:');
   }
 
-  private trace(from: string, target: string, prev: Map<string, { from: string; edge: Edge }>): PathStep[] {
+  /**
+   * Steps from every node to a goal, by one search backwards from it (0-1 BFS: hub edges cost nothing), so
+   * that the paths of every start and the rank of every token cost one search per goal, not one per node.
+   */
+  private distanceTo(goal: PathGoal): Map<string, number> {
+    const cached = this.distances.get(goal);
+    if (cached) return cached;
+    const reverse = new Map<string, { from: string; cost: number }[]>();
+    const sources: string[] = [];
+    const all = new Set<string>();
+    for (const [from, edges] of this.edges) {
+      all.add(from);
+      for (const e of edges) {
+        all.add(e.to);
+        const list = reverse.get(e.to);
+        const entry = { from, cost: e.step ? 1 : 0 };
+        if (list) list.push(entry);
+        else reverse.set(e.to, [entry]);
+      }
+    }
+    for (const key of all) if (this.isGoal(goal, key)) sources.push(key);
+    const dist = new Map<string, number>(sources.map((k) => [k, 0]));
+    const queue = [...sources];
+    const front: string[] = [];
+    let head = 0;
+    while (front.length > 0 || head < queue.length) {
+      const at = front.length > 0 ? front.pop()! : queue[head++];
+      const d = dist.get(at)!;
+      for (const { from, cost } of reverse.get(at) ?? []) {
+        if (d + cost >= (dist.get(from) ?? Number.POSITIVE_INFINITY)) continue;
+        dist.set(from, d + cost);
+        if (cost === 0) front.push(from);
+        else queue.push(from);
+      }
+    }
+    this.distances.set(goal, dist);
+    return dist;
+  }
+
+  /** The shortest path from a node to a goal, following edges down the distances; undefined if none. */
+  private pathTo(from: string, goal: PathGoal): PathStep[] | undefined {
+    const dist = this.distanceTo(goal);
+    const total = dist.get(from);
+    if (total === undefined || total === 0) return undefined;
     const edges: Edge[] = [];
-    for (let at = target; at !== from; at = prev.get(at)!.from) edges.push(prev.get(at)!.edge);
-    edges.reverse();
+    let at = from;
+    while (!this.isGoal(goal, at)) {
+      const d = dist.get(at)!;
+      const next = (this.edges.get(at) ?? []).find((e) => dist.get(e.to) === d - (e.step ? 1 : 0));
+      if (!next) return undefined;
+      edges.push(next);
+      at = next.to;
+    }
+    // A path onto one named node: the free hop from the node hub is the attacker's pick, not a step.
     const steps: PathStep[] = [];
     edges.forEach((e, i) => {
       if (!e.step) return;
-      // A step into a hub (a namespace's service accounts) names the member the free edges after it pick.
+      // A step into a hub names the member the free edges after it pick, and what it rests on.
       let reached = e.to;
-      for (let j = i + 1; j < edges.length && !edges[j].step; j++) reached = edges[j].to;
-      steps.push({ action: e.step.id, subject: label(reached), evidence: e.evidence, findings: e.findings });
+      const picked: string[] = [];
+      for (let j = i + 1; j < edges.length && !edges[j].step; j++) {
+        reached = edges[j].to;
+        if (edges[j].evidence) picked.push(edges[j].evidence);
+      }
+      const evidence = picked.length > 0 ? `${e.evidence}: ${picked.join(', ')}` : e.evidence;
+      steps.push({ action: e.step.id, subject: label(reached), evidence, findings: e.findings });
     });
     return steps;
   }
@@ -346,17 +371,21 @@ export class EscalationGraph {
   paths(): AttackPath[] {
     const out: AttackPath[] = [];
     for (const start of this.facts.starts) {
-      for (const [to, steps] of this.shortest(`start:${start.name}`)) out.push({ from: start.name, to, steps });
+      for (const to of PATH_GOALS) {
+        const steps = this.pathTo(`start:${start.name}`, to);
+        if (steps) out.push({ from: start.name, to, steps });
+      }
     }
     return out;
   }
 
-  /** How far a service account is from each goal (steps), for ranking its token. */
+  /** How many steps a service account is from each goal it reaches, for ranking its token. */
   reachOf(namespace: string, name: string): Partial<Record<PathGoal, number>> {
     const out: Partial<Record<PathGoal, number>> = {};
-    const key = saKey(namespace, name);
-    if (key === ADMIN) return out;
-    for (const [goal, steps] of this.shortest(key)) out[goal] = steps.length;
+    for (const goal of PATH_GOALS) {
+      const d = this.distanceTo(goal).get(saKey(namespace, name));
+      if (d !== undefined) out[goal] = d;
+    }
     return out;
   }
 

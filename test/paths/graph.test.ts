@@ -90,7 +90,7 @@ describe('attack paths on the default lab', () => {
     );
     assert.match(
       path.steps[0].evidence,
-      /get secrets in namespace dev: token Secret dev\/ci-bot-\S+ \(RoleBinding dev\/ci-secrets → Role ci-secrets\)/,
+      /^get secrets in namespace dev \(RoleBinding dev\/ci-secrets → Role ci-secrets\): token Secret dev\/ci-bot-\S+$/,
     );
     assert.match(path.steps[1].evidence, /create pods in namespace ops \(RoleBinding ops\/ci-bot → Role ci-deployer\)/);
     assert.match(path.steps[2].evidence, /ClusterRoleBinding ops-operator → ClusterRole cluster-admin/);
