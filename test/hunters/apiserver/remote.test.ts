@@ -120,7 +120,7 @@ describe('API server hunters against the vulnerable lab, without credentials', (
     assert.deepEqual(tokens.map((f) => f.identity).sort(), ['anonymous', 'insecure-port']);
     const admin = labs.vulnerable.credentials.admin;
     for (const f of tokens) {
-      assert.ok(f.evidence.includes(admin.secret!.split('/')[1]) || /… \(15 in all\)/.test(f.evidence));
+      assert.ok(f.evidence.includes(admin.secret!.split('/')[1]) || /… \(\d+ in all\)/.test(f.evidence));
       assert.match(f.evidence, /\(tokens not shown\)$/);
     }
     for (const f of hunt.of('KF-API-007')) {
