@@ -1,6 +1,7 @@
 import type { AnyHunter } from '../../core/hunter.js';
 import { apiserverActiveObjects } from './active-objects.js';
 import { anonymousAccessHunter } from './anonymous.js';
+import { attackPathsHunter } from './attack-paths.js';
 import { bindCredentialHunter, bindServerHunter } from './bind-credentials.js';
 import { credentialAccessHunter } from './credential-access.js';
 import { insecurePortHunter } from './insecure-port.js';
@@ -20,5 +21,6 @@ export const apiserverHunters: readonly AnyHunter[] = [
   secretsHunter,
   nodeAddressesHunter,
   workloadsHunter,
+  attackPathsHunter,
   apiserverActiveObjects,
 ];

@@ -10,7 +10,7 @@ import { askerOf, followsUp } from './access-identity.js';
 import { type Answer, type ApiTarget, askApi, endpointLabel, netFailure } from './api.js';
 
 /** Where objects holding a pod spec (or credentials) are listed, and where the spec sits in each. */
-interface Source {
+export interface Source {
   kind: string;
   /** The resource, as coverage gaps and log lines name it. */
   resource: string;
@@ -19,7 +19,7 @@ interface Source {
   spec?: (item: Item) => PodSpec | undefined;
 }
 
-interface Item {
+export interface Item {
   metadata?: { name?: unknown; namespace?: unknown };
   spec?: Record<string, unknown>;
   data?: unknown;
@@ -60,7 +60,12 @@ interface Read {
  * its own namespace. Undefined when neither is readable (denied, not served). What could not be read to
  * the end (page cap, a page that failed, the network) is a coverage gap.
  */
-async function readAll(ctx: HuntContext, target: ApiTarget, asker: Asker, source: Source): Promise<Read | undefined> {
+export async function readAll(
+  ctx: HuntContext,
+  target: ApiTarget,
+  asker: Asker,
+  source: Source,
+): Promise<Read | undefined> {
   const places = [
     { path: `${source.api}/${source.resource}`, where: 'all namespaces' },
     {

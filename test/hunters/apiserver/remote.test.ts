@@ -54,6 +54,10 @@ describe('API server hunters against the vulnerable lab, without credentials', (
       'KF-API-008',
       'KF-API-009',
       'KF-API-010',
+      // Anonymous callers and the insecure port are cluster-admin: their one-step paths (attack-paths.test.ts).
+      'KF-PATH-001',
+      'KF-PATH-002',
+      'KF-PATH-003',
       // Pod specs and plain-text credentials of the workloads anonymous callers read (workloads.test.ts).
       'KF-WORKLOAD-001',
       'KF-WORKLOAD-002',
