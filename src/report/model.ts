@@ -65,6 +65,8 @@ function nodeIdOf(e: KfEvent, fingerprints: Map<string, string>): string {
       return `finding:${fingerprints.get(e.id)}`;
     case 'CoverageGap':
       return `gap:${e.hunter}:${e.host ?? ''}:${e.port ?? ''}:${e.subject}`;
+    case 'AttackPath':
+      return `path:${e.from}→${e.to}@${e.host}:${e.port}`;
     case 'HuntStarted':
       return 'hunt';
   }
@@ -88,6 +90,9 @@ function kindOf(e: KfEvent): ChainStep['kind'] {
       return 'finding';
     case 'CoverageGap':
       return 'gap';
+    // A path is never a finding's parent; should one appear in a chain, it is a fact about access.
+    case 'AttackPath':
+      return 'access';
     case 'HuntStarted':
       return 'host';
   }
@@ -119,6 +124,8 @@ function stepLabel(e: KfEvent, title: (f: Finding) => string): string {
       return title(e);
     case 'CoverageGap':
       return `not fully examined: ${e.subject} (${e.reason})`;
+    case 'AttackPath':
+      return `path ${e.from} → ${e.to}`;
     case 'HuntStarted':
       return 'hunt started';
   }
@@ -388,6 +395,25 @@ export function buildReport(result: HuntResult, redactor: Redactor = redactorFor
     });
   }
 
+  const paths = result.events
+    .filter((e): e is KfEvent<'AttackPath'> => e.type === 'AttackPath')
+    .map((p) => ({
+      host: p.host,
+      port: p.port,
+      from: text(p.from),
+      to: p.to,
+      steps: p.steps.map((s) => ({
+        action: s.action,
+        subject: text(s.subject),
+        evidence: text(s.evidence),
+        findings: s.findings.flatMap((id) => fingerprints.get(id) ?? []),
+      })),
+    }))
+    .sort(
+      (a, b) =>
+        compareHosts(a.host, b.host) || a.port - b.port || a.from.localeCompare(b.from) || a.to.localeCompare(b.to),
+    );
+
   const coverage: CoverageEntry[] = result.events
     .filter((e): e is KfEvent<'CoverageGap'> => e.type === 'CoverageGap')
     .map((g) => ({
@@ -452,6 +478,7 @@ export function buildReport(result: HuntResult, redactor: Redactor = redactorFor
       }),
     ),
     notContacted: [...notContacted.values()].sort((a, b) => compareHosts(a.address, b.address)),
+    paths,
     coverage,
     problems: result.problems.map((p) => redactor.deep({ ...p })),
     stats: {

@@ -8,6 +8,7 @@ import {
   gapLine,
   groupByHost,
   NO_HOST,
+  pathText,
   printableDeep,
   SEVERITIES_DESC,
   seconds,
@@ -78,6 +79,16 @@ export function renderTable(raw: Report, options: TableOptions): string {
         line(c.dim(`      ${chainText(f)}`));
         if (f.evidence) line(`      evidence: ${f.evidence}`);
       }
+    }
+  }
+
+  if (report.paths.length > 0) {
+    line();
+    line(c.bold(`attack paths (${report.paths.length}), computed, not walked`));
+    for (const p of report.paths) {
+      const { head, steps } = pathText(p);
+      line(`  ${head}`);
+      for (const s of steps) line(`    ${s}`);
     }
   }
 

@@ -164,6 +164,11 @@ export const attackPathsHunter = defineHunter({
       const steps = path.steps.map((s, i) =>
         i === 0 ? { ...s, findings: [...new Set([...s.findings, ...shown.map((f) => f.id)])] } : s,
       );
+      ctx.publish('AttackPath', { host: target.host, port: target.port, from: path.from, to: path.to, steps }, [
+        start.id,
+        reader.id,
+        ...shown.map((f) => f.id),
+      ]);
       ctx.report(
         {
           host: target.host,

@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
+import { renderMarkdown } from '../../../src/report/markdown.js';
+import { buildReport } from '../../../src/report/model.js';
+import { reportSchema } from '../../../src/report/schema.js';
+import { renderTable } from '../../../src/report/table.js';
 import { assertNoSecrets, assertOnlyReads, huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
 
 // Block 127.57.3.0/24: attack paths in a hunt of the default lab, with the lab admin's token as the
@@ -58,6 +62,31 @@ describe('attack paths in a hunt', () => {
     const shown = hunt.of('KF-API-009', 'admin')[0];
     assert.ok(path.evidence.includes(`[${shown.id}]`), 'the step cites KF-API-009');
     assert.ok(path.parents.includes(shown.id));
+  });
+
+  it('the report carries the paths: JSON steps with fingerprints of findings, numbered steps in Markdown and the table', () => {
+    const report = buildReport(hunt.result);
+    reportSchema.parse(report);
+    const path = report.paths.find((p) => p.from === 'anonymous' && p.to === 'cluster-admin');
+    assert.ok(path);
+    assert.deepEqual(
+      path.steps.map((s) => [s.action, s.subject]),
+      [
+        ['read-token', 'service account dev/ci-bot'],
+        ['create-pod-as', 'service account ops/operator'],
+        ['wildcard', 'cluster-admin'],
+      ],
+    );
+    const admin = report.paths.find((p) => p.from === 'admin' && p.to === 'cluster-admin')!;
+    const shown = report.findings.find((f) => f.kb === 'KF-API-009' && f.identity === 'admin')!;
+    assert.deepEqual(admin.steps[0].findings, [shown.fingerprint]);
+    const md = renderMarkdown(report);
+    assert.match(md, /### Attack paths/);
+    assert.match(md, /\*\*anonymous → cluster-admin \(3 steps, /);
+    assert.match(md, /\n1\\?\. read-token → service account dev\/ci-bot: /);
+    const table = renderTable(report, { color: false, quiet: false });
+    assert.match(table, /attack paths \(\d+\), computed, not walked/);
+    assert.match(table, /\n {4}2\. create-pod-as → service account ops\/operator: create pods in namespace ops/);
   });
 
   it('only reads, and shows no secret', () => {
