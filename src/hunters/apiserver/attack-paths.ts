@@ -28,10 +28,11 @@ const HOST_ACCESS = new Set<string>([SPEC_KB.privileged, SPEC_KB.hostNamespaces,
 const SA_TOKEN = 'kubernetes.io/service-account-token';
 
 /** An identity that may read what the graph is built from: RBAC objects everywhere. */
-const readsRbac = (a: KfEvent<'ApiAccess'>) => a.can['list clusterroles'] === true && a.can['list roles'] === true;
+export const readsRbac = (a: KfEvent<'ApiAccess'>) =>
+  a.can['list clusterroles'] === true && a.can['list roles'] === true;
 
 /** Everything the graph needs, read with one identity; parts it may not read stay empty. */
-async function readFacts(ctx: HuntContext, target: ApiTarget, asker: Asker): Promise<Omit<PathFacts, 'starts'>> {
+export async function readFacts(ctx: HuntContext, target: ApiTarget, asker: Asker): Promise<Omit<PathFacts, 'starts'>> {
   const list = async <T>(api: string, resource: string, kind: string) =>
     ((await readAll(ctx, target, asker, { kind, resource, api }))?.items ?? []) as unknown as T[];
   const rbac: RbacFacts = {

@@ -1,9 +1,11 @@
 import type { KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
+import { EscalationGraph } from '../../paths/graph.js';
 import { sample } from '../evidence.js';
 import { type Asker, listRequest } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type ApiTarget, askApi, type ListedObject, netFailure, readListing } from './api.js';
+import { readFacts, readsRbac } from './attack-paths.js';
 import { counted } from './report-access.js';
 
 const SA_TOKEN = 'kubernetes.io/service-account-token';
@@ -78,6 +80,24 @@ function named(rows: SecretRow[]): string {
 }
 
 /**
+ * Token Secrets in the order of what their service account can do (closest to cluster-admin, then a node,
+ * then every Secret), by the attack-path graph of what this identity can read (the same reads the
+ * attack-path hunter makes, so shared); alphabetical where the graph says nothing.
+ */
+async function ranked(ctx: HuntContext, target: ApiTarget, asker: Asker, tokens: SecretRow[]): Promise<SecretRow[]> {
+  try {
+    const facts = await readFacts(ctx, target, asker);
+    const order = new EscalationGraph({ ...facts, starts: [] }).rankTokens().map((t) => `${t.namespace}/${t.name}`);
+    const rank = new Map(order.map((key, i) => [key, i]));
+    const at = (r: SecretRow) => rank.get(`${r.namespace}/${r.name}`) ?? order.length;
+    return [...tokens].sort((a, b) => at(a) - at(b));
+  } catch (err) {
+    ctx.log(`ranking token Secrets as ${asker.identity}: ${netFailure(err)}`);
+    return tokens;
+  }
+}
+
+/**
  * Reads one service-account token Secret and publishes its token as a `found` Credential bound to the API
  * server it was read from, so the credential hunter asks what it can do in turn: the step an attacker takes
  * next. The token goes only into the Credential's secret, which no output renders.
@@ -138,8 +158,9 @@ export const secretsHunter = defineHunter({
       },
       [access.id],
     );
-    const tokens = rows.filter((r) => r.type === SA_TOKEN);
+    let tokens = rows.filter((r) => r.type === SA_TOKEN);
     if (tokens.length === 0) return;
+    if (readsRbac(access)) tokens = await ranked(ctx, target, asker, tokens);
     const finding = ctx.report(
       {
         ...at,

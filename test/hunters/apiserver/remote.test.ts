@@ -126,6 +126,14 @@ describe('API server hunters against the vulnerable lab, without credentials', (
     for (const f of tokens) {
       assert.ok(f.evidence.includes(admin.secret!.split('/')[1]) || /… \(\d+ in all\)/.test(f.evidence));
       assert.match(f.evidence, /\(tokens not shown\)$/);
+      // Ranked by what their service account can do: the cluster-admin ones first, then the one a step
+      // from it (dev/ci-bot may create pods in ops), alphabetical within a rank.
+      const shown = /token secrets?: (.*) \(tokens not shown\)$/.exec(f.evidence)![1].split(', ');
+      assert.deepEqual(
+        shown.slice(0, 4).map((s) => /\(service account ([^)]+)\)/.exec(s)?.[1] ?? s),
+        ['lab-admin', 'kubernetes-dashboard', 'operator', 'ci-bot'],
+        f.evidence,
+      );
     }
     for (const f of hunt.of('KF-API-007')) {
       assert.match(f.evidence, /\d+ kubernetes\.io\/service-account-token, .*Opaque; values not read$/);
