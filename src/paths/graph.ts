@@ -148,13 +148,13 @@ export class EscalationGraph {
     else this.edges.set(from, [edge]);
   }
 
-  private allowed(from: string, grants: Grant[], asks: Ask[], add: (ns: string, evidence: string) => void) {
+  /** Calls `add` for each namespace (or `*`) where one of the requests is allowed, with the grant as evidence. */
+  private allowed(grants: Grant[], asks: Ask[], add: (ns: string, evidence: string) => void) {
     for (const ask of asks) {
       for (const [ns, grant] of whereAllowed(grants, ask)) {
         add(ns, `${ask.verb} ${ask.resource} ${where(ns)} (${grant.via})`);
       }
     }
-    void from;
   }
 
   /** The edges one subject's RBAC grants give it. */
@@ -193,7 +193,6 @@ export class EscalationGraph {
       }
     }
     this.allowed(
-      from,
       grants,
       [{ verb: 'create', group: '', resource: 'serviceaccounts/token' }],
       toNamespace(STEPS.tokenRequest),
@@ -206,7 +205,7 @@ export class EscalationGraph {
         ['patch', 'update', 'create'].map((verb) => ({ verb, group: 'batch', resource })),
       ),
     );
-    this.allowed(from, grants, workloads, (ns, evidence) => {
+    this.allowed(grants, workloads, (ns, evidence) => {
       toNamespace(STEPS.workloadPatch)(ns, evidence);
       to(NODES, STEPS.workloadPatch)(ns, evidence);
     });
@@ -235,7 +234,6 @@ export class EscalationGraph {
     }
     all({ verb: 'impersonate', group: '', resource: 'groups', name: 'system:masters' }, STEPS.impersonate, ADMIN);
     this.allowed(
-      from,
       grants,
       [{ verb: 'impersonate', group: '', resource: 'serviceaccounts' }],
       toNamespace(STEPS.impersonateSa),

@@ -114,13 +114,13 @@ export interface Ask {
 /** Whether a rule allows the request, as RBAC's RuleAllows does. */
 export function ruleAllows(rule: PolicyRule, ask: Ask): boolean {
   if (!has(rule.verbs, ask.verb) || !has(rule.apiGroups, ask.group)) return false;
-  const [resource, sub] = ask.resource.split('/');
+  const sub = ask.resource.split('/')[1];
   const resources = list(rule.resources);
   const resourceOk =
     resources.includes('*') ||
     resources.includes(ask.resource) ||
     (sub !== undefined && resources.includes(`*/${sub}`));
-  if (!resourceOk || (sub === undefined && resource !== ask.resource)) return false;
+  if (!resourceOk) return false;
   const names = list(rule.resourceNames);
   return names.length === 0 || (ask.name !== undefined && names.includes(ask.name));
 }
