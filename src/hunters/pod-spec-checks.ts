@@ -1,5 +1,5 @@
+import { posix } from 'node:path';
 import type { Container, PodSpec } from 'kubernetes-types/core/v1.js';
-import { normalizedPath } from './kubelet/pod-list.js';
 
 // What makes a pod spec dangerous, wherever it was read (a kubelet's /pods, a Pod or a workload's pod
 // template read through the API). Read defensively: the spec comes from a server that may send anything.
@@ -17,6 +17,11 @@ export const SPEC_KB = {
   capabilities: 'KF-WORKLOAD-004',
   root: 'KF-WORKLOAD-005',
 } as const;
+
+/** A path as written in a pod spec, normalised and without a trailing slash (`/var/log/` → `/var/log`). */
+export function normalizedPath(path: string): string {
+  return posix.normalize(path).replace(/(.)\/$/, '$1');
+}
 
 /** Every container of the spec, init and ephemeral ones included, that has a name. */
 export function specContainers(spec: PodSpec | undefined): Container[] {
@@ -77,10 +82,15 @@ const BASELINE_CAPABILITIES = new Set([
 
 const capName = (c: unknown) => String(c).toUpperCase().replace(/^CAP_/, '');
 
-function privileged(spec: PodSpec): SpecWeakness | undefined {
-  const names = specContainers(spec)
+/** Names of the spec's containers (init and ephemeral ones included) that run privileged. */
+export function privilegedNames(spec: PodSpec | undefined): string[] {
+  return specContainers(spec)
     .filter((c) => c.securityContext?.privileged === true)
     .map((c) => c.name);
+}
+
+function privileged(spec: PodSpec): SpecWeakness | undefined {
+  const names = privilegedNames(spec);
   if (names.length === 0) return undefined;
   return {
     kb: SPEC_KB.privileged,
