@@ -203,6 +203,27 @@ export interface EventPayloads {
     /** One line: what was cut, and how much was examined before it. Secrets already redacted. */
     detail: string;
   };
+  /**
+   * An attack path, computed from what was read and never walked: from an identity on an API server to a
+   * goal (`cluster-admin`, `root on a node`, `every Secret`), each step with the facts it rests on.
+   */
+  AttackPath: {
+    host: string;
+    port: number;
+    /** The starting identity's display name (ApiAccess.identity). */
+    from: string;
+    to: string;
+    steps: {
+      /** The escalation step's id (src/paths/steps.ts). */
+      action: string;
+      /** What the step reaches: `service account dev/ci-bot`, `cluster-admin`. */
+      subject: string;
+      /** The right used and the rules, bindings or objects it rests on. */
+      evidence: string;
+      /** Ids of the Finding events that showed the step. */
+      findings: string[];
+    }[];
+  };
   /** A weakness, named by its knowledge-base id. */
   Finding: {
     kb: string;
@@ -267,6 +288,8 @@ export function subjectOf(event: KfEvent): string {
       return `${event.identity}@${event.host}:${event.port}`;
     case 'CoverageGap':
       return [event.hunter, event.host, event.port, event.subject, event.reason].join('|');
+    case 'AttackPath':
+      return [event.host, event.port, event.from, event.to].join('|');
     case 'Finding':
       return [event.kb, event.host, event.port, event.path, event.object, event.identity].join('|');
   }

@@ -90,8 +90,9 @@ export interface Lab {
   kubeconfig(identity: IdentityName, file?: string): string;
   /** Writes the service-account files a pod of `serviceAccount` (`namespace/name`) would have mounted. */
   podFiles(dir: string, serviceAccount: string): PodFiles;
-  /** Whether RBAC lets an identity (or `anonymous`) do something: the ground truth of access checks. */
-  can(who: IdentityName | 'anonymous', attributes: Attributes): boolean;
+  /** Whether RBAC lets an identity (or `anonymous`) do something: the ground truth of access checks;
+   * a UserInfo asks it for any user (a service account with no named identity). */
+  can(who: IdentityName | 'anonymous' | UserInfo, attributes: Attributes): boolean;
   /** The mutable state, deterministic, for comparing before and after an active hunt. */
   snapshot(): Promise<LabSnapshot>;
   /** The controllers' time: `clock.advance(seconds)` lets CronJobs fire without waiting. */
@@ -341,7 +342,13 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       },
       can: (who, attributes) => {
         const user: UserInfo | undefined =
-          who === 'anonymous' ? (settings.apiserver.anonymous ? ANONYMOUS : undefined) : userOf(credentials[who]);
+          typeof who === 'object'
+            ? who
+            : who === 'anonymous'
+              ? settings.apiserver.anonymous
+                ? ANONYMOUS
+                : undefined
+              : userOf(credentials[who]);
         return !!user && authorizer.allows(user, attributes);
       },
       clock,

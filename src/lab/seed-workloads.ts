@@ -365,7 +365,14 @@ export function workloadObjects(ctx: WorkloadContext): Seeded[] {
   }
 
   const webLabels = { app: 'web' };
-  const webEnv = settings.riskyWorkloads ? [{ name: 'DB_PASSWORD', value: ctx.secrets.dbPassword }] : undefined;
+  // A password in plain sight, beside two secret-like names that hold none (decoys a scanner must not take).
+  const webEnv = settings.riskyWorkloads
+    ? [
+        { name: 'DB_PASSWORD', value: ctx.secrets.dbPassword },
+        { name: 'PASSWORD_FILE', value: '/etc/app/password' },
+        { name: 'TOKEN_TTL', value: '3600' },
+      ]
+    : undefined;
   const web = pod(
     {
       ns: 'default',
@@ -561,6 +568,7 @@ export function workloadObjects(ctx: WorkloadContext): Seeded[] {
       configMap('default', 'app-config', {
         DATABASE_URL: `postgres://app:${ctx.secrets.dbPassword}@db.default.svc:5432/app`,
         LOG_LEVEL: 'debug',
+        SESSION_TOKEN_TTL: '3600',
       }),
     );
   } else {

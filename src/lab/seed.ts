@@ -5,6 +5,7 @@ import type { NodeOs } from './options.js';
 import type { Authorities } from './pki.js';
 import type { ProfileSettings } from './profiles.js';
 import { groupVersion, RESOURCES, resourceOfKind, servedResources } from './resources.js';
+import { PATH_TOKEN_ACCOUNTS, pathScenarioObjects, pathScenarioRbac } from './seed-paths.js';
 import { platformObjects } from './seed-platform.js';
 import { rbacObjects } from './seed-rbac.js';
 import { plainSecrets, type SecretValues, tokenSecret, tokenSecretName } from './seed-secrets.js';
@@ -61,10 +62,12 @@ export async function seedCluster(store: Store, input: SeedInput): Promise<SeedO
     started: created,
     secrets: values,
   });
+  workloads.push(...pathScenarioObjects());
   const legacyTokens = minorOf(version) < 24;
-  const tokenAccounts = new Set(
-    IDENTITIES.flatMap((i) => (i.serviceAccount ? [`${i.serviceAccount.namespace}/${i.serviceAccount.name}`] : [])),
-  );
+  const tokenAccounts = new Set([
+    ...IDENTITIES.flatMap((i) => (i.serviceAccount ? [`${i.serviceAccount.namespace}/${i.serviceAccount.name}`] : [])),
+    ...PATH_TOKEN_ACCOUNTS,
+  ]);
   const accounts: ServiceAccount[] = [];
   for (const o of workloads) {
     if (o.kind === 'ServiceAccount') {
@@ -77,7 +80,7 @@ export async function seedCluster(store: Store, input: SeedInput): Promise<SeedO
   }
   for (const o of workloads.filter((w) => w.kind === 'Namespace')) put(o);
   for (const o of workloads.filter((w) => w.kind !== 'Namespace')) put(o);
-  for (const o of rbacObjects(settings, minorOf(version))) put(o);
+  for (const o of [...rbacObjects(settings, minorOf(version)), ...pathScenarioRbac()]) put(o);
   const platform = platformObjects({
     workloads: workloads as unknown as KubeObject[],
     nodes,

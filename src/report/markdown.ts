@@ -5,6 +5,7 @@ import {
   chainText,
   countsText,
   gapWhere,
+  pathText,
   printableDeep,
   SEVERITIES_DESC,
   seconds,
@@ -94,6 +95,18 @@ export function renderMarkdown(raw: Report): string {
     out.push('No findings.', '');
   }
   out.push(...defencesSection(defences));
+  if (report.paths.length > 0) {
+    out.push(
+      '### Attack paths',
+      '',
+      'Computed from what was read, never walked: the shortest chain of escalation steps.',
+      '',
+    );
+    for (const p of report.paths) {
+      const { head, steps } = pathText(p);
+      out.push(`**${mdText(head)}**`, '', ...steps.map((s) => mdText(s)), '');
+    }
+  }
   if (report.coverage.length > 0) {
     out.push('### Not fully examined', '');
     out.push('| Where | What | Reason | Hunter | Detail |');

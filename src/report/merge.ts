@@ -96,6 +96,11 @@ export function mergeReports(reports: readonly Report[]): Report {
     ).sort((a, b) => compareHosts(a.address, b.address)),
     problems,
     coverage,
+    // A path one shard computed stands: each rests on what that shard read.
+    paths: uniqueBy(
+      reports.flatMap((r) => r.paths),
+      (p) => JSON.stringify(p),
+    ),
     stats: {
       hosts: hosts.length,
       openPorts: hosts.reduce((n, h) => n + h.openPorts.length, 0),

@@ -68,6 +68,8 @@ function nodeIdOf(e: KfEvent, fingerprints: Map<string, string>): string {
       return `gap:${e.hunter}:${e.host ?? ''}:${e.port ?? ''}:${e.subject}`;
     case 'Observation':
       return `observation:${e.host}:${e.port ?? ''}:${e.fact}:${e.name ?? ''}`;
+    case 'AttackPath':
+      return `path:${e.from}→${e.to}@${e.host}:${e.port}`;
     case 'HuntStarted':
     case 'HuntSettled':
       return 'hunt';
@@ -94,6 +96,9 @@ function kindOf(e: KfEvent): ChainStep['kind'] {
       return 'gap';
     case 'Observation':
       return 'observation';
+    // A path is never a finding's parent; should one appear in a chain, it is a fact about access.
+    case 'AttackPath':
+      return 'access';
     case 'HuntStarted':
     case 'HuntSettled':
       return 'host';
@@ -128,6 +133,8 @@ function stepLabel(e: KfEvent, title: (f: Finding) => string): string {
       return `not fully examined: ${e.subject} (${e.reason})`;
     case 'Observation':
       return `${e.fact}${e.name ? ` ${e.name}` : ''}: ${e.value}`;
+    case 'AttackPath':
+      return `path ${e.from} → ${e.to}`;
     case 'HuntStarted':
       return 'hunt started';
     case 'HuntSettled':
@@ -401,6 +408,25 @@ export function buildReport(result: HuntResult, redactor: Redactor = redactorFor
     });
   }
 
+  const paths = result.events
+    .filter((e): e is KfEvent<'AttackPath'> => e.type === 'AttackPath')
+    .map((p) => ({
+      host: p.host,
+      port: p.port,
+      from: text(p.from),
+      to: p.to,
+      steps: p.steps.map((s) => ({
+        action: s.action,
+        subject: text(s.subject),
+        evidence: text(s.evidence),
+        findings: s.findings.flatMap((id) => fingerprints.get(id) ?? []),
+      })),
+    }))
+    .sort(
+      (a, b) =>
+        compareHosts(a.host, b.host) || a.port - b.port || a.from.localeCompare(b.from) || a.to.localeCompare(b.to),
+    );
+
   const coverage: CoverageEntry[] = result.events
     .filter((e): e is KfEvent<'CoverageGap'> => e.type === 'CoverageGap')
     .map((g) => ({
@@ -487,6 +513,7 @@ export function buildReport(result: HuntResult, redactor: Redactor = redactorFor
       }),
     ),
     notContacted: [...notContacted.values()].sort((a, b) => compareHosts(a.address, b.address)),
+    paths,
     coverage,
     problems: result.problems.map((p) => redactor.deep({ ...p })),
     stats: {

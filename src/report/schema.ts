@@ -125,6 +125,25 @@ const gap = z
   })
   .strict();
 
+const attackPath = z
+  .object({
+    host: z.string(),
+    port: z.number().int().min(1).max(65535),
+    from: z.string().meta({ description: 'The identity the path starts from, as the hunt names it.' }),
+    to: z.string().meta({ description: '`cluster-admin`, `root on a node` or `every Secret`.' }),
+    steps: z.array(
+      z
+        .object({
+          action: z.string().meta({ description: 'The escalation step (src/paths/steps.ts), e.g. `read-token`.' }),
+          subject: z.string().meta({ description: 'What the step reaches, e.g. `service account dev/ci-bot`.' }),
+          evidence: z.string().meta({ description: 'The right used and the rules, bindings or objects it rests on.' }),
+          findings: z.array(z.string()).meta({ description: 'Fingerprints of the findings that showed the step.' }),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+
 const fixed = z
   .object({
     fingerprint: z.string(),
@@ -249,6 +268,10 @@ export const reportSchema = z
           .strict(),
       )
       .meta({ description: 'Addresses seen during the hunt but never contacted.' }),
+    paths: z.array(attackPath).default([]).meta({
+      description:
+        'Attack paths computed (never walked) from each identity to cluster-admin, root on a node and every Secret: the shortest chain of escalation steps.',
+    }),
     coverage: z.array(gap).default([]).meta({
       description:
         'What was not examined fully, and why (a cap, a deadline, an unanswered port, a hunter that failed or was stopped): a report without gaps is complete.',
@@ -320,6 +343,7 @@ export type ChainStep = ReportFinding['chain'][number];
 export type GraphNode = Report['graph']['nodes'][number];
 export type FixedFinding = z.infer<typeof fixed>;
 export type CoverageEntry = z.infer<typeof gap>;
+export type AttackPathEntry = z.infer<typeof attackPath>;
 
 /** The JSON Schema published as schema/report.schema.json. */
 export function reportJsonSchema(): Record<string, unknown> {

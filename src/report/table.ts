@@ -8,6 +8,7 @@ import {
   gapLine,
   groupByHost,
   NO_HOST,
+  pathText,
   printableDeep,
   SEVERITIES_DESC,
   seconds,
@@ -91,6 +92,16 @@ export function renderTable(raw: Report, options: TableOptions): string {
     for (const f of held) {
       line(`    ${c.green(f.kb)} ${f.title}  ${c.dim(f.location)}`);
       if (f.evidence) line(`      evidence: ${f.evidence}`);
+    }
+  }
+
+  if (report.paths.length > 0) {
+    line();
+    line(c.bold(`attack paths (${report.paths.length}), computed, not walked`));
+    for (const p of report.paths) {
+      const { head, steps } = pathText(p);
+      line(`  ${head}`);
+      for (const s of steps) line(`    ${s}`);
     }
   }
 

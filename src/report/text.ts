@@ -1,7 +1,7 @@
 import { type CoverageReason, SEVERITIES, type Severity } from '../core/events.js';
 import { hostLabel } from '../net/scope.js';
 import { mapStrings } from './redact.js';
-import type { CoverageEntry, Report, ReportFinding } from './schema.js';
+import type { AttackPathEntry, CoverageEntry, Report, ReportFinding } from './schema.js';
 
 // Small pieces of wording shared by the text renderings (table, markdown, HTML).
 
@@ -95,4 +95,16 @@ export function groupByHost(findings: readonly ReportFinding[]): Map<string, Rep
     groups.set(key, list);
   }
   return groups;
+}
+
+/** An attack path as a heading and numbered steps, the same in every text format. */
+export function pathText(p: AttackPathEntry): { head: string; steps: string[] } {
+  const n = p.steps.length;
+  return {
+    head: `${p.from} → ${p.to} (${n} ${n === 1 ? 'step' : 'steps'}, ${p.host}:${p.port})`,
+    steps: p.steps.map(
+      (s, i) =>
+        `${i + 1}. ${s.action} → ${s.subject}: ${s.evidence}${s.findings.length > 0 ? ` [${s.findings.join(', ')}]` : ''}`,
+    ),
+  };
 }

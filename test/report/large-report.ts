@@ -57,6 +57,7 @@ function emptyReport(): Report {
     plan: [],
     notContacted: [],
     coverage: [],
+    paths: [],
     problems: [],
     stats: {
       hosts: 0,

@@ -55,6 +55,8 @@ export interface ApiRequest {
   host?: string;
   /** The caller reports a failure as its own coverage gap (HttpRequest.gap). */
   gap?: false;
+  /** Body size cap for a long list (full objects); the network layer's default otherwise. */
+  maxBytes?: number;
 }
 
 function classify(req: ApiRequest, res: HttpResponse): Answer {
@@ -93,6 +95,7 @@ export async function askApi(ctx: HuntContext, target: ApiTarget, req: ApiReques
     credential: req.credential,
     shared: req.shared,
     ...(req.gap === false && { gap: false }),
+    maxBytes: req.maxBytes,
   });
   return classify(req, res);
 }

@@ -1,6 +1,7 @@
 import type { AnyHunter } from '../../core/hunter.js';
 import { apiserverActiveObjects } from './active-objects.js';
 import { anonymousAccessHunter } from './anonymous.js';
+import { attackPathsHunter } from './attack-paths.js';
 import { bindCredentialHunter, bindServerHunter } from './bind-credentials.js';
 import { credentialAccessHunter } from './credential-access.js';
 import { insecurePortHunter } from './insecure-port.js';
@@ -8,6 +9,7 @@ import { insecurePortClosedHunter } from './insecure-port-closed.js';
 import { nodeAddressesHunter } from './nodes.js';
 import { secretsHunter } from './secrets.js';
 import { versionDisclosureHunter } from './version.js';
+import { workloadsHunter } from './workloads.js';
 
 /** The apiserver hunters, passive and active. Add each new hunter here. */
 export const apiserverHunters: readonly AnyHunter[] = [
@@ -20,5 +22,7 @@ export const apiserverHunters: readonly AnyHunter[] = [
   credentialAccessHunter,
   secretsHunter,
   nodeAddressesHunter,
+  workloadsHunter,
+  attackPathsHunter,
   apiserverActiveObjects,
 ];

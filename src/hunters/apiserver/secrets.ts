@@ -1,10 +1,12 @@
 import type { CredentialSecret, KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
 import { tokenSubject } from '../../discovery/vantage/jwt.js';
+import { EscalationGraph } from '../../paths/graph.js';
 import { count, sample } from '../evidence.js';
 import { type Asker, listRequest } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type ApiTarget, askApi, type ListedObject, netFailure, readListing } from './api.js';
+import { readFacts, readsRbac } from './attack-paths.js';
 import { counted } from './report-access.js';
 
 const SA_TOKEN = 'kubernetes.io/service-account-token';
@@ -133,6 +135,24 @@ function foundTrust(asker: Asker): Pick<CredentialSecret, 'ca' | 'trust'> {
 }
 
 /**
+ * Token Secrets in the order of what their service account can do (closest to cluster-admin, then a node,
+ * then every Secret), by the attack-path graph of what this identity can read (the same reads the
+ * attack-path hunter makes, so shared); alphabetical where the graph says nothing.
+ */
+async function ranked(ctx: HuntContext, target: ApiTarget, asker: Asker, tokens: SecretRow[]): Promise<SecretRow[]> {
+  try {
+    const facts = await readFacts(ctx, target, asker);
+    const order = new EscalationGraph({ ...facts, starts: [] }).rankTokens().map((t) => `${t.namespace}/${t.name}`);
+    const rank = new Map(order.map((key, i) => [key, i]));
+    const at = (r: SecretRow) => rank.get(`${r.namespace}/${r.name}`) ?? order.length;
+    return [...tokens].sort((a, b) => at(a) - at(b));
+  } catch (err) {
+    ctx.log(`ranking token Secrets as ${asker.identity}: ${netFailure(err)}`);
+    return tokens;
+  }
+}
+
+/**
  * Reads one service-account token Secret and publishes its token as a `found` Credential bound to the API
  * server it was read from, so the credential hunter asks what it can do in turn: the step an attacker takes
  * next. The token goes only into the Credential's secret, which no output renders.
@@ -242,8 +262,10 @@ export const secretsHunter = defineHunter({
       },
       [access.id],
     );
-    const { tokens } = listed;
+    let { tokens } = listed;
     if (tokens.length === 0) return;
+    // Worth taking first: the tokens of the service accounts closest to cluster-admin, then a node.
+    if (readsRbac(access)) tokens = await ranked(ctx, target, asker, tokens);
     // An identity that already holds everything gains nothing from another's token.
     const followed = access.can['* *'] === true ? [] : tokens.slice(0, FOUND_TOKENS_MAX);
     const read = followed.length > 0 ? `; ${followed.length} read to hunt with their tokens in turn` : '';

@@ -1,10 +1,12 @@
-import { posix } from 'node:path';
-import type { Container, Pod } from 'kubernetes-types/core/v1.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { HuntContext } from '../../core/hunter.js';
 import { JsonStream } from '../../net/json-stream.js';
 import type { BodySink, ResponseHead, StreamedResponse, StreamRequest } from '../../net/network.js';
 import { cutReason } from '../evidence.js';
+import { normalizedPath, privilegedNames, specContainers } from '../pod-spec-checks.js';
 import type { ServiceAddress, ServiceProbe } from '../probe.js';
+
+export { normalizedPath };
 
 // What the passive kubelet hunters read from a kubelet's /pods (a v1 PodList whose items lack kind and
 // apiVersion). Read defensively: a kubelet under attack, or something posing as one, may send anything.
@@ -146,23 +148,14 @@ export function podsGap(ctx: HuntContext, service: ServiceAddress, read: Streame
 
 export const podName = (pod: Pod) => `${pod.metadata?.namespace ?? '?'}/${pod.metadata?.name ?? '?'}`;
 
-function containersOf(pod: Pod): Container[] {
-  const spec = pod.spec;
-  const all = [...(spec?.initContainers ?? []), ...(spec?.containers ?? []), ...(spec?.ephemeralContainers ?? [])];
-  return all.filter((c): c is Container => !!c && typeof c === 'object' && typeof c.name === 'string');
-}
+const containersOf = (pod: Pod) => specContainers(pod.spec);
 
 /** Names of the pod's containers (init and ephemeral ones included) that run privileged. */
 export function privilegedContainers(pod: Pod): string[] {
-  return containersOf(pod)
-    .filter((c) => c.securityContext?.privileged === true)
-    .map((c) => c.name);
+  return privilegedNames(pod.spec);
 }
 
-/** A path as written in a pod spec, normalised and without a trailing slash (`/var/log/` → `/var/log`). */
-export function normalizedPath(path: string): string {
-  return posix.normalize(path).replace(/(.)\/$/, '$1');
-}
+/** A host path from which a writable mount lets a pod place files under the node's /var/log. */
 
 /** A host path from which a writable mount lets a pod place files under the node's /var/log. */
 function coversVarLog(hostPath: string): boolean {

@@ -54,6 +54,16 @@ describe('API server hunters against the vulnerable lab, without credentials', (
       'KF-API-008',
       'KF-API-009',
       'KF-API-010',
+      // Anonymous callers and the insecure port are cluster-admin: their one-step paths (attack-paths.test.ts).
+      'KF-PATH-001',
+      'KF-PATH-002',
+      'KF-PATH-003',
+      // Pod specs and plain-text credentials of the workloads anonymous callers read (workloads.test.ts).
+      'KF-WORKLOAD-001',
+      'KF-WORKLOAD-002',
+      'KF-WORKLOAD-003',
+      'KF-WORKLOAD-005',
+      'KF-WORKLOAD-006',
     ]);
     const insecure = hunt.of('KF-API-001');
     assert.equal(insecure.length, 1);
@@ -114,8 +124,16 @@ describe('API server hunters against the vulnerable lab, without credentials', (
     assert.deepEqual(tokens.map((f) => f.identity).sort(), ['anonymous', 'insecure-port']);
     const admin = labs.vulnerable.credentials.admin;
     for (const f of tokens) {
-      assert.ok(f.evidence.includes(admin.secret!.split('/')[1]) || /… \(16 in all\)/.test(f.evidence));
+      assert.ok(f.evidence.includes(admin.secret!.split('/')[1]) || /… \(\d+ in all\)/.test(f.evidence));
       assert.match(f.evidence, /\(tokens not shown\)$/);
+      // Ranked by what their service account can do: the cluster-admin ones first, then the one a step
+      // from it (dev/ci-bot may create pods in ops), alphabetical within a rank.
+      const shown = /token secrets?: (.*) \(tokens not shown\)$/.exec(f.evidence)![1].split(', ');
+      assert.deepEqual(
+        shown.slice(0, 4).map((s) => /\(service account ([^)]+)\)/.exec(s)?.[1] ?? s),
+        ['lab-admin', 'kubernetes-dashboard', 'operator', 'ci-bot'],
+        f.evidence,
+      );
     }
     for (const f of hunt.of('KF-API-007')) {
       assert.match(

@@ -1,0 +1,186 @@
+import type { Pod, ServiceAccount } from 'kubernetes-types/core/v1.js';
+import type { KfEvent } from '../../core/events.js';
+import { defineHunter, type HuntContext } from '../../core/hunter.js';
+import { tokenSubject } from '../../discovery/vantage/jwt.js';
+import { type AttackPath, EscalationGraph, type PathFacts, type PathGoal, type StartFact } from '../../paths/graph.js';
+import { ANONYMOUS, type RbacFacts, serviceAccountWho, type Who } from '../../paths/rbac.js';
+import { podSpecWeaknesses, SPEC_KB } from '../pod-spec-checks.js';
+import { type Asker, listRequest } from './access.js';
+import { askerOf, followsUp } from './access-identity.js';
+import { type ApiTarget, askApi, netFailure, readListing } from './api.js';
+import { readAll } from './workloads.js';
+
+const RBAC_API = '/apis/rbac.authorization.k8s.io/v1';
+const GOAL_KB: Record<PathGoal, string> = {
+  'cluster-admin': 'KF-PATH-001',
+  'root on a node': 'KF-PATH-002',
+  'every Secret': 'KF-PATH-003',
+};
+/** The findings that show a first step taken with the start's own rights, by step. */
+const STEP_FINDINGS: Record<string, string[]> = {
+  wildcard: ['KF-API-009'],
+  'read-token': ['KF-API-008'],
+  'read-secrets': ['KF-API-007'],
+  'create-pod-as': ['KF-API-010'],
+  'create-pod-node': ['KF-API-010'],
+};
+const HOST_ACCESS = new Set<string>([SPEC_KB.privileged, SPEC_KB.hostNamespaces, SPEC_KB.hostPath]);
+const SA_TOKEN = 'kubernetes.io/service-account-token';
+
+/** An identity that may read what the graph is built from: RBAC objects everywhere. */
+export const readsRbac = (a: KfEvent<'ApiAccess'>) =>
+  a.can['list clusterroles'] === true && a.can['list roles'] === true;
+
+/** Everything the graph needs, read with one identity; parts it may not read stay empty. */
+export async function readFacts(ctx: HuntContext, target: ApiTarget, asker: Asker): Promise<Omit<PathFacts, 'starts'>> {
+  const list = async <T>(api: string, resource: string, kind: string) =>
+    ((await readAll(ctx, target, asker, { kind, resource, api }))?.items ?? []) as unknown as T[];
+  const rbac: RbacFacts = {
+    clusterRoles: await list(RBAC_API, 'clusterroles', 'ClusterRole'),
+    clusterRoleBindings: await list(RBAC_API, 'clusterrolebindings', 'ClusterRoleBinding'),
+    roles: await list(RBAC_API, 'roles', 'Role'),
+    roleBindings: await list(RBAC_API, 'rolebindings', 'RoleBinding'),
+  };
+  const accounts = await list<ServiceAccount>('/api/v1', 'serviceaccounts', 'ServiceAccount');
+  const pods = await list<Pod>('/api/v1', 'pods', 'Pod');
+  // Secrets as a Table: names, types and annotations only, never a value.
+  const tokenSecrets: PathFacts['tokenSecrets'] = [];
+  let next: string | undefined;
+  let pages = 0;
+  do {
+    const answer = await askApi(ctx, target, listRequest(asker, '/api/v1/secrets', next));
+    const listing = answer.kind === 'ok' ? readListing(answer.body) : undefined;
+    if (!listing) break;
+    for (const o of listing.objects) {
+      const account = o.annotations['kubernetes.io/service-account.name'];
+      if (o.columns.Type === SA_TOKEN && account && o.namespace) {
+        tokenSecrets.push({ namespace: o.namespace, name: o.name, serviceAccount: account });
+      }
+    }
+    next = listing.continueToken;
+    pages++;
+  } while (next && pages < 40);
+  if (next) {
+    ctx.gap({
+      host: target.host,
+      port: target.port,
+      subject: `list secrets (${asker.identity})`,
+      reason: 'cap',
+      detail: `${tokenSecrets.length} token Secrets in the first ${pages} pages; the rest not read`,
+    });
+  }
+  return {
+    rbac,
+    serviceAccounts: accounts.flatMap((s) =>
+      typeof s.metadata?.name === 'string' && typeof s.metadata.namespace === 'string'
+        ? [{ namespace: s.metadata.namespace, name: s.metadata.name }]
+        : [],
+    ),
+    tokenSecrets,
+    pods: pods.flatMap((p) =>
+      typeof p.metadata?.name === 'string' && typeof p.metadata.namespace === 'string'
+        ? [
+            {
+              namespace: p.metadata.namespace,
+              name: p.metadata.name,
+              serviceAccount: p.spec?.serviceAccountName ?? 'default',
+              node: p.spec?.nodeName,
+              hostAccess: podSpecWeaknesses(p.spec).some((w) => HOST_ACCESS.has(w.kb)),
+            },
+          ]
+        : [],
+    ),
+  };
+}
+
+/** Who the API server takes a start for, when it can be told: anonymous, or a service-account token's subject. */
+function whoOf(ctx: HuntContext, access: KfEvent<'ApiAccess'>): Who | undefined {
+  if (access.via === 'anonymous') return ANONYMOUS;
+  if (access.via !== 'credential') return undefined;
+  const name = access.credential ?? access.identity;
+  const credential = ctx.known('Credential', (c) => c.name === name)[0];
+  const token = credential?.secret.token;
+  if (!token) return undefined;
+  const subject = tokenSubject(token);
+  return subject.namespace && subject.serviceAccount
+    ? serviceAccountWho(subject.namespace, subject.serviceAccount)
+    : undefined;
+}
+
+function startOf(ctx: HuntContext, access: KfEvent<'ApiAccess'>): StartFact {
+  return { name: access.identity, who: whoOf(ctx, access), can: access.can };
+}
+
+/** `1. read-token → service account dev/ci-bot: get secrets … (finding …)`, one line per step. */
+function describe(path: AttackPath): string {
+  return path.steps
+    .map(
+      (s, i) =>
+        `${i + 1}. ${s.action} → ${s.subject}: ${s.evidence}${s.findings.length > 0 ? ` [${s.findings.join(', ')}]` : ''}`,
+    )
+    .join('; ');
+}
+
+/**
+ * Attack paths: for every identity the hunt has on an API server, the shortest chain of escalation steps to
+ * cluster-admin, root on a node and every Secret, each a finding whose evidence numbers the steps. The graph
+ * is built from what an identity that may list RBAC objects everywhere reads (RBAC, service accounts, pods,
+ * token Secrets by name); paths are computed, never walked. Runs on every ApiAccess: a reader computes the
+ * paths of every identity known by then, any later identity its own, so either order covers all.
+ */
+export const attackPathsHunter = defineHunter({
+  id: 'apiserver-attack-paths',
+  title: 'Attack paths from each identity to cluster-admin, a node and every Secret',
+  mode: 'passive',
+  on: 'ApiAccess',
+  when: (a) => followsUp(a),
+  reports: ['KF-PATH-001', 'KF-PATH-002', 'KF-PATH-003'],
+  async hunt(access: KfEvent<'ApiAccess'>, ctx) {
+    const same = (a: KfEvent<'ApiAccess'>) => a.host === access.host && a.port === access.port && followsUp(a);
+    const readers = ctx
+      .known('ApiAccess', (a) => same(a) && readsRbac(a))
+      .sort((a, b) => a.identity.localeCompare(b.identity));
+    const reader = readsRbac(access) ? access : readers[0];
+    if (!reader) return;
+    const asker = askerOf(ctx, reader);
+    if (!asker) return;
+    const target = { host: access.host, port: access.port, scheme: access.scheme };
+    const starts = reader === access ? ctx.known('ApiAccess', same) : [access];
+    let facts: Omit<PathFacts, 'starts'>;
+    try {
+      facts = await readFacts(ctx, target, asker);
+    } catch (err) {
+      ctx.log(`reading RBAC as ${reader.identity}: ${netFailure(err)}`, 'warn');
+      return;
+    }
+    const graph = new EscalationGraph({ ...facts, starts: starts.map((s) => startOf(ctx, s)) });
+    for (const path of graph.paths()) {
+      const start = starts.find((s) => s.identity === path.from)!;
+      const first = path.steps[0];
+      const shown = ctx.known(
+        'Finding',
+        (f) =>
+          f.identity === start.identity && f.host === start.host && (STEP_FINDINGS[first.action] ?? []).includes(f.kb),
+      );
+      const steps = path.steps.map((s, i) =>
+        i === 0 ? { ...s, findings: [...new Set([...s.findings, ...shown.map((f) => f.id)])] } : s,
+      );
+      ctx.publish('AttackPath', { host: target.host, port: target.port, from: path.from, to: path.to, steps }, [
+        start.id,
+        reader.id,
+        ...shown.map((f) => f.id),
+      ]);
+      ctx.report(
+        {
+          host: target.host,
+          port: target.port,
+          identity: start.identity,
+          kb: GOAL_KB[path.to],
+          object: `${path.from} → ${path.to}`,
+          evidence: `${path.from} → ${path.to} in ${steps.length} ${steps.length === 1 ? 'step' : 'steps'} (computed from what ${reader.identity} read, not walked): ${describe({ ...path, steps })}`,
+        },
+        [start.id, reader.id, ...shown.map((f) => f.id)],
+      );
+    }
+  },
+});

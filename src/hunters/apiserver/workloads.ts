@@ -1,0 +1,212 @@
+import type { PodSpec } from 'kubernetes-types/core/v1.js';
+import type { KfEvent } from '../../core/events.js';
+import { defineHunter, type HuntContext } from '../../core/hunter.js';
+import { secretFingerprint } from '../../report/redact.js';
+import { count, sample } from '../evidence.js';
+import { scanCredentials } from '../plain-credentials.js';
+import { podSpecWeaknesses, specContainers } from '../pod-spec-checks.js';
+import type { Asker } from './access.js';
+import { askerOf, followsUp } from './access-identity.js';
+import { type Answer, type ApiTarget, askApi, endpointLabel, netFailure } from './api.js';
+
+/** Where objects holding a pod spec (or credentials) are listed, and where the spec sits in each. */
+export interface Source {
+  kind: string;
+  /** The resource, as coverage gaps and log lines name it. */
+  resource: string;
+  /** API path prefix up to the resource (`/api/v1`, `/apis/apps/v1`). */
+  api: string;
+  spec?: (item: Item) => PodSpec | undefined;
+}
+
+export interface Item {
+  metadata?: { name?: unknown; namespace?: unknown };
+  spec?: Record<string, unknown>;
+  data?: unknown;
+}
+
+type Template = { spec?: PodSpec } | undefined;
+const template = (item: Item) => (item.spec?.template as Template)?.spec;
+
+export const WORKLOAD_SOURCES: readonly Source[] = [
+  { kind: 'Pod', resource: 'pods', api: '/api/v1', spec: (i) => i.spec as PodSpec | undefined },
+  { kind: 'Deployment', resource: 'deployments', api: '/apis/apps/v1', spec: template },
+  { kind: 'DaemonSet', resource: 'daemonsets', api: '/apis/apps/v1', spec: template },
+  { kind: 'StatefulSet', resource: 'statefulsets', api: '/apis/apps/v1', spec: template },
+  { kind: 'Job', resource: 'jobs', api: '/apis/batch/v1', spec: template },
+  {
+    kind: 'CronJob',
+    resource: 'cronjobs',
+    api: '/apis/batch/v1',
+    spec: (i) => ((i.spec?.jobTemplate as { spec?: Item['spec'] } | undefined)?.spec?.template as Template)?.spec,
+  },
+  { kind: 'ConfigMap', resource: 'configmaps', api: '/api/v1' },
+];
+
+/** Objects per page: full objects (a pod runs to several KiB), so fewer than the survey's Table rows. */
+const PAGE_LIMIT = 250;
+/** A page of full objects may be large; beyond this it is cut and reported as coverage. */
+const PAGE_MAX_BYTES = 8 * 1024 * 1024;
+/** Pages read per resource and identity: 10,000 objects, then the rest is a coverage gap. */
+export const WORKLOAD_MAX_PAGES = 40;
+
+interface Read {
+  items: Item[];
+  where: string;
+}
+
+/**
+ * Every object of one resource the identity may list, a page at a time: all namespaces when it may, else
+ * its own namespace. Undefined when neither is readable (denied, not served). What could not be read to
+ * the end (page cap, a page that failed, the network) is a coverage gap.
+ */
+export async function readAll(
+  ctx: HuntContext,
+  target: ApiTarget,
+  asker: Asker,
+  source: Source,
+): Promise<Read | undefined> {
+  const places = [
+    { path: `${source.api}/${source.resource}`, where: 'all namespaces' },
+    {
+      path: `${source.api}/namespaces/${encodeURIComponent(asker.namespace)}/${source.resource}`,
+      where: `namespace ${asker.namespace}`,
+    },
+  ];
+  const subject = `list ${source.resource} (${asker.identity})`;
+  const gap = (reason: 'cap' | 'page-failed' | 'error', detail: string) =>
+    ctx.gap({ host: target.host, port: target.port, subject, reason, detail });
+  for (const place of places) {
+    const items: Item[] = [];
+    let next: string | undefined;
+    let pages = 0;
+    do {
+      const page = next === undefined ? '' : `&continue=${encodeURIComponent(next)}`;
+      let answer: Answer;
+      try {
+        answer = await askApi(ctx, target, {
+          path: `${place.path}?limit=${PAGE_LIMIT}${page}`,
+          credential: asker.credential,
+          maxBytes: PAGE_MAX_BYTES,
+        });
+      } catch (err) {
+        gap('error', `${netFailure(err)} after ${count(items.length, source.kind.toLowerCase())} in ${place.where}`);
+        return pages > 0 ? { items, where: place.where } : undefined;
+      }
+      if (answer.kind === 'denied' || answer.kind === 'absent' || answer.kind === 'unauthenticated') {
+        if (pages === 0) break;
+        gap('page-failed', `page ${pages + 1} answered ${answer.status} after ${count(items.length, 'object')}`);
+        return { items, where: place.where };
+      }
+      const body = answer.kind === 'ok' ? answer.body : undefined;
+      const list = Array.isArray(body?.items) ? (body.items as Item[]) : undefined;
+      if (!body || !list) {
+        const why = answer.kind === 'unusable' ? answer.why : 'not a list';
+        gap(pages === 0 ? 'error' : 'page-failed', `${why}; ${count(items.length, 'object')} read in ${place.where}`);
+        return pages > 0 ? { items, where: place.where } : undefined;
+      }
+      items.push(...list.filter((i) => i && typeof i === 'object'));
+      const meta = body.metadata as { continue?: unknown } | undefined;
+      next = typeof meta?.continue === 'string' && meta.continue !== '' ? meta.continue : undefined;
+      pages++;
+    } while (next && pages < WORKLOAD_MAX_PAGES);
+    if (pages === 0) continue;
+    if (next)
+      gap(
+        'cap',
+        `read the first ${count(items.length, 'object')} (${pages} pages) in ${place.where}; the rest not read`,
+      );
+    return { items, where: place.where };
+  }
+  return undefined;
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v : '?');
+
+/** `namespace/Kind/name`: where a weakness is, as every finding of this hunter names it. */
+export function locate(kind: string, item: Item): string {
+  return `${str(item.metadata?.namespace)}/${kind}/${str(item.metadata?.name)}`;
+}
+
+/** Environment literals of every container of the spec, as `container: NAME` pairs. */
+function envLiterals(spec: PodSpec | undefined): [string, string][] {
+  const out: [string, string][] = [];
+  for (const c of specContainers(spec)) {
+    for (const e of Array.isArray(c.env) ? c.env : []) {
+      if (typeof e?.name === 'string' && typeof e.value === 'string') out.push([e.name, e.value]);
+    }
+  }
+  return out;
+}
+
+function configMapValues(item: Item): [string, string][] {
+  const data = item.data;
+  if (!data || typeof data !== 'object') return [];
+  return Object.entries(data).filter((e): e is [string, string] => typeof e[1] === 'string');
+}
+
+/**
+ * Workloads read through the API: with every identity that may list pods, the Pods and the pod templates
+ * of Deployments, DaemonSets, StatefulSets, Jobs and CronJobs it can read (all namespaces, else its own), and
+ * the ConfigMaps. Reports each pod spec's weaknesses (the ones the kubelet side sees, and more) and every
+ * credential left in an environment literal or a ConfigMap value, located as namespace/Kind/name; values
+ * are shown only as fingerprints. A weakness is a fact about the object: reported once whoever read it (no
+ * port, no identity), the evidence naming the first reader.
+ */
+export const workloadsHunter = defineHunter({
+  id: 'apiserver-workloads',
+  title: 'Pod specs and plain-text credentials of the workloads an identity can read through the API',
+  mode: 'passive',
+  on: 'ApiAccess',
+  when: (a) => a.can['list pods'] === true && followsUp(a),
+  reports: [
+    'KF-WORKLOAD-001',
+    'KF-WORKLOAD-002',
+    'KF-WORKLOAD-003',
+    'KF-WORKLOAD-004',
+    'KF-WORKLOAD-005',
+    'KF-WORKLOAD-006',
+  ],
+  async hunt(access: KfEvent<'ApiAccess'>, ctx) {
+    const asker = askerOf(ctx, access);
+    if (!asker) return;
+    const target = { host: access.host, port: access.port, scheme: access.scheme };
+    const seen = `read through the API as ${access.identity} at ${endpointLabel(target)}`;
+    const keptOut: string[] = [];
+    for (const source of WORKLOAD_SOURCES) {
+      const read = await readAll(ctx, target, asker, source);
+      if (!read) continue;
+      for (const item of read.items) {
+        const where = locate(source.kind, item);
+        const spec = source.spec?.(item);
+        for (const w of podSpecWeaknesses(spec)) {
+          ctx.report({ host: target.host, kb: w.kb, object: where, evidence: `${where}: ${w.detail} (${seen})` }, [
+            access.id,
+          ]);
+        }
+        const scan = scanCredentials(source.spec ? envLiterals(spec) : configMapValues(item));
+        keptOut.push(...scan.keptOut.map((n) => `${where} ${n}`));
+        if (scan.matches.length === 0) continue;
+        const held = scan.matches.map((m) => `${m.name} = ${secretFingerprint(m.value)} (${m.why})`);
+        const place = source.spec ? 'in environment literals' : 'in its data';
+        ctx.report(
+          {
+            host: target.host,
+            kb: 'KF-WORKLOAD-006',
+            object: where,
+            evidence:
+              `${where} holds ${count(held.length, 'credential')} ${place}: ${held.join('; ')}` +
+              `${scan.keptOut.length > 0 ? `; ${count(scan.keptOut.length, 'secret-like name')} kept out as not credentials (${scan.keptOut.join(', ')})` : ''}` +
+              ` (${seen})`,
+          },
+          [access.id],
+        );
+      }
+    }
+    if (keptOut.length > 0) {
+      ctx.log(
+        `${access.identity}: ${count(keptOut.length, 'secret-like name')} whose values are not credentials kept out: ${sample(keptOut)}`,
+      );
+    }
+  },
+});

@@ -1,0 +1,112 @@
+// The known Kubernetes escalation steps, each documented once: what the step is, the right it needs, and
+// where it is described. graph.ts turns rights into edges with these ids; reports print the title.
+
+export interface EscalationStep {
+  id: string;
+  /** What the attacker does, in one line, as reports print it. */
+  title: string;
+  reference: string;
+}
+
+const RBAC_GOOD = 'https://kubernetes.io/docs/concepts/security/rbac-good-practices/';
+
+export const STEPS = {
+  wildcard: {
+    id: 'wildcard',
+    title: 'holds every verb on every resource (`*`): cluster-admin',
+    reference: `${RBAC_GOOD}#least-privilege`,
+  },
+  readToken: {
+    id: 'read-token',
+    title: "reads a service account's token Secret and authenticates as it",
+    reference: 'https://kubernetes.io/docs/concepts/security/service-accounts/#get-a-token',
+  },
+  readSecrets: {
+    id: 'read-secrets',
+    title: 'lists Secrets in every namespace',
+    reference: `${RBAC_GOOD}#listing-secrets`,
+  },
+  createPodAs: {
+    id: 'create-pod-as',
+    title: 'creates a pod that mounts the service account of its namespace, and reads its token',
+    reference: `${RBAC_GOOD}#workload-creation`,
+  },
+  createPodNode: {
+    id: 'create-pod-node',
+    title: 'creates a privileged, hostPath `/` pod on the node (no admission policy seen to forbid it)',
+    reference: 'https://kubernetes.io/docs/concepts/security/pod-security-standards/',
+  },
+  exec: {
+    id: 'exec',
+    title: "execs into a running pod (pods/exec) and takes its service account's token",
+    reference: `${RBAC_GOOD}#workload-creation`,
+  },
+  execNode: {
+    id: 'exec-node',
+    title: 'execs into a privileged or host-mounting pod: root on its node',
+    reference: `${RBAC_GOOD}#workload-creation`,
+  },
+  tokenRequest: {
+    id: 'token-request',
+    title: 'requests a token for the service account (serviceaccounts/token create)',
+    reference: `${RBAC_GOOD}#token-request`,
+  },
+  workloadPatch: {
+    id: 'workload-patch',
+    title: "patches a workload's pod template to run as the service account (or privileged)",
+    reference: `${RBAC_GOOD}#workload-creation`,
+  },
+  bind: {
+    id: 'bind',
+    title: 'creates a ClusterRoleBinding to cluster-admin (create clusterrolebindings and bind)',
+    reference:
+      'https://kubernetes.io/docs/reference/access-authn-authz/rbac/#restrictions-on-role-binding-creation-or-update',
+  },
+  escalate: {
+    id: 'escalate',
+    title: 'grants itself any right by editing a ClusterRole it is bound to (escalate)',
+    reference: 'https://kubernetes.io/docs/reference/access-authn-authz/rbac/#restrictions-on-role-creation-or-update',
+  },
+  impersonate: {
+    id: 'impersonate',
+    title: 'impersonates group system:masters (impersonate groups)',
+    reference: `${RBAC_GOOD}#impersonate-verb`,
+  },
+  impersonateSa: {
+    id: 'impersonate-sa',
+    title: 'impersonates the service account (impersonate serviceaccounts)',
+    reference: `${RBAC_GOOD}#impersonate-verb`,
+  },
+  nodesProxy: {
+    id: 'nodes-proxy',
+    title: "reaches the kubelet API through nodes/proxy and runs commands in the node's pods",
+    reference: `${RBAC_GOOD}#nodes-proxy`,
+  },
+  csrApprove: {
+    id: 'csr-approve',
+    title: 'creates and approves a CSR for a system:masters client certificate',
+    reference: `${RBAC_GOOD}#csrs-and-certificate-issuing`,
+  },
+  webhook: {
+    id: 'webhook',
+    title: 'registers an admission webhook that receives every object written, Secrets included',
+    reference: `${RBAC_GOOD}#control-admission-webhooks`,
+  },
+  nodeTokens: {
+    id: 'node-tokens',
+    title: 'as root on the node, reads the tokens of the pods that run there',
+    reference: 'https://kubernetes.io/docs/concepts/security/multi-tenancy/#node-isolation',
+  },
+  adminHolds: {
+    id: 'admin-holds',
+    title: 'as cluster-admin, reads every Secret',
+    reference: 'https://kubernetes.io/docs/reference/access-authn-authz/rbac/#user-facing-roles',
+  },
+  adminNode: {
+    id: 'admin-node',
+    title: 'as cluster-admin, creates a privileged pod on any node',
+    reference: 'https://kubernetes.io/docs/concepts/security/pod-security-standards/',
+  },
+} as const satisfies Record<string, EscalationStep>;
+
+export type StepId = (typeof STEPS)[keyof typeof STEPS]['id'];

@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Pod, Secret, ServiceAccount } from 'kubernetes-types/core/v1.js';
+import { podSpecWeaknesses, SPEC_KB } from '../../src/hunters/pod-spec-checks.js';
+import { type Lab, startLab } from '../../src/lab/index.js';
+import { type AttackPath, EscalationGraph, type PathFacts, type StartFact } from '../../src/paths/graph.js';
+import { ANONYMOUS, type RbacFacts, serviceAccountWho } from '../../src/paths/rbac.js';
+
+// Block 127.57.2.0/24: attack paths computed from the default lab's objects, each step checked against the
+// lab's RBAC (lab.can), the multi-hop scenario of seed-paths.ts and its decoy.
+
+let lab: Lab;
+let facts: PathFacts;
+
+const RBAC = 'rbac.authorization.k8s.io/v1';
+const HOST_ACCESS = new Set<string>([SPEC_KB.privileged, SPEC_KB.hostNamespaces, SPEC_KB.hostPath]);
+
+async function labFacts(starts: StartFact[]): Promise<PathFacts> {
+  const objects = (await lab.snapshot()).objects as Record<string, unknown[]>;
+  const of = <T>(key: string) => {
+    assert.ok(objects[key], `the snapshot holds ${key}`);
+    return objects[key] as T[];
+  };
+  const rbac: RbacFacts = {
+    roles: of(`${RBAC}/roles`),
+    clusterRoles: of(`${RBAC}/clusterroles`),
+    roleBindings: of(`${RBAC}/rolebindings`),
+    clusterRoleBindings: of(`${RBAC}/clusterrolebindings`),
+  };
+  const tokens = of<Secret>('v1/secrets').filter((s) => s.type === 'kubernetes.io/service-account-token');
+  return {
+    rbac,
+    serviceAccounts: of<ServiceAccount>('v1/serviceaccounts').map((s) => ({
+      namespace: s.metadata!.namespace!,
+      name: s.metadata!.name!,
+    })),
+    tokenSecrets: tokens.map((s) => ({
+      namespace: s.metadata!.namespace!,
+      name: s.metadata!.name!,
+      serviceAccount: s.metadata!.annotations!['kubernetes.io/service-account.name'],
+    })),
+    pods: of<Pod>('v1/pods').map((p) => ({
+      namespace: p.metadata!.namespace!,
+      name: p.metadata!.name!,
+      serviceAccount: p.spec?.serviceAccountName ?? 'default',
+      node: p.spec?.nodeName,
+      hostAccess: podSpecWeaknesses(p.spec).some((w) => HOST_ACCESS.has(w.kb)),
+    })),
+    starts,
+  };
+}
+
+const sa = (ns: string, name: string) => serviceAccountWho(ns, name);
+/** The same service account as the lab's authorizer takes a user. */
+const user = (ns: string, name: string) => {
+  const who = serviceAccountWho(ns, name);
+  return { name: who.user, groups: who.groups };
+};
+const pathOf = (paths: AttackPath[], from: string, to: AttackPath['to']) =>
+  paths.find((p) => p.from === from && p.to === to);
+
+before(async () => {
+  lab = await startLab({ profile: 'default', base: '127.57.2.2', nodes: 1, etcd: 'off' });
+  facts = await labFacts([
+    { name: 'anonymous', who: ANONYMOUS },
+    { name: 'ci-viewer', who: sa('dev', 'ci-viewer') },
+    { name: 'deployer', who: sa('dev', 'deployer') },
+    { name: 'nobody', who: sa('default', 'nobody') },
+  ]);
+});
+
+after(() => lab.stop());
+
+describe('attack paths on the default lab', () => {
+  let paths: AttackPath[];
+  before(() => {
+    paths = new EscalationGraph(facts).paths();
+  });
+
+  it('anonymous → token of dev/ci-bot → a pod in ops as ops/operator → cluster-admin', () => {
+    const path = pathOf(paths, 'anonymous', 'cluster-admin');
+    assert.ok(path, 'a path to cluster-admin');
+    assert.deepEqual(
+      path.steps.map((s) => [s.action, s.subject]),
+      [
+        ['read-token', 'service account dev/ci-bot'],
+        ['create-pod-as', 'service account ops/operator'],
+        ['wildcard', 'cluster-admin'],
+      ],
+    );
+    assert.match(
+      path.steps[0].evidence,
+      /^get secrets in namespace dev \(RoleBinding dev\/ci-secrets → Role ci-secrets\): token Secret dev\/ci-bot-\S+$/,
+    );
+    assert.match(path.steps[1].evidence, /create pods in namespace ops \(RoleBinding ops\/ci-bot → Role ci-deployer\)/);
+    assert.match(path.steps[2].evidence, /ClusterRoleBinding ops-operator → ClusterRole cluster-admin/);
+    // Each step is what the lab's RBAC allows.
+    assert.equal(lab.can('anonymous', { verb: 'get', group: '', resource: 'secrets', namespace: 'dev' }), true);
+    assert.equal(lab.can('anonymous', { verb: 'get', group: '', resource: 'secrets', namespace: 'ops' }), false);
+    assert.equal(
+      lab.can(user('dev', 'ci-bot'), { verb: 'create', group: '', resource: 'pods', namespace: 'ops' }),
+      true,
+    );
+    assert.equal(
+      lab.can(user('dev', 'ci-bot'), { verb: 'create', group: '', resource: 'pods', namespace: 'dev' }),
+      false,
+    );
+    assert.equal(lab.can(user('ops', 'operator'), { verb: '*', group: '*', resource: '*' }), true);
+    assert.equal(
+      lab.can('anonymous', { verb: '*', group: '*', resource: '*' }),
+      false,
+      'anonymous is not admin itself',
+    );
+  });
+
+  it('anonymous reaches every Secret through ops/operator, and a node through a pod it may create', () => {
+    const secrets = pathOf(paths, 'anonymous', 'every Secret');
+    assert.deepEqual(
+      secrets?.steps.map((s) => s.action),
+      // ops/operator lists Secrets everywhere itself (cluster-admin's rules): no need to say "as cluster-admin".
+      ['read-token', 'create-pod-as', 'read-secrets'],
+    );
+    const node = pathOf(paths, 'anonymous', 'root on a node');
+    assert.deepEqual(
+      node?.steps.map((s) => [s.action, s.subject]),
+      [
+        ['read-token', 'service account dev/ci-bot'],
+        ['create-pod-node', 'root on a node'],
+      ],
+    );
+  });
+
+  it('the decoy dev/ci-viewer, as readable and allowed pods in staging, reaches no cluster-admin', () => {
+    assert.equal(pathOf(paths, 'ci-viewer', 'cluster-admin'), undefined);
+    assert.equal(pathOf(paths, 'ci-viewer', 'every Secret'), undefined);
+    assert.deepEqual(
+      pathOf(paths, 'ci-viewer', 'root on a node')?.steps.map((s) => s.action),
+      ['create-pod-node'],
+    );
+    // Ground truth: it may create pods in staging, whose service accounts hold no right to escalate.
+    assert.equal(
+      lab.can(user('dev', 'ci-viewer'), { verb: 'create', group: '', resource: 'pods', namespace: 'staging' }),
+      true,
+    );
+    for (const who of [user('staging', 'builder'), user('staging', 'default'), user('dev', 'ci-viewer')]) {
+      assert.equal(lab.can(who, { verb: '*', group: '*', resource: '*' }), false);
+      assert.equal(lab.can(who, { verb: 'list', group: '', resource: 'secrets' }), false);
+      assert.equal(lab.can(who, { verb: 'create', group: '', resource: 'pods', namespace: 'ops' }), false);
+    }
+    for (const step of pathOf(paths, 'anonymous', 'cluster-admin')!.steps) {
+      assert.doesNotMatch(step.subject, /ci-viewer|staging/);
+    }
+  });
+
+  it('an identity that may do nothing dangerous has no path', () => {
+    assert.deepEqual(
+      paths.filter((p) => p.from === 'nobody'),
+      [],
+    );
+    assert.equal(lab.can('nobody', { verb: 'create', group: '', resource: 'pods', namespace: 'default' }), false);
+  });
+
+  it('the deployer reaches a node by creating a pod in dev', () => {
+    const node = pathOf(paths, 'deployer', 'root on a node');
+    assert.deepEqual(
+      node?.steps.map((s) => s.action),
+      ['create-pod-node'],
+    );
+    assert.match(
+      node!.steps[0].evidence,
+      /create pods in namespace dev \(RoleBinding dev\/deployer → Role pod-deployer\)/,
+    );
+    assert.equal(lab.can('deployer', { verb: 'create', group: '', resource: 'pods', namespace: 'dev' }), true);
+  });
+
+  it('ranks token Secrets by what their service account can do: cluster-admin first, the decoy after ci-bot', () => {
+    const ranked = new EscalationGraph(facts).rankTokens().map((t) => `${t.namespace}/${t.serviceAccount}`);
+    assert.equal(ranked[0], 'kube-system/lab-admin');
+    assert.ok(ranked.indexOf('dev/ci-bot') < ranked.indexOf('dev/ci-viewer'), ranked.join(' '));
+    assert.ok(ranked.indexOf('dev/ci-bot') < ranked.indexOf('default/nobody'), ranked.join(' '));
+  });
+});
+
+describe('attack paths from what the survey saw', () => {
+  it('uses ApiAccess answers and read tokens when RBAC objects were not readable', () => {
+    const graph = new EscalationGraph({
+      rbac: { roles: [], clusterRoles: [], roleBindings: [], clusterRoleBindings: [] },
+      serviceAccounts: [{ namespace: 'prod', name: 'deployer' }],
+      tokenSecrets: [],
+      pods: [],
+      starts: [
+        {
+          name: 'anonymous',
+          tokensRead: [{ secret: 'prod/deployer-token', serviceAccount: 'prod/deployer', findings: ['f8'] }],
+        },
+        { name: 'admin', can: { '* *': true }, canFindings: ['f9'] },
+      ],
+    });
+    const paths = graph.paths();
+    assert.deepEqual(
+      paths.map((p) => [p.from, p.to, p.steps.map((s) => s.action).join(' ')]),
+      [
+        ['admin', 'cluster-admin', 'wildcard'],
+        ['admin', 'root on a node', 'wildcard admin-node'],
+        ['admin', 'every Secret', 'wildcard admin-holds'],
+      ],
+      'a read token leads nowhere when its account is not known to hold anything',
+    );
+    assert.deepEqual(paths[0].steps[0].findings, ['f9']);
+  });
+});
