@@ -8,7 +8,7 @@ import { podSpecWeaknesses, SPEC_KB } from '../pod-spec-checks.js';
 import { type Asker, listRequest } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type ApiTarget, askApi, netFailure, readListing } from './api.js';
-import { readAll } from './workloads.js';
+import { readAll, readEach } from './workloads.js';
 
 const RBAC_API = '/apis/rbac.authorization.k8s.io/v1';
 const GOAL_KB: Record<PathGoal, string> = {
@@ -42,7 +42,19 @@ export async function readFacts(ctx: HuntContext, target: ApiTarget, asker: Aske
     roleBindings: await list(RBAC_API, 'rolebindings', 'RoleBinding'),
   };
   const accounts = await list<ServiceAccount>('/api/v1', 'serviceaccounts', 'ServiceAccount');
-  const pods = await list<Pod>('/api/v1', 'pods', 'Pod');
+  // Pods are many: each is reduced to what the graph needs as its page arrives.
+  const pods: PathFacts['pods'] = [];
+  await readEach(ctx, target, asker, { kind: 'Pod', resource: 'pods', api: '/api/v1' }, (item) => {
+    const p = item as unknown as Pod;
+    if (typeof p.metadata?.name !== 'string' || typeof p.metadata.namespace !== 'string') return;
+    pods.push({
+      namespace: p.metadata.namespace,
+      name: p.metadata.name,
+      serviceAccount: p.spec?.serviceAccountName ?? 'default',
+      node: p.spec?.nodeName,
+      hostAccess: podSpecWeaknesses(p.spec).some((w) => HOST_ACCESS.has(w.kb)),
+    });
+  });
   // Secrets as a Table: names, types and annotations only, never a value.
   const tokenSecrets: PathFacts['tokenSecrets'] = [];
   let next: string | undefined;
@@ -57,15 +69,16 @@ export async function readFacts(ctx: HuntContext, target: ApiTarget, asker: Aske
         tokenSecrets.push({ namespace: o.namespace, name: o.name, serviceAccount: account });
       }
     }
-    next = listing.continueToken;
     pages++;
-  } while (next && pages < 40);
+    if (listing.continueToken !== undefined && listing.continueToken === next) break;
+    next = listing.continueToken;
+  } while (next && !ctx.signal.aborted);
   if (next) {
     ctx.gap({
       host: target.host,
       port: target.port,
       subject: `list secrets (${asker.identity})`,
-      reason: 'cap',
+      reason: ctx.signal.aborted ? 'deadline' : 'page-failed',
       detail: `${tokenSecrets.length} token Secrets in the first ${pages} pages; the rest not read`,
     });
   }
@@ -77,19 +90,7 @@ export async function readFacts(ctx: HuntContext, target: ApiTarget, asker: Aske
         : [],
     ),
     tokenSecrets,
-    pods: pods.flatMap((p) =>
-      typeof p.metadata?.name === 'string' && typeof p.metadata.namespace === 'string'
-        ? [
-            {
-              namespace: p.metadata.namespace,
-              name: p.metadata.name,
-              serviceAccount: p.spec?.serviceAccountName ?? 'default',
-              node: p.spec?.nodeName,
-              hostAccess: podSpecWeaknesses(p.spec).some((w) => HOST_ACCESS.has(w.kb)),
-            },
-          ]
-        : [],
-    ),
+    pods,
   };
 }
 

@@ -47,24 +47,25 @@ export const WORKLOAD_SOURCES: readonly Source[] = [
 const PAGE_LIMIT = 250;
 /** A page of full objects may be large; beyond this it is cut and reported as coverage. */
 const PAGE_MAX_BYTES = 8 * 1024 * 1024;
-/** Pages read per resource and identity: 10,000 objects, then the rest is a coverage gap. */
-export const WORKLOAD_MAX_PAGES = 40;
-
 interface Read {
-  items: Item[];
+  /** Objects read. */
+  count: number;
   where: string;
 }
 
 /**
- * Every object of one resource the identity may list, a page at a time: all namespaces when it may, else
- * its own namespace. Undefined when neither is readable (denied, not served). What could not be read to
- * the end (page cap, a page that failed, the network) is a coverage gap.
+ * Every object of one resource the identity may list, a page at a time, handed to `each` as it arrives
+ * (a page is dropped once handled, so a cluster of any size costs one page of memory): all namespaces when
+ * it may, else its own namespace. Undefined when neither is readable (denied, not served). Read to the end
+ * of the list: what bounds it is the hunter's deadline, and whatever could not be read (the deadline, a
+ * page that failed, the network) is a coverage gap naming how much was.
  */
-export async function readAll(
+export async function readEach(
   ctx: HuntContext,
   target: ApiTarget,
   asker: Asker,
   source: Source,
+  each: (item: Item) => void,
 ): Promise<Read | undefined> {
   const places = [
     { path: `${source.api}/${source.resource}`, where: 'all namespaces' },
@@ -74,10 +75,10 @@ export async function readAll(
     },
   ];
   const subject = `list ${source.resource} (${asker.identity})`;
-  const gap = (reason: 'cap' | 'page-failed' | 'error', detail: string) =>
+  const gap = (reason: 'deadline' | 'page-failed' | 'error', detail: string) =>
     ctx.gap({ host: target.host, port: target.port, subject, reason, detail });
   for (const place of places) {
-    const items: Item[] = [];
+    let read = 0;
     let next: string | undefined;
     let pages = 0;
     do {
@@ -88,37 +89,56 @@ export async function readAll(
           path: `${place.path}?limit=${PAGE_LIMIT}${page}`,
           credential: asker.credential,
           maxBytes: PAGE_MAX_BYTES,
+          gap: false,
         });
       } catch (err) {
-        gap('error', `${netFailure(err)} after ${count(items.length, source.kind.toLowerCase())} in ${place.where}`);
-        return pages > 0 ? { items, where: place.where } : undefined;
+        const why = ctx.signal.aborted ? 'deadline' : 'error';
+        gap(why, `${netFailure(err)} after ${count(read, source.kind.toLowerCase())} in ${place.where}`);
+        return pages > 0 ? { count: read, where: place.where } : undefined;
       }
       if (answer.kind === 'denied' || answer.kind === 'absent' || answer.kind === 'unauthenticated') {
         if (pages === 0) break;
-        gap('page-failed', `page ${pages + 1} answered ${answer.status} after ${count(items.length, 'object')}`);
-        return { items, where: place.where };
+        gap('page-failed', `page ${pages + 1} answered ${answer.status} after ${count(read, 'object')}`);
+        return { count: read, where: place.where };
       }
       const body = answer.kind === 'ok' ? answer.body : undefined;
       const list = Array.isArray(body?.items) ? (body.items as Item[]) : undefined;
       if (!body || !list) {
         const why = answer.kind === 'unusable' ? answer.why : 'not a list';
-        gap(pages === 0 ? 'error' : 'page-failed', `${why}; ${count(items.length, 'object')} read in ${place.where}`);
-        return pages > 0 ? { items, where: place.where } : undefined;
+        gap(pages === 0 ? 'error' : 'page-failed', `${why}; ${count(read, 'object')} read in ${place.where}`);
+        return pages > 0 ? { count: read, where: place.where } : undefined;
       }
-      items.push(...list.filter((i) => i && typeof i === 'object'));
+      for (const item of list) {
+        if (!item || typeof item !== 'object') continue;
+        read++;
+        each(item);
+      }
       const meta = body.metadata as { continue?: unknown } | undefined;
-      next = typeof meta?.continue === 'string' && meta.continue !== '' ? meta.continue : undefined;
+      const token = typeof meta?.continue === 'string' && meta.continue !== '' ? meta.continue : undefined;
       pages++;
-    } while (next && pages < WORKLOAD_MAX_PAGES);
+      if (token !== undefined && token === next) {
+        // A server that hands back the token it was given would be read forever.
+        gap('page-failed', `page ${pages} gave back its own continue token after ${count(read, 'object')}`);
+        return { count: read, where: place.where };
+      }
+      next = token;
+    } while (next);
     if (pages === 0) continue;
-    if (next)
-      gap(
-        'cap',
-        `read the first ${count(items.length, 'object')} (${pages} pages) in ${place.where}; the rest not read`,
-      );
-    return { items, where: place.where };
+    return { count: read, where: place.where };
   }
   return undefined;
+}
+
+/** Every object of one resource the identity may list, kept: for the small ones (RBAC objects, accounts). */
+export async function readAll(
+  ctx: HuntContext,
+  target: ApiTarget,
+  asker: Asker,
+  source: Source,
+): Promise<{ items: Item[]; where: string } | undefined> {
+  const items: Item[] = [];
+  const read = await readEach(ctx, target, asker, source, (item) => items.push(item));
+  return read && { items, where: read.where };
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '?');
@@ -174,9 +194,7 @@ export const workloadsHunter = defineHunter({
     const seen = `read through the API as ${access.identity} at ${endpointLabel(target)}`;
     const keptOut: string[] = [];
     for (const source of WORKLOAD_SOURCES) {
-      const read = await readAll(ctx, target, asker, source);
-      if (!read) continue;
-      for (const item of read.items) {
+      await readEach(ctx, target, asker, source, (item) => {
         const where = locate(source.kind, item);
         const spec = source.spec?.(item);
         for (const w of podSpecWeaknesses(spec)) {
@@ -186,7 +204,7 @@ export const workloadsHunter = defineHunter({
         }
         const scan = scanCredentials(source.spec ? envLiterals(spec) : configMapValues(item));
         keptOut.push(...scan.keptOut.map((n) => `${where} ${n}`));
-        if (scan.matches.length === 0) continue;
+        if (scan.matches.length === 0) return;
         const held = scan.matches.map((m) => `${m.name} = ${secretFingerprint(m.value)} (${m.why})`);
         const place = source.spec ? 'in environment literals' : 'in its data';
         ctx.report(
@@ -201,7 +219,7 @@ export const workloadsHunter = defineHunter({
           },
           [access.id],
         );
-      }
+      });
     }
     if (keptOut.length > 0) {
       ctx.log(
