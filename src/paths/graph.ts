@@ -28,6 +28,11 @@ export interface PodFact {
   node?: string;
   /** Privileged, host namespaces or a dangerous hostPath: a way onto its node. */
   hostAccess: boolean;
+  /**
+   * Whether its service account's token is mounted (the pod's `automountServiceAccountToken`, else the
+   * service account's, else true as the API server defaults it). Undefined: not known, taken as mounted.
+   */
+  tokenMounted?: boolean;
 }
 
 /** An identity the hunt started from (anonymous, a given credential, a found token). */
@@ -373,6 +378,16 @@ export class EscalationGraph {
         const steps = this.pathTo(`start:${start.name}`, to);
         if (steps) out.push({ from: start.name, to, steps });
       }
+    }
+    return out;
+  }
+
+  /** A service account's shortest path to each goal it reaches (`from` is `service account ns/name`). */
+  accountPaths(namespace: string, name: string): AttackPath[] {
+    const out: AttackPath[] = [];
+    for (const to of PATH_GOALS) {
+      const steps = this.pathTo(saKey(namespace, name), to);
+      if (steps) out.push({ from: label(saKey(namespace, name)), to, steps });
     }
     return out;
   }

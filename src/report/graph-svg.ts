@@ -22,9 +22,11 @@ function shortLabel(label: string): string {
   return label.length > MAX_LABEL ? `${label.slice(0, MAX_LABEL - 1)}…` : label;
 }
 
-export function renderGraphSvg(model: Report['graph']): string {
+/** The graph as SVG; `marked` node ids (the attack paths') are kept drawn and highlighted. */
+export function renderGraphSvg(model: Report['graph'], marked: ReadonlySet<string> = new Set()): string {
   if (model.nodes.length === 0) return '<p class="empty">Nothing was found to draw.</p>';
-  const graph = drawnGraph(model);
+  const graph = drawnGraph(model, undefined, marked);
+  const onPath = new Set(graph.nodes.filter((n) => n.onPath).map((n) => n.id));
   const g = new dagre.graphlib.Graph();
   g.setGraph({ rankdir: 'LR', nodesep: 14, ranksep: 48, marginx: 16, marginy: 16 });
   g.setDefaultEdgeLabel(() => ({}));
@@ -38,13 +40,20 @@ export function renderGraphSvg(model: Report['graph']): string {
   const edges = (g.edges() as { v: string; w: string }[]).map((ref) => {
     const points: Point[] = g.edge(ref).points ?? [];
     const d = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
-    return `<path class="edge" data-from="${escapeHtml(ref.v)}" data-to="${escapeHtml(ref.w)}" d="${d}" marker-end="url(#arrow)"/>`;
+    const cls = onPath.has(ref.v) && onPath.has(ref.w) ? 'edge on-path' : 'edge';
+    return `<path class="${cls}" data-from="${escapeHtml(ref.v)}" data-to="${escapeHtml(ref.w)}" d="${d}" marker-end="url(#arrow)"/>`;
   });
   const nodes = graph.nodes.map((n) => {
     const box = g.node(n.id) as { x: number; y: number; width: number; height: number };
     const x = box.x - box.width / 2;
     const y = box.y - box.height / 2;
-    const cls = ['node', `kind-${n.kind}`, n.severity ? `sev-${n.severity}` : '', n.members ? 'group' : '']
+    const cls = [
+      'node',
+      `kind-${n.kind}`,
+      n.severity ? `sev-${n.severity}` : '',
+      n.members ? 'group' : '',
+      n.onPath ? 'on-path' : '',
+    ]
       .filter(Boolean)
       .join(' ');
     // A group lists its findings' fingerprints: clicking it shows just those rows of the table.
@@ -59,6 +68,7 @@ export function renderGraphSvg(model: Report['graph']): string {
     ].join('');
   });
   const notes: string[] = [];
+  if (onPath.size > 0) notes.push(`${onPath.size} findings on attack paths are outlined`);
   if (graph.grouped > 0) notes.push(`${graph.grouped} findings are drawn in groups of the same kind`);
   if (graph.collapsed > 0) notes.push(`${graph.collapsed} hosts are drawn as one box each`);
   if (graph.omitted.nodes > 0) {

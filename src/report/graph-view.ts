@@ -15,6 +15,8 @@ type Severity = NonNullable<GraphNode['severity']>;
 export interface DrawnNode extends GraphNode {
   /** For a group: the fingerprints of the findings it stands for (the table's rows). */
   members?: string[];
+  /** On an attack path: always drawn as its own box, and marked. */
+  onPath?: boolean;
 }
 
 export interface DrawnGraph {
@@ -43,6 +45,7 @@ function findingsIn(n: DrawnNode): number {
 
 /** Draw-order rank of a node when the drawing must be cut: structure first, then the gravest findings. */
 function keepRank(n: DrawnNode): number {
+  if (n.onPath) return -1;
   const kinds: Record<string, number> = { host: 0, service: 1, port: 1, version: 2, credential: 3, access: 3 };
   const base = kinds[n.kind] ?? 4;
   return base * 10 + (n.severity ? 5 - severityRank(n.severity) : 5);
@@ -60,8 +63,8 @@ class View {
   private summaries: DrawnNode[] = [];
   omitted = { hosts: 0, nodes: 0, findings: 0 };
 
-  constructor(graph: Report['graph']) {
-    for (const n of graph.nodes) this.nodes.set(n.id, { ...n });
+  constructor(graph: Report['graph'], marked: ReadonlySet<string>) {
+    for (const n of graph.nodes) this.nodes.set(n.id, { ...n, ...(marked.has(n.id) && { onPath: true }) });
     for (const e of graph.edges) if (this.nodes.has(e.from) && this.nodes.has(e.to)) this.addEdge(e.from, e.to);
   }
 
@@ -95,7 +98,7 @@ class View {
     const { parents, hasChildren } = this.links();
     const sets = new Map<string, { parents: string[]; members: DrawnNode[] }>();
     for (const n of this.nodes.values()) {
-      if (hasChildren.has(n.id) || !(n.kind === 'finding' || n.members)) continue;
+      if (n.onPath || hasChildren.has(n.id) || !(n.kind === 'finding' || n.members)) continue;
       const from = (parents.get(n.id) ?? []).sort();
       const key = `${from.join('\0')}\u0001${keyOf(n)}`;
       const set = sets.get(key);
@@ -139,7 +142,8 @@ class View {
   collapseHosts(max: number): void {
     const byHost = new Map<string, DrawnNode[]>();
     for (const n of this.nodes.values()) {
-      if (n.host === undefined) continue;
+      // A node on an attack path keeps its own box whatever happens to its host's.
+      if (n.host === undefined || n.onPath) continue;
       const list = byHost.get(n.host);
       if (list) list.push(n);
       else byHost.set(n.host, [n]);
@@ -214,9 +218,32 @@ class View {
   }
 }
 
-/** The part of `graph` the HTML page draws: at most `max` nodes, leaf findings grouped. */
-export function drawnGraph(graph: Report['graph'], max = MAX_DRAWN_NODES): DrawnGraph {
-  const view = new View(graph);
+/**
+ * The ids of the graph nodes on the report's attack paths: each path's own finding (KF-PATH-…, its object
+ * `from → to`) and the findings its steps cite.
+ */
+export function pathNodeIds(report: Pick<Report, 'paths' | 'findings'>): Set<string> {
+  const ids = new Set<string>();
+  for (const path of report.paths) {
+    for (const step of path.steps) for (const fp of step.findings) ids.add(`${FINDING_PREFIX}${fp}`);
+    const own = report.findings.find(
+      (f) => f.kb.startsWith('KF-PATH-') && f.host === path.host && f.object === `${path.from} → ${path.to}`,
+    );
+    if (own) ids.add(`${FINDING_PREFIX}${own.fingerprint}`);
+  }
+  return ids;
+}
+
+/**
+ * The part of `graph` the HTML page draws: at most `max` nodes, leaf findings grouped. The `marked` nodes
+ * (attack paths) are never grouped, folded into their host or cut: they are drawn and flagged `onPath`.
+ */
+export function drawnGraph(
+  graph: Report['graph'],
+  max = MAX_DRAWN_NODES,
+  marked: ReadonlySet<string> = new Set(),
+): DrawnGraph {
+  const view = new View(graph, marked);
   // A finding node's label is "<kb id> <title>": one group per kind of finding under the same parents.
   const kindOf = (n: DrawnNode) => (n.members ? n.label.replace(/^\d+ × /, '') : n.label);
   view.fold(kindOf, (members) => `${members.reduce((s, m) => s + findingsIn(m), 0)} × ${kindOf(members[0])}`);

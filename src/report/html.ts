@@ -1,4 +1,5 @@
 import { escapeHtml, renderGraphSvg } from './graph-svg.js';
+import { pathNodeIds } from './graph-view.js';
 import { type Report, toolLabel } from './schema.js';
 import {
   COVERAGE_REASON_TEXT,
@@ -35,6 +36,8 @@ h1{font-size:20px;margin:20px 0 4px}h2{font-size:16px;margin:28px 0 8px}
 #graph .sev-low rect{fill:#e1f3f8;stroke:#1b8aa8}
 #graph .sev-info rect{fill:#f0f1f3;stroke:#9aa1ad}
 #graph .node.dimmed{opacity:.18}
+#graph .node.on-path rect{stroke:#6f1ab1;stroke-width:3.2}#graph .edge.on-path{stroke:#6f1ab1;stroke-width:2.6}
+#attack-paths li{margin:4px 0}#attack-paths ol{margin:2px 0 6px}
 #graph .group{cursor:pointer}#graph .group rect{stroke-dasharray:5 2}
 .graph-note{margin:6px 10px;color:#5b6475}
 .filters{display:flex;gap:14px;align-items:center;flex-wrap:wrap;margin:8px 0}
@@ -128,6 +131,18 @@ export function renderHtml(report: Report): string {
               `<tr data-reason="${g.reason}"><td>${e(gapWhere(g))}</td><td>${e(g.subject)}</td><td title="${e(COVERAGE_REASON_TEXT[g.reason])}">${g.reason}</td><td>${e(g.hunterTitle)}</td><td class="evidence">${e(g.detail)}</td></tr>`,
           )
           .join('')}</tbody></table>`;
+  // Each path with its numbered steps, under the graph that outlines the findings they rest on.
+  const paths =
+    report.paths.length === 0
+      ? ''
+      : `<h3>Attack paths (computed, not walked)</h3><ul id="attack-paths">${report.paths
+          .map(
+            (p) =>
+              `<li data-from="${e(p.from)}" data-to="${e(p.to)}"><strong>${e(`${p.from} → ${p.to}`)}</strong> (${p.steps.length} ${p.steps.length === 1 ? 'step' : 'steps'}, ${e(`${p.host}:${p.port}`)})<ol>${p.steps
+                .map((s) => `<li>${e(`${s.action} → ${s.subject}: ${s.evidence}`)}</li>`)
+                .join('')}</ol></li>`,
+          )
+          .join('')}</ul>`;
   const sections: string[] = [];
   if (report.baseline && report.baseline.fixed.length > 0) {
     sections.push(
@@ -169,7 +184,8 @@ export function renderHtml(report: Report): string {
 <p class="meta">${e(`${scan.mode} hunt of ${scan.targets.join(', ') || '-'} · vantage ${scan.vantagePoints.join(', ') || '-'} · identities ${scan.identities.map((i) => i.name).join(', ') || 'none'} · ${scan.startedAt} · ${seconds(scan.durationMs)} · kubeferret ${toolLabel(report.tool)}${scan.interrupted ? ' · interrupted' : ''}`)}</p>
 <p class="summary" id="summary">${e(summaryLine(report))}</p>
 <h2>Attack graph</h2>
-<div class="graph-wrap">${renderGraphSvg(report.graph)}</div>
+<div class="graph-wrap">${renderGraphSvg(report.graph, pathNodeIds(report))}</div>
+${paths}
 <h2>Findings</h2>
 <div class="filters">
 ${SEVERITIES_DESC.map((s) => `<label><input type="checkbox" data-filter-severity value="${s}" checked> ${s}</label>`).join('\n')}

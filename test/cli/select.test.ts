@@ -51,6 +51,12 @@ describe('choosing hunters', () => {
     assert.deepEqual(skipped.kept.get('apiserver-version'), ['cve-versions']);
   });
 
+  it('keeps the survey of every identity for the hunter that asks each of them again in every namespace', () => {
+    const s = selectHunters(HUNTERS, { only: ['apiserver-namespaces'] })!;
+    assert.ok(ids(s.hunters).includes('apiserver-anonymous-access'));
+    assert.deepEqual(s.kept.get('apiserver-credential-access'), ['apiserver-namespaces']);
+  });
+
   it('--skip leaves out what it names; --min-severity keeps hunters that can report that severity', () => {
     const s = selectHunters(HUNTERS, { skip: ['tls,dashboard-exposed'] })!;
     assert.ok(s.left.includes('tls-certificate') && s.left.includes('dashboard-exposed'));

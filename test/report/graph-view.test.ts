@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { render } from '../../src/report/formats.js';
-import { drawnGraph, MAX_DRAWN_NODES } from '../../src/report/graph-view.js';
+import { drawnGraph, MAX_DRAWN_NODES, pathNodeIds } from '../../src/report/graph-view.js';
 import type { Report } from '../../src/report/schema.js';
 import { largeReport } from './large-report.js';
 
@@ -113,5 +113,49 @@ describe('the HTML page of a large report', () => {
     assert.match(html, /id="graph-note">\d+ findings are drawn in groups of the same kind/);
     const groups = [...html.matchAll(/data-members="([0-9a-f ]+)"/g)].map((m) => m[1].split(' ').length);
     assert.ok(groups.length > 0 && groups.every((n) => n >= 2));
+  });
+});
+
+/**
+ * A report of `findings` findings with one attack path resting on a finding the plain drawing does not
+ * show as its own box (folded into a group, its host collapsed, or cut).
+ */
+function reportWithPath(findings: number): { report: Report; marked: string } {
+  const report = largeReport({ findings });
+  const plain = new Set(drawnGraph(report.graph).nodes.map((n) => n.id));
+  const on = report.findings.findLast((f) => !plain.has(`finding:${f.fingerprint}`));
+  assert.ok(on, 'a finding the plain drawing folds');
+  report.paths = [
+    {
+      host: on.host ?? '127.38.0.1',
+      port: 6443,
+      from: 'anonymous',
+      to: 'root on a node',
+      steps: [
+        {
+          action: 'exec-node',
+          subject: 'root on a node',
+          evidence: `exec into ${on.object}`,
+          findings: [on.fingerprint],
+        },
+      ],
+    },
+  ];
+  return { report, marked: `finding:${on.fingerprint}` };
+}
+
+describe('attack paths in the drawn graph', () => {
+  it('keeps the nodes of a path drawn as their own box and marked, however large the graph', () => {
+    for (const findings of [1_000, 3_000]) {
+      const { report, marked } = reportWithPath(findings);
+      const ids = pathNodeIds(report);
+      assert.deepEqual([...ids], [marked]);
+      const view = drawnGraph(report.graph, MAX_DRAWN_NODES, ids);
+      const node = view.nodes.find((n) => n.id === marked);
+      assert.ok(node?.onPath, `${findings}: drawn and marked`);
+      assert.ok(view.nodes.length <= MAX_DRAWN_NODES);
+      assert.equal(view.nodes.filter((n) => n.onPath).length, 1);
+      assertAccounted(report, view);
+    }
   });
 });

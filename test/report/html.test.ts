@@ -147,6 +147,54 @@ describe('HTML report in Chromium', () => {
       assert.equal(await visibleRows(), 3_000);
       assert.ok(!(await reset.isVisible()));
 
+      // An attack path resting on a grouped finding: that finding gets its own box, outlined, and the
+      // path is listed with its steps.
+      const grouped = new Set(await page.$$eval('#graph g.group', (gs) => gs.map((g) => g.getAttribute('data-id'))));
+      assert.ok(grouped.size > 0);
+      const hidden = members[members.length - 1];
+      assert.equal(await page.locator(`#graph g.node[data-id="finding:${hidden}"]`).count(), 0, 'grouped at first');
+      const withPath: Report = {
+        ...large,
+        paths: [
+          {
+            host: large.findings.find((f) => f.fingerprint === hidden)!.host!,
+            port: 6443,
+            from: 'anonymous',
+            to: 'root on a node',
+            steps: [
+              {
+                action: 'exec-node',
+                subject: 'root on a node',
+                evidence: 'exec into a privileged pod',
+                findings: [hidden],
+              },
+            ],
+          },
+        ],
+      };
+      const pathFile = join(dir, 'report-path.html');
+      writeFileSync(pathFile, render('html', withPath, { color: false, quiet: false }));
+      const pathUrl = pathToFileURL(pathFile).href;
+      await page.unroute('**/*');
+      await page.route('**/*', (route) => {
+        if (route.request().url() === pathUrl) return route.continue();
+        attempted.push(route.request().url());
+        return route.abort();
+      });
+      await page.goto(pathUrl);
+      const marked = page.locator(`#graph g.node.on-path[data-id="finding:${hidden}"]`);
+      assert.equal(await marked.count(), 1, 'the path finding is drawn, outlined');
+      type Styled = { getComputedStyle(element: unknown): { strokeWidth: string } };
+      const stroke = await marked
+        .locator('rect')
+        .evaluate((r) => (globalThis as unknown as Styled).getComputedStyle(r).strokeWidth);
+      assert.equal(stroke, '3.2px');
+      assert.ok((await page.locator('#graph g.node').count()) <= MAX_DRAWN_NODES);
+      assert.match(
+        (await page.locator('#attack-paths > li').textContent()) ?? '',
+        /^anonymous → root on a node \(1 step, .*\)exec-node → root on a node: exec into a privileged pod$/,
+      );
+
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, 'report-html-large.png') });
       assert.deepEqual(errors, []);

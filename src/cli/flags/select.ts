@@ -81,6 +81,12 @@ export const FACT_PUBLISHERS: Partial<Record<EventType, readonly string[]>> = {
   HuntSettled: [...new Set([...VERSION_PUBLISHERS, ...OBSERVATION_PUBLISHERS])],
 };
 
+/** Hunters on HuntSettled that judge on facts beyond versions and observations: the publishers of those. */
+const SETTLED_READS: Record<string, readonly string[]> = {
+  // Every identity's ApiAccess, surveyed again in every namespace.
+  'apiserver-namespaces': FACT_PUBLISHERS.ApiAccess ?? [],
+};
+
 /** A hunter's tags: its mode, the components of the entries it reports, `cve`, or `discovery` for fact-only hunters. */
 export function tagsOf(hunter: AnyHunter): string[] {
   const tags = new Set<string>([hunter.mode]);
@@ -136,7 +142,7 @@ function providersOf(hunter: AnyHunter, hunters: readonly AnyHunter[]): AnyHunte
         (p.reports ?? []).some((kb) => when === undefined || when({ kb } as Parameters<typeof when>[0])),
     );
   }
-  const ids = FACT_PUBLISHERS[hunter.on] ?? [];
+  const ids = [...(FACT_PUBLISHERS[hunter.on] ?? []), ...(SETTLED_READS[hunter.id] ?? [])];
   return hunters.filter((p) => ids.includes(p.id));
 }
 

@@ -42,17 +42,25 @@ export async function readFacts(ctx: HuntContext, target: ApiTarget, asker: Aske
     roleBindings: await list(RBAC_API, 'rolebindings', 'RoleBinding'),
   };
   const accounts = await list<ServiceAccount>('/api/v1', 'serviceaccounts', 'ServiceAccount');
+  // The API server mounts a pod's token unless the pod, or else its service account, says false.
+  const accountMounts = new Map(
+    accounts.map((a) => [`${a.metadata?.namespace}/${a.metadata?.name}`, a.automountServiceAccountToken]),
+  );
+  const mounted = (p: Pod, account: string) =>
+    p.spec?.automountServiceAccountToken ?? accountMounts.get(`${p.metadata?.namespace}/${account}`) ?? true;
   // Pods are many: each is reduced to what the graph needs as its page arrives.
   const pods: PathFacts['pods'] = [];
   await readEach(ctx, target, asker, { kind: 'Pod', resource: 'pods', api: '/api/v1' }, (item) => {
     const p = item as unknown as Pod;
     if (typeof p.metadata?.name !== 'string' || typeof p.metadata.namespace !== 'string') return;
+    const serviceAccount = p.spec?.serviceAccountName ?? 'default';
     pods.push({
       namespace: p.metadata.namespace,
       name: p.metadata.name,
-      serviceAccount: p.spec?.serviceAccountName ?? 'default',
+      serviceAccount,
       node: p.spec?.nodeName,
       hostAccess: podSpecWeaknesses(p.spec).some((w) => HOST_ACCESS.has(w.kb)),
+      tokenMounted: mounted(p, serviceAccount),
     });
   });
   // Secrets as a Table: names, types and annotations only, never a value.
@@ -123,6 +131,40 @@ function describe(path: AttackPath): string {
 }
 
 /**
+ * Pods whose service account's token is mounted (automountServiceAccountToken not false) while that account
+ * reaches cluster-admin, a node or every Secret: whoever gets into the pod (a bug in the app, exec) holds
+ * it. One finding per pod, located as `namespace/Pod/name`, naming what the account can do and the way.
+ */
+function reportMountedTokens(
+  ctx: HuntContext,
+  target: ApiTarget,
+  reader: KfEvent<'ApiAccess'>,
+  graph: EscalationGraph,
+): void {
+  const reach = new Map<string, AttackPath[]>();
+  for (const pod of graph.facts.pods) {
+    if (pod.tokenMounted === false) continue;
+    const key = `${pod.namespace}/${pod.serviceAccount}`;
+    if (!reach.has(key)) reach.set(key, graph.accountPaths(pod.namespace, pod.serviceAccount));
+    const paths = reach.get(key)!;
+    if (paths.length === 0) continue;
+    const goals = paths.map((p) => `${p.to} in ${p.steps.length} ${p.steps.length === 1 ? 'step' : 'steps'}`);
+    // A fact about the object, not the port (as every KF-WORKLOAD finding).
+    ctx.report(
+      {
+        host: target.host,
+        kb: 'KF-WORKLOAD-007',
+        object: `${pod.namespace}/Pod/${pod.name}`,
+        evidence:
+          `pod ${pod.namespace}/${pod.name} mounts the token of service account ${key} (automountServiceAccountToken not false), ` +
+          `which reaches ${goals.join(', ')} (computed from what ${reader.identity} read): ${describe(paths[0])}`,
+      },
+      [reader.id],
+    );
+  }
+}
+
+/**
  * Attack paths: for every identity the hunt has on an API server, the shortest chain of escalation steps to
  * cluster-admin, root on a node and every Secret, each a finding whose evidence numbers the steps. The graph
  * is built from what an identity that may list RBAC objects everywhere reads (RBAC, service accounts, pods,
@@ -135,7 +177,7 @@ export const attackPathsHunter = defineHunter({
   mode: 'passive',
   on: 'ApiAccess',
   when: (a) => followsUp(a),
-  reports: ['KF-PATH-001', 'KF-PATH-002', 'KF-PATH-003'],
+  reports: ['KF-PATH-001', 'KF-PATH-002', 'KF-PATH-003', 'KF-WORKLOAD-007'],
   async hunt(access: KfEvent<'ApiAccess'>, ctx) {
     const same = (a: KfEvent<'ApiAccess'>) => a.host === access.host && a.port === access.port && followsUp(a);
     const readers = ctx
@@ -155,6 +197,8 @@ export const attackPathsHunter = defineHunter({
       return;
     }
     const graph = new EscalationGraph({ ...facts, starts: starts.map((s) => startOf(ctx, s)) });
+    // Pods that carry a powerful token: judged once per reader (the same finding from another reader is one).
+    if (reader === access) reportMountedTokens(ctx, target, reader, graph);
     for (const path of graph.paths()) {
       const start = starts.find((s) => s.identity === path.from)!;
       const first = path.steps[0];

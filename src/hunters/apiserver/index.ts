@@ -6,6 +6,7 @@ import { bindCredentialHunter, bindServerHunter } from './bind-credentials.js';
 import { credentialAccessHunter } from './credential-access.js';
 import { insecurePortHunter } from './insecure-port.js';
 import { insecurePortClosedHunter } from './insecure-port-closed.js';
+import { namespaceSurveyHunter } from './namespaces.js';
 import { nodeAddressesHunter } from './nodes.js';
 import { secretsHunter } from './secrets.js';
 import { versionDisclosureHunter } from './version.js';
@@ -21,6 +22,7 @@ export const apiserverHunters: readonly AnyHunter[] = [
   bindServerHunter,
   credentialAccessHunter,
   secretsHunter,
+  namespaceSurveyHunter,
   nodeAddressesHunter,
   workloadsHunter,
   attackPathsHunter,

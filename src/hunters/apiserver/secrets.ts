@@ -34,7 +34,7 @@ function rowOf(o: ListedObject): SecretRow {
  * What a Secrets listing showed, tallied page by page so 50,000 Secrets cost a few counters: how many of
  * each type, in how many namespaces, a few names, and every service-account token (the ones that matter).
  */
-interface SecretsSeen {
+export interface SecretsSeen {
   where: string;
   count: number;
   byType: Map<string, number>;
@@ -75,37 +75,53 @@ async function listSecrets(
     },
   ];
   for (const place of places) {
-    const seen: SecretsSeen = {
-      where: place.where,
-      count: 0,
-      byType: new Map(),
-      namespaces: new Set(),
-      tokens: [],
-      pages: 0,
-    };
-    let next: string | undefined;
-    do {
-      let listing: ReturnType<typeof readListing>;
-      try {
-        // A page that fails is this hunter's own gap ('page-failed', with what was examined), not the network's.
-        const answer = await askApi(ctx, target, { ...listRequest(asker, place.path, next), gap: false });
-        listing = answer.kind === 'ok' ? readListing(answer.body) : undefined;
-        const why = answer.kind === 'unusable' ? answer.why : answer.kind === 'ok' ? 'not a list' : answer.kind;
-        if (!listing && seen.pages > 0) seen.cut = `page ${seen.pages + 1}: ${why}`;
-        // The survey found Secrets listable here: an answer that decides nothing is not "none".
-        if (!listing && seen.pages === 0 && answer.kind !== 'denied') unusable ??= `${place.where}: ${why}`;
-      } catch (err) {
-        // The first page failing is the caller's to report; a later one leaves a listing read in part.
-        if (seen.pages === 0) throw err;
-        seen.cut = `page ${seen.pages + 1}: ${netFailure(err)}`;
-      }
-      if (!listing) break;
-      tally(seen, listing.objects.map(rowOf));
-      next = listing.continueToken;
-    } while (next);
-    if (seen.pages > 0) return { seen };
+    const result = await listPlace(ctx, target, asker, place);
+    if (result.seen) return result;
+    unusable ??= result.unusable;
   }
   return { unusable };
+}
+
+/** A listing of no Secrets yet, to tally pages into. */
+export function emptySeen(where: string): SecretsSeen {
+  return { where, count: 0, byType: new Map(), namespaces: new Set(), tokens: [], pages: 0 };
+}
+
+/**
+ * Lists the Secrets of one place (every namespace, or one), page after page, tallied into `seen` (a new
+ * one when not given). `seen` is undefined in the result when not one page could be read.
+ */
+export async function listPlace(
+  ctx: HuntContext,
+  target: ApiTarget,
+  asker: Asker,
+  place: { path: string; where: string },
+  into?: SecretsSeen,
+): Promise<{ seen?: SecretsSeen; unusable?: string }> {
+  const seen = into ?? emptySeen(place.where);
+  const before = seen.pages;
+  let unusable: string | undefined;
+  let next: string | undefined;
+  do {
+    let listing: ReturnType<typeof readListing>;
+    try {
+      // A page that fails is this hunter's own gap ('page-failed', with what was examined), not the network's.
+      const answer = await askApi(ctx, target, { ...listRequest(asker, place.path, next), gap: false });
+      listing = answer.kind === 'ok' ? readListing(answer.body) : undefined;
+      const why = answer.kind === 'unusable' ? answer.why : answer.kind === 'ok' ? 'not a list' : answer.kind;
+      if (!listing && seen.pages > before) seen.cut = `page ${seen.pages - before + 1}: ${why}`;
+      // The survey found Secrets listable here: an answer that decides nothing is not "none".
+      if (!listing && seen.pages === before && answer.kind !== 'denied') unusable = `${place.where}: ${why}`;
+    } catch (err) {
+      // The first page failing is the caller's to report; a later one leaves a listing read in part.
+      if (seen.pages === before) throw err;
+      seen.cut = `page ${seen.pages - before + 1}: ${netFailure(err)}`;
+    }
+    if (!listing) break;
+    tally(seen, listing.objects.map(rowOf));
+    next = listing.continueToken;
+  } while (next);
+  return seen.pages > before ? { seen } : { unusable };
 }
 
 function byType(seen: SecretsSeen): string {
@@ -239,52 +255,73 @@ export const secretsHunter = defineHunter({
       }
       return;
     }
-    const at = { host: target.host, port: target.port, identity: access.identity };
-    const partial = listed.cut
-      ? ` (partial: the listing stopped after ${count(listed.pages, 'page')}: ${listed.cut})`
-      : '';
-    if (listed.cut) {
-      ctx.gap({
-        host: target.host,
-        port: target.port,
-        subject: `list secrets (${access.identity})`,
-        reason: ctx.signal.aborted ? 'deadline' : 'page-failed',
-        detail: `${count(listed.count, 'secret')} in ${count(listed.pages, 'page')} were examined (${listed.where}), then: ${listed.cut}`,
-      });
-    }
-    ctx.report(
-      {
-        ...at,
-        kb: 'KF-API-007',
-        evidence:
-          `${access.identity} listed ${counted(listed.count, 'secrets', listed.cut !== undefined)} in ${counted(listed.namespaces.size, 'namespaces')} ` +
-          `(${listed.where}): ${byType(listed) || 'none'}; listed as a table, names and types only${partial}`,
-      },
-      [access.id],
-    );
-    let { tokens } = listed;
-    if (tokens.length === 0) return;
-    // Worth taking first: the tokens of the service accounts closest to cluster-admin, then a node.
-    if (readsRbac(access)) tokens = await ranked(ctx, target, asker, tokens);
-    // An identity that already holds everything gains nothing from another's token.
-    const followed = access.can['* *'] === true ? [] : tokens.slice(0, FOUND_TOKENS_MAX);
-    const read = followed.length > 0 ? `; ${followed.length} read to hunt with their tokens in turn` : '';
-    const finding = ctx.report(
-      {
-        ...at,
-        kb: 'KF-API-008',
-        evidence: `${access.identity} can read ${tokens.length} service-account token secret${tokens.length === 1 ? '' : 's'}: ${named(tokens)} (tokens not shown${read})${partial}`,
-      },
-      [access.id],
-    );
-    if (followed.length === 0) return;
-    if (tokens.length > FOUND_TOKENS_MAX) {
-      ctx.log(`following the first ${FOUND_TOKENS_MAX} of ${tokens.length} service-account tokens`);
-    }
-    for (const row of followed) {
-      await follow(ctx, target, asker, row, finding.id).catch((err) =>
-        ctx.log(`${row.namespace}/${row.name}: ${netFailure(err)}`),
-      );
-    }
+    await reportSecrets(ctx, access, asker, listed);
   },
 });
+
+/**
+ * Reports what a listing of Secrets showed (KF-API-007, and KF-API-008 for the service-account tokens
+ * among them) and follows the tokens as `found` Credentials. `object` names where the listing was made
+ * when it is not the identity's usual reach (`namespaces dev, tools` from the namespace survey).
+ */
+export async function reportSecrets(
+  ctx: HuntContext,
+  access: KfEvent<'ApiAccess'>,
+  asker: Asker,
+  listed: SecretsSeen,
+  object?: string,
+): Promise<void> {
+  const target = { host: access.host, port: access.port, scheme: access.scheme };
+  const at = {
+    host: target.host,
+    port: target.port,
+    identity: access.identity,
+    ...(object !== undefined && { object }),
+  };
+  const partial = listed.cut
+    ? ` (partial: the listing stopped after ${count(listed.pages, 'page')}: ${listed.cut})`
+    : '';
+  if (listed.cut) {
+    ctx.gap({
+      host: target.host,
+      port: target.port,
+      subject: `list secrets (${access.identity})`,
+      reason: ctx.signal.aborted ? 'deadline' : 'page-failed',
+      detail: `${count(listed.count, 'secret')} in ${count(listed.pages, 'page')} were examined (${listed.where}), then: ${listed.cut}`,
+    });
+  }
+  ctx.report(
+    {
+      ...at,
+      kb: 'KF-API-007',
+      evidence:
+        `${access.identity} listed ${counted(listed.count, 'secrets', listed.cut !== undefined)} in ${counted(listed.namespaces.size, 'namespaces')} ` +
+        `(${listed.where}): ${byType(listed) || 'none'}; listed as a table, names and types only${partial}`,
+    },
+    [access.id],
+  );
+  let { tokens } = listed;
+  if (tokens.length === 0) return;
+  // Worth taking first: the tokens of the service accounts closest to cluster-admin, then a node.
+  if (readsRbac(access)) tokens = await ranked(ctx, target, asker, tokens);
+  // An identity that already holds everything gains nothing from another's token.
+  const followed = access.can['* *'] === true ? [] : tokens.slice(0, FOUND_TOKENS_MAX);
+  const read = followed.length > 0 ? `; ${followed.length} read to hunt with their tokens in turn` : '';
+  const finding = ctx.report(
+    {
+      ...at,
+      kb: 'KF-API-008',
+      evidence: `${access.identity} can read ${tokens.length} service-account token secret${tokens.length === 1 ? '' : 's'}: ${named(tokens)} (tokens not shown${read})${partial}`,
+    },
+    [access.id],
+  );
+  if (followed.length === 0) return;
+  if (tokens.length > FOUND_TOKENS_MAX) {
+    ctx.log(`following the first ${FOUND_TOKENS_MAX} of ${tokens.length} service-account tokens`);
+  }
+  for (const row of followed) {
+    await follow(ctx, target, asker, row, finding.id).catch((err) =>
+      ctx.log(`${row.namespace}/${row.name}: ${netFailure(err)}`),
+    );
+  }
+}

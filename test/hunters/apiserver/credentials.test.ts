@@ -120,9 +120,20 @@ describe('each credential on the default lab', () => {
     assert.deepEqual(who('KF-API-005'), ['admin', 'jane@lab', 'kubernetes-admin@lab', 'reader']);
     assert.deepEqual(who('KF-API-009'), ['admin', 'kubernetes-admin@lab']);
     assert.deepEqual(who('KF-API-010'), ['admin', 'deployer', 'kubernetes-admin@lab']);
-    assert.deepEqual(who('KF-API-006'), names.map((n) => SHOWN[n]).sort());
-    assert.deepEqual(who('KF-API-007'), ['admin', 'kubernetes-admin@lab', 'team-a@lab']);
-    assert.deepEqual(who('KF-API-008'), ['admin', 'kubernetes-admin@lab']);
+    // The tokens anonymous reads in dev (the namespace survey) are identities of their own.
+    const found = who('KF-API-006').filter((n) => n?.startsWith('found:'));
+    assert.deepEqual(
+      found.map((n) => n?.replace(/-token-\w+$/, '')),
+      ['found:dev/ci-bot', 'found:dev/ci-viewer'],
+    );
+    assert.deepEqual(
+      who('KF-API-006').filter((n) => !n?.startsWith('found:')),
+      names.map((n) => SHOWN[n]).sort(),
+    );
+    // anonymous: the Secrets of dev, found by the namespace survey.
+    assert.deepEqual(who('KF-API-007'), ['admin', 'anonymous', 'kubernetes-admin@lab', 'team-a@lab']);
+    assert.deepEqual(who('KF-API-008'), ['admin', 'anonymous', 'kubernetes-admin@lab']);
+    assert.equal(hunt.of('KF-API-007', 'anonymous')[0].object, 'namespace dev');
     for (const kb of ['KF-API-001', 'KF-API-002', 'KF-API-004']) assert.deepEqual(who(kb), [], kb);
   });
 
@@ -335,6 +346,14 @@ describe('a token read from a Secret', () => {
     assertOnlyReads(hunt);
     const single = hunt.requests.filter((r) => /\/secrets\/[^/?]+$/.test(r.path.split('?')[0]));
     assert.ok(single.length > 0);
-    assert.ok(single.every((r) => r.method === 'GET' && r.identity === chainLab.credentials.nobody.user));
+    assert.ok(single.every((r) => r.method === 'GET'));
+    // nobody's reads, and anonymous's in dev, the one namespace whose Secrets it may read (seed-paths.ts).
+    const readers = new Set(single.map((r) => r.identity));
+    assert.deepEqual([...readers].sort(), [chainLab.credentials.nobody.user, 'system:anonymous'].sort());
+    assert.ok(
+      single
+        .filter((r) => r.identity === 'system:anonymous')
+        .every((r) => r.path.startsWith('/api/v1/namespaces/dev/')),
+    );
   });
 });

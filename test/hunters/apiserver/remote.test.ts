@@ -64,6 +64,7 @@ describe('API server hunters against the vulnerable lab, without credentials', (
       'KF-WORKLOAD-003',
       'KF-WORKLOAD-005',
       'KF-WORKLOAD-006',
+      'KF-WORKLOAD-007',
     ]);
     const insecure = hunt.of('KF-API-001');
     assert.equal(insecure.length, 1);
