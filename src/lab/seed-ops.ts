@@ -1,0 +1,104 @@
+import type { DaemonSet, Deployment } from 'kubernetes-types/apps/v1.js';
+import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2.js';
+import type { Container, Namespace, PodSpec } from 'kubernetes-types/core/v1.js';
+
+// The operational-risk situations (issue 17), each with a decoy that looks alike but is safe, in the
+// namespace `fleet` (apart from the objects other tests count). Reported live by apiserver-workloads'
+// ops checks (KF-OPS-*); the same situations as manifests are in test/fixtures/ops.
+//
+//   KF-OPS-001  fleet/checkout: HPA-scaled, its last-applied configuration sets replicas 3 (now 12).
+//               decoy fleet/search: HPA-scaled, its last-applied configuration has no replicas.
+//   KF-OPS-002  fleet/log-shipper DaemonSet: image :latest (pulled on every start on every node).
+//               decoy fleet/node-agent DaemonSet: imagePullPolicy Always, but pinned by digest.
+//   KF-OPS-003  fleet/batch-drain: terminationGracePeriodSeconds 7200.
+//               decoy fleet/graceful: terminationGracePeriodSeconds 3600 (an hour, not beyond).
+
+export const OPS_NAMESPACE = 'fleet';
+
+const meta = (name: string, annotations?: Record<string, string>) => ({
+  name,
+  namespace: OPS_NAMESPACE,
+  labels: { app: name },
+  generation: 1,
+  ...(annotations && { annotations }),
+});
+const template = (name: string, containers: Container[], extra: Partial<PodSpec> = {}) => ({
+  selector: { matchLabels: { app: name } },
+  template: { metadata: { labels: { app: name } }, spec: { containers, ...extra } },
+});
+
+function deployment(name: string, replicas: number, applied?: object, extra?: Partial<PodSpec>): Deployment {
+  const annotations = applied
+    ? { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(applied) }
+    : undefined;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: meta(name, annotations),
+    spec: { replicas, ...template(name, [{ name, image: `registry.example/${name}:1.4.2` }], extra) },
+    status: { observedGeneration: 1, replicas, readyReplicas: replicas, availableReplicas: replicas },
+  };
+}
+
+function applied(name: string, replicas?: number): object {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: OPS_NAMESPACE },
+    spec: { ...(replicas !== undefined && { replicas }), selector: { matchLabels: { app: name } } },
+  };
+}
+
+function hpa(name: string): HorizontalPodAutoscaler {
+  return {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: { name, namespace: OPS_NAMESPACE },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+      minReplicas: 3,
+      maxReplicas: 40,
+      metrics: [
+        { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } },
+      ],
+    },
+  };
+}
+
+function daemonSet(name: string, container: Container, nodes: number): DaemonSet {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: meta(name),
+    spec: template(name, [container]),
+    status: {
+      currentNumberScheduled: nodes,
+      desiredNumberScheduled: nodes,
+      numberMisscheduled: 0,
+      numberReady: nodes,
+    },
+  };
+}
+
+/** The situations and their decoys, for a lab of `nodes` nodes. */
+export function opsScenarioObjects(nodes: number): (Namespace | Deployment | DaemonSet | HorizontalPodAutoscaler)[] {
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: OPS_NAMESPACE } },
+    deployment('checkout', 12, applied('checkout', 3)),
+    hpa('checkout'),
+    deployment('search', 5, applied('search')),
+    hpa('search'),
+    daemonSet('log-shipper', { name: 'shipper', image: 'registry.example/log-shipper:latest' }, nodes),
+    daemonSet(
+      'node-agent',
+      {
+        name: 'agent',
+        image: `registry.example/node-agent@sha256:${'4f'.repeat(32)}`,
+        imagePullPolicy: 'Always',
+      },
+      nodes,
+    ),
+    deployment('batch-drain', 1, undefined, { terminationGracePeriodSeconds: 7200 }),
+    deployment('graceful', 1, undefined, { terminationGracePeriodSeconds: 3600 }),
+  ];
+}
