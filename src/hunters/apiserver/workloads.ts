@@ -49,7 +49,7 @@ export const WORKLOAD_SOURCES: readonly Source[] = [
  * workloads above, read once by this hunter for both.
  */
 export const OPS_SOURCES: readonly Source[] = [
-  { kind: 'HorizontalPodAutoscaler', resource: 'horizontalpodautoscalers', api: '/apis/autoscaling/v2' },
+  { kind: 'HorizontalPodAutoscaler', resource: 'horizontalpodautoscalers', api: '/apis/autoscaling/v1' },
 ];
 
 /** Objects per page: full objects (a pod runs to several KiB), so fewer than the survey's Table rows. */

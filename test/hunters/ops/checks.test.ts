@@ -35,7 +35,7 @@ describe('operational risks read through the API by the reader (no Secrets)', ()
     assert.equal(lab.can('reader', { verb: 'list', group: '', resource: 'secrets' }), false);
     assert.ok(
       hunt.requests.some(
-        (r) => r.path.startsWith('/apis/autoscaling/v2/horizontalpodautoscalers?') && r.status === 200,
+        (r) => r.path.startsWith('/apis/autoscaling/v1/horizontalpodautoscalers?') && r.status === 200,
       ),
       'the autoscalers are listed',
     );
