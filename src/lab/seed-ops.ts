@@ -12,6 +12,9 @@ import type { Container, Namespace, PodSpec } from 'kubernetes-types/core/v1.js'
 //               decoy fleet/node-agent DaemonSet: imagePullPolicy Always, but pinned by digest.
 //   KF-OPS-003  fleet/batch-drain: terminationGracePeriodSeconds 7200.
 //               decoy fleet/graceful: terminationGracePeriodSeconds 3600 (an hour, not beyond).
+//   KF-OPS-004  fleet/gpu-monitor DaemonSet: system-node-critical, requests 1 CPU and 2 GiB per node.
+//               decoys fleet/net-agent (system-node-critical, 100m and 128 MiB) and fleet/metrics-agent
+//               (1 CPU, no priority class).
 
 export const OPS_NAMESPACE = 'fleet';
 
@@ -65,12 +68,12 @@ function hpa(name: string): HorizontalPodAutoscaler {
   };
 }
 
-function daemonSet(name: string, container: Container, nodes: number): DaemonSet {
+function daemonSet(name: string, container: Container, nodes: number, extra?: Partial<PodSpec>): DaemonSet {
   return {
     apiVersion: 'apps/v1',
     kind: 'DaemonSet',
     metadata: meta(name),
-    spec: template(name, [container]),
+    spec: template(name, [container], extra),
     status: {
       currentNumberScheduled: nodes,
       desiredNumberScheduled: nodes,
@@ -79,6 +82,12 @@ function daemonSet(name: string, container: Container, nodes: number): DaemonSet
     },
   };
 }
+
+const agent = (name: string, cpu: string, memory: string): Container => ({
+  name,
+  image: `registry.example/${name}:2.0.1`,
+  resources: { requests: { cpu, memory } },
+});
 
 /** The situations and their decoys, for a lab of `nodes` nodes. */
 export function opsScenarioObjects(nodes: number): (Namespace | Deployment | DaemonSet | HorizontalPodAutoscaler)[] {
@@ -98,6 +107,9 @@ export function opsScenarioObjects(nodes: number): (Namespace | Deployment | Dae
       },
       nodes,
     ),
+    daemonSet('gpu-monitor', agent('gpu-monitor', '1', '2Gi'), nodes, { priorityClassName: 'system-node-critical' }),
+    daemonSet('net-agent', agent('net-agent', '100m', '128Mi'), nodes, { priorityClassName: 'system-node-critical' }),
+    daemonSet('metrics-agent', agent('metrics-agent', '1', '1Gi'), nodes),
     deployment('batch-drain', 1, undefined, { terminationGracePeriodSeconds: 7200 }),
     deployment('graceful', 1, undefined, { terminationGracePeriodSeconds: 3600 }),
   ];

@@ -50,6 +50,7 @@ export const WORKLOAD_SOURCES: readonly Source[] = [
  */
 export const OPS_SOURCES: readonly Source[] = [
   { kind: 'HorizontalPodAutoscaler', resource: 'horizontalpodautoscalers', api: '/apis/autoscaling/v1' },
+  { kind: 'PriorityClass', resource: 'priorityclasses', api: '/apis/scheduling.k8s.io/v1' },
 ];
 
 /** Objects per page: full objects (a pod runs to several KiB), so fewer than the survey's Table rows. */

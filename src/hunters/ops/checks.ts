@@ -12,6 +12,8 @@ export interface OpsObject {
     metadata?: { name?: unknown; namespace?: unknown; annotations?: unknown; ownerReferences?: unknown };
     spec?: Record<string, unknown>;
     status?: Record<string, unknown>;
+    /** A PriorityClass's value (top level, not in a spec). */
+    value?: unknown;
   };
 }
 
@@ -19,6 +21,7 @@ export const OPS_KB = {
   hpaReplicas: 'KF-OPS-001',
   pullStampede: 'KF-OPS-002',
   longGrace: 'KF-OPS-003',
+  crowdingAgent: 'KF-OPS-004',
 } as const;
 
 export interface OpsFinding {
@@ -189,7 +192,82 @@ function longGrace(objects: readonly OpsObject[]): OpsFinding[] {
   return out;
 }
 
+/** The built-in priority classes, whose values every cluster has even when their objects are not read. */
+const BUILT_IN_PRIORITIES: Record<string, number> = {
+  'system-node-critical': 2_000_001_000,
+  'system-cluster-critical': 2_000_000_000,
+};
+/** From this value on a priority class is a system class (user-defined ones stay below a billion). */
+export const HIGH_PRIORITY = 1_000_000_000;
+/** Requests per pod from which a DaemonSet's share of every node is substantial: half a core or 1 GiB. */
+export const SUBSTANTIAL = { cpuMillis: 500, memoryBytes: 1024 ** 3 };
+
+const SUFFIX: Record<string, number> = {
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  Ki: 1024,
+  Mi: 1024 ** 2,
+  Gi: 1024 ** 3,
+  Ti: 1024 ** 4,
+};
+
+/** A Kubernetes quantity (`500m`, `1.5`, `512Mi`, `1G`) as a number, or undefined when it is not one. */
+export function quantity(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v !== 'string') return undefined;
+  const m = /^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(v.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * (m[2] ? SUFFIX[m[2]] : 1);
+}
+
+/**
+ * (4) DaemonSets that run at a system priority (`system-node-critical`, `system-cluster-critical`, or a
+ * class valued a billion or more) and request substantial resources: on every node they preempt
+ * application pods to fit.
+ */
+function crowdingAgents(objects: readonly OpsObject[]): OpsFinding[] {
+  const values = new Map(Object.entries(BUILT_IN_PRIORITIES));
+  for (const pc of objects.filter((o) => o.kind === 'PriorityClass')) {
+    if (typeof pc.item.value === 'number') values.set(nameOf(pc), pc.item.value);
+  }
+  const out: OpsFinding[] = [];
+  for (const ds of objects.filter((o) => o.kind === 'DaemonSet')) {
+    const spec = podSpecOf(ds);
+    const className = str(spec?.priorityClassName);
+    const value = className === undefined ? undefined : values.get(className);
+    if (value === undefined || value < HIGH_PRIORITY) continue;
+    let cpu = 0;
+    let memory = 0;
+    for (const c of spec?.containers ?? []) {
+      cpu += (quantity(c?.resources?.requests?.cpu) ?? 0) * 1000;
+      memory += quantity(c?.resources?.requests?.memory) ?? 0;
+    }
+    if (cpu < SUBSTANTIAL.cpuMillis && memory < SUBSTANTIAL.memoryBytes) continue;
+    const nodes = ds.item.status?.desiredNumberScheduled;
+    const each = `${Math.round(cpu)}m CPU and ${(memory / 1024 ** 3).toFixed(2)} GiB`;
+    const total =
+      typeof nodes === 'number'
+        ? `; on ${count(nodes, 'node')}: ${((cpu * nodes) / 1000).toFixed(1)} cores and ${((memory * nodes) / 1024 ** 3).toFixed(1)} GiB taken before any application`
+        : '';
+    out.push({
+      kb: OPS_KB.crowdingAgent,
+      object: ds,
+      where: whereOf(ds),
+      detail: `priority class ${className} (${value}) and requests of ${each} per node${total}`,
+    });
+  }
+  return out;
+}
+
 /** Every operational risk the objects show, in a stable order (by check, then as the objects came). */
 export function opsFindings(objects: readonly OpsObject[], source: OpsSource, now = Date.now()): OpsFinding[] {
-  return [...hpaReplicas(objects, source), ...pullStampede(objects, now), ...longGrace(objects)];
+  return [
+    ...hpaReplicas(objects, source),
+    ...pullStampede(objects, now),
+    ...longGrace(objects),
+    ...crowdingAgents(objects),
+  ];
 }

@@ -58,6 +58,7 @@ describe('API server hunters against the vulnerable lab, without credentials', (
       'KF-OPS-001',
       'KF-OPS-002',
       'KF-OPS-003',
+      'KF-OPS-004',
       // Anonymous callers and the insecure port are cluster-admin: their one-step paths (attack-paths.test.ts).
       'KF-PATH-001',
       'KF-PATH-002',

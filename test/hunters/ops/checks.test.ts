@@ -61,9 +61,18 @@ describe('operational risks read through the API by the reader (no Secrets)', ()
     assert.match(hunt.of('KF-OPS-003')[0].evidence ?? '', /terminationGracePeriodSeconds 7200 \(2\.0 h/);
   });
 
+  it('KF-OPS-004: the system-node-critical DaemonSet with 1 CPU and 2 GiB, once; not the small one nor the one without priority', () => {
+    assert.deepEqual(objectsOf('KF-OPS-004'), ['fleet/DaemonSet/gpu-monitor']);
+    assert.match(
+      hunt.of('KF-OPS-004')[0].evidence ?? '',
+      /priority class system-node-critical \(2000001000\) and requests of 1000m CPU and 2\.00 GiB per node; on 2 nodes: 2\.0 cores and 4\.0 GiB/,
+    );
+  });
+
   it('finds no operational risk outside the seeded situations', () => {
     const ops = hunt.findings.filter((f) => f.kb.startsWith('KF-OPS-')).map((f) => f.object);
     assert.deepEqual(ops.sort(), [
+      'fleet/DaemonSet/gpu-monitor',
       'fleet/DaemonSet/log-shipper',
       'fleet/Deployment/batch-drain',
       'fleet/Deployment/checkout',
