@@ -50,7 +50,7 @@ export function readManifest(text: string, file: string): ManifestRead {
     const start = lineAt(doc.range[0]);
     if (doc.errors.length > 0) {
       const e = doc.errors[0];
-      skipped.push(`${file}:${e.linePos?.[0].line ?? start}: not YAML: ${e.message.split('\n')[0]}`);
+      skipped.push(`${file}:${e.linePos?.[0].line ?? start}: not YAML: ${e.message.split('\n')[0].replace(/:$/, '')}`);
       continue;
     }
     const node = doc.contents as Node | null;
