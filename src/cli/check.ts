@@ -85,7 +85,8 @@ function manifestHunter(objects: readonly ManifestObject[], skipped: readonly st
       }
       for (const f of opsFindings(objects, 'manifest')) {
         const o = f.object as ManifestObject;
-        ctx.report({ kb: f.kb, object: f.where, file: o.file, line: o.line, evidence: `${f.where}: ${f.detail}` });
+        const line = f.field ? o.lineOf(f.field) : o.line;
+        ctx.report({ kb: f.kb, object: f.where, file: o.file, line, evidence: `${f.where}: ${f.detail}` });
       }
     },
   });

@@ -52,9 +52,10 @@ describe('kubeferret check', () => {
       })
       .sort();
     assert.deepEqual(where, [
-      'KF-OPS-001 test/fixtures/ops/checkout.yaml:2',
+      // The field's own line where the check names one (spec.replicas, terminationGracePeriodSeconds).
+      'KF-OPS-001 test/fixtures/ops/checkout.yaml:8',
       'KF-OPS-002 test/fixtures/ops/list.json:5',
-      'KF-OPS-003 test/fixtures/ops/list.json:5',
+      'KF-OPS-003 test/fixtures/ops/list.json:14',
     ]);
     // The security hunters' pod-spec checks run on manifests too.
     assert.ok((sarif.runs[0].results as SarifResult[]).some((x) => x.ruleId === 'KF-WORKLOAD-005'));

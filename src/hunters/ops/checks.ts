@@ -31,6 +31,8 @@ export interface OpsFinding {
   /** `namespace/Kind/name`. */
   where: string;
   detail: string;
+  /** The field of the object the finding is about (`['spec', 'replicas']`), for a manifest's line. */
+  field?: (string | number)[];
 }
 
 /** Whether the objects are live (read through the API: the applied configuration is an annotation) or manifests. */
@@ -58,6 +60,13 @@ export function podSpecOf(o: OpsObject): PodSpec | undefined {
     return (spec.template as { spec?: PodSpec } | undefined)?.spec;
   }
   return undefined;
+}
+
+/** Where an object's pod spec sits in it, as a path of fields. */
+export function podSpecPath(kind: string): string[] {
+  if (kind === 'Pod') return ['spec'];
+  if (kind === 'CronJob') return ['spec', 'jobTemplate', 'spec', 'template', 'spec'];
+  return ['spec', 'template', 'spec'];
 }
 
 const owned = (o: OpsObject) =>
@@ -88,6 +97,7 @@ function hpaReplicas(objects: readonly OpsObject[], source: OpsSource): OpsFindi
       kb: OPS_KB.hpaReplicas,
       object: target,
       where: whereOf(target),
+      field: ['spec', 'replicas'],
       detail:
         `scaled by HorizontalPodAutoscaler ${nameOf(hpa)} (${range} replicas) but its ` +
         `${source === 'live' ? 'last-applied configuration' : 'manifest'} sets spec.replicas ${applied}` +
@@ -186,6 +196,7 @@ function longGrace(objects: readonly OpsObject[]): OpsFinding[] {
       kb: OPS_KB.longGrace,
       object: o,
       where: whereOf(o),
+      field: [...podSpecPath(o.kind), 'terminationGracePeriodSeconds'],
       detail: `terminationGracePeriodSeconds ${grace} (${(grace / 3600).toFixed(1)} h, beyond ${GRACE_LIMIT_SECONDS / 3600} h)`,
     });
   }
@@ -256,6 +267,7 @@ function crowdingAgents(objects: readonly OpsObject[]): OpsFinding[] {
       kb: OPS_KB.crowdingAgent,
       object: ds,
       where: whereOf(ds),
+      field: [...podSpecPath(ds.kind), 'priorityClassName'],
       detail: `priority class ${className} (${value}) and requests of ${each} per node${total}`,
     });
   }
