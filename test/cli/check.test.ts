@@ -56,6 +56,7 @@ describe('kubeferret check', () => {
       'KF-OPS-001 test/fixtures/ops/checkout.yaml:8',
       'KF-OPS-002 test/fixtures/ops/list.json:5',
       'KF-OPS-003 test/fixtures/ops/list.json:14',
+      'KF-OPS-004 test/fixtures/ops/agents.yaml:11',
     ]);
     // The security hunters' pod-spec checks run on manifests too.
     assert.ok((sarif.runs[0].results as SarifResult[]).some((x) => x.ruleId === 'KF-WORKLOAD-005'));
@@ -74,7 +75,8 @@ describe('kubeferret check', () => {
       ],
     );
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
-    assert.match(r.stdout, /5 findings/);
+    // 4 operational risks and 7 workloads that may run as root (KF-WORKLOAD-005); 3 things not read.
+    assert.match(r.stdout, /11 findings: .* · incomplete: 3 not fully examined/);
   });
 
   it('reads standard input (kubectl kustomize | kubeferret check -) and exits 1 at --fail-on', () => {
