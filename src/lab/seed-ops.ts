@@ -15,6 +15,9 @@ import type { Container, Namespace, PodSpec } from 'kubernetes-types/core/v1.js'
 //   KF-OPS-004  fleet/gpu-monitor DaemonSet: system-node-critical, requests 1 CPU and 2 GiB per node.
 //               decoys fleet/net-agent (system-node-critical, 100m and 128 MiB) and fleet/metrics-agent
 //               (1 CPU, no priority class).
+//   KF-OPS-005  fleet/report-builder: exec liveness probe `sh -c pg_isready`, timeoutSeconds 1, no init.
+//               decoys fleet/report-viewer (the same probe, timeoutSeconds 5) and fleet/report-shared
+//               (timeoutSeconds 1, but shareProcessNamespace: the pause process reaps).
 
 export const OPS_NAMESPACE = 'fleet';
 
@@ -89,6 +92,13 @@ const agent = (name: string, cpu: string, memory: string): Container => ({
   resources: { requests: { cpu, memory } },
 });
 
+function probed(name: string, timeoutSeconds: number, extra: Partial<PodSpec> = {}): Deployment {
+  const d = deployment(name, 1, undefined, extra);
+  const probe = { exec: { command: ['sh', '-c', 'pg_isready -h 127.0.0.1'] }, periodSeconds: 10, timeoutSeconds };
+  d.spec!.template.spec!.containers[0].livenessProbe = probe;
+  return d;
+}
+
 /** The situations and their decoys, for a lab of `nodes` nodes. */
 export function opsScenarioObjects(nodes: number): (Namespace | Deployment | DaemonSet | HorizontalPodAutoscaler)[] {
   return [
@@ -110,6 +120,9 @@ export function opsScenarioObjects(nodes: number): (Namespace | Deployment | Dae
     daemonSet('gpu-monitor', agent('gpu-monitor', '1', '2Gi'), nodes, { priorityClassName: 'system-node-critical' }),
     daemonSet('net-agent', agent('net-agent', '100m', '128Mi'), nodes, { priorityClassName: 'system-node-critical' }),
     daemonSet('metrics-agent', agent('metrics-agent', '1', '1Gi'), nodes),
+    probed('report-builder', 1),
+    probed('report-viewer', 5),
+    probed('report-shared', 1, { shareProcessNamespace: true }),
     deployment('batch-drain', 1, undefined, { terminationGracePeriodSeconds: 7200 }),
     deployment('graceful', 1, undefined, { terminationGracePeriodSeconds: 3600 }),
   ];

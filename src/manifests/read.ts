@@ -1,4 +1,4 @@
-import { isMap, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
 import type { OpsObject } from '../hunters/ops/checks.js';
 
 // Manifests as `kubeferret check` will read them (issue 17, step 2): YAML or JSON (JSON is YAML), several
@@ -39,9 +39,14 @@ export function readManifest(text: string, file: string): ManifestRead {
       file,
       line,
       lineOf(path) {
-        const at = isMap(node) || isSeq(node) ? node.getIn(path, true) : undefined;
-        const range = (at as Node | undefined)?.range;
-        return range ? lineAt(range[0]) : line;
+        // The line of the field's key (`livenessProbe:`), not of its value, which may start a line later.
+        if (path.length === 0 || !(isMap(node) || isSeq(node))) return line;
+        const parent = path.length === 1 ? node : node.getIn(path.slice(0, -1), true);
+        const last = path[path.length - 1];
+        let at: { range?: [number, number, number] | null } | undefined;
+        if (isMap(parent)) at = parent.items.find((p) => isScalar(p.key) && p.key.value === last)?.key as Node;
+        else if (isSeq(parent) && typeof last === 'number') at = parent.items[last] as Node | undefined;
+        return at?.range ? lineAt(at.range[0]) : line;
       },
     };
   };

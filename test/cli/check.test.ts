@@ -57,6 +57,7 @@ describe('kubeferret check', () => {
       'KF-OPS-002 test/fixtures/ops/list.json:5',
       'KF-OPS-003 test/fixtures/ops/list.json:14',
       'KF-OPS-004 test/fixtures/ops/agents.yaml:11',
+      'KF-OPS-005 test/fixtures/ops/probes.yaml:16',
     ]);
     // The security hunters' pod-spec checks run on manifests too.
     assert.ok((sarif.runs[0].results as SarifResult[]).some((x) => x.ruleId === 'KF-WORKLOAD-005'));
@@ -75,8 +76,8 @@ describe('kubeferret check', () => {
       ],
     );
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
-    // 4 operational risks and 7 workloads that may run as root (KF-WORKLOAD-005); 3 things not read.
-    assert.match(r.stdout, /11 findings: .* · incomplete: 3 not fully examined/);
+    // 5 operational risks and 9 workloads that may run as root (KF-WORKLOAD-005); 3 things not read.
+    assert.match(r.stdout, /14 findings: .* · incomplete: 3 not fully examined/);
   });
 
   it('reads standard input (kubectl kustomize | kubeferret check -) and exits 1 at --fail-on', () => {

@@ -133,6 +133,18 @@ export async function readAll(
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '?');
 
+/** The server's minor version from /version (what version-aware checks need), or undefined. */
+async function serverMinor(ctx: HuntContext, target: ApiTarget, asker: Asker): Promise<number | undefined> {
+  try {
+    const answer = await askApi(ctx, target, { path: '/version', credential: asker.credential });
+    if (answer.kind !== 'ok') return undefined;
+    const minor = Number.parseInt(String(answer.body.minor ?? ''), 10);
+    return Number.isFinite(minor) ? minor : undefined;
+  } catch {
+    return undefined; // a version-aware check then says the version was not known
+  }
+}
+
 /** `namespace/Kind/name`: where a weakness is, as every finding of this hunter names it. */
 export function locate(kind: string, item: Item): string {
   return `${str(item.metadata?.namespace)}/${kind}/${str(item.metadata?.name)}`;
@@ -221,7 +233,7 @@ export const workloadsHunter = defineHunter({
       const read = await readAll(ctx, target, asker, source);
       if (read) opsObjects.push(...read.items.map((item) => ({ kind: source.kind, item })));
     }
-    for (const f of opsFindings(opsObjects, 'live')) {
+    for (const f of opsFindings(opsObjects, 'live', { minor: await serverMinor(ctx, target, asker) })) {
       ctx.report({ host: target.host, kb: f.kb, object: f.where, evidence: `${f.where}: ${f.detail} (${seen})` }, [
         access.id,
       ]);

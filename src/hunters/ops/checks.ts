@@ -22,6 +22,7 @@ export const OPS_KB = {
   pullStampede: 'KF-OPS-002',
   longGrace: 'KF-OPS-003',
   crowdingAgent: 'KF-OPS-004',
+  leakyProbe: 'KF-OPS-005',
 } as const;
 
 export interface OpsFinding {
@@ -274,12 +275,68 @@ function crowdingAgents(objects: readonly OpsObject[]): OpsFinding[] {
   return out;
 }
 
+/** Kubernetes enforces exec probe timeouts from 1.20 (feature gate ExecProbeTimeout); before, never. */
+export const EXEC_TIMEOUT_ENFORCED_MINOR = 20;
+/** Init processes that reap orphaned children, as a container's command names them. */
+const INITS = new Set(['tini', 'dumb-init', 'catatonit', 'init', 's6-svscan', 'tini-static']);
+const PROBES = ['livenessProbe', 'readinessProbe', 'startupProbe'] as const;
+
+/**
+ * (8) Exec probes with a timeout of 1 s (the default) in containers that have no init to reap what a
+ * killed probe leaves behind (no shared process namespace, no tini/dumb-init as the command). Before 1.20
+ * the timeout was not enforced at all. `minor` is the cluster's minor version when known.
+ */
+function leakyProbes(objects: readonly OpsObject[], minor: number | undefined): OpsFinding[] {
+  const out: OpsFinding[] = [];
+  for (const o of objects) {
+    if (o.kind === 'Pod' && owned(o)) continue;
+    const spec = podSpecOf(o);
+    if (!spec || spec.shareProcessNamespace === true) continue;
+    const probes: string[] = [];
+    let field: (string | number)[] | undefined;
+    for (const [index, c] of (Array.isArray(spec.containers) ? spec.containers : []).entries()) {
+      const first = Array.isArray(c?.command) ? str(c.command[0]) : undefined;
+      if (first && INITS.has(first.slice(first.lastIndexOf('/') + 1))) continue;
+      for (const kind of PROBES) {
+        const probe = c?.[kind];
+        const command = probe?.exec?.command;
+        if (!Array.isArray(command) || (probe?.timeoutSeconds ?? 1) > 1) continue;
+        field ??= [...podSpecPath(o.kind), 'containers', index, kind];
+        probes.push(
+          `container ${c.name} ${kind} \`${command.join(' ').slice(0, 80)}\` (timeoutSeconds ${probe?.timeoutSeconds ?? '1, the default'})`,
+        );
+      }
+    }
+    if (probes.length === 0) continue;
+    const version =
+      minor === undefined
+        ? 'a probe killed at its timeout leaves its children to PID 1, which does not reap them (exec probe timeouts are not enforced at all before 1.20; the version was not known)'
+        : minor < EXEC_TIMEOUT_ENFORCED_MINOR
+          ? `on Kubernetes 1.${minor} exec probe timeouts are not enforced: a hung probe is never killed and piles up`
+          : `on Kubernetes 1.${minor} a probe killed at its timeout leaves its children to PID 1, which does not reap them`;
+    out.push({
+      kb: OPS_KB.leakyProbe,
+      object: o,
+      where: whereOf(o),
+      field,
+      detail: `${probes.join('; ')}; no init to reap (no shareProcessNamespace, no tini or dumb-init): ${version}`,
+    });
+  }
+  return out;
+}
+
 /** Every operational risk the objects show, in a stable order (by check, then as the objects came). */
-export function opsFindings(objects: readonly OpsObject[], source: OpsSource, now = Date.now()): OpsFinding[] {
+export function opsFindings(
+  objects: readonly OpsObject[],
+  source: OpsSource,
+  options: { now?: number; minor?: number } = {},
+): OpsFinding[] {
+  const now = options.now ?? Date.now();
   return [
     ...hpaReplicas(objects, source),
     ...pullStampede(objects, now),
     ...longGrace(objects),
     ...crowdingAgents(objects),
+    ...leakyProbes(objects, options.minor),
   ];
 }

@@ -69,6 +69,17 @@ describe('operational risks read through the API by the reader (no Secrets)', ()
     );
   });
 
+  it('KF-OPS-005: the exec probe of 1 s without an init, once, version-aware; not 5 s, not a shared process namespace', () => {
+    assert.deepEqual(objectsOf('KF-OPS-005'), ['fleet/Deployment/report-builder']);
+    const minor = Number(lab.version.split('.')[1]);
+    assert.match(
+      hunt.of('KF-OPS-005')[0].evidence ?? '',
+      new RegExp(
+        `container report-builder livenessProbe \`sh -c pg_isready -h 127\\.0\\.0\\.1\` \\(timeoutSeconds 1\\).*on Kubernetes 1\\.${minor} `,
+      ),
+    );
+  });
+
   it('finds no operational risk outside the seeded situations', () => {
     const ops = hunt.findings.filter((f) => f.kb.startsWith('KF-OPS-')).map((f) => f.object);
     assert.deepEqual(ops.sort(), [
@@ -76,7 +87,28 @@ describe('operational risks read through the API by the reader (no Secrets)', ()
       'fleet/DaemonSet/log-shipper',
       'fleet/Deployment/batch-drain',
       'fleet/Deployment/checkout',
+      'fleet/Deployment/report-builder',
     ]);
+  });
+});
+
+describe('version-aware: exec probe timeouts before 1.20', () => {
+  it('on a 1.19 lab the finding says the timeout is not enforced at all', async () => {
+    const old = await startLab({ profile: 'default', base: '127.135.1.2', nodes: 1, etcd: 'off', version: 'v1.19.16' });
+    try {
+      const h = await huntLab(old, {
+        hunters: apiserverHunters,
+        ports: [PORTS.apiserver],
+        identities: [tokenIdentity(old, 'reader')],
+      });
+      assert.deepEqual(
+        h.of('KF-OPS-005').map((f) => f.object),
+        ['fleet/Deployment/report-builder'],
+      );
+      assert.match(h.of('KF-OPS-005')[0].evidence ?? '', /on Kubernetes 1\.19 exec probe timeouts are not enforced/);
+    } finally {
+      await old.stop();
+    }
   });
 });
 
