@@ -11,6 +11,7 @@ type Register = (program: Command) => void;
  */
 const COMMANDS: Record<string, () => Promise<Register>> = {
   hunt: async () => (await import('./hunt.js')).registerHunt,
+  check: async () => (await import('./check.js')).registerCheck,
   discover: async () => (await import('./discover.js')).registerDiscover,
   list: async () => (await import('./list.js')).registerList,
   explain: async () => (await import('./explain.js')).registerExplain,

@@ -233,6 +233,9 @@ export interface EventPayloads {
     /** The Kubernetes object or identity concerned, e.g. `pod kube-system/etcd`, `identity dev`. */
     object?: string;
     identity?: string;
+    /** For a finding in a manifest (`kubeferret check`): the file and the 1-based line of the object. */
+    file?: string;
+    line?: number;
     /** What was observed, secrets already redacted. */
     evidence: string;
     /** Only when a hunter knows better than the knowledge base (e.g. a CVE's own score). */

@@ -10,6 +10,8 @@ export const CATEGORIES = [
   'denial of service',
   'privilege escalation',
   'lateral movement',
+  /** Not an attacker's way in: configurations that work in a small cluster and fail at scale. */
+  'operational risk',
 ] as const;
 
 export const severitySchema = z.enum(SEVERITIES);

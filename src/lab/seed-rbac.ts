@@ -216,6 +216,12 @@ function identityRbac(): (ClusterRole | ClusterRoleBinding | Role | RoleBinding)
     clusterRoleBinding('lab-admin', 'cluster-admin', [serviceAccount('kube-system', 'lab-admin')]),
     clusterRole('lab-reader', [
       { apiGroups: [''], resources: ['namespaces', 'nodes', 'pods', 'services'], verbs: READ },
+      // What the operational-risk checks read (issue 17); still no Secrets.
+      { apiGroups: [''], resources: ['persistentvolumes', 'persistentvolumeclaims', 'events'], verbs: READ },
+      { apiGroups: ['apps'], resources: ['daemonsets', 'deployments', 'replicasets', 'statefulsets'], verbs: READ },
+      { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: READ },
+      { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: READ },
+      { apiGroups: ['scheduling.k8s.io'], resources: ['priorityclasses'], verbs: READ },
     ]),
     clusterRoleBinding('lab-reader', 'lab-reader', [serviceAccount('default', 'reader')]),
     clusterRoleBinding('developers-view', 'view', [group('developers')]),

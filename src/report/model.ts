@@ -24,16 +24,20 @@ import {
 
 type Finding = KfEvent<'Finding'>;
 
-/** Where a finding is, for display: `host:port/path`, the object, or the identity. */
+/** Where a finding is, for display: `host:port/path`, the object (with `file:line` for a manifest), or the identity. */
 export function locationOf(f: EventPayloads['Finding']): string {
   const where = f.host ? `${hostLabel(f.host)}${f.port ? `:${f.port}` : ''}${f.path ?? ''}` : '';
   const what = f.object ?? (where ? '' : f.identity ? `identity ${f.identity}` : '');
+  if (f.file) return `${what || '-'} (${f.file}:${f.line ?? 1})`;
   return [where, what && (where ? `(${what})` : what)].filter(Boolean).join(' ') || '-';
 }
 
 /** Stable across runs: what the finding is and what it concerns; never event ids, times or order. */
 export function fingerprintOf(f: EventPayloads['Finding']): string {
-  const key = JSON.stringify([f.kb, f.host ?? '', f.port ?? 0, f.path ?? '', f.object ?? '', f.identity ?? '']);
+  // A manifest's file is part of what it concerns (the same object in two files is two findings); the key
+  // of every other finding stays as it was, so baselines keep matching.
+  const parts = [f.kb, f.host ?? '', f.port ?? 0, f.path ?? '', f.object ?? '', f.identity ?? ''];
+  const key = JSON.stringify(f.file ? [...parts, f.file] : parts);
   return createHash('sha256').update(key).digest('hex').slice(0, 32);
 }
 
@@ -320,6 +324,8 @@ export function buildReport(result: HuntResult, redactor: Redactor = redactorFor
       ...(f.path !== undefined && { path: text(f.path) }),
       ...(f.object !== undefined && { object: text(f.object) }),
       ...(f.identity !== undefined && { identity: text(f.identity) }),
+      ...(f.file !== undefined && { file: text(f.file) }),
+      ...(f.line !== undefined && { line: f.line }),
       evidence: text(f.evidence),
       description: entry?.description ?? '',
       remediation: entry?.remediation ?? '',

@@ -43,6 +43,11 @@ export function artifactUri(f: ReportFinding): string {
   return `kubeferret/identities/${segment(f.identity ?? 'unknown')}`;
 }
 
+/** A manifest's path as a relative URI reference (forward slashes, each segment escaped). */
+export function manifestUri(file: string): string {
+  return file.replace(/\\/g, '/').split('/').map(encodeURIComponent).join('/');
+}
+
 function helpText(f: ReportFinding): { text: string; markdown: string } {
   const refs = f.references;
   const aliases = [...f.aliases.khv, ...f.aliases.mitre];
@@ -103,7 +108,10 @@ export function renderSarif(report: Report): string {
     message: { text: `${f.title} at ${f.location}.${f.evidence ? ` Evidence: ${f.evidence}` : ''}` },
     locations: [
       {
-        physicalLocation: { artifactLocation: { uri: artifactUri(f) }, region: { startLine: 1 } },
+        // A manifest's finding points at its file and line, so code scanning annotates that line.
+        physicalLocation: f.file
+          ? { artifactLocation: { uri: manifestUri(f.file) }, region: { startLine: f.line ?? 1 } }
+          : { artifactLocation: { uri: artifactUri(f) }, region: { startLine: 1 } },
         logicalLocations: [{ name: f.location, fullyQualifiedName: f.location, kind: 'resource' }],
       },
     ],

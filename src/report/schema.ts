@@ -81,6 +81,8 @@ const finding = z
     path: z.string().optional(),
     object: z.string().optional(),
     identity: z.string().optional(),
+    file: z.string().optional().meta({ description: 'For a finding in a manifest (kubeferret check): its file.' }),
+    line: z.number().int().min(1).optional().meta({ description: 'The 1-based line of the object in that file.' }),
     evidence: z.string().meta({ description: 'What was observed, secrets redacted.' }),
     description: z.string(),
     remediation: z.string(),

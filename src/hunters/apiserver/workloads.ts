@@ -3,6 +3,7 @@ import type { KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
 import { secretFingerprint } from '../../report/redact.js';
 import { count, sample } from '../evidence.js';
+import { OPS_KB, type OpsObject, opsFindings } from '../ops/checks.js';
 import { scanCredentials } from '../plain-credentials.js';
 import { podSpecWeaknesses, specContainers } from '../pod-spec-checks.js';
 import type { Asker } from './access.js';
@@ -41,6 +42,15 @@ export const WORKLOAD_SOURCES: readonly Source[] = [
     spec: (i) => ((i.spec?.jobTemplate as { spec?: Item['spec'] } | undefined)?.spec?.template as Template)?.spec,
   },
   { kind: 'ConfigMap', resource: 'configmaps', api: '/api/v1' },
+];
+
+/**
+ * What only the operational-risk checks read (src/hunters/ops/checks.ts): they run on these and on the
+ * workloads above, read once by this hunter for both.
+ */
+export const OPS_SOURCES: readonly Source[] = [
+  { kind: 'HorizontalPodAutoscaler', resource: 'horizontalpodautoscalers', api: '/apis/autoscaling/v1' },
+  { kind: 'PriorityClass', resource: 'priorityclasses', api: '/apis/scheduling.k8s.io/v1' },
 ];
 
 /** Objects per page: full objects (a pod runs to several KiB), so fewer than the survey's Table rows. */
@@ -141,7 +151,36 @@ export async function readAll(
   return read && { items, where: read.where };
 }
 
+/**
+ * What the operational checks read of a pod (owner, spec, restart counts): its status and bookkeeping
+ * metadata are dropped, since every pod of a large cluster is kept until those checks run.
+ */
+function slimPod(item: Item): Item {
+  const { managedFields: _m, annotations: _a, ...metadata } = (item.metadata ?? {}) as Record<string, unknown>;
+  const status = (item as { status?: { containerStatuses?: { name?: unknown; restartCount?: unknown }[] } }).status;
+  const statuses = status?.containerStatuses;
+  return {
+    ...item,
+    metadata: metadata as Item['metadata'],
+    status: Array.isArray(statuses)
+      ? { containerStatuses: statuses.map((c) => ({ name: c?.name, restartCount: c?.restartCount })) }
+      : {},
+  } as Item;
+}
+
 const str = (v: unknown) => (typeof v === 'string' ? v : '?');
+
+/** The server's minor version from /version (what version-aware checks need), or undefined. */
+async function serverMinor(ctx: HuntContext, target: ApiTarget, asker: Asker): Promise<number | undefined> {
+  try {
+    const answer = await askApi(ctx, target, { path: '/version', credential: asker.credential });
+    if (answer.kind !== 'ok') return undefined;
+    const minor = Number.parseInt(String(answer.body.minor ?? ''), 10);
+    return Number.isFinite(minor) ? minor : undefined;
+  } catch {
+    return undefined; // a version-aware check then says the version was not known
+  }
+}
 
 /** `namespace/Kind/name`: where a weakness is, as every finding of this hunter names it. */
 export function locate(kind: string, item: Item): string {
@@ -170,7 +209,8 @@ function configMapValues(item: Item): [string, string][] {
  * of Deployments, DaemonSets, StatefulSets, Jobs and CronJobs it can read (all namespaces, else its own), and
  * the ConfigMaps. Reports each pod spec's weaknesses (the ones the kubelet side sees, and more) and every
  * credential left in an environment literal or a ConfigMap value, located as namespace/Kind/name; values
- * are shown only as fingerprints. A weakness is a fact about the object: reported once whoever read it (no
+ * are shown only as fingerprints. On the same reads (and the HorizontalPodAutoscalers) it runs the
+ * operational-risk checks of src/hunters/ops/checks.ts (KF-OPS-*, tag `ops`). A weakness is a fact about the object: reported once whoever read it (no
  * port, no identity), the evidence naming the first reader.
  */
 export const workloadsHunter = defineHunter({
@@ -186,6 +226,7 @@ export const workloadsHunter = defineHunter({
     'KF-WORKLOAD-004',
     'KF-WORKLOAD-005',
     'KF-WORKLOAD-006',
+    ...Object.values(OPS_KB),
   ],
   async hunt(access: KfEvent<'ApiAccess'>, ctx) {
     const asker = askerOf(ctx, access);
@@ -193,8 +234,10 @@ export const workloadsHunter = defineHunter({
     const target = { host: access.host, port: access.port, scheme: access.scheme };
     const seen = `read through the API as ${access.identity} at ${endpointLabel(target)}`;
     const keptOut: string[] = [];
+    const opsObjects: OpsObject[] = [];
     for (const source of WORKLOAD_SOURCES) {
       await readEach(ctx, target, asker, source, (item) => {
+        if (source.spec) opsObjects.push({ kind: source.kind, item: source.kind === 'Pod' ? slimPod(item) : item });
         const where = locate(source.kind, item);
         const spec = source.spec?.(item);
         for (const w of podSpecWeaknesses(spec)) {
@@ -220,6 +263,15 @@ export const workloadsHunter = defineHunter({
           [access.id],
         );
       });
+    }
+    for (const source of OPS_SOURCES) {
+      const read = await readAll(ctx, target, asker, source);
+      if (read) opsObjects.push(...read.items.map((item) => ({ kind: source.kind, item })));
+    }
+    for (const f of opsFindings(opsObjects, 'live', { minor: await serverMinor(ctx, target, asker) })) {
+      ctx.report({ host: target.host, kb: f.kb, object: f.where, evidence: `${f.where}: ${f.detail} (${seen})` }, [
+        access.id,
+      ]);
     }
     if (keptOut.length > 0) {
       ctx.log(

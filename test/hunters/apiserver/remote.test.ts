@@ -54,6 +54,12 @@ describe('API server hunters against the vulnerable lab, without credentials', (
       'KF-API-008',
       'KF-API-009',
       'KF-API-010',
+      // The lab's operational-risk situations (namespace fleet), read as anonymous (test/hunters/ops).
+      'KF-OPS-001',
+      'KF-OPS-002',
+      'KF-OPS-003',
+      'KF-OPS-004',
+      'KF-OPS-005',
       // Anonymous callers and the insecure port are cluster-admin: their one-step paths (attack-paths.test.ts).
       'KF-PATH-001',
       'KF-PATH-002',

@@ -1,0 +1,342 @@
+import type { Container, PodSpec } from 'kubernetes-types/core/v1.js';
+import { count } from '../evidence.js';
+import { specContainers } from '../pod-spec-checks.js';
+
+// The operational-risk checks (issue 17) over a set of objects, as the API serves them or as manifests
+// hold them: the same rules for a live cluster (hunter) and for files (`kubeferret check`). Pure: no I/O.
+
+/** An object with its kind (a manifest or a listed item; items of a list carry no kind of their own). */
+export interface OpsObject {
+  kind: string;
+  item: {
+    metadata?: { name?: unknown; namespace?: unknown; annotations?: unknown; ownerReferences?: unknown };
+    spec?: Record<string, unknown>;
+    status?: Record<string, unknown>;
+    /** A PriorityClass's value (top level, not in a spec). */
+    value?: unknown;
+  };
+}
+
+export const OPS_KB = {
+  hpaReplicas: 'KF-OPS-001',
+  pullStampede: 'KF-OPS-002',
+  longGrace: 'KF-OPS-003',
+  crowdingAgent: 'KF-OPS-004',
+  leakyProbe: 'KF-OPS-005',
+} as const;
+
+export interface OpsFinding {
+  kb: (typeof OPS_KB)[keyof typeof OPS_KB];
+  /** The object the finding is about (for a manifest, where its line is). */
+  object: OpsObject;
+  /** `namespace/Kind/name`. */
+  where: string;
+  detail: string;
+  /** The field of the object the finding is about (`['spec', 'replicas']`), for a manifest's line. */
+  field?: (string | number)[];
+}
+
+/** Whether the objects are live (read through the API: the applied configuration is an annotation) or manifests. */
+export type OpsSource = 'live' | 'manifest';
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+/** Beyond this a grace period outlives what a node does without interruption (kubelet restarts, rotation). */
+export const GRACE_LIMIT_SECONDS = 3600;
+
+const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+const namespaceOf = (o: OpsObject) => str(o.item.metadata?.namespace) ?? 'default';
+const nameOf = (o: OpsObject) => str(o.item.metadata?.name) ?? '?';
+export const whereOf = (o: OpsObject) => `${namespaceOf(o)}/${o.kind}/${nameOf(o)}`;
+
+/** The pod spec an object runs: a Pod's own, a controller's template, a CronJob's job template. */
+export function podSpecOf(o: OpsObject): PodSpec | undefined {
+  const spec = o.item.spec;
+  if (!spec || typeof spec !== 'object') return undefined;
+  if (o.kind === 'Pod') return spec as unknown as PodSpec;
+  if (o.kind === 'CronJob') {
+    const job = (spec.jobTemplate as { spec?: { template?: { spec?: PodSpec } } } | undefined)?.spec;
+    return job?.template?.spec;
+  }
+  if (['Deployment', 'DaemonSet', 'StatefulSet', 'ReplicaSet', 'Job'].includes(o.kind)) {
+    return (spec.template as { spec?: PodSpec } | undefined)?.spec;
+  }
+  return undefined;
+}
+
+/** Where an object's pod spec sits in it, as a path of fields. */
+export function podSpecPath(kind: string): string[] {
+  if (kind === 'Pod') return ['spec'];
+  if (kind === 'CronJob') return ['spec', 'jobTemplate', 'spec', 'template', 'spec'];
+  return ['spec', 'template', 'spec'];
+}
+
+const owned = (o: OpsObject) =>
+  Array.isArray(o.item.metadata?.ownerReferences) && o.item.metadata.ownerReferences.length > 0;
+
+/**
+ * (5) An autoscaled Deployment or StatefulSet whose applied configuration (live: the last-applied
+ * annotation; manifest: the manifest itself) sets spec.replicas.
+ */
+function hpaReplicas(objects: readonly OpsObject[], source: OpsSource): OpsFinding[] {
+  const out: OpsFinding[] = [];
+  const targets = new Map<string, OpsObject>();
+  for (const o of objects) {
+    if (o.kind === 'Deployment' || o.kind === 'StatefulSet') targets.set(`${namespaceOf(o)}/${o.kind}/${nameOf(o)}`, o);
+  }
+  const reported = new Set<OpsObject>();
+  for (const hpa of objects.filter((o) => o.kind === 'HorizontalPodAutoscaler')) {
+    const ref = hpa.item.spec?.scaleTargetRef as { kind?: unknown; name?: unknown } | undefined;
+    const target = targets.get(`${namespaceOf(hpa)}/${str(ref?.kind)}/${str(ref?.name)}`);
+    if (!target || reported.has(target)) continue;
+    const applied = source === 'live' ? appliedReplicas(target) : target.item.spec?.replicas;
+    if (typeof applied !== 'number') continue;
+    reported.add(target);
+    const live =
+      source === 'live' && typeof target.item.spec?.replicas === 'number' ? target.item.spec.replicas : undefined;
+    const range = `${hpa.item.spec?.minReplicas ?? 1}-${hpa.item.spec?.maxReplicas ?? '?'}`;
+    out.push({
+      kb: OPS_KB.hpaReplicas,
+      object: target,
+      where: whereOf(target),
+      field: ['spec', 'replicas'],
+      detail:
+        `scaled by HorizontalPodAutoscaler ${nameOf(hpa)} (${range} replicas) but its ` +
+        `${source === 'live' ? 'last-applied configuration' : 'manifest'} sets spec.replicas ${applied}` +
+        `${live === undefined ? '' : ` (now ${live})`}: the next kubectl apply resets it to ${applied}`,
+    });
+  }
+  return out;
+}
+
+/** spec.replicas of the last-applied configuration, when it is there and parses. */
+function appliedReplicas(o: OpsObject): unknown {
+  const annotations = o.item.metadata?.annotations as Record<string, unknown> | undefined;
+  const text = str(annotations?.[LAST_APPLIED]);
+  if (!text) return undefined;
+  try {
+    return (JSON.parse(text) as { spec?: { replicas?: unknown } } | null)?.spec?.replicas;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why a container's image is pulled on every start, or undefined when it is not. */
+export function pullsEveryStart(c: Container): string | undefined {
+  const image = str(c.image);
+  if (!image) return undefined;
+  if (image.includes('@sha256:')) return undefined; // a digest is pulled once per node, whatever the policy
+  const lastPart = image.slice(image.lastIndexOf('/') + 1);
+  const tag = lastPart.includes(':') ? lastPart.slice(lastPart.indexOf(':') + 1) : undefined;
+  if (c.imagePullPolicy === 'Always') return `imagePullPolicy Always on ${image}`;
+  if (c.imagePullPolicy === 'IfNotPresent' || c.imagePullPolicy === 'Never') return undefined;
+  if (tag === undefined) return `untagged image ${image} (policy defaults to Always)`;
+  if (tag === 'latest') return `image ${image} (policy defaults to Always)`;
+  return undefined;
+}
+
+/**
+ * (2) DaemonSets that pull on every start. Live, the pods it owns say how often they restart: each restart
+ * is a pull on that node, so the finding counts them (and their rate since the pods started).
+ */
+function pullStampede(objects: readonly OpsObject[], now: number): OpsFinding[] {
+  const out: OpsFinding[] = [];
+  for (const ds of objects.filter((o) => o.kind === 'DaemonSet')) {
+    const reasons = specContainers(podSpecOf(ds))
+      .map((c) => {
+        const why = pullsEveryStart(c);
+        return why ? `container ${c.name}: ${why}` : undefined;
+      })
+      .filter((r): r is string => r !== undefined);
+    if (reasons.length === 0) continue;
+    const nodes = ds.item.status?.desiredNumberScheduled;
+    const pods = objects.filter((p) => p.kind === 'Pod' && ownedBy(p, ds));
+    let restarts = 0;
+    let hours = 0;
+    for (const p of pods) {
+      const statuses = p.item.status?.containerStatuses;
+      for (const s of Array.isArray(statuses) ? statuses : []) {
+        if (typeof s?.restartCount === 'number') restarts += s.restartCount;
+      }
+      const started = Date.parse(str(p.item.status?.startTime) ?? '');
+      if (Number.isFinite(started) && now > started) hours = Math.max(hours, (now - started) / 3_600_000);
+    }
+    const onNodes =
+      typeof nodes === 'number'
+        ? `; runs on ${count(nodes, 'node')}, so each rollout is ${count(nodes, 'pull')} at once`
+        : '';
+    const rate =
+      restarts > 0 && hours > 0
+        ? `; ${count(restarts, 'restart')} across ${count(pods.length, 'pod')}, each a pull: about ${Math.ceil(restarts / hours)} pulls/hour`
+        : restarts > 0
+          ? `; ${count(restarts, 'restart')} across ${count(pods.length, 'pod')}, each a pull`
+          : '';
+    out.push({
+      kb: OPS_KB.pullStampede,
+      object: ds,
+      where: whereOf(ds),
+      detail: `${reasons.join('; ')}${onNodes}${rate}`,
+    });
+  }
+  return out;
+}
+
+function ownedBy(pod: OpsObject, owner: OpsObject): boolean {
+  if (namespaceOf(pod) !== namespaceOf(owner)) return false;
+  const refs = pod.item.metadata?.ownerReferences;
+  return Array.isArray(refs) && refs.some((r) => r?.kind === owner.kind && r?.name === nameOf(owner));
+}
+
+/** (9) Pod specs whose termination grace period is beyond an hour; a controller's pods are its template's. */
+function longGrace(objects: readonly OpsObject[]): OpsFinding[] {
+  const out: OpsFinding[] = [];
+  for (const o of objects) {
+    if (o.kind === 'Pod' && owned(o)) continue;
+    const grace = podSpecOf(o)?.terminationGracePeriodSeconds;
+    if (typeof grace !== 'number' || grace <= GRACE_LIMIT_SECONDS) continue;
+    out.push({
+      kb: OPS_KB.longGrace,
+      object: o,
+      where: whereOf(o),
+      field: [...podSpecPath(o.kind), 'terminationGracePeriodSeconds'],
+      detail: `terminationGracePeriodSeconds ${grace} (${(grace / 3600).toFixed(1)} h, beyond ${GRACE_LIMIT_SECONDS / 3600} h)`,
+    });
+  }
+  return out;
+}
+
+/** The built-in priority classes, whose values every cluster has even when their objects are not read. */
+const BUILT_IN_PRIORITIES: Record<string, number> = {
+  'system-node-critical': 2_000_001_000,
+  'system-cluster-critical': 2_000_000_000,
+};
+/** From this value on a priority class is a system class (user-defined ones stay below a billion). */
+export const HIGH_PRIORITY = 1_000_000_000;
+/** Requests per pod from which a DaemonSet's share of every node is substantial: half a core or 1 GiB. */
+export const SUBSTANTIAL = { cpuMillis: 500, memoryBytes: 1024 ** 3 };
+
+const SUFFIX: Record<string, number> = {
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  Ki: 1024,
+  Mi: 1024 ** 2,
+  Gi: 1024 ** 3,
+  Ti: 1024 ** 4,
+};
+
+/** A Kubernetes quantity (`500m`, `1.5`, `512Mi`, `1G`) as a number, or undefined when it is not one. */
+export function quantity(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v !== 'string') return undefined;
+  const m = /^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(v.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * (m[2] ? SUFFIX[m[2]] : 1);
+}
+
+/**
+ * (4) DaemonSets that run at a system priority (`system-node-critical`, `system-cluster-critical`, or a
+ * class valued a billion or more) and request substantial resources: on every node they preempt
+ * application pods to fit.
+ */
+function crowdingAgents(objects: readonly OpsObject[]): OpsFinding[] {
+  const values = new Map(Object.entries(BUILT_IN_PRIORITIES));
+  for (const pc of objects.filter((o) => o.kind === 'PriorityClass')) {
+    if (typeof pc.item.value === 'number') values.set(nameOf(pc), pc.item.value);
+  }
+  const out: OpsFinding[] = [];
+  for (const ds of objects.filter((o) => o.kind === 'DaemonSet')) {
+    const spec = podSpecOf(ds);
+    const className = str(spec?.priorityClassName);
+    const value = className === undefined ? undefined : values.get(className);
+    if (value === undefined || value < HIGH_PRIORITY) continue;
+    let cpu = 0;
+    let memory = 0;
+    for (const c of spec?.containers ?? []) {
+      cpu += (quantity(c?.resources?.requests?.cpu) ?? 0) * 1000;
+      memory += quantity(c?.resources?.requests?.memory) ?? 0;
+    }
+    if (cpu < SUBSTANTIAL.cpuMillis && memory < SUBSTANTIAL.memoryBytes) continue;
+    const nodes = ds.item.status?.desiredNumberScheduled;
+    const each = `${Math.round(cpu)}m CPU and ${(memory / 1024 ** 3).toFixed(2)} GiB`;
+    const total =
+      typeof nodes === 'number'
+        ? `; on ${count(nodes, 'node')}: ${((cpu * nodes) / 1000).toFixed(1)} cores and ${((memory * nodes) / 1024 ** 3).toFixed(1)} GiB taken before any application`
+        : '';
+    out.push({
+      kb: OPS_KB.crowdingAgent,
+      object: ds,
+      where: whereOf(ds),
+      field: [...podSpecPath(ds.kind), 'priorityClassName'],
+      detail: `priority class ${className} (${value}) and requests of ${each} per node${total}`,
+    });
+  }
+  return out;
+}
+
+/** Kubernetes enforces exec probe timeouts from 1.20 (feature gate ExecProbeTimeout); before, never. */
+export const EXEC_TIMEOUT_ENFORCED_MINOR = 20;
+/** Init processes that reap orphaned children, as a container's command names them. */
+const INITS = new Set(['tini', 'dumb-init', 'catatonit', 'init', 's6-svscan', 'tini-static']);
+const PROBES = ['livenessProbe', 'readinessProbe', 'startupProbe'] as const;
+
+/**
+ * (8) Exec probes with a timeout of 1 s (the default) in containers that have no init to reap what a
+ * killed probe leaves behind (no shared process namespace, no tini/dumb-init as the command). Before 1.20
+ * the timeout was not enforced at all. `minor` is the cluster's minor version when known.
+ */
+function leakyProbes(objects: readonly OpsObject[], minor: number | undefined): OpsFinding[] {
+  const out: OpsFinding[] = [];
+  for (const o of objects) {
+    if (o.kind === 'Pod' && owned(o)) continue;
+    const spec = podSpecOf(o);
+    if (!spec || spec.shareProcessNamespace === true) continue;
+    const probes: string[] = [];
+    let field: (string | number)[] | undefined;
+    for (const [index, c] of (Array.isArray(spec.containers) ? spec.containers : []).entries()) {
+      const first = Array.isArray(c?.command) ? str(c.command[0]) : undefined;
+      if (first && INITS.has(first.slice(first.lastIndexOf('/') + 1))) continue;
+      for (const kind of PROBES) {
+        const probe = c?.[kind];
+        const command = probe?.exec?.command;
+        if (!Array.isArray(command) || (probe?.timeoutSeconds ?? 1) > 1) continue;
+        field ??= [...podSpecPath(o.kind), 'containers', index, kind];
+        probes.push(
+          `container ${c.name} ${kind} \`${command.join(' ').slice(0, 80)}\` (timeoutSeconds ${probe?.timeoutSeconds ?? '1, the default'})`,
+        );
+      }
+    }
+    if (probes.length === 0) continue;
+    const version =
+      minor === undefined
+        ? 'a probe killed at its timeout leaves its children to PID 1, which does not reap them (exec probe timeouts are not enforced at all before 1.20; the version was not known)'
+        : minor < EXEC_TIMEOUT_ENFORCED_MINOR
+          ? `on Kubernetes 1.${minor} exec probe timeouts are not enforced: a hung probe is never killed and piles up`
+          : `on Kubernetes 1.${minor} a probe killed at its timeout leaves its children to PID 1, which does not reap them`;
+    out.push({
+      kb: OPS_KB.leakyProbe,
+      object: o,
+      where: whereOf(o),
+      field,
+      detail: `${probes.join('; ')}; no init to reap (no shareProcessNamespace, no tini or dumb-init): ${version}`,
+    });
+  }
+  return out;
+}
+
+/** Every operational risk the objects show, in a stable order (by check, then as the objects came). */
+export function opsFindings(
+  objects: readonly OpsObject[],
+  source: OpsSource,
+  options: { now?: number; minor?: number } = {},
+): OpsFinding[] {
+  const now = options.now ?? Date.now();
+  return [
+    ...hpaReplicas(objects, source),
+    ...pullStampede(objects, now),
+    ...longGrace(objects),
+    ...crowdingAgents(objects),
+    ...leakyProbes(objects, options.minor),
+  ];
+}

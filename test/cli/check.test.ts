@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { reportValidator, sarifValidator } from '../report/validators.js';
+
+// `kubeferret check` run as a user runs it (the built executable): manifests in, findings at file and line
+// out, SARIF valid against the 2.1.0 schema; no network at all.
+
+const FIXTURES = 'test/fixtures/ops';
+
+function kubeferret(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, ['bin/kubeferret.js', ...args], { encoding: 'utf8', timeout: 30_000, input });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+interface SarifResult {
+  ruleId: string;
+  locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[];
+}
+
+describe('kubeferret check', () => {
+  it('reports each situation of a directory at its file and line, in SARIF valid against 2.1.0', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kf-check-'));
+    const sarifFile = join(dir, 'out.sarif');
+    const jsonFile = join(dir, 'out.json');
+    const r = kubeferret([
+      'check',
+      FIXTURES,
+      '--format',
+      'sarif',
+      '--output',
+      sarifFile,
+      '--format',
+      'json',
+      '--output',
+      jsonFile,
+      '--fail-on',
+      'none',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const sarif = JSON.parse(readFileSync(sarifFile, 'utf8'));
+    assert.equal(sarifValidator()(sarif), undefined);
+    assert.equal(reportValidator()(JSON.parse(readFileSync(jsonFile, 'utf8'))), undefined);
+    const where = (sarif.runs[0].results as SarifResult[])
+      .filter((x) => x.ruleId.startsWith('KF-OPS-'))
+      .map((x) => {
+        const p = x.locations[0].physicalLocation;
+        return `${x.ruleId} ${p.artifactLocation.uri}:${p.region.startLine}`;
+      })
+      .sort();
+    assert.deepEqual(where, [
+      // The field's own line where the check names one (spec.replicas, terminationGracePeriodSeconds).
+      'KF-OPS-001 test/fixtures/ops/checkout.yaml:8',
+      'KF-OPS-002 test/fixtures/ops/list.json:5',
+      'KF-OPS-003 test/fixtures/ops/list.json:14',
+      'KF-OPS-004 test/fixtures/ops/agents.yaml:11',
+      'KF-OPS-005 test/fixtures/ops/probes.yaml:16',
+    ]);
+    // The security hunters' pod-spec checks run on manifests too.
+    assert.ok((sarif.runs[0].results as SarifResult[]).some((x) => x.ruleId === 'KF-WORKLOAD-005'));
+  });
+
+  it('a file that is not Kubernetes YAML is one line each and the run goes on; the report says it is incomplete', () => {
+    const r = kubeferret(['check', FIXTURES, '--fail-on', 'none', '--fail-on-incomplete', '--quiet']);
+    assert.equal(r.code, 4, 'incomplete: exit 4 as for hunt');
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('kubeferret: test/fixtures'));
+    assert.deepEqual(
+      lines.map((l) => l.split(': ').slice(0, 2).join(': ')),
+      [
+        'kubeferret: test/fixtures/ops/list.json:20',
+        'kubeferret: test/fixtures/ops/not-kubernetes.yaml:1',
+        'kubeferret: test/fixtures/ops/not-kubernetes.yaml:5',
+      ],
+    );
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    // 5 operational risks and 9 workloads that may run as root (KF-WORKLOAD-005); 3 things not read.
+    assert.match(r.stdout, /14 findings: .* · incomplete: 3 not fully examined/);
+  });
+
+  it('reads standard input (kubectl kustomize | kubeferret check -) and exits 1 at --fail-on', () => {
+    const r = kubeferret(
+      ['check', '-', '--fail-on', 'medium', '--quiet'],
+      readFileSync(join(FIXTURES, 'checkout.yaml'), 'utf8'),
+    );
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /2 findings: 0 critical, 0 high, 2 medium/);
+    const low = kubeferret(
+      ['check', '-', '--fail-on', 'high', '--quiet'],
+      readFileSync(join(FIXTURES, 'checkout.yaml'), 'utf8'),
+    );
+    assert.equal(low.code, 0);
+  });
+
+  it('a path that does not exist is one usage line and exit 2', () => {
+    const r = kubeferret(['check', join(FIXTURES, 'no-such-dir')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^kubeferret: check: cannot read test\/fixtures\/ops\/no-such-dir: ENOENT\n$/);
+  });
+});
