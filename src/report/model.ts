@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import type { HuntConfig } from '../core/config.js';
-import { type EventPayloads, type KfEvent, SEVERITIES, severityRank } from '../core/events.js';
+import { type EventPayloads, type KfEvent, SEVERITIES, severityRank, USER_FACT } from '../core/events.js';
 import type { HuntResult } from '../core/hunt.js';
 import { provenance, VERSION } from '../core/version.js';
 import { cveDatabase } from '../kb/cve-data.js';
@@ -453,11 +453,23 @@ export function buildReport(result: HuntResult, redactor: Redactor = redactorFor
     const tls = c.secret.trust?.tls;
     return { name: text(c.name), source: c.source, ...(tls && tls !== 'verify' ? { tls } : {}) };
   };
+  // Given identities the server said are one user (whoami.ts): each later one is the first one's too.
+  const firstOfUser = new Map<string, string>();
+  const sameUser = new Map<string, string>();
+  for (const o of result.events) {
+    if (o.type !== 'Observation' || o.fact !== USER_FACT || o.name === undefined) continue;
+    const key = `${o.host}:${o.port}|${o.value}`;
+    const first = firstOfUser.get(key);
+    if (first === undefined) firstOfUser.set(key, o.name);
+    else if (first !== o.name && !sameUser.has(o.name)) sameUser.set(o.name, first);
+  }
+  const sameAsOf = (c: (typeof credentials)[number]) => c.sameAs ?? sameUser.get(c.name);
   for (const c of credentials) {
-    if (c.sameAs === undefined && !identities.has(c.name)) identities.set(c.name, identityOf(c));
+    if (sameAsOf(c) === undefined && !identities.has(c.name)) identities.set(c.name, identityOf(c));
   }
   for (const c of credentials) {
-    const first = c.sameAs === undefined ? undefined : identities.get(c.sameAs);
+    const primary = sameAsOf(c);
+    const first = primary === undefined ? undefined : identities.get(primary);
     if (!first) {
       if (!identities.has(c.name)) identities.set(c.name, identityOf(c));
       continue;

@@ -1,0 +1,94 @@
+import { type CredentialSecret, type KfEvent, USER_FACT } from '../../core/events.js';
+import type { HuntContext, ReadOnlyRequest } from '../../core/hunter.js';
+import { tokenSubject } from '../../discovery/vantage/jwt.js';
+import { type ApiTarget, askApi, netFailure } from './api.js';
+
+// Who a credential is, as its API server says (`kubectl auth whoami`): how identities obtained in different
+// ways (a kubeconfig user and a token file of the same service account, two contexts with one user) are
+// found to be one user, from the server's word and never from names.
+
+/** SelfSubjectReview by the versions servers have served it under, newest first (v1 from 1.28). */
+const VERSIONS = ['v1', 'v1beta1', 'v1alpha1'] as const;
+const path = (version: string) => `/apis/authentication.k8s.io/${version}/selfsubjectreviews`;
+
+export const WHOAMI_REQUESTS: readonly ReadOnlyRequest[] = VERSIONS.map((version) => ({
+  method: 'POST',
+  path: path(version),
+  why: 'a self review tells the caller who it is and is stored nowhere',
+}));
+
+export interface AuthenticatedUser {
+  user: string;
+  /** How the server said so, in a few words. */
+  source: string;
+}
+
+/**
+ * The user the server authenticates the credential as: SelfSubjectReview under the newest version it
+ * serves; where it serves none (before 1.27) and has accepted the token (a 404, not a 401), the service
+ * account a token's JWT subject names. Undefined when the server does not say (refused, unreachable, not a
+ * service-account token).
+ */
+export async function authenticatedUser(
+  ctx: HuntContext,
+  target: ApiTarget,
+  credential: CredentialSecret,
+): Promise<AuthenticatedUser | undefined> {
+  for (const version of VERSIONS) {
+    let answer: Awaited<ReturnType<typeof askApi>>;
+    try {
+      answer = await askApi(ctx, target, {
+        path: path(version),
+        method: 'POST',
+        body: { apiVersion: `authentication.k8s.io/${version}`, kind: 'SelfSubjectReview' },
+        credential,
+        gap: false,
+      });
+    } catch (err) {
+      ctx.log(`${path(version)}: ${netFailure(err)}`);
+      return undefined;
+    }
+    if (answer.kind === 'ok') {
+      const info = (answer.body.status as { userInfo?: { username?: unknown } } | undefined)?.userInfo;
+      if (typeof info?.username !== 'string' || info.username === '') return undefined;
+      return { user: info.username.slice(0, 256), source: `SelfSubjectReview authentication.k8s.io/${version}` };
+    }
+    if (answer.kind !== 'absent') return undefined;
+  }
+  // Authenticated (the server routed the request) but no review served: the token's own claims.
+  const subject = credential.token ? tokenSubject(credential.token) : {};
+  if (!subject.namespace || !subject.serviceAccount) return undefined;
+  return {
+    user: `system:serviceaccount:${subject.namespace}:${subject.serviceAccount}`,
+    source: 'the service-account token it presents (no SelfSubjectReview served)',
+  };
+}
+
+/**
+ * Publishes the credential's user and says whether an identity already known on the same API server is
+ * that user: the name of the first Credential found to be it, which is surveyed instead. First come, first
+ * named: publishing and looking are one synchronous step, so two of them can never both be first.
+ */
+export function claimUser(
+  ctx: HuntContext,
+  credential: KfEvent<'Credential'>,
+  target: ApiTarget,
+  who: AuthenticatedUser,
+): string | undefined {
+  const sameUser = (o: KfEvent<'Observation'>) =>
+    o.fact === USER_FACT && o.host === target.host && o.port === target.port && o.value === who.user;
+  const first = ctx.known('Observation', (o) => sameUser(o) && o.name !== credential.name)[0];
+  ctx.publish(
+    'Observation',
+    {
+      host: target.host,
+      port: target.port,
+      fact: USER_FACT,
+      name: credential.name,
+      value: who.user,
+      source: who.source,
+    },
+    [credential.id],
+  );
+  return first?.name;
+}
