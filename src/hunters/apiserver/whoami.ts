@@ -25,8 +25,8 @@ export interface AuthenticatedUser {
 
 /**
  * The user the server authenticates the credential as: SelfSubjectReview under the newest version it
- * serves; where it serves none (before 1.27) and has accepted the token (a 404, not a 401), the service
- * account a token's JWT subject names. Undefined when the server does not say (refused, unreachable, not a
+ * serves; where none answers (before 1.27, or not granted) but the server accepted the token (404 or 403,
+ * not 401), the service account a token's JWT subject names. Undefined when the server does not say (refused, unreachable, not a
  * service-account token).
  */
 export async function authenticatedUser(
@@ -53,9 +53,11 @@ export async function authenticatedUser(
       if (typeof info?.username !== 'string' || info.username === '') return undefined;
       return { user: info.username.slice(0, 256), source: `SelfSubjectReview authentication.k8s.io/${version}` };
     }
-    if (answer.kind !== 'absent') return undefined;
+    // 404: not served; 403: not granted (authorization comes before routing, and before 1.28 the
+    // bootstrap roles do not name the review). Either way the server authenticated the caller.
+    if (answer.kind !== 'absent' && answer.kind !== 'denied') return undefined;
   }
-  // Authenticated (the server routed the request) but no review served: the token's own claims.
+  // Authenticated (not a 401) but no review answered: the token's own claims.
   const subject = credential.token ? tokenSubject(credential.token) : {};
   if (!subject.namespace || !subject.serviceAccount) return undefined;
   return {
