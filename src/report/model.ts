@@ -453,15 +453,23 @@ export function buildReport(result: HuntResult, redactor: Redactor = redactorFor
     const tls = c.secret.trust?.tls;
     return { name: text(c.name), source: c.source, ...(tls && tls !== 'verify' ? { tls } : {}) };
   };
-  // Given identities the server said are one user (whoami.ts): each later one is the first one's too.
+  // Given identities the server said are one user (whoami.ts): each is the first Credential's on that
+  // server with that user, in publish order, as the credential hunter chose the one to survey.
+  const userOf = new Map<string, string>();
+  for (const o of result.events) {
+    if (o.type === 'Observation' && o.fact === USER_FACT && o.name !== undefined && o.value !== '')
+      userOf.set(`${o.host}:${o.port}|${o.name}`, o.value);
+  }
   const firstOfUser = new Map<string, string>();
   const sameUser = new Map<string, string>();
-  for (const o of result.events) {
-    if (o.type !== 'Observation' || o.fact !== USER_FACT || o.name === undefined) continue;
-    const key = `${o.host}:${o.port}|${o.value}`;
-    const first = firstOfUser.get(key);
-    if (first === undefined) firstOfUser.set(key, o.name);
-    else if (first !== o.name && !sameUser.has(o.name)) sameUser.set(o.name, first);
+  for (const c of credentials) {
+    if (!c.apiServer || c.sameAs !== undefined) continue;
+    const server = `${c.apiServer.host}:${c.apiServer.port}`;
+    const user = userOf.get(`${server}|${c.name}`);
+    if (user === undefined) continue;
+    const first = firstOfUser.get(`${server}|${user}`);
+    if (first === undefined) firstOfUser.set(`${server}|${user}`, c.name);
+    else if (first !== c.name && !sameUser.has(c.name)) sameUser.set(c.name, first);
   }
   const sameAsOf = (c: (typeof credentials)[number]) => c.sameAs ?? sameUser.get(c.name);
   for (const c of credentials) {

@@ -31,8 +31,8 @@ export const credentialAccessHunter = defineHunter({
     // Two ways to the same user (a kubeconfig user and a token file of one service account) are one
     // identity: the server says who each is, and the first found to be that user is the one surveyed.
     const who = await authenticatedUser(ctx, target, credential.secret);
-    const same = who && claimUser(ctx, credential, target, who);
-    if (same) {
+    const same = await claimUser(ctx, credential, target, who);
+    if (who && same) {
       ctx.log(`${identity} is ${who.user} (${who.source}), as ${same} is: surveyed once, as ${same}`, 'debug');
       return;
     }

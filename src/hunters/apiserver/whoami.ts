@@ -1,6 +1,7 @@
 import { type CredentialSecret, type KfEvent, USER_FACT } from '../../core/events.js';
 import type { HuntContext, ReadOnlyRequest } from '../../core/hunter.js';
 import { tokenSubject } from '../../discovery/vantage/jwt.js';
+import { sleep } from '../../net/retry.js';
 import { type ApiTarget, askApi, netFailure } from './api.js';
 
 // Who a credential is, as its API server says (`kubectl auth whoami`): how identities obtained in different
@@ -66,20 +67,22 @@ export async function authenticatedUser(
   };
 }
 
+/** How often and how long a credential waits for the identities given before it to be known. */
+const WAIT_STEP_MS = 25;
+const WAIT_MAX_MS = 60_000;
+
 /**
- * Publishes the credential's user and says whether an identity already known on the same API server is
- * that user: the name of the first Credential found to be it, which is surveyed instead. First come, first
- * named: publishing and looking are one synchronous step, so two of them can never both be first.
+ * Publishes the credential's user (empty when the server did not say) and says whether an identity given
+ * before it on the same API server is that user: the name of the first such Credential, which is surveyed
+ * instead. "Before" is the order the Credentials were published in, so the choice is the same in every
+ * run whichever server answer comes back first: it waits (briefly) for those earlier ones to be known.
  */
-export function claimUser(
+export async function claimUser(
   ctx: HuntContext,
   credential: KfEvent<'Credential'>,
   target: ApiTarget,
-  who: AuthenticatedUser,
-): string | undefined {
-  const sameUser = (o: KfEvent<'Observation'>) =>
-    o.fact === USER_FACT && o.host === target.host && o.port === target.port && o.value === who.user;
-  const first = ctx.known('Observation', (o) => sameUser(o) && o.name !== credential.name)[0];
+  who: AuthenticatedUser | undefined,
+): Promise<string | undefined> {
   ctx.publish(
     'Observation',
     {
@@ -87,10 +90,25 @@ export function claimUser(
       port: target.port,
       fact: USER_FACT,
       name: credential.name,
-      value: who.user,
-      source: who.source,
+      value: who?.user ?? '',
+      source: who?.source ?? 'the server did not say',
     },
     [credential.id],
   );
-  return first?.name;
+  if (!who) return undefined;
+  const onTarget = (c: KfEvent<'Credential'>) =>
+    c.sameAs === undefined && c.apiServer?.host === target.host && c.apiServer.port === target.port;
+  const credentials = ctx.known('Credential', onTarget);
+  const mine = credentials.findIndex((c) => c.id === credential.id);
+  const earlier = credentials.slice(0, Math.max(mine, 0)).filter((c) => c.name !== credential.name);
+  const userOf = (name: string) =>
+    ctx.known(
+      'Observation',
+      (o) => o.fact === USER_FACT && o.host === target.host && o.port === target.port && o.name === name,
+    )[0]?.value;
+  for (let waited = 0; waited < WAIT_MAX_MS && !ctx.signal.aborted; waited += WAIT_STEP_MS) {
+    if (earlier.every((c) => userOf(c.name) !== undefined)) break;
+    await sleep(WAIT_STEP_MS, ctx.signal).catch(() => undefined);
+  }
+  return earlier.find((c) => userOf(c.name) === who.user)?.name;
 }
