@@ -161,7 +161,10 @@ export interface EventPayloads {
   Observation: {
     host: string;
     port?: number;
-    /** What was observed: one of CONDITION_FACTS (`os`, `auth`, `endpoint`, `feature-gate`, …). */
+    /**
+     * What was observed: one of CONDITION_FACTS (`os`, `auth`, `endpoint`, `feature-gate`, …), or USER_FACT
+     * (the user a Credential, named by `name`, authenticates as on this API server).
+     */
     fact: string;
     /** Which one, for facts that have several: the endpoint's path, the feature gate's name. */
     name?: string;
@@ -251,6 +254,12 @@ export interface EventPayloads {
 }
 
 export type EventType = keyof EventPayloads;
+
+/**
+ * Observation.fact of the user a Credential authenticates as, as its API server said it (whoami.ts):
+ * Credentials on one server with the same user are one identity, the first found to be it surveyed.
+ */
+export const USER_FACT = 'user';
 
 export interface EventMeta<K extends EventType = EventType> {
   id: string;

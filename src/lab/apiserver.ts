@@ -14,6 +14,7 @@ import {
   apiVersions,
   wantsAggregated,
 } from './discovery.js';
+import { fieldValidationOf, unknownFields } from './field-validation.js';
 import { MAX_BODY, readBody, sendJson, sendText, splitUrl } from './http.js';
 import { prometheusText } from './metrics.js';
 import { openapiDocument, openapiRoot, openapiV2, openapiV2Protobuf } from './openapi.js';
@@ -461,9 +462,13 @@ export class ApiServer {
         if (rr.name && rt !== NAMESPACES) throw status.methodNotAllowed();
         await this.create(ex, rt, rt === NAMESPACES ? undefined : rr.namespace);
         return;
-      case 'update':
-        await this.update(ex, rt, rr.namespace, rr.name!, (await decodeBody(ex.req, rt)) as KubeObject);
+      case 'update': {
+        const body = (await decodeBody(ex.req, rt)) as KubeObject;
+        this.checkTypeMeta(rt, body);
+        this.checkFields(ex, rt, body);
+        await this.update(ex, rt, rr.namespace, rr.name!, body);
         return;
+      }
       case 'patch':
         await this.patch(ex, rt, rr.namespace, rr.name!);
         return;
@@ -674,6 +679,28 @@ export class ApiServer {
     );
   }
 
+  /**
+   * Server-side field validation (field-validation.ts), from 1.25 where it is on by default: unknown
+   * fields refuse the write under Strict, are warned about under Warn and dropped under both Warn and Ignore.
+   */
+  private checkFields(ex: Exchange, rt: ResourceType, body: KubeObject): void {
+    if (this.deps.minor < 25) return;
+    const directive = fieldValidationOf(ex.query.get('fieldValidation'));
+    if (typeof directive !== 'string') throw status.badRequest(directive.error);
+    const unknown = unknownFields(groupVersion(rt), rt.kind, body, directive !== 'Strict');
+    if (unknown.length === 0 || directive === 'Ignore') return;
+    const each = unknown.map((path) => `unknown field "${path}"`);
+    if (directive === 'Strict') {
+      throw status.badRequest(
+        `${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: strict decoding error: ${each.join(', ')}`,
+      );
+    }
+    ex.res.setHeader(
+      'warning',
+      each.map((w) => `299 - ${JSON.stringify(w)}`),
+    );
+  }
+
   private dryRun(ex: Exchange): boolean {
     const v = ex.query.get('dryRun');
     if (v && v !== 'All') throw status.badRequest(`Invalid dry run value: ${v}`);
@@ -689,6 +716,7 @@ export class ApiServer {
     const { store, controllers } = this.deps;
     const body = applied ?? ((await decodeBody(ex.req, rt)) as KubeObject);
     this.checkTypeMeta(rt, body);
+    this.checkFields(ex, rt, body);
     body.kind = rt.kind;
     this.checkNamespace(rt, body, namespace);
     const errors = validate(body, { allowPrivileged: this.deps.settings.apiserver.allowPrivileged });

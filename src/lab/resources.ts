@@ -339,15 +339,22 @@ export const RESOURCES: readonly ResourceType[] = [
     verbs: CREATE,
     review: true,
   }),
-  grouped(AUTHN, 'v1', {
-    resource: 'selfsubjectreviews',
-    kind: 'SelfSubjectReview',
-    singular: 'selfsubjectreview',
-    namespaced: false,
-    verbs: CREATE,
-    review: true,
-    since: 28,
-  }),
+  // Beta (on by default) in 1.27, GA in 1.28; the alpha of 1.26 needed a feature gate.
+  ...byVersion(
+    {
+      resource: 'selfsubjectreviews',
+      kind: 'SelfSubjectReview',
+      singular: 'selfsubjectreview',
+      namespaced: false,
+      verbs: CREATE,
+      review: true,
+    },
+    AUTHN,
+    [
+      ['v1beta1', 27, 27],
+      ['v1', 28],
+    ],
+  ),
   grouped(AUTHN, 'v1', {
     resource: 'tokenreviews',
     kind: 'TokenReview',

@@ -131,13 +131,13 @@ function privilegeErrors(o: KubeObject): FieldError[] {
   return errs;
 }
 
-function podErrors(o: KubeObject): FieldError[] {
-  const spec = o.spec as { containers?: Container[] } | undefined;
-  if (!spec?.containers?.length) return [required('spec.containers', '')];
+/** A pod spec's own errors, its fields named under `prefix` (`spec`, or a template's `spec.template.spec`). */
+function podSpecErrors(spec: { containers?: Container[] } | undefined, prefix: string): FieldError[] {
+  if (!spec?.containers?.length) return [required(`${prefix}.containers`, '')];
   const errs: FieldError[] = [];
   const seen = new Set<string>();
   spec.containers.forEach((c, i) => {
-    const at = `spec.containers[${i}]`;
+    const at = `${prefix}.containers[${i}]`;
     if (!c.name) errs.push(required(`${at}.name`, ''));
     else if (!LABEL.test(c.name)) errs.push(invalidValue(`${at}.name`, c.name, LABEL_MSG));
     else if (seen.has(c.name))
@@ -152,6 +152,48 @@ function podErrors(o: KubeObject): FieldError[] {
   return errs;
 }
 
+const podErrors = (o: KubeObject) => podSpecErrors(o.spec as { containers?: Container[] } | undefined, 'spec');
+
+interface JobSpec {
+  completionMode?: string;
+  completions?: number;
+  template?: { spec?: { containers?: Container[]; restartPolicy?: string } };
+}
+
+const JOB_RESTART = ['OnFailure', 'Never'];
+
+/** A Job's spec as the API server checks it: a pod template that does not restart, completions when Indexed. */
+function jobSpecErrors(spec: JobSpec | undefined, prefix: string): FieldError[] {
+  const pod = spec?.template?.spec;
+  const errs = podSpecErrors(pod, `${prefix}.template.spec`);
+  const restart = pod?.restartPolicy;
+  if (!restart) errs.push(required(`${prefix}.template.spec.restartPolicy`, 'valid values: "OnFailure", "Never"'));
+  else if (!JOB_RESTART.includes(restart))
+    errs.push(notSupported(`${prefix}.template.spec.restartPolicy`, restart, JOB_RESTART));
+  const mode = spec?.completionMode ?? 'NonIndexed';
+  if (!['NonIndexed', 'Indexed'].includes(mode))
+    errs.push(notSupported(`${prefix}.completionMode`, mode, ['NonIndexed', 'Indexed']));
+  if (mode === 'Indexed' && spec?.completions === undefined)
+    errs.push(required(`${prefix}.completions`, 'when completion mode is Indexed'));
+  return errs;
+}
+
+/** Five fields, or a macro (`@daily`), as robfig/cron's standard parser takes them. */
+const CRON = /^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\S+\s+){4}\S+)$/;
+
+function cronJobErrors(o: KubeObject): FieldError[] {
+  const spec = o.spec as { schedule?: string; concurrencyPolicy?: string; jobTemplate?: { spec?: JobSpec } };
+  const errs: FieldError[] = [];
+  if (!spec?.schedule) errs.push(required('spec.schedule', ''));
+  else if (!CRON.test(spec.schedule.trim()))
+    errs.push(invalidValue('spec.schedule', spec.schedule, 'unparseable schedule'));
+  const policy = spec?.concurrencyPolicy ?? 'Allow';
+  if (!['Allow', 'Forbid', 'Replace'].includes(policy))
+    errs.push(notSupported('spec.concurrencyPolicy', policy, ['Allow', 'Forbid', 'Replace']));
+  errs.push(...jobSpecErrors(spec?.jobTemplate?.spec, 'spec.jobTemplate.spec'));
+  return errs;
+}
+
 /** The validation errors of a new or changed object (empty when valid). */
 export function validate(o: KubeObject, policy: ValidationPolicy = { allowPrivileged: true }): FieldError[] {
   const kind = o.kind ?? '';
@@ -160,6 +202,12 @@ export function validate(o: KubeObject, policy: ValidationPolicy = { allowPrivil
     case 'Pod':
       errs.push(...podErrors(o));
       if (!policy.allowPrivileged) errs.push(...privilegeErrors(o));
+      break;
+    case 'Job':
+      errs.push(...jobSpecErrors(o.spec as JobSpec | undefined, 'spec'));
+      break;
+    case 'CronJob':
+      errs.push(...cronJobErrors(o));
       break;
     case 'Role':
       errs.push(...ruleErrors(o.rules, true));

@@ -795,10 +795,7 @@ export class Network {
     const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
     const headers: Record<string, string> = { 'user-agent': 'kubeferret', accept: '*/*', ...req.headers };
     const cred = await currentCredential(req.credential, (fresh) => this.options.trace.redactor.addSecret(fresh));
-    if (cred?.token) headers.authorization = `Bearer ${cred.token}`;
-    else if (cred?.username !== undefined && cred.password !== undefined) {
-      headers.authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
-    }
+    authorize(headers, cred);
     const record = (status: number | undefined, bytes: number | undefined, error?: string) =>
       this.options.trace.record(
         {
@@ -911,16 +908,19 @@ export class Network {
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       throw new NetError('protocol', `${req.url}: only http and https are supported`);
     }
+    if (req.signal?.aborted) throw stoppedError(req.signal, `GET ${req.url}`);
     const address = await this.resolve(hunter, parsed.hostname, 'GET', req.url);
     const port = Number(parsed.port) || (parsed.protocol === 'https:' ? 443 : 80);
+    // The same steps as http(): the credential goes only where its source's trust goes, and is renewed
+    // first when its source can issue it again and it expired or was refused.
+    if (parsed.protocol === 'https:' && verifies(req.credential)) {
+      await this.ensureTrusted(hunter, req.credential!, address, port, bareHost(parsed.hostname));
+    }
     const started = performance.now();
     const silenceMs = req.timeoutMs ?? this.options.requestTimeoutMs;
     const headers: Record<string, string> = { 'user-agent': 'kubeferret', accept: '*/*', ...req.headers };
-    const cred = req.credential;
-    if (cred?.token) headers.authorization = `Bearer ${cred.token}`;
-    else if (cred?.username !== undefined && cred.password !== undefined) {
-      headers.authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
-    }
+    const cred = await currentCredential(req.credential, (fresh) => this.options.trace.redactor.addSecret(fresh));
+    authorize(headers, cred);
     const record = (status: number | undefined, bytes: number | undefined, error?: string) =>
       this.options.trace.record(
         {
@@ -961,6 +961,7 @@ export class Network {
       throw failure;
     }
     clearTimeout(headTimer);
+    if (res.statusCode === 401) credentialRefused(cred, this.nameUsed(bareHost(parsed.hostname), address), address);
     const flatHeaders: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers)) {
       if (v !== undefined) flatHeaders[k] = Array.isArray(v) ? v.join(', ') : v;
@@ -1005,5 +1006,13 @@ export class Network {
   async close(): Promise<void> {
     await Promise.all([...this.agents.values()].map((a) => a.destroy().catch(() => undefined)));
     this.agents.clear();
+  }
+}
+
+/** The credential's Authorization header, as client-go sends it: a bearer token, else basic auth. */
+function authorize(headers: Record<string, string>, cred: CredentialSecret | undefined): void {
+  if (cred?.token) headers.authorization = `Bearer ${cred.token}`;
+  else if (cred?.username !== undefined && cred.password !== undefined) {
+    headers.authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
   }
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import type { HuntConfig } from '../core/config.js';
-import { type EventPayloads, type KfEvent, SEVERITIES, severityRank } from '../core/events.js';
+import { type EventPayloads, type KfEvent, SEVERITIES, severityRank, USER_FACT } from '../core/events.js';
 import type { HuntResult } from '../core/hunt.js';
 import { provenance, VERSION } from '../core/version.js';
 import { cveDatabase } from '../kb/cve-data.js';
@@ -459,11 +459,31 @@ export function buildReport(result: HuntResult, redactor: Redactor = redactorFor
     const tls = c.secret.trust?.tls;
     return { name: text(c.name), source: c.source, ...(tls && tls !== 'verify' ? { tls } : {}) };
   };
+  // Given identities the server said are one user (whoami.ts): each is the first Credential's on that
+  // server with that user, in publish order, as the credential hunter chose the one to survey.
+  const userOf = new Map<string, string>();
+  for (const o of result.events) {
+    if (o.type === 'Observation' && o.fact === USER_FACT && o.name !== undefined && o.value !== '')
+      userOf.set(`${o.host}:${o.port}|${o.name}`, o.value);
+  }
+  const firstOfUser = new Map<string, string>();
+  const sameUser = new Map<string, string>();
   for (const c of credentials) {
-    if (c.sameAs === undefined && !identities.has(c.name)) identities.set(c.name, identityOf(c));
+    if (!c.apiServer || c.sameAs !== undefined) continue;
+    const server = `${c.apiServer.host}:${c.apiServer.port}`;
+    const user = userOf.get(`${server}|${c.name}`);
+    if (user === undefined) continue;
+    const first = firstOfUser.get(`${server}|${user}`);
+    if (first === undefined) firstOfUser.set(`${server}|${user}`, c.name);
+    else if (first !== c.name && !sameUser.has(c.name)) sameUser.set(c.name, first);
+  }
+  const sameAsOf = (c: (typeof credentials)[number]) => c.sameAs ?? sameUser.get(c.name);
+  for (const c of credentials) {
+    if (sameAsOf(c) === undefined && !identities.has(c.name)) identities.set(c.name, identityOf(c));
   }
   for (const c of credentials) {
-    const first = c.sameAs === undefined ? undefined : identities.get(c.sameAs);
+    const primary = sameAsOf(c);
+    const first = primary === undefined ? undefined : identities.get(primary);
     if (!first) {
       if (!identities.has(c.name)) identities.set(c.name, identityOf(c));
       continue;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -101,40 +101,52 @@ describe('deploy/ against the lab', () => {
   let admin: string;
   before(async () => {
     if (!hasCommand('kubectl')) return;
-    lab = await startLab({ base: '127.106.0.2', etcd: 'simulated', nodes: 1 });
+    // A current server (kubectl's own minor): batch/v1 CronJobs, OpenAPI v3 and server-side field validation.
+    lab = await startLab({ base: '127.106.0.2', etcd: 'simulated', nodes: 1, version: 'v1.32.4' });
     admin = join(home, 'admin.kubeconfig');
     lab.kubeconfig('admin', admin);
   });
   after(() => lab?.stop());
 
-  it('applies with a server-side dry run (Jobs and CronJobs where the lab serves batch/v1)', async (t) => {
+  it('every rendered object passes a server-side dry run with validation on', async (t) => {
     if (!requireComponent(t, 'kubectl', 'kubernetes-client')) return;
     // A dry run creates nothing, so the namespace the objects go into must exist first, as in a cluster
     // (deploy/common for real: the namespace and the account, which the next test's pod then uses.)
-    const common = await kubectl(['apply', '--validate=false', '-k', resolve('deploy', 'common')], admin);
+    const common = await kubectl(['apply', '-k', resolve('deploy', 'common')], admin);
     assert.equal(common.code, 0, common.stderr);
-    const unsupported = new Set<string>();
     for (const name of KUSTOMIZATIONS) {
-      // The lab serves no OpenAPI document, which kubectl's client-side validation needs.
-      const r = await kubectl(['apply', '--dry-run=server', '--validate=false', '-k', resolve('deploy', name)], admin);
+      const r = await kubectl(['apply', '--dry-run=server', '-k', resolve('deploy', name)], admin);
+      assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+      assert.equal(r.stderr.trim(), '', `${name}: no warning either`);
       const applied = r.stdout.trim().split('\n').filter(Boolean);
-      assert.ok(applied.length > 0, `${name}: ${r.stderr}`);
-      for (const line of applied)
-        assert.match(line, /\((server dry run|unchanged|configured)\)$|created \(server dry run\)/, line);
-      // Anything refused must be a kind the lab does not serve yet, nothing else.
-      const problems = r.stderr.split('\n').filter((l) => l.trim() && !/^ensure CRDs are installed first/.test(l));
-      for (const line of problems) {
-        const kind = /no matches for kind "(\w+)" in version "batch\/v1"/.exec(line)?.[1];
-        assert.ok(kind, `${name}: only missing batch/v1 kinds may fail: ${line}`);
-        unsupported.add(kind);
-      }
-      assert.ok(
-        applied.some((l) => /^serviceaccount\/kubeferret /.test(l)),
-        `${name}: ${r.stdout}`,
-      );
+      for (const line of applied) assert.match(line, /\((server dry run)\)$/, line);
+      // One line per rendered object, named by its kind: nothing left out.
+      const rendered = (await render(name)).map((m) => `${m.kind.toLowerCase()}/${m.metadata.name}`).sort();
+      const seen = applied.map((l) => l.split(' ')[0].replace(/^([a-z]+)\.[^/]+\//, '$1/')).sort();
+      assert.deepEqual(seen, rendered, name);
     }
-    if (unsupported.size > 0)
-      t.diagnostic(`the lab serves no ${[...unsupported].join(' or ')} yet (batch/v1): not dry-run here`);
+  });
+
+  it('the dry run is a real check: a misspelt field or a Job that restarts is refused, as a real server does', async (t) => {
+    if (!requireComponent(t, 'kubectl', 'kubernetes-client')) return;
+    const base = await render('base');
+    const cron = structuredClone(base.find((m) => m.kind === 'CronJob')!);
+    cron.spec.jobTemplate.spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem = true;
+    const misspelt = join(home, 'misspelt.json');
+    writeFileSync(misspelt, JSON.stringify(cron));
+    let r = await kubectl(['apply', '--dry-run=server', '-f', misspelt], admin);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(
+      r.stderr,
+      /strict decoding error: unknown field "spec\.jobTemplate\.spec\.template\.spec\.containers\[0\]\.securityContext\.readOnlyRootFileSystem"/,
+    );
+    const job = structuredClone(base.find((m) => m.kind === 'Job')!);
+    job.spec.template.spec.restartPolicy = 'Always';
+    const restarting = join(home, 'restarting.json');
+    writeFileSync(restarting, JSON.stringify(job));
+    r = await kubectl(['apply', '--dry-run=server', '-f', restarting], admin);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /spec\.template\.spec\.restartPolicy: Unsupported value: "Always"/);
   });
 
   it("runs the base Job's own arguments the way its pod does: not root, no writable TMPDIR, the lab's token", async (t) => {

@@ -108,7 +108,7 @@ async function huntWholeLab(lab: Lab, identities: Identity[], pod: keyof typeof 
 }
 
 const REVIEW =
-  /^\/apis\/(authorization\.k8s\.io\/v1\/selfsubject(access|rules)reviews|authentication\.k8s\.io\/v1\/selfsubjectreviews)$/;
+  /^\/apis\/(authorization\.k8s\.io\/v1\/selfsubject(access|rules)reviews|authentication\.k8s\.io\/v1(beta1|alpha1)?\/selfsubjectreviews)$/;
 const KV_RANGE = /^\/v3(alpha|beta)?\/kv\/range$/;
 
 /** A POST to the kubelet's /run whose command is empty: the kubelet answers, nothing is executed. */

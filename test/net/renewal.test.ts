@@ -98,6 +98,30 @@ describe('credentials renewed when they expire', () => {
     assert.equal(forgotten, 1, "the source's cache was dropped first");
   });
 
+  it('a streamed read renews as http() does: expired, or refused with 401 by its server', async () => {
+    let issued = 0;
+    registerRenewal('test-stream', async () => ({
+      token: `streamed-${++issued}-0123456789`,
+      renewal: { key: 'test-stream', expires: Date.now() + 60_000 },
+    }));
+    const trace = new Trace();
+    const net = network(trace).for('t');
+    const sink = () => ({ write: () => {}, result: () => undefined });
+    const expired: CredentialSecret = {
+      token: 'stale-stream-0123456789',
+      renewal: { key: 'test-stream', expires: Date.now() - 1 },
+    };
+    seen.length = 0;
+    await net.stream({ url: `${server.url}/list` }, sink);
+    await net.stream({ url: `${server.url}/list`, credential: expired }, sink);
+    assert.deepEqual(seen.splice(0), ['', 'Bearer streamed-1-0123456789']);
+    assert.doesNotMatch(trace.redactor.text('saw streamed-1-0123456789'), /streamed-1/, 'the redactor learnt it');
+    const refused = await net.stream({ url: `${server.url}/unauthorized`, credential: expired }, sink);
+    assert.equal(refused.status, 401);
+    await net.stream({ url: `${server.url}/list`, credential: expired }, sink);
+    assert.deepEqual(seen, ['Bearer streamed-1-0123456789', 'Bearer streamed-2-0123456789']);
+  });
+
   it('a renewal that fails is one line, and nothing is sent', async () => {
     registerRenewal('test-b', async () => {
       throw new Error('context "eks": exec plugin aws failed with exit code 255');

@@ -140,6 +140,43 @@ describe('a credential goes only where its source trusts the server', () => {
     await net.close();
   });
 
+  it('a streamed read goes through the same check: signed by its CA, sent; by another, nothing reaches it', async () => {
+    reset();
+    const records: TraceRecord[] = [];
+    const net = network(records);
+    const h = net.for('t');
+    const text = () => {
+      const chunks: Buffer[] = [];
+      return { write: (c: Buffer) => void chunks.push(c), result: () => Buffer.concat(chunks).toString() };
+    };
+    await untrusted(
+      h.stream({ url: server.url, credential: { token: TOKEN, ca: otherCa.cert } }, text),
+      /^https:\/\/127\.0\.5\.2:\d+: x509: certificate signed by unknown authority/,
+    );
+    await untrusted(
+      h.stream(
+        { url: server.url, credential: { clientCert: client.cert, clientKey: client.key, ca: otherCa.cert } },
+        text,
+      ),
+      /unknown authority/,
+    );
+    assert.deepEqual(server.authorizations, [], 'no streamed request at all');
+    assert.ok(
+      server.clientCerts.every((c) => c === undefined),
+      'no handshake presented the client certificate',
+    );
+    // Refused by the check made before any request (one per trust and server), not by a request's handshake.
+    assert.deepEqual(
+      records.map((r) => `${r.method} ${r.error ? 'refused' : r.status}`),
+      ['TLS refused', 'TLS refused'],
+    );
+    const read = await h.stream({ url: server.url, credential: { token: TOKEN, ca: clusterCa.cert } }, text);
+    assert.equal(read.status, 200);
+    assert.match(read.value, /APIVersions/);
+    assert.deepEqual(server.authorizations, [`Bearer ${TOKEN}`]);
+    await net.close();
+  });
+
   it('no CA: the system roots, which did not sign a cluster CA', async () => {
     reset();
     const net = network();

@@ -73,7 +73,9 @@ function entries(doc: Entry, key: string, file: string): { name: string; body: E
 /** Reads and merges kubeconfig files by kubectl's rules: first to set a name or current-context wins. */
 export async function mergeKubeconfigs(files: readonly string[]): Promise<MergedKubeconfig> {
   // yaml is needed only with a kubeconfig.
-  const { parse } = await import('yaml');
+  // The default export: a bundle's chunk of the CommonJS package has no named exports (dist/ said
+  // "parse is not a function" to every --kubeconfig).
+  const { parse } = (await import('yaml')).default;
   const merged: MergedKubeconfig = { files: [...files], clusters: new Map(), users: new Map(), contexts: new Map() };
   for (const file of files) {
     const text = readUserFile(file, 'kubeconfig');

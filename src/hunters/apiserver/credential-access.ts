@@ -9,6 +9,7 @@ import {
   reportRulesAndWrites,
   surveyOrWarn,
 } from './report-access.js';
+import { authenticatedUser, claimUser, WHOAMI_REQUESTS } from './whoami.js';
 
 /**
  * What each credential can do on its API server (KHV005 family): the same reads and reviews as for
@@ -23,10 +24,18 @@ export const credentialAccessHunter = defineHunter({
   // An identity obtained a second way (sameAs) is the same user: asked once, under its first name.
   when: (c) => c.apiServer !== undefined && c.sameAs === undefined,
   reports: ['KF-API-005', 'KF-API-006', 'KF-API-009', 'KF-API-010'],
-  readOnlyRequests: REVIEW_REQUESTS,
+  readOnlyRequests: [...REVIEW_REQUESTS, ...WHOAMI_REQUESTS],
   async hunt(credential, ctx) {
     const target = credential.apiServer!;
     const identity = credential.name;
+    // Two ways to the same user (a kubeconfig user and a token file of one service account) are one
+    // identity: the server says who each is, and the first found to be that user is the one surveyed.
+    const who = await authenticatedUser(ctx, target, credential.secret);
+    const same = await claimUser(ctx, credential, target, who);
+    if (who && same) {
+      ctx.log(`${identity} is ${who.user} (${who.source}), as ${same} is: surveyed once, as ${same}`, 'debug');
+      return;
+    }
     const asker = { identity, credential: credential.secret, namespace: ownNamespace(credential) };
     const first = await surveyAccess(ctx, target, asker);
     if (first.untrusted) {
