@@ -17,6 +17,10 @@ export interface Answer {
   contentType: string;
   server: string;
   headers: Record<string, string>;
+  /**
+   * The body as text; for a JSON-looking body only its first JSON_EXCERPT characters (what classifying
+   * reads of it is `json`, or the first key of a cut document).
+   */
   text: string;
   truncated: boolean;
   /** The body parsed as JSON when it is (and was not cut), else undefined. */
@@ -46,10 +50,21 @@ export const PATIENCE = 2;
 /** How a body is read: its cap, and whether the answer is shared with other hunters. */
 export type BodyRead = Pick<HttpRequest, 'maxBytes' | 'shared'>;
 
+/**
+ * What is kept of a JSON-looking body's text. Answers live until the port is classified, a body each path:
+ * a parsed document is held once (as `json`), and one that would not parse (too deep, malformed, cut) is
+ * held as no more than is read of it, not as the hundreds of kilobytes a hostile host sends.
+ */
+export const JSON_EXCERPT = 4096;
+
 function answerOf(path: string, res: HttpResponse): Answer {
-  const text = res.text();
+  let text = res.text();
   let json: unknown;
-  if (!res.truncated && /^\s*[[{]/.test(text)) json = res.json();
+  if (/^\s*[[{]/.test(text)) {
+    if (!res.truncated) json = res.json();
+    // From the bytes, not text.slice(): V8 may keep a slice as a view that holds the whole text alive.
+    if (text.length > JSON_EXCERPT) text = res.body.subarray(0, JSON_EXCERPT).toString('utf8');
+  }
   return {
     path,
     status: res.status,
