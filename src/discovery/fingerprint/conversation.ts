@@ -57,11 +57,14 @@ export type BodyRead = Pick<HttpRequest, 'maxBytes' | 'shared'>;
  */
 export const JSON_EXCERPT = 4096;
 
-function answerOf(path: string, res: HttpResponse): Answer {
+function answerOf(path: string, res: HttpResponse, unreadable?: string[]): Answer {
   let text = res.text();
   let json: unknown;
   if (/^\s*[[{]/.test(text)) {
-    if (!res.truncated) json = res.json();
+    if (!res.truncated) {
+      json = res.json();
+      if (json === undefined) unreadable?.push(path);
+    }
     // From the bytes, not text.slice(): V8 may keep a slice as a view that holds the whole text alive.
     if (text.length > JSON_EXCERPT) text = res.body.subarray(0, JSON_EXCERPT).toString('utf8');
   }
@@ -106,6 +109,8 @@ export class Conversation {
   private stalled = false;
   /** Paths that went unanswered, even when asked again with a longer deadline. */
   readonly unanswered: string[] = [];
+  /** Paths whose whole answer looked like JSON but could not be read (malformed, or nested too deep). */
+  readonly unreadable: string[] = [];
 
   constructor(
     private readonly net: NetClient,
@@ -154,7 +159,7 @@ export class Conversation {
         this.silence = undefined;
         this.silenceDetail = '';
         if (res.cert) this.cert = res.cert;
-        this.answers.set(path, Promise.resolve(answerOf(path, res)));
+        this.answers.set(path, Promise.resolve(answerOf(path, res, this.unreadable)));
         return true;
       } catch (err) {
         if (!(err instanceof NetError)) throw err;
@@ -204,7 +209,7 @@ export class Conversation {
       pending = this.send(scheme, path, headers, read).then(
         (res) => {
           if (res.cert && !this.cert) this.cert = res.cert;
-          return answerOf(path, res);
+          return answerOf(path, res, this.unreadable);
         },
         (err) => {
           if (!(err instanceof NetError)) throw err;

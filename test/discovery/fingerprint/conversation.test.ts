@@ -5,6 +5,7 @@ import { Network } from '../../../src/net/network.js';
 import { Scope } from '../../../src/net/scope.js';
 import { Trace } from '../../../src/net/trace.js';
 import { startHttpServer, type TestServer } from '../../helpers/servers.js';
+import { discoverTargets, eventsOf, serviceAt } from '../run.js';
 
 // Block 127.126.0.0/16. What a conversation keeps of each answer until the port is classified: a JSON
 // body once, parsed; a JSON-looking body that would not parse only as an excerpt, never whole.
@@ -56,6 +57,7 @@ describe('a conversation keeps what classifying reads, not every body', () => {
     assert.equal(a.json, undefined);
     assert.equal(a.truncated, false);
     assert.equal(a.text, DEEP.slice(0, JSON_EXCERPT));
+    assert.deepEqual(c.unreadable, ['/deep'], 'named as unreadable, and only it');
   });
 
   it('a text body is kept whole: its last line is still read', async () => {
@@ -63,5 +65,31 @@ describe('a conversation keeps what classifying reads, not every body', () => {
     assert.ok(a);
     assert.equal(a.text, METRICS);
     assert.equal(a.json, undefined);
+  });
+});
+
+describe('a port whose every answer is too deep to read', () => {
+  // 127.126.1.2: every path answers 200 KB of nested arrays, as a hostile host does.
+  let server: TestServer;
+  before(async () => {
+    server = await startHttpServer('127.126.1.2', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(DEEP);
+    });
+  });
+  after(() => server?.close());
+
+  it('is unknown, and a coverage gap names the answers that were not read', async () => {
+    const result = await discoverTargets([server.host], { ports: [server.port] });
+    assert.equal(serviceAt(result, server.host, server.port).kind, 'unknown');
+    const gaps = eventsOf(result, 'CoverageGap');
+    assert.equal(gaps.length, 1, JSON.stringify(gaps));
+    assert.equal(gaps[0].hunter, 'fingerprint');
+    assert.equal(gaps[0].port, server.port);
+    assert.equal(gaps[0].reason, 'cap');
+    assert.match(
+      gaps[0].detail,
+      /^GET \/version(, GET \/[^,]*)* answered with JSON that could not be read \(malformed, or nested deeper than 64 levels\)$/,
+    );
+    assert.deepEqual(result.warnings, []);
   });
 });
