@@ -11,6 +11,7 @@ import {
   type KfEvent,
   subjectOf,
 } from './events.js';
+import { collectGarbage } from './gc.js';
 import type { AnyHunter, HuntContext, Hunter, HuntOptions } from './hunter.js';
 
 /** How long a hunter past its deadline may still publish what it examined (its reads end on the abort). */
@@ -18,6 +19,8 @@ const ABORT_GRACE_MS = 1_000;
 
 /** New hunter runs wait once memory passes this share of the budget (or of V8's heap limit). */
 const MEMORY_NEAR = 0.9;
+/** ... as long as what is live (JavaScript heap and buffers) is at least this share of the budget. */
+const LIVE_SHARE = 0.5;
 /** How long queued work waits, with nothing running, for memory to come back under the budget. */
 const BUDGET_WAIT_MS = 2_000;
 const MIB = 1024 * 1024;
@@ -306,7 +309,12 @@ export class Engine {
     if (budget === undefined) return undefined;
     const rss = process.memoryUsage.rss();
     if (rss >= budget * MEMORY_NEAR) {
-      return `memory near the run's budget (${Math.round(rss / MIB)} of ${Math.round(budget / MIB)} MiB resident)`;
+      // Resident memory seldom shrinks once freed (the allocator keeps its pages for reuse): only when
+      // what is live is a large share of it too is new work refused, not for a spike that has passed.
+      const { heapUsed, external } = process.memoryUsage();
+      if (heapUsed + external >= budget * LIVE_SHARE) {
+        return `memory near the run's budget (${Math.round(rss / MIB)} MiB resident, ${Math.round((heapUsed + external) / MIB)} MiB live, of ${Math.round(budget / MIB)} MiB)`;
+      }
     }
     // Past V8's heap limit the process dies whatever the budget says: its share is a budget too.
     const heap = getHeapStatistics();
@@ -318,7 +326,7 @@ export class Engine {
 
   /**
    * Work waits while memory is near the budget. With hunters running, their end pumps again; with none
-   * running, only collected garbage can free memory: after BUDGET_WAIT_MS of that, what is queued is
+   * running, only collected garbage can free memory (a collection is asked for): after BUDGET_WAIT_MS of that, what is queued is
    * skipped, each run its own CoverageGap 'budget', so the report names every port and hunter not examined.
    */
   private waitForMemory(): void {
@@ -327,6 +335,8 @@ export class Engine {
     const check = () => {
       this.budgetTimer = undefined;
       if (this.stopped) return this.checkIdle();
+      // Nothing runs: what is not garbage now is what the run holds. One collection per check.
+      collectGarbage();
       const pressure = this.memoryPressure();
       if (pressure && Date.now() - started < BUDGET_WAIT_MS) {
         this.budgetTimer = setTimeout(check, 100);
