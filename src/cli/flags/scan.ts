@@ -42,7 +42,7 @@ export function registerScanOptions(cmd: Command): Command {
     .option('--quick', `scan only the core ports (${CORE_PORTS.join(', ')})`)
     .option(
       '--concurrency <n>',
-      'TCP connections in flight during the scan (default 1000)',
+      'TCP connections in flight during the scan (default 2048)',
       integer('--concurrency', 1, 20000),
     )
     .option(
