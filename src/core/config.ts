@@ -30,6 +30,9 @@ export const DEFAULT_PORTS = [
  */
 export const CLOUD_METADATA_ENDPOINT = { host: '169.254.169.254', port: 80 } as const;
 
+/** The default memory budget, MiB: a 512 MiB pod's limit less room for what the process holds outside it. */
+export const DEFAULT_MAX_MEMORY_MIB = 448;
+
 /** Everything a hunt needs, validated. The CLI builds it; library callers and tests build it directly. */
 export interface HuntConfig {
   targets: Target[];
@@ -38,7 +41,10 @@ export interface HuntConfig {
   /** Name servers (`host:port`) to resolve hostnames with instead of the system's resolver; empty for the system's. */
   dnsServers: string[];
   ports: number[];
-  /** TCP connections in flight during the port scan. */
+  /**
+   * TCP connections in flight during the port scan. The default, 2048, sweeps a filtered /24 × 8 ports in
+   * one round of connect timeouts (bench/concurrency.sh); past the open-file limit the scan backs off.
+   */
   concurrency: number;
   /** Connections per second; 0 for no limit. */
   rate: number;
@@ -51,6 +57,11 @@ export interface HuntConfig {
   hunterConcurrency: number;
   perHostConcurrency: number;
   maxBodyBytes: number;
+  /**
+   * The run's memory budget (resident set), bytes: near it, new hunter runs and fingerprints wait, and
+   * what could not start is a CoverageGap 'budget'. 0 for none. The default fits a 512 MiB pod.
+   */
+  maxMemoryBytes: number;
   active: boolean;
   /** Consent for active hunting without a prompt. */
   yes: boolean;
@@ -86,7 +97,7 @@ export function defaultConfig(overrides: Partial<HuntConfig> = {}): HuntConfig {
     scope: [],
     dnsServers: [],
     ports: [...DEFAULT_PORTS],
-    concurrency: 1000,
+    concurrency: 2048,
     rate: 0,
     connectTimeoutMs: 1500,
     requestTimeoutMs: 5000,
@@ -94,6 +105,7 @@ export function defaultConfig(overrides: Partial<HuntConfig> = {}): HuntConfig {
     hunterConcurrency: 64,
     perHostConcurrency: 8,
     maxBodyBytes: 1024 * 1024,
+    maxMemoryBytes: DEFAULT_MAX_MEMORY_MIB * 1024 * 1024,
     active: false,
     yes: false,
     dryRun: false,

@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { unknownKbIds } from '../kb/index.js';
 import type { Network } from '../net/network.js';
 import type { ChangeRecorder } from './changes.js';
@@ -10,10 +11,19 @@ import {
   type KfEvent,
   subjectOf,
 } from './events.js';
+import { collectGarbage } from './gc.js';
 import type { AnyHunter, HuntContext, Hunter, HuntOptions } from './hunter.js';
 
 /** How long a hunter past its deadline may still publish what it examined (its reads end on the abort). */
 const ABORT_GRACE_MS = 1_000;
+
+/** New hunter runs wait once memory passes this share of the budget (or of V8's heap limit). */
+const MEMORY_NEAR = 0.9;
+/** ... as long as what is live (JavaScript heap and buffers) is at least this share of the budget. */
+const LIVE_SHARE = 0.5;
+/** How long queued work waits, with nothing running, for memory to come back under the budget. */
+const BUDGET_WAIT_MS = 2_000;
+const MIB = 1024 * 1024;
 
 const sleep = (ms: number) =>
   new Promise<void>((resolve) => {
@@ -27,6 +37,11 @@ export interface EngineOptions {
   perHost: number;
   /** Time a hunter gets for one subject, ms. */
   hunterTimeoutMs: number;
+  /**
+   * The run's memory budget in bytes (resident set). Near it, new hunter runs wait for running ones to
+   * end; what still cannot start, with nothing running, is skipped as a CoverageGap 'budget'. Absent: no budget.
+   */
+  maxMemoryBytes?: number;
   /** Called with one line for each hunter failure or warning, as it happens. */
   onProblem?: (line: string) => void;
   /** Called for every event published (progress display, live output). */
@@ -90,6 +105,8 @@ export class Engine {
   private seq = 0;
   private idleWaiters: Array<() => void> = [];
   private settled = false;
+  /** Set while queued work waits, with nothing running, for memory to fall under the budget. */
+  private budgetTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly hunters: readonly AnyHunter[],
@@ -203,6 +220,8 @@ export class Engine {
   stop(reason = 'stopped'): void {
     if (this.stopped) return;
     this.stopController.abort(new Error(reason));
+    clearTimeout(this.budgetTimer);
+    this.budgetTimer = undefined;
     const dropped = new Map<string, Task[]>();
     for (const task of this.queue) dropped.set(task.hunter.id, [...(dropped.get(task.hunter.id) ?? []), task]);
     this.queue.length = 0;
@@ -267,6 +286,7 @@ export class Engine {
   }
 
   private checkIdle(): void {
+    if (this.budgetTimer && !this.stopped) return;
     if (this.running === 0 && this.holds === 0 && (this.queue.length === 0 || this.stopped)) {
       // Idle while someone waits for the end: the facts are all in, so the hunters that judge on all of
       // them get their turn, once; the run ends when they (and whatever they publish) are done.
@@ -283,8 +303,66 @@ export class Engine {
     }
   }
 
+  /** Why memory is too near the budget (or V8's heap limit) to start new work; undefined when it is not. */
+  private memoryPressure(): string | undefined {
+    const budget = this.options.maxMemoryBytes;
+    if (budget === undefined) return undefined;
+    const rss = process.memoryUsage.rss();
+    if (rss >= budget * MEMORY_NEAR) {
+      // Resident memory seldom shrinks once freed (the allocator keeps its pages for reuse): only when
+      // what is live is a large share of it too is new work refused, not for a spike that has passed.
+      const { heapUsed, external } = process.memoryUsage();
+      if (heapUsed + external >= budget * LIVE_SHARE) {
+        return `memory near the run's budget (${Math.round(rss / MIB)} MiB resident, ${Math.round((heapUsed + external) / MIB)} MiB live, of ${Math.round(budget / MIB)} MiB)`;
+      }
+    }
+    // Past V8's heap limit the process dies whatever the budget says: its share is a budget too.
+    const heap = getHeapStatistics();
+    if (heap.used_heap_size >= heap.heap_size_limit * MEMORY_NEAR) {
+      return `memory near the JavaScript heap limit (${Math.round(heap.used_heap_size / MIB)} of ${Math.round(heap.heap_size_limit / MIB)} MiB)`;
+    }
+    return undefined;
+  }
+
+  /**
+   * Work waits while memory is near the budget. With hunters running, their end pumps again; with none
+   * running, only collected garbage can free memory (a collection is asked for): after BUDGET_WAIT_MS of that, what is queued is
+   * skipped, each run its own CoverageGap 'budget', so the report names every port and hunter not examined.
+   */
+  private waitForMemory(): void {
+    if (this.running > 0 || this.budgetTimer) return;
+    const started = Date.now();
+    const check = () => {
+      this.budgetTimer = undefined;
+      if (this.stopped) return this.checkIdle();
+      // Nothing runs: what is not garbage now is what the run holds. One collection per check.
+      collectGarbage();
+      const pressure = this.memoryPressure();
+      if (pressure && Date.now() - started < BUDGET_WAIT_MS) {
+        this.budgetTimer = setTimeout(check, 100);
+        return;
+      }
+      if (pressure && this.running === 0) {
+        const skipped = this.queue.splice(0);
+        for (const task of skipped) {
+          this.recordGap(task.hunter.id, task.event, {
+            subject: task.subject,
+            reason: 'budget',
+            detail: `not run: ${pressure}, see --max-memory`,
+          });
+        }
+      }
+      this.pump();
+    };
+    this.budgetTimer = setTimeout(check, 100);
+  }
+
   private pump(): void {
     while (this.running < this.options.concurrency && this.queue.length > 0 && !this.stopped) {
+      if (this.memoryPressure()) {
+        this.waitForMemory();
+        break;
+      }
       const index = this.queue.findIndex((t) => (this.perHostRunning.get(t.host) ?? 0) < this.options.perHost);
       if (index < 0) break;
       const [task] = this.queue.splice(index, 1);

@@ -122,6 +122,7 @@ export async function runHunt(
     concurrency: config.hunterConcurrency,
     perHost: config.perHostConcurrency,
     hunterTimeoutMs: config.hunterTimeoutMs,
+    ...(config.maxMemoryBytes > 0 && { maxMemoryBytes: config.maxMemoryBytes }),
     onProblem: hooks.onProblem,
     onEvent: (event) => {
       redactor.observe(event);

@@ -154,6 +154,9 @@ ${users}`,
       serviceAccount: 'legacy',
     });
     assert.deepEqual(tokenSubject('not-a-jwt'), {});
+    // Claims nested 100,000 deep (a token found on a target) are refused before parsing, not walked.
+    const deep = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
+    assert.deepEqual(tokenSubject(`e30.${Buffer.from(deep).toString('base64url')}.c2ln`), {});
   });
 
   it('--pod: the API server from the environment joins the scope and gets a Credential', async () => {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CORE_PORTS, type HuntConfig } from '../../core/config.js';
+import { CORE_PORTS, DEFAULT_MAX_MEMORY_MIB, type HuntConfig } from '../../core/config.js';
 import { UsageError } from '../../core/errors.js';
 import type { Severity } from '../../core/events.js';
 import { checkTargetSize, parseTarget } from '../../discovery/targets.js';
@@ -20,6 +20,7 @@ export interface ScanFlags {
   requestTimeout?: number;
   handshakeTimeout?: number;
   hunterTimeout?: number;
+  maxMemory?: number;
   trace?: string;
   allowLarge?: boolean;
   failOn?: Severity | 'none';
@@ -41,7 +42,7 @@ export function registerScanOptions(cmd: Command): Command {
     .option('--quick', `scan only the core ports (${CORE_PORTS.join(', ')})`)
     .option(
       '--concurrency <n>',
-      'TCP connections in flight during the scan (default 1000)',
+      'TCP connections in flight during the scan (default 2048)',
       integer('--concurrency', 1, 20000),
     )
     .option(
@@ -64,6 +65,11 @@ export function registerScanOptions(cmd: Command): Command {
       '--hunter-timeout <seconds>',
       'time a hunter gets for one subject (default 30)',
       seconds('--hunter-timeout'),
+    )
+    .option(
+      '--max-memory <MiB>',
+      `memory budget in MiB: near it new work waits, what cannot start is reported as coverage; 0 for none (default ${DEFAULT_MAX_MEMORY_MIB}, fits a 512 MiB pod)`,
+      integer('--max-memory', 0, 1024 * 1024),
     )
     .option('--trace <file>', 'write every request sent (and every refusal) as a JSON line')
     .option('--allow-large', 'allow targets of more than 65,536 addresses')
@@ -109,6 +115,7 @@ export function scanConfig(positional: string[], flags: ScanFlags, required = tr
     requestTimeoutMs: flags.requestTimeout,
     handshakeTimeoutMs: flags.handshakeTimeout,
     hunterTimeoutMs: flags.hunterTimeout,
+    maxMemoryBytes: flags.maxMemory === undefined ? undefined : flags.maxMemory * 1024 * 1024,
     tracePath: flags.trace,
     allowLarge: flags.allowLarge ?? false,
     failOn: flags.failOn,

@@ -36,6 +36,12 @@ export function unansweredText(c: Conversation): string {
   return `${paths} went unanswered, also when asked again with ${PATIENCE}× the request deadline`;
 }
 
+/** The coverage line of a port whose JSON answers could not be read. */
+export function unreadableText(c: Conversation): string {
+  const paths = c.unreadable.map((p) => `GET ${p}`).join(', ');
+  return `${paths} answered with JSON that could not be read (malformed, or nested deeper than 64 levels)`;
+}
+
 function said(a: Answer, what: string): string {
   return `GET ${a.path} → ${a.status}: ${what}`;
 }

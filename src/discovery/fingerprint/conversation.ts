@@ -17,6 +17,10 @@ export interface Answer {
   contentType: string;
   server: string;
   headers: Record<string, string>;
+  /**
+   * The body as text; for a JSON-looking body only its first JSON_EXCERPT characters (what classifying
+   * reads of it is `json`, or the first key of a cut document).
+   */
   text: string;
   truncated: boolean;
   /** The body parsed as JSON when it is (and was not cut), else undefined. */
@@ -46,10 +50,24 @@ export const PATIENCE = 2;
 /** How a body is read: its cap, and whether the answer is shared with other hunters. */
 export type BodyRead = Pick<HttpRequest, 'maxBytes' | 'shared'>;
 
-function answerOf(path: string, res: HttpResponse): Answer {
-  const text = res.text();
+/**
+ * What is kept of a JSON-looking body's text. Answers live until the port is classified, a body each path:
+ * a parsed document is held once (as `json`), and one that would not parse (too deep, malformed, cut) is
+ * held as no more than is read of it, not as the hundreds of kilobytes a hostile host sends.
+ */
+export const JSON_EXCERPT = 4096;
+
+function answerOf(path: string, res: HttpResponse, unreadable?: string[]): Answer {
+  let text = res.text();
   let json: unknown;
-  if (!res.truncated && /^\s*[[{]/.test(text)) json = res.json();
+  if (/^\s*[[{]/.test(text)) {
+    if (!res.truncated) {
+      json = res.json();
+      if (json === undefined) unreadable?.push(path);
+    }
+    // From the bytes, not text.slice(): V8 may keep a slice as a view that holds the whole text alive.
+    if (text.length > JSON_EXCERPT) text = res.body.subarray(0, JSON_EXCERPT).toString('utf8');
+  }
   return {
     path,
     status: res.status,
@@ -91,6 +109,8 @@ export class Conversation {
   private stalled = false;
   /** Paths that went unanswered, even when asked again with a longer deadline. */
   readonly unanswered: string[] = [];
+  /** Paths whose whole answer looked like JSON but could not be read (malformed, or nested too deep). */
+  readonly unreadable: string[] = [];
 
   constructor(
     private readonly net: NetClient,
@@ -139,7 +159,7 @@ export class Conversation {
         this.silence = undefined;
         this.silenceDetail = '';
         if (res.cert) this.cert = res.cert;
-        this.answers.set(path, Promise.resolve(answerOf(path, res)));
+        this.answers.set(path, Promise.resolve(answerOf(path, res, this.unreadable)));
         return true;
       } catch (err) {
         if (!(err instanceof NetError)) throw err;
@@ -189,7 +209,7 @@ export class Conversation {
       pending = this.send(scheme, path, headers, read).then(
         (res) => {
           if (res.cert && !this.cert) this.cert = res.cert;
-          return answerOf(path, res);
+          return answerOf(path, res, this.unreadable);
         },
         (err) => {
           if (!(err instanceof NetError)) throw err;

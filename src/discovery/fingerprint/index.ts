@@ -1,5 +1,12 @@
 import { defineHunter } from '../../core/hunter.js';
-import { classifyClientCertOnly, classifyHttp, UNIDENTIFIED, unansweredText, type Verdict } from './classify.js';
+import {
+  classifyClientCertOnly,
+  classifyHttp,
+  UNIDENTIFIED,
+  unansweredText,
+  unreadableText,
+  type Verdict,
+} from './classify.js';
 import { Conversation } from './conversation.js';
 
 /**
@@ -49,6 +56,20 @@ export const fingerprintHunter = defineHunter({
           subject: `port ${event.port}`,
           reason: 'unanswered',
           detail: unansweredText(c),
+        },
+        [service.id],
+      );
+    }
+    if (verdict.kind === 'unknown' && c.unreadable.length > 0) {
+      // Its answers were refused before parsing (a hostile document costs no memory): what they would
+      // have told was not examined.
+      ctx.gap(
+        {
+          host: event.host,
+          port: event.port,
+          subject: `port ${event.port}`,
+          reason: 'cap',
+          detail: unreadableText(c),
         },
         [service.id],
       );

@@ -1,3 +1,5 @@
+import { parseBounded } from '../../net/json-stream.js';
+
 /** The service account a Kubernetes token names, read from its JWT claims without verifying them. */
 export interface TokenSubject {
   namespace?: string;
@@ -12,12 +14,8 @@ export interface TokenSubject {
 export function tokenSubject(token: string): TokenSubject {
   const parts = token.split('.');
   if (parts.length !== 3) return {};
-  let claims: Record<string, unknown>;
-  try {
-    claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
-  } catch {
-    return {};
-  }
+  // Tokens are found on targets too: their claims are parsed depth-bounded, like any answer.
+  const claims = parseBounded<Record<string, unknown>>(Buffer.from(parts[1], 'base64url').toString('utf8'));
   if (!claims || typeof claims !== 'object') return {};
   const bound = claims['kubernetes.io'] as { namespace?: unknown; serviceaccount?: { name?: unknown } } | undefined;
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);

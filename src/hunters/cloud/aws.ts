@@ -75,7 +75,7 @@ async function reportRoleCredentials(
   const role = listing(okText(await ask(rolesPath, headers)) ?? '')[0];
   if (!role || !/^[\w+=,.@-]{1,128}$/.test(role)) return;
   const path = `${rolesPath}${role}`;
-  const creds = okJson(await ask(path, headers));
+  const creds = okJson(await ask(path, headers), ctx);
   if (!creds || typeof creds.SecretAccessKey !== 'string') return;
   const fields = ['AccessKeyId', 'SecretAccessKey', 'Token'].filter((k) => typeof creds[k] === 'string');
   const expires = shown(creds.Expiration);

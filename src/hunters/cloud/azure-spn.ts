@@ -1,4 +1,5 @@
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
+import { parseBounded } from '../../net/json-stream.js';
 import { readMountTable } from '../pod/host-mounts.js';
 import { readPodFile } from '../pod/pod-files.js';
 import { CLOUD_TRIGGER } from './metadata.js';
@@ -38,11 +39,17 @@ export const azureSpnHunter = defineHunter({
     for (const c of candidates(ctx)) {
       const text = readPodFile(ctx, c.path);
       if (text === undefined) continue;
-      let config: Record<string, unknown>;
-      try {
-        config = JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        ctx.log(`${c.path} is not JSON`);
+      // A file of the target's: depth-bounded like any answer of it.
+      const config = parseBounded<Record<string, unknown>>(text);
+      if (config === undefined) {
+        // A file that looks like JSON but could not be read may still hold the secret: not examined.
+        if (/^\s*[[{]/.test(text)) {
+          ctx.gap({
+            subject: `file ${c.path}`,
+            reason: 'cap',
+            detail: 'its JSON could not be read (malformed, or nested deeper than 64 levels)',
+          });
+        } else ctx.log(`${c.path} is not JSON`);
         continue;
       }
       if (typeof config?.aadClientSecret !== 'string' || config.aadClientSecret === '') continue;

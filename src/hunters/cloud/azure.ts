@@ -19,7 +19,7 @@ export const azureMetadataHunter = defineHunter({
   async hunt(_credential, ctx) {
     const endpoint = metadataEndpoint(ctx);
     if (!endpoint) return;
-    const instance = okJson(await askMetadata(ctx, endpoint, { path: INSTANCE, headers: HEADERS }));
+    const instance = okJson(await askMetadata(ctx, endpoint, { path: INSTANCE, headers: HEADERS }), ctx);
     const compute = instance?.compute as Record<string, unknown> | undefined;
     if (!compute || typeof compute !== 'object' || typeof compute.vmId !== 'string') return;
     const at = { host: endpoint.host, port: endpoint.port };
@@ -31,7 +31,7 @@ export const azureMetadataHunter = defineHunter({
       path: INSTANCE,
       evidence: `answered with Metadata: true; VM ${name}${location ? ` in ${location}` : ''}`,
     });
-    const token = okJson(await askMetadata(ctx, endpoint, { path: TOKEN, headers: HEADERS }));
+    const token = okJson(await askMetadata(ctx, endpoint, { path: TOKEN, headers: HEADERS }), ctx);
     if (!token || typeof token.access_token !== 'string') return;
     const client = shown(token.client_id);
     const expires = shown(token.expires_on);

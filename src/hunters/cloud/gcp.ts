@@ -39,7 +39,7 @@ export const gcpMetadataHunter = defineHunter({
     if (!accounts.includes('default')) return;
     const email = shown(okText(await ask('/instance/service-accounts/default/email')), 120) ?? 'default';
     const tokenPath = '/instance/service-accounts/default/token';
-    const token = okJson(await ask(tokenPath));
+    const token = okJson(await ask(tokenPath), ctx);
     if (!token || typeof token.access_token !== 'string') return;
     const expires = shown(token.expires_in);
     ctx.report({

@@ -1,6 +1,7 @@
 import { NetError } from '../../core/errors.js';
 import type { KfEvent } from '../../core/events.js';
 import type { HuntContext } from '../../core/hunter.js';
+import { parseBounded } from '../../net/json-stream.js';
 import type { HttpResponse } from '../../net/network.js';
 import { hostLabel } from '../../net/scope.js';
 
@@ -59,15 +60,24 @@ export function okText(res: HttpResponse | undefined): string | undefined {
   return res?.status === 200 && !res.truncated ? res.text() : undefined;
 }
 
-/** The body as a JSON object when the answer is a 200 with one, else undefined. */
-export function okJson(res: HttpResponse | undefined): Record<string, unknown> | undefined {
+/**
+ * The body as a JSON object when the answer is a 200 with one, else undefined. A 200 whose JSON cannot be
+ * read (malformed, or nested deeper than 64 levels) is `ctx`'s coverage gap: what it held was not examined.
+ */
+export function okJson(res: HttpResponse | undefined, ctx: HuntContext): Record<string, unknown> | undefined {
   const text = okText(res);
-  if (text === undefined) return undefined;
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return undefined;
+  if (res === undefined || text === undefined) return undefined;
+  // Depth-bounded: what answers at a metadata address is only as trustworthy as the network path to it.
+  const body = parseBounded(text);
+  if (body === undefined && /^\s*[[{]/.test(text)) {
+    const url = new URL(res.url);
+    ctx.gap({
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(url.port) || 80,
+      subject: `GET ${url.pathname}`,
+      reason: 'cap',
+      detail: 'a 200 answer whose JSON could not be read (malformed, or nested deeper than 64 levels)',
+    });
   }
   return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
 }

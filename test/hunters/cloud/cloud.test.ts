@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CLOUD_METADATA_ENDPOINT, defaultConfig } from '../../../src/core/config.js';
+import type { KfEvent } from '../../../src/core/events.js';
 import { cloudMetadataOf } from '../../../src/core/hunt.js';
 import type { Identity } from '../../../src/discovery/vantage/identity.js';
 import { cloudHunters } from '../../../src/hunters/cloud/index.js';
@@ -126,6 +127,15 @@ const azure: Provider = (req, res) => {
 
 const nothing: Provider = (_req, res) => send(res, 404, 'Not Found');
 
+/** Azure IMDS, but its token answer carries the token beside 30,000 levels of nested arrays (60 KB). */
+const azureDeep: Provider = (req, res) => {
+  if (!req.url?.startsWith('/metadata/identity/')) return azure(req, res);
+  const token = JSON.stringify({ access_token: SECRETS.azureAccessToken, client_id: 'deep', token_type: 'Bearer' });
+  send(res, 200, `${token.slice(0, -1)},"x":${'['.repeat(30_000)}${']'.repeat(30_000)}}`, {
+    'content-type': 'application/json',
+  });
+};
+
 /** A stand-in for the metadata address, recording what it was asked. */
 async function standIn(host: string, provider: Provider): Promise<TestServer & { asked: Asked[] }> {
   const asked: Asked[] = [];
@@ -151,6 +161,7 @@ before(async () => {
   servers.gcp = await standIn('127.54.1.4', gcp);
   servers.azure = await standIn('127.54.1.5', azure);
   servers.nothing = await standIn('127.54.1.6', nothing);
+  servers.azureDeep = await standIn('127.54.1.7', azureDeep);
 });
 
 after(async () => {
@@ -284,6 +295,27 @@ describe('GCP and Azure instance metadata', () => {
     assertNoCloudSecrets(hunt);
   });
 
+  it('a token answer nested too deep is not read: no token finding, a coverage gap naming the request', async () => {
+    const hunt = await cloudHunt(servers.azureDeep);
+    assert.deepEqual(hunt.result.problems, []);
+    assert.deepEqual(hunt.ids, ['KF-CLOUD-003']);
+    const gaps = hunt.result.events.filter((e): e is KfEvent<'CoverageGap'> => e.type === 'CoverageGap');
+    assert.deepEqual(
+      gaps.map((g) => [g.hunter, g.host, g.port, g.subject, g.reason, g.detail]),
+      [
+        [
+          'cloud-azure-metadata',
+          servers.azureDeep.host,
+          servers.azureDeep.port,
+          'GET /metadata/identity/oauth2/token',
+          'cap',
+          'a 200 answer whose JSON could not be read (malformed, or nested deeper than 64 levels)',
+        ],
+      ],
+    );
+    assertNoCloudSecrets(hunt);
+  });
+
   it('each provider hunter is silent on the others, and all are on a server with no metadata', async () => {
     for (const server of [servers.gcp, servers.azure, servers.nothing]) {
       const hunt = await cloudHunt(server);
@@ -325,6 +357,26 @@ describe('the Azure service principal (azure.json)', () => {
     assert.equal(
       f.evidence,
       "/host/etc/kubernetes/azure.json (the node's /etc/kubernetes/azure.json through a host mount) is readable and holds tenantId, subscriptionId, aadClientId, aadClientSecret (values not shown)",
+    );
+    assertNoCloudSecrets(hunt);
+  });
+
+  it('an azure.json nested deeper than 64 levels is not read: a coverage gap, and the hunt goes on', async () => {
+    const deep = `{"aadClientSecret":"${SECRETS.azureClientSecret}","x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const hunt = await cloudHunt(servers.nothing, { podRoot: root('deep', { 'etc/kubernetes/azure.json': deep }) });
+    assert.deepEqual(hunt.of('KF-CLOUD-004'), []);
+    assert.deepEqual(hunt.result.problems, []);
+    const gaps = hunt.result.events.filter((e): e is KfEvent<'CoverageGap'> => e.type === 'CoverageGap');
+    assert.deepEqual(
+      gaps.map((g) => [g.hunter, g.subject, g.reason, g.detail]),
+      [
+        [
+          'cloud-azure-spn',
+          'file /etc/kubernetes/azure.json',
+          'cap',
+          'its JSON could not be read (malformed, or nested deeper than 64 levels)',
+        ],
+      ],
     );
     assertNoCloudSecrets(hunt);
   });
