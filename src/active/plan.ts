@@ -1,5 +1,5 @@
 import type { PlannedRequest } from '../core/changes.js';
-import type { Redactor } from '../report/redact.js';
+import type { Redactor } from '../core/redact.js';
 
 /**
  * The plan of a dry run, for people: each hunter, the identity, and the exact requests it would send, with

@@ -1,8 +1,8 @@
 import type { ChangeRequest, UndoOutcome, UndoRequest } from '../core/changes.js';
 import { oneLine } from '../core/errors.js';
 import type { CredentialSecret } from '../core/events.js';
+import { redactPatterns } from '../core/redact.js';
 import type { HttpResponse, NetClient } from '../net/network.js';
-import { redactPatterns } from '../report/redact.js';
 
 /** Sends a change or undo request as the identity whose secret is given (none: anonymous). */
 export function sendChange(

@@ -5,12 +5,12 @@ import { Network } from '../net/network.js';
 import { dnsServerResolver, systemResolver } from '../net/resolve.js';
 import { Scope } from '../net/scope.js';
 import { Trace, type TraceCounts, type TraceRecord } from '../net/trace.js';
-import { Redactor } from '../report/redact.js';
 import type { Change, PlannedRequest } from './changes.js';
 import { CLOUD_METADATA_ENDPOINT, type HuntConfig } from './config.js';
 import { Engine, type EngineStats, type HunterProblem } from './engine.js';
 import type { KfEvent } from './events.js';
 import type { AnyHunter, HuntOptions } from './hunter.js';
+import { Redactor } from './redact.js';
 
 export interface HuntHooks {
   /** A warning line, already redacted. */

@@ -1,7 +1,7 @@
 import type { CoverageReason } from '../core/events.js';
 import type { HuntContext } from '../core/hunter.js';
+import { redactPatterns } from '../core/redact.js';
 import type { HttpResponse } from '../net/network.js';
-import { redactPatterns } from '../report/redact.js';
 
 // Small pieces every passive hunter's evidence is made of. Evidence is one line, says what was asked and
 // what came back, and never carries a secret: bodies are summarised, not copied.

@@ -1,6 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { HuntFailedError, oneLine } from '../core/errors.js';
-import { Redactor } from '../report/redact.js';
+import { Redactor } from '../core/redact.js';
 
 /** One line of the audit trail: a request sent, or one the scope guard refused. */
 export interface TraceRecord {

@@ -3,11 +3,11 @@ import ipaddr from 'ipaddr.js';
 import type { HuntConfig } from '../core/config.js';
 import { type EventPayloads, type KfEvent, SEVERITIES, severityRank, USER_FACT } from '../core/events.js';
 import type { HuntResult } from '../core/hunt.js';
+import { type Redactor, redactorFor, secretFingerprint } from '../core/redact.js';
 import { provenance, VERSION } from '../core/version.js';
 import { cveDatabase } from '../kb/cve-data.js';
 import { lookupEntry, severityOf } from '../kb/index.js';
 import { hostLabel, hostOfUrl } from '../net/scope.js';
-import { type Redactor, redactorFor, secretFingerprint } from './redact.js';
 import {
   type ChainStep,
   type CoverageEntry,

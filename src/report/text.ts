@@ -1,6 +1,6 @@
 import { type CoverageReason, SEVERITIES, type Severity } from '../core/events.js';
+import { mapStrings } from '../core/redact.js';
 import { hostLabel } from '../net/scope.js';
-import { mapStrings } from './redact.js';
 import type { AttackPathEntry, CoverageEntry, Report, ReportFinding } from './schema.js';
 
 // Small pieces of wording shared by the text renderings (table, markdown, HTML).

@@ -9,8 +9,8 @@ import type { ChangeIdentity, ChangeOutcome } from '../../src/core/changes.js';
 import { defaultConfig, type HuntConfig } from '../../src/core/config.js';
 import { runHunt } from '../../src/core/hunt.js';
 import { type AnyHunter, defineHunter, type HuntContext } from '../../src/core/hunter.js';
+import { redactorFor, secretFingerprint } from '../../src/core/redact.js';
 import { parseTarget } from '../../src/discovery/targets.js';
-import { redactorFor, secretFingerprint } from '../../src/report/redact.js';
 import { type ObjectServer, startObjectServer, thingChange } from './object-server.js';
 
 // This file's loopback block: 127.70.1.0/24. The change API end to end through runHunt: a real engine, a

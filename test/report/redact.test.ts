@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { logHooks } from '../../src/cli/logs.js';
+import { Redactor, redactorFor, redactPatterns, secretFingerprint } from '../../src/core/redact.js';
 import { FORMAT_NAMES, render } from '../../src/report/formats.js';
 import { buildReport } from '../../src/report/model.js';
-import { Redactor, redactorFor, redactPatterns, secretFingerprint } from '../../src/report/redact.js';
 import { type Fixture, forbiddenStrings, SECRETS, startFixture } from './hunt-fixture.js';
 
 // This file's loopback block: 127.34.0.0/16.

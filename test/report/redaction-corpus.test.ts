@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { Redactor } from '../../src/report/redact.js';
+import { Redactor } from '../../src/core/redact.js';
 
 // The evidence of real lab hunts (scripts/redaction-corpus.ts: every profile; without credentials, with
 // given identities, active), with every secret the labs held. Redaction as the report does it (the run's

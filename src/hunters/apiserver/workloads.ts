@@ -1,7 +1,7 @@
 import type { PodSpec } from 'kubernetes-types/core/v1.js';
 import type { KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
-import { secretFingerprint } from '../../report/redact.js';
+import { secretFingerprint } from '../../core/redact.js';
 import { count, sample } from '../evidence.js';
 import { OPS_KB, type OpsObject, opsFindings } from '../ops/checks.js';
 import { scanCredentials } from '../plain-credentials.js';

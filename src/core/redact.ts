@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CredentialSecret, KfEvent } from '../core/events.js';
+import type { CredentialSecret, KfEvent } from './events.js';
 
 // The one place secrets are taken out of text. Every report format, log line and trace record goes
 // through it. Two nets: the secret values known to the run (every Credential's secrets, in the forms
