@@ -6,7 +6,7 @@ import { UsageError } from '../core/errors.js';
 import type { Severity } from '../core/events.js';
 import { defineHunter } from '../core/hunter.js';
 import { OPS_KB, opsFindings, podSpecOf, whereOf } from '../hunters/ops/checks.js';
-import { podSpecWeaknesses, SPEC_KB } from '../hunters/pod-spec-checks.js';
+import { podSpecWeaknesses, SPEC_KB } from '../kubernetes/pod-spec.js';
 import { type ManifestObject, readManifest } from '../manifests/read.js';
 import { exitCodeOf, type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
 import { logHooks } from './logs.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Pod, Secret, ServiceAccount } from 'kubernetes-types/core/v1.js';
-import { podSpecWeaknesses, SPEC_KB } from '../../src/hunters/pod-spec-checks.js';
+import { podSpecWeaknesses, SPEC_KB } from '../../src/kubernetes/pod-spec.js';
 import { type Lab, startLab } from '../../src/lab/index.js';
 import { type AttackPath, EscalationGraph, type PathFacts, type StartFact } from '../../src/paths/graph.js';
 import { ANONYMOUS, type RbacFacts, serviceAccountWho } from '../../src/paths/rbac.js';

@@ -1,5 +1,5 @@
 import type { EventPayloads, ServiceKind } from '../../core/events.js';
-import { POD_DIGEST, podDigestSink } from '../../hunters/kubelet/pod-list.js';
+import { POD_DIGEST, podDigestSink } from '../../kubernetes/pod-digest.js';
 import { type Answer, answerOfHead, type Conversation, PATIENCE } from './conversation.js';
 import * as sig from './signatures.js';
 

@@ -1,6 +1,6 @@
 import type { Container, PodSpec } from 'kubernetes-types/core/v1.js';
+import { specContainers } from '../../kubernetes/pod-spec.js';
 import { count } from '../evidence.js';
-import { specContainers } from '../pod-spec-checks.js';
 
 // The operational-risk checks (issue 17) over a set of objects, as the API serves them or as manifests
 // hold them: the same rules for a live cluster (hunter) and for files (`kubeferret check`). Pure: no I/O.

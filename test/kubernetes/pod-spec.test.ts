@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PodSpec } from 'kubernetes-types/core/v1.js';
-import { dangerousHostPath, podSpecWeaknesses } from '../../src/hunters/pod-spec-checks.js';
+import { dangerousHostPath, podSpecWeaknesses } from '../../src/kubernetes/pod-spec.js';
 
 const kbs = (spec: unknown) => podSpecWeaknesses(spec as PodSpec).map((w) => w.kb);
 
