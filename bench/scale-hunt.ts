@@ -3,9 +3,9 @@
 // Used by bench/scale.ts. Run: node --import tsx bench/scale-hunt.ts [--hunter-timeout=S] 127.91.0.2-127.91.0.3
 import { defaultConfig } from '../src/core/config.js';
 import type { KfEvent } from '../src/core/events.js';
-import { runHunt } from '../src/core/hunt.js';
 import { parseTarget } from '../src/discovery/targets.js';
 import { HUNTERS } from '../src/hunters/index.js';
+import { runHunt } from '../src/run/hunt.js';
 
 const started = performance.now();
 const args = process.argv.slice(2);

@@ -11,13 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig } from '../src/core/config.js';
 import type { KfEvent } from '../src/core/events.js';
-import { runHunt } from '../src/core/hunt.js';
 import { parseTarget } from '../src/discovery/targets.js';
 import { Identity, VANTAGE_KEY, type VantageSettings } from '../src/discovery/vantage/identity.js';
 import { kubeconfigIdentities } from '../src/discovery/vantage/kubeconfig.js';
 import { podIdentity } from '../src/discovery/vantage/pod.js';
 import { HUNTERS } from '../src/hunters/index.js';
 import { type Lab, type LabSnapshot, PROFILES, startLab } from '../src/lab/index.js';
+import { runHunt } from '../src/run/hunt.js';
 
 const OUT = new URL('../test/fixtures/redaction/corpus.json', import.meta.url);
 

@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { defaultConfig } from '../core/config.js';
 import { EXIT, UsageError } from '../core/errors.js';
 import type { KfEvent } from '../core/events.js';
-import type { HuntResult } from '../core/hunt.js';
 import { discoveryHunters } from '../discovery/hunters.js';
 import { hostPort } from '../net/scope.js';
+import type { HuntResult } from '../run/hunt.js';
 import { registerScanOptions, type ScanFlags, scanConfig } from './flags/scan.js';
 import { registerShardOption, type ShardFlags, shardTargets } from './flags/shard.js';
 import {

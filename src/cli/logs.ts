@@ -1,4 +1,4 @@
-import type { HuntHooks } from '../core/hunt.js';
+import type { HuntHooks } from '../run/hunt.js';
 
 /**
  * The hunt's log lines for stderr. The hunt hands them over already redacted, like the reports: it learns

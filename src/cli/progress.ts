@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { HuntConfig } from '../core/config.js';
-import type { HuntHooks } from '../core/hunt.js';
 import type { ScanProgress } from '../discovery/index.js';
+import type { HuntHooks } from '../run/hunt.js';
 
 /** A live display for the hunt, and a `stop` to call once it ends. */
 export interface ProgressDisplay {

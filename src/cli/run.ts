@@ -1,7 +1,7 @@
 import type { HuntConfig } from '../core/config.js';
 import { EXIT } from '../core/errors.js';
-import { type HuntHooks, type HuntResult, runHunt } from '../core/hunt.js';
 import type { AnyHunter } from '../core/hunter.js';
+import { type HuntHooks, type HuntResult, runHunt } from '../run/hunt.js';
 import { interruptOnSignals, signalExitStatus, stopMessages } from './interrupt.js';
 import { progressDisplay } from './progress.js';
 

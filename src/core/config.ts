@@ -1,5 +1,10 @@
-import type { Target } from '../discovery/targets.js';
+import type { AddressRange } from '../net/scope.js';
 import type { Severity } from './events.js';
+
+/** One thing the user named: an address range (a single address is a range of one) or a hostname. */
+export type Target =
+  | { kind: 'range'; range: AddressRange; port?: number; label: string }
+  | { kind: 'hostname'; hostname: string; port?: number; label: string };
 
 /** Core ports kube-hunter probed; `--quick` scans only these. */
 export const CORE_PORTS = [443, 2379, 6443, 8001, 8080, 10250, 10255, 30000] as const;

@@ -1,8 +1,8 @@
 import type { HuntConfig } from '../core/config.js';
 import type { Engine } from '../core/engine.js';
-import type { HuntHooks } from '../core/hunt.js';
 import type { Network } from '../net/network.js';
 import { normalizeAddress, type Scope } from '../net/scope.js';
+import type { HuntHooks } from '../run/hunt.js';
 import { type ExtraProbe, planScan } from './plan.js';
 import type { Prepared } from './prepare.js';
 import { vantageOf } from './vantage/identity.js';

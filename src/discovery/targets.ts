@@ -1,10 +1,9 @@
+import type { Target } from '../core/config.js';
 import { UsageError } from '../core/errors.js';
 import { type AddressRange, bigIntToAddress, parseRange, rangeSize } from '../net/scope.js';
 
-/** One thing the user named: an address range (a single address is a range of one) or a hostname. */
-export type Target =
-  | { kind: 'range'; range: AddressRange; port?: number; label: string }
-  | { kind: 'hostname'; hostname: string; port?: number; label: string };
+// Target is declared with the run's configuration (src/core/config.ts), below discovery; re-exported here.
+export type { Target };
 
 /** Ranges larger than this need --allow-large: a /16 is the most one hunt covers without asking. */
 export const LARGE_RANGE = 65_536n;

@@ -7,10 +7,10 @@ import { pendingOf, readJournal } from '../../src/active/journal.js';
 import { formatPlan } from '../../src/active/plan.js';
 import type { ChangeIdentity, ChangeOutcome } from '../../src/core/changes.js';
 import { defaultConfig, type HuntConfig } from '../../src/core/config.js';
-import { runHunt } from '../../src/core/hunt.js';
 import { type AnyHunter, defineHunter, type HuntContext } from '../../src/core/hunter.js';
 import { redactorFor, secretFingerprint } from '../../src/core/redact.js';
 import { parseTarget } from '../../src/discovery/targets.js';
+import { runHunt } from '../../src/run/hunt.js';
 import { type ObjectServer, startObjectServer, thingChange } from './object-server.js';
 
 // This file's loopback block: 127.70.1.0/24. The change API end to end through runHunt: a real engine, a

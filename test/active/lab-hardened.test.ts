@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaultConfig } from '../../src/core/config.js';
-import { runHunt } from '../../src/core/hunt.js';
 import { parseTarget } from '../../src/discovery/targets.js';
 import { Identity, VANTAGE_KEY, type VantageSettings } from '../../src/discovery/vantage/identity.js';
 import { HUNTERS } from '../../src/hunters/index.js';
 import { type Lab, startLab } from '../../src/lab/index.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { buildReport } from '../../src/report/model.js';
+import { runHunt } from '../../src/run/hunt.js';
 import { mutating } from './lab-requests.js';
 import { labTriggers } from './triggers.js';
 

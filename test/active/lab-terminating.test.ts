@@ -7,7 +7,6 @@ import { cleanupScope, replayJournal } from '../../src/active/cleanup.js';
 import { pendingOf, readJournal } from '../../src/active/journal.js';
 import { defaultConfig } from '../../src/core/config.js';
 import type { KfEvent } from '../../src/core/events.js';
-import { type HuntResult, runHunt } from '../../src/core/hunt.js';
 import { discoveryHunters } from '../../src/discovery/hunters.js';
 import { parseTarget } from '../../src/discovery/targets.js';
 import { Identity, VANTAGE_KEY, type VantageSettings } from '../../src/discovery/vantage/identity.js';
@@ -15,6 +14,7 @@ import { apiserverHunters } from '../../src/hunters/apiserver/index.js';
 import { type Lab, startLab } from '../../src/lab/index.js';
 import { Network } from '../../src/net/network.js';
 import { Trace } from '../../src/net/trace.js';
+import { type HuntResult, runHunt } from '../../src/run/hunt.js';
 
 // This file's loopback block: 127.75.0.0/16. A namespace deleted on a real cluster answers 200 and stays
 // Terminating while it is emptied; the lab models that (namespaceTerminationMs). Undone means gone: the run

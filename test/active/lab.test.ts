@@ -7,7 +7,6 @@ import { pendingOf, readJournal } from '../../src/active/journal.js';
 import { formatPlan } from '../../src/active/plan.js';
 import { defaultConfig, type HuntConfig } from '../../src/core/config.js';
 import type { KfEvent } from '../../src/core/events.js';
-import { type HuntResult, runHunt } from '../../src/core/hunt.js';
 import type { AnyHunter } from '../../src/core/hunter.js';
 import { redactorFor } from '../../src/core/redact.js';
 import { parseTarget } from '../../src/discovery/targets.js';
@@ -17,6 +16,7 @@ import { HUNTERS } from '../../src/hunters/index.js';
 import { type Lab, startLab } from '../../src/lab/index.js';
 import { buildReport } from '../../src/report/model.js';
 import { renderTable } from '../../src/report/table.js';
+import { type HuntResult, runHunt } from '../../src/run/hunt.js';
 import { reportValidator } from '../report/validators.js';
 import { mutating } from './lab-requests.js';
 

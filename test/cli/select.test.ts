@@ -11,11 +11,11 @@ import {
 } from '../../src/cli/flags/select.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { UsageError } from '../../src/core/errors.js';
-import { runHunt } from '../../src/core/hunt.js';
 import { parseTarget } from '../../src/discovery/targets.js';
 import { HUNTERS } from '../../src/hunters/index.js';
 import { severityOf } from '../../src/kb/index.js';
 import { type Lab, startLab } from '../../src/lab/index.js';
+import { runHunt } from '../../src/run/hunt.js';
 import { runKubeferret } from '../helpers/cli.js';
 
 // This file's loopback block: 127.102.0.0/16. --only, --skip, --min-severity: what runs, what is kept

@@ -3,7 +3,6 @@ import { after, before, describe, it } from 'node:test';
 import { defaultConfig } from '../../src/core/config.js';
 import { Engine } from '../../src/core/engine.js';
 import type { KfEvent } from '../../src/core/events.js';
-import { runHunt } from '../../src/core/hunt.js';
 import { defineHunter } from '../../src/core/hunter.js';
 import { parseTarget } from '../../src/discovery/targets.js';
 import { HUNTERS } from '../../src/hunters/index.js';
@@ -11,6 +10,7 @@ import { type Lab, startLab } from '../../src/lab/index.js';
 import { Network } from '../../src/net/network.js';
 import { Scope } from '../../src/net/scope.js';
 import { Trace } from '../../src/net/trace.js';
+import { runHunt } from '../../src/run/hunt.js';
 
 // Block 127.125.0.0/16. The run's memory budget (--max-memory) against the lab: a budget the process is
 // always past runs nothing and names everything it skipped; the default budget changes nothing.

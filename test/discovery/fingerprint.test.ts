@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ServiceKind } from '../../src/core/events.js';
-import type { HuntResult } from '../../src/core/hunt.js';
 import { EVIDENCE, EXEC_PROBE_PATH, UNIDENTIFIED } from '../../src/discovery/fingerprint/classify.js';
+import type { HuntResult } from '../../src/run/hunt.js';
 import { makeCert, type Pem } from '../helpers/certs.js';
 import { startFlakyServer, startTcpServer, type TestServer } from '../helpers/servers.js';
 import { COMPONENTS, type ComponentName, startComponent } from './fakes.js';

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { configFromFlags, type HuntFlags } from '../../src/cli/hunt.js';
-import { runHunt } from '../../src/core/hunt.js';
 import { discoveryHunters } from '../../src/discovery/hunters.js';
 import { HUNTERS } from '../../src/hunters/index.js';
 import { type Lab, startLab } from '../../src/lab/index.js';
+import { runHunt } from '../../src/run/hunt.js';
 import { discoverTargets, eventsOf, serviceAt } from './run.js';
 
 // Block 127.24.0.0/16. The lab sits at the top of a /20 so its outside sink (the redirect target of the

@@ -1,9 +1,9 @@
 import { defaultConfig, type HuntConfig } from '../../src/core/config.js';
 import type { KfEvent } from '../../src/core/events.js';
-import { type HuntResult, runHunt } from '../../src/core/hunt.js';
 import type { AnyHunter } from '../../src/core/hunter.js';
 import { discoveryHunters } from '../../src/discovery/hunters.js';
 import { parseTarget } from '../../src/discovery/targets.js';
+import { type HuntResult, runHunt } from '../../src/run/hunt.js';
 
 /** Runs discovery (scan and fingerprinting) on the targets, as `kubeferret discover` does. */
 export async function discoverTargets(

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { defaultConfig, type HuntConfig } from '../../src/core/config.js';
 import { NetError } from '../../src/core/errors.js';
 import type { EventPayloads, KfEvent, ServiceKind } from '../../src/core/events.js';
-import { type HuntResult, runHunt } from '../../src/core/hunt.js';
 import { type AnyHunter, defineHunter } from '../../src/core/hunter.js';
 import { EVIDENCE } from '../../src/discovery/fingerprint/classify.js';
 import { discoveryHunters } from '../../src/discovery/hunters.js';
@@ -12,6 +11,7 @@ import { Identity, VANTAGE_KEY, type VantageSettings } from '../../src/discovery
 import { kubeconfigIdentities } from '../../src/discovery/vantage/kubeconfig.js';
 import { podIdentity } from '../../src/discovery/vantage/pod.js';
 import type { IdentityName, Lab } from '../../src/lab/index.js';
+import { type HuntResult, runHunt } from '../../src/run/hunt.js';
 
 // Real hunts for the hunter tests, as `kubeferret hunt` runs them (port scan, engine, network layer): of
 // the lab, with discovery's fingerprint and vantage points; of servers a test starts, fingerprinted by

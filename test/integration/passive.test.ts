@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaultConfig } from '../../src/core/config.js';
 import type { KfEvent } from '../../src/core/events.js';
-import { type HuntResult, runHunt } from '../../src/core/hunt.js';
 import { parseTarget } from '../../src/discovery/targets.js';
 import { type Identity, VANTAGE_KEY, type VantageSettings } from '../../src/discovery/vantage/identity.js';
 import { HUNTERS } from '../../src/hunters/index.js';
@@ -16,6 +15,7 @@ import { atLeast, severityOf } from '../../src/kb/index.js';
 import { parseVersion } from '../../src/kb/version.js';
 import { type Lab, startLab } from '../../src/lab/index.js';
 import type { TraceRecord } from '../../src/net/trace.js';
+import { type HuntResult, runHunt } from '../../src/run/hunt.js';
 import { requireComponent } from '../helpers/components.js';
 import { assertNoSecrets, kubeconfigIdentity, podVantage } from '../hunters/lab-hunt.js';
 

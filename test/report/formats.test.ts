@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../../src/core/errors.js';
-import type { HuntResult } from '../../src/core/hunt.js';
 import { lookupEntry } from '../../src/kb/index.js';
 import { render } from '../../src/report/formats.js';
 import { parseReport } from '../../src/report/load.js';
 import { buildReport } from '../../src/report/model.js';
 import { type Report, reportJsonSchema } from '../../src/report/schema.js';
+import type { HuntResult } from '../../src/run/hunt.js';
 import { type Fixture, KB_ID, startFixture } from './hunt-fixture.js';
 import { reportSchemaFile, reportValidator, sarifValidator } from './validators.js';
 

@@ -7,9 +7,9 @@ import type net from 'node:net';
 import { join } from 'node:path';
 import { defaultConfig } from '../../src/core/config.js';
 import type { KfEvent } from '../../src/core/events.js';
-import { type HuntResult, runHunt } from '../../src/core/hunt.js';
 import { type AnyHunter, defineHunter } from '../../src/core/hunter.js';
 import { parseTarget } from '../../src/discovery/targets.js';
+import { type HuntResult, runHunt } from '../../src/run/hunt.js';
 
 // A real hunt for the report tests: a tiny HTTPS "API server" and an HTTP "kubelet" on loopback, and
 // small hunters that fingerprint them, present identities with known fake secrets, read a secret, and

@@ -4,7 +4,6 @@ import type { Command } from 'commander';
 import { EXIT, HuntFailedError, UsageError } from '../../core/errors.js';
 import type { Severity } from '../../core/events.js';
 import { makeDirs, writeFileAtomic, writeProblem } from '../../core/files.js';
-import type { HuntResult } from '../../core/hunt.js';
 import { type Redactor, redactorFor } from '../../core/redact.js';
 import { readUserFile } from '../../core/user-file.js';
 import { atLeast } from '../../kb/index.js';
@@ -13,6 +12,7 @@ import { FORMAT_NAMES, FORMATS, type FormatName, render } from '../../report/for
 import { buildReport } from '../../report/model.js';
 import type { Report } from '../../report/schema.js';
 import { summaryLine } from '../../report/text.js';
+import type { HuntResult } from '../../run/hunt.js';
 import { collect } from '../options.js';
 import { checkFolder, checkWritable } from './places.js';
 

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { type EventType, SEVERITIES, type Severity, severityRank } from '../../core/events.js';
-import type { HuntResult } from '../../core/hunt.js';
 import type { AnyHunter, Hunter } from '../../core/hunter.js';
 import { entryOf, knowledgeBase, severityOf } from '../../kb/index.js';
+import type { HuntResult } from '../../run/hunt.js';
 import { collect } from '../options.js';
 
 /**

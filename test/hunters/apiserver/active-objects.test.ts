@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { defaultConfig } from '../../../src/core/config.js';
 import type { KfEvent } from '../../../src/core/events.js';
-import { runHunt } from '../../../src/core/hunt.js';
 import { defineHunter } from '../../../src/core/hunter.js';
 import { parseTarget } from '../../../src/discovery/targets.js';
 import { apiserverActiveObjects } from '../../../src/hunters/apiserver/active-objects.js';
+import { runHunt } from '../../../src/run/hunt.js';
 import { startHttpServer, type TestServer } from '../../helpers/servers.js';
 
 // This file's loopback block: 127.74.0.0/16. An API server that enforces Pod Security and gives the

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaultConfig } from '../../../src/core/config.js';
 import type { KfEvent } from '../../../src/core/events.js';
-import { type HuntResult, runHunt } from '../../../src/core/hunt.js';
 import { discoveryHunters } from '../../../src/discovery/hunters.js';
 import { parseTarget } from '../../../src/discovery/targets.js';
 import { Identity, VANTAGE_KEY, type VantageSettings } from '../../../src/discovery/vantage/identity.js';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
+import { type HuntResult, runHunt } from '../../../src/run/hunt.js';
 import { startHttpsServer, startTcpServer, type TestServer } from '../../helpers/servers.js';
 import { tokenIdentity } from '../lab-hunt.js';
 

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CLOUD_METADATA_ENDPOINT, defaultConfig } from '../../../src/core/config.js';
 import type { KfEvent } from '../../../src/core/events.js';
-import { cloudMetadataOf } from '../../../src/core/hunt.js';
 import type { Identity } from '../../../src/discovery/vantage/identity.js';
 import { cloudHunters } from '../../../src/hunters/cloud/index.js';
 import { type Lab, startLab } from '../../../src/lab/index.js';
+import { cloudMetadataOf } from '../../../src/run/hunt.js';
 import { startHttpServer, type TestServer } from '../../helpers/servers.js';
 import { huntLab, podVantage, tokenIdentity } from '../lab-hunt.js';
 

@@ -5,10 +5,10 @@ import { delimiter, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { defaultConfig } from '../../../src/core/config.js';
 import type { KfEvent } from '../../../src/core/events.js';
-import { runHunt } from '../../../src/core/hunt.js';
 import { clientVersionOf, findOnPath } from '../../../src/hunters/cve/local-kubectl.js';
 import { HUNTERS } from '../../../src/hunters/index.js';
 import { BUNDLED_CVE_FILE, useCveFile } from '../../../src/kb/cve-data.js';
+import { runHunt } from '../../../src/run/hunt.js';
 import { requireComponent } from '../../helpers/components.js';
 
 useCveFile(BUNDLED_CVE_FILE);

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { defaultConfig } from '../../../src/core/config.js';
 import type { KfEvent } from '../../../src/core/events.js';
-import { runHunt } from '../../../src/core/hunt.js';
 import { type AnyHunter, defineHunter } from '../../../src/core/hunter.js';
 import { discoveryHunters } from '../../../src/discovery/hunters.js';
 import { parseTarget } from '../../../src/discovery/targets.js';
@@ -14,6 +13,7 @@ import { BUNDLED_CVE_FILE, cveDatabase, useCveFile } from '../../../src/kb/cve-d
 import { matchCves } from '../../../src/kb/cve-match.js';
 import { parseVersion } from '../../../src/kb/version.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
+import { runHunt } from '../../../src/run/hunt.js';
 import { runKubeferret } from '../../helpers/cli.js';
 import { requireComponent } from '../../helpers/components.js';
 import { startHttpServer, startTcpServer, type TestServer } from '../../helpers/servers.js';

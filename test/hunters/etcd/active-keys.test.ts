@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaultConfig } from '../../../src/core/config.js';
-import { runHunt } from '../../../src/core/hunt.js';
 import { defineHunter } from '../../../src/core/hunter.js';
 import { parseTarget } from '../../../src/discovery/targets.js';
 import { etcdActiveKeys } from '../../../src/hunters/etcd/active-keys.js';
+import { runHunt } from '../../../src/run/hunt.js';
 import { startHttpServer, type TestServer } from '../../helpers/servers.js';
 
 // This file's loopback block: 127.77.0.0/16. The happy path runs against the real etcd in

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { defaultConfig } from '../../../src/core/config.js';
 import type { KfEvent } from '../../../src/core/events.js';
-import { type HuntResult, runHunt } from '../../../src/core/hunt.js';
 import { defineHunter } from '../../../src/core/hunter.js';
 import { parseTarget } from '../../../src/discovery/targets.js';
 import { kubeletHunters } from '../../../src/hunters/kubelet/index.js';
+import { type HuntResult, runHunt } from '../../../src/run/hunt.js';
 import { startHttpServer, type TestServer } from '../../helpers/servers.js';
 
 // This file's loopback block: 127.76.0.0/16. A kubelet stub whose answers each test sets: containers that

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaultConfig } from '../../../src/core/config.js';
 import type { KfEvent } from '../../../src/core/events.js';
-import { runHunt } from '../../../src/core/hunt.js';
 import { defineHunter } from '../../../src/core/hunter.js';
 import { podActiveTokenRules } from '../../../src/hunters/pod/active-token-rules.js';
+import { runHunt } from '../../../src/run/hunt.js';
 import { startHttpsServer, type TestServer } from '../../helpers/servers.js';
 
 // Block 127.78.0.0/16: API servers that answer the pod token's SelfSubjectRulesReview in every way one

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { defaultConfig } from '../../src/core/config.js';
 import type { KfEvent } from '../../src/core/events.js';
-import { runHunt } from '../../src/core/hunt.js';
 import { parseTarget } from '../../src/discovery/targets.js';
+import { runHunt } from '../../src/run/hunt.js';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns.js';
 
 // This file's loopback block: 127.95.0.0/16. Gaps of the run itself, not of a hunter: a target name that

@@ -1,16 +1,18 @@
 import { newRunId } from '../active/naming.js';
+import { CLOUD_METADATA_ENDPOINT, type HuntConfig } from '../core/config.js';
+import { Engine, type EngineStats } from '../core/engine.js';
+import type { KfEvent } from '../core/events.js';
+import type { AnyHunter, HuntOptions } from '../core/hunter.js';
+import { Redactor } from '../core/redact.js';
+import type { HuntResult } from '../core/result.js';
 import { discover, type ScanProgress } from '../discovery/index.js';
 import { prepareScope } from '../discovery/prepare.js';
 import { Network } from '../net/network.js';
 import { dnsServerResolver, systemResolver } from '../net/resolve.js';
 import { Scope } from '../net/scope.js';
-import { Trace, type TraceCounts, type TraceRecord } from '../net/trace.js';
-import type { Change, PlannedRequest } from './changes.js';
-import { CLOUD_METADATA_ENDPOINT, type HuntConfig } from './config.js';
-import { Engine, type EngineStats, type HunterProblem } from './engine.js';
-import type { KfEvent } from './events.js';
-import type { AnyHunter, HuntOptions } from './hunter.js';
-import { Redactor } from './redact.js';
+import { Trace } from '../net/trace.js';
+
+export type { HuntResult };
 
 export interface HuntHooks {
   /** A warning line, already redacted. */
@@ -22,28 +24,6 @@ export interface HuntHooks {
   onScanProgress?: (progress: ScanProgress) => void;
   /** Aborting it stops the hunt (Ctrl-C): running hunters are aborted, the result is still returned. */
   signal?: AbortSignal;
-}
-
-export interface HuntResult {
-  config: HuntConfig;
-  startedAt: string;
-  endedAt: string;
-  durationMs: number;
-  events: KfEvent[];
-  problems: HunterProblem[];
-  scope: string[];
-  trace: { path?: string; counts: TraceCounts; connects: number; refusals: TraceRecord[] };
-  engine: EngineStats;
-  /** The hunters selected for this run (passive, and active ones with --active), for the report. */
-  hunters: { id: string; title: string; mode: 'passive' | 'active' }[];
-  /** Changes made by active hunters, with whether each was undone. Empty for a passive hunt. */
-  changes: Change[];
-  interrupted: boolean;
-  runId: string;
-  /** A dry run: the requests active hunters would have sent to change something. */
-  plan: PlannedRequest[];
-  /** The undo journal, when a change was journalled; `pending` changes could not be undone. */
-  journal?: { path: string; pending: number };
 }
 
 /** The metadata endpoint cloud hunters ask, or undefined without `cloud`: then it is not in the scope either. */
