@@ -33,7 +33,10 @@ export interface HuntContext {
   change(spec: ChangeSpec): Promise<ChangeOutcome>;
 }
 
-/** Run-wide settings a hunter may read. Extend with care: hunters read options, they do not parse flags. */
+/**
+ * Run-wide settings a hunter may read, each named and typed (the run's orchestrator fills them from the
+ * config: huntOptionsOf in src/run/hunt.ts). Extend with care: hunters read options, they do not parse flags.
+ */
 export interface HuntOptions {
   active: boolean;
   /** Include findings for versions that are vendor patch releases (see CVE matching). */
@@ -42,8 +45,24 @@ export interface HuntOptions {
   local?: boolean;
   /** Run cloud metadata hunters (pod vantage only). */
   cloud: boolean;
-  /** Extra settings by feature, e.g. path overrides for tests. */
-  [key: string]: unknown;
+  /** The metadata endpoint cloud hunters ask; set only when `cloud` is. */
+  cloudMetadata?: { host: string; port: number };
+  /** The ports the run scans (node discovery scans the same ones on the nodes it lists). */
+  ports?: readonly number[];
+  /** List nodes through the API with each identity and scan those inside the scope (`--discover-nodes`). */
+  discoverNodes?: boolean;
+  /** Where the pod hunters read /proc, /etc and the token from (default `/`): tests point it at files. */
+  podRoot?: string;
+  /** The pod's network interfaces, instead of this machine's (tests of the spoofing hunter). */
+  podInterfaces?: readonly PodInterface[];
+  /** Namespaces surveyed per identity, instead of the default budget (tests and very large clusters). */
+  namespaceBudget?: number;
+}
+
+/** A network interface of the pod the hunt runs in, with its address as a CIDR (`10.244.1.5/24`). */
+export interface PodInterface {
+  name: string;
+  cidr: string;
 }
 
 /**

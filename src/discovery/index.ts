@@ -2,7 +2,6 @@ import type { HuntConfig } from '../core/config.js';
 import type { Engine } from '../core/engine.js';
 import type { Network } from '../net/network.js';
 import { normalizeAddress, type Scope } from '../net/scope.js';
-import type { HuntHooks } from '../run/hunt.js';
 import { type ExtraProbe, planScan } from './plan.js';
 import type { Prepared } from './prepare.js';
 import { vantageOf } from './vantage/identity.js';
@@ -14,7 +13,13 @@ export interface DiscoveryContext {
   scope: Scope;
   prepared: Prepared;
   signal: AbortSignal;
-  hooks: HuntHooks;
+  hooks: DiscoveryHooks;
+}
+
+/** What discovery tells the caller as it goes (the run's HuntHooks include these). */
+export interface DiscoveryHooks {
+  /** Called as the port scan advances (throttled), and once when it ends. */
+  onScanProgress?: (progress: ScanProgress) => void;
 }
 
 /** How far the port scan is, for a progress display. */

@@ -1,7 +1,6 @@
 import { NetError } from '../core/errors.js';
 import { defineHunter, type HuntContext } from '../core/hunter.js';
 import { hostPort, normalizeAddress } from '../net/scope.js';
-import { vantageOf } from './vantage/identity.js';
 
 interface NodeList {
   items?: Array<{
@@ -66,8 +65,8 @@ export const learnedNodeScanHunter = defineHunter({
   on: 'AddressLearned',
   when: (e) => e.inScope,
   async hunt(event, ctx) {
-    if (!vantageOf(ctx.options).discoverNodes) return;
-    const ports = Array.isArray(ctx.options.ports) ? (ctx.options.ports as number[]) : [];
+    if (!ctx.options.discoverNodes) return;
+    const ports = ctx.options.ports ?? [];
     await ctx.net.scan(event.address, ports, (port) =>
       ctx.publish('PortOpen', { host: event.address, port }, [event.id]),
     );
@@ -87,7 +86,7 @@ export const nodeDiscoveryHunter = defineHunter({
   on: 'ServiceFound',
   when: (e) => e.kind === 'apiserver',
   async hunt(event, ctx) {
-    if (!vantageOf(ctx.options).discoverNodes) return;
+    if (!ctx.options.discoverNodes) return;
     const credentials = ctx.known(
       'Credential',
       (c) => !c.apiServer || (c.apiServer.host === event.host && c.apiServer.port === event.port),

@@ -2,11 +2,12 @@ import { newRunId } from '../active/naming.js';
 import { CLOUD_METADATA_ENDPOINT, type HuntConfig } from '../core/config.js';
 import { Engine, type EngineStats } from '../core/engine.js';
 import type { KfEvent } from '../core/events.js';
-import type { AnyHunter, HuntOptions } from '../core/hunter.js';
+import type { AnyHunter, HuntOptions, PodInterface } from '../core/hunter.js';
 import { Redactor } from '../core/redact.js';
 import type { HuntResult } from '../core/result.js';
-import { discover, type ScanProgress } from '../discovery/index.js';
+import { type DiscoveryHooks, discover, type ScanProgress } from '../discovery/index.js';
 import { prepareScope } from '../discovery/prepare.js';
+import { vantageOf } from '../discovery/vantage/identity.js';
 import { Network } from '../net/network.js';
 import { dnsServerResolver, systemResolver } from '../net/resolve.js';
 import { Scope } from '../net/scope.js';
@@ -14,14 +15,12 @@ import { Trace } from '../net/trace.js';
 
 export type { HuntResult };
 
-export interface HuntHooks {
+export interface HuntHooks extends DiscoveryHooks {
   /** A warning line, already redacted. */
   onProblem?: (line: string) => void;
   onEvent?: (event: KfEvent) => void;
   /** A debug line, already redacted. */
   onDebug?: (line: string) => void;
-  /** Called as the port scan advances (throttled), and once when it ends. */
-  onScanProgress?: (progress: ScanProgress) => void;
   /** Aborting it stops the hunt (Ctrl-C): running hunters are aborted, the result is still returned. */
   signal?: AbortSignal;
 }
@@ -31,16 +30,26 @@ export function cloudMetadataOf(config: HuntConfig): { host: string; port: numbe
   return config.cloud ? (config.cloudMetadata ?? CLOUD_METADATA_ENDPOINT) : undefined;
 }
 
+/**
+ * The options hunters read, each named: the run's settings, and the few that tests and special runs put
+ * in the config's `extra` bag (read and checked here, once, rather than cast by each hunter).
+ */
 export function huntOptionsOf(config: HuntConfig): HuntOptions {
-  return {
-    ...config.extra,
+  const { podRoot, podInterfaces, namespaceBudget } = config.extra;
+  const options: HuntOptions = {
     active: config.active,
     includePatchedVersions: config.includePatchedVersions,
     local: config.local,
     cloud: config.cloud,
-    cloudMetadata: cloudMetadataOf(config),
     ports: config.ports,
+    discoverNodes: vantageOf(config.extra).discoverNodes,
   };
+  const cloudMetadata = cloudMetadataOf(config);
+  if (cloudMetadata) options.cloudMetadata = cloudMetadata;
+  if (typeof podRoot === 'string') options.podRoot = podRoot;
+  if (Array.isArray(podInterfaces)) options.podInterfaces = podInterfaces as PodInterface[];
+  if (typeof namespaceBudget === 'number') options.namespaceBudget = namespaceBudget;
+  return options;
 }
 
 /**

@@ -46,7 +46,7 @@ export interface VantageSettings {
 
 export const VANTAGE_KEY = 'vantage';
 
-/** The vantage settings of a config's `extra` (or of hunt options, which carry `extra`). */
+/** The vantage settings of a config's `extra`. */
 export function vantageOf(extra: Record<string, unknown>): VantageSettings {
   const v = extra[VANTAGE_KEY] as VantageSettings | undefined;
   return v ?? { identities: [], discoverNodes: false };

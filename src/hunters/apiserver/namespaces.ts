@@ -9,11 +9,9 @@ import { emptySeen, listPlace, reportSecrets, type SecretsSeen } from './secrets
 
 /** Namespaces surveyed per identity and server beyond its own: a cluster of thousands costs a bounded hunt. */
 export const NAMESPACES_PER_IDENTITY = 50;
-/** The hunt option (config `extra`) that sets another budget, for tests and very large clusters. */
-export const NAMESPACE_BUDGET_OPTION = 'namespaceBudget';
 
 function budgetOf(ctx: HuntContext): number {
-  const set = ctx.options[NAMESPACE_BUDGET_OPTION];
+  const set = ctx.options.namespaceBudget;
   return typeof set === 'number' && Number.isInteger(set) && set >= 0 ? set : NAMESPACES_PER_IDENTITY;
 }
 

@@ -1,6 +1,5 @@
 import { defineHunter } from '../../core/hunter.js';
 import { nodeAddresses, observeNodeOs } from '../../discovery/nodes.js';
-import { vantageOf } from '../../discovery/vantage/identity.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { askApi, endpointLabel, netFailure } from './api.js';
 
@@ -18,7 +17,7 @@ export const nodeAddressesHunter = defineHunter({
   on: 'ApiAccess',
   when: (a) => a.can['list nodes'] === true && followsUp(a),
   async hunt(access, ctx) {
-    if (access.via === 'credential' && vantageOf(ctx.options).discoverNodes) return;
+    if (access.via === 'credential' && ctx.options.discoverNodes) return;
     const asker = askerOf(ctx, access);
     if (!asker) return;
     const target = { host: access.host, port: access.port, scheme: access.scheme };

@@ -7,10 +7,7 @@ import { hostLabel } from '../../net/scope.js';
 
 /** The metadata endpoint of this run (set only with --cloud), or undefined. */
 export function metadataEndpoint(ctx: HuntContext): { host: string; port: number } | undefined {
-  const m = ctx.options.cloudMetadata as { host?: unknown; port?: unknown } | undefined;
-  return ctx.options.cloud && typeof m?.host === 'string' && typeof m.port === 'number'
-    ? { host: m.host, port: m.port }
-    : undefined;
+  return ctx.options.cloud ? ctx.options.cloudMetadata : undefined;
 }
 
 /** Cloud hunters run from the pod vantage only, once per run. */

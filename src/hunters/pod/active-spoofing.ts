@@ -1,6 +1,6 @@
 import { networkInterfaces } from 'node:os';
 import ipaddr from 'ipaddr.js';
-import { defineHunter, type HuntContext } from '../../core/hunter.js';
+import { defineHunter, type HuntContext, type PodInterface } from '../../core/hunter.js';
 import { CAP_NET_RAW, effectiveCapabilities } from './capabilities.js';
 import { readPodFile } from './pod-files.js';
 
@@ -14,8 +14,8 @@ export function nameserver(resolvConf: string): string | undefined {
 }
 
 /** The pod's networks: each non-loopback interface address with its prefix (`eth0 10.244.1.5/24`). */
-function podNetworks(ctx: HuntContext): { name: string; cidr: string }[] {
-  const given = ctx.options.podInterfaces as { name: string; cidr: string }[] | undefined;
+function podNetworks(ctx: HuntContext): readonly PodInterface[] {
+  const given = ctx.options.podInterfaces;
   if (given) return given;
   return Object.entries(networkInterfaces()).flatMap(([name, addrs]) =>
     (addrs ?? []).filter((a) => !a.internal && a.cidr).map((a) => ({ name, cidr: a.cidr! })),

@@ -7,8 +7,7 @@ import type { HuntContext } from '../../core/hunter.js';
  * option `podRoot` (default `/`), so tests point the pod hunters at files they wrote.
  */
 export function podPath(ctx: HuntContext, path: string): string {
-  const root = typeof ctx.options.podRoot === 'string' ? ctx.options.podRoot : '/';
-  return join(root, path);
+  return join(ctx.options.podRoot ?? '/', path);
 }
 
 /** A file of the pod read as text, or undefined (with a debug line) when it cannot be read. */

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
-import { NAMESPACE_BUDGET_OPTION } from '../../../src/hunters/apiserver/namespaces.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import { assertNoSecrets, assertOnlyReads, huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
 
@@ -76,7 +75,7 @@ describe('the namespace budget', () => {
       hunters: apiserverHunters,
       ports: [PORTS.apiserver],
       identities: [tokenIdentity(lab, 'admin')],
-      config: { extra: { [NAMESPACE_BUDGET_OPTION]: 2 } },
+      config: { extra: { namespaceBudget: 2 } },
     });
   });
 
