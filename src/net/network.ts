@@ -281,6 +281,13 @@ function withBody(
   };
 }
 
+/** undici's headers, a repeated one joined with commas. */
+function flatten(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(', ') : v;
+  return flat;
+}
+
 /** The answer a reader capped at `cap` would have had: the body cut there. */
 function cutAt(res: HttpResponse, cap: number): HttpResponse {
   const { body: _body, truncated: _truncated, text: _text, json: _json, ...head } = res;
@@ -765,13 +772,16 @@ export class Network {
     });
   }
 
-  private async attempt(
+  /**
+   * Where a request goes: its URL checked, the caller not stopped (undici would still wait for a connection
+   * already being made), the host resolved inside the scope, and for a credential over TLS, the server
+   * trusted as the credential's source trusts it.
+   */
+  private async destination(
     hunter: string,
-    req: HttpRequest,
-    redirects: string[],
-    attempt: number,
-  ): Promise<HttpResponse | Extract<Outcome, { failure: NetError }>> {
-    const method = req.method ?? 'GET';
+    req: Pick<HttpRequest, 'url' | 'signal' | 'credential'>,
+    method: string,
+  ): Promise<{ parsed: URL; address: string; port: number }> {
     let parsed: URL;
     try {
       parsed = new URL(req.url);
@@ -781,21 +791,47 @@ export class Network {
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       throw new NetError('protocol', `${req.url}: only http and https are supported`);
     }
-    // A stopped caller sends nothing more: undici would still wait for a connection already being made.
     if (req.signal?.aborted) throw stoppedError(req.signal, `${method} ${req.url}`);
     const address = await this.resolve(hunter, parsed.hostname, method, req.url);
     const port = Number(parsed.port) || (parsed.protocol === 'https:' ? 443 : 80);
     if (parsed.protocol === 'https:' && verifies(req.credential)) {
       await this.ensureTrusted(hunter, req.credential!, address, port, bareHost(parsed.hostname));
     }
+    return { parsed, address, port };
+  }
+
+  /** The request's headers with its credential, renewed first when its source can issue it again. */
+  private async authorized(
+    req: Pick<HttpRequest, 'headers' | 'credential'>,
+  ): Promise<{ headers: Record<string, string>; cred: CredentialSecret | undefined }> {
+    const headers: Record<string, string> = { 'user-agent': 'kubeferret', accept: '*/*', ...req.headers };
+    const cred = await currentCredential(req.credential, (fresh) => this.options.trace.redactor.addSecret(fresh));
+    authorize(headers, cred);
+    return { headers, cred };
+  }
+
+  /** A connection the HTTP client saw only close, told by the TLS alert the server sent, if one came. */
+  private withTlsAlert(failure: NetError, where: string, parsed: URL, address: string, port: number): NetError {
+    const alert = parsed.protocol === 'https:' ? this.tlsAlerts.get(`${address}:${port}`) : undefined;
+    if (!alert || failure.kind !== 'protocol') return failure;
+    this.tlsAlerts.delete(`${address}:${port}`);
+    return new NetError('tls', `${where}: TLS failed: ${alert}`);
+  }
+
+  private async attempt(
+    hunter: string,
+    req: HttpRequest,
+    redirects: string[],
+    attempt: number,
+  ): Promise<HttpResponse | Extract<Outcome, { failure: NetError }>> {
+    const method = req.method ?? 'GET';
+    const { parsed, address, port } = await this.destination(hunter, req, method);
     const started = performance.now();
     const timeoutMs = req.timeoutMs ?? this.options.requestTimeoutMs;
     const maxBytes = req.maxBytes ?? this.options.maxBodyBytes;
     const deadline = AbortSignal.timeout(timeoutMs);
     const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
-    const headers: Record<string, string> = { 'user-agent': 'kubeferret', accept: '*/*', ...req.headers };
-    const cred = await currentCredential(req.credential, (fresh) => this.options.trace.redactor.addSecret(fresh));
-    authorize(headers, cred);
+    const { headers, cred } = await this.authorized(req);
     const record = (status: number | undefined, bytes: number | undefined, error?: string) =>
       this.options.trace.record(
         {
@@ -836,10 +872,7 @@ export class Network {
         size += chunk.length;
       }
       const buf = Buffer.concat(chunks, size);
-      const flatHeaders: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers)) {
-        if (v !== undefined) flatHeaders[k] = Array.isArray(v) ? v.join(', ') : v;
-      }
+      const flatHeaders = flatten(res.headers);
       record(res.statusCode, size, truncated ? 'truncated' : undefined);
       if (res.statusCode === 401) credentialRefused(cred, this.nameUsed(bareHost(parsed.hostname), address), address);
       return withBody(
@@ -857,15 +890,16 @@ export class Network {
       );
     } catch (err) {
       // The caller's own stop (the run interrupted, the hunter's deadline) is not the server's doing.
-      let failure =
+      const failure =
         req.signal?.aborted && !deadline.aborted
           ? stoppedError(req.signal, `${method} ${req.url}`)
-          : describeFailure(err, `${method} ${req.url}`);
-      const alert = parsed.protocol === 'https:' ? this.tlsAlerts.get(`${address}:${port}`) : undefined;
-      if (alert && failure.kind === 'protocol') {
-        this.tlsAlerts.delete(`${address}:${port}`);
-        failure = new NetError('tls', `${method} ${req.url}: TLS failed: ${alert}`);
-      }
+          : this.withTlsAlert(
+              describeFailure(err, `${method} ${req.url}`),
+              `${method} ${req.url}`,
+              parsed,
+              address,
+              port,
+            );
       if (failure.kind === 'out-of-scope') throw failure;
       record(undefined, undefined, failure.message);
       return { failure, unsent: err instanceof Error && this.unsent.has(err), reset: isReset(err) };
@@ -899,28 +933,12 @@ export class Network {
     req: StreamRequest,
     sink: (head: ResponseHead) => BodySink<T>,
   ): Promise<StreamedResponse<T>> {
-    let parsed: URL;
-    try {
-      parsed = new URL(req.url);
-    } catch {
-      throw new NetError('protocol', `"${req.url}" is not a URL`);
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      throw new NetError('protocol', `${req.url}: only http and https are supported`);
-    }
-    if (req.signal?.aborted) throw stoppedError(req.signal, `GET ${req.url}`);
-    const address = await this.resolve(hunter, parsed.hostname, 'GET', req.url);
-    const port = Number(parsed.port) || (parsed.protocol === 'https:' ? 443 : 80);
     // The same steps as http(): the credential goes only where its source's trust goes, and is renewed
     // first when its source can issue it again and it expired or was refused.
-    if (parsed.protocol === 'https:' && verifies(req.credential)) {
-      await this.ensureTrusted(hunter, req.credential!, address, port, bareHost(parsed.hostname));
-    }
+    const { parsed, address, port } = await this.destination(hunter, req, 'GET');
     const started = performance.now();
     const silenceMs = req.timeoutMs ?? this.options.requestTimeoutMs;
-    const headers: Record<string, string> = { 'user-agent': 'kubeferret', accept: '*/*', ...req.headers };
-    const cred = await currentCredential(req.credential, (fresh) => this.options.trace.redactor.addSecret(fresh));
-    authorize(headers, cred);
+    const { headers, cred } = await this.authorized(req);
     const record = (status: number | undefined, bytes: number | undefined, error?: string) =>
       this.options.trace.record(
         {
@@ -951,21 +969,19 @@ export class Network {
       });
     } catch (err) {
       clearTimeout(headTimer);
-      let failure = describeFailure(err, `GET ${req.url}`);
-      const alert = parsed.protocol === 'https:' ? this.tlsAlerts.get(`${address}:${port}`) : undefined;
-      if (alert && failure.kind === 'protocol') {
-        this.tlsAlerts.delete(`${address}:${port}`);
-        failure = new NetError('tls', `GET ${req.url}: TLS failed: ${alert}`);
-      }
+      const failure = this.withTlsAlert(
+        describeFailure(err, `GET ${req.url}`),
+        `GET ${req.url}`,
+        parsed,
+        address,
+        port,
+      );
       if (failure.kind !== 'out-of-scope') record(undefined, undefined, failure.message);
       throw failure;
     }
     clearTimeout(headTimer);
     if (res.statusCode === 401) credentialRefused(cred, this.nameUsed(bareHost(parsed.hostname), address), address);
-    const flatHeaders: Record<string, string> = {};
-    for (const [k, v] of Object.entries(res.headers)) {
-      if (v !== undefined) flatHeaders[k] = Array.isArray(v) ? v.join(', ') : v;
-    }
+    const flatHeaders = flatten(res.headers);
     const head: ResponseHead = {
       url: req.url,
       status: res.statusCode,
