@@ -53,7 +53,7 @@ function plainWord(value: string): boolean {
 }
 
 /** Bits per character: random secrets score high, paths and words low. */
-function entropy(text: string): number {
+export function entropy(text: string): number {
   const counts = new Map<string, number>();
   for (const c of text) counts.set(c, (counts.get(c) ?? 0) + 1);
   let h = 0;

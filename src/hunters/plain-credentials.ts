@@ -3,6 +3,8 @@
 // Names that look secret but hold something else (`PASSWORD_FILE=/etc/app/password`, `TOKEN_TTL=3600`) are
 // kept out and counted, so the report can say how many were set aside.
 
+import { entropy } from '../core/redact.js';
+
 /** One credential found: under which name, and what gave it away. The value stays with the caller. */
 export interface CredentialMatch {
   name: string;
@@ -40,18 +42,6 @@ function words(name: string): string[] {
     .split(/[^A-Za-z0-9]+/)
     .filter(Boolean)
     .map((w) => w.toUpperCase());
-}
-
-/** Bits per character. */
-function entropy(text: string): number {
-  const counts = new Map<string, number>();
-  for (const c of text) counts.set(c, (counts.get(c) ?? 0) + 1);
-  let h = 0;
-  for (const n of counts.values()) {
-    const p = n / text.length;
-    h -= p * Math.log2(p);
-  }
-  return h;
 }
 
 function looksRandom(value: string): boolean {
