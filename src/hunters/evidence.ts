@@ -1,7 +1,7 @@
 import type { CoverageReason } from '../core/events.js';
 import type { HuntContext } from '../core/hunter.js';
 import { redactPatterns } from '../core/redact.js';
-import type { HttpResponse } from '../net/network.js';
+import type { HttpResponse, StreamedResponse } from '../net/network.js';
 
 // Small pieces every passive hunter's evidence is made of. Evidence is one line, says what was asked and
 // what came back, and never carries a secret: bodies are summarised, not copied.
@@ -29,9 +29,34 @@ export function said(res: Pick<HttpResponse, 'url' | 'status'>, what: string, me
 }
 
 /** Why a streamed read stopped early, as a coverage reason: the hunter's deadline, silence, or an error. */
-export function cutReason(ctx: Pick<HuntContext, 'signal'>, cut: string): CoverageReason {
+function cutReason(ctx: Pick<HuntContext, 'signal'>, cut: string): CoverageReason {
   if (ctx.signal.aborted) return 'deadline';
   return /timed out|no answer in time/.test(cut) ? 'timeout' : 'error';
+}
+
+/**
+ * Records a streamed read the hunter could not take to its end as a coverage gap, subject its path: cut by
+ * a deadline or silence, or by an error in an answer that was what the hunter reads (`understood`; an
+ * answer that simply was not one is no gap). `examined` says how far it got, e.g. `up to pod 4000`.
+ */
+export function streamGap(
+  ctx: Pick<HuntContext, 'signal' | 'gap'>,
+  service: { host: string; port: number },
+  read: Pick<StreamedResponse<unknown>, 'cut' | 'url'>,
+  understood: boolean,
+  examined: string,
+): void {
+  if (!read.cut) return;
+  const reason = cutReason(ctx, read.cut);
+  if (reason === 'error' && !understood) return;
+  const path = new URL(read.url).pathname;
+  ctx.gap({
+    host: service.host,
+    port: service.port,
+    subject: path,
+    reason,
+    detail: `${path} was read ${examined}, then: ${read.cut}`,
+  });
 }
 
 /** `1 pod`, `3 pods`: a count and its noun (plural with an s unless given). */

@@ -1,7 +1,7 @@
 import type { HuntContext } from '../../core/hunter.js';
 import { POD_DIGEST, type PodDigest, podDigestSink } from '../../kubernetes/pod-digest.js';
 import type { StreamedResponse, StreamRequest } from '../../net/network.js';
-import { cutReason } from '../evidence.js';
+import { streamGap } from '../evidence.js';
 import type { ServiceAddress, ServiceProbe } from '../probe.js';
 
 // The kubelet hunters' side of /pods: reading it through a probe, and reporting a list read in part. The
@@ -46,15 +46,5 @@ export function partial(read: StreamedResponse<PodDigest>): string {
  * any answer cut by a deadline or silence (an answer that was simply not JSON is no kubelet's list).
  */
 export function podsGap(ctx: HuntContext, service: ServiceAddress, read: StreamedResponse<PodDigest>): void {
-  if (!read.cut) return;
-  const reason = cutReason(ctx, read.cut);
-  if (reason === 'error' && !podListOf(read)) return;
-  const path = new URL(read.url).pathname;
-  ctx.gap({
-    host: service.host,
-    port: service.port,
-    subject: path,
-    reason,
-    detail: `${path} was read up to pod ${read.value.count} (${read.bytes} bytes), then: ${read.cut}`,
-  });
+  streamGap(ctx, service, read, podListOf(read) !== undefined, `up to pod ${read.value.count} (${read.bytes} bytes)`);
 }

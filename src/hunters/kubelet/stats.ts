@@ -1,7 +1,7 @@
 import type { HuntContext } from '../../core/hunter.js';
 import { JsonStream } from '../../net/json-stream.js';
 import type { BodySink, ResponseHead, StreamedResponse } from '../../net/network.js';
-import { count, cutReason } from '../evidence.js';
+import { count, streamGap } from '../evidence.js';
 import type { ServiceAddress, ServiceProbe } from '../probe.js';
 
 // A kubelet's statistics: `/stats/summary` (1.7+) names the node and every pod, so at 10,000 pods it runs
@@ -59,15 +59,11 @@ export function describeStats(read: StreamedResponse<StatsDigest>): string | und
 
 /** Records statistics the hunter could not read to their end as a coverage gap. */
 export function statsGap(ctx: HuntContext, service: ServiceAddress, read: StreamedResponse<StatsDigest>): void {
-  if (!read.cut) return;
-  const reason = cutReason(ctx, read.cut);
-  if (reason === 'error' && describeStats(read) === undefined) return;
-  const path = new URL(read.url).pathname;
-  ctx.gap({
-    host: service.host,
-    port: service.port,
-    subject: path,
-    reason,
-    detail: `${path} was read for ${read.bytes} bytes (${count(read.value.pods, 'pod')}), then: ${read.cut}`,
-  });
+  streamGap(
+    ctx,
+    service,
+    read,
+    describeStats(read) !== undefined,
+    `for ${read.bytes} bytes (${count(read.value.pods, 'pod')})`,
+  );
 }
