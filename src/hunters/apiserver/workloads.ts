@@ -9,6 +9,7 @@ import { scanCredentials } from '../plain-credentials.js';
 import type { Asker } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type Answer, type ApiTarget, askApi, endpointLabel, netFailure } from './api.js';
+import { type FoldedReport, WorkloadFold } from './workload-fold.js';
 
 /** Where objects holding a pod spec (or credentials) are listed, and where the spec sits in each. */
 export interface Source {
@@ -29,8 +30,8 @@ export interface Item {
 type Template = { spec?: PodSpec } | undefined;
 const template = (item: Item) => (item.spec?.template as Template)?.spec;
 
+/** Controllers first, then Pods (see WorkloadFold), then ConfigMaps. */
 export const WORKLOAD_SOURCES: readonly Source[] = [
-  { kind: 'Pod', resource: 'pods', api: '/api/v1', spec: (i) => i.spec as PodSpec | undefined },
   { kind: 'Deployment', resource: 'deployments', api: '/apis/apps/v1', spec: template },
   { kind: 'DaemonSet', resource: 'daemonsets', api: '/apis/apps/v1', spec: template },
   { kind: 'StatefulSet', resource: 'statefulsets', api: '/apis/apps/v1', spec: template },
@@ -41,6 +42,8 @@ export const WORKLOAD_SOURCES: readonly Source[] = [
     api: '/apis/batch/v1',
     spec: (i) => ((i.spec?.jobTemplate as { spec?: Item['spec'] } | undefined)?.spec?.template as Template)?.spec,
   },
+  // After the controllers: a pod's weakness its owner's template shows is folded into the owner's finding.
+  { kind: 'Pod', resource: 'pods', api: '/api/v1', spec: (i) => i.spec as PodSpec | undefined },
   { kind: 'ConfigMap', resource: 'configmaps', api: '/api/v1' },
 ];
 
@@ -235,34 +238,43 @@ export const workloadsHunter = defineHunter({
     const seen = `read through the API as ${access.identity} at ${endpointLabel(target)}`;
     const keptOut: string[] = [];
     const opsObjects: OpsObject[] = [];
+    const fold = new WorkloadFold();
+    const report = (r: FoldedReport) =>
+      ctx.report({ host: target.host, kb: r.kb, object: r.object, evidence: `${r.object}: ${r.detail} (${seen})` }, [
+        access.id,
+      ]);
     for (const source of WORKLOAD_SOURCES) {
       await readEach(ctx, target, asker, source, (item) => {
         if (source.spec) opsObjects.push({ kind: source.kind, item: source.kind === 'Pod' ? slimPod(item) : item });
         const where = locate(source.kind, item);
         const spec = source.spec?.(item);
-        for (const w of podSpecWeaknesses(spec)) {
-          ctx.report({ host: target.host, kb: w.kb, object: where, evidence: `${where}: ${w.detail} (${seen})` }, [
-            access.id,
-          ]);
-        }
         const scan = scanCredentials(source.spec ? envLiterals(spec) : configMapValues(item));
         keptOut.push(...scan.keptOut.map((n) => `${where} ${n}`));
-        if (scan.matches.length === 0) return;
-        const held = scan.matches.map((m) => `${m.name} = ${secretFingerprint(m.value)} (${m.why})`);
-        const place = source.spec ? 'in environment literals' : 'in its data';
-        ctx.report(
-          {
-            host: target.host,
+        const weaknesses = [...podSpecWeaknesses(spec)];
+        if (scan.matches.length > 0) {
+          const held = scan.matches.map((m) => `${m.name} = ${secretFingerprint(m.value)} (${m.why})`);
+          const kept = scan.keptOut.length > 0;
+          weaknesses.push({
             kb: 'KF-WORKLOAD-006',
-            object: where,
-            evidence:
-              `${where} holds ${count(held.length, 'credential')} ${place}: ${held.join('; ')}` +
-              `${scan.keptOut.length > 0 ? `; ${count(scan.keptOut.length, 'secret-like name')} kept out as not credentials (${scan.keptOut.join(', ')})` : ''}` +
-              ` (${seen})`,
-          },
-          [access.id],
-        );
+            detail:
+              `holds ${count(held.length, 'credential')} ${source.spec ? 'in environment literals' : 'in its data'}: ` +
+              `${held.join('; ')}` +
+              `${kept ? `; ${count(scan.keptOut.length, 'secret-like name')} kept out as not credentials (${scan.keptOut.join(', ')})` : ''}`,
+          });
+        }
+        if (source.kind === 'Pod') {
+          for (const r of fold.pod(item.metadata, where, weaknesses)) report(r);
+          return;
+        }
+        if (source.spec) fold.controller(source.kind, item.metadata, weaknesses);
+        for (const w of weaknesses) report({ kb: w.kb, object: where, detail: w.detail });
       });
+    }
+    for (const r of fold.rest()) report(r);
+    if (fold.folded > 0) {
+      ctx.log(
+        `${access.identity}: ${count(fold.folded, 'pod weakness')} left to the controllers whose templates show them`,
+      );
     }
     for (const source of OPS_SOURCES) {
       const read = await readAll(ctx, target, asker, source);
