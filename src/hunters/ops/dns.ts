@@ -193,22 +193,16 @@ export function durationSeconds(v: unknown): number | undefined {
 }
 
 /**
- * What a kube-proxy configuration says of IPVS and UDP: a problem when the mode is ipvs and its UDP
- * timeout is unset, 0 (the kernel's 300 s stays) or beyond TUNED_UDP_TIMEOUT_SECONDS; undefined when
- * the configuration is safe or not one (iptables, nftables, a tuned timeout). `line` is the mode's line.
+ * What a kube-proxy configuration (as an object: a parsed config.conf, /configz's) says of IPVS and UDP:
+ * a problem when the mode is ipvs and its UDP timeout is unset, 0 (the kernel's 300 s stays) or beyond
+ * TUNED_UDP_TIMEOUT_SECONDS; undefined when it is safe (iptables, nftables, a tuned timeout).
  */
-export function kubeProxyUdpRisk(text: string): { detail: string; line?: number } | undefined {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false });
-  if (doc.errors.length > 0 || !isMap(doc.contents)) return undefined;
-  const config = doc.toJS() as { kind?: unknown; mode?: unknown; ipvs?: { udpTimeout?: unknown } } | null;
-  if (config?.kind !== 'KubeProxyConfiguration' || str(config.mode)?.toLowerCase() !== 'ipvs') return undefined;
-  const raw = config.ipvs?.udpTimeout;
+export function ipvsUdpRisk(config: unknown): string | undefined {
+  const c = config as { mode?: unknown; ipvs?: { udpTimeout?: unknown } } | null;
+  if (str(c?.mode)?.toLowerCase() !== 'ipvs') return undefined;
+  const raw = c?.ipvs?.udpTimeout;
   const seconds = durationSeconds(raw);
   if (seconds !== undefined && seconds > 0 && seconds <= TUNED_UDP_TIMEOUT_SECONDS) return undefined;
-  const modeKey = doc.contents.items.find((p) => (p.key as { value?: unknown } | null)?.value === 'mode')?.key as
-    | { range?: [number, number, number] | null }
-    | undefined;
   const timeout =
     raw === undefined
       ? 'ipvs.udpTimeout unset'
@@ -218,12 +212,25 @@ export function kubeProxyUdpRisk(text: string): { detail: string; line?: number 
           ? `ipvs.udpTimeout ${String(raw)}`
           : `ipvs.udpTimeout ${String(raw)} (beyond ${TUNED_UDP_TIMEOUT_SECONDS} s)`;
   const kernel = seconds === undefined || seconds === 0 ? ', so the kernel keeps UDP entries 300 s' : '';
-  return {
-    detail:
-      `mode ipvs with ${timeout}${kernel}: when a CoreDNS pod goes away, queries reusing an entry to it are ` +
-      'dropped until it expires',
-    line: modeKey?.range ? lines.linePos(modeKey.range[0]).line : undefined,
-  };
+  return (
+    `mode ipvs with ${timeout}${kernel}: when a CoreDNS pod goes away, queries reusing an entry to it are ` +
+    'dropped until it expires'
+  );
+}
+
+/** ipvsUdpRisk of a config.conf's text (YAML), with the line of its `mode:`; undefined when not one or safe. */
+export function kubeProxyUdpRisk(text: string): { detail: string; line?: number } | undefined {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false });
+  if (doc.errors.length > 0 || !isMap(doc.contents)) return undefined;
+  const config = doc.toJS() as { kind?: unknown } | null;
+  if (config?.kind !== 'KubeProxyConfiguration') return undefined;
+  const detail = ipvsUdpRisk(config);
+  if (!detail) return undefined;
+  const modeKey = doc.contents.items.find((p) => (p.key as { value?: unknown } | null)?.value === 'mode')?.key as
+    | { range?: [number, number, number] | null }
+    | undefined;
+  return { detail, line: modeKey?.range ? lines.linePos(modeKey.range[0]).line : undefined };
 }
 
 /** (3) kube-proxy configurations (any ConfigMap key holding a KubeProxyConfiguration) in IPVS mode, untuned. */
