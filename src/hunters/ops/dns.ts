@@ -145,7 +145,10 @@ const WORKLOAD_KINDS = new Set(['Deployment', 'DaemonSet', 'StatefulSet', 'Repli
  * included) to say how many pods resolve that way.
  */
 function ndotsRisks(objects: readonly OpsObject[]): OpsFinding[] {
-  const byNamespace = new Map<string, { first: OpsObject; workloads: string[]; pods: number; ndots: Set<number> }>();
+  const byNamespace = new Map<
+    string,
+    { first?: OpsObject; workloads: string[]; owners: Map<string, OpsObject>; pods: number; ndots: Set<number> }
+  >();
   for (const o of objects) {
     if (!WORKLOAD_KINDS.has(o.kind)) continue;
     const spec = podSpecOf(o);
@@ -154,27 +157,36 @@ function ndotsRisks(objects: readonly OpsObject[]): OpsFinding[] {
     const ns = namespaceOf(o);
     let entry = byNamespace.get(ns);
     if (!entry) {
-      entry = { first: o, workloads: [], pods: 0, ndots: new Set() };
+      entry = { workloads: [], owners: new Map(), pods: 0, ndots: new Set() };
       byNamespace.set(ns, entry);
     }
     entry.ndots.add(ndots);
     if (o.kind === 'Pod') entry.pods++;
-    if (owned(o)) continue;
+    if (owned(o)) {
+      const [ref] = (o.item.metadata?.ownerReferences ?? []) as { kind?: unknown; name?: unknown }[];
+      entry.owners.set(`${str(ref?.kind) ?? '?'}/${str(ref?.name) ?? '?'}`, o);
+      continue;
+    }
+    entry.first ??= o; // where a manifest's finding points: the first workload of its own
     entry.workloads.push(`${o.kind}/${nameOf(o)}`);
   }
   const out: OpsFinding[] = [];
   for (const [ns, e] of byNamespace) {
-    if (e.workloads.length === 0) continue; // only owned pods whose owners were not read: their owners say it
+    // Only owned pods, when their controllers could not be read: their owners, as the pods name them.
+    const owners = [...e.owners.keys()].map((o) => `${o} (not read)`);
+    const first = e.first ?? e.owners.values().next().value;
+    const workloads = e.first ? e.workloads : owners;
+    if (!first) continue;
     const values = [...e.ndots].sort((a, b) => a - b).join('/');
     out.push({
       kb: DNS_KB.ndots,
-      object: e.first,
+      object: first,
       where: `namespace ${ns}`,
-      field: podSpecPath(e.first.kind),
+      field: podSpecPath(first.kind),
       detail:
-        `${count(e.workloads.length, 'workload')}${e.pods > 0 ? ` (${count(e.pods, 'pod')} running)` : ''} whose pods resolve with ndots ${values}` +
+        `${count(workloads.length, 'workload')}${e.pods > 0 ? ` (${count(e.pods, 'pod')} running)` : ''} whose pods resolve with ndots ${values}` +
         ` (no dnsConfig ndots of ${NDOTS_LIMIT} or less): a name with fewer than ${Math.min(...e.ndots)} dots (api.example.com) is tried in every search domain first;` +
-        ` ${sample(e.workloads)}`,
+        ` ${sample(workloads)}`,
     });
   }
   return out;

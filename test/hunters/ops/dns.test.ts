@@ -205,7 +205,7 @@ describe('KF-OPS-007: workloads that keep ndots:5, one finding per namespace', (
     assert.equal(effectiveNdots({ containers: [], dnsConfig: { options: [{ name: 'ndots', value: 'x' }] } }), 5);
   });
 
-  it('counts workloads and running pods per namespace with a sample; tuned namespaces and owned pods add no finding', () => {
+  it('counts workloads and running pods per namespace with a sample; tuned namespaces are not reported', () => {
     const pods = Array.from({ length: 3 }, (_, i) => ({
       kind: 'Pod',
       item: {
@@ -223,7 +223,7 @@ describe('KF-OPS-007: workloads that keep ndots:5, one finding per namespace', (
       {
         kind: 'Pod',
         item: {
-          metadata: { name: 'orphan', namespace: 'jobs', ownerReferences: [{ kind: 'Job', name: 'x' }] },
+          metadata: { name: 'x-1', namespace: 'jobs', ownerReferences: [{ kind: 'Job', name: 'x' }] },
           spec: { containers: [{ name: 'x' }] },
         },
       },
@@ -231,8 +231,13 @@ describe('KF-OPS-007: workloads that keep ndots:5, one finding per namespace', (
     const found = dnsFindings(objects, 'live');
     assert.deepEqual(
       found.map((f) => [f.kb, f.where]),
-      [[DNS_KB.ndots, 'namespace shop']],
+      [
+        [DNS_KB.ndots, 'namespace shop'],
+        [DNS_KB.ndots, 'namespace jobs'],
+      ],
     );
+    // Pods whose controllers were not read (no right to list them) are named by their owners.
+    assert.match(found[1].detail, /^1 workload \(1 pod running\) whose pods .*; Job\/x \(not read\)$/);
     assert.match(
       found[0].detail,
       /^2 workloads \(3 pods running\) whose pods resolve with ndots 5 .*Deployment\/api, Deployment\/cart$/,
