@@ -6,7 +6,7 @@ import { UsageError } from '../core/errors.js';
 import type { Severity } from '../core/events.js';
 import { defineHunter } from '../core/hunter.js';
 import { OPS_KB, opsFindings, podSpecOf, whereOf } from '../hunters/ops/checks.js';
-import { DNS_KB } from '../hunters/ops/dns.js';
+import { DNS_KB, dnsUnjudged } from '../hunters/ops/dns.js';
 import { podSpecWeaknesses, SPEC_KB } from '../kubernetes/pod-spec.js';
 import { type ManifestObject, readManifest } from '../manifests/read.js';
 import { exitCodeOf, type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
@@ -88,6 +88,14 @@ function manifestHunter(objects: readonly ManifestObject[], skipped: readonly st
         const o = f.object as ManifestObject;
         const line = f.field ? o.lineOf(f.field, f.valueLine) : o.line;
         ctx.report({ kb: f.kb, object: f.where, file: o.file, line, evidence: `${f.where}: ${f.detail}` });
+      }
+      for (const u of dnsUnjudged(objects)) {
+        const o = u.object as ManifestObject;
+        ctx.gap({
+          subject: `${o.file}:${o.lineOf(['data', 'Corefile'])}`,
+          reason: 'skipped',
+          detail: `${u.where}: ${u.detail}`,
+        });
       }
     },
   });

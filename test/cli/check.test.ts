@@ -65,6 +65,12 @@ describe('kubeferret check', () => {
       'KF-OPS-007 test/fixtures/ops/dns.yaml:37',
       'KF-OPS-008 test/fixtures/ops/dns.yaml:26',
     ]);
+    // What the DNS checks could not judge is coverage, at the Corefile's line.
+    const coverage = JSON.parse(readFileSync(jsonFile, 'utf8')).coverage as { subject: string; detail: string }[];
+    assert.match(
+      coverage.find((c) => c.subject === 'test/fixtures/ops/dns.yaml:86')?.detail ?? '',
+      /^kube-system\/ConfigMap\/coredns-managed: Corefile not judged fully: the server blocks it imports \(custom\/\*\.server\)$/,
+    );
     // The security hunters' pod-spec checks run on manifests too.
     assert.ok((sarif.runs[0].results as SarifResult[]).some((x) => x.ruleId === 'KF-WORKLOAD-005'));
   });
@@ -82,8 +88,9 @@ describe('kubeferret check', () => {
       ],
     );
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
-    // 9 operational risks and 9 workloads that may run as root (KF-WORKLOAD-005); 3 things not read.
-    assert.match(r.stdout, /18 findings: .* · incomplete: 3 not fully examined/);
+    // 9 operational risks and 9 workloads that may run as root (KF-WORKLOAD-005); 3 things not read and
+    // a Corefile whose imported server blocks could not be judged.
+    assert.match(r.stdout, /18 findings: .* · incomplete: 4 not fully examined/);
   });
 
   it('reads standard input (kubectl kustomize | kubeferret check -) and exits 1 at --fail-on', () => {

@@ -5,7 +5,7 @@ import { secretFingerprint } from '../../core/redact.js';
 import { podSpecWeaknesses, specContainers } from '../../kubernetes/pod-spec.js';
 import { count, sample } from '../evidence.js';
 import { OPS_KB, type OpsObject, opsFindings } from '../ops/checks.js';
-import { DNS_KB, dnsConfigMap } from '../ops/dns.js';
+import { DNS_KB, dnsConfigMap, dnsUnjudged } from '../ops/dns.js';
 import { scanCredentials } from '../plain-credentials.js';
 import type { Asker } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
@@ -281,6 +281,9 @@ export const workloadsHunter = defineHunter({
       ctx.report({ host: target.host, kb: f.kb, object: f.where, evidence: `${f.where}: ${f.detail} (${seen})` }, [
         access.id,
       ]);
+    }
+    for (const u of dnsUnjudged(opsObjects)) {
+      ctx.gap({ host: target.host, port: target.port, subject: u.where, reason: 'skipped', detail: u.detail });
     }
     if (keptOut.length > 0) {
       ctx.log(

@@ -322,6 +322,39 @@ function nodeLocalRisk(objects: readonly OpsObject[]): OpsFinding[] {
   ];
 }
 
+/** What the DNS checks could not judge in an object: one line, for a coverage gap (reason `skipped`). */
+export interface DnsUnjudged {
+  object: OpsObject;
+  where: string;
+  detail: string;
+}
+
+/**
+ * Corefiles whose imports name files (`import custom/*.server`, AKS's and others' way to add
+ * configuration from another ConfigMap): the server blocks in those files, and whether a block without
+ * its own `cache` gets one from them, cannot be read from here. Never silent: each is a line to report as
+ * coverage, not a finding.
+ */
+export function dnsUnjudged(objects: readonly OpsObject[]): DnsUnjudged[] {
+  const out: DnsUnjudged[] = [];
+  for (const o of objects) {
+    const text = dataOf(o).find(([key]) => key === 'Corefile')?.[1];
+    if (text === undefined) continue;
+    const corefile = parseCorefile(text);
+    const notes = corefile.imports.length > 0 ? [`the server blocks it imports (${corefile.imports.join(', ')})`] : [];
+    for (const server of corefile.servers) {
+      const { plugins, unresolved } = pluginsOf(server, corefile);
+      if (unresolved.length === 0 || plugins.some((d) => d.name === 'cache')) continue;
+      notes.push(
+        `whether server block ${server.keys.join(' ') || '(unnamed)'} (line ${server.line}) caches: it imports ${unresolved.join(', ')}`,
+      );
+    }
+    if (notes.length === 0) continue;
+    out.push({ object: o, where: whereOf(o), detail: `Corefile not judged fully: ${notes.join('; ')}` });
+  }
+  return out;
+}
+
 /** Every DNS risk the objects show, by check. Node-local caches are judged live only (nodes are not manifests). */
 export function dnsFindings(objects: readonly OpsObject[], source: OpsSource): OpsFinding[] {
   return [

@@ -8,6 +8,7 @@ import { parseCorefile, pluginsOf } from '../../../src/hunters/ops/corefile.js';
 import {
   DNS_KB,
   dnsFindings,
+  dnsUnjudged,
   durationSeconds,
   effectiveNdots,
   kubeProxyUdpRisk,
@@ -191,6 +192,29 @@ corp.example:53 {
       configMap('edge', 'not-dns', { 'app.conf': 'autopath: yes\n' }),
     ];
     assert.deepEqual(dnsFindings(objects, 'live'), []);
+    // Not judged is said: the block whose cache may come from the file it imports.
+    assert.deepEqual(
+      dnsUnjudged(objects).map((u) => [u.where, u.detail]),
+      [
+        [
+          'edge/ConfigMap/custom',
+          'Corefile not judged fully: whether server block .:53 (line 1) caches: it imports /etc/coredns/custom/*.override',
+        ],
+      ],
+    );
+  });
+
+  it('a Corefile importing server blocks from files says they were not judged; one with its own cache is judged', () => {
+    const aks = configMap('kube-system', 'coredns', {
+      Corefile:
+        '.:53 {\n  errors\n  forward . /etc/resolv.conf\n  cache 30\n  import custom/*.override\n}\nimport custom/*.server\n',
+    });
+    assert.deepEqual(dnsFindings([aks], 'live'), []);
+    assert.deepEqual(
+      dnsUnjudged([aks]).map((u) => u.detail),
+      ['Corefile not judged fully: the server blocks it imports (custom/*.server)'],
+    );
+    assert.deepEqual(dnsUnjudged([configMap('kube-system', 'coredns', { Corefile: KUBEADM_COREFILE })]), []);
   });
 });
 
