@@ -56,7 +56,8 @@ function dataOf(o: OpsObject): [string, string][] {
   return Object.entries(data).filter((e): e is [string, string] => typeof e[1] === 'string');
 }
 
-const isKubeProxyConfig = (text: string) => /^kind:\s*["']?KubeProxyConfiguration["']?\s*$/m.test(text);
+/** A cheap first look (YAML or JSON); kubeProxyUdpRisk parses the text and checks its kind for real. */
+const isKubeProxyConfig = (text: string) => /["']?kind["']?\s*:\s*["']?KubeProxyConfiguration\b/.test(text);
 
 /**
  * Whether a ConfigMap matters to these checks (a Corefile or a kube-proxy configuration): the hunter keeps

@@ -302,6 +302,13 @@ describe('KF-OPS-008: kube-proxy in IPVS mode with the kernel UDP expiry', () =>
     assert.equal(kubeProxyUdpRisk(config('mode: iptables\n')), undefined);
     assert.equal(kubeProxyUdpRisk(config('mode: ""\n')), undefined);
     assert.equal(kubeProxyUdpRisk('kind: KubeProxyConfiguration\nmode: [ipvs\n'), undefined, 'not YAML');
+    assert.match(
+      kubeProxyUdpRisk('{"kind": "KubeProxyConfiguration", "mode": "ipvs", "ipvs": {"udpTimeout": "0s"}}')?.detail ??
+        '',
+      /udpTimeout 0s/,
+      'JSON is YAML',
+    );
+    assert.equal(kubeProxyUdpRisk('note: kind: KubeProxyConfiguration\nmode: ipvs\n'), undefined, 'not its kind');
   });
 
   it('finds the configuration under any key of any ConfigMap, located as that key', () => {
