@@ -77,16 +77,32 @@ function tokenize(text: string): Token[] {
 const isOpen = (t: Token | undefined) => t !== undefined && !t.quoted && t.text === '{';
 const isClose = (t: Token | undefined) => t !== undefined && !t.quoted && t.text === '}';
 
+/** Directives a server block may have once its snippets are pasted (a real one has tens). */
+const MAX_PASTED = 10_000;
+/** Blocks nest this deep at most in a real Corefile (a plugin's options); deeper ones are skipped whole. */
+const MAX_DEPTH = 8;
+
+/** Where the block whose content starts at `at` ends: after its closing brace (or at the end), counted flat. */
+function skipBlock(tokens: Token[], at: number): number {
+  let depth = 1;
+  let i = at;
+  for (; i < tokens.length && depth > 0; i++) {
+    if (isOpen(tokens[i])) depth++;
+    else if (isClose(tokens[i])) depth--;
+  }
+  return i;
+}
+
 /** Reads directives from `at` up to the `}` that closes their block (or the end); returns where it stopped. */
-function directives(tokens: Token[], at: number): { list: Directive[]; next: number } {
+function directives(tokens: Token[], at: number, depth = 0): { list: Directive[]; next: number } {
   const list: Directive[] = [];
   let i = at;
   while (i < tokens.length) {
     const t = tokens[i];
     if (isClose(t)) return { list, next: i + 1 };
     if (isOpen(t)) {
-      // A block with no directive before it: read and drop it, so its closing brace does not end ours.
-      i = directives(tokens, i + 1).next;
+      // A block with no directive before it: dropped, so its closing brace does not end ours.
+      i = skipBlock(tokens, i + 1);
       continue;
     }
     const d: Directive = { name: t.text, args: [], line: t.line, options: [] };
@@ -95,9 +111,11 @@ function directives(tokens: Token[], at: number): { list: Directive[]; next: num
       d.args.push(tokens[i++].text);
     }
     if (isOpen(tokens[i]) && tokens[i].line === d.line) {
-      const inner = directives(tokens, i + 1);
-      d.options = inner.list;
-      i = inner.next;
+      if (depth < MAX_DEPTH) {
+        const inner = directives(tokens, i + 1, depth + 1);
+        d.options = inner.list;
+        i = inner.next;
+      } else i = skipBlock(tokens, i + 1);
     }
     list.push(d);
   }
@@ -152,16 +170,23 @@ export function parseCorefile(text: string): Corefile {
 export function pluginsOf(server: ServerBlock, corefile: Corefile): { plugins: Directive[]; unresolved: string[] } {
   const plugins: Directive[] = [];
   const unresolved: string[] = [];
+  // A snippet may import snippets; a hostile Corefile could chain or fan them out without end, so the
+  // pasting is bounded in depth and in directives (far beyond a real Corefile's), the rest unresolved.
+  let budget = MAX_PASTED;
   const paste = (list: readonly Directive[], seen: ReadonlySet<string>) => {
     for (const d of list) {
+      if (budget-- <= 0) {
+        if (!unresolved.includes('…')) unresolved.push('…');
+        return;
+      }
       if (d.name !== 'import') {
         plugins.push(d);
         continue;
       }
       const name = d.args[0] ?? '';
       const snippet = corefile.snippets.get(name);
-      if (snippet && !seen.has(name)) paste(snippet, new Set([...seen, name]));
-      else if (!snippet) unresolved.push(name);
+      if (!snippet || seen.size >= MAX_DEPTH) unresolved.push(name);
+      else if (!seen.has(name)) paste(snippet, new Set([...seen, name]));
     }
   };
   paste(server.directives, new Set());

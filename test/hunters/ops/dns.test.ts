@@ -144,6 +144,35 @@ example.org {
       [[['.:53'], ['whoami', 'log']]],
     );
     assert.deepEqual(parseCorefile('').servers, []);
+    // Nesting a hostile ConfigMap could hold (a megabyte of braces) costs no stack; what follows is read.
+    const deep = parseCorefile(`.:53 {\n${'{ '.repeat(300_000)}\n${'} '.repeat(300_000)}\n cache\n}\n`);
+    assert.deepEqual(
+      deep.servers[0].directives.map((d) => d.name),
+      ['cache'],
+    );
+    const nested = parseCorefile(`.:53 {\n${'a {\n'.repeat(50_000)}${'}\n'.repeat(50_000)} cache\n}\n`);
+    assert.deepEqual(
+      nested.servers[0].directives.map((d) => d.name),
+      ['a', 'cache'],
+    );
+    // Snippets importing snippets without end: bounded, said as unresolved.
+    const chain = Array.from(
+      { length: 20_000 },
+      (_, i) => `(s${i}) {\n  import s${i + 1}\n  import s${i + 1}\n}\n`,
+    ).join('');
+    const chained = parseCorefile(`${chain}.:53 {\n  import s0\n}\n`);
+    assert.ok(pluginsOf(chained.servers[0], chained).unresolved.length > 0);
+    // Garbage of braces, quotes and comments never throws.
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed;
+    };
+    const alphabet = ['{', '}', '"', '`', '#', '\n', ' ', 'a', '.:53', 'import', '(s)', '\\'];
+    for (let n = 0; n < 200; n++) {
+      const text = Array.from({ length: 200 }, () => alphabet[next() % alphabet.length]).join('');
+      assert.doesNotThrow(() => dnsFindings([configMap('x', 'g', { Corefile: text })], 'live'), text);
+    }
     assert.deepEqual(parseCorefile('.:53 { forward . "unterminated').servers[0].directives[0].args, [
       '.',
       'unterminated',
