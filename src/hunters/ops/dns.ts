@@ -1,8 +1,7 @@
 import type { PodSpec } from 'kubernetes-types/core/v1.js';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { count, sample } from '../evidence.js';
-import type { OpsFinding, OpsObject, OpsSource } from './checks.js';
-import { podSpecOf, podSpecPath, whereOf } from './checks.js';
+import { type OpsFinding, type OpsObject, type OpsSource, podSpecOf, podSpecPath, whereOf } from './checks.js';
 import { type Directive, parseCorefile, pluginsOf } from './corefile.js';
 
 // The DNS situations of issue 17 (amplification and outages), over the same objects as checks.ts: CoreDNS
