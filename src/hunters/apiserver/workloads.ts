@@ -5,6 +5,7 @@ import { secretFingerprint } from '../../core/redact.js';
 import { podSpecWeaknesses, specContainers } from '../../kubernetes/pod-spec.js';
 import { count, sample } from '../evidence.js';
 import { OPS_KB, type OpsObject, opsFindings } from '../ops/checks.js';
+import { DNS_KB, dnsConfigMap, dnsUnjudged } from '../ops/dns.js';
 import { scanCredentials } from '../plain-credentials.js';
 import type { Asker } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
@@ -55,6 +56,8 @@ export const OPS_SOURCES: readonly Source[] = [
   { kind: 'HorizontalPodAutoscaler', resource: 'horizontalpodautoscalers', api: '/apis/autoscaling/v1' },
   { kind: 'PriorityClass', resource: 'priorityclasses', api: '/apis/scheduling.k8s.io/v1' },
 ];
+
+const NODES: Source = { kind: 'Node', resource: 'nodes', api: '/api/v1' };
 
 /** Objects per page: full objects (a pod runs to several KiB), so fewer than the survey's Table rows. */
 const PAGE_LIMIT = 250;
@@ -230,6 +233,7 @@ export const workloadsHunter = defineHunter({
     'KF-WORKLOAD-005',
     'KF-WORKLOAD-006',
     ...Object.values(OPS_KB),
+    ...Object.values(DNS_KB),
   ],
   async hunt(access: KfEvent<'ApiAccess'>, ctx) {
     const asker = askerOf(ctx, access);
@@ -246,6 +250,7 @@ export const workloadsHunter = defineHunter({
     for (const source of WORKLOAD_SOURCES) {
       await readEach(ctx, target, asker, source, (item) => {
         if (source.spec) opsObjects.push({ kind: source.kind, item: source.kind === 'Pod' ? slimPod(item) : item });
+        else if (dnsConfigMap({ kind: source.kind, item })) opsObjects.push({ kind: source.kind, item });
         const where = locate(source.kind, item);
         const spec = source.spec?.(item);
         const scan = scanCredentials(source.spec ? envLiterals(spec) : configMapValues(item));
@@ -280,10 +285,17 @@ export const workloadsHunter = defineHunter({
       const read = await readAll(ctx, target, asker, source);
       if (read) opsObjects.push(...read.items.map((item) => ({ kind: source.kind, item })));
     }
+    // The DNS checks count nodes (src/hunters/ops/dns.ts): a name each, not the node's status.
+    await readEach(ctx, target, asker, NODES, (item) =>
+      opsObjects.push({ kind: 'Node', item: { metadata: { name: item.metadata?.name } } }),
+    );
     for (const f of opsFindings(opsObjects, 'live', { minor: await serverMinor(ctx, target, asker) })) {
       ctx.report({ host: target.host, kb: f.kb, object: f.where, evidence: `${f.where}: ${f.detail} (${seen})` }, [
         access.id,
       ]);
+    }
+    for (const u of dnsUnjudged(opsObjects)) {
+      ctx.gap({ host: target.host, port: target.port, subject: u.where, reason: 'skipped', detail: u.detail });
     }
     if (keptOut.length > 0) {
       ctx.log(
