@@ -16,6 +16,8 @@ const GOAL_KB: Record<PathGoal, string> = {
   'root on a node': 'KF-PATH-002',
   'every Secret': 'KF-PATH-003',
 };
+/** What computing paths may report: the paths, and pods that mount a powerful token. */
+export const PATH_REPORTS = ['KF-PATH-001', 'KF-PATH-002', 'KF-PATH-003', 'KF-WORKLOAD-007'];
 /** The findings that show a first step taken with the start's own rights, by step. */
 const STEP_FINDINGS: Record<string, string[]> = {
   wildcard: ['KF-API-009'],
@@ -116,8 +118,20 @@ function whoOf(ctx: HuntContext, access: KfEvent<'ApiAccess'>): Who | undefined 
     : undefined;
 }
 
-function startOf(ctx: HuntContext, access: KfEvent<'ApiAccess'>): StartFact {
-  return { name: access.identity, who: whoOf(ctx, access), can: access.can };
+/**
+ * A start as the graph takes it: who the server takes it for, its access survey's answers, and what it may
+ * do in each namespace the namespace survey asked about (NamespaceAccess), where its rights cannot be read
+ * from RBAC.
+ */
+export function startOf(ctx: HuntContext, access: KfEvent<'ApiAccess'>): StartFact {
+  const namespaces: Record<string, Record<string, boolean>> = {};
+  for (const n of ctx.known(
+    'NamespaceAccess',
+    (x) => x.identity === access.identity && x.host === access.host && x.port === access.port,
+  )) {
+    namespaces[n.namespace] = n.can;
+  }
+  return { name: access.identity, who: whoOf(ctx, access), can: access.can, namespaces };
 }
 
 /** `1. read-token → service account dev/ci-bot: get secrets … (finding …)`, one line per step. */
@@ -165,6 +179,63 @@ function reportMountedTokens(
 }
 
 /**
+ * Computes and publishes the attack paths of the identities on `access`'s API server, as seen from
+ * `access`: all of them when it may read RBAC itself, else its own from the first identity that may. The
+ * namespace survey calls it again for an identity once its rights per namespace are known; a path already
+ * published (same start and goal) is kept as it was.
+ */
+export async function publishPaths(ctx: HuntContext, access: KfEvent<'ApiAccess'>): Promise<void> {
+  const same = (a: KfEvent<'ApiAccess'>) => a.host === access.host && a.port === access.port && followsUp(a);
+  const readers = ctx
+    .known('ApiAccess', (a) => same(a) && readsRbac(a))
+    .sort((a, b) => a.identity.localeCompare(b.identity));
+  const reader = readsRbac(access) ? access : readers[0];
+  if (!reader) return;
+  const asker = askerOf(ctx, reader);
+  if (!asker) return;
+  const target = { host: access.host, port: access.port, scheme: access.scheme };
+  const starts = reader === access ? ctx.known('ApiAccess', same) : [access];
+  let facts: Omit<PathFacts, 'starts'>;
+  try {
+    facts = await readFacts(ctx, target, asker);
+  } catch (err) {
+    ctx.log(`reading RBAC as ${reader.identity}: ${netFailure(err)}`, 'warn');
+    return;
+  }
+  const graph = new EscalationGraph({ ...facts, starts: starts.map((s) => startOf(ctx, s)) });
+  // Pods that carry a powerful token: judged once per reader (the same finding from another reader is one).
+  if (reader === access) reportMountedTokens(ctx, target, reader, graph);
+  for (const path of graph.paths()) {
+    const start = starts.find((s) => s.identity === path.from)!;
+    const first = path.steps[0];
+    const shown = ctx.known(
+      'Finding',
+      (f) =>
+        f.identity === start.identity && f.host === start.host && (STEP_FINDINGS[first.action] ?? []).includes(f.kb),
+    );
+    const steps = path.steps.map((s, i) =>
+      i === 0 ? { ...s, findings: [...new Set([...s.findings, ...shown.map((f) => f.id)])] } : s,
+    );
+    ctx.publish('AttackPath', { host: target.host, port: target.port, from: path.from, to: path.to, steps }, [
+      start.id,
+      reader.id,
+      ...shown.map((f) => f.id),
+    ]);
+    ctx.report(
+      {
+        host: target.host,
+        port: target.port,
+        identity: start.identity,
+        kb: GOAL_KB[path.to],
+        object: `${path.from} → ${path.to}`,
+        evidence: `${path.from} → ${path.to} in ${steps.length} ${steps.length === 1 ? 'step' : 'steps'} (computed from what ${reader.identity} read, not walked): ${describe({ ...path, steps })}`,
+      },
+      [start.id, reader.id, ...shown.map((f) => f.id)],
+    );
+  }
+}
+
+/**
  * Attack paths: for every identity the hunt has on an API server, the shortest chain of escalation steps to
  * cluster-admin, root on a node and every Secret, each a finding whose evidence numbers the steps. The graph
  * is built from what an identity that may list RBAC objects everywhere reads (RBAC, service accounts, pods,
@@ -177,55 +248,8 @@ export const attackPathsHunter = defineHunter({
   mode: 'passive',
   on: 'ApiAccess',
   when: (a) => followsUp(a),
-  reports: ['KF-PATH-001', 'KF-PATH-002', 'KF-PATH-003', 'KF-WORKLOAD-007'],
+  reports: PATH_REPORTS,
   async hunt(access: KfEvent<'ApiAccess'>, ctx) {
-    const same = (a: KfEvent<'ApiAccess'>) => a.host === access.host && a.port === access.port && followsUp(a);
-    const readers = ctx
-      .known('ApiAccess', (a) => same(a) && readsRbac(a))
-      .sort((a, b) => a.identity.localeCompare(b.identity));
-    const reader = readsRbac(access) ? access : readers[0];
-    if (!reader) return;
-    const asker = askerOf(ctx, reader);
-    if (!asker) return;
-    const target = { host: access.host, port: access.port, scheme: access.scheme };
-    const starts = reader === access ? ctx.known('ApiAccess', same) : [access];
-    let facts: Omit<PathFacts, 'starts'>;
-    try {
-      facts = await readFacts(ctx, target, asker);
-    } catch (err) {
-      ctx.log(`reading RBAC as ${reader.identity}: ${netFailure(err)}`, 'warn');
-      return;
-    }
-    const graph = new EscalationGraph({ ...facts, starts: starts.map((s) => startOf(ctx, s)) });
-    // Pods that carry a powerful token: judged once per reader (the same finding from another reader is one).
-    if (reader === access) reportMountedTokens(ctx, target, reader, graph);
-    for (const path of graph.paths()) {
-      const start = starts.find((s) => s.identity === path.from)!;
-      const first = path.steps[0];
-      const shown = ctx.known(
-        'Finding',
-        (f) =>
-          f.identity === start.identity && f.host === start.host && (STEP_FINDINGS[first.action] ?? []).includes(f.kb),
-      );
-      const steps = path.steps.map((s, i) =>
-        i === 0 ? { ...s, findings: [...new Set([...s.findings, ...shown.map((f) => f.id)])] } : s,
-      );
-      ctx.publish('AttackPath', { host: target.host, port: target.port, from: path.from, to: path.to, steps }, [
-        start.id,
-        reader.id,
-        ...shown.map((f) => f.id),
-      ]);
-      ctx.report(
-        {
-          host: target.host,
-          port: target.port,
-          identity: start.identity,
-          kb: GOAL_KB[path.to],
-          object: `${path.from} → ${path.to}`,
-          evidence: `${path.from} → ${path.to} in ${steps.length} ${steps.length === 1 ? 'step' : 'steps'} (computed from what ${reader.identity} read, not walked): ${describe({ ...path, steps })}`,
-        },
-        [start.id, reader.id, ...shown.map((f) => f.id)],
-      );
-    }
+    await publishPaths(ctx, access);
   },
 });

@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Agent } from 'undici';
+import type { KfEvent } from '../../../src/core/events.js';
+import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
+import { etcdHunters } from '../../../src/hunters/etcd/index.js';
+import { kubeletHunters } from '../../../src/hunters/kubelet/index.js';
+import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
+import { startHttpServer, type TestServer } from '../../helpers/servers.js';
+import { assertOnlyReads, huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
+
+// Block 127.144.0.0/16 (127.144.1.0/24 here): namespaces the hunt knows only from what it read elsewhere.
+// In the default lab no identity may list namespaces, so anonymous (who may read the Secrets of `dev`) is
+// never asked about `dev` unless something else names it: here a kubelet's read-only port listing a pod of
+// `dev` (and one of `ghost`, a namespace the API server does not hold). And an open etcd (the vulnerable
+// lab) names every namespace in its keys (127.144.2.0/24). A list of namespaces longer than a page is read
+// to its end (127.144.3.0/24).
+
+const KUBELET = '127.144.1.100';
+
+function pod(namespace: string, name: string) {
+  return {
+    metadata: { name, namespace },
+    spec: { containers: [{ name: 'app', image: 'registry.example/app:1' }] },
+    status: { phase: 'Running' },
+  };
+}
+
+const namespaceSeen = (hunt: LabHunt) =>
+  hunt.result.events.filter((e): e is KfEvent<'NamespaceSeen'> => e.type === 'NamespaceSeen');
+const namespaceAccess = (hunt: LabHunt) =>
+  hunt.result.events.filter((e): e is KfEvent<'NamespaceAccess'> => e.type === 'NamespaceAccess');
+const anonymousReadsOfDev = (hunt: LabHunt) =>
+  hunt.requests.filter((r) => r.identity === 'system:anonymous' && r.path.startsWith('/api/v1/namespaces/dev/secrets'));
+
+describe('a namespace known only from a kubelet’s pod list', () => {
+  let lab: Lab;
+  let kubelet: TestServer;
+  let withKubelet: LabHunt;
+  let without: LabHunt;
+
+  before(async () => {
+    lab = await startLab({ profile: 'default', base: '127.144.1.2', nodes: 1, etcd: 'off' });
+    kubelet = await startHttpServer(
+      KUBELET,
+      (req, res) => {
+        if (req.url?.startsWith('/pods')) {
+          res.setHeader('content-type', 'application/json');
+          res.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', items: [pod('dev', 'web'), pod('ghost', 'x')] }));
+          return;
+        }
+        res.statusCode = 404;
+        res.end('404 page not found');
+      },
+      PORTS.kubeletReadOnly,
+    );
+    const hunters = [...apiserverHunters, ...kubeletHunters];
+    const control = lab.hosts[0].address;
+    without = await huntLab(lab, { hunters, ports: [PORTS.apiserver], addresses: [control] });
+    withKubelet = await huntLab(lab, {
+      hunters,
+      ports: [PORTS.apiserver, PORTS.kubeletReadOnly],
+      addresses: [control, KUBELET],
+    });
+  });
+
+  after(async () => {
+    await kubelet?.close();
+    await lab?.stop();
+  });
+
+  it('without the kubelet, anonymous is never asked about dev: nothing names it', () => {
+    assert.deepEqual(without.result.problems, []);
+    assert.equal(
+      without.access.some((a) => a.can['list namespaces']),
+      false,
+      'no identity may list namespaces',
+    );
+    assert.deepEqual(anonymousReadsOfDev(without), []);
+    assert.deepEqual(without.of('KF-API-007', 'anonymous'), []);
+  });
+
+  it('publishes the namespaces of the pods the kubelet lists, once each', () => {
+    const seen = namespaceSeen(withKubelet);
+    assert.deepEqual(seen.map((s) => s.namespace).sort(), ['dev', 'ghost']);
+    for (const s of seen) {
+      assert.equal(s.source, `kubelet :${PORTS.kubeletReadOnly}/pods`);
+      assert.equal(s.host, KUBELET);
+    }
+  });
+
+  it('surveys anonymous in dev, where its rules allow reading Secrets, and reads them', () => {
+    assert.equal(lab.can('anonymous', { verb: 'list', group: '', resource: 'secrets', namespace: 'dev' }), true);
+    // Anonymous may not review its own rules: the read is the question, and its answer the right recorded.
+    const dev = namespaceAccess(withKubelet).find((a) => a.identity === 'anonymous' && a.namespace === 'dev');
+    assert.deepEqual(dev?.can, { 'list secrets': true });
+    assert.ok(anonymousReadsOfDev(withKubelet).length > 0, 'anonymous listed the Secrets of dev');
+    const [listed] = withKubelet.of('KF-API-007', 'anonymous');
+    assert.equal(listed?.object, 'namespace dev');
+    const ghost = namespaceAccess(withKubelet).find((a) => a.identity === 'anonymous' && a.namespace === 'ghost');
+    assert.ok(ghost, 'ghost was asked about too');
+    assert.equal(Object.values(ghost.can).some(Boolean), false, 'nothing is allowed in a namespace nobody is bound in');
+  });
+
+  it('names the rights per namespace in the identity’s findings', () => {
+    const rights = withKubelet.of('KF-API-006', 'anonymous').find((f) => f.object === 'other namespaces');
+    assert.ok(rights, 'anonymous’s rights beyond its own namespace are reported');
+    assert.match(rights.evidence, /: list secrets in dev$/);
+    assert.doesNotMatch(rights.evidence, /ghost/);
+  });
+
+  it('only reads and reviews', () => {
+    assertOnlyReads(withKubelet);
+  });
+});
+
+describe('namespaces named by an open etcd’s keys', () => {
+  let lab: Lab;
+  let hunt: LabHunt;
+
+  before(async () => {
+    lab = await startLab({ profile: 'vulnerable', base: '127.144.2.2', nodes: 1, etcd: 'simulated' });
+    hunt = await huntLab(lab, { hunters: etcdHunters, ports: [PORTS.etcd], addresses: [lab.hosts[0].address] });
+  });
+
+  after(() => lab.stop());
+
+  it('publishes every namespace the API server holds, from key names alone', async () => {
+    const res = await fetch(`http://${lab.hosts[0].address}:${PORTS.apiserverInsecure}/api/v1/namespaces`);
+    const held = ((await res.json()) as { items: { metadata: { name: string } }[] }).items.map((n) => n.metadata.name);
+    assert.ok(held.length >= 5, held.join(', '));
+    const fromEtcd = namespaceSeen(hunt).filter((s) => s.source === 'etcd key names');
+    assert.deepEqual(fromEtcd.map((s) => s.namespace).sort(), held.sort());
+    assert.deepEqual(
+      hunt.gaps.filter((g) => g.hunter === 'etcd-access'),
+      [],
+    );
+  });
+
+  it('reads key names only', () => {
+    assertOnlyReads(hunt);
+    const shown = JSON.stringify(hunt.result.events);
+    for (const s of lab.secretValues()) assert.ok(!shown.includes(s));
+  });
+});
+
+describe('a namespace list longer than a page', () => {
+  let lab: Lab;
+  let hunt: LabHunt;
+
+  before(async () => {
+    lab = await startLab({
+      profile: 'default',
+      base: '127.144.3.2',
+      nodes: 1,
+      etcd: 'off',
+      scale: { namespaces: 620 },
+    });
+    hunt = await huntLab(lab, {
+      hunters: apiserverHunters,
+      ports: [PORTS.apiserver],
+      addresses: [lab.hosts[0].address],
+      identities: [tokenIdentity(lab, 'reader')],
+      config: { extra: { namespaceBudget: 2 } },
+    });
+  });
+
+  after(() => lab.stop());
+
+  it('is read to its end, every namespace known, the budget still bounding the survey', async () => {
+    assert.deepEqual(hunt.result.problems, []);
+    const res = await fetch(`https://${lab.hosts[0].address}:${PORTS.apiserver}/api/v1/namespaces`, {
+      headers: { authorization: `Bearer ${lab.credentials.admin.token}` },
+      // @ts-expect-error undici's dispatcher option: the lab's certificate is self-signed.
+      dispatcher: new Agent({ connect: { rejectUnauthorized: false } }),
+    });
+    const held = ((await res.json()) as { items: unknown[] }).items.length;
+    assert.ok(held > 620, `${held} namespaces`);
+    const pages = hunt.requests.filter((r) => r.path.startsWith('/api/v1/namespaces?') && r.path.includes('continue='));
+    assert.ok(pages.length > 0, 'the list was read past its first page');
+    const gaps = hunt.gaps.filter((g) => g.hunter === 'apiserver-namespaces' && g.reason === 'budget');
+    const reader = gaps.find((g) => g.subject === 'rights in every namespace (reader)');
+    // Every namespace but its own is known: surveyed, or named as left out.
+    assert.match(
+      reader?.detail ?? '',
+      new RegExp(`^2 of ${held - 1} namespaces surveyed \\(at most 2 per identity\\)`),
+    );
+  });
+});
