@@ -33,6 +33,8 @@ export interface PodFact {
    * service account's, else true as the API server defaults it). Undefined: not known, taken as mounted.
    */
   tokenMounted?: boolean;
+  /** Its controller as `Kind/name` (`ReplicaSet/web-5d9c`), when one owns it. */
+  owner?: string;
 }
 
 /** An identity the hunt started from (anonymous, a given credential, a found token). */
