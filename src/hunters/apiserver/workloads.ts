@@ -9,6 +9,7 @@ import { scanCredentials } from '../plain-credentials.js';
 import type { Asker } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type Answer, type ApiTarget, askApi, endpointLabel, netFailure } from './api.js';
+import { readOnce } from './read-once.js';
 
 /** Where objects holding a pod spec (or credentials) are listed, and where the spec sits in each. */
 export interface Source {
@@ -235,8 +236,9 @@ export const workloadsHunter = defineHunter({
     const seen = `read through the API as ${access.identity} at ${endpointLabel(target)}`;
     const keptOut: string[] = [];
     const opsObjects: OpsObject[] = [];
+    const shared: string[] = [];
     for (const source of WORKLOAD_SOURCES) {
-      await readEach(ctx, target, asker, source, (item) => {
+      const turn = await readOnce(ctx, target, asker, source, (item) => {
         if (source.spec) opsObjects.push({ kind: source.kind, item: source.kind === 'Pod' ? slimPod(item) : item });
         const where = locate(source.kind, item);
         const spec = source.spec?.(item);
@@ -263,6 +265,12 @@ export const workloadsHunter = defineHunter({
           [access.id],
         );
       });
+      if (turn.kind === 'shared') shared.push(`${source.resource} (${turn.by})`);
+    }
+    if (shared.length > 0) {
+      // The operational checks judge the workloads together: the identity that read them all judged them.
+      ctx.log(`${access.identity}: complete reads of other identities used, nothing read again: ${shared.join(', ')}`);
+      return;
     }
     for (const source of OPS_SOURCES) {
       const read = await readAll(ctx, target, asker, source);
