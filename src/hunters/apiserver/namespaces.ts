@@ -226,14 +226,70 @@ function pathsNeedRights(ctx: HuntContext, state: IdentitySurvey): boolean {
   return startOf(ctx, state.access).who === undefined && state.rights.some((r) => Object.values(r.can).some(Boolean));
 }
 
+/** The identities the survey asks about: what they found themselves, short of holding everything. */
+const surveyed = (a: KfEvent<'ApiAccess'>) => followsUp(a) && a.via !== 'insecure-port' && a.can['* *'] !== true;
+
+/**
+ * What the settled survey took into account, per run (its HuntSettled event) and server (`host:port`):
+ * undefined while the server waits its turn, then the namespaces its last round knew. A namespace seen
+ * after that round is not surveyed: `namespaceLateHunter` says so.
+ */
+const taken = new WeakMap<object, Map<string, Set<string> | undefined>>();
+
+/**
+ * Surveys identities on one server in every namespace known, in rounds while new namespaces turn up, then
+ * concludes each (gaps, Secrets, rights) and computes again the paths of those whose rights per namespace
+ * the graph could not read from RBAC. `done` is called with the namespaces of the last round, right after
+ * the check that found nothing new.
+ */
+async function surveyServer(
+  ctx: HuntContext,
+  target: ApiTarget,
+  accesses: KfEvent<'ApiAccess'>[],
+  done: (known: Set<string>) => void = () => undefined,
+): Promise<void> {
+  const budget = budgetOf(ctx);
+  // Namespaces listed by an identity holding everything count too: it is left out of the survey only.
+  const listers = ctx.known('ApiAccess', (a) => a.host === target.host && a.port === target.port && followsUp(a));
+  const listed = await listedNamespaces(ctx, target, listers);
+  const states: IdentitySurvey[] = [];
+  for (const access of accesses) {
+    const asker = askerOf(ctx, access);
+    if (!asker) continue;
+    states.push({
+      access,
+      asker,
+      listsAll: await listsEverywhere(ctx, target, asker),
+      surveyed: new Set(),
+      left: new Set(),
+      answered: 0,
+      readable: [],
+      rights: [],
+    });
+  }
+  let known = new Set<string>();
+  for (;;) {
+    const now = new Set([...listed, ...namedNamespaces(ctx, target)].filter(isNamespaceName));
+    const fresh = [...now].filter((n) => !known.has(n)).sort();
+    if (fresh.length === 0 || ctx.signal.aborted) break;
+    known = now;
+    for (const state of states) await surveyRound(ctx, target, state, fresh, budget);
+  }
+  done(known);
+  for (const state of states) await concludeSurvey(ctx, target, state, budget);
+  for (const state of states.filter((s) => pathsNeedRights(ctx, s))) await publishPaths(ctx, state.access);
+}
+
+const NAMESPACE_REPORTS = ['KF-API-006', 'KF-API-007', 'KF-API-008', ...PATH_REPORTS];
+
 /**
  * Every namespace, not only one's own: once every identity has been surveyed (the bus went idle), each one
  * that does not hold everything is asked for its rules in every namespace the run knows (listed to the end
  * by any identity that may, or named by a credential, a kubelet's pods, etcd's keys or a certificate), what
  * it may do there is published (NamespaceAccess), and it reads the Secrets where they allow it: an anonymous
  * caller allowed to read the Secrets of `dev` is seen doing so, and the tokens there are followed in turn
- * (as the secrets hunter does). Facts keep arriving while it runs (the tokens it follows are surveyed by
- * other hunters): it goes round again while new namespaces turn up. The identities whose rights the graph
+ * (as the secrets hunter does; their identities are surveyed by `namespaceLateHunter`). Facts keep arriving
+ * while it runs: it goes round again while new namespaces turn up. The identities whose rights the graph
  * takes from their access survey get their attack paths computed again with their rights per namespace.
  */
 export const namespaceSurveyHunter = defineHunter({
@@ -241,47 +297,69 @@ export const namespaceSurveyHunter = defineHunter({
   title: 'What each identity can read in every namespace the hunt knows',
   mode: 'passive',
   on: 'HuntSettled',
-  reports: ['KF-API-006', 'KF-API-007', 'KF-API-008', ...PATH_REPORTS],
+  reports: NAMESPACE_REPORTS,
   readOnlyRequests: REVIEW_REQUESTS,
-  async hunt(_settled, ctx) {
-    const accesses = ctx.known('ApiAccess', (a) => followsUp(a) && a.via !== 'insecure-port' && a.can['* *'] !== true);
+  async hunt(settled, ctx) {
     const servers = new Map<string, { target: ApiTarget; accesses: KfEvent<'ApiAccess'>[] }>();
-    for (const a of accesses) {
+    for (const a of ctx.known('ApiAccess', surveyed)) {
       const target = { host: a.host, port: a.port, scheme: a.scheme };
       const entry = servers.get(keyOf(target)) ?? { target, accesses: [] };
       entry.accesses.push(a);
       servers.set(keyOf(target), entry);
     }
-    const budget = budgetOf(ctx);
-    for (const { target, accesses: here } of servers.values()) {
-      // Namespaces listed by an identity holding everything count too: it is left out of the survey only.
-      const listers = ctx.known('ApiAccess', (a) => a.host === target.host && a.port === target.port && followsUp(a));
-      const listed = await listedNamespaces(ctx, target, listers);
-      const states: IdentitySurvey[] = [];
-      for (const access of here) {
-        const asker = askerOf(ctx, access);
-        if (!asker) continue;
-        states.push({
-          access,
-          asker,
-          listsAll: await listsEverywhere(ctx, target, asker),
-          surveyed: new Set(),
-          left: new Set(),
-          answered: 0,
-          readable: [],
-          rights: [],
-        });
-      }
-      let known = new Set<string>();
-      for (;;) {
-        const now = new Set([...listed, ...namedNamespaces(ctx, target)].filter(isNamespaceName));
-        const fresh = [...now].filter((n) => !known.has(n)).sort();
-        if (fresh.length === 0 || ctx.signal.aborted) break;
-        known = now;
-        for (const state of states) await surveyRound(ctx, target, state, fresh, budget);
-      }
-      for (const state of states) await concludeSurvey(ctx, target, state, budget);
-      for (const state of states.filter((s) => pathsNeedRights(ctx, s))) await publishPaths(ctx, state.access);
+    const record = new Map<string, Set<string> | undefined>([...servers.keys()].map((k) => [k, undefined]));
+    taken.set(settled, record);
+    for (const [key, { target, accesses }] of servers) {
+      await surveyServer(ctx, target, accesses, (known) => record.set(key, known));
+    }
+  },
+});
+
+/**
+ * The facts that arrive after the hunt settled. An identity whose ApiAccess comes then (a token the
+ * survey followed, and those it leads to) is surveyed in every namespace on its own. A namespace first seen
+ * after the survey's last round on a server (a kubelet scanned through --discover-nodes with such a
+ * token) is not: a coverage gap says so.
+ */
+export const namespaceLateHunter = defineHunter({
+  id: 'apiserver-namespaces-late',
+  title: 'Every namespace, for identities and namespaces that turn up after the hunt settled',
+  mode: 'passive',
+  on: 'ApiAccess',
+  when: surveyed,
+  reports: NAMESPACE_REPORTS,
+  readOnlyRequests: REVIEW_REQUESTS,
+  async hunt(access, ctx) {
+    // Checked before anything is awaited: the bus is never idle while this run waited in the queue, so
+    // a HuntSettled known now came before this ApiAccess, which the settled survey then never saw.
+    if (ctx.known('HuntSettled').length === 0) return;
+    await surveyServer(ctx, { host: access.host, port: access.port, scheme: access.scheme }, [access]);
+  },
+});
+
+/** A namespace seen after the settled survey's last round on a server: named as not surveyed there. */
+export const namespaceSeenLateHunter = defineHunter({
+  id: 'apiserver-namespaces-unsurveyed',
+  title: 'Namespaces seen after the namespace survey ended',
+  mode: 'passive',
+  on: 'NamespaceSeen',
+  async hunt(seen, ctx) {
+    const settled = ctx.known('HuntSettled')[0];
+    const record = settled && taken.get(settled);
+    if (!record) return;
+    for (const [server, known] of record) {
+      if (!known || known.has(seen.namespace)) continue;
+      const [host, port] = [
+        server.slice(0, server.lastIndexOf(':')),
+        Number(server.slice(server.lastIndexOf(':') + 1)),
+      ];
+      ctx.gap({
+        host,
+        port,
+        subject: `rights in namespace ${seen.namespace}`,
+        reason: 'skipped',
+        detail: `namespace ${seen.namespace} was first seen (${seen.source}) after the namespace survey of this server ended: the identities surveyed when the hunt settled were not asked about it`,
+      });
     }
   },
 });

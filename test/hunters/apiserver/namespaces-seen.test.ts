@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Agent } from 'undici';
 import type { KfEvent } from '../../../src/core/events.js';
+import { type AnyHunter, defineHunter } from '../../../src/core/hunter.js';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { etcdHunters } from '../../../src/hunters/etcd/index.js';
 import { kubeletHunters } from '../../../src/hunters/kubelet/index.js';
@@ -14,7 +15,7 @@ import { assertOnlyReads, huntLab, type LabHunt, tokenIdentity } from '../lab-hu
 // never asked about `dev` unless something else names it: here a kubelet's read-only port listing a pod of
 // `dev` (and one of `ghost`, a namespace the API server does not hold). And an open etcd (the vulnerable
 // lab) names every namespace in its keys (127.144.2.0/24). A list of namespaces longer than a page is read
-// to its end (127.144.3.0/24).
+// to its end (127.144.3.0/24). A namespace seen after the survey ended is a gap (127.144.6.0/24).
 
 const KUBELET = '127.144.1.100';
 
@@ -184,6 +185,51 @@ describe('a namespace list longer than a page', () => {
     assert.match(
       reader?.detail ?? '',
       new RegExp(`^2 of ${held - 1} namespaces surveyed \\(at most 2 per identity\\)`),
+    );
+  });
+});
+
+describe('a namespace seen after the survey ended', () => {
+  let lab: Lab;
+  let hunt: LabHunt;
+
+  // Stands in for a kubelet found late (through --discover-nodes with a token the survey followed): names a
+  // namespace once the survey has reported what anonymous may do elsewhere, that is, after its last round.
+  const late = defineHunter({
+    id: 'test-late-namespace',
+    title: 'names a namespace after the namespace survey',
+    mode: 'passive',
+    on: 'Finding',
+    when: (f) => f.kb === 'KF-API-006' && f.object === 'other namespaces' && f.identity === 'anonymous',
+    async hunt(_finding, ctx) {
+      ctx.publish('NamespaceSeen', { namespace: 'late-ns', source: 'a test' });
+    },
+  }) as AnyHunter;
+
+  before(async () => {
+    lab = await startLab({ profile: 'default', base: '127.144.6.2', nodes: 1, etcd: 'off' });
+    hunt = await huntLab(lab, {
+      hunters: [...apiserverHunters, late],
+      ports: [PORTS.apiserver],
+      addresses: [lab.hosts[0].address],
+      identities: [tokenIdentity(lab, 'reader')],
+    });
+  });
+
+  after(() => lab.stop());
+
+  it('is a coverage gap of the server it was not surveyed on', () => {
+    assert.ok(namespaceSeen(hunt).some((s) => s.namespace === 'late-ns'));
+    const gaps = hunt.gaps.filter((g) => g.hunter === 'apiserver-namespaces-unsurveyed');
+    assert.deepEqual(
+      gaps.map((g) => [g.host, g.port, g.subject, g.reason]),
+      [[lab.hosts[0].address, PORTS.apiserver, 'rights in namespace late-ns', 'skipped']],
+    );
+    assert.match(gaps[0].detail, /first seen \(a test\) after the namespace survey of this server ended/);
+    // The settled survey never asked about it.
+    assert.equal(
+      namespaceAccess(hunt).some((a) => a.namespace === 'late-ns' && a.publisher === 'apiserver-namespaces'),
+      false,
     );
   });
 });
