@@ -1,6 +1,7 @@
 import type { KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
 import { isNamespaceName, namespacesInCert } from '../../kubernetes/namespaces.js';
+import { count } from '../evidence.js';
 import { type Asker, listRequest, REVIEW_REQUESTS } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type ApiTarget, askApi, netFailure, readListing } from './api.js';
@@ -211,7 +212,7 @@ async function concludeSurvey(ctx: HuntContext, target: ApiTarget, state: Identi
         kb: 'KF-API-006',
         path: RULES_REVIEW_PATH,
         object: 'other namespaces',
-        evidence: `${access.identity} beyond namespace ${asker.namespace} (a SelfSubjectRulesReview in each of ${state.rights.length} namespaces): ${rights}`,
+        evidence: `${access.identity} beyond namespace ${asker.namespace} (asked in ${count(state.rights.length, 'namespace')}: its SelfSubjectRulesReview there, else its read of the Secrets): ${rights}`,
       },
       [access.id, ...state.rights.map((r) => r.id)],
     );
@@ -232,7 +233,7 @@ const surveyed = (a: KfEvent<'ApiAccess'>) => followsUp(a) && a.via !== 'insecur
 /**
  * What the settled survey took into account, per run (its HuntSettled event) and server (`host:port`):
  * undefined while the server waits its turn, then the namespaces its last round knew. A namespace seen
- * after that round is not surveyed: `namespaceLateHunter` says so.
+ * after that round is not surveyed: `namespaceSeenLateHunter` says so.
  */
 const taken = new WeakMap<object, Map<string, Set<string> | undefined>>();
 
