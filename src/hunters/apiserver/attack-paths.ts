@@ -159,10 +159,10 @@ export function startOf(ctx: HuntContext, access: KfEvent<'ApiAccess'>): StartFa
 /**
  * Computes and publishes the attack paths of the identities on `access`'s API server, as seen from
  * `access`: all of them when it may read RBAC itself, else its own from the first identity that may. The
- * namespace survey calls it again for an identity once its rights per namespace are known; a path already
- * published (same start and goal) is kept as it was.
+ * namespace survey calls it again for an identity `alone` (its own paths only) once its rights per
+ * namespace are known; a path already published (same start and goal) is kept as it was.
  */
-export async function publishPaths(ctx: HuntContext, access: KfEvent<'ApiAccess'>): Promise<void> {
+export async function publishPaths(ctx: HuntContext, access: KfEvent<'ApiAccess'>, alone = false): Promise<void> {
   const same = (a: KfEvent<'ApiAccess'>) => a.host === access.host && a.port === access.port && followsUp(a);
   const readers = ctx
     .known('ApiAccess', (a) => same(a) && readsRbac(a))
@@ -172,17 +172,18 @@ export async function publishPaths(ctx: HuntContext, access: KfEvent<'ApiAccess'
   const asker = askerOf(ctx, reader);
   if (!asker) return;
   const target = { host: access.host, port: access.port, scheme: access.scheme };
-  const starts = reader === access ? ctx.known('ApiAccess', same) : [access];
+  const all = reader === access && !alone;
+  const starts = all ? ctx.known('ApiAccess', same) : [access];
   let facts: ReadFacts;
   try {
-    facts = await readFacts(ctx, target, asker, reader === access);
+    facts = await readFacts(ctx, target, asker, all);
   } catch (err) {
     ctx.log(`reading RBAC as ${reader.identity}: ${netFailure(err)}`, 'warn');
     return;
   }
   const graph = new EscalationGraph({ ...facts, starts: starts.map((s) => startOf(ctx, s)) });
   // Pods that carry a powerful token: judged once per reader (the same finding from another reader is one).
-  if (reader === access) reportMountedTokens(ctx, target, reader, graph, facts.templates);
+  if (all) reportMountedTokens(ctx, target, reader, graph, facts.templates);
   for (const path of graph.paths()) {
     const start = starts.find((s) => s.identity === path.from)!;
     const first = path.steps[0];

@@ -278,7 +278,7 @@ async function surveyServer(
   }
   done(known);
   for (const state of states) await concludeSurvey(ctx, target, state, budget);
-  for (const state of states.filter((s) => pathsNeedRights(ctx, s))) await publishPaths(ctx, state.access);
+  for (const state of states.filter((s) => pathsNeedRights(ctx, s))) await publishPaths(ctx, state.access, true);
 }
 
 const NAMESPACE_REPORTS = ['KF-API-006', 'KF-API-007', 'KF-API-008', ...PATH_REPORTS];
