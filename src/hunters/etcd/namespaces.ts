@@ -54,6 +54,12 @@ export async function learnNamespaces(
       return;
     }
     const keys = (Array.isArray(json.kvs) ? json.kvs : []).map((kv) => unb64(kv?.key)).filter((k) => k !== undefined);
+    if (keys.some((k) => k < from || k >= end)) {
+      // A server that answers outside the range asked (the same page again, other keys) would be read forever.
+      const detail = `page ${page + 1} held keys outside the range asked, after ${read} keys`;
+      ctx.gap({ ...where, subject: `etcd ${PREFIX}`, reason: 'page-failed', detail });
+      return;
+    }
     for (const key of keys) publish(key);
     read += keys.length;
     // etcd says `more` when the limit cut the range; the next page starts just after the last key.
