@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { Agent } from 'undici';
 import type { KfEvent } from '../../../src/core/events.js';
@@ -7,15 +8,17 @@ import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { etcdHunters } from '../../../src/hunters/etcd/index.js';
 import { kubeletHunters } from '../../../src/hunters/kubelet/index.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
-import { startHttpServer, type TestServer } from '../../helpers/servers.js';
-import { assertOnlyReads, huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
+import { makeCert } from '../../helpers/certs.js';
+import { startHttpServer, startHttpsServer, type TestServer } from '../../helpers/servers.js';
+import { assertOnlyReads, type Hunt, huntDiscovered, huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
 
 // Block 127.144.0.0/16 (127.144.1.0/24 here): namespaces the hunt knows only from what it read elsewhere.
 // In the default lab no identity may list namespaces, so anonymous (who may read the Secrets of `dev`) is
 // never asked about `dev` unless something else names it: here a kubelet's read-only port listing a pod of
 // `dev` (and one of `ghost`, a namespace the API server does not hold). And an open etcd (the vulnerable
 // lab) names every namespace in its keys (127.144.2.0/24). A list of namespaces longer than a page is read
-// to its end (127.144.3.0/24). A namespace seen after the survey ended is a gap (127.144.6.0/24).
+// to its end (127.144.3.0/24). A namespace seen after the survey ended is a gap (127.144.6.0/24). A list
+// whose second page fails is a gap, and a certificate's Service names count (127.144.8.0/24).
 
 const KUBELET = '127.144.1.100';
 
@@ -231,5 +234,85 @@ describe('a namespace seen after the survey ended', () => {
       namespaceAccess(hunt).some((a) => a.namespace === 'late-ns' && a.publisher === 'apiserver-namespaces'),
       false,
     );
+  });
+});
+
+describe('a namespace list whose second page fails, behind a certificate that names a namespace', () => {
+  const RELAY = '127.144.8.10';
+  let lab: Lab;
+  let relay: TestServer;
+  let hunt: Hunt;
+
+  before(async () => {
+    lab = await startLab({ profile: 'default', base: '127.144.8.2', nodes: 1, etcd: 'off' });
+    const upstream = lab.hosts[0].address;
+    // The relay's serving certificate names a webhook Service of namespace certs-ns, as a real API server's
+    // certificate may name its cluster's Services.
+    const tls = makeCert({ cn: 'kube-apiserver', dns: ['kubernetes.default.svc', 'hook.certs-ns.svc'], ips: [RELAY] });
+    relay = await startHttpsServer(
+      RELAY,
+      (req, res) => {
+        const url = req.url ?? '/';
+        if (url.startsWith('/api/v1/namespaces?') && url.includes('continue=')) {
+          res.writeHead(200, { 'content-type': 'application/json' }).end('<html>maintenance</html>');
+          return;
+        }
+        const up = https.request(
+          {
+            host: upstream,
+            port: PORTS.apiserver,
+            path: url,
+            method: req.method,
+            headers: req.headers,
+            rejectUnauthorized: false,
+          },
+          (answer) => {
+            if (!url.startsWith('/api/v1/namespaces?')) {
+              res.writeHead(answer.statusCode ?? 502, answer.headers);
+              answer.pipe(res);
+              return;
+            }
+            // Every list of namespaces says there is more: the page after it is the garbage above.
+            const chunks: Buffer[] = [];
+            answer.on('data', (c) => chunks.push(c));
+            answer.on('end', () => {
+              const list = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+              if (answer.statusCode === 200) list.metadata = { ...list.metadata, continue: 'next' };
+              res.writeHead(answer.statusCode ?? 502, { 'content-type': 'application/json' });
+              res.end(JSON.stringify(list));
+            });
+          },
+        );
+        up.on('error', () => res.destroy());
+        req.pipe(up);
+      },
+      tls,
+      PORTS.apiserver,
+    );
+    hunt = await huntDiscovered([relay], {
+      hunters: apiserverHunters,
+      identities: [tokenIdentity(lab, 'reader'), tokenIdentity(lab, 'nobody')],
+    });
+  });
+
+  after(async () => {
+    await relay?.close();
+    await lab?.stop();
+  });
+
+  it('is a page-failed gap naming how many namespaces were listed', () => {
+    const gaps = hunt.gaps.filter(
+      (g) => g.hunter === 'apiserver-namespaces' && g.subject === 'list namespaces (reader)',
+    );
+    assert.equal(gaps.length, 1, JSON.stringify(hunt.gaps.map((g) => [g.hunter, g.subject, g.detail])));
+    assert.equal(gaps[0].reason, 'page-failed');
+    assert.match(gaps[0].detail, /^page 2 was not a list after \d+ namespaces$/);
+  });
+
+  it('still surveys what the first page listed, and the namespace the certificate names', () => {
+    const asked = (ns: string) =>
+      hunt.result.events.some((e) => e.type === 'NamespaceAccess' && e.identity === 'nobody' && e.namespace === ns);
+    assert.ok(asked('dev'), 'dev, from the first page');
+    assert.ok(asked('certs-ns'), 'certs-ns, from the certificate only');
   });
 });
