@@ -10,6 +10,7 @@ import { scanCredentials } from '../plain-credentials.js';
 import type { Asker } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type Answer, type ApiTarget, askApi, endpointLabel, netFailure } from './api.js';
+import { readOnce } from './read-once.js';
 import { type FoldedReport, WorkloadFold } from './workload-fold.js';
 
 /** Where objects holding a pod spec (or credentials) are listed, and where the spec sits in each. */
@@ -247,8 +248,9 @@ export const workloadsHunter = defineHunter({
       ctx.report({ host: target.host, kb: r.kb, object: r.object, evidence: `${r.object}: ${r.detail} (${seen})` }, [
         access.id,
       ]);
+    const shared: string[] = [];
     for (const source of WORKLOAD_SOURCES) {
-      await readEach(ctx, target, asker, source, (item) => {
+      const turn = await readOnce(ctx, target, asker, source, (item) => {
         if (source.spec) opsObjects.push({ kind: source.kind, item: source.kind === 'Pod' ? slimPod(item) : item });
         else if (dnsConfigMap({ kind: source.kind, item })) opsObjects.push({ kind: source.kind, item });
         const where = locate(source.kind, item);
@@ -274,6 +276,12 @@ export const workloadsHunter = defineHunter({
         if (source.spec) fold.controller(source.kind, item.metadata, weaknesses);
         for (const w of weaknesses) report({ kb: w.kb, object: where, detail: w.detail });
       });
+      if (turn.kind === 'shared') shared.push(`${source.resource} (${turn.by})`);
+    }
+    if (shared.length > 0) {
+      // The operational checks judge the workloads together: the identity that read them all judged them.
+      ctx.log(`${access.identity}: complete reads of other identities used, nothing read again: ${shared.join(', ')}`);
+      return;
     }
     for (const r of fold.rest()) report(r);
     if (fold.folded > 0) {
