@@ -60,6 +60,7 @@ describe('API server hunters against the vulnerable lab, without credentials', (
       'KF-OPS-003',
       'KF-OPS-004',
       'KF-OPS-005',
+      'KF-OPS-014',
       // Anonymous callers and the insecure port are cluster-admin: their one-step paths (attack-paths.test.ts).
       'KF-PATH-001',
       'KF-PATH-002',
