@@ -170,8 +170,9 @@ export class Fleet {
 const finished = (p: OpsObject) => p.item.status?.phase === 'Succeeded' || p.item.status?.phase === 'Failed';
 
 /**
- * `namespace/Kind/name` of the workload that runs a pod: its controller, or for a ReplicaSet named
- * `<deployment>-<pod-template-hash>` the Deployment (the pod carries the hash as a label).
+ * `namespace/Kind/name` of the workload that runs a pod: its controller, or for a ReplicaSet the Deployment
+ * it names `<deployment>-<pod-template-hash>` (the hash never holds a dash; a ReplicaSet of its own names
+ * a Deployment that is not there, and counts for nothing).
  */
 function ownerKey(p: OpsObject): string | undefined {
   const refs = p.item.metadata?.ownerReferences;
@@ -180,10 +181,9 @@ function ownerKey(p: OpsObject): string | undefined {
   const kind = str(ref?.kind);
   const name = str(ref?.name);
   if (!kind || !name) return undefined;
-  if (kind === 'ReplicaSet') {
-    const hash = str(record(record(p.item.metadata).labels)['pod-template-hash']);
-    if (hash && name.endsWith(`-${hash}`)) return `${namespaceOf(p)}/Deployment/${name.slice(0, -hash.length - 1)}`;
-  }
+  // Read from the name, not the pod's pod-template-hash label: the checks keep pods without labels.
+  if (kind === 'ReplicaSet' && name.includes('-'))
+    return `${namespaceOf(p)}/Deployment/${name.slice(0, name.lastIndexOf('-'))}`;
   return `${namespaceOf(p)}/${kind}/${name}`;
 }
 

@@ -126,25 +126,24 @@ describe('pull stampedes (KF-OPS-002)', () => {
     const deploy = (name: string, replicas: number, image: string, kind = 'Deployment') =>
       obj(kind, name, { spec: { replicas, template: { spec: { containers: [container(image)] } } } });
     const objects = [
-      deploy('web', MANY_REPLICAS, 'reg/web'),
+      deploy('web-shop', MANY_REPLICAS, 'reg/web'),
       deploy('db', 80, 'reg/db:latest', 'StatefulSet'),
       deploy('small', MANY_REPLICAS - 1, 'reg/small:latest'),
       deploy('pinned', 200, 'reg/pinned:1.2.3'),
-      // A pod of web's ReplicaSet: the Deployment's through the pod-template-hash.
-      podOf(
-        { kind: 'ReplicaSet', name: 'web-5d8f7c' },
-        'web-5d8f7c-x',
-        { startTime: ago(2), containerStatuses: [{ restartCount: 6 }] },
-        undefined,
-        {
-          'pod-template-hash': '5d8f7c',
-        },
-      ),
+      // A pod of web-shop's ReplicaSet (web-shop-<pod-template-hash>) is the Deployment's; one of web's is not.
+      podOf({ kind: 'ReplicaSet', name: 'web-shop-5d8f7c' }, 'web-shop-5d8f7c-x', {
+        startTime: ago(2),
+        containerStatuses: [{ restartCount: 6 }],
+      }),
+      podOf({ kind: 'ReplicaSet', name: 'web-7c9d' }, 'web-7c9d-y', {
+        startTime: ago(1),
+        containerStatuses: [{ restartCount: 9 }],
+      }),
     ];
     const found = pullStampedes(new Fleet(objects), NOW);
     assert.deepEqual(
       found.map((f) => f.where),
-      ['ns/Deployment/web', 'ns/StatefulSet/db'],
+      ['ns/Deployment/web-shop', 'ns/StatefulSet/db'],
     );
     assert.match(
       found[0].detail,
