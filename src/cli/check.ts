@@ -68,7 +68,14 @@ export function readManifests(paths: readonly string[]): { objects: ManifestObje
 /** A finding of the manifests, ready to report, with its KB id (which of the check hunters reports it). */
 type ManifestFinding = Parameters<HuntContext['report']>[0] & { kb: string };
 
-/** What the checks find in the manifests, and by KB id what a check could not judge on them and why. */
+/** What a check could not judge on the manifests, and why: a coverage gap of the hunter that reports `kb`. */
+interface Unjudged {
+  kb: string;
+  subject: string;
+  detail: string;
+}
+
+/** What the checks find in the manifests, and what they could not judge on them. */
 function checkManifests(objects: readonly ManifestObject[], minor: number | undefined) {
   const findings: ManifestFinding[] = [];
   for (const o of objects) {
@@ -82,9 +89,9 @@ function checkManifests(objects: readonly ManifestObject[], minor: number | unde
     const line = f.field ? o.lineOf(f.field) : o.line;
     findings.push({ kb: f.kb, object: f.where, file: o.file, line, evidence: `${f.where}: ${f.detail}` });
   }
-  const unjudged = new Map<string, string>();
+  const unjudged: Unjudged[] = [];
   const agents = watchingAgentsUnjudged(new Fleet(objects));
-  if (agents) unjudged.set(OPS_KB.watchingAgent, agents);
+  if (agents) unjudged.push({ kb: OPS_KB.watchingAgent, subject: 'manifests', detail: agents });
   return { findings, unjudged };
 }
 
@@ -95,11 +102,7 @@ function checkManifests(objects: readonly ManifestObject[], minor: number | unde
  * finding at its file and line. The manifests are checked once, when the first check runs. What could not
  * be read, or judged, is a coverage gap (reason `skipped`), so the report says the check was partial.
  */
-export function manifestHunters(
-  objects: readonly ManifestObject[],
-  skipped: readonly string[],
-  minor?: number,
-): AnyHunter[] {
+function manifestHunters(objects: readonly ManifestObject[], skipped: readonly string[], minor?: number): AnyHunter[] {
   let checked: ReturnType<typeof checkManifests> | undefined;
   const checks = () => {
     checked ??= checkManifests(objects, minor);
@@ -130,8 +133,8 @@ export function manifestHunters(
         async hunt(_event, ctx) {
           const { findings, unjudged } = checks();
           for (const { kb: id, ...finding } of findings) if (id === kb) ctx.report({ kb, ...finding });
-          const why = unjudged.get(kb);
-          if (why) ctx.gap({ subject: 'manifests', reason: 'skipped', detail: why });
+          for (const u of unjudged)
+            if (u.kb === kb) ctx.gap({ subject: u.subject, reason: 'skipped', detail: u.detail });
         },
       }),
     ),
