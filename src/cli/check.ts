@@ -5,7 +5,7 @@ import { defaultConfig } from '../core/config.js';
 import { UsageError } from '../core/errors.js';
 import type { Severity } from '../core/events.js';
 import { type AnyHunter, defineHunter, type HuntContext } from '../core/hunter.js';
-import { Fleet, watchingAgentsUnjudged } from '../hunters/ops/agents.js';
+import { Fleet, fitUnjudged, watchingAgentsUnjudged } from '../hunters/ops/agents.js';
 import { OPS_KB, opsFindings, podSpecOf, whereOf } from '../hunters/ops/checks.js';
 import { entryOf } from '../kb/index.js';
 import { podSpecWeaknesses, SPEC_KB } from '../kubernetes/pod-spec.js';
@@ -92,6 +92,8 @@ function checkManifests(objects: readonly ManifestObject[], minor: number | unde
   const unjudged: Unjudged[] = [];
   const agents = watchingAgentsUnjudged(new Fleet(objects));
   if (agents) unjudged.push({ kb: OPS_KB.watchingAgent, subject: 'manifests', detail: agents });
+  const fit = fitUnjudged(objects);
+  if (fit) unjudged.push({ kb: OPS_KB.crowdingAgent, subject: 'manifests', detail: `no Node object: ${fit}` });
   return { findings, unjudged };
 }
 

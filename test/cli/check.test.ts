@@ -79,8 +79,9 @@ describe('kubeferret check', () => {
       ],
     );
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
-    // 7 operational risks and 14 workloads that may run as root (KF-WORKLOAD-005); 3 things not read.
-    assert.match(r.stdout, /21 findings: .* · incomplete: 3 not fully examined/);
+    // 7 operational risks and 14 workloads that may run as root (KF-WORKLOAD-005); 3 things not read, and
+    // with no Node among the manifests, whether the DaemonSets fit on the nodes is not judged.
+    assert.match(r.stdout, /21 findings: .* · incomplete: 4 not fully examined/);
   });
 
   it('reads standard input (kubectl kustomize | kubeferret check -) and exits 1 at --fail-on', () => {
@@ -151,21 +152,25 @@ describe('kubeferret check: choosing checks and the Kubernetes version', () => {
     assert.match(probe([]), /the version was not known/);
   });
 
-  it('DaemonSets without any RBAC object among the manifests: the cluster-wide check says it could not judge', () => {
+  it('DaemonSets without RBAC objects or Nodes among the manifests: the checks that need them say they could not judge', () => {
     const r = kubeferret(['check', join(FIXTURES, 'agents.yaml'), '--fail-on', 'none', '--format', 'json']);
     assert.equal(r.code, 0, r.stderr);
-    const gaps = (JSON.parse(r.stdout).coverage as { hunter: string; reason: string; detail: string }[]).filter(
-      (g) => g.hunter === 'manifest-kf-ops-014',
-    );
-    assert.deepEqual(
-      gaps.map((g) => [g.reason, g.detail]),
+    const gaps = (JSON.parse(r.stdout).coverage as { hunter: string; reason: string; detail: string }[])
+      .filter((g) => g.hunter.startsWith('manifest-kf-ops-'))
+      .map((g) => [g.hunter, g.reason, g.detail])
+      .sort();
+    assert.deepEqual(gaps, [
       [
-        [
-          'skipped',
-          '3 DaemonSets but no RBAC object: whether their service accounts may list or watch pods cluster-wide was not judged (KF-OPS-014)',
-        ],
+        'manifest-kf-ops-004',
+        'skipped',
+        'no Node object: whether the pods of 3 DaemonSets fit what is free on each node was not judged (KF-OPS-004)',
       ],
-    );
+      [
+        'manifest-kf-ops-014',
+        'skipped',
+        '3 DaemonSets but no RBAC object: whether their service accounts may list or watch pods cluster-wide was not judged (KF-OPS-014)',
+      ],
+    ]);
   });
 
   for (const [args, line] of [

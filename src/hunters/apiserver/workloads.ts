@@ -5,6 +5,7 @@ import { secretFingerprint } from '../../core/redact.js';
 import { podSpecWeaknesses, specContainers } from '../../kubernetes/pod-spec.js';
 import type { RbacFacts } from '../../paths/rbac.js';
 import { count, sample } from '../evidence.js';
+import { fitUnjudged } from '../ops/agents.js';
 import { OPS_KB, type OpsObject, opsFindings } from '../ops/checks.js';
 import { scanCredentials } from '../plain-credentials.js';
 import type { Asker } from './access.js';
@@ -340,6 +341,17 @@ export const workloadsHunter = defineHunter({
     }
     const rbac = await daemonSetsRbac(ctx, target, asker, opsObjects);
     const minor = await serverMinor(ctx, target, asker);
+    const fit = fitUnjudged(opsObjects);
+    if (fit) {
+      const subject = `DaemonSets' room on nodes (${access.identity})`;
+      ctx.gap({
+        host: target.host,
+        port: target.port,
+        subject,
+        reason: 'skipped',
+        detail: `nodes not readable: ${fit}`,
+      });
+    }
     for (const f of opsFindings(opsObjects, 'live', { minor, rbac })) {
       ctx.report({ host: target.host, kb: f.kb, object: f.where, evidence: `${f.where}: ${f.detail} (${seen})` }, [
         access.id,

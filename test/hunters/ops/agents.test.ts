@@ -8,6 +8,7 @@ import {
   CRASH_LOOP_PULLS_PER_HOUR,
   crowdingAgents,
   Fleet,
+  fitUnjudged,
   MANY_REPLICAS,
   podRequests,
   pullStampedes,
@@ -276,6 +277,12 @@ describe('DaemonSets that do not fit what is free on a node (KF-OPS-004)', () =>
     const objects = [node('full', '4', { pods: '1' }), bound('only', 'full', '0'), ds('tiny', '10m')];
     assert.match(crowdingAgents(new Fleet(objects), [])[0].detail, /full has 4000m CPU, 7\.90 GiB, 0 pod slots free/);
     assert.deepEqual(crowdingAgents(new Fleet([ds('tiny', '10m')]), []), []);
+    assert.equal(
+      fitUnjudged([ds('tiny', '10m'), ds('other', '1')]),
+      'whether the pods of 2 DaemonSets fit what is free on each node was not judged (KF-OPS-004)',
+    );
+    assert.equal(fitUnjudged([ds('tiny', '10m'), node('n1', '1')]), undefined, 'nodes known');
+    assert.equal(fitUnjudged([node('n1', '1')]), undefined, 'no DaemonSet');
   });
 
   it('one finding when a system-priority DaemonSet does not fit either', () => {
