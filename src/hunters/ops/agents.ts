@@ -99,8 +99,8 @@ export class Fleet {
   readonly replicated: OpsObject[] = [];
   readonly nodes: NodeRoom[] = [];
   /** Pods read, whoever owns them (the load a cluster-wide watch carries). */
-  podCount = 0;
-  /** The RBAC objects among the objects (manifests), or undefined when there are none. */
+  readonly podCount: number;
+  /** The RBAC objects read live (given), else those among the objects (manifests); undefined when neither. */
   readonly rbac: RbacFacts | undefined;
   private readonly owned = new Map<string, OpsObject[]>();
 
