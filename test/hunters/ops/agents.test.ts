@@ -394,3 +394,61 @@ describe('an identity that may read the DaemonSets but not RBAC', () => {
     );
   });
 });
+
+/** A write as the lab's admin (setting up an identity the test needs). */
+async function asAdmin(path: string, body: object): Promise<void> {
+  const res = await fetch(`${lab.apiServer}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${lab.credentials.admin.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    // @ts-expect-error undici's dispatcher option: the lab's certificate is self-signed.
+    dispatcher: new (await import('undici')).Agent({ connect: { rejectUnauthorized: false } }),
+  });
+  assert.equal(res.status, 201, `POST ${path}: ${await res.text()}`);
+}
+
+describe('an identity that may read pods and DaemonSets but not nodes nor RBAC', () => {
+  it('judges neither the fit nor the cluster-wide agents, and says so for each', async () => {
+    const rbac = '/apis/rbac.authorization.k8s.io/v1';
+    await asAdmin(`${rbac}/clusterroles`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'pods-and-daemonsets' },
+      rules: [
+        { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+        { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['list'] },
+      ],
+    });
+    await asAdmin(`${rbac}/clusterrolebindings`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'nobody-reads-daemonsets' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'pods-and-daemonsets' },
+      subjects: [{ kind: 'ServiceAccount', name: 'nobody', namespace: 'default' }],
+    });
+    const nobody = await huntLab(lab, {
+      hunters: apiserverHunters,
+      ports: [PORTS.apiserver],
+      identities: [tokenIdentity(lab, 'nobody')],
+    });
+    assert.deepEqual(nobody.of('KF-OPS-014'), []);
+    // gpu-monitor's system priority needs no node; cache-warmer's fit does.
+    assert.deepEqual(
+      nobody.of('KF-OPS-004').map((f) => f.object),
+      ['fleet/DaemonSet/gpu-monitor'],
+    );
+    const gaps = nobody.gaps
+      .filter((g) => g.subject.startsWith("DaemonSets'"))
+      .map((g) => `${g.subject}: ${g.reason}: ${g.detail}`)
+      .sort();
+    assert.equal(gaps.length, 2, gaps.join('\n'));
+    assert.match(
+      gaps[0],
+      /^DaemonSets' room on nodes \(nobody\): skipped: nodes not readable: whether the pods of \d+ DaemonSets fit what is free on each node was not judged \(KF-OPS-004\)$/,
+    );
+    assert.match(
+      gaps[1],
+      /^DaemonSets' service accounts \(nobody\): skipped: clusterroles and clusterrolebindings not readable: .*\(KF-OPS-014\)$/,
+    );
+  });
+});
