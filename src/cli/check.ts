@@ -6,6 +6,7 @@ import { UsageError } from '../core/errors.js';
 import type { Severity } from '../core/events.js';
 import { defineHunter } from '../core/hunter.js';
 import { OPS_KB, opsFindings, podSpecOf, whereOf } from '../hunters/ops/checks.js';
+import { NODE_CHECKS } from '../hunters/ops/scheduling.js';
 import { podSpecWeaknesses, SPEC_KB } from '../kubernetes/pod-spec.js';
 import { type ManifestObject, readManifest } from '../manifests/read.js';
 import { exitCodeOf, type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
@@ -60,6 +61,9 @@ export function readManifests(paths: readonly string[]): { objects: ManifestObje
   return { objects, skipped };
 }
 
+/** Whether a node-dependent check would judge the object: a pod spec to place, or a PersistentVolume. */
+const placedOrLocal = (o: ManifestObject) => o.kind === 'PersistentVolume' || podSpecOf(o) !== undefined;
+
 /**
  * The checks that need no live cluster, as one hunter over the manifests: the pod-spec weaknesses of the
  * security hunters (KF-WORKLOAD-001…-005) and the operational risks (KF-OPS-*), each at its file and line.
@@ -82,6 +86,14 @@ function manifestHunter(objects: readonly ManifestObject[], skipped: readonly st
         for (const w of podSpecWeaknesses(podSpecOf(o))) {
           ctx.report({ kb: w.kb, object: where, file: o.file, line: o.line, evidence: `${where}: ${w.detail}` });
         }
+      }
+      if (!objects.some((o) => o.kind === 'Node') && objects.some(placedOrLocal)) {
+        // Once for the run: these judge objects against the cluster's nodes, which manifests rarely hold.
+        ctx.gap({
+          subject: 'manifests without Node objects',
+          reason: 'skipped',
+          detail: `${NODE_CHECKS} need the cluster's nodes, and no manifest is a Node: not checked`,
+        });
       }
       for (const f of opsFindings(objects, 'manifest')) {
         const o = f.object as ManifestObject;

@@ -58,6 +58,9 @@ describe('kubeferret check', () => {
       'KF-OPS-003 test/fixtures/ops/list.json:14',
       'KF-OPS-004 test/fixtures/ops/agents.yaml:11',
       'KF-OPS-005 test/fixtures/ops/probes.yaml:16',
+      'KF-OPS-010 test/fixtures/ops/scheduling.yaml:27',
+      'KF-OPS-011 test/fixtures/ops/scheduling.yaml:58',
+      'KF-OPS-013 test/fixtures/ops/scheduling.yaml:83',
     ]);
     // The security hunters' pod-spec checks run on manifests too.
     assert.ok((sarif.runs[0].results as SarifResult[]).some((x) => x.ruleId === 'KF-WORKLOAD-005'));
@@ -76,8 +79,8 @@ describe('kubeferret check', () => {
       ],
     );
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
-    // 5 operational risks and 9 workloads that may run as root (KF-WORKLOAD-005); 3 things not read.
-    assert.match(r.stdout, /14 findings: .* · incomplete: 3 not fully examined/);
+    // 8 operational risks and 9 workloads that may run as root (KF-WORKLOAD-005); 3 things not read.
+    assert.match(r.stdout, /17 findings: .* · incomplete: 3 not fully examined/);
   });
 
   it('reads standard input (kubectl kustomize | kubeferret check -) and exits 1 at --fail-on', () => {

@@ -5,6 +5,7 @@ import { secretFingerprint } from '../../core/redact.js';
 import { podSpecWeaknesses, specContainers } from '../../kubernetes/pod-spec.js';
 import { count, sample } from '../evidence.js';
 import { OPS_KB, type OpsObject, opsFindings } from '../ops/checks.js';
+import { NODE_CHECKS } from '../ops/scheduling.js';
 import { scanCredentials } from '../plain-credentials.js';
 import type { Asker } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
@@ -18,6 +19,8 @@ export interface Source {
   /** API path prefix up to the resource (`/api/v1`, `/apis/apps/v1`). */
   api: string;
   spec?: (item: Item) => PodSpec | undefined;
+  /** What of each item is kept, when not all of it (a list of thousands is kept until the checks run). */
+  slim?: (item: Item) => Item;
 }
 
 export interface Item {
@@ -51,6 +54,9 @@ export const WORKLOAD_SOURCES: readonly Source[] = [
 export const OPS_SOURCES: readonly Source[] = [
   { kind: 'HorizontalPodAutoscaler', resource: 'horizontalpodautoscalers', api: '/apis/autoscaling/v1' },
   { kind: 'PriorityClass', resource: 'priorityclasses', api: '/apis/scheduling.k8s.io/v1' },
+  { kind: 'Node', resource: 'nodes', api: '/api/v1', slim: slimNode },
+  { kind: 'PersistentVolume', resource: 'persistentvolumes', api: '/api/v1' },
+  { kind: 'PersistentVolumeClaim', resource: 'persistentvolumeclaims', api: '/api/v1' },
 ];
 
 /** Objects per page: full objects (a pod runs to several KiB), so fewer than the survey's Table rows. */
@@ -152,19 +158,50 @@ export async function readAll(
 }
 
 /**
- * What the operational checks read of a pod (owner, spec, restart counts): its status and bookkeeping
- * metadata are dropped, since every pod of a large cluster is kept until those checks run.
+ * What the operational checks read of a pod (owner, spec, phase, restart counts; for a Pending pod what
+ * the scheduler wrote on it): the rest of its status and bookkeeping metadata are dropped, since every pod
+ * of a large cluster is kept until those checks run.
  */
 function slimPod(item: Item): Item {
   const { managedFields: _m, annotations: _a, ...metadata } = (item.metadata ?? {}) as Record<string, unknown>;
-  const status = (item as { status?: { containerStatuses?: { name?: unknown; restartCount?: unknown }[] } }).status;
+  const status = (
+    item as {
+      status?: {
+        phase?: unknown;
+        containerStatuses?: { name?: unknown; restartCount?: unknown }[];
+        conditions?: { type?: unknown; status?: unknown; message?: unknown }[];
+      };
+    }
+  ).status;
   const statuses = status?.containerStatuses;
+  const unscheduled =
+    status?.phase === 'Pending' && Array.isArray(status.conditions)
+      ? status.conditions.filter((c) => c?.type === 'PodScheduled' && c.status === 'False')
+      : [];
   return {
     ...item,
     metadata: metadata as Item['metadata'],
-    status: Array.isArray(statuses)
-      ? { containerStatuses: statuses.map((c) => ({ name: c?.name, restartCount: c?.restartCount })) }
-      : {},
+    status: {
+      ...(typeof status?.phase === 'string' && { phase: status.phase }),
+      ...(Array.isArray(statuses) && {
+        containerStatuses: statuses.map((c) => ({ name: c?.name, restartCount: c?.restartCount })),
+      }),
+      ...(unscheduled.length > 0 && {
+        conditions: unscheduled.map((c) => ({ type: c.type, status: c.status, message: c.message })),
+      }),
+    },
+  } as Item;
+}
+
+/** What the checks read of a node: its name, labels, taints, cordon and allocatable resources. */
+function slimNode(item: Item): Item {
+  const metadata = (item.metadata ?? {}) as { name?: unknown; labels?: unknown };
+  const spec = (item.spec ?? {}) as { taints?: unknown; unschedulable?: unknown };
+  const status = (item as { status?: { allocatable?: unknown } }).status;
+  return {
+    metadata: { name: metadata.name, labels: metadata.labels },
+    spec: { taints: spec.taints, unschedulable: spec.unschedulable },
+    status: { allocatable: status?.allocatable },
   } as Item;
 }
 
@@ -264,11 +301,26 @@ export const workloadsHunter = defineHunter({
         );
       });
     }
+    const listed = new Set<string>();
     for (const source of OPS_SOURCES) {
-      const read = await readAll(ctx, target, asker, source);
-      if (read) opsObjects.push(...read.items.map((item) => ({ kind: source.kind, item })));
+      const read = await readEach(ctx, target, asker, source, (item) =>
+        opsObjects.push({ kind: source.kind, item: source.slim ? source.slim(item) : item }),
+      );
+      if (read) listed.add(source.kind);
     }
-    for (const f of opsFindings(opsObjects, 'live', { minor: await serverMinor(ctx, target, asker) })) {
+    const nodes = opsObjects.filter((o) => o.kind === 'Node').length;
+    if (nodes === 0) {
+      // Never silent: without the nodes, what needs them is not judged (not judged as fine either).
+      ctx.gap({
+        host: target.host,
+        port: target.port,
+        subject: `operational checks (${access.identity})`,
+        reason: 'skipped',
+        detail: `${NODE_CHECKS} need the nodes, and ${listed.has('Node') ? 'the node list is empty' : 'this identity may not list them'}: not checked`,
+      });
+    }
+    const minor = await serverMinor(ctx, target, asker);
+    for (const f of opsFindings(opsObjects, 'live', { minor, nodes: nodes > 0 })) {
       ctx.report({ host: target.host, kb: f.kb, object: f.where, evidence: `${f.where}: ${f.detail} (${seen})` }, [
         access.id,
       ]);

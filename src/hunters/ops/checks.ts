@@ -1,6 +1,7 @@
 import type { Container, PodSpec } from 'kubernetes-types/core/v1.js';
 import { specContainers } from '../../kubernetes/pod-spec.js';
 import { count } from '../evidence.js';
+import { schedulingFindings } from './scheduling.js';
 
 // The operational-risk checks (issue 17) over a set of objects, as the API serves them or as manifests
 // hold them: the same rules for a live cluster (hunter) and for files (`kubeferret check`). Pure: no I/O.
@@ -23,6 +24,11 @@ export const OPS_KB = {
   longGrace: 'KF-OPS-003',
   crowdingAgent: 'KF-OPS-004',
   leakyProbe: 'KF-OPS-005',
+  // scheduling.ts (situations 6 and 7)
+  strandedVolume: 'KF-OPS-010',
+  neverScheduled: 'KF-OPS-011',
+  pendingPile: 'KF-OPS-012',
+  cronPileUp: 'KF-OPS-013',
 } as const;
 
 export interface OpsFinding {
@@ -329,7 +335,12 @@ function leakyProbes(objects: readonly OpsObject[], minor: number | undefined): 
 export function opsFindings(
   objects: readonly OpsObject[],
   source: OpsSource,
-  options: { now?: number; minor?: number } = {},
+  options: {
+    now?: number;
+    minor?: number;
+    /** Whether the Node objects are all the cluster's nodes (scheduling.ts); by default, whether any is there. */
+    nodes?: boolean;
+  } = {},
 ): OpsFinding[] {
   const now = options.now ?? Date.now();
   return [
@@ -338,5 +349,6 @@ export function opsFindings(
     ...longGrace(objects),
     ...crowdingAgents(objects),
     ...leakyProbes(objects, options.minor),
+    ...schedulingFindings(objects, { nodes: options.nodes }),
   ];
 }
