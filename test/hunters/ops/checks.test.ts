@@ -82,13 +82,22 @@ describe('operational risks read through the API by the reader (no Secrets)', ()
 
   it('finds no operational risk outside the seeded situations', () => {
     const ops = hunt.findings.filter((f) => f.kb.startsWith('KF-OPS-')).map((f) => f.object);
-    assert.deepEqual(ops.sort(), [
-      'fleet/DaemonSet/gpu-monitor',
-      'fleet/DaemonSet/log-shipper',
-      'fleet/Deployment/batch-drain',
-      'fleet/Deployment/checkout',
-      'fleet/Deployment/report-builder',
-    ]);
+    assert.deepEqual(
+      ops.sort(),
+      [
+        'fleet/DaemonSet/gpu-monitor',
+        'fleet/DaemonSet/log-shipper',
+        'fleet/Deployment/batch-drain',
+        'fleet/Deployment/checkout',
+        'fleet/Deployment/report-builder',
+        // the scheduling situations (src/lab/seed-ops-sched.ts, test/hunters/ops/scheduling.test.ts)
+        'fleet/CronJob/nightly-reindex',
+        'fleet/CronJob/sync-inventory',
+        'fleet/Deployment/batch-workers',
+        'fleet/Deployment/gpu-trainer',
+        'PersistentVolume/local-ledger-0',
+      ].sort(),
+    );
   });
 });
 

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { type OpsObject, opsFindings } from '../../../src/hunters/ops/checks.js';
-import { everyMinutes, PENDING_PILE, schedulingFindings } from '../../../src/hunters/ops/scheduling.js';
+import { everyMinutes, NODE_CHECKS, PENDING_PILE, schedulingFindings } from '../../../src/hunters/ops/scheduling.js';
+import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
+import { resolveLabOptions } from '../../../src/lab/options.js';
+import { PENDING_NAMESPACE } from '../../../src/lab/seed-ops-sched.js';
+import { assertNoSecrets, assertOnlyReads, huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
 
 // Block 127.141.0.0/16: the scheduling risks (KF-OPS-010…013). First pure, on objects as the API lists
 // them; then live through the API against the lab's seeded situations and decoys (src/lab/seed-ops-sched.ts).
@@ -303,5 +309,141 @@ describe('registered in opsFindings', () => {
       ['KF-OPS-011'],
     );
     assert.deepEqual(opsFindings(objects, 'live', { nodes: false }), []);
+  });
+});
+
+describe('the lab read through the API by the reader: each situation once, no decoy', () => {
+  let lab: Lab;
+  let hunt: LabHunt;
+  before(async () => {
+    lab = await startLab({ profile: 'default', base: '127.141.0.2', nodes: 2, etcd: 'off' });
+    hunt = await huntLab(lab, {
+      hunters: apiserverHunters,
+      ports: [PORTS.apiserver],
+      identities: [tokenIdentity(lab, 'reader')],
+    });
+  });
+  after(async () => {
+    await lab?.stop();
+  });
+  const objectsOf = (kb: string) =>
+    hunt
+      .of(kb)
+      .map((f) => f.object)
+      .sort();
+  const evidenceOf = (kb: string) => hunt.of(kb).map((f) => f.evidence ?? '');
+
+  it('lists nodes, volumes and claims, only reads, no Secret, and no gap about the nodes', () => {
+    assert.deepEqual(hunt.result.problems, []);
+    assertOnlyReads(hunt);
+    assertNoSecrets(lab, hunt.result);
+    for (const resource of ['nodes', 'persistentvolumes', 'persistentvolumeclaims']) {
+      assert.ok(
+        hunt.requests.some((r) => r.path.startsWith(`/api/v1/${resource}?`) && r.status === 200),
+        `${resource} listed`,
+      );
+    }
+    // The reader may list nodes; a token found on the way (the deployer's) may not, and says so.
+    const gaps = hunt.gaps.filter((g) => g.detail.includes(NODE_CHECKS));
+    assert.deepEqual(
+      gaps.filter((g) => g.subject === 'operational checks (reader)'),
+      [],
+    );
+    assert.equal(gaps.length, 1);
+    assert.match(`${gaps[0].reason} ${gaps[0].subject}`, /^skipped operational checks \(found:dev\/deployer-token-/);
+  });
+
+  it('KF-OPS-010: the local volume on the gone node with the pod Pending on it; not the one on a lab node', () => {
+    assert.deepEqual(objectsOf('KF-OPS-010'), ['PersistentVolume/local-ledger-0']);
+    assert.match(
+      evidenceOf('KF-OPS-010')[0],
+      /local volume \/mnt\/disks\/ssd0 \(50Gi\) bound by its node affinity to node ip-10-0-9-14, not among the 2 nodes; claimed by fleet\/PersistentVolumeClaim\/data-ledger-0; 1 pod Pending on it, never to start: ledger-0/,
+    );
+  });
+
+  it('KF-OPS-011: the selector no node has and the CronJob pinned to the gone node; not the decoys', () => {
+    assert.deepEqual(objectsOf('KF-OPS-011'), ['fleet/CronJob/nightly-reindex', 'fleet/Deployment/gpu-trainer']);
+    const gpu = hunt.of('KF-OPS-011').find((f) => f.object === 'fleet/Deployment/gpu-trainer');
+    assert.match(
+      gpu?.evidence ?? '',
+      /nodeSelector accelerator=nvidia-a100: none of the 2 nodes matches it.*2 replicas wanted; 2 pods Pending now/,
+    );
+  });
+
+  it('KF-OPS-012: the 25 pods Pending under batch-workers, once, with what the scheduler said; not the 3 of batch-small', () => {
+    assert.deepEqual(objectsOf('KF-OPS-012'), ['fleet/Deployment/batch-workers']);
+    assert.match(
+      evidenceOf('KF-OPS-012')[0],
+      /^fleet\/Deployment\/batch-workers: 25 pods Pending and not scheduled .*it says: 0\/2 nodes are available: 2 Insufficient cpu\./,
+    );
+  });
+
+  it('KF-OPS-013: the CronJob every 5 minutes allowing concurrent runs; not Forbid, not every 30 minutes', () => {
+    assert.deepEqual(objectsOf('KF-OPS-013'), ['fleet/CronJob/sync-inventory']);
+    assert.match(
+      evidenceOf('KF-OPS-013')[0],
+      /schedule "\*\/5 \* \* \* \*" starts a Job every 5 minutes and concurrencyPolicy is Allow/,
+    );
+  });
+
+  it('an identity that may not list nodes: the node checks are not run, and that is a skipped gap', async () => {
+    const deployer = await huntLab(lab, {
+      hunters: apiserverHunters,
+      ports: [PORTS.apiserver],
+      identities: [tokenIdentity(lab, 'deployer')],
+    });
+    assert.deepEqual(deployer.of('KF-OPS-010'), []);
+    assert.deepEqual(deployer.of('KF-OPS-011'), []);
+    const gaps = deployer.gaps.filter((g) => g.detail.includes(NODE_CHECKS));
+    assert.equal(gaps.length, 1);
+    assert.equal(gaps[0].reason, 'skipped');
+    assert.match(gaps[0].detail, /this identity may not list them: not checked/);
+  });
+});
+
+describe('--pending-pods: thousands of pods Pending, one finding per owner', () => {
+  it('3,000 pods under three Deployments: three KF-OPS-012 with the counts, no flood', async () => {
+    const lab = await startLab({
+      profile: 'default',
+      base: '127.141.1.2',
+      nodes: 1,
+      etcd: 'off',
+      scale: { pendingPods: 3000 },
+    });
+    try {
+      const hunt = await huntLab(lab, {
+        hunters: apiserverHunters,
+        ports: [PORTS.apiserver],
+        identities: [tokenIdentity(lab, 'reader')],
+      });
+      assert.deepEqual(hunt.result.problems, []);
+      const piles = hunt.of('KF-OPS-012').filter((f) => f.object?.startsWith(`${PENDING_NAMESPACE}/`));
+      assert.deepEqual(
+        piles.map((f) => f.object).sort(),
+        [1, 2, 3].map((i) => `${PENDING_NAMESPACE}/Deployment/a-bulk-pending-${i}`),
+      );
+      for (const f of piles) assert.match(f.evidence ?? '', /: 1000 pods Pending and not scheduled/);
+      assert.equal(
+        hunt.of('KF-OPS-011').filter((f) => f.object?.startsWith(`${PENDING_NAMESPACE}/`)).length,
+        3,
+        'each owner can never be scheduled: one finding each',
+      );
+      assert.ok(hunt.findings.length < 100, `${hunt.findings.length} findings in all: no finding per pod`);
+    } finally {
+      await lab.stop();
+    }
+  });
+
+  it('a bad count is one clear line', () => {
+    assert.throws(
+      () => resolveLabOptions({ scale: { pendingPods: -1 } }),
+      /^UsageError: --pending-pods takes a whole number from 0 to/,
+    );
+    const r = spawnSync(process.execPath, ['bin/kubeferret.js', 'lab', '--pending-pods', 'many'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^kubeferret: .*--pending-pods.*\n$/);
   });
 });
