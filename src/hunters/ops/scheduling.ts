@@ -92,10 +92,10 @@ class Objects {
     const ns = namespaceOf(pod);
     if (ref.kind === 'ReplicaSet') {
       const hash = str(labelsOf(pod)['pod-template-hash']);
-      if (hash && ref.name.endsWith(`-${hash}`)) {
-        const deployment = ref.name.slice(0, -hash.length - 1);
-        if (this.get(ns, 'Deployment', deployment)) return { kind: 'Deployment', name: deployment };
-      }
+      // Only the Deployment controller names a ReplicaSet `<deployment>-<pod-template-hash>`: so even an
+      // identity that may not list Deployments names the pile as one that may does.
+      if (hash && ref.name.endsWith(`-${hash}`))
+        return { kind: 'Deployment', name: ref.name.slice(0, -hash.length - 1) };
     }
     if (ref.kind === 'Job') {
       const job = this.get(ns, 'Job', ref.name);
@@ -153,7 +153,9 @@ function strandedVolumes(objects: Objects, nodes: NodeIndex): OpsFinding[] {
       const claim = str(rec(rec(v).persistentVolumeClaim).claimName);
       if (!claim) continue;
       const key = `${namespaceOf(pod)}/${claim}`;
-      waiting.set(key, [...(waiting.get(key) ?? []), nameOf(pod)]);
+      const names = waiting.get(key);
+      if (names) names.push(nameOf(pod));
+      else waiting.set(key, [nameOf(pod)]);
     }
   }
   for (const pv of objects.of('PersistentVolume')) {

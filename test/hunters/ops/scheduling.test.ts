@@ -7,6 +7,7 @@ import { everyMinutes, NODE_CHECKS, PENDING_PILE, schedulingFindings } from '../
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import { resolveLabOptions } from '../../../src/lab/options.js';
 import { PENDING_NAMESPACE } from '../../../src/lab/seed-ops-sched.js';
+import { call } from '../../lab/call.js';
 import { assertNoSecrets, assertOnlyReads, huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
 
 // Block 127.141.0.0/16: the scheduling risks (KF-OPS-010…013). First pure, on objects as the API lists
@@ -398,6 +399,70 @@ describe('the lab read through the API by the reader: each situation once, no de
     assert.equal(gaps.length, 1);
     assert.equal(gaps[0].reason, 'skipped');
     assert.match(gaps[0].detail, /this identity may not list them: not checked/);
+  });
+});
+
+describe('work created live: the lab schedules as the scheduler does, and the hunt sees the pile', () => {
+  it('a Deployment whose selector no node has stays Pending (what the scheduler says) and is reported; one pinned to a node runs there', async () => {
+    const lab = await startLab({ profile: 'default', base: '127.141.2.2', nodes: 2, etcd: 'off' });
+    try {
+      const token = lab.credentials.admin.token!;
+      const api = (path: string, options: Parameters<typeof call>[1] = {}) =>
+        call(`${lab.apiServer}${path}`, { token, ...options });
+      const deploy = async (name: string, replicas: number, nodeSelector: Record<string, string>) => {
+        const template = {
+          metadata: { labels: { app: name } },
+          spec: { nodeSelector, containers: [{ name: 'c', image: 'registry.example/c:1' }] },
+        };
+        const r = await api('/apis/apps/v1/namespaces/dev/deployments', {
+          method: 'POST',
+          body: { metadata: { name }, spec: { replicas, selector: { matchLabels: { app: name } }, template } },
+        });
+        assert.equal(r.status, 201, r.text);
+        return (await api(`/api/v1/namespaces/dev/pods?labelSelector=app%3D${name}`)).json.items as {
+          spec: { nodeName?: string };
+          status: { phase: string; conditions?: { type: string; message?: string }[] };
+        }[];
+      };
+      const late = await deploy('late-trainer', PENDING_PILE + 1, { pool: 'retired' });
+      assert.equal(late.length, PENDING_PILE + 1);
+      for (const p of late) {
+        assert.equal(p.status.phase, 'Pending');
+        assert.equal(p.spec.nodeName, undefined);
+        assert.match(
+          p.status.conditions?.find((c) => c.type === 'PodScheduled')?.message ?? '',
+          /^0\/2 nodes are available: 2 node\(s\) didn't match Pod's node affinity\/selector\.$/,
+        );
+      }
+      const pinned = await deploy('pinned', 2, { 'kubernetes.io/hostname': 'lab-node-2' });
+      assert.deepEqual(
+        pinned.map((p) => [p.status.phase, p.spec.nodeName]),
+        [
+          ['Running', 'lab-node-2'],
+          ['Running', 'lab-node-2'],
+        ],
+      );
+      const hunt = await huntLab(lab, {
+        hunters: apiserverHunters,
+        ports: [PORTS.apiserver],
+        identities: [tokenIdentity(lab, 'reader')],
+      });
+      const about = (kb: string) => hunt.of(kb).filter((f) => f.object?.startsWith('dev/'));
+      assert.deepEqual(
+        about('KF-OPS-011').map((f) => f.object),
+        ['dev/Deployment/late-trainer'],
+      );
+      assert.deepEqual(
+        about('KF-OPS-012').map((f) => f.object),
+        ['dev/Deployment/late-trainer'],
+      );
+      assert.match(
+        about('KF-OPS-012')[0].evidence ?? '',
+        /21 pods Pending and not scheduled.*it says: 0\/2 nodes are available/,
+      );
+    } finally {
+      await lab.stop();
+    }
   });
 });
 
