@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { type OpsObject, opsFindings } from '../../../src/hunters/ops/checks.js';
@@ -310,6 +311,55 @@ describe('registered in opsFindings', () => {
       ['KF-OPS-011'],
     );
     assert.deepEqual(opsFindings(objects, 'live', { nodes: false }), []);
+  });
+});
+
+describe('kubeferret check: the node-dependent checks need Node objects among the manifests', () => {
+  const FIXTURE = 'test/fixtures/ops/scheduling.yaml';
+  const check = (args: string[], input?: string) => {
+    const r = spawnSync(
+      process.execPath,
+      ['bin/kubeferret.js', 'check', ...args, '--format', 'json', '--fail-on', 'none'],
+      {
+        encoding: 'utf8',
+        timeout: 30_000,
+        input,
+      },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as {
+      findings: { kb: string; object?: string; line?: number }[];
+      coverage: { reason: string; detail: string }[];
+    };
+  };
+
+  it('with the nodes: each situation at its line, no decoy, no gap', () => {
+    const report = check([FIXTURE]);
+    assert.deepEqual(
+      report.findings.filter((f) => f.kb.startsWith('KF-OPS-')).map((f) => `${f.kb} ${f.object} :${f.line}`),
+      [
+        'KF-OPS-010 PersistentVolume/local-ledger-0 :27',
+        'KF-OPS-011 fleet/Deployment/gpu-trainer :58',
+        'KF-OPS-013 fleet/CronJob/sync-inventory :83',
+      ],
+    );
+    assert.deepEqual(report.coverage, []);
+  });
+
+  it('without them: no KF-OPS-010/011, and one skipped gap that says why; the rest still runs', () => {
+    const withoutNodes = readFileSync(FIXTURE, 'utf8')
+      .split(/^---$/m)
+      .filter((doc) => !/^kind: Node$/m.test(doc))
+      .join('---');
+    const report = check(['-'], withoutNodes);
+    assert.deepEqual(
+      report.findings.filter((f) => f.kb.startsWith('KF-OPS-')).map((f) => f.kb),
+      ['KF-OPS-013'],
+    );
+    assert.deepEqual(
+      report.coverage.map((g) => `${g.reason}: ${g.detail}`),
+      [`skipped: ${NODE_CHECKS} need the cluster's nodes, and no manifest is a Node: not checked`],
+    );
   });
 });
 
