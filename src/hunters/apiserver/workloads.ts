@@ -247,8 +247,10 @@ function configMapValues(item: Item): [string, string][] {
  * the ConfigMaps. Reports each pod spec's weaknesses (the ones the kubelet side sees, and more) and every
  * credential left in an environment literal or a ConfigMap value, located as namespace/Kind/name; values
  * are shown only as fingerprints. On the same reads (and the HorizontalPodAutoscalers) it runs the
- * operational-risk checks of src/hunters/ops/checks.ts (KF-OPS-*, tag `ops`). A weakness is a fact about the object: reported once whoever read it (no
- * port, no identity), the evidence naming the first reader.
+ * operational-risk checks of src/hunters/ops/checks.ts (KF-OPS-*, tag `ops`), with the nodes, volumes
+ * and claims the scheduling checks need (without the nodes those are not run: a `skipped` gap). A
+ * weakness is a fact about the object: reported once whoever read it (no port, no identity), the
+ * evidence naming the first reader.
  */
 export const workloadsHunter = defineHunter({
   id: 'apiserver-workloads',
