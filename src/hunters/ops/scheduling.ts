@@ -327,7 +327,7 @@ function pendingPiles(objects: Objects, pending: ReturnType<typeof pendingByOwne
       detail:
         `${count(pods.length, 'pod')} Pending and not scheduled (a pile from ${PENDING_PILE} on)` +
         `${created ? `, the oldest since ${created}` : ''}: the scheduler retries every one of them on each pass` +
-        `${message ? `; it says: ${message.slice(0, 200)}` : ''}; ${sample(pods.map(nameOf), 3)}`,
+        `${message ? `; it says "${message.slice(0, 200)}"` : ''}; pods ${sample(pods.map(nameOf), 3)}`,
     });
   }
   return out;

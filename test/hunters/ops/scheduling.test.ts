@@ -254,7 +254,7 @@ describe('KF-OPS-012: pending pods piling up under one owner', () => {
     });
     assert.match(
       found(objects, 'KF-OPS-012')[0].detail,
-      /it says: 0\/2000 nodes are available: 2000 Insufficient cpu\./,
+      /it says "0\/2000 nodes are available: 2000 Insufficient cpu\."; pods p-0, p-1, p-2, … \(20 in all\)$/,
     );
   });
 });
@@ -425,7 +425,7 @@ describe('the lab read through the API by the reader: each situation once, no de
     assert.deepEqual(objectsOf('KF-OPS-012'), ['fleet/Deployment/batch-workers']);
     assert.match(
       evidenceOf('KF-OPS-012')[0],
-      /^fleet\/Deployment\/batch-workers: 25 pods Pending and not scheduled .*it says: 0\/2 nodes are available: 2 Insufficient cpu\./,
+      /^fleet\/Deployment\/batch-workers: 25 pods Pending and not scheduled .*it says "0\/2 nodes are available: 2 Insufficient cpu\."/,
     );
   });
 
@@ -508,7 +508,7 @@ describe('work created live: the lab schedules as the scheduler does, and the hu
       );
       assert.match(
         about('KF-OPS-012')[0].evidence ?? '',
-        /21 pods Pending and not scheduled.*it says: 0\/2 nodes are available/,
+        /21 pods Pending and not scheduled.*it says "0\/2 nodes are available/,
       );
     } finally {
       await lab.stop();
