@@ -58,7 +58,9 @@ function controllerOf(o: OpsObject): OwnerRef | undefined {
 }
 
 const isPending = (pod: OpsObject) => rec(pod.item.status).phase === 'Pending';
-const isUnscheduled = (pod: OpsObject) => isPending(pod) && !str(rec(pod.item.spec).nodeName);
+/** Pending, bound to no node, and not held back on purpose by scheduling gates (the scheduler skips those). */
+const isUnscheduled = (pod: OpsObject) =>
+  isPending(pod) && !str(rec(pod.item.spec).nodeName) && arr(rec(pod.item.spec).schedulingGates).length === 0;
 
 /** The objects by kind, and by `namespace/Kind/name`, read once. */
 class Objects {

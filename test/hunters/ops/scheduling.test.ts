@@ -219,6 +219,18 @@ describe('KF-OPS-012: pending pods piling up under one owner', () => {
       ...Array.from({ length: PENDING_PILE }, (_, i) =>
         pendingPod(`reindex-1-${i}`, { kind: 'Job', name: 'reindex-1' }),
       ),
+      // Held back on purpose by a scheduling gate (a queue admits them): the scheduler does not retry them.
+      ...Array.from({ length: 25 }, (_, i) =>
+        o('Pod', {
+          metadata: {
+            name: `gated-${i}`,
+            namespace: 'apps',
+            ownerReferences: [{ kind: 'Job', name: 'gated', controller: true }],
+          },
+          spec: { schedulingGates: [{ name: 'kueue.x-k8s.io/admission' }], containers: [] },
+          status: { phase: 'Pending' },
+        }),
+      ),
       // Pending but bound to a node (pulling its image): the scheduler is done with it.
       ...Array.from({ length: 25 }, (_, i) =>
         o('Pod', {
