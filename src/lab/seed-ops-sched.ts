@@ -1,3 +1,4 @@
+import { CronExpressionParser } from 'cron-parser';
 import type { Deployment, ReplicaSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { CronJob } from 'kubernetes-types/batch/v1.js';
 import type { Namespace, PersistentVolume, PersistentVolumeClaim, Pod, PodSpec } from 'kubernetes-types/core/v1.js';
@@ -23,8 +24,9 @@ import { templateHash } from './workloads.js';
 //   KF-OPS-013  fleet/sync-inventory CronJob: every 5 minutes, concurrencyPolicy Allow.
 //               decoys fleet/sync-prices (every 5 minutes, Forbid) and fleet/sync-report (Allow, every 30).
 //
-// The CronJobs were last scheduled when the lab started (status.lastScheduleTime), so the lab's CronJob
-// controller fires them only as their schedules come round, not for the nine days the seeds are old.
+// The CronJobs were last scheduled when their schedule last came round before the lab started
+// (status.lastScheduleTime); as every seeded object, they are a picture: the lab's CronJob controller does
+// not fire them (src/lab/workloads.ts), so a lab's state stays what it was until a client changes it.
 
 /** A node that is gone: what the stranded volume and the pinned CronJob name. */
 export const GONE_NODE = 'ip-10-0-9-14';
@@ -118,11 +120,17 @@ function* pendingDeployment(
   }
 }
 
+/** When a schedule last came round before `now`, as the CronJob controller records it. */
+function lastRunOf(schedule: string, now: Date): string {
+  const last = CronExpressionParser.parse(schedule, { currentDate: now, tz: 'UTC' }).prev().toDate();
+  return last.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 function cronJob(
   name: string,
   schedule: string,
   concurrencyPolicy: 'Allow' | 'Forbid',
-  lastRun: Date,
+  now: Date,
   extra: Partial<PodSpec> = {},
 ): CronJob {
   return {
@@ -138,7 +146,7 @@ function cronJob(
         },
       },
     },
-    status: { lastScheduleTime: lastRun.toISOString().replace(/\.\d{3}Z$/, 'Z') },
+    status: { lastScheduleTime: lastRunOf(schedule, now) },
   };
 }
 
@@ -236,7 +244,10 @@ function ledger(nodes: number): KubeObject[] {
   return [set, pod] as unknown as KubeObject[];
 }
 
-/** The situations and their decoys, for a lab whose first worker node is `firstNode` and has `nodes` nodes. */
+/**
+ * The situations and their decoys, for a lab of `nodes` nodes whose first worker node is `firstNode`,
+ * starting at `started` (when its CronJobs last ran is counted back from it).
+ */
 export function schedulingScenarioObjects(firstNode: string, nodes: number, started: Date): KubeObject[] {
   const noSelector = `0/${nodes} nodes are available: ${nodes} node(s) didn't match Pod's node affinity/selector.`;
   const noCpu = `0/${nodes} nodes are available: ${nodes} Insufficient cpu.`;
