@@ -321,6 +321,16 @@ export const workloadsHunter = defineHunter({
         detail: `${NODE_CHECKS} need the nodes, and ${listed.has('Node') ? 'the node list is empty' : 'this identity may not list them'}: not checked`,
       });
     }
+    if (nodes > 0 && !listed.has('PersistentVolume')) {
+      ctx.gap({
+        host: target.host,
+        port: target.port,
+        subject: `operational checks (${access.identity})`,
+        reason: 'skipped',
+        detail:
+          'volumes on gone nodes (KF-OPS-010) need the PersistentVolumes, which this identity may not list: not checked',
+      });
+    }
     const minor = await serverMinor(ctx, target, asker);
     for (const f of opsFindings(opsObjects, 'live', { minor, nodes: nodes > 0 })) {
       ctx.report({ host: target.host, kb: f.kb, object: f.where, evidence: `${f.where}: ${f.detail} (${seen})` }, [

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { Identity } from '../../../src/discovery/vantage/identity.js';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { type OpsObject, opsFindings } from '../../../src/hunters/ops/checks.js';
 import { everyMinutes, NODE_CHECKS, PENDING_PILE, schedulingFindings } from '../../../src/hunters/ops/scheduling.js';
@@ -524,6 +525,54 @@ describe('work created live: the lab schedules as the scheduler does, and the hu
       assert.match(
         about('KF-OPS-012')[0].evidence ?? '',
         /21 pods Pending and not scheduled.*it says "0\/2 nodes are available/,
+      );
+    } finally {
+      await lab.stop();
+    }
+  });
+});
+
+describe('an identity that may list nodes but not volumes', () => {
+  it('judges the placements, not the volumes, and says so as a skipped gap', async () => {
+    const lab = await startLab({ profile: 'default', base: '127.141.6.2', nodes: 1, etcd: 'off' });
+    try {
+      const token = lab.credentials.admin.token!;
+      const api = (path: string, body: object) =>
+        call(`${lab.apiServer}${path}`, { token, method: 'POST', body }).then((r) => {
+          assert.ok(r.status < 300, `${path}: ${r.status} ${r.text}`);
+          return r.json;
+        });
+      await api('/api/v1/namespaces/dev/serviceaccounts', { metadata: { name: 'placer' } });
+      await api('/apis/rbac.authorization.k8s.io/v1/clusterroles', {
+        metadata: { name: 'placer' },
+        rules: [
+          { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get', 'list'] },
+          { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list'] },
+        ],
+      });
+      await api('/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+        metadata: { name: 'placer' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'placer' },
+        subjects: [{ kind: 'ServiceAccount', name: 'placer', namespace: 'dev' }],
+      });
+      const issued = await api('/api/v1/namespaces/dev/serviceaccounts/placer/token', { spec: {} });
+      const placer = new Identity('placer', 'token', undefined, {
+        token: issued.status.token,
+        trust: { tls: 'unverified' },
+      });
+      const hunt = await huntLab(lab, { hunters: apiserverHunters, ports: [PORTS.apiserver], identities: [placer] });
+      assert.deepEqual(
+        hunt.of('KF-OPS-011').map((f) => f.object),
+        ['fleet/Deployment/gpu-trainer'],
+        'no CronJobs readable: only the Deployment',
+      );
+      assert.deepEqual(hunt.of('KF-OPS-010'), []);
+      const gaps = hunt.gaps.filter((g) => g.subject === 'operational checks (placer)');
+      assert.deepEqual(
+        gaps.map((g) => `${g.reason}: ${g.detail}`),
+        [
+          'skipped: volumes on gone nodes (KF-OPS-010) need the PersistentVolumes, which this identity may not list: not checked',
+        ],
       );
     } finally {
       await lab.stop();
