@@ -66,6 +66,9 @@ export function readManifests(paths: readonly string[]): { objects: ManifestObje
   return { objects, skipped };
 }
 
+/** Whether a node-dependent check would judge the object: a pod spec to place, or a PersistentVolume. */
+const placedOrLocal = (o: ManifestObject) => o.kind === 'PersistentVolume' || podSpecOf(o) !== undefined;
+
 /** A finding of the manifests, ready to report, with its KB id (which of the check hunters reports it). */
 type ManifestFinding = Parameters<HuntContext['report']>[0] & { kb: string };
 
@@ -95,6 +98,16 @@ function checkManifests(objects: readonly ManifestObject[], minor: number | unde
   if (agents) unjudged.push({ kb: OPS_KB.watchingAgent, subject: 'manifests', detail: agents });
   const fit = fitUnjudged(objects);
   if (fit) unjudged.push({ kb: OPS_KB.crowdingAgent, subject: 'manifests', detail: `no Node object: ${fit}` });
+  if (!objects.some((o) => o.kind === 'Node') && objects.some(placedOrLocal)) {
+    // These judge objects against the cluster's nodes, which manifests rarely hold.
+    for (const [kb, what] of [
+      [OPS_KB.strandedVolume, 'whether local volumes are bound to nodes that are gone'],
+      [OPS_KB.neverScheduled, 'whether some node can run each workload'],
+    ] as const) {
+      const detail = `${what} (${kb}) needs the cluster's nodes, and no manifest is a Node: not checked`;
+      unjudged.push({ kb, subject: 'manifests without Node objects', detail });
+    }
+  }
   for (const u of dnsUnjudged(objects)) {
     const o = u.object as ManifestObject;
     const subject = `${o.file}:${o.lineOf(['data', 'Corefile'])}`;

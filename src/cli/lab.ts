@@ -19,6 +19,7 @@ interface LabFlags {
   secrets?: number;
   namespaces?: number;
   roles?: number;
+  pendingPods?: number;
   seed?: number;
   fault?: string[];
 }
@@ -69,12 +70,13 @@ export function labOptionsFrom(flags: LabFlags): LabOptions {
     nodeOs: flags.nodeOs as LabOptions['nodeOs'],
     faults: flags.fault?.map(parseFault),
     scale:
-      (flags.podsPerNode ?? flags.secrets ?? flags.namespaces ?? flags.roles ?? flags.seed)
+      (flags.podsPerNode ?? flags.secrets ?? flags.namespaces ?? flags.roles ?? flags.seed ?? flags.pendingPods)
         ? {
             podsPerNode: flags.podsPerNode,
             secrets: flags.secrets,
             namespaces: flags.namespaces,
             roles: flags.roles,
+            pendingPods: flags.pendingPods,
             seed: flags.seed,
           }
         : undefined,
@@ -131,6 +133,11 @@ export function registerLab(program: Command): void {
     .option('--secrets <n>', "add n Opaque Secrets (listed before the lab's own)", scale('--secrets'))
     .option('--namespaces <n>', "add n empty namespaces (listed before the lab's own)", scale('--namespaces'))
     .option('--roles <n>', "add n ClusterRoles (listed before the lab's own)", scale('--roles'))
+    .option(
+      '--pending-pods <n>',
+      'add n pods Pending under a few Deployments whose node selector no node has',
+      scale('--pending-pods'),
+    )
     .option(
       '--seed <n>',
       'seed of the random choices of the objects added (default 1)',

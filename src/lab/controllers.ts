@@ -1,4 +1,5 @@
 import type { Pod, ServiceAccount } from 'kubernetes-types/core/v1.js';
+import { NodeIndex, nodeFacts, placementOf, taintText } from '../kubernetes/node-fit.js';
 import type { LabClock } from './clock.js';
 import { crdResources, crdStatus } from './crds.js';
 import { defaultPod, type NodeSlot, runPod, tokenVolume } from './pods.js';
@@ -108,20 +109,46 @@ export class Controllers {
       };
     }
     const node = this.schedule(p);
-    if (!node) return { ...p, status: { phase: 'Pending', qosClass: 'BestEffort' } };
+    if (!node)
+      return { ...p, status: { phase: 'Pending', qosClass: 'BestEffort', conditions: [this.unschedulable(p)] } };
     return runPod(p, node, p.spec!.hostNetwork ? node.address : this.podIp(node), new Date());
   }
 
-  /** The node the pod names, else the node running the fewest pods. */
+  /**
+   * The node the pod names, else the node running the fewest pods among those whose labels and taints let
+   * it in (src/kubernetes/node-fit.ts: a cordoned node is tainted; resources are not weighed). None: the pod
+   * stays Pending, as with a node selector no node has.
+   */
   private schedule(pod: Pod): NodeSlot | undefined {
     const { nodes, store } = this.deps;
     if (pod.spec?.nodeName) return nodes.find((n) => n.name === pod.spec!.nodeName);
     const load = (n: NodeSlot) => store.view(PODS).filter((p) => (p.spec as Pod['spec'])?.nodeName === n.name).length;
-    // A cordoned node (`kubectl cordon`, drain) takes no new pods.
-    const open = nodes.filter(
-      (n) => !(store.get(kind('Node'), undefined, n.name)?.spec as { unschedulable?: boolean })?.unschedulable,
-    );
+    const placement = placementOf(pod.spec);
+    const open = nodes.filter((n) => {
+      const facts = nodeFacts(store.get(kind('Node'), undefined, n.name) ?? { metadata: { name: n.name } });
+      return facts !== undefined && new NodeIndex([facts]).noFit(placement) === undefined;
+    });
     return [...open].sort((a, b) => load(a) - load(b) || a.index - b.index)[0];
+  }
+
+  /** What kube-scheduler writes on a pod no node takes, in its words. */
+  private unschedulable(pod: Pod): NonNullable<NonNullable<Pod['status']>['conditions']>[number] {
+    const { nodes, store } = this.deps;
+    const facts = nodes.flatMap(
+      (n) => nodeFacts(store.get(kind('Node'), undefined, n.name) ?? { metadata: { name: n.name } }) ?? [],
+    );
+    const no = new NodeIndex(facts).noFit(placementOf(pod.spec));
+    const why =
+      no?.why === 'taints'
+        ? `${nodes.length} node(s) had untolerated taint(s): ${no.taints.map(taintText).join(', ')}`
+        : `${nodes.length} node(s) didn't match Pod's node affinity/selector`;
+    return {
+      type: 'PodScheduled',
+      status: 'False',
+      reason: 'Unschedulable',
+      message: `0/${nodes.length} nodes are available: ${why}.`,
+      lastTransitionTime: timestamp(),
+    };
   }
 
   private podIp(node: NodeSlot): string {

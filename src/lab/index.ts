@@ -29,6 +29,7 @@ import { RESOURCES, resourceOfKind, servedResources } from './resources.js';
 import { containerLog, Runtime } from './runtime.js';
 import { seedCluster } from './seed.js';
 import { seedBulk, wantsBulk } from './seed-bulk.js';
+import { pendingPileObjects } from './seed-ops-sched.js';
 import { Listeners } from './servers.js';
 import { canonical, type LabSnapshot, objectsSnapshot } from './snapshot.js';
 import { Store } from './store.js';
@@ -139,6 +140,8 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       created: new Date(Date.now() - SEED_AGE_MS),
     });
     if (wantsBulk(opts.scale)) seedBulk(store, opts.scale!, nodes, new Date(Date.now() - SEED_AGE_MS));
+    for (const o of pendingPileObjects(opts.scale?.pendingPods ?? 0, nodes.length))
+      store.create(resourceOfKind(RESOURCES, o.kind ?? ''), o, { created: new Date(Date.now() - SEED_AGE_MS) });
     const credentials = seeded.identities;
     for (const id of Object.values(credentials)) if (id.clientKey) remember(id.clientKey);
     for (const v of Object.values(seeded.values)) remember(v);

@@ -189,6 +189,7 @@ const SCALE_FLAGS: Record<keyof LabScale, string> = {
   secrets: '--secrets',
   namespaces: '--namespaces',
   roles: '--roles',
+  pendingPods: '--pending-pods',
   seed: '--seed',
 };
 

@@ -18,6 +18,8 @@ export interface LabScale {
   namespaces?: number;
   /** Extra ClusterRoles `a-bulk-role-00001`…, each allowing to read one kind of object. */
   roles?: number;
+  /** Pods Pending under a few owners whose node selector no node has (seed-ops-sched.ts, `--pending-pods`). */
+  pendingPods?: number;
   /** Seed of the few choices made at random (images, resources read by the roles). Default 1. */
   seed?: number;
 }

@@ -8,6 +8,7 @@ import { groupVersion, RESOURCES, resourceOfKind, servedResources } from './reso
 import { opsScenarioObjects } from './seed-ops.js';
 import { opsAgentObjects } from './seed-ops-agents.js';
 import { dnsScenarioObjects } from './seed-ops-dns.js';
+import { schedulingScenarioObjects } from './seed-ops-sched.js';
 import { PATH_TOKEN_ACCOUNTS, pathScenarioObjects, pathScenarioRbac } from './seed-paths.js';
 import { platformObjects } from './seed-platform.js';
 import { rbacObjects } from './seed-rbac.js';
@@ -86,6 +87,7 @@ export async function seedCluster(store: Store, input: SeedInput): Promise<SeedO
   for (const o of opsScenarioObjects(nodes.length)) put(o);
   for (const o of dnsScenarioObjects(nodes.length)) put(o);
   for (const o of opsAgentObjects(nodes, created)) put(o);
+  for (const o of schedulingScenarioObjects(nodes[0].name, nodes.length, new Date())) put(o);
   for (const o of [...rbacObjects(settings, minorOf(version)), ...pathScenarioRbac()]) put(o);
   const platform = platformObjects({
     workloads: workloads as unknown as KubeObject[],

@@ -62,7 +62,13 @@ interface Template {
 }
 
 export class WorkloadControllers {
-  constructor(private readonly deps: WorkloadDeps) {}
+  /** When the controllers started: what the lab seeded before is a picture of a cluster in use. */
+  private readonly started: number;
+
+  constructor(private readonly deps: WorkloadDeps) {
+    // To the second, as creation timestamps are: what is created in the lab's first second is not seeded.
+    this.started = Math.floor(deps.clock.now().getTime() / 1000) * 1000;
+  }
 
   private rt(kind: string): ResourceType {
     const found = this.deps.resources.find((r) => r.kind === kind && r.group !== 'events.k8s.io');
@@ -410,6 +416,10 @@ export class WorkloadControllers {
         jobTemplate?: { metadata?: Json; spec?: Json };
       };
       if (spec.suspend || !spec.schedule) continue;
+      // Seeded CronJobs belong to the picture, like the seeded Deployments whose pods are seeded, not made:
+      // they do not fire on their own, so the lab changes only when asked to (snapshots stay equal). The
+      // ones created through the API fire as the lab clock passes their schedule.
+      if (Date.parse(cj.metadata.creationTimestamp ?? '') < this.started) continue;
       const status = (cj.status ?? {}) as { lastScheduleTime?: string; active?: Json[] };
       const since = new Date(status.lastScheduleTime ?? cj.metadata.creationTimestamp ?? now);
       let due: Date | undefined;

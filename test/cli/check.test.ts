@@ -65,6 +65,9 @@ describe('kubeferret check', () => {
       'KF-OPS-007 test/fixtures/ops/agents.yaml:10',
       'KF-OPS-007 test/fixtures/ops/dns.yaml:37',
       'KF-OPS-008 test/fixtures/ops/dns.yaml:26',
+      'KF-OPS-010 test/fixtures/ops/scheduling.yaml:27',
+      'KF-OPS-011 test/fixtures/ops/scheduling.yaml:58',
+      'KF-OPS-013 test/fixtures/ops/scheduling.yaml:83',
       // The DaemonSet's service account, bound cluster-wide by a ClusterRoleBinding in the same directory.
       'KF-OPS-014 test/fixtures/ops/watchers.yaml:32',
     ]);
@@ -91,10 +94,10 @@ describe('kubeferret check', () => {
       ],
     );
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
-    // 11 operational risks and 14 workloads that may run as root (KF-WORKLOAD-005); 3 things not read, a
-    // Corefile whose imported server blocks could not be judged, and with no Node among the manifests,
-    // whether the DaemonSets fit on the nodes is not judged.
-    assert.match(r.stdout, /25 findings: .* · incomplete: 5 not fully examined/);
+    // 14 operational risks and 14 workloads that may run as root (KF-WORKLOAD-005); 3 things not read and
+    // a Corefile whose imported server blocks could not be judged (the Nodes of scheduling.yaml let the
+    // node-dependent checks judge).
+    assert.match(r.stdout, /28 findings: .* · incomplete: 4 not fully examined/);
   });
 
   it('reads standard input (kubectl kustomize | kubeferret check -) and exits 1 at --fail-on', () => {
@@ -152,6 +155,9 @@ describe('kubeferret check: choosing checks and the Kubernetes version', () => {
       'KF-OPS-006',
       'KF-OPS-007',
       'KF-OPS-008',
+      'KF-OPS-010',
+      'KF-OPS-011',
+      'KF-OPS-013',
       'KF-OPS-014',
     ]);
   });
@@ -165,6 +171,8 @@ describe('kubeferret check: choosing checks and the Kubernetes version', () => {
       'KF-OPS-004',
       'KF-OPS-006',
       'KF-OPS-008',
+      'KF-OPS-010',
+      'KF-OPS-011',
       'KF-OPS-014',
       'KF-WORKLOAD-005',
     ]);
@@ -195,6 +203,16 @@ describe('kubeferret check: choosing checks and the Kubernetes version', () => {
         'manifest-kf-ops-004',
         'skipped',
         'no Node object: whether the pods of 3 DaemonSets fit what is free on each node was not judged (KF-OPS-004)',
+      ],
+      [
+        'manifest-kf-ops-010',
+        'skipped',
+        "whether local volumes are bound to nodes that are gone (KF-OPS-010) needs the cluster's nodes, and no manifest is a Node: not checked",
+      ],
+      [
+        'manifest-kf-ops-011',
+        'skipped',
+        "whether some node can run each workload (KF-OPS-011) needs the cluster's nodes, and no manifest is a Node: not checked",
       ],
       [
         'manifest-kf-ops-014',

@@ -35,7 +35,7 @@ function claimsOf(ctx: HuntContext): Map<string, Claim> | undefined {
 /** The outcome of one identity's turn at a resource. */
 export type ReadOnce =
   | { kind: 'read'; count: number; where: string; complete: boolean }
-  /** Another identity read it completely; this one showed it may list it (or was refused: `may` false). */
+  /** Another identity read it completely; this one showed it may list it too (`may` undefined: no answer). */
   | { kind: 'shared'; by: string; may: boolean | undefined }
   | { kind: 'unreadable' };
 
@@ -79,8 +79,11 @@ export async function readOnce(
   const earlier = all?.get(key);
   if (earlier && (await earlier.complete)) {
     const may = await mayList(ctx, target, asker, source);
-    ctx.log(`${source.resource} at ${key}: ${earlier.identity}'s complete read used for ${asker.identity}`);
-    return { kind: 'shared', by: earlier.identity, may };
+    if (may !== false) {
+      ctx.log(`${source.resource} at ${key}: ${earlier.identity}'s complete read used for ${asker.identity}`);
+      return { kind: 'shared', by: earlier.identity, may };
+    }
+    // Refused everywhere: what it may read is its own namespace, read as readEach reads (not shared).
   }
   let settle: (complete: boolean) => void = () => undefined;
   const claim: Claim = { identity: asker.identity, complete: new Promise((resolve) => (settle = resolve)) };

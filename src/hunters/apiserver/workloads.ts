@@ -8,6 +8,7 @@ import { count, sample } from '../evidence.js';
 import { fitUnjudged } from '../ops/agents.js';
 import { OPS_KB, type OpsObject, opsFindings } from '../ops/checks.js';
 import { DNS_KB, dnsConfigMap, dnsUnjudged } from '../ops/dns.js';
+import { NODE_CHECKS } from '../ops/scheduling.js';
 import { scanCredentials } from '../plain-credentials.js';
 import type { Asker } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
@@ -23,6 +24,8 @@ export interface Source {
   /** API path prefix up to the resource (`/api/v1`, `/apis/apps/v1`). */
   api: string;
   spec?: (item: Item) => PodSpec | undefined;
+  /** What of each item is kept, when not all of it (a list of thousands is kept until the checks run). */
+  slim?: (item: Item) => Item;
 }
 
 export interface Item {
@@ -58,24 +61,10 @@ export const WORKLOAD_SOURCES: readonly Source[] = [
 export const OPS_SOURCES: readonly Source[] = [
   { kind: 'HorizontalPodAutoscaler', resource: 'horizontalpodautoscalers', api: '/apis/autoscaling/v1' },
   { kind: 'PriorityClass', resource: 'priorityclasses', api: '/apis/scheduling.k8s.io/v1' },
+  { kind: 'Node', resource: 'nodes', api: '/api/v1', slim: slimNode },
+  { kind: 'PersistentVolume', resource: 'persistentvolumes', api: '/api/v1' },
+  { kind: 'PersistentVolumeClaim', resource: 'persistentvolumeclaims', api: '/api/v1' },
 ];
-
-/** The nodes, read apart: each is slimmed as it arrives (see slimNode). */
-const NODES: Source = { kind: 'Node', resource: 'nodes', api: '/api/v1' };
-
-/**
- * What the operational checks read of a node (name, labels, taints, whether it is cordoned, what it can
- * allocate): a node's status lists every image it holds, kilobytes each, on clusters of thousands of nodes.
- */
-function slimNode(item: Item): Item {
-  const node = item as { metadata?: { name?: unknown; labels?: unknown }; spec?: Record<string, unknown> };
-  const status = (item as { status?: { allocatable?: unknown; capacity?: unknown } }).status;
-  return {
-    metadata: { name: node.metadata?.name, labels: node.metadata?.labels },
-    spec: { taints: node.spec?.taints, unschedulable: node.spec?.unschedulable },
-    status: { allocatable: status?.allocatable, capacity: status?.capacity },
-  } as Item;
-}
 
 /** Objects per page: full objects (a pod runs to several KiB), so fewer than the survey's Table rows. */
 const PAGE_LIMIT = 250;
@@ -207,17 +196,22 @@ type PodStatus = {
   phase?: unknown;
   startTime?: unknown;
   containerStatuses?: { name?: unknown; restartCount?: unknown; state?: { waiting?: { reason?: unknown } } }[];
+  conditions?: { type?: unknown; status?: unknown; message?: unknown }[];
 };
 
 /**
  * What the operational checks read of a pod (owner, spec with its node and requests, phase, start, restart
- * counts and crash loops): the rest of its status and its bookkeeping metadata are dropped, since every pod
- * of a large cluster is kept until those checks run.
+ * counts and crash loops; for a Pending pod what the scheduler wrote on it): the rest of its status and its
+ * bookkeeping metadata are dropped, since every pod of a large cluster is kept until those checks run.
  */
 function slimPod(item: Item): Item {
   const { managedFields: _m, annotations: _a, ...metadata } = (item.metadata ?? {}) as Record<string, unknown>;
   const status = (item as { status?: PodStatus }).status;
   const statuses = status?.containerStatuses;
+  const unscheduled =
+    status?.phase === 'Pending' && Array.isArray(status.conditions)
+      ? status.conditions.filter((c) => c?.type === 'PodScheduled' && c.status === 'False')
+      : [];
   return {
     ...item,
     metadata: metadata as Item['metadata'],
@@ -231,7 +225,22 @@ function slimPod(item: Item): Item {
           ...(c?.state?.waiting?.reason !== undefined && { state: { waiting: { reason: c.state.waiting.reason } } }),
         })),
       }),
+      ...(unscheduled.length > 0 && {
+        conditions: unscheduled.map((c) => ({ type: c.type, status: c.status, message: c.message })),
+      }),
     },
+  } as Item;
+}
+
+/** What the checks read of a node: its name, labels, taints, cordon and allocatable resources. */
+function slimNode(item: Item): Item {
+  const metadata = (item.metadata ?? {}) as { name?: unknown; labels?: unknown };
+  const spec = (item.spec ?? {}) as { taints?: unknown; unschedulable?: unknown };
+  const status = (item as { status?: { allocatable?: unknown } }).status;
+  return {
+    metadata: { name: metadata.name, labels: metadata.labels },
+    spec: { taints: spec.taints, unschedulable: spec.unschedulable },
+    status: { allocatable: status?.allocatable },
   } as Item;
 }
 
@@ -302,8 +311,10 @@ function configMapValues(item: Item): [string, string][] {
  * the ConfigMaps. Reports each pod spec's weaknesses (the ones the kubelet side sees, and more) and every
  * credential left in an environment literal or a ConfigMap value, located as namespace/Kind/name; values
  * are shown only as fingerprints. On the same reads (and the HorizontalPodAutoscalers) it runs the
- * operational-risk checks of src/hunters/ops/checks.ts (KF-OPS-*, tag `ops`). A weakness is a fact about the object: reported once whoever read it (no
- * port, no identity), the evidence naming the first reader.
+ * operational-risk checks of src/hunters/ops/checks.ts (KF-OPS-*, tag `ops`), with the nodes, volumes
+ * and claims the scheduling checks need (without the nodes those are not run: a `skipped` gap). A
+ * weakness is a fact about the object: reported once whoever read it (no port, no identity), the
+ * evidence naming the first reader.
  */
 export const workloadsHunter = defineHunter({
   id: 'apiserver-workloads',
@@ -374,13 +385,14 @@ export const workloadsHunter = defineHunter({
         `${access.identity}: ${count(fold.folded, 'pod weakness')} left to the controllers whose templates show them`,
       );
     }
+    const listed = new Set<string>();
     for (const source of OPS_SOURCES) {
-      const read = await readAll(ctx, target, asker, source);
-      if (read) opsObjects.push(...read.items.map((item) => ({ kind: source.kind, item })));
+      const read = await readEach(ctx, target, asker, source, (item) =>
+        opsObjects.push({ kind: source.kind, item: source.slim ? source.slim(item) : item }),
+      );
+      if (read) listed.add(source.kind);
     }
-    await readEach(ctx, target, asker, NODES, (item) => opsObjects.push({ kind: 'Node', item: slimNode(item) }));
     const rbac = await daemonSetsRbac(ctx, target, asker, opsObjects);
-    const minor = await serverMinor(ctx, target, asker);
     const fit = fitUnjudged(opsObjects);
     if (fit) {
       const subject = `DaemonSets' room on nodes (${access.identity})`;
@@ -392,7 +404,29 @@ export const workloadsHunter = defineHunter({
         detail: `nodes not readable: ${fit}`,
       });
     }
-    for (const f of opsFindings(opsObjects, 'live', { minor, rbac })) {
+    const nodes = opsObjects.filter((o) => o.kind === 'Node').length;
+    if (nodes === 0) {
+      // Never silent: without the nodes, what needs them is not judged (not judged as fine either).
+      ctx.gap({
+        host: target.host,
+        port: target.port,
+        subject: `operational checks (${access.identity})`,
+        reason: 'skipped',
+        detail: `${NODE_CHECKS} need the nodes, and ${listed.has('Node') ? 'the node list is empty' : 'this identity may not list them'}: not checked`,
+      });
+    }
+    if (nodes > 0 && !listed.has('PersistentVolume')) {
+      ctx.gap({
+        host: target.host,
+        port: target.port,
+        subject: `operational checks (${access.identity})`,
+        reason: 'skipped',
+        detail:
+          'volumes on gone nodes (KF-OPS-010) need the PersistentVolumes, which this identity may not list: not checked',
+      });
+    }
+    const minor = await serverMinor(ctx, target, asker);
+    for (const f of opsFindings(opsObjects, 'live', { minor, rbac, nodes: nodes > 0 })) {
       ctx.report({ host: target.host, kb: f.kb, object: f.where, evidence: `${f.where}: ${f.detail} (${seen})` }, [
         access.id,
       ]);

@@ -4,6 +4,7 @@ import type { RbacFacts } from '../../paths/rbac.js';
 import { count } from '../evidence.js';
 import { crowdingAgents, Fleet, pullStampedes, watchingAgents } from './agents.js';
 import { type DNS_KB, dnsFindings } from './dns.js';
+import { schedulingFindings } from './scheduling.js';
 
 // The operational-risk checks (issue 17) over a set of objects, as the API serves them or as manifests
 // hold them: the same rules for a live cluster (hunter) and for files (`kubeferret check`). Pure: no I/O.
@@ -29,6 +30,11 @@ export const OPS_KB = {
   crowdingAgent: 'KF-OPS-004',
   leakyProbe: 'KF-OPS-005',
   watchingAgent: 'KF-OPS-014',
+  // scheduling.ts (situations 6 and 7)
+  strandedVolume: 'KF-OPS-010',
+  neverScheduled: 'KF-OPS-011',
+  pendingPile: 'KF-OPS-012',
+  cronPileUp: 'KF-OPS-013',
 } as const;
 
 export interface OpsFinding {
@@ -235,7 +241,13 @@ function leakyProbes(objects: readonly OpsObject[], minor: number | undefined): 
 export function opsFindings(
   objects: readonly OpsObject[],
   source: OpsSource,
-  options: { now?: number; minor?: number; rbac?: RbacFacts } = {},
+  options: {
+    now?: number;
+    minor?: number;
+    rbac?: RbacFacts;
+    /** Whether the Node objects are all the cluster's nodes (scheduling.ts); by default, whether any is there. */
+    nodes?: boolean;
+  } = {},
 ): OpsFinding[] {
   const now = options.now ?? Date.now();
   const fleet = new Fleet(objects, options.rbac);
@@ -250,5 +262,6 @@ export function opsFindings(
     ...leakyProbes(objects, options.minor),
     ...dnsFindings(objects, source),
     ...watchingAgents(fleet),
+    ...schedulingFindings(objects, { nodes: options.nodes }),
   ];
 }

@@ -87,16 +87,25 @@ describe('operational risks read through the API by the reader (no Secrets)', ()
     // The DNS situations (KF-OPS-006…) are test/hunters/ops/dns.test.ts's.
     const first = new Set<string>(Object.values(OPS_KB));
     const ops = hunt.findings.filter((f) => first.has(f.kb)).map((f) => f.object);
-    assert.deepEqual(ops.sort(), [
-      'fleet/DaemonSet/cache-warmer',
-      'fleet/DaemonSet/gpu-monitor',
-      'fleet/DaemonSet/log-shipper',
-      'fleet/DaemonSet/pod-watcher',
-      'fleet/Deployment/batch-drain',
-      'fleet/Deployment/checkout',
-      'fleet/Deployment/report-builder',
-      'fleet/Deployment/storefront',
-    ]);
+    assert.deepEqual(
+      ops.sort(),
+      [
+        'fleet/DaemonSet/cache-warmer',
+        'fleet/DaemonSet/gpu-monitor',
+        'fleet/DaemonSet/log-shipper',
+        'fleet/DaemonSet/pod-watcher',
+        'fleet/Deployment/batch-drain',
+        'fleet/Deployment/checkout',
+        'fleet/Deployment/report-builder',
+        'fleet/Deployment/storefront',
+        // the scheduling situations (src/lab/seed-ops-sched.ts, test/hunters/ops/scheduling.test.ts)
+        'fleet/CronJob/nightly-reindex',
+        'fleet/CronJob/sync-inventory',
+        'fleet/Deployment/batch-workers',
+        'fleet/Deployment/gpu-trainer',
+        'PersistentVolume/local-ledger-0',
+      ].sort(),
+    );
   });
 });
 
