@@ -19,6 +19,9 @@ interface LabFlags {
   secrets?: number;
   namespaces?: number;
   roles?: number;
+  apiNodes?: number;
+  workloads?: number;
+  workloadPods?: number;
   seed?: number;
   fault?: string[];
 }
@@ -69,12 +72,22 @@ export function labOptionsFrom(flags: LabFlags): LabOptions {
     nodeOs: flags.nodeOs as LabOptions['nodeOs'],
     faults: flags.fault?.map(parseFault),
     scale:
-      (flags.podsPerNode ?? flags.secrets ?? flags.namespaces ?? flags.roles ?? flags.seed)
+      (flags.podsPerNode ??
+      flags.secrets ??
+      flags.namespaces ??
+      flags.roles ??
+      flags.apiNodes ??
+      flags.workloads ??
+      flags.workloadPods ??
+      flags.seed)
         ? {
             podsPerNode: flags.podsPerNode,
             secrets: flags.secrets,
             namespaces: flags.namespaces,
             roles: flags.roles,
+            apiNodes: flags.apiNodes,
+            workloads: flags.workloads,
+            workloadPods: flags.workloadPods,
             seed: flags.seed,
           }
         : undefined,
@@ -131,6 +144,17 @@ export function registerLab(program: Command): void {
     .option('--secrets <n>', "add n Opaque Secrets (listed before the lab's own)", scale('--secrets'))
     .option('--namespaces <n>', "add n empty namespaces (listed before the lab's own)", scale('--namespaces'))
     .option('--roles <n>', "add n ClusterRoles (listed before the lab's own)", scale('--roles'))
+    .option(
+      '--api-nodes <n>',
+      "add n Node objects served by the API only (no kubelet; loopback addresses after the lab's)",
+      scale('--api-nodes'),
+    )
+    .option(
+      '--workloads <n>',
+      'add n Deployments, DaemonSets, StatefulSets, Jobs and CronJobs, with their pods on the API-only nodes',
+      scale('--workloads'),
+    )
+    .option('--workload-pods <n>', 'pods of those workloads in all (default 10 per workload)', scale('--workload-pods'))
     .option(
       '--seed <n>',
       'seed of the random choices of the objects added (default 1)',

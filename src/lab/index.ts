@@ -20,7 +20,14 @@ import { kubeProxyHealthHandler, kubeProxyMetricsHandler } from './kube-proxy.js
 import { kubeconfigFor, type PodFiles, writePodFiles } from './kubeconfig.js';
 import { kubectlProxyHandler } from './kubectl-proxy.js';
 import { Kubelet } from './kubelet.js';
-import { type LabOptions, type LabProfile, type ResolvedLabOptions, resolveLabOptions } from './options.js';
+import {
+  addressAt,
+  addressesUsed,
+  type LabOptions,
+  type LabProfile,
+  type ResolvedLabOptions,
+  resolveLabOptions,
+} from './options.js';
 import { type CertKey, sharedAuthorities } from './pki.js';
 import { PROFILE_SETTINGS, type ProfileSettings } from './profiles.js';
 import { type Attributes, Authorizer } from './rbac.js';
@@ -29,6 +36,7 @@ import { RESOURCES, resourceOfKind, servedResources } from './resources.js';
 import { containerLog, Runtime } from './runtime.js';
 import { seedCluster } from './seed.js';
 import { seedBulk, wantsBulk } from './seed-bulk.js';
+import { seedBulkWorkloads, wantsBulkWorkloads } from './seed-bulk-workloads.js';
 import { Listeners } from './servers.js';
 import { canonical, type LabSnapshot, objectsSnapshot } from './snapshot.js';
 import { Store } from './store.js';
@@ -139,6 +147,17 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       created: new Date(Date.now() - SEED_AGE_MS),
     });
     if (wantsBulk(opts.scale)) seedBulk(store, opts.scale!, nodes, new Date(Date.now() - SEED_AGE_MS));
+    if (wantsBulkWorkloads(opts.scale)) {
+      const after = addressesUsed(opts.nodes, opts.hostile);
+      seedBulkWorkloads(store, opts.scale!, {
+        labNodes: nodes.map((n, index) => ({ name: n.name, address: n.address, index })),
+        nodeAddress: (i) => addressAt(base, after + i),
+        version,
+        minor,
+        created: new Date(Date.now() - SEED_AGE_MS),
+        now: new Date(),
+      });
+    }
     const credentials = seeded.identities;
     for (const id of Object.values(credentials)) if (id.clientKey) remember(id.clientKey);
     for (const v of Object.values(seeded.values)) remember(v);

@@ -18,6 +18,12 @@ export interface LabScale {
   namespaces?: number;
   /** Extra ClusterRoles `a-bulk-role-00001`…, each allowing to read one kind of object. */
   roles?: number;
+  /** Node objects served by the API only (no kubelet listens for them); see seed-bulk-workloads.ts. */
+  apiNodes?: number;
+  /** Deployments, DaemonSets, StatefulSets, Jobs and CronJobs spread over namespaces (seed-bulk-workloads.ts). */
+  workloads?: number;
+  /** Pods of those workloads, in all (default 10 per workload), on the API-only nodes when there are any. */
+  workloadPods?: number;
   /** Seed of the few choices made at random (images, resources read by the roles). Default 1. */
   seed?: number;
 }
