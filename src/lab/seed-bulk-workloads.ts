@@ -234,9 +234,12 @@ function container(
   random: () => number,
   careful: boolean,
   probe: 'http' | 'tcp' | 'exec',
+  agent = false,
 ): Container {
-  const cpu = [50, 100, 100, 250, 250, 500, 1000][Math.floor(random() * 7)];
-  const memory = [64, 128, 256, 256, 512, 1024, 2048][Math.floor(random() * 7)];
+  // Agents on every node ask for little (a node's share, however many nodes), applications for more.
+  const sizes = agent ? 4 : 7;
+  const cpu = [50, 100, 100, 250, 250, 500, 1000][Math.floor(random() * sizes)];
+  const memory = [64, 128, 256, 256, 512, 1024, 2048][Math.floor(random() * sizes)];
   const check =
     probe === 'http'
       ? { httpGet: { path: '/healthz', port: 8080, scheme: 'HTTP' } }
@@ -312,7 +315,7 @@ function draw(i: number, teams: number, pools: Set<string>, random: () => number
     kind === 'StatefulSet'
       ? pick(PUBLIC_IMAGES)
       : `registry.lab.kubeferret.io/${agent ? 'platform' : namespace.slice('a-bulk-'.length)}/${base}:1.${Math.floor(random() * 30)}.${Math.floor(random() * 10)}`;
-  const containers = [container(base, image, random, careful, probe)];
+  const containers = [container(base, image, random, careful, probe, agent)];
   if (!agent && random() < 0.2) containers.push(container('proxy', 'envoyproxy/envoy:v1.29.2', random, careful, 'tcp'));
   const labels = { ...bulk, app: base, 'app.kubernetes.io/instance': name };
   const spec: PodSpec = {

@@ -5,6 +5,7 @@ import { secretFingerprint } from '../../core/redact.js';
 import { podSpecWeaknesses, specContainers } from '../../kubernetes/pod-spec.js';
 import { count, sample } from '../evidence.js';
 import { OPS_KB, type OpsObject, opsFindings } from '../ops/checks.js';
+import { slimForOps } from '../ops/slim.js';
 import { scanCredentials } from '../plain-credentials.js';
 import type { Asker } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
@@ -151,23 +152,6 @@ export async function readAll(
   return read && { items, where: read.where };
 }
 
-/**
- * What the operational checks read of a pod (owner, spec, restart counts): its status and bookkeeping
- * metadata are dropped, since every pod of a large cluster is kept until those checks run.
- */
-function slimPod(item: Item): Item {
-  const { managedFields: _m, annotations: _a, ...metadata } = (item.metadata ?? {}) as Record<string, unknown>;
-  const status = (item as { status?: { containerStatuses?: { name?: unknown; restartCount?: unknown }[] } }).status;
-  const statuses = status?.containerStatuses;
-  return {
-    ...item,
-    metadata: metadata as Item['metadata'],
-    status: Array.isArray(statuses)
-      ? { containerStatuses: statuses.map((c) => ({ name: c?.name, restartCount: c?.restartCount })) }
-      : {},
-  } as Item;
-}
-
 const str = (v: unknown) => (typeof v === 'string' ? v : '?');
 
 /** The server's minor version from /version (what version-aware checks need), or undefined. */
@@ -237,7 +221,7 @@ export const workloadsHunter = defineHunter({
     const opsObjects: OpsObject[] = [];
     for (const source of WORKLOAD_SOURCES) {
       await readEach(ctx, target, asker, source, (item) => {
-        if (source.spec) opsObjects.push({ kind: source.kind, item: source.kind === 'Pod' ? slimPod(item) : item });
+        if (source.spec) opsObjects.push({ kind: source.kind, item: slimForOps(source.kind, item) });
         const where = locate(source.kind, item);
         const spec = source.spec?.(item);
         for (const w of podSpecWeaknesses(spec)) {

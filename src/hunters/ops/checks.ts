@@ -140,6 +140,7 @@ export function pullsEveryStart(c: Container): string | undefined {
  */
 function pullStampede(objects: readonly OpsObject[], now: number): OpsFinding[] {
   const out: OpsFinding[] = [];
+  let owners: Map<string, OpsObject[]> | undefined;
   for (const ds of objects.filter((o) => o.kind === 'DaemonSet')) {
     const reasons = specContainers(podSpecOf(ds))
       .map((c) => {
@@ -149,7 +150,8 @@ function pullStampede(objects: readonly OpsObject[], now: number): OpsFinding[] 
       .filter((r): r is string => r !== undefined);
     if (reasons.length === 0) continue;
     const nodes = ds.item.status?.desiredNumberScheduled;
-    const pods = objects.filter((p) => p.kind === 'Pod' && ownedBy(p, ds));
+    owners ??= podsByOwner(objects);
+    const pods = owners.get(whereOf(ds)) ?? [];
     let restarts = 0;
     let hours = 0;
     for (const p of pods) {
@@ -180,10 +182,21 @@ function pullStampede(objects: readonly OpsObject[], now: number): OpsFinding[] 
   return out;
 }
 
-function ownedBy(pod: OpsObject, owner: OpsObject): boolean {
-  if (namespaceOf(pod) !== namespaceOf(owner)) return false;
-  const refs = pod.item.metadata?.ownerReferences;
-  return Array.isArray(refs) && refs.some((r) => r?.kind === owner.kind && r?.name === nameOf(owner));
+/** Pods by each owner they name (`namespace/Kind/name`, as whereOf): one pass, not one per owner. */
+function podsByOwner(objects: readonly OpsObject[]): Map<string, OpsObject[]> {
+  const out = new Map<string, OpsObject[]>();
+  for (const p of objects) {
+    if (p.kind !== 'Pod') continue;
+    const refs = p.item.metadata?.ownerReferences;
+    for (const r of Array.isArray(refs) ? refs : []) {
+      if (typeof r?.kind !== 'string' || typeof r?.name !== 'string') continue;
+      const key = `${namespaceOf(p)}/${r.kind}/${r.name}`;
+      const list = out.get(key);
+      if (list) list.push(p);
+      else out.set(key, [p]);
+    }
+  }
+  return out;
 }
 
 /** (9) Pod specs whose termination grace period is beyond an hour; a controller's pods are its template's. */

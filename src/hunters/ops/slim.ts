@@ -1,0 +1,85 @@
+import type { OpsObject } from './checks.js';
+
+// What the operational checks keep of a pod read through the API. apiserver-workloads keeps every pod of
+// the cluster until the checks run (they relate pods to their owners and nodes), so a pod must cost
+// little: at 50,000 pods the whole objects took 190 MB of heap (bench/ops.ts), the slim ones a fraction.
+//
+// A pod a controller owns and that runs is its owner's template, which the checks read from the owner:
+// of it they keep where it runs, what it requests there (what is free on a node is its allocatable less
+// its pods' requests) and what its status counts (restarts, since when). A pod that is
+// not running (Pending, Failed, Unknown) keeps its whole spec and conditions: those are the pods the
+// scheduling checks look into, and they are few unless something is wrong, which is when they matter.
+// A pod no controller owns is checked as a spec of its own and keeps it whole.
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** The spec fields kept of a running, owned pod: where it runs and what placed it there. */
+const PLACEMENT = ['nodeName', 'nodeSelector', 'priorityClassName', 'priority', 'schedulerName'] as const;
+
+/** A pod as the checks keep it (see above); anything that is not an object is handed back as it came. */
+export function slimPod(item: OpsObject['item']): OpsObject['item'] {
+  if (!isObject(item)) return item;
+  const meta: Json = isObject(item.metadata) ? item.metadata : {};
+  const refs = Array.isArray(meta.ownerReferences) ? meta.ownerReferences : undefined;
+  const status = isObject(item.status) ? item.status : {};
+  const spec = isObject(item.spec) ? item.spec : undefined;
+  const owned = !!refs && refs.length > 0;
+  const running = status.phase === 'Running' || status.phase === 'Succeeded';
+  const statuses = Array.isArray(status.containerStatuses) ? status.containerStatuses : undefined;
+  const slim: OpsObject['item'] & Json = {
+    metadata: {
+      name: meta.name,
+      namespace: meta.namespace,
+      ...(isObject(meta.labels) && { labels: meta.labels }),
+      ...(owned && {
+        ownerReferences: refs.map((r) =>
+          isObject(r) ? { kind: r.kind, name: r.name, uid: r.uid, controller: r.controller } : r,
+        ),
+      }),
+    },
+    status: {
+      phase: status.phase,
+      startTime: status.startTime,
+      ...(statuses && {
+        containerStatuses: statuses.map((c) => (isObject(c) ? { name: c.name, restartCount: c.restartCount } : c)),
+      }),
+      ...(!running && { reason: status.reason, message: status.message, conditions: status.conditions }),
+    },
+  };
+  if (spec) slim.spec = owned && running ? placement(spec) : spec;
+  return slim;
+}
+
+/** Where a pod runs and what it requests there, in the shape of a pod spec. */
+function placement(spec: Json): Json {
+  const out = pick(spec, PLACEMENT);
+  for (const key of ['containers', 'initContainers'] as const) {
+    const list = spec[key];
+    if (!Array.isArray(list)) continue;
+    out[key] = list.map((c) => {
+      if (!isObject(c)) return c;
+      const requests = isObject(c.resources) ? c.resources.requests : undefined;
+      return { name: c.name, ...(requests !== undefined && { resources: { requests } }) };
+    });
+  }
+  return out;
+}
+
+/**
+ * An object as the checks keep it: a pod slimmed as above; any other object (a controller, an
+ * autoscaler) whole but for its managed fields, bookkeeping a real server adds to every object (often
+ * larger than the spec) that no check reads.
+ */
+export function slimForOps(kind: string, item: OpsObject['item']): OpsObject['item'] {
+  if (kind === 'Pod') return slimPod(item);
+  if (!isObject(item) || !isObject(item.metadata) || !('managedFields' in item.metadata)) return item;
+  const { managedFields: _, ...metadata } = item.metadata as Json;
+  return { ...item, metadata };
+}
+
+function pick(from: Json, keys: readonly string[]): Json {
+  const out: Json = {};
+  for (const k of keys) if (from[k] !== undefined) out[k] = from[k];
+  return out;
+}
