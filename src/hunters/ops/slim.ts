@@ -17,6 +17,25 @@ const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Arr
 /** The spec fields kept of a running, owned pod: where it runs and what placed it there. */
 const PLACEMENT = ['nodeName', 'nodeSelector', 'priorityClassName', 'priority', 'schedulerName'] as const;
 
+/**
+ * One copy of each small value many pods repeat (namespaces, node names, phases, owners, requests,
+ * selectors): JSON.parse gives every pod its own copies, which at 50,000 pods cost more than the rest of
+ * what is kept. Bounded: past SHARED_MAX values it starts over, so it never holds more than a few MB.
+ */
+const SHARED_MAX = 50_000;
+const sharedValues = new Map<string, unknown>();
+
+function shared<T>(value: T): T {
+  if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean') return value;
+  const key = typeof value === 'string' ? `s${value}` : `o${JSON.stringify(value)}`;
+  if (key.length > 256) return value;
+  const known = sharedValues.get(key);
+  if (known !== undefined) return known as T;
+  if (sharedValues.size >= SHARED_MAX) sharedValues.clear();
+  sharedValues.set(key, value);
+  return value;
+}
+
 /** A pod as the checks keep it (see above); anything that is not an object is handed back as it came. */
 export function slimPod(item: OpsObject['item']): OpsObject['item'] {
   if (!isObject(item)) return item;
@@ -30,19 +49,20 @@ export function slimPod(item: OpsObject['item']): OpsObject['item'] {
   const slim: OpsObject['item'] & Json = {
     metadata: {
       name: meta.name,
-      namespace: meta.namespace,
-      ...(isObject(meta.labels) && { labels: meta.labels }),
+      namespace: shared(meta.namespace),
       ...(owned && {
         ownerReferences: refs.map((r) =>
-          isObject(r) ? { kind: r.kind, name: r.name, uid: r.uid, controller: r.controller } : r,
+          isObject(r) ? shared({ kind: r.kind, name: r.name, controller: r.controller }) : r,
         ),
       }),
     },
     status: {
-      phase: status.phase,
-      startTime: status.startTime,
+      phase: shared(status.phase),
+      startTime: shared(status.startTime),
       ...(statuses && {
-        containerStatuses: statuses.map((c) => (isObject(c) ? { name: c.name, restartCount: c.restartCount } : c)),
+        containerStatuses: statuses.map((c) =>
+          isObject(c) ? shared({ name: c.name, restartCount: c.restartCount }) : c,
+        ),
       }),
       ...(!running && { reason: status.reason, message: status.message, conditions: status.conditions }),
     },
@@ -51,16 +71,17 @@ export function slimPod(item: OpsObject['item']): OpsObject['item'] {
   return slim;
 }
 
-/** Where a pod runs and what it requests there, in the shape of a pod spec. */
+/** Where a pod runs and what it requests there, in the shape of a pod spec (its values shared). */
 function placement(spec: Json): Json {
-  const out = pick(spec, PLACEMENT);
+  const out: Json = {};
+  for (const k of PLACEMENT) if (spec[k] !== undefined) out[k] = shared(spec[k]);
   for (const key of ['containers', 'initContainers'] as const) {
     const list = spec[key];
     if (!Array.isArray(list)) continue;
     out[key] = list.map((c) => {
       if (!isObject(c)) return c;
       const requests = isObject(c.resources) ? c.resources.requests : undefined;
-      return { name: c.name, ...(requests !== undefined && { resources: { requests } }) };
+      return shared({ name: c.name, ...(requests !== undefined && { resources: { requests } }) });
     });
   }
   return out;
@@ -76,10 +97,4 @@ export function slimForOps(kind: string, item: OpsObject['item']): OpsObject['it
   if (!isObject(item) || !isObject(item.metadata) || !('managedFields' in item.metadata)) return item;
   const { managedFields: _, ...metadata } = item.metadata as Json;
   return { ...item, metadata };
-}
-
-function pick(from: Json, keys: readonly string[]): Json {
-  const out: Json = {};
-  for (const k of keys) if (from[k] !== undefined) out[k] = from[k];
-  return out;
 }
