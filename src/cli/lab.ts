@@ -2,7 +2,16 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { makeDirs, writeProblem } from '../core/files.js';
-import { IDENTITY_NAMES, type Lab, type LabOptions, MAX_NODES, MAX_SCALE, parseFault, startLab } from '../lab/index.js';
+import {
+  IDENTITY_NAMES,
+  type Lab,
+  type LabOptions,
+  MAX_NODES,
+  MAX_SCALE,
+  parseFault,
+  startLab,
+  workloadPodsOf,
+} from '../lab/index.js';
 import { integer } from './options.js';
 
 interface LabFlags {
@@ -47,6 +56,13 @@ export function describeLab(lab: Lab): string {
       f.trickle && `bodies trickle ${f.trickle.bytes} bytes every ${f.trickle.everyMs} ms`,
     ].filter(Boolean);
     lines.push(`  fault on ${f.host ?? 'every host'}:${f.port}: ${what.join(', ') || 'none'}`);
+  }
+  const scale = lab.options.scale;
+  if (scale?.apiNodes || scale?.workloads) {
+    lines.push(
+      `  added: ${scale.apiNodes ?? 0} Node objects without a kubelet (addresses after the lab's), ` +
+        `${scale.workloads ?? 0} workloads with ${workloadPodsOf(scale)} pods`,
+    );
   }
   if (lab.outside)
     lines.push(`  ${lab.outside.address.padEnd(15)} outside sink (the redirect's target; never in scope)`);

@@ -64,6 +64,7 @@ export { PROFILE_SETTINGS, type ProfileSettings } from './profiles.js';
 export type { Attributes } from './rbac.js';
 export type { LabRequest } from './requestlog.js';
 export { BULK_LABEL, BULK_NAMESPACE, type LabScale } from './seed-bulk.js';
+export { workloadPodsOf } from './seed-bulk-workloads.js';
 export type { LabSnapshot } from './snapshot.js';
 export { HOSTILE_PORTS, type HostRole, type LabHost, type LabService, OUTSIDE_PORT, PORTS } from './topology.js';
 

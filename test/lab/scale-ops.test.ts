@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { describeLab } from '../../src/cli/lab.js';
 import { UsageError } from '../../src/core/errors.js';
 import { BULK_LABEL, type Lab, PORTS, startLab } from '../../src/lab/index.js';
 import {
@@ -167,6 +168,13 @@ describe('a lab at the shape of a large cluster (apiNodes, workloads, workloadPo
     assert.ok(
       pods.some((p) => p.status!.containerStatuses![0].state?.waiting?.reason === 'CrashLoopBackOff'),
       'a crash-looping workload is there',
+    );
+  });
+
+  it('says what it added when it starts', () => {
+    assert.match(
+      describeLab(lab),
+      /^ {2}added: 60 Node objects without a kubelet \(addresses after the lab's\), 520 workloads with 3000 pods$/m,
     );
   });
 
