@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { type OpsObject, opsFindings } from '../../../src/hunters/ops/checks.js';
 import { slimForOps, slimPod } from '../../../src/hunters/ops/slim.js';
+import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import { bulkWorkloadObjects } from '../../../src/lab/seed-bulk-workloads.js';
 import type { KubeObject } from '../../../src/lab/store.js';
+import { call } from '../../lab/call.js';
+import { huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
 
-// No network: what the operational checks keep of each object read through the API, over a fleet the
+// What the operational checks keep of each object read through the API, over a fleet the
 // lab generates (src/lab/seed-bulk-workloads.ts) with a few risks added to it.
 
 type Json = Record<string, unknown>;
@@ -126,5 +130,58 @@ describe('what the operational checks keep of what they read', () => {
     } as never) as Json & { spec: Json; status: Json };
     assert.deepEqual(weird.spec.containers, [null, 3], 'not owned: the spec stays as it came');
     assert.deepEqual(weird.status.containerStatuses, [null]);
+  });
+});
+
+// Block 127.143.64.0/20 (test/README.md: 127.143.0.0/16): the same through the API, against the lab.
+describe('the pulls an agent costs, read live', () => {
+  let lab: Lab;
+  let hunt: LabHunt;
+
+  before(async () => {
+    lab = await startLab({ profile: 'default', base: '127.143.64.2', nodes: 2, etcd: 'off' });
+    // An agent on every node with a :latest image, made through the API (the lab's controller starts its
+    // pods); then its pods crash: 12 restarts each since they started 12 hours ago, as kubelets report.
+    const admin = lab.credentials['kubernetes-admin'];
+    const tls = { cert: admin.clientCert, key: admin.clientKey };
+    const created = await call(`${lab.apiServer}/apis/apps/v1/namespaces/default/daemonsets`, {
+      ...tls,
+      method: 'POST',
+      body: {
+        apiVersion: 'apps/v1',
+        kind: 'DaemonSet',
+        metadata: { name: 'puller', namespace: 'default' },
+        spec: {
+          selector: { matchLabels: { app: 'puller' } },
+          template: {
+            metadata: { labels: { app: 'puller' } },
+            spec: { containers: [{ name: 'agent', image: 'registry.example/puller:latest' }] },
+          },
+        },
+      },
+    });
+    assert.equal(created.status, 201, created.text);
+    const api = `${lab.apiServer}/api/v1/namespaces/default/pods`;
+    const pods = (await call(`${api}?labelSelector=app%3Dpuller`, tls)).json.items;
+    assert.equal(pods.length, 2, 'one pod on each node');
+    for (const pod of pods) {
+      pod.status.containerStatuses[0].restartCount = 12;
+      pod.status.startTime = new Date(Date.now() - 12 * 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
+      const res = await call(`${api}/${pod.metadata.name}/status`, { ...tls, method: 'PUT', body: pod });
+      assert.equal(res.status, 200, res.text);
+    }
+    hunt = await huntLab(lab, {
+      hunters: apiserverHunters,
+      ports: [PORTS.apiserver],
+      identities: [tokenIdentity(lab, 'reader')],
+    });
+  });
+  after(() => lab?.stop());
+
+  it('KF-OPS-002 counts the restarts of the pods it read, and their pulls per hour since they started', () => {
+    const finding = hunt.of('KF-OPS-002').find((f) => f.object === 'default/DaemonSet/puller');
+    assert.ok(finding, 'the :latest agent is reported');
+    // 24 restarts in the 12 hours since the pods started: two pulls an hour.
+    assert.match(finding.evidence ?? '', /; 24 restarts across 2 pods, each a pull: about 2 pulls\/hour/);
   });
 });
