@@ -9,6 +9,7 @@
 // apiserver-workloads (`--skip`), the hunter that keeps every workload and pod until the checks run.
 //
 // Run: npm run build && node --expose-gc --import tsx bench/ops.ts [apiNodes=2000] [workloads=5000] [pods=50000]
+//      [profile=default|vulnerable]
 // (uses 127.143.200.0/21: the lab, then its API-only nodes' addresses, where nothing listens). It runs whatever opsFindings runs: rerun it after adding checks.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -22,7 +23,10 @@ import { type Item, OPS_SOURCES, WORKLOAD_SOURCES } from '../src/hunters/apiserv
 import { type OpsObject, opsFindings } from '../src/hunters/ops/checks.js';
 import { slimForOps } from '../src/hunters/ops/slim.js';
 
-const [apiNodes = 2000, workloads = 5000, pods = 50_000] = process.argv.slice(2).map(Number);
+const [apiNodes = 2000, workloads = 5000, pods = 50_000] = process.argv.slice(2, 5).map(Number);
+/** The lab's profile: `default` (1.32; only the reader reads), or `vulnerable` (1.16; the insecure port and
+ * anonymous read everything too, each with its own hunters). */
+const profile = process.argv[5] ?? 'default';
 const BASE = '127.143.200.2';
 const TARGETS = '127.143.200.2-127.143.200.3';
 const PAGE_LIMIT = 250; // as apiserver-workloads pages
@@ -41,7 +45,7 @@ async function startLab(): Promise<{ child: ChildProcess; startMs: number }> {
       'bin/kubeferret.js',
       'lab',
       '--profile',
-      'default',
+      profile,
       '--nodes',
       '1',
       '--etcd',
@@ -199,7 +203,7 @@ const tally = (list: string[]) => {
 const lab = await startLab();
 try {
   console.log(
-    `lab: ${apiNodes} API-only nodes, ${workloads} workloads, ${pods} pods; started in ${(lab.startMs / 1000).toFixed(1)} s`,
+    `lab (${profile}): ${apiNodes} API-only nodes, ${workloads} workloads, ${pods} pods; started in ${(lab.startMs / 1000).toFixed(1)} s`,
   );
   const reader = readerOf(join(dir, 'reader.kubeconfig'));
   gc();
@@ -256,7 +260,10 @@ try {
   const without = await hunt(['--skip', 'apiserver-workloads']);
   const whole = await hunt();
   console.log('');
-  console.log(`whole hunt as reader (${TARGETS} and reader.kubeconfig), each in its own process:`);
+  console.log(
+    `whole hunt of the ${profile} lab (${TARGETS}, with reader.kubeconfig; the vulnerable lab also lets in ` +
+      'anonymous and the insecure port), each in its own process:',
+  );
   console.log('| hunt                               | wall    | CPU     | peak RSS | × goal 300 MB | findings |');
   console.log('| ---------------------------------- | ------- | ------- | -------- | ------------- | -------- |');
   for (const [what, h] of [
@@ -273,6 +280,7 @@ try {
     `  seen, not contacted: ${whole.report.notContacted.length}; problems: ${whole.report.problems.length}; coverage gaps: ${whole.report.coverage.length}`,
   );
   for (const g of whole.report.coverage) console.log(`  gap: ${g.hunter} ${g.subject} ${g.reason}: ${g.detail}`);
+  for (const p of whole.report.problems) console.log(`  problem: ${JSON.stringify(p).slice(0, 300)}`);
   console.log(
     `machine load (1, 5, 15 min): ${loadavg()
       .map((l) => l.toFixed(1))
