@@ -9,37 +9,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-NS="kfconc-$$"
 HARD="$(ulimit -Hn)"   # the open-file limit the runs get, but for the one run that cuts it
 BASE=127.1.0
-WORK="$(mktemp -d)"
-SERVERS_PID=""
-cleanup() {
-  [ -n "$SERVERS_PID" ] && kill "$SERVERS_PID" 2>/dev/null || true
-  [ -n "$SERVERS_PID" ] && wait "$SERVERS_PID" 2>/dev/null || true
-  ip netns del "$NS" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-for cmd in ip nft prlimit node /usr/bin/time; do
-  command -v "$cmd" >/dev/null || { echo "bench: $cmd is needed" >&2; exit 2; }
-done
-[ "$(id -u)" = 0 ] || { echo "bench: run as root (network namespaces)" >&2; exit 2; }
-
-ip netns add "$NS"
-ip netns exec "$NS" ip link set lo up
-ip netns exec "$NS" nft -f - <<NFT
-table inet kfconc {
-  chain input {
-    type filter hook input priority 0; policy accept;
-    ip daddr ${BASE}.8-${BASE}.255 tcp flags & (syn | ack) == syn drop
-  }
-}
-NFT
-ip netns exec "$NS" node bin/kubeferret.js lab --base "${BASE}.2" --nodes 4 --etcd simulated >"$WORK/lab.log" 2>&1 &
-SERVERS_PID=$!
-for _ in $(seq 1 150); do grep -q 'kubeferret lab:' "$WORK/lab.log" 2>/dev/null && break; sleep 0.2; done
-grep -q 'kubeferret lab:' "$WORK/lab.log" || { echo "bench: the lab did not start" >&2; cat "$WORK/lab.log" >&2; exit 1; }
+# shellcheck source=bench/filtered-lab.sh
+source bench/filtered-lab.sh kfconc prlimit /usr/bin/time
 
 # run LABEL NOFILE ARGS...: one discover, its figures on one line.
 run() {

@@ -14,47 +14,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-NS="kfbench-$$"
 BASE=127.1.0            # the /24; the lab on .2-.6, .8-.255 filtered
 SIXTEEN=127.1.0.0/16
-WORK="$(mktemp -d)"
-SERVERS_PID=""
-
-cleanup() {
-  [ -n "$SERVERS_PID" ] && kill "$SERVERS_PID" 2>/dev/null || true
-  [ -n "$SERVERS_PID" ] && wait "$SERVERS_PID" 2>/dev/null || true
-  ip netns del "$NS" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-
-for cmd in ip nft nmap node /usr/bin/time; do
-  command -v "$cmd" >/dev/null || { echo "bench: $cmd is needed" >&2; exit 2; }
-done
-[ "$(id -u)" = 0 ] || { echo "bench: run as root (network namespaces)" >&2; exit 2; }
-
-in_ns() { ip netns exec "$NS" "$@"; }
-
-ip netns add "$NS"
-in_ns ip link set lo up
-in_ns nft -f - <<NFT
-table inet kfbench {
-  chain input {
-    type filter hook input priority 0; policy accept;
-    ip daddr ${BASE}.8-${BASE}.255 tcp flags & (syn | ack) == syn drop
-  }
-}
-NFT
+# shellcheck source=bench/filtered-lab.sh
+source bench/filtered-lab.sh kfbench nmap /usr/bin/time
 
 PORTS="$(node --import tsx -e "import('./src/core/config.ts').then((m) => console.log(m.DEFAULT_PORTS.join(',')))")"
-
-# The simulated etcd keeps the lab a single process. It is started with `ip netns exec` itself, not through
-# in_ns: a backgrounded shell function is a subshell, and $! would name that subshell, so the cleanup's kill
-# would leave the lab running (deleting the namespace does not end the processes in it).
-ip netns exec "$NS" node bin/kubeferret.js lab --base "${BASE}.2" --nodes 4 --etcd simulated >"$WORK/servers.log" 2>&1 &
-SERVERS_PID=$!
-for _ in $(seq 1 150); do grep -q 'kubeferret lab:' "$WORK/servers.log" 2>/dev/null && break; sleep 0.2; done
-grep -q 'kubeferret lab:' "$WORK/servers.log" || { echo "bench: the lab did not start:" >&2; cat "$WORK/servers.log" >&2; exit 1; }
 
 now() { date +%s.%N; }
 echo "ports: $PORTS"

@@ -6,6 +6,7 @@ import { UsageError } from '../core/errors.js';
 import type { Severity } from '../core/events.js';
 import { defineHunter } from '../core/hunter.js';
 import { OPS_KB, opsFindings, podSpecOf, whereOf } from '../hunters/ops/checks.js';
+import { DNS_KB, dnsUnjudged } from '../hunters/ops/dns.js';
 import { podSpecWeaknesses, SPEC_KB } from '../kubernetes/pod-spec.js';
 import { type ManifestObject, readManifest } from '../manifests/read.js';
 import { exitCodeOf, type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
@@ -71,7 +72,7 @@ function manifestHunter(objects: readonly ManifestObject[], skipped: readonly st
     title: 'Pod-spec weaknesses and operational risks of manifests (no cluster)',
     mode: 'passive',
     on: 'HuntStarted',
-    reports: [...new Set(Object.values(SPEC_KB)), ...Object.values(OPS_KB)],
+    reports: [...new Set(Object.values(SPEC_KB)), ...Object.values(OPS_KB), ...Object.values(DNS_KB)],
     async hunt(_event, ctx) {
       for (const line of skipped) {
         const at = line.indexOf(': ');
@@ -85,8 +86,16 @@ function manifestHunter(objects: readonly ManifestObject[], skipped: readonly st
       }
       for (const f of opsFindings(objects, 'manifest')) {
         const o = f.object as ManifestObject;
-        const line = f.field ? o.lineOf(f.field) : o.line;
+        const line = f.field ? o.lineOf(f.field, f.valueLine) : o.line;
         ctx.report({ kb: f.kb, object: f.where, file: o.file, line, evidence: `${f.where}: ${f.detail}` });
+      }
+      for (const u of dnsUnjudged(objects)) {
+        const o = u.object as ManifestObject;
+        ctx.gap({
+          subject: `${o.file}:${o.lineOf(['data', 'Corefile'])}`,
+          reason: 'skipped',
+          detail: `${u.where}: ${u.detail}`,
+        });
       }
     },
   });

@@ -192,6 +192,33 @@ export interface EventPayloads {
     can: Record<string, boolean>;
   };
   /**
+   * A namespace named where the hunt read something other than an API server's namespace list: a kubelet's
+   * pod list, etcd key names (`/registry/<resource>/<namespace>/<name>`). The namespace survey
+   * (`apiserver-namespaces`) counts it as known on every API server of the run. One per namespace and run:
+   * the first source that named it.
+   */
+  NamespaceSeen: {
+    namespace: string;
+    /** Where it was read, in a few words: `kubelet /pods`, `etcd key names`. */
+    source: string;
+    host?: string;
+    port?: number;
+  };
+  /**
+   * What one identity may do in one namespace, from that namespace's SelfSubjectRulesReview (the namespace
+   * survey): the same keys as ApiAccess `can` where a check is the same (`list secrets`, `create pods`,
+   * `create pods/exec`, `create rolebindings`) and a few the survey adds (`get secrets`,
+   * `create serviceaccounts/token`). Only for namespaces other than the identity's own (ApiAccess has that).
+   */
+  NamespaceAccess: {
+    host: string;
+    port: number;
+    /** ApiAccess.identity. */
+    identity: string;
+    namespace: string;
+    can: Record<string, boolean>;
+  };
+  /**
    * Something a hunter (or discovery) could not examine fully, and why: a missing finding must mean "not
    * there", never "not looked". Reports list these as coverage gaps; `ctx.gap` publishes one.
    */
@@ -298,6 +325,10 @@ export function subjectOf(event: KfEvent): string {
       return [event.host, event.port, event.fact, event.name, event.value].join('|');
     case 'ApiAccess':
       return `${event.identity}@${event.host}:${event.port}`;
+    case 'NamespaceSeen':
+      return event.namespace;
+    case 'NamespaceAccess':
+      return `${event.identity}@${event.host}:${event.port}|${event.namespace}`;
     case 'CoverageGap':
       return [event.hunter, event.host, event.port, event.subject, event.reason].join('|');
     case 'AttackPath':

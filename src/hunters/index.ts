@@ -6,6 +6,7 @@ import { cveHunters } from './cve/index.js';
 import { etcdHunters } from './etcd/index.js';
 import { exposedHunters } from './exposed/index.js';
 import { kubeletHunters } from './kubelet/index.js';
+import { opsHunters } from './ops/index.js';
 import { podHunters } from './pod/index.js';
 import { tlsHunters } from './tls/index.js';
 
@@ -24,4 +25,5 @@ export const HUNTERS: readonly AnyHunter[] = [
   ...podHunters,
   ...cloudHunters,
   ...cveHunters,
+  ...opsHunters,
 ];

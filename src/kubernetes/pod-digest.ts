@@ -20,6 +20,8 @@ export interface PodDigest {
   count: number;
   /** The first few pods' `namespace/name`, in list order. */
   names: string[];
+  /** The namespaces of the pods read, each once (at most NAMESPACES_KEPT): namespaces the hunt now knows. */
+  namespaces: string[];
   privileged: { pod: string; containers: string[] }[];
   varLog: { pod: string; mounts: VarLogMount[] }[];
   /** The pod and container the passive debug-handler probes name (see TargetChooser). */
@@ -34,6 +36,8 @@ export interface PodDigest {
 
 /** Names kept for evidence. */
 const NAMES_KEPT = 8;
+/** Distinct namespaces kept: a guard on memory against a list that names a new one per pod. */
+export const NAMESPACES_KEPT = 10_000;
 /** Whole pods kept for the active hunters beyond the risky ones. */
 export const KEPT_WHOLE = 1000;
 const EXCERPT_BYTES = 4096;
@@ -47,6 +51,7 @@ export function podDigestSink(head: ResponseHead): BodySink<PodDigest> {
     podList: false,
     count: 0,
     names: [],
+    namespaces: [],
     privileged: [],
     varLog: [],
     kept: [],
@@ -64,6 +69,7 @@ export function podDigestSink(head: ResponseHead): BodySink<PodDigest> {
     };
   }
   const targets = new TargetChooser();
+  const namespaces = new Set<string>();
   let kind: unknown;
   const json = new JsonStream({
     paths: ['$.kind', '$.items.*'],
@@ -79,6 +85,8 @@ export function podDigestSink(head: ResponseHead): BodySink<PodDigest> {
       digest.count++;
       const name = podName(pod);
       if (digest.names.length < NAMES_KEPT) digest.names.push(name);
+      const namespace = pod.metadata.namespace;
+      if (typeof namespace === 'string' && namespaces.size < NAMESPACES_KEPT) namespaces.add(namespace);
       const containers = privilegedContainers(pod);
       const mounts = writableVarLogMounts(pod);
       if (containers.length > 0) digest.privileged.push({ pod: name, containers });
@@ -95,6 +103,7 @@ export function podDigestSink(head: ResponseHead): BodySink<PodDigest> {
     end: () => json.end(),
     result: () => {
       digest.target = targets.chosen();
+      digest.namespaces = [...namespaces];
       if (kind !== undefined && kind !== 'PodList') digest.podList = false;
       return digest;
     },

@@ -218,6 +218,8 @@ function identityRbac(): (ClusterRole | ClusterRoleBinding | Role | RoleBinding)
       { apiGroups: [''], resources: ['namespaces', 'nodes', 'pods', 'services'], verbs: READ },
       // What the operational-risk checks read (issue 17); still no Secrets.
       { apiGroups: [''], resources: ['persistentvolumes', 'persistentvolumeclaims', 'events'], verbs: READ },
+      // The DNS checks read the Corefile and kube-proxy's configuration (ConfigMaps); Secrets stay out.
+      { apiGroups: [''], resources: ['configmaps'], verbs: READ },
       { apiGroups: ['apps'], resources: ['daemonsets', 'deployments', 'replicasets', 'statefulsets'], verbs: READ },
       { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: READ },
       { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: READ },

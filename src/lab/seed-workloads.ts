@@ -145,7 +145,11 @@ function pod(p: PodSpecIn, ctx: WorkloadContext, net: PodNetwork): Pod {
     metadata: {
       name: p.name,
       namespace: p.ns,
-      labels: p.labels,
+      // A Deployment's pods carry their ReplicaSet's hash, as the ReplicaSet controller labels them.
+      labels:
+        p.owner?.kind === 'ReplicaSet'
+          ? { ...p.labels, 'pod-template-hash': p.owner.name.slice(p.owner.name.lastIndexOf('-') + 1) }
+          : p.labels,
       ownerReferences: p.owner
         ? [
             {
@@ -233,18 +237,37 @@ function configMap(ns: string, name: string, data: Record<string, string>): Conf
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data };
 }
 
-function owner(
-  kind: 'Deployment' | 'DaemonSet',
-  ns: string,
-  name: string,
-  labels: Record<string, string>,
-  template: Container[],
-  replicas?: number,
-): Deployment | DaemonSet {
+const TOKEN_MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/**
+ * The controller a seeded pod was made from, its template that pod's spec as the controller holds it: no
+ * node, no token volume (admission adds those), the labels without the ReplicaSet's hash. A template and
+ * its pods then show the same weaknesses, as in a real cluster.
+ */
+function owner(kind: 'Deployment' | 'DaemonSet', name: string, from: Pod, replicas?: number): Deployment | DaemonSet {
+  const { 'pod-template-hash': _hash, ...labels } = from.metadata?.labels ?? {};
+  const { nodeName: _node, serviceAccount: _sa, ...podSpec } = from.spec ?? { containers: [] };
+  const tokenVolumes = new Set(
+    (from.spec?.containers ?? [])
+      .flatMap((c) => c.volumeMounts ?? [])
+      .filter((m) => m.mountPath === TOKEN_MOUNT)
+      .map((m) => m.name),
+  );
   const spec = {
     selector: { matchLabels: labels },
-    template: { metadata: { labels }, spec: { containers: template } },
+    template: {
+      metadata: { labels },
+      spec: {
+        ...podSpec,
+        containers: podSpec.containers.map((c) => ({
+          ...c,
+          volumeMounts: c.volumeMounts?.filter((m) => !tokenVolumes.has(m.name)),
+        })),
+        volumes: podSpec.volumes?.filter((v) => !tokenVolumes.has(v.name)),
+      },
+    },
   };
+  const ns = from.metadata?.namespace ?? 'default';
   const meta = { name, namespace: ns, labels, generation: 1 };
   if (kind === 'Deployment') {
     return {
@@ -334,35 +357,36 @@ export function workloadObjects(ctx: WorkloadContext): Seeded[] {
     net,
   );
   out.push(coredns);
-  for (const n of ctx.nodes) {
-    out.push(
-      pod(
-        {
-          ns: 'kube-system',
-          name: `kube-proxy-${hash(`kube-proxy/${n.name}`, 5)}`,
-          node: n,
-          serviceAccount: 'kube-proxy',
-          hostNetwork: true,
-          labels: { 'k8s-app': 'kube-proxy' },
-          owner: { kind: 'DaemonSet', name: 'kube-proxy' },
-          containers: [
-            {
-              name: 'kube-proxy',
-              image: `registry.k8s.io/kube-proxy:${ctx.version}`,
-              command: [
-                '/usr/local/bin/kube-proxy',
-                '--config=/var/lib/kube-proxy/config.conf',
-                `--hostname-override=${n.name}`,
-              ],
-              securityContext: { privileged: true },
-            },
-          ],
-        },
-        ctx,
-        net,
-      ),
-    );
-  }
+  const kubeProxy = ctx.nodes.map((n) =>
+    pod(
+      {
+        ns: 'kube-system',
+        name: `kube-proxy-${hash(`kube-proxy/${n.name}`, 5)}`,
+        node: n,
+        serviceAccount: 'kube-proxy',
+        hostNetwork: true,
+        labels: { 'k8s-app': 'kube-proxy' },
+        owner: { kind: 'DaemonSet', name: 'kube-proxy' },
+        containers: [
+          {
+            name: 'kube-proxy',
+            image: `registry.k8s.io/kube-proxy:${ctx.version}`,
+            // As kubeadm's DaemonSet has it: one template for every node, the name from the downward API.
+            command: [
+              '/usr/local/bin/kube-proxy',
+              '--config=/var/lib/kube-proxy/config.conf',
+              '--hostname-override=$(NODE_NAME)',
+            ],
+            env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } }],
+            securityContext: { privileged: true },
+          },
+        ],
+      },
+      ctx,
+      net,
+    ),
+  );
+  out.push(...kubeProxy);
 
   const webLabels = { app: 'web' };
   // A password in plain sight, beside two secret-like names that hold none (decoys a scanner must not take).
@@ -389,7 +413,28 @@ export function workloadObjects(ctx: WorkloadContext): Seeded[] {
   );
   out.push(web);
 
+  let collector: Pod | undefined;
   if (settings.riskyWorkloads) {
+    collector = pod(
+      {
+        ns: 'logging',
+        name: `log-collector-${hash('log-collector', 5)}`,
+        node: n1,
+        serviceAccount: 'log-collector',
+        labels: { app: 'log-collector' },
+        owner: { kind: 'DaemonSet', name: 'log-collector' },
+        volumes: [{ name: 'varlog', hostPath: { path: '/var/log', type: '' } }],
+        containers: [
+          {
+            name: 'fluentd',
+            image: 'fluent/fluentd:v1.16-1',
+            volumeMounts: [{ name: 'varlog', mountPath: '/var/log' }],
+          },
+        ],
+      },
+      ctx,
+      net,
+    );
     out.push(
       pod(
         {
@@ -412,26 +457,7 @@ export function workloadObjects(ctx: WorkloadContext): Seeded[] {
         ctx,
         net,
       ),
-      pod(
-        {
-          ns: 'logging',
-          name: `log-collector-${hash('log-collector', 5)}`,
-          node: n1,
-          serviceAccount: 'log-collector',
-          labels: { app: 'log-collector' },
-          owner: { kind: 'DaemonSet', name: 'log-collector' },
-          volumes: [{ name: 'varlog', hostPath: { path: '/var/log', type: '' } }],
-          containers: [
-            {
-              name: 'fluentd',
-              image: 'fluent/fluentd:v1.16-1',
-              volumeMounts: [{ name: 'varlog', mountPath: '/var/log' }],
-            },
-          ],
-        },
-        ctx,
-        net,
-      ),
+      collector,
     );
   }
   let dashboard: Pod | undefined;
@@ -465,24 +491,12 @@ export function workloadObjects(ctx: WorkloadContext): Seeded[] {
   }
 
   out.push(
-    owner(
-      'Deployment',
-      'kube-system',
-      'coredns',
-      dnsLabels,
-      [{ name: 'coredns', image: 'registry.k8s.io/coredns/coredns:v1.11.1' }],
-      1,
-    ),
-    owner(
-      'DaemonSet',
-      'kube-system',
-      'kube-proxy',
-      { 'k8s-app': 'kube-proxy' },
-      [{ name: 'kube-proxy', image: `registry.k8s.io/kube-proxy:${ctx.version}` }],
-      ctx.nodes.length,
-    ),
-    owner('Deployment', 'default', 'web', webLabels, [{ name: 'nginx', image: 'nginx:1.25' }], 1),
+    owner('Deployment', 'coredns', coredns, 1),
+    owner('DaemonSet', 'kube-proxy', kubeProxy[0], ctx.nodes.length),
+    owner('Deployment', 'web', web, 1),
   );
+  if (collector) out.push(owner('DaemonSet', 'log-collector', collector, 1));
+  if (dashboard) out.push(owner('Deployment', 'kubernetes-dashboard', dashboard, 1));
 
   const tcp = (port: number, name?: string) => ({ name, port, protocol: 'TCP' });
   out.push(

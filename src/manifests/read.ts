@@ -10,8 +10,12 @@ export interface ManifestObject extends OpsObject {
   file: string;
   /** 1-based line where the object starts. */
   line: number;
-  /** The 1-based line of a field of the object (`['spec', 'replicas']`), or the object's line without it. */
-  lineOf(path: readonly (string | number)[]): number;
+  /**
+   * The 1-based line of a field of the object (`['spec', 'replicas']`), or the object's line without it.
+   * `within`, a 1-based line inside the field's text (a Corefile's plugin), is followed into a literal
+   * block (`|`), whose lines are the text's; in any other style the field's own line is the answer.
+   */
+  lineOf(path: readonly (string | number)[], within?: number): number;
 }
 
 export interface ManifestRead {
@@ -38,14 +42,22 @@ export function readManifest(text: string, file: string): ManifestRead {
       item: value as OpsObject['item'],
       file,
       line,
-      lineOf(path) {
+      lineOf(path, within) {
         // The line of the field's key (`livenessProbe:`), not of its value, which may start a line later.
         if (path.length === 0 || !(isMap(node) || isSeq(node))) return line;
         const parent = path.length === 1 ? node : node.getIn(path.slice(0, -1), true);
         const last = path[path.length - 1];
         let at: { range?: [number, number, number] | null } | undefined;
-        if (isMap(parent)) at = parent.items.find((p) => isScalar(p.key) && p.key.value === last)?.key as Node;
-        else if (isSeq(parent) && typeof last === 'number') at = parent.items[last] as Node | undefined;
+        let value: unknown;
+        if (isMap(parent)) {
+          const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === last);
+          at = pair?.key as Node | undefined;
+          value = pair?.value;
+        } else if (isSeq(parent) && typeof last === 'number') at = parent.items[last] as Node | undefined;
+        // A literal block's text starts on the line after its `|` indicator.
+        if (within !== undefined && isScalar(value) && value.type === 'BLOCK_LITERAL' && value.range) {
+          return lineAt(value.range[0]) + within;
+        }
         return at?.range ? lineAt(at.range[0]) : line;
       },
     };

@@ -33,6 +33,8 @@ export interface PodFact {
    * service account's, else true as the API server defaults it). Undefined: not known, taken as mounted.
    */
   tokenMounted?: boolean;
+  /** Its controller as `Kind/name` (`ReplicaSet/web-5d9c`), when one owns it. */
+  owner?: string;
 }
 
 /** An identity the hunt started from (anonymous, a given credential, a found token). */
@@ -42,6 +44,11 @@ export interface StartFact {
   who?: Who;
   /** Answers of the access survey (ApiAccess `can` keys), used where RBAC objects were not readable. */
   can?: Record<string, boolean>;
+  /**
+   * What it may do in each namespace, from that namespace's rules review (NamespaceAccess `can`, by
+   * namespace), used the same way: where its RBAC objects are not known.
+   */
+  namespaces?: Record<string, Record<string, boolean>>;
   /** Findings that show the survey's answers (KF-API-009, KF-API-010). */
   canFindings?: string[];
   /** Token Secrets the identity was seen able to read, with the finding that showed it (KF-API-008). */
@@ -282,6 +289,7 @@ export class EscalationGraph {
         findings,
       });
     }
+    if (!start.who) this.namespaceEdges(from, start.namespaces ?? {});
     for (const t of start.tokensRead ?? []) {
       this.edge(from, {
         to: `sa:${t.serviceAccount}`,
@@ -289,6 +297,34 @@ export class EscalationGraph {
         evidence: `read token Secret ${t.secret}`,
         findings: t.findings,
       });
+    }
+  }
+
+  /**
+   * The edges of a start's rights in single namespaces, as its rules review there showed them: the same
+   * steps RBAC grants in a namespace give (rightsEdges), from the review's answers instead of the grants.
+   */
+  private namespaceEdges(from: string, namespaces: Record<string, Record<string, boolean>>) {
+    const review = (ns: string, right: string) => `${right} in namespace ${ns} (SelfSubjectRulesReview)`;
+    for (const [ns, can] of Object.entries(namespaces)) {
+      const add = (to: string, step: EscalationStep, right: string) =>
+        this.edge(from, { to, step, evidence: review(ns, right), findings: [] });
+      // A listing of full Secrets holds their data as a get does.
+      if (can['get secrets']) add(hub('tokens', ns), STEPS.readToken, 'get secrets');
+      else if (can['list secrets']) add(hub('tokens', ns), STEPS.readToken, 'list secrets');
+      if (can['create pods']) {
+        add(nsHub(ns), STEPS.createPodAs, 'create pods');
+        add(NODES, STEPS.createPodNode, 'create pods');
+      }
+      if (can['create pods/exec']) {
+        add(hub('exec', ns), STEPS.exec, 'create pods/exec');
+        add(hub('exec-node', ns), STEPS.execNode, 'create pods/exec');
+      }
+      if (can['create serviceaccounts/token']) add(nsHub(ns), STEPS.tokenRequest, 'create serviceaccounts/token');
+      if (can['patch deployments']) {
+        add(nsHub(ns), STEPS.workloadPatch, 'patch deployments');
+        add(NODES, STEPS.workloadPatch, 'patch deployments');
+      }
     }
   }
 

@@ -66,6 +66,10 @@ function nodeIdOf(e: KfEvent, fingerprints: Map<string, string>): string {
       return `address:${e.address}`;
     case 'ApiAccess':
       return `access:${e.identity}@${e.host}:${e.port}`;
+    case 'NamespaceAccess':
+      return `access:${e.identity}@${e.host}:${e.port}:${e.namespace}`;
+    case 'NamespaceSeen':
+      return `namespace:${e.namespace}`;
     case 'Finding':
       return `finding:${fingerprints.get(e.id)}`;
     case 'CoverageGap':
@@ -93,7 +97,10 @@ function kindOf(e: KfEvent): ChainStep['kind'] {
     case 'AddressLearned':
       return 'address';
     case 'ApiAccess':
+    case 'NamespaceAccess':
       return 'access';
+    case 'NamespaceSeen':
+      return 'observation';
     case 'Finding':
       return 'finding';
     case 'CoverageGap':
@@ -131,6 +138,10 @@ function stepLabel(e: KfEvent, title: (f: Finding) => string): string {
       return `learned ${e.address}`;
     case 'ApiAccess':
       return `${e.identity}: ${allowedChecks(e.can)}`;
+    case 'NamespaceAccess':
+      return `${e.identity} in namespace ${e.namespace}: ${allowedChecks(e.can)}`;
+    case 'NamespaceSeen':
+      return `namespace ${e.namespace} (${e.source})`;
     case 'Finding':
       return title(e);
     case 'CoverageGap':
@@ -389,6 +400,22 @@ export function buildReport(result: HuntResult, redactor: Redactor = redactorFor
         rows.set(key, row);
       }
       row.allowed[text(a.identity)] = allowed;
+    }
+  }
+  // Rights found in one namespace only (the namespace survey) where the identity's own checks said no:
+  // a row each, `create pods in namespace ops`, so the table shows who may do what where.
+  const canOf = new Map(access.map((a) => [`${a.identity}@${a.host}:${a.port}`, a]));
+  for (const n of result.events) {
+    if (n.type !== 'NamespaceAccess') continue;
+    const a = canOf.get(`${n.identity}@${n.host}:${n.port}`);
+    if (!a) continue;
+    const endpoint = `${a.scheme}://${hostLabel(a.host)}:${a.port}`;
+    for (const [check, allowed] of Object.entries(n.can)) {
+      if (!allowed || a.can[check] === true) continue;
+      const key = `${endpoint}\0${check} in namespace ${n.namespace}`;
+      const row = rows.get(key) ?? { endpoint, check: `${check} in namespace ${n.namespace}`, allowed: {} };
+      rows.set(key, row);
+      row.allowed[text(n.identity)] = true;
     }
   }
 

@@ -58,7 +58,19 @@ describe('kubeferret check', () => {
       'KF-OPS-003 test/fixtures/ops/list.json:14',
       'KF-OPS-004 test/fixtures/ops/agents.yaml:11',
       'KF-OPS-005 test/fixtures/ops/probes.yaml:16',
+      // Inside a literal block: the plugin's line in the Corefile, the mode's in kube-proxy's config.conf.
+      'KF-OPS-006 test/fixtures/ops/dns.yaml:13',
+      // Per namespace, at the pod spec of its first workload.
+      'KF-OPS-007 test/fixtures/ops/agents.yaml:10',
+      'KF-OPS-007 test/fixtures/ops/dns.yaml:37',
+      'KF-OPS-008 test/fixtures/ops/dns.yaml:26',
     ]);
+    // What the DNS checks could not judge is coverage, at the Corefile's line.
+    const coverage = JSON.parse(readFileSync(jsonFile, 'utf8')).coverage as { subject: string; detail: string }[];
+    assert.match(
+      coverage.find((c) => c.subject === 'test/fixtures/ops/dns.yaml:86')?.detail ?? '',
+      /^kube-system\/ConfigMap\/coredns-managed: Corefile not judged fully: the server blocks it imports \(custom\/\*\.server\)$/,
+    );
     // The security hunters' pod-spec checks run on manifests too.
     assert.ok((sarif.runs[0].results as SarifResult[]).some((x) => x.ruleId === 'KF-WORKLOAD-005'));
   });
@@ -76,8 +88,9 @@ describe('kubeferret check', () => {
       ],
     );
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
-    // 5 operational risks and 9 workloads that may run as root (KF-WORKLOAD-005); 3 things not read.
-    assert.match(r.stdout, /14 findings: .* · incomplete: 3 not fully examined/);
+    // 9 operational risks and 9 workloads that may run as root (KF-WORKLOAD-005); 3 things not read and
+    // a Corefile whose imported server blocks could not be judged.
+    assert.match(r.stdout, /18 findings: .* · incomplete: 4 not fully examined/);
   });
 
   it('reads standard input (kubectl kustomize | kubeferret check -) and exits 1 at --fail-on', () => {
@@ -86,7 +99,8 @@ describe('kubeferret check', () => {
       readFileSync(join(FIXTURES, 'checkout.yaml'), 'utf8'),
     );
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stdout, /2 findings: 0 critical, 0 high, 2 medium/);
+    // The two medium ones, and the namespace's pods resolving with ndots 5 (low).
+    assert.match(r.stdout, /3 findings: 0 critical, 0 high, 2 medium, 1 low/);
     const low = kubeferret(
       ['check', '-', '--fail-on', 'high', '--quiet'],
       readFileSync(join(FIXTURES, 'checkout.yaml'), 'utf8'),

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readKbSources } from '../../src/kb/sources.js';
 import { type Lab, startLab } from '../../src/lab/index.js';
-import type { CliRun } from '../helpers/cli.js';
+import { type CliRun, runProcess } from '../helpers/cli.js';
 
 // This file's loopback block: 127.100.0.0/16. Every command the way a pod with a read-only root filesystem
 // runs it: a user other than root, a temporary directory nobody can write, no home directory. Nothing may
@@ -25,23 +24,7 @@ let cannotRun: string | undefined;
 
 /** Runs a program as `asUser` in `work` with exactly `env`; killed after two minutes. */
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, args, { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'], ...asUser });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
+  return runProcess(process.execPath, args, env, 120_000, { cwd: work, ...asUser });
 }
 
 before(async () => {

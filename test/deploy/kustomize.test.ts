@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -167,7 +166,8 @@ describe('deploy/ against the lab', () => {
       const args: string[] = spec.containers[0].args.map((a: string) => a.replace(/^\/reports\//, `${reports}/`));
       const asUser =
         process.getuid?.() === 0 ? { uid: spec.securityContext.runAsUser, gid: spec.securityContext.runAsGroup } : {};
-      const r = await runAs(
+      const r = await runProcess(
+        process.execPath,
         [resolve('bin/kubeferret.js'), ...args, '--pod-dir', pod],
         {
           PATH: process.env.PATH,
@@ -176,6 +176,7 @@ describe('deploy/ against the lab', () => {
           KUBERNETES_SERVICE_HOST: '127.106.0.2',
           KUBERNETES_SERVICE_PORT: '6443',
         },
+        120_000,
         { cwd: '/', ...asUser },
       );
       if (r.code === null || /EACCES.*bin\/kubeferret/.test(r.stderr))
@@ -193,27 +194,3 @@ describe('deploy/ against the lab', () => {
     }
   });
 });
-
-function runAs(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  options: { cwd: string; uid?: number; gid?: number },
-): Promise<CliRun> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'], ...options });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
-}

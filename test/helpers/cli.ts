@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type SpawnOptions, spawn } from 'node:child_process';
 
 /** What a run of a real executable printed, and its exit code. */
 export interface CliRun {
@@ -9,12 +9,18 @@ export interface CliRun {
 
 /**
  * Runs a program without blocking this process (which may be serving the lab or a stand-in server the
- * run talks to), with exactly the environment given. Killed after `timeoutMs`; a program that cannot be
- * started rejects.
+ * run talks to), with exactly the environment given, optionally in another directory or as another user
+ * (`as`). Killed after `timeoutMs`; a program that cannot be started rejects.
  */
-export function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000) {
+export function runProcess(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 60_000,
+  as: Pick<SpawnOptions, 'cwd' | 'uid' | 'gid'> = {},
+) {
   return new Promise<CliRun>((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], ...as });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {

@@ -163,6 +163,26 @@ describe('hunting a kubelet whose /pods trickles past the hunters’ deadline', 
   });
 });
 
+/** A hunter that announces, for every API server found, that anonymous callers have these rights. */
+function anonymousMay(can: Record<string, boolean>) {
+  return defineHunter({
+    id: 'test-anonymous-access',
+    title: 'announces what anonymous callers may do',
+    mode: 'passive',
+    on: 'ServiceFound',
+    async hunt(service, ctx) {
+      ctx.publish('ApiAccess', {
+        host: service.host,
+        port: service.port,
+        scheme: service.scheme,
+        identity: 'anonymous',
+        via: 'anonymous',
+        can,
+      });
+    },
+  });
+}
+
 describe('listing Secrets when a page of the list fails', () => {
   let server: TestServer;
   let hunt: Hunt;
@@ -207,22 +227,7 @@ describe('listing Secrets when a page of the list fails', () => {
         setTimeout(() => res.socket?.resetAndDestroy(), 20);
       } else send(table([row('kube-system', 'never-seen-token', SA_TOKEN, 'admin')]));
     });
-    const access = defineHunter({
-      id: 'test-anonymous-access',
-      title: 'announces that anonymous callers may list Secrets',
-      mode: 'passive',
-      on: 'ServiceFound',
-      async hunt(service, ctx) {
-        ctx.publish('ApiAccess', {
-          host: service.host,
-          port: service.port,
-          scheme: service.scheme,
-          identity: 'anonymous',
-          via: 'anonymous',
-          can: { 'list secrets': true, '* *': true },
-        });
-      },
-    });
+    const access = anonymousMay({ 'list secrets': true, '* *': true });
     hunt = await huntServices([{ host: server.host, port: server.port, kind: 'apiserver', scheme: 'http' }], {
       hunters: [access, secretsHunter],
     });
@@ -258,22 +263,7 @@ describe('listing Secrets when the server answers the list with something else',
     server = await startHttpServer('127.69.3.1', (_req: IncomingMessage, res: ServerResponse) => {
       res.writeHead(200, { 'content-type': 'text/html' }).end('<html><title>Sign in</title></html>');
     });
-    const access = defineHunter({
-      id: 'test-anonymous-access',
-      title: 'announces that anonymous callers may list Secrets',
-      mode: 'passive',
-      on: 'ServiceFound',
-      async hunt(service, ctx) {
-        ctx.publish('ApiAccess', {
-          host: service.host,
-          port: service.port,
-          scheme: service.scheme,
-          identity: 'anonymous',
-          via: 'anonymous',
-          can: { 'list secrets': true },
-        });
-      },
-    });
+    const access = anonymousMay({ 'list secrets': true });
     hunt = await huntServices([{ host: server.host, port: server.port, kind: 'apiserver', scheme: 'http' }], {
       hunters: [access, secretsHunter],
     });

@@ -2,12 +2,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { opsFindings } from '../../src/hunters/ops/checks.js';
+import { opsFindings as allOpsFindings, OPS_KB } from '../../src/hunters/ops/checks.js';
 import { readManifest } from '../../src/manifests/read.js';
 
 // Manifests read with their lines (the first part of `kubeferret check`), and the ops checks run on them.
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'ops');
+/** The checks these fixtures are about; the DNS ones (which also see their workloads' ndots) are dns.yaml's. */
+const opsFindings = (...args: Parameters<typeof allOpsFindings>) =>
+  allOpsFindings(...args).filter((f) => (Object.values(OPS_KB) as string[]).includes(f.kb));
 const read = (name: string) => readManifest(readFileSync(join(FIXTURES, name), 'utf8'), name);
 
 describe('reading manifests with their lines', () => {
@@ -33,6 +36,18 @@ describe('reading manifests with their lines', () => {
     );
     assert.equal(objects[0].lineOf(['spec', 'template', 'spec', 'terminationGracePeriodSeconds']), 14);
     assert.deepEqual(skipped, ['list.json:20: list item 1 is not a Kubernetes object']);
+  });
+
+  it('follows a line inside a literal block (a Corefile), and falls back to the key in any other style', () => {
+    const { objects } = read('dns.yaml');
+    assert.equal(objects[0].lineOf(['data', 'Corefile'], 6), 13, 'autopath, line 6 of the Corefile');
+    assert.equal(objects[0].lineOf(['data', 'Corefile']), 7, 'the key without a line inside');
+    assert.equal(objects[1].lineOf(['data', 'config.conf'], 4), 26, '|- keeps its lines too');
+    const json = readManifest(
+      '{"apiVersion": "v1", "kind": "ConfigMap",\n "data": {"Corefile": ".:53 {\\n autopath\\n}"}}',
+      'cm.json',
+    );
+    assert.equal(json.objects[0].lineOf(['data', 'Corefile'], 2), 2, 'a quoted string: the key line');
   });
 
   it('a file that is not Kubernetes YAML is one line per document, and nothing is thrown', () => {

@@ -106,4 +106,33 @@ describe('the npm package', () => {
     );
     assert.ok(report.findings.some((f: { kb: string }) => f.kb.startsWith('KF-KUBELET-')));
   });
+
+  // The bundled kubeconfig reader once loaded nothing (a bundled dynamic import of its YAML library has only
+  // a default export): the installed build must read a kubeconfig as the sources do.
+  it('installed, hunts with a kubeconfig: the identity it names is the one surveyed', async () => {
+    const kubeconfig = join(work, 'reader.kubeconfig');
+    lab.kubeconfig('reader', kubeconfig);
+    const since = lab.requests.length;
+    const r = await installed(['hunt', '--kubeconfig', kubeconfig, '--quick', '--format', 'json']);
+    assert.ok(r.code === 0 || r.code === 1, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.ok(
+      (report.access.identities as string[]).some((name) => /reader/.test(name)),
+      `reader surveyed: ${JSON.stringify(report.access.identities)}`,
+    );
+    assert.ok(
+      lab.requests
+        .slice(since)
+        .some((q) => q.component === 'kube-apiserver' && q.identity === 'system:serviceaccount:default:reader'),
+      "the API server took the caller for the kubeconfig's user",
+    );
+  });
+
+  it('installed, an unreadable kubeconfig is one line and exit 2', async () => {
+    const r = await installed(['hunt', '--kubeconfig', join(work, 'missing.kubeconfig'), '--quick']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /missing\.kubeconfig/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  });
 });

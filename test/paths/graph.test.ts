@@ -209,3 +209,54 @@ describe('attack paths from what the survey saw', () => {
     assert.deepEqual(paths[0].steps[0].findings, ['f9']);
   });
 });
+
+describe('attack paths from rights per namespace', () => {
+  it('takes a start’s rights in single namespaces (its rules reviews there) when its RBAC is not known', async () => {
+    // The ground truth: ops/operator is cluster-admin; staging/builder holds only view.
+    assert.equal(lab.can(user('ops', 'operator'), { verb: '*', group: '*', resource: '*' }), true);
+    assert.equal(lab.can(user('staging', 'builder'), { verb: 'list', group: '', resource: 'secrets' }), false);
+    const graph = new EscalationGraph(
+      await labFacts([
+        { name: 'alice', namespaces: { ops: { 'create pods': true }, dev: { 'create pods': false } } },
+        { name: 'bob', namespaces: { staging: { 'create pods': true, 'get secrets': false } } },
+        { name: 'carol', namespaces: { dev: { 'list secrets': true } } },
+        { name: 'dave', can: {}, namespaces: {} },
+      ]),
+    );
+    const paths = graph.paths();
+    const admin = pathOf(paths, 'alice', 'cluster-admin');
+    assert.deepEqual(
+      admin?.steps.map((s) => [s.action, s.subject]),
+      [
+        ['create-pod-as', 'service account ops/operator'],
+        ['wildcard', 'cluster-admin'],
+      ],
+    );
+    assert.match(admin.steps[0].evidence, /^create pods in namespace ops \(SelfSubjectRulesReview\)/);
+    assert.equal(pathOf(paths, 'bob', 'cluster-admin'), undefined, 'pods in staging run as view-only accounts');
+    assert.deepEqual(
+      pathOf(paths, 'bob', 'root on a node')?.steps.map((s) => s.action),
+      ['create-pod-node'],
+    );
+    // Listing the Secrets of dev reads the token of dev/ci-bot, which may create pods in ops.
+    assert.deepEqual(
+      pathOf(paths, 'carol', 'cluster-admin')?.steps.map((s) => [s.action, s.subject]),
+      [
+        ['read-token', 'service account dev/ci-bot'],
+        ['create-pod-as', 'service account ops/operator'],
+        ['wildcard', 'cluster-admin'],
+      ],
+    );
+    assert.deepEqual(
+      paths.filter((p) => p.from === 'dave'),
+      [],
+    );
+  });
+
+  it('leaves them to RBAC when the start’s own RBAC is known', async () => {
+    const graph = new EscalationGraph(
+      await labFacts([{ name: 'nobody', who: sa('default', 'nobody'), namespaces: { ops: { 'create pods': true } } }]),
+    );
+    assert.deepEqual(graph.paths(), [], 'RBAC, which grants nobody anything, decides');
+  });
+});

@@ -3,11 +3,19 @@ import type { KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
 import { tokenSubject } from '../../discovery/vantage/jwt.js';
 import { podSpecWeaknesses, SPEC_KB } from '../../kubernetes/pod-spec.js';
-import { type AttackPath, EscalationGraph, type PathFacts, type PathGoal, type StartFact } from '../../paths/graph.js';
+import { EscalationGraph, type PathFacts, type PathGoal, type StartFact } from '../../paths/graph.js';
 import { ANONYMOUS, type RbacFacts, serviceAccountWho, type Who } from '../../paths/rbac.js';
 import { type Asker, listRequest } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type ApiTarget, askApi, netFailure, readListing } from './api.js';
+import {
+  controllerOf,
+  describePath,
+  type Mounted,
+  readTemplates,
+  reportMountedTokens,
+  type TemplateFact,
+} from './mounted-tokens.js';
 import { readAll, readEach } from './workloads.js';
 
 const RBAC_API = '/apis/rbac.authorization.k8s.io/v1';
@@ -16,6 +24,8 @@ const GOAL_KB: Record<PathGoal, string> = {
   'root on a node': 'KF-PATH-002',
   'every Secret': 'KF-PATH-003',
 };
+/** What computing paths may report: the paths, and pods that mount a powerful token. */
+export const PATH_REPORTS = ['KF-PATH-001', 'KF-PATH-002', 'KF-PATH-003', 'KF-WORKLOAD-007'];
 /** The findings that show a first step taken with the start's own rights, by step. */
 const STEP_FINDINGS: Record<string, string[]> = {
   wildcard: ['KF-API-009'],
@@ -31,8 +41,19 @@ const SA_TOKEN = 'kubernetes.io/service-account-token';
 export const readsRbac = (a: KfEvent<'ApiAccess'>) =>
   a.can['list clusterroles'] === true && a.can['list roles'] === true;
 
-/** Everything the graph needs, read with one identity; parts it may not read stay empty. */
-export async function readFacts(ctx: HuntContext, target: ApiTarget, asker: Asker): Promise<Omit<PathFacts, 'starts'>> {
+/** What the graph is built from, and the controllers' pod templates when asked for (KF-WORKLOAD-007). */
+export type ReadFacts = Omit<PathFacts, 'starts'> & { templates: TemplateFact[] };
+
+/**
+ * Everything the graph needs, read with one identity; parts it may not read stay empty. With `templates`,
+ * the controllers' pod templates too.
+ */
+export async function readFacts(
+  ctx: HuntContext,
+  target: ApiTarget,
+  asker: Asker,
+  templates = false,
+): Promise<ReadFacts> {
   const list = async <T>(api: string, resource: string, kind: string) =>
     ((await readAll(ctx, target, asker, { kind, resource, api }))?.items ?? []) as unknown as T[];
   const rbac: RbacFacts = {
@@ -46,21 +67,23 @@ export async function readFacts(ctx: HuntContext, target: ApiTarget, asker: Aske
   const accountMounts = new Map(
     accounts.map((a) => [`${a.metadata?.namespace}/${a.metadata?.name}`, a.automountServiceAccountToken]),
   );
-  const mounted = (p: Pod, account: string) =>
-    p.spec?.automountServiceAccountToken ?? accountMounts.get(`${p.metadata?.namespace}/${account}`) ?? true;
+  const mounted: Mounted = (spec, namespace, account) =>
+    spec?.automountServiceAccountToken ?? accountMounts.get(`${namespace}/${account}`) ?? true;
   // Pods are many: each is reduced to what the graph needs as its page arrives.
   const pods: PathFacts['pods'] = [];
   await readEach(ctx, target, asker, { kind: 'Pod', resource: 'pods', api: '/api/v1' }, (item) => {
     const p = item as unknown as Pod;
     if (typeof p.metadata?.name !== 'string' || typeof p.metadata.namespace !== 'string') return;
     const serviceAccount = p.spec?.serviceAccountName ?? 'default';
+    const owner = controllerOf(p);
     pods.push({
       namespace: p.metadata.namespace,
       name: p.metadata.name,
       serviceAccount,
       node: p.spec?.nodeName,
       hostAccess: podSpecWeaknesses(p.spec).some((w) => HOST_ACCESS.has(w.kb)),
-      tokenMounted: mounted(p, serviceAccount),
+      tokenMounted: mounted(p.spec, p.metadata.namespace, serviceAccount),
+      ...(owner !== undefined && { owner }),
     });
   });
   // Secrets as a Table: names, types and annotations only, never a value.
@@ -99,6 +122,7 @@ export async function readFacts(ctx: HuntContext, target: ApiTarget, asker: Aske
     ),
     tokenSecrets,
     pods,
+    templates: templates ? await readTemplates(ctx, target, asker, mounted) : [],
   };
 }
 
@@ -116,50 +140,76 @@ function whoOf(ctx: HuntContext, access: KfEvent<'ApiAccess'>): Who | undefined 
     : undefined;
 }
 
-function startOf(ctx: HuntContext, access: KfEvent<'ApiAccess'>): StartFact {
-  return { name: access.identity, who: whoOf(ctx, access), can: access.can };
-}
-
-/** `1. read-token → service account dev/ci-bot: get secrets … (finding …)`, one line per step. */
-function describe(path: AttackPath): string {
-  return path.steps
-    .map(
-      (s, i) =>
-        `${i + 1}. ${s.action} → ${s.subject}: ${s.evidence}${s.findings.length > 0 ? ` [${s.findings.join(', ')}]` : ''}`,
-    )
-    .join('; ');
+/**
+ * A start as the graph takes it: who the server takes it for, its access survey's answers, and what it may
+ * do in each namespace the namespace survey asked about (NamespaceAccess), where its rights cannot be read
+ * from RBAC.
+ */
+export function startOf(ctx: HuntContext, access: KfEvent<'ApiAccess'>): StartFact {
+  const namespaces: Record<string, Record<string, boolean>> = {};
+  for (const n of ctx.known(
+    'NamespaceAccess',
+    (x) => x.identity === access.identity && x.host === access.host && x.port === access.port,
+  )) {
+    namespaces[n.namespace] = n.can;
+  }
+  return { name: access.identity, who: whoOf(ctx, access), can: access.can, namespaces };
 }
 
 /**
- * Pods whose service account's token is mounted (automountServiceAccountToken not false) while that account
- * reaches cluster-admin, a node or every Secret: whoever gets into the pod (a bug in the app, exec) holds
- * it. One finding per pod, located as `namespace/Pod/name`, naming what the account can do and the way.
+ * Computes and publishes the attack paths of the identities on `access`'s API server, as seen from
+ * `access`: all of them when it may read RBAC itself, else its own from the first identity that may. The
+ * namespace survey calls it again for an identity `alone` (its own paths only) once its rights per
+ * namespace are known; a path already published (same start and goal) is kept as it was.
  */
-function reportMountedTokens(
-  ctx: HuntContext,
-  target: ApiTarget,
-  reader: KfEvent<'ApiAccess'>,
-  graph: EscalationGraph,
-): void {
-  const reach = new Map<string, AttackPath[]>();
-  for (const pod of graph.facts.pods) {
-    if (pod.tokenMounted === false) continue;
-    const key = `${pod.namespace}/${pod.serviceAccount}`;
-    if (!reach.has(key)) reach.set(key, graph.accountPaths(pod.namespace, pod.serviceAccount));
-    const paths = reach.get(key)!;
-    if (paths.length === 0) continue;
-    const goals = paths.map((p) => `${p.to} in ${p.steps.length} ${p.steps.length === 1 ? 'step' : 'steps'}`);
-    // A fact about the object, not the port (as every KF-WORKLOAD finding).
+export async function publishPaths(ctx: HuntContext, access: KfEvent<'ApiAccess'>, alone = false): Promise<void> {
+  const same = (a: KfEvent<'ApiAccess'>) => a.host === access.host && a.port === access.port && followsUp(a);
+  const readers = ctx
+    .known('ApiAccess', (a) => same(a) && readsRbac(a))
+    .sort((a, b) => a.identity.localeCompare(b.identity));
+  const reader = readsRbac(access) ? access : readers[0];
+  if (!reader) return;
+  const asker = askerOf(ctx, reader);
+  if (!asker) return;
+  const target = { host: access.host, port: access.port, scheme: access.scheme };
+  const all = reader === access && !alone;
+  const starts = all ? ctx.known('ApiAccess', same) : [access];
+  let facts: ReadFacts;
+  try {
+    facts = await readFacts(ctx, target, asker, all);
+  } catch (err) {
+    ctx.log(`reading RBAC as ${reader.identity}: ${netFailure(err)}`, 'warn');
+    return;
+  }
+  const graph = new EscalationGraph({ ...facts, starts: starts.map((s) => startOf(ctx, s)) });
+  // Pods that carry a powerful token: judged once per reader (the same finding from another reader is one).
+  if (all) reportMountedTokens(ctx, target, reader, graph, facts.templates);
+  for (const path of graph.paths()) {
+    const start = starts.find((s) => s.identity === path.from)!;
+    const first = path.steps[0];
+    const shown = ctx.known(
+      'Finding',
+      (f) =>
+        f.identity === start.identity && f.host === start.host && (STEP_FINDINGS[first.action] ?? []).includes(f.kb),
+    );
+    const steps = path.steps.map((s, i) =>
+      i === 0 ? { ...s, findings: [...new Set([...s.findings, ...shown.map((f) => f.id)])] } : s,
+    );
+    ctx.publish('AttackPath', { host: target.host, port: target.port, from: path.from, to: path.to, steps }, [
+      start.id,
+      reader.id,
+      ...shown.map((f) => f.id),
+    ]);
     ctx.report(
       {
         host: target.host,
-        kb: 'KF-WORKLOAD-007',
-        object: `${pod.namespace}/Pod/${pod.name}`,
-        evidence:
-          `pod ${pod.namespace}/${pod.name} mounts the token of service account ${key} (automountServiceAccountToken not false), ` +
-          `which reaches ${goals.join(', ')} (computed from what ${reader.identity} read): ${describe(paths[0])}`,
+        port: target.port,
+        identity: start.identity,
+        kb: GOAL_KB[path.to],
+        object: `${path.from} → ${path.to}`,
+        evidence: `${path.from} → ${path.to} in ${steps.length} ${steps.length === 1 ? 'step' : 'steps'} (computed from what ${reader.identity} read, not walked): ${describePath({ ...path, steps })}`,
       },
-      [reader.id],
+      [start.id, reader.id, ...shown.map((f) => f.id)],
     );
   }
 }
@@ -177,55 +227,8 @@ export const attackPathsHunter = defineHunter({
   mode: 'passive',
   on: 'ApiAccess',
   when: (a) => followsUp(a),
-  reports: ['KF-PATH-001', 'KF-PATH-002', 'KF-PATH-003', 'KF-WORKLOAD-007'],
+  reports: PATH_REPORTS,
   async hunt(access: KfEvent<'ApiAccess'>, ctx) {
-    const same = (a: KfEvent<'ApiAccess'>) => a.host === access.host && a.port === access.port && followsUp(a);
-    const readers = ctx
-      .known('ApiAccess', (a) => same(a) && readsRbac(a))
-      .sort((a, b) => a.identity.localeCompare(b.identity));
-    const reader = readsRbac(access) ? access : readers[0];
-    if (!reader) return;
-    const asker = askerOf(ctx, reader);
-    if (!asker) return;
-    const target = { host: access.host, port: access.port, scheme: access.scheme };
-    const starts = reader === access ? ctx.known('ApiAccess', same) : [access];
-    let facts: Omit<PathFacts, 'starts'>;
-    try {
-      facts = await readFacts(ctx, target, asker);
-    } catch (err) {
-      ctx.log(`reading RBAC as ${reader.identity}: ${netFailure(err)}`, 'warn');
-      return;
-    }
-    const graph = new EscalationGraph({ ...facts, starts: starts.map((s) => startOf(ctx, s)) });
-    // Pods that carry a powerful token: judged once per reader (the same finding from another reader is one).
-    if (reader === access) reportMountedTokens(ctx, target, reader, graph);
-    for (const path of graph.paths()) {
-      const start = starts.find((s) => s.identity === path.from)!;
-      const first = path.steps[0];
-      const shown = ctx.known(
-        'Finding',
-        (f) =>
-          f.identity === start.identity && f.host === start.host && (STEP_FINDINGS[first.action] ?? []).includes(f.kb),
-      );
-      const steps = path.steps.map((s, i) =>
-        i === 0 ? { ...s, findings: [...new Set([...s.findings, ...shown.map((f) => f.id)])] } : s,
-      );
-      ctx.publish('AttackPath', { host: target.host, port: target.port, from: path.from, to: path.to, steps }, [
-        start.id,
-        reader.id,
-        ...shown.map((f) => f.id),
-      ]);
-      ctx.report(
-        {
-          host: target.host,
-          port: target.port,
-          identity: start.identity,
-          kb: GOAL_KB[path.to],
-          object: `${path.from} → ${path.to}`,
-          evidence: `${path.from} → ${path.to} in ${steps.length} ${steps.length === 1 ? 'step' : 'steps'} (computed from what ${reader.identity} read, not walked): ${describe({ ...path, steps })}`,
-        },
-        [start.id, reader.id, ...shown.map((f) => f.id)],
-      );
-    }
+    await publishPaths(ctx, access);
   },
 });

@@ -6,7 +6,7 @@ import { bindCredentialHunter, bindServerHunter } from './bind-credentials.js';
 import { credentialAccessHunter } from './credential-access.js';
 import { insecurePortHunter } from './insecure-port.js';
 import { insecurePortClosedHunter } from './insecure-port-closed.js';
-import { namespaceSurveyHunter } from './namespaces.js';
+import { namespaceLateHunter, namespaceSeenLateHunter, namespaceSurveyHunter } from './namespaces.js';
 import { nodeAddressesHunter } from './nodes.js';
 import { secretsHunter } from './secrets.js';
 import { versionDisclosureHunter } from './version.js';
@@ -23,6 +23,8 @@ export const apiserverHunters: readonly AnyHunter[] = [
   credentialAccessHunter,
   secretsHunter,
   namespaceSurveyHunter,
+  namespaceLateHunter,
+  namespaceSeenLateHunter,
   nodeAddressesHunter,
   workloadsHunter,
   attackPathsHunter,

@@ -5,11 +5,14 @@ import { secretFingerprint } from '../../core/redact.js';
 import { podSpecWeaknesses, specContainers } from '../../kubernetes/pod-spec.js';
 import { count, sample } from '../evidence.js';
 import { OPS_KB, type OpsObject, opsFindings } from '../ops/checks.js';
+import { DNS_KB, dnsConfigMap, dnsUnjudged } from '../ops/dns.js';
 import { slimForOps } from '../ops/slim.js';
 import { scanCredentials } from '../plain-credentials.js';
 import type { Asker } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type Answer, type ApiTarget, askApi, endpointLabel, netFailure } from './api.js';
+import { readOnce } from './read-once.js';
+import { type FoldedReport, WorkloadFold } from './workload-fold.js';
 
 /** Where objects holding a pod spec (or credentials) are listed, and where the spec sits in each. */
 export interface Source {
@@ -30,8 +33,8 @@ export interface Item {
 type Template = { spec?: PodSpec } | undefined;
 const template = (item: Item) => (item.spec?.template as Template)?.spec;
 
+/** Controllers first, then Pods (see WorkloadFold), then ConfigMaps. */
 export const WORKLOAD_SOURCES: readonly Source[] = [
-  { kind: 'Pod', resource: 'pods', api: '/api/v1', spec: (i) => i.spec as PodSpec | undefined },
   { kind: 'Deployment', resource: 'deployments', api: '/apis/apps/v1', spec: template },
   { kind: 'DaemonSet', resource: 'daemonsets', api: '/apis/apps/v1', spec: template },
   { kind: 'StatefulSet', resource: 'statefulsets', api: '/apis/apps/v1', spec: template },
@@ -42,6 +45,8 @@ export const WORKLOAD_SOURCES: readonly Source[] = [
     api: '/apis/batch/v1',
     spec: (i) => ((i.spec?.jobTemplate as { spec?: Item['spec'] } | undefined)?.spec?.template as Template)?.spec,
   },
+  // After the controllers: a pod's weakness its owner's template shows is folded into the owner's finding.
+  { kind: 'Pod', resource: 'pods', api: '/api/v1', spec: (i) => i.spec as PodSpec | undefined },
   { kind: 'ConfigMap', resource: 'configmaps', api: '/api/v1' },
 ];
 
@@ -53,6 +58,8 @@ export const OPS_SOURCES: readonly Source[] = [
   { kind: 'HorizontalPodAutoscaler', resource: 'horizontalpodautoscalers', api: '/apis/autoscaling/v1' },
   { kind: 'PriorityClass', resource: 'priorityclasses', api: '/apis/scheduling.k8s.io/v1' },
 ];
+
+const NODES: Source = { kind: 'Node', resource: 'nodes', api: '/api/v1' };
 
 /** Objects per page: full objects (a pod runs to several KiB), so fewer than the survey's Table rows. */
 const PAGE_LIMIT = 250;
@@ -211,6 +218,7 @@ export const workloadsHunter = defineHunter({
     'KF-WORKLOAD-005',
     'KF-WORKLOAD-006',
     ...Object.values(OPS_KB),
+    ...Object.values(DNS_KB),
   ],
   async hunt(access: KfEvent<'ApiAccess'>, ctx) {
     const asker = askerOf(ctx, access);
@@ -219,43 +227,67 @@ export const workloadsHunter = defineHunter({
     const seen = `read through the API as ${access.identity} at ${endpointLabel(target)}`;
     const keptOut: string[] = [];
     const opsObjects: OpsObject[] = [];
+    const fold = new WorkloadFold();
+    const report = (r: FoldedReport) =>
+      ctx.report({ host: target.host, kb: r.kb, object: r.object, evidence: `${r.object}: ${r.detail} (${seen})` }, [
+        access.id,
+      ]);
+    const shared: string[] = [];
     for (const source of WORKLOAD_SOURCES) {
-      await readEach(ctx, target, asker, source, (item) => {
+      const turn = await readOnce(ctx, target, asker, source, (item) => {
         if (source.spec) opsObjects.push({ kind: source.kind, item: slimForOps(source.kind, item) });
+        else if (dnsConfigMap({ kind: source.kind, item })) opsObjects.push({ kind: source.kind, item });
         const where = locate(source.kind, item);
         const spec = source.spec?.(item);
-        for (const w of podSpecWeaknesses(spec)) {
-          ctx.report({ host: target.host, kb: w.kb, object: where, evidence: `${where}: ${w.detail} (${seen})` }, [
-            access.id,
-          ]);
-        }
         const scan = scanCredentials(source.spec ? envLiterals(spec) : configMapValues(item));
         keptOut.push(...scan.keptOut.map((n) => `${where} ${n}`));
-        if (scan.matches.length === 0) return;
-        const held = scan.matches.map((m) => `${m.name} = ${secretFingerprint(m.value)} (${m.why})`);
-        const place = source.spec ? 'in environment literals' : 'in its data';
-        ctx.report(
-          {
-            host: target.host,
+        const weaknesses = [...podSpecWeaknesses(spec)];
+        if (scan.matches.length > 0) {
+          const held = scan.matches.map((m) => `${m.name} = ${secretFingerprint(m.value)} (${m.why})`);
+          const kept = scan.keptOut.length > 0;
+          weaknesses.push({
             kb: 'KF-WORKLOAD-006',
-            object: where,
-            evidence:
-              `${where} holds ${count(held.length, 'credential')} ${place}: ${held.join('; ')}` +
-              `${scan.keptOut.length > 0 ? `; ${count(scan.keptOut.length, 'secret-like name')} kept out as not credentials (${scan.keptOut.join(', ')})` : ''}` +
-              ` (${seen})`,
-          },
-          [access.id],
-        );
+            detail:
+              `holds ${count(held.length, 'credential')} ${source.spec ? 'in environment literals' : 'in its data'}: ` +
+              `${held.join('; ')}` +
+              `${kept ? `; ${count(scan.keptOut.length, 'secret-like name')} kept out as not credentials (${scan.keptOut.join(', ')})` : ''}`,
+          });
+        }
+        if (source.kind === 'Pod') {
+          for (const r of fold.pod(item.metadata, where, weaknesses)) report(r);
+          return;
+        }
+        if (source.spec) fold.controller(source.kind, item.metadata, weaknesses);
+        for (const w of weaknesses) report({ kb: w.kb, object: where, detail: w.detail });
       });
+      if (turn.kind === 'shared') shared.push(`${source.resource} (${turn.by})`);
+    }
+    if (shared.length > 0) {
+      // The operational checks judge the workloads together: the identity that read them all judged them.
+      ctx.log(`${access.identity}: complete reads of other identities used, nothing read again: ${shared.join(', ')}`);
+      return;
+    }
+    for (const r of fold.rest()) report(r);
+    if (fold.folded > 0) {
+      ctx.log(
+        `${access.identity}: ${count(fold.folded, 'pod weakness')} left to the controllers whose templates show them`,
+      );
     }
     for (const source of OPS_SOURCES) {
       const read = await readAll(ctx, target, asker, source);
       if (read) opsObjects.push(...read.items.map((item) => ({ kind: source.kind, item })));
     }
+    // The DNS checks count nodes (src/hunters/ops/dns.ts): a name each, not the node's status.
+    await readEach(ctx, target, asker, NODES, (item) =>
+      opsObjects.push({ kind: 'Node', item: { metadata: { name: item.metadata?.name } } }),
+    );
     for (const f of opsFindings(opsObjects, 'live', { minor: await serverMinor(ctx, target, asker) })) {
       ctx.report({ host: target.host, kb: f.kb, object: f.where, evidence: `${f.where}: ${f.detail} (${seen})` }, [
         access.id,
       ]);
+    }
+    for (const u of dnsUnjudged(opsObjects)) {
+      ctx.gap({ host: target.host, port: target.port, subject: u.where, reason: 'skipped', detail: u.detail });
     }
     if (keptOut.length > 0) {
       ctx.log(

@@ -3,6 +3,7 @@ import { EVIDENCE } from '../../discovery/fingerprint/classify.js';
 import type { HttpResponse } from '../../net/network.js';
 import { quote, said, sample } from '../evidence.js';
 import { publishVersion, ServiceProbe } from '../probe.js';
+import { learnNamespaces } from './namespaces.js';
 
 /** The v3 JSON gateway's prefixes, newest first: /v3 (3.4+), /v3beta (3.3, 3.4), /v3alpha (3.2, 3.3). */
 export const GATEWAYS = ['/v3', '/v3beta', '/v3alpha'] as const;
@@ -144,7 +145,7 @@ export const etcdAccessHunter = defineHunter({
   readOnlyRequests: GATEWAYS.map((gateway) => ({
     method: 'POST',
     path: `${gateway}/kv/range`,
-    why: 'a range read with keys_only and limit 5: etcd answers key names and a count, never values, and changes nothing',
+    why: 'a range read with keys_only (limit 5; pages of 500 under /registry/namespaces/): etcd answers key names and a count, never values, and changes nothing',
   })),
   async hunt(service, ctx) {
     const probe = new ServiceProbe(ctx, service);
@@ -185,7 +186,7 @@ export const etcdAccessHunter = defineHunter({
       parts.push(
         `${secrets.count} under ${SECRETS} (${sample(secrets.names, KEYS_SHOWN)}${secrets.count > secrets.names.length ? ', …' : ''})`,
       );
-    ctx.report(
+    const listed = ctx.report(
       {
         ...where,
         kb: 'KF-ETCD-003',
@@ -194,5 +195,9 @@ export const etcdAccessHunter = defineHunter({
       },
       [open.id],
     );
+    if (!v2) {
+      const seen = [...keys.names, ...(secrets?.names ?? [])];
+      await learnNamespaces(ctx, service, found.api.replace(/\/kv\/range$/, ''), seen, [listed.id]);
+    }
   },
 });

@@ -1,9 +1,34 @@
-import { defineHunter } from '../../core/hunter.js';
+import { defineHunter, type HuntContext } from '../../core/hunter.js';
+import { isNamespaceName } from '../../kubernetes/namespaces.js';
+import { NAMESPACES_KEPT } from '../../kubernetes/pod-digest.js';
 import { count, said, sample } from '../evidence.js';
 import { ServiceProbe } from '../probe.js';
 import { observeStaticPodFlags } from './observations.js';
 import { partial, podListOf, podsGap, readPods } from './pod-list.js';
 import { kubeletOf } from './target.js';
+
+/** The namespaces the pods listed live in: known to the namespace survey of every API server from now on. */
+function publishNamespaces(
+  ctx: HuntContext,
+  kubelet: { host: string; port: number },
+  namespaces: string[],
+  parents: string[],
+): void {
+  const source = `kubelet :${kubelet.port}/pods`;
+  for (const namespace of namespaces) {
+    if (!isNamespaceName(namespace)) continue;
+    ctx.publish('NamespaceSeen', { namespace, source, host: kubelet.host, port: kubelet.port }, parents);
+  }
+  if (namespaces.length >= NAMESPACES_KEPT) {
+    ctx.gap({
+      host: kubelet.host,
+      port: kubelet.port,
+      subject: 'namespaces in /pods',
+      reason: 'cap',
+      detail: `the first ${NAMESPACES_KEPT} namespaces the pods live in were kept; any after them were not learned`,
+    });
+  }
+}
 
 /**
  * Reads the pod specs a kubelet lists to anyone (after the anonymous-kubelet or read-only-port finding):
@@ -38,6 +63,7 @@ export const kubeletPodSpecsHunter = defineHunter({
       kb: 'KF-KUBELET-002',
       evidence: said(read, `${count(list.count, 'pod spec')} (${names})${partial(read)}`),
     });
+    publishNamespaces(ctx, kubelet, list.namespaces, [listed.id]);
 
     const privileged: string[] = [];
     const privilegedPods: string[] = [];

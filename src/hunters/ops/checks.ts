@@ -1,6 +1,7 @@
 import type { Container, PodSpec } from 'kubernetes-types/core/v1.js';
 import { specContainers } from '../../kubernetes/pod-spec.js';
 import { count } from '../evidence.js';
+import { type DNS_KB, dnsFindings } from './dns.js';
 
 // The operational-risk checks (issue 17) over a set of objects, as the API serves them or as manifests
 // hold them: the same rules for a live cluster (hunter) and for files (`kubeferret check`). Pure: no I/O.
@@ -14,6 +15,8 @@ export interface OpsObject {
     status?: Record<string, unknown>;
     /** A PriorityClass's value (top level, not in a spec). */
     value?: unknown;
+    /** A ConfigMap's data. */
+    data?: unknown;
   };
 }
 
@@ -26,7 +29,7 @@ export const OPS_KB = {
 } as const;
 
 export interface OpsFinding {
-  kb: (typeof OPS_KB)[keyof typeof OPS_KB];
+  kb: (typeof OPS_KB)[keyof typeof OPS_KB] | (typeof DNS_KB)[keyof typeof DNS_KB];
   /** The object the finding is about (for a manifest, where its line is). */
   object: OpsObject;
   /** `namespace/Kind/name`. */
@@ -34,6 +37,8 @@ export interface OpsFinding {
   detail: string;
   /** The field of the object the finding is about (`['spec', 'replicas']`), for a manifest's line. */
   field?: (string | number)[];
+  /** The 1-based line within that field's text value (a Corefile's plugin), when the finding names one. */
+  valueLine?: number;
 }
 
 /** Whether the objects are live (read through the API: the applied configuration is an annotation) or manifests. */
@@ -351,5 +356,6 @@ export function opsFindings(
     ...longGrace(objects),
     ...crowdingAgents(objects),
     ...leakyProbes(objects, options.minor),
+    ...dnsFindings(objects, source),
   ];
 }

@@ -6,7 +6,7 @@ import type { OpsObject } from './checks.js';
 //
 // A pod a controller owns and that runs is its owner's template, which the checks read from the owner:
 // of it they keep where it runs, what it requests there (what is free on a node is its allocatable less
-// its pods' requests) and what its status counts (restarts, since when). A pod that is
+// its pods' requests), how it resolves names and what its status counts (restarts, since when). A pod that is
 // not running (Pending, Failed, Unknown) keeps its whole spec and conditions: those are the pods the
 // scheduling checks look into, and they are few unless something is wrong, which is when they matter.
 // A pod no controller owns is checked as a spec of its own and keeps it whole.
@@ -14,8 +14,20 @@ import type { OpsObject } from './checks.js';
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
 
-/** The spec fields kept of a running, owned pod: where it runs and what placed it there. */
-const PLACEMENT = ['nodeName', 'nodeSelector', 'priorityClassName', 'priority', 'schedulerName'] as const;
+/**
+ * The spec fields kept of a running, owned pod: where it runs, what placed it there, and how it resolves
+ * names (the DNS checks count the pods that keep ndots 5, src/hunters/ops/dns.ts).
+ */
+const PLACEMENT = [
+  'nodeName',
+  'nodeSelector',
+  'priorityClassName',
+  'priority',
+  'schedulerName',
+  'dnsPolicy',
+  'dnsConfig',
+  'hostNetwork',
+] as const;
 
 /**
  * One copy of each small value many pods repeat (namespaces, node names, phases, owners, requests,

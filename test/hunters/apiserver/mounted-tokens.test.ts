@@ -25,9 +25,46 @@ function pod(namespace: string, name: string, serviceAccountName: string, automo
   };
 }
 
-async function create(p: Pod): Promise<void> {
+/** A controller whose pods run as `serviceAccountName`, the template's automount as given. */
+function controller(
+  kind: 'Deployment' | 'DaemonSet' | 'CronJob',
+  namespace: string,
+  name: string,
+  sa: string,
+  automount?: boolean,
+) {
+  const template = {
+    metadata: { labels: { app: name } },
+    spec: {
+      serviceAccountName: sa,
+      ...(automount !== undefined && { automountServiceAccountToken: automount }),
+      restartPolicy: kind === 'CronJob' ? 'Never' : 'Always',
+      containers: [{ name: 'app', image: 'registry.example/app:1' }],
+    },
+  };
+  const spec =
+    kind === 'CronJob'
+      ? { schedule: '* * * * *', jobTemplate: { spec: { template } } }
+      : { ...(kind === 'Deployment' && { replicas: 2 }), selector: { matchLabels: { app: name } }, template };
+  return {
+    apiVersion: kind === 'CronJob' ? 'batch/v1' : 'apps/v1',
+    kind,
+    metadata: { name, namespace },
+    spec,
+  };
+}
+
+const PLURAL: Record<string, string> = {
+  Pod: 'api/v1/namespaces/{ns}/pods',
+  Deployment: 'apis/apps/v1/namespaces/{ns}/deployments',
+  DaemonSet: 'apis/apps/v1/namespaces/{ns}/daemonsets',
+  CronJob: 'apis/batch/v1/namespaces/{ns}/cronjobs',
+};
+
+async function create(p: { kind?: string; metadata?: { namespace?: string } }): Promise<void> {
   const address = lab.hosts[0].address;
-  const res = await fetch(`https://${address}:${PORTS.apiserver}/api/v1/namespaces/${p.metadata!.namespace}/pods`, {
+  const path = PLURAL[p.kind ?? 'Pod'].replace('{ns}', p.metadata!.namespace!);
+  const res = await fetch(`https://${address}:${PORTS.apiserver}/${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${lab.credentials.admin.token}`, 'content-type': 'application/json' },
     body: JSON.stringify(p),
@@ -43,6 +80,13 @@ before(async () => {
   await create(pod('ops', 'runner', 'operator'));
   await create(pod('ops', 'quiet', 'operator', false));
   await create(pod('staging', 'build', 'builder'));
+  // Controllers: two running as ops/operator (a Deployment of two pods, a CronJob whose Job runs once the
+  // clock moves), one that opts out in its template, one whose account holds only `view`.
+  await create(controller('Deployment', 'ops', 'reconciler', 'operator'));
+  await create(controller('CronJob', 'ops', 'sweeper', 'operator'));
+  await create(controller('Deployment', 'ops', 'quiet-deploy', 'operator', false));
+  await create(controller('DaemonSet', 'staging', 'agent', 'builder'));
+  lab.clock.advance(120);
   hunt = await huntLab(lab, {
     hunters: apiserverHunters,
     ports: [PORTS.apiserver],
@@ -76,7 +120,7 @@ describe('a pod that mounts a powerful token', () => {
   });
 
   it('is not reported when the pod opts out, nor when its account reaches nothing', () => {
-    const objects = hunt.of('KF-WORKLOAD-007').map((f) => f.object);
+    const objects = hunt.of('KF-WORKLOAD-007').map((f) => f.object ?? '');
     assert.ok(!objects.includes('ops/Pod/quiet'), 'automountServiceAccountToken: false');
     assert.ok(!objects.includes('staging/Pod/build'), 'view only');
     const builder = {
@@ -85,6 +129,39 @@ describe('a pod that mounts a powerful token', () => {
     };
     assert.equal(lab.can(builder, { verb: 'create', group: '', resource: 'pods', namespace: 'staging' }), false);
     assert.equal(lab.can(builder, { verb: 'list', group: '', resource: 'secrets', namespace: 'staging' }), false);
+  });
+
+  it('judges a controller’s template once, with the pods it runs now folded into it', () => {
+    const objects = hunt.of('KF-WORKLOAD-007').map((f) => f.object ?? '');
+    const [deployment, ...twice] = hunt.of('KF-WORKLOAD-007').filter((f) => f.object === 'ops/Deployment/reconciler');
+    assert.ok(deployment, objects.join(', '));
+    assert.equal(twice.length, 0);
+    assert.match(
+      deployment.evidence,
+      /^Deployment ops\/reconciler runs its pods with the token of service account ops\/operator mounted \(automountServiceAccountToken not false\); 2 pods of it run now \(reconciler-[^)]+\), which reaches cluster-admin in 1 step, /,
+    );
+    // Its pods, and the ReplicaSet between, are not findings of their own.
+    assert.deepEqual(
+      objects.filter((o) => /^ops\/(Pod|ReplicaSet)\/reconciler/.test(o)),
+      [],
+    );
+  });
+
+  it('folds a CronJob’s Job and its pod into the CronJob', () => {
+    const objects = hunt.of('KF-WORKLOAD-007').map((f) => f.object ?? '');
+    const [cron] = hunt.of('KF-WORKLOAD-007').filter((f) => f.object === 'ops/CronJob/sweeper');
+    assert.ok(cron, objects.join(', '));
+    assert.match(cron.evidence, /; 1 pod of it runs now \(sweeper-/);
+    assert.deepEqual(
+      objects.filter((o) => /^ops\/(Job|Pod)\/sweeper/.test(o)),
+      [],
+    );
+  });
+
+  it('leaves out a template that opts out and one whose account reaches nothing', () => {
+    const objects = hunt.of('KF-WORKLOAD-007').map((f) => f.object ?? '');
+    assert.ok(!objects.some((o) => o.includes('quiet-deploy')), objects.join(', '));
+    assert.ok(!objects.some((o) => o.includes('/agent')), objects.join(', '));
   });
 
   it('only reads', () => {

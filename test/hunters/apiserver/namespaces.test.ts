@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { KfEvent } from '../../../src/core/events.js';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import { assertNoSecrets, assertOnlyReads, huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
@@ -48,6 +49,17 @@ describe('every namespace, not only one’s own', () => {
       groups: ['system:serviceaccounts', 'system:serviceaccounts:dev', 'system:authenticated'],
     };
     assert.equal(lab.can(sa, { verb: 'create', group: '', resource: 'pods', namespace: 'ops' }), true);
+  });
+
+  it('surveys dev/ci-bot’s token, which arrived after the hunt settled, in every namespace in turn', () => {
+    const ciBot = hunt.access.find((a) => /^found:dev\/ci-bot-/.test(a.identity))!;
+    const ops = hunt.result.events.find(
+      (e): e is KfEvent<'NamespaceAccess'> =>
+        e.type === 'NamespaceAccess' && e.identity === ciBot.identity && e.namespace === 'ops',
+    );
+    assert.equal(ops?.publisher, 'apiserver-namespaces-late');
+    assert.equal(ops?.can['create pods'], true, 'Role ops/ci-deployer');
+    assert.equal(ops?.can['list secrets'], false);
   });
 
   it('nobody, who may read no Secret anywhere, reads none', () => {

@@ -60,6 +60,10 @@ describe('API server hunters against the vulnerable lab, without credentials', (
       'KF-OPS-003',
       'KF-OPS-004',
       'KF-OPS-005',
+      // Its DNS situations (a Corefile with autopath, ndots 5 per namespace, IPVS untuned): test/hunters/ops/dns.test.ts.
+      'KF-OPS-006',
+      'KF-OPS-007',
+      'KF-OPS-008',
       // Anonymous callers and the insecure port are cluster-admin: their one-step paths (attack-paths.test.ts).
       'KF-PATH-001',
       'KF-PATH-002',
