@@ -19,8 +19,9 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { type Item, OPS_SOURCES, WORKLOAD_SOURCES } from '../src/hunters/apiserver/workloads.js';
+import { type Item, OPS_SOURCES, type Source, WORKLOAD_SOURCES } from '../src/hunters/apiserver/workloads.js';
 import { type OpsObject, opsFindings } from '../src/hunters/ops/checks.js';
+import { dnsConfigMap } from '../src/hunters/ops/dns.js';
 import { slimForOps } from '../src/hunters/ops/slim.js';
 
 const [apiNodes = 2000, workloads = 5000, pods = 50_000] = process.argv.slice(2, 5).map(Number);
@@ -115,10 +116,18 @@ async function readAsTheHunter(reader: Reader) {
   let bytes = 0;
   const started = performance.now();
   const cpu0 = process.cpuUsage();
-  for (const [source, keep] of [
-    ...WORKLOAD_SOURCES.map((s) => [s, !!s.spec] as const),
-    ...OPS_SOURCES.map((s) => [s, true] as const),
-  ]) {
+  // What the hunter keeps of each item (src/hunters/apiserver/workloads.ts): workloads and pods slimmed,
+  // the ConfigMaps the DNS checks read, the autoscalers and priority classes whole, a name per node.
+  type Keep = (item: Item) => OpsObject['item'] | undefined;
+  const sources: [Source, Keep][] = [
+    ...WORKLOAD_SOURCES.map((s): [Source, Keep] => [
+      s,
+      s.spec ? (item) => slimForOps(s.kind, item) : (item) => (dnsConfigMap({ kind: s.kind, item }) ? item : undefined),
+    ]),
+    ...OPS_SOURCES.map((s): [Source, Keep] => [s, (item) => item]),
+    [{ kind: 'Node', resource: 'nodes', api: '/api/v1' }, (item) => ({ metadata: { name: item.metadata?.name } })],
+  ];
+  for (const [source, keep] of sources) {
     let next: string | undefined;
     do {
       const page = next === undefined ? '' : `&continue=${encodeURIComponent(next)}`;
@@ -132,8 +141,9 @@ async function readAsTheHunter(reader: Reader) {
       const body = JSON.parse(res.text) as { items: Item[]; metadata?: { continue?: string } };
       parseCpu += cpuMs(process.cpuUsage(p0));
       counts[source.kind] = (counts[source.kind] ?? 0) + body.items.length;
-      if (keep) {
-        for (const item of body.items) objects.push({ kind: source.kind, item: slimForOps(source.kind, item) });
+      for (const item of body.items) {
+        const kept = keep(item);
+        if (kept) objects.push({ kind: source.kind, item: kept });
       }
       next = body.metadata?.continue || undefined;
     } while (next);
