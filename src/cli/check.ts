@@ -4,19 +4,24 @@ import type { Command } from 'commander';
 import { defaultConfig } from '../core/config.js';
 import { UsageError } from '../core/errors.js';
 import type { Severity } from '../core/events.js';
-import { defineHunter } from '../core/hunter.js';
+import { type AnyHunter, defineHunter, type HuntContext } from '../core/hunter.js';
+import { Fleet, fitUnjudged, watchingAgentsUnjudged } from '../hunters/ops/agents.js';
 import { OPS_KB, opsFindings, podSpecOf, whereOf } from '../hunters/ops/checks.js';
 import { DNS_KB, dnsUnjudged } from '../hunters/ops/dns.js';
+import { entryOf } from '../kb/index.js';
 import { podSpecWeaknesses, SPEC_KB } from '../kubernetes/pod-spec.js';
 import { type ManifestObject, readManifest } from '../manifests/read.js';
 import { exitCodeOf, type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
+import { chooseHunters, registerSelectOptions, type SelectFlags, withoutMilderFindings } from './flags/select.js';
 import { logHooks } from './logs.js';
-import { severityOrNone } from './options.js';
+import { kubernetesMinor, severityOrNone } from './options.js';
 import { runFromCli } from './run.js';
 
-interface CheckFlags extends OutputFlags {
+interface CheckFlags extends OutputFlags, SelectFlags {
   failOn?: Severity | 'none';
   failOnPossible?: boolean;
+  /** The minor version of `--kubernetes-version`, for the version-aware checks. */
+  kubernetesVersion?: number;
 }
 
 const MANIFEST = /\.(ya?ml|json)$/i;
@@ -61,44 +66,87 @@ export function readManifests(paths: readonly string[]): { objects: ManifestObje
   return { objects, skipped };
 }
 
+/** A finding of the manifests, ready to report, with its KB id (which of the check hunters reports it). */
+type ManifestFinding = Parameters<HuntContext['report']>[0] & { kb: string };
+
+/** What a check could not judge on the manifests, and why: a coverage gap of the hunter that reports `kb`. */
+interface Unjudged {
+  kb: string;
+  subject: string;
+  detail: string;
+}
+
+/** What the checks find in the manifests, and what they could not judge on them. */
+function checkManifests(objects: readonly ManifestObject[], minor: number | undefined) {
+  const findings: ManifestFinding[] = [];
+  for (const o of objects) {
+    const where = whereOf(o);
+    for (const w of podSpecWeaknesses(podSpecOf(o))) {
+      findings.push({ kb: w.kb, object: where, file: o.file, line: o.line, evidence: `${where}: ${w.detail}` });
+    }
+  }
+  for (const f of opsFindings(objects, 'manifest', { minor })) {
+    const o = f.object as ManifestObject;
+    const line = f.field ? o.lineOf(f.field, f.valueLine) : o.line;
+    findings.push({ kb: f.kb, object: f.where, file: o.file, line, evidence: `${f.where}: ${f.detail}` });
+  }
+  const unjudged: Unjudged[] = [];
+  const agents = watchingAgentsUnjudged(new Fleet(objects));
+  if (agents) unjudged.push({ kb: OPS_KB.watchingAgent, subject: 'manifests', detail: agents });
+  const fit = fitUnjudged(objects);
+  if (fit) unjudged.push({ kb: OPS_KB.crowdingAgent, subject: 'manifests', detail: `no Node object: ${fit}` });
+  for (const u of dnsUnjudged(objects)) {
+    const o = u.object as ManifestObject;
+    const subject = `${o.file}:${o.lineOf(['data', 'Corefile'])}`;
+    unjudged.push({ kb: DNS_KB.corefile, subject, detail: `${u.where}: ${u.detail}` });
+  }
+  return { findings, unjudged };
+}
+
 /**
- * The checks that need no live cluster, as one hunter over the manifests: the pod-spec weaknesses of the
- * security hunters (KF-WORKLOAD-001…-005) and the operational risks (KF-OPS-*), each at its file and line.
- * What could not be read is a coverage gap (reason `skipped`), so the report says the check was partial.
+ * The checks that need no live cluster, as hunters over the manifests: one per knowledge-base id (the
+ * pod-spec weaknesses of the security hunters, KF-WORKLOAD-001…-005, and the operational risks, KF-OPS-*),
+ * so `--only`, `--skip` and `--min-severity` choose among them as they choose among hunt's hunters; each
+ * finding at its file and line. The manifests are checked once, when the first check runs. What could not
+ * be read, or judged, is a coverage gap (reason `skipped`), so the report says the check was partial.
  */
-function manifestHunter(objects: readonly ManifestObject[], skipped: readonly string[]) {
-  return defineHunter({
-    id: 'manifest-checks',
-    title: 'Pod-spec weaknesses and operational risks of manifests (no cluster)',
+function manifestHunters(objects: readonly ManifestObject[], skipped: readonly string[], minor?: number): AnyHunter[] {
+  let checked: ReturnType<typeof checkManifests> | undefined;
+  const checks = () => {
+    checked ??= checkManifests(objects, minor);
+    return checked;
+  };
+  const reading = defineHunter({
+    id: 'manifest-read',
+    title: 'Manifests read: what is not Kubernetes YAML',
     mode: 'passive',
     on: 'HuntStarted',
-    reports: [...new Set(Object.values(SPEC_KB)), ...Object.values(OPS_KB), ...Object.values(DNS_KB)],
     async hunt(_event, ctx) {
       for (const line of skipped) {
         const at = line.indexOf(': ');
         ctx.gap({ subject: line.slice(0, at), reason: 'skipped', detail: line.slice(at + 2) });
       }
-      for (const o of objects) {
-        const where = whereOf(o);
-        for (const w of podSpecWeaknesses(podSpecOf(o))) {
-          ctx.report({ kb: w.kb, object: where, file: o.file, line: o.line, evidence: `${where}: ${w.detail}` });
-        }
-      }
-      for (const f of opsFindings(objects, 'manifest')) {
-        const o = f.object as ManifestObject;
-        const line = f.field ? o.lineOf(f.field, f.valueLine) : o.line;
-        ctx.report({ kb: f.kb, object: f.where, file: o.file, line, evidence: `${f.where}: ${f.detail}` });
-      }
-      for (const u of dnsUnjudged(objects)) {
-        const o = u.object as ManifestObject;
-        ctx.gap({
-          subject: `${o.file}:${o.lineOf(['data', 'Corefile'])}`,
-          reason: 'skipped',
-          detail: `${u.where}: ${u.detail}`,
-        });
-      }
     },
   });
+  const ids = [...new Set(Object.values(SPEC_KB)), ...Object.values(OPS_KB), ...Object.values(DNS_KB)];
+  return [
+    reading,
+    ...ids.map((kb) =>
+      defineHunter({
+        id: `manifest-${kb.toLowerCase()}`,
+        title: `${entryOf(kb)?.title ?? kb} (manifests)`,
+        mode: 'passive',
+        on: 'HuntStarted',
+        reports: [kb],
+        async hunt(_event, ctx) {
+          const { findings, unjudged } = checks();
+          for (const { kb: id, ...finding } of findings) if (id === kb) ctx.report({ kb, ...finding });
+          for (const u of unjudged)
+            if (u.kb === kb) ctx.gap({ subject: u.subject, reason: 'skipped', detail: u.detail });
+        },
+      }),
+    ),
+  ];
 }
 
 export function registerCheck(program: Command): void {
@@ -112,14 +160,27 @@ export function registerCheck(program: Command): void {
       severityOrNone('--fail-on'),
     )
     .option('--fail-on-possible', 'possible findings count for --fail-on too; by default they do not')
+    .option(
+      '--kubernetes-version <X.Y>',
+      'the version the manifests are for (1.19, v1.28.3), for the version-aware checks (exec probe timeouts before 1.20)',
+      kubernetesMinor('--kubernetes-version'),
+    )
     .option('--quiet', 'print only the summary');
+  registerSelectOptions(cmd);
   registerOutputOptions(cmd);
   cmd.action(async (paths: string[], flags: CheckFlags, command: Command) => {
+    // Every flag is checked before a file is read, so a bad one is one line and nothing else.
+    const choose = (objects: readonly ManifestObject[], skipped: readonly string[]) =>
+      chooseHunters(manifestHunters(objects, skipped, flags.kubernetesVersion), flags);
+    choose([], []);
     const { objects, skipped } = readManifests(paths);
     for (const line of skipped) console.error(`kubeferret: ${line}`);
+    const { hunters, selection, partial } = choose(objects, skipped);
+    if (partial) console.error(`kubeferret: partial run: ${partial}`);
     const debug = command.optsWithGlobals().debug === true;
     const config = defaultConfig({ failOn: flags.failOn, failOnPossible: flags.failOnPossible, debug });
-    process.exitCode = await runFromCli(config, [manifestHunter(objects, skipped)], logHooks(debug), async (result) => {
+    process.exitCode = await runFromCli(config, hunters, logHooks(debug), async (hunted) => {
+      const result = withoutMilderFindings(hunted, selection?.minSeverity);
       const report = await writeOutputs(result, flags);
       return exitCodeOf(report, config.failOn, {
         failOnIncomplete: flags.failOnIncomplete,

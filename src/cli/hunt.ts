@@ -9,14 +9,7 @@ import { type CloudFlags, cloudConfig, registerCloudOptions } from './flags/clou
 import { type CveFlags, cveConfig, cveNeedsNoTarget, registerCveOptions } from './flags/cve.js';
 import { exitCodeOf, type OutputFlags, registerOutputOptions, writeOutputs } from './flags/output.js';
 import { registerScanOptions, type ScanFlags, scanConfig } from './flags/scan.js';
-import {
-  registerSelectOptions,
-  type SelectFlags,
-  selectHunters,
-  selectionNote,
-  selectionRecorder,
-  withoutMilderFindings,
-} from './flags/select.js';
+import { chooseHunters, registerSelectOptions, type SelectFlags, withoutMilderFindings } from './flags/select.js';
 import { registerShardOption, type ShardFlags, shardTargets } from './flags/shard.js';
 import {
   registerVantageOptions,
@@ -71,12 +64,9 @@ export function registerHunt(program: Command): void {
     register(cmd);
   }
   cmd.action(async (positional: string[], flags: HuntFlags, command: Command) => {
-    const selection = selectHunters(HUNTERS, flags);
+    const { hunters, selection, partial } = chooseHunters(HUNTERS, flags);
     const config = await configFromFlags(positional, { ...flags, debug: command.optsWithGlobals().debug });
-    const hunters = selection ? [...selection.hunters, selectionRecorder(selection)] : HUNTERS;
-    if (selection && (selection.left.length > 0 || selection.minSeverity)) {
-      console.error(`kubeferret: partial run: ${selectionNote(selection)}`);
-    }
+    if (partial) console.error(`kubeferret: partial run: ${partial}`);
     await confirmActive(config, hunters);
     process.exitCode = await runFromCli(config, hunters, logHooks(config.debug), async (hunted) => {
       const result = withoutMilderFindings(hunted, selection?.minSeverity);

@@ -47,6 +47,15 @@ export function severityOrNone(option: string) {
   };
 }
 
+/** `1.19`, `v1.28`, `1.28.3`: a Kubernetes version, as its minor number (what version-aware checks compare). */
+export function kubernetesMinor(option: string) {
+  return (text: string): number => {
+    const m = /^v?1\.(\d{1,3})(?:\.\d+)?$/.exec(text.trim());
+    if (!m) throw new UsageError(`${option} takes a Kubernetes version as X.Y (1.19, v1.28.3), not "${text}"`);
+    return Number(m[1]);
+  };
+}
+
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }

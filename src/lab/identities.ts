@@ -26,7 +26,7 @@ export const IDENTITIES: readonly IdentityDefinition[] = [
     name: 'reader',
     kind: 'token',
     serviceAccount: { namespace: 'default', name: 'reader' },
-    can: 'get, list and watch namespaces, nodes, pods, services, workloads, HPAs, volumes, events, priority classes and ConfigMaps everywhere; no secrets (ClusterRole lab-reader)',
+    can: 'get, list and watch namespaces, nodes, pods, services, workloads, HPAs, volumes, events, priority classes and ConfigMaps, get and list RBAC objects, everywhere; no secrets (ClusterRole lab-reader)',
   },
   {
     name: 'nobody',

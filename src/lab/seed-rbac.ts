@@ -224,6 +224,12 @@ function identityRbac(): (ClusterRole | ClusterRoleBinding | Role | RoleBinding)
       { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: READ },
       { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: READ },
       { apiGroups: ['scheduling.k8s.io'], resources: ['priorityclasses'], verbs: READ },
+      // Who may do what: the DaemonSets' service accounts (KF-OPS-014) and the attack paths.
+      {
+        apiGroups: ['rbac.authorization.k8s.io'],
+        resources: ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'],
+        verbs: ['get', 'list'],
+      },
     ]),
     clusterRoleBinding('lab-reader', 'lab-reader', [serviceAccount('default', 'reader')]),
     clusterRoleBinding('developers-view', 'view', [group('developers')]),

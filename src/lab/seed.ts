@@ -6,6 +6,7 @@ import type { Authorities } from './pki.js';
 import type { ProfileSettings } from './profiles.js';
 import { groupVersion, RESOURCES, resourceOfKind, servedResources } from './resources.js';
 import { opsScenarioObjects } from './seed-ops.js';
+import { opsAgentObjects } from './seed-ops-agents.js';
 import { dnsScenarioObjects } from './seed-ops-dns.js';
 import { PATH_TOKEN_ACCOUNTS, pathScenarioObjects, pathScenarioRbac } from './seed-paths.js';
 import { platformObjects } from './seed-platform.js';
@@ -84,6 +85,7 @@ export async function seedCluster(store: Store, input: SeedInput): Promise<SeedO
   for (const o of workloads.filter((w) => w.kind !== 'Namespace')) put(o);
   for (const o of opsScenarioObjects(nodes.length)) put(o);
   for (const o of dnsScenarioObjects(nodes.length)) put(o);
+  for (const o of opsAgentObjects(nodes, created)) put(o);
   for (const o of [...rbacObjects(settings, minorOf(version)), ...pathScenarioRbac()]) put(o);
   const platform = platformObjects({
     workloads: workloads as unknown as KubeObject[],

@@ -55,6 +55,7 @@ describe('kubeferret check', () => {
       // The field's own line where the check names one (spec.replicas, terminationGracePeriodSeconds).
       'KF-OPS-001 test/fixtures/ops/checkout.yaml:8',
       'KF-OPS-002 test/fixtures/ops/list.json:5',
+      'KF-OPS-002 test/fixtures/ops/watchers.yaml:85',
       'KF-OPS-003 test/fixtures/ops/list.json:14',
       'KF-OPS-004 test/fixtures/ops/agents.yaml:11',
       'KF-OPS-005 test/fixtures/ops/probes.yaml:16',
@@ -64,6 +65,8 @@ describe('kubeferret check', () => {
       'KF-OPS-007 test/fixtures/ops/agents.yaml:10',
       'KF-OPS-007 test/fixtures/ops/dns.yaml:37',
       'KF-OPS-008 test/fixtures/ops/dns.yaml:26',
+      // The DaemonSet's service account, bound cluster-wide by a ClusterRoleBinding in the same directory.
+      'KF-OPS-014 test/fixtures/ops/watchers.yaml:32',
     ]);
     // What the DNS checks could not judge is coverage, at the Corefile's line.
     const coverage = JSON.parse(readFileSync(jsonFile, 'utf8')).coverage as { subject: string; detail: string }[];
@@ -88,9 +91,10 @@ describe('kubeferret check', () => {
       ],
     );
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
-    // 9 operational risks and 9 workloads that may run as root (KF-WORKLOAD-005); 3 things not read and
-    // a Corefile whose imported server blocks could not be judged.
-    assert.match(r.stdout, /18 findings: .* · incomplete: 4 not fully examined/);
+    // 11 operational risks and 14 workloads that may run as root (KF-WORKLOAD-005); 3 things not read, a
+    // Corefile whose imported server blocks could not be judged, and with no Node among the manifests,
+    // whether the DaemonSets fit on the nodes is not judged.
+    assert.match(r.stdout, /25 findings: .* · incomplete: 5 not fully examined/);
   });
 
   it('reads standard input (kubectl kustomize | kubeferret check -) and exits 1 at --fail-on', () => {
@@ -113,4 +117,117 @@ describe('kubeferret check', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^kubeferret: check: cannot read test\/fixtures\/ops\/no-such-dir: ENOENT\n$/);
   });
+});
+
+describe('kubeferret check: choosing checks and the Kubernetes version', () => {
+  const sarifRules = (args: string[]) => {
+    const r = kubeferret(['check', FIXTURES, '--fail-on', 'none', '--format', 'sarif', ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    const sarif = JSON.parse(r.stdout);
+    assert.equal(sarifValidator()(sarif), undefined);
+    return {
+      rules: [...new Set((sarif.runs[0].results as SarifResult[]).map((x) => x.ruleId))].sort(),
+      stderr: r.stderr,
+    };
+  };
+
+  it('--only and --skip take KB ids and tags as hunt does, and the run says it is partial', () => {
+    const only = sarifRules(['--only', 'KF-OPS-014,kf-ops-002']);
+    assert.deepEqual(only.rules, ['KF-OPS-002', 'KF-OPS-014']);
+    const partial = /^kubeferret: partial run: --only KF-OPS-014,kf-ops-002: \d+ hunter\(s\) not run: (.*)$/m.exec(
+      only.stderr,
+    );
+    assert.ok(partial, only.stderr);
+    const left = partial[1].split(', ');
+    assert.ok(left.includes('manifest-kf-ops-001') && left.includes('manifest-kf-workload-005'));
+    assert.ok(!left.includes('manifest-kf-ops-014') && !left.includes('manifest-read'), 'the chosen, and the reading');
+    const skip = sarifRules(['--skip', 'ops']);
+    assert.deepEqual(skip.rules, ['KF-WORKLOAD-005']);
+    const ops = sarifRules(['--only', 'ops', '--skip', 'KF-OPS-005']);
+    assert.deepEqual(ops.rules, [
+      'KF-OPS-001',
+      'KF-OPS-002',
+      'KF-OPS-003',
+      'KF-OPS-004',
+      'KF-OPS-006',
+      'KF-OPS-007',
+      'KF-OPS-008',
+      'KF-OPS-014',
+    ]);
+  });
+
+  it('--min-severity leaves out the checks and findings below it', () => {
+    // KF-OPS-003, KF-OPS-005 and KF-OPS-007 are low.
+    const { rules, stderr } = sarifRules(['--min-severity', 'medium']);
+    assert.deepEqual(rules, [
+      'KF-OPS-001',
+      'KF-OPS-002',
+      'KF-OPS-004',
+      'KF-OPS-006',
+      'KF-OPS-008',
+      'KF-OPS-014',
+      'KF-WORKLOAD-005',
+    ]);
+    assert.match(stderr, /findings below medium left out of the report/);
+  });
+
+  it('--kubernetes-version judges the version-aware check; without it the version is said to be unknown', () => {
+    const probe = (args: string[]) => {
+      const r = kubeferret(['check', join(FIXTURES, 'probes.yaml'), '--fail-on', 'none', '--format', 'json', ...args]);
+      assert.equal(r.code, 0, r.stderr);
+      const report = JSON.parse(r.stdout);
+      return (report.findings as { kb: string; evidence: string }[]).find((f) => f.kb === 'KF-OPS-005')?.evidence ?? '';
+    };
+    assert.match(probe(['--kubernetes-version', '1.19']), /on Kubernetes 1\.19 exec probe timeouts are not enforced/);
+    assert.match(probe(['--kubernetes-version', 'v1.28.3']), /on Kubernetes 1\.28 a probe killed at its timeout/);
+    assert.match(probe([]), /the version was not known/);
+  });
+
+  it('DaemonSets without RBAC objects or Nodes among the manifests: the checks that need them say they could not judge', () => {
+    const r = kubeferret(['check', join(FIXTURES, 'agents.yaml'), '--fail-on', 'none', '--format', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const gaps = (JSON.parse(r.stdout).coverage as { hunter: string; reason: string; detail: string }[])
+      .filter((g) => g.hunter.startsWith('manifest-kf-ops-'))
+      .map((g) => [g.hunter, g.reason, g.detail])
+      .sort();
+    assert.deepEqual(gaps, [
+      [
+        'manifest-kf-ops-004',
+        'skipped',
+        'no Node object: whether the pods of 3 DaemonSets fit what is free on each node was not judged (KF-OPS-004)',
+      ],
+      [
+        'manifest-kf-ops-014',
+        'skipped',
+        '3 DaemonSets but no RBAC object: whether their service accounts may list or watch pods cluster-wide was not judged (KF-OPS-014)',
+      ],
+    ]);
+  });
+
+  for (const [args, line] of [
+    [
+      ['--kubernetes-version', '2.0'],
+      '--kubernetes-version takes a Kubernetes version as X.Y (1.19, v1.28.3), not "2.0"',
+    ],
+    [
+      ['--kubernetes-version', '1.x'],
+      '--kubernetes-version takes a Kubernetes version as X.Y (1.19, v1.28.3), not "1.x"',
+    ],
+    [
+      ['--only', 'nonsense'],
+      '--only: "nonsense" names no hunter, knowledge-base id, kube-hunter id or tag (see `kubeferret list`)',
+    ],
+    [
+      ['--skip', 'KF-OPS-999'],
+      '--skip: "kf-ops-999" names no hunter, knowledge-base id, kube-hunter id or tag (see `kubeferret list`)',
+    ],
+    [['--min-severity', 'extreme'], '--min-severity takes one of info, low, medium, high, critical, not "extreme"'],
+  ] as const) {
+    it(`${args.join(' ')} is one usage line and exit 2, before any file is read`, () => {
+      const r = kubeferret(['check', FIXTURES, ...args]);
+      assert.equal(r.code, 2);
+      assert.equal(r.stderr, `kubeferret: ${line}\n`);
+      assert.equal(r.stdout, '');
+    });
+  }
 });

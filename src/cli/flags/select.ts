@@ -206,6 +206,21 @@ export function selectHunters(hunters: readonly AnyHunter[], flags: SelectFlags)
 }
 
 /**
+ * The hunters a command runs under --only, --skip and --min-severity: the chosen ones and the recorder of
+ * what was left out, the selection (for `withoutMilderFindings`), and the line that says the run is partial
+ * (the command prints it once its other flags are known to be good).
+ */
+export function chooseHunters(
+  hunters: readonly AnyHunter[],
+  flags: SelectFlags,
+): { hunters: readonly AnyHunter[]; selection?: Selection; partial?: string } {
+  const selection = selectHunters(hunters, flags);
+  if (!selection) return { hunters };
+  const partial = selection.left.length > 0 || selection.minSeverity ? selectionNote(selection) : undefined;
+  return { hunters: [...selection.hunters, selectionRecorder(selection)], selection, partial };
+}
+
+/**
  * With --min-severity, the findings below it are left out of the report (hunters chosen for their severe
  * findings also find milder ones), except those a kept event was derived from, so every chain stays whole.
  */

@@ -3,8 +3,8 @@ import type { KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
 import { tokenSubject } from '../../discovery/vantage/jwt.js';
 import { podSpecWeaknesses, SPEC_KB } from '../../kubernetes/pod-spec.js';
-import { EscalationGraph, type PathFacts, type PathGoal, type StartFact } from '../../paths/graph.js';
-import { ANONYMOUS, type RbacFacts, serviceAccountWho, type Who } from '../../paths/rbac.js';
+import { type AttackPath, EscalationGraph, type PathFacts, type PathGoal, type StartFact } from '../../paths/graph.js';
+import { ANONYMOUS, serviceAccountWho, type Who } from '../../paths/rbac.js';
 import { type Asker, listRequest } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type ApiTarget, askApi, netFailure, readListing } from './api.js';
@@ -16,9 +16,8 @@ import {
   reportMountedTokens,
   type TemplateFact,
 } from './mounted-tokens.js';
-import { readAll, readEach } from './workloads.js';
+import { readAll, readEach, readRbac } from './workloads.js';
 
-const RBAC_API = '/apis/rbac.authorization.k8s.io/v1';
 const GOAL_KB: Record<PathGoal, string> = {
   'cluster-admin': 'KF-PATH-001',
   'root on a node': 'KF-PATH-002',
@@ -56,12 +55,7 @@ export async function readFacts(
 ): Promise<ReadFacts> {
   const list = async <T>(api: string, resource: string, kind: string) =>
     ((await readAll(ctx, target, asker, { kind, resource, api }))?.items ?? []) as unknown as T[];
-  const rbac: RbacFacts = {
-    clusterRoles: await list(RBAC_API, 'clusterroles', 'ClusterRole'),
-    clusterRoleBindings: await list(RBAC_API, 'clusterrolebindings', 'ClusterRoleBinding'),
-    roles: await list(RBAC_API, 'roles', 'Role'),
-    roleBindings: await list(RBAC_API, 'rolebindings', 'RoleBinding'),
-  };
+  const { rbac } = await readRbac(ctx, target, asker);
   const accounts = await list<ServiceAccount>('/api/v1', 'serviceaccounts', 'ServiceAccount');
   // The API server mounts a pod's token unless the pod, or else its service account, says false.
   const accountMounts = new Map(

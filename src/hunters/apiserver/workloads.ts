@@ -3,7 +3,9 @@ import type { KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
 import { secretFingerprint } from '../../core/redact.js';
 import { podSpecWeaknesses, specContainers } from '../../kubernetes/pod-spec.js';
+import type { RbacFacts } from '../../paths/rbac.js';
 import { count, sample } from '../evidence.js';
+import { fitUnjudged } from '../ops/agents.js';
 import { OPS_KB, type OpsObject, opsFindings } from '../ops/checks.js';
 import { DNS_KB, dnsConfigMap, dnsUnjudged } from '../ops/dns.js';
 import { slimForOps } from '../ops/slim.js';
@@ -59,7 +61,22 @@ export const OPS_SOURCES: readonly Source[] = [
   { kind: 'PriorityClass', resource: 'priorityclasses', api: '/apis/scheduling.k8s.io/v1' },
 ];
 
+/** The nodes, read apart: each is slimmed as it arrives (see slimNode). */
 const NODES: Source = { kind: 'Node', resource: 'nodes', api: '/api/v1' };
+
+/**
+ * What the operational checks read of a node (name, labels, taints, whether it is cordoned, what it can
+ * allocate): a node's status lists every image it holds, kilobytes each, on clusters of thousands of nodes.
+ */
+function slimNode(item: Item): Item {
+  const node = item as { metadata?: { name?: unknown; labels?: unknown }; spec?: Record<string, unknown> };
+  const status = (item as { status?: { allocatable?: unknown; capacity?: unknown } }).status;
+  return {
+    metadata: { name: node.metadata?.name, labels: node.metadata?.labels },
+    spec: { taints: node.spec?.taints, unschedulable: node.spec?.unschedulable },
+    status: { allocatable: status?.allocatable, capacity: status?.capacity },
+  } as Item;
+}
 
 /** Objects per page: full objects (a pod runs to several KiB), so fewer than the survey's Table rows. */
 const PAGE_LIMIT = 250;
@@ -159,6 +176,34 @@ export async function readAll(
   return read && { items, where: read.where };
 }
 
+const RBAC_API = '/apis/rbac.authorization.k8s.io/v1';
+const RBAC_SOURCES: readonly (Source & { facts: keyof RbacFacts })[] = [
+  { kind: 'ClusterRole', resource: 'clusterroles', api: RBAC_API, facts: 'clusterRoles' },
+  { kind: 'ClusterRoleBinding', resource: 'clusterrolebindings', api: RBAC_API, facts: 'clusterRoleBindings' },
+  { kind: 'Role', resource: 'roles', api: RBAC_API, facts: 'roles' },
+  { kind: 'RoleBinding', resource: 'rolebindings', api: RBAC_API, facts: 'roleBindings' },
+];
+
+/**
+ * The RBAC objects the identity may list (the attack paths and the ops checks judge on them), of the kinds
+ * `parts` names (all by default), and the resources it may not list at all (their part stays empty).
+ */
+export async function readRbac(
+  ctx: HuntContext,
+  target: ApiTarget,
+  asker: Asker,
+  parts: readonly (keyof RbacFacts)[] = RBAC_SOURCES.map((s) => s.facts),
+): Promise<{ rbac: RbacFacts; unread: string[] }> {
+  const rbac: RbacFacts = { roles: [], clusterRoles: [], roleBindings: [], clusterRoleBindings: [] };
+  const unread: string[] = [];
+  for (const source of RBAC_SOURCES.filter((s) => parts.includes(s.facts))) {
+    const read = await readAll(ctx, target, asker, source);
+    if (read) rbac[source.facts] = read.items as never[];
+    else unread.push(source.resource);
+  }
+  return { rbac, unread };
+}
+
 const str = (v: unknown) => (typeof v === 'string' ? v : '?');
 
 /** The server's minor version from /version (what version-aware checks need), or undefined. */
@@ -171,6 +216,31 @@ async function serverMinor(ctx: HuntContext, target: ApiTarget, asker: Asker): P
   } catch {
     return undefined; // a version-aware check then says the version was not known
   }
+}
+
+/**
+ * The RBAC objects the cluster-wide agents (KF-OPS-014) are judged on, read only when there are DaemonSets
+ * to judge. Without the ClusterRoles and ClusterRoleBindings nothing can be judged: a `skipped` gap.
+ */
+async function daemonSetsRbac(
+  ctx: HuntContext,
+  target: ApiTarget,
+  asker: Asker,
+  objects: readonly OpsObject[],
+): Promise<RbacFacts | undefined> {
+  const daemonSets = objects.filter((o) => o.kind === 'DaemonSet').length;
+  if (daemonSets === 0) return undefined;
+  // Only cluster-wide grants count (src/hunters/ops/agents.ts), so Roles and RoleBindings are not read.
+  const { rbac, unread: missing } = await readRbac(ctx, target, asker, ['clusterRoles', 'clusterRoleBindings']);
+  if (missing.length === 0) return rbac;
+  ctx.gap({
+    host: target.host,
+    port: target.port,
+    subject: `DaemonSets' service accounts (${asker.identity})`,
+    reason: 'skipped',
+    detail: `${missing.join(' and ')} not readable: whether ${count(daemonSets, 'DaemonSet')} may list or watch pods cluster-wide was not judged (${OPS_KB.watchingAgent})`,
+  });
+  return undefined;
 }
 
 /** `namespace/Kind/name`: where a weakness is, as every finding of this hunter names it. */
@@ -277,11 +347,21 @@ export const workloadsHunter = defineHunter({
       const read = await readAll(ctx, target, asker, source);
       if (read) opsObjects.push(...read.items.map((item) => ({ kind: source.kind, item })));
     }
-    // The DNS checks count nodes (src/hunters/ops/dns.ts): a name each, not the node's status.
-    await readEach(ctx, target, asker, NODES, (item) =>
-      opsObjects.push({ kind: 'Node', item: { metadata: { name: item.metadata?.name } } }),
-    );
-    for (const f of opsFindings(opsObjects, 'live', { minor: await serverMinor(ctx, target, asker) })) {
+    await readEach(ctx, target, asker, NODES, (item) => opsObjects.push({ kind: 'Node', item: slimNode(item) }));
+    const rbac = await daemonSetsRbac(ctx, target, asker, opsObjects);
+    const minor = await serverMinor(ctx, target, asker);
+    const fit = fitUnjudged(opsObjects);
+    if (fit) {
+      const subject = `DaemonSets' room on nodes (${access.identity})`;
+      ctx.gap({
+        host: target.host,
+        port: target.port,
+        subject,
+        reason: 'skipped',
+        detail: `nodes not readable: ${fit}`,
+      });
+    }
+    for (const f of opsFindings(opsObjects, 'live', { minor, rbac })) {
       ctx.report({ host: target.host, kb: f.kb, object: f.where, evidence: `${f.where}: ${f.detail} (${seen})` }, [
         access.id,
       ]);

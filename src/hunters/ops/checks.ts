@@ -1,6 +1,8 @@
 import type { Container, PodSpec } from 'kubernetes-types/core/v1.js';
 import { specContainers } from '../../kubernetes/pod-spec.js';
+import type { RbacFacts } from '../../paths/rbac.js';
 import { count } from '../evidence.js';
+import { crowdingAgents, Fleet, pullStampedes, watchingAgents } from './agents.js';
 import { type DNS_KB, dnsFindings } from './dns.js';
 
 // The operational-risk checks (issue 17) over a set of objects, as the API serves them or as manifests
@@ -26,6 +28,7 @@ export const OPS_KB = {
   longGrace: 'KF-OPS-003',
   crowdingAgent: 'KF-OPS-004',
   leakyProbe: 'KF-OPS-005',
+  watchingAgent: 'KF-OPS-014',
 } as const;
 
 export interface OpsFinding {
@@ -139,71 +142,6 @@ export function pullsEveryStart(c: Container): string | undefined {
   return undefined;
 }
 
-/**
- * (2) DaemonSets that pull on every start. Live, the pods it owns say how often they restart: each restart
- * is a pull on that node, so the finding counts them (and their rate since the pods started).
- */
-function pullStampede(objects: readonly OpsObject[], now: number): OpsFinding[] {
-  const out: OpsFinding[] = [];
-  let owners: Map<string, OpsObject[]> | undefined;
-  for (const ds of objects.filter((o) => o.kind === 'DaemonSet')) {
-    const reasons = specContainers(podSpecOf(ds))
-      .map((c) => {
-        const why = pullsEveryStart(c);
-        return why ? `container ${c.name}: ${why}` : undefined;
-      })
-      .filter((r): r is string => r !== undefined);
-    if (reasons.length === 0) continue;
-    const nodes = ds.item.status?.desiredNumberScheduled;
-    owners ??= podsByOwner(objects);
-    const pods = owners.get(whereOf(ds)) ?? [];
-    let restarts = 0;
-    let hours = 0;
-    for (const p of pods) {
-      const statuses = p.item.status?.containerStatuses;
-      for (const s of Array.isArray(statuses) ? statuses : []) {
-        if (typeof s?.restartCount === 'number') restarts += s.restartCount;
-      }
-      const started = Date.parse(str(p.item.status?.startTime) ?? '');
-      if (Number.isFinite(started) && now > started) hours = Math.max(hours, (now - started) / 3_600_000);
-    }
-    const onNodes =
-      typeof nodes === 'number'
-        ? `; runs on ${count(nodes, 'node')}, so each rollout is ${count(nodes, 'pull')} at once`
-        : '';
-    const rate =
-      restarts > 0 && hours > 0
-        ? `; ${count(restarts, 'restart')} across ${count(pods.length, 'pod')}, each a pull: about ${Math.ceil(restarts / hours)} pulls/hour`
-        : restarts > 0
-          ? `; ${count(restarts, 'restart')} across ${count(pods.length, 'pod')}, each a pull`
-          : '';
-    out.push({
-      kb: OPS_KB.pullStampede,
-      object: ds,
-      where: whereOf(ds),
-      detail: `${reasons.join('; ')}${onNodes}${rate}`,
-    });
-  }
-  return out;
-}
-
-/** Pods by each owner they name (`namespace/Kind/name`, as whereOf): one pass, not one per owner. */
-function podsByOwner(objects: readonly OpsObject[]): Map<string, OpsObject[]> {
-  const out = new Map<string, OpsObject[]>();
-  for (const p of objects) {
-    if (p.kind !== 'Pod') continue;
-    const refs = p.item.metadata?.ownerReferences;
-    for (const r of Array.isArray(refs) ? refs : []) {
-      if (typeof r?.kind !== 'string' || typeof r?.name !== 'string') continue;
-      const key = `${namespaceOf(p)}/${r.kind}/${r.name}`;
-      const list = out.get(key);
-      if (list) list.push(p);
-      else out.set(key, [p]);
-    }
-  }
-  return out;
-}
-
 /** (9) Pod specs whose termination grace period is beyond an hour; a controller's pods are its template's. */
 function longGrace(objects: readonly OpsObject[]): OpsFinding[] {
   const out: OpsFinding[] = [];
@@ -221,16 +159,6 @@ function longGrace(objects: readonly OpsObject[]): OpsFinding[] {
   }
   return out;
 }
-
-/** The built-in priority classes, whose values every cluster has even when their objects are not read. */
-const BUILT_IN_PRIORITIES: Record<string, number> = {
-  'system-node-critical': 2_000_001_000,
-  'system-cluster-critical': 2_000_000_000,
-};
-/** From this value on a priority class is a system class (user-defined ones stay below a billion). */
-export const HIGH_PRIORITY = 1_000_000_000;
-/** Requests per pod from which a DaemonSet's share of every node is substantial: half a core or 1 GiB. */
-export const SUBSTANTIAL = { cpuMillis: 500, memoryBytes: 1024 ** 3 };
 
 const SUFFIX: Record<string, number> = {
   m: 1e-3,
@@ -251,46 +179,6 @@ export function quantity(v: unknown): number | undefined {
   const m = /^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(v.trim());
   if (!m) return undefined;
   return Number(m[1]) * (m[2] ? SUFFIX[m[2]] : 1);
-}
-
-/**
- * (4) DaemonSets that run at a system priority (`system-node-critical`, `system-cluster-critical`, or a
- * class valued a billion or more) and request substantial resources: on every node they preempt
- * application pods to fit.
- */
-function crowdingAgents(objects: readonly OpsObject[]): OpsFinding[] {
-  const values = new Map(Object.entries(BUILT_IN_PRIORITIES));
-  for (const pc of objects.filter((o) => o.kind === 'PriorityClass')) {
-    if (typeof pc.item.value === 'number') values.set(nameOf(pc), pc.item.value);
-  }
-  const out: OpsFinding[] = [];
-  for (const ds of objects.filter((o) => o.kind === 'DaemonSet')) {
-    const spec = podSpecOf(ds);
-    const className = str(spec?.priorityClassName);
-    const value = className === undefined ? undefined : values.get(className);
-    if (value === undefined || value < HIGH_PRIORITY) continue;
-    let cpu = 0;
-    let memory = 0;
-    for (const c of spec?.containers ?? []) {
-      cpu += (quantity(c?.resources?.requests?.cpu) ?? 0) * 1000;
-      memory += quantity(c?.resources?.requests?.memory) ?? 0;
-    }
-    if (cpu < SUBSTANTIAL.cpuMillis && memory < SUBSTANTIAL.memoryBytes) continue;
-    const nodes = ds.item.status?.desiredNumberScheduled;
-    const each = `${Math.round(cpu)}m CPU and ${(memory / 1024 ** 3).toFixed(2)} GiB`;
-    const total =
-      typeof nodes === 'number'
-        ? `; on ${count(nodes, 'node')}: ${((cpu * nodes) / 1000).toFixed(1)} cores and ${((memory * nodes) / 1024 ** 3).toFixed(1)} GiB taken before any application`
-        : '';
-    out.push({
-      kb: OPS_KB.crowdingAgent,
-      object: ds,
-      where: whereOf(ds),
-      field: [...podSpecPath(ds.kind), 'priorityClassName'],
-      detail: `priority class ${className} (${value}) and requests of ${each} per node${total}`,
-    });
-  }
-  return out;
 }
 
 /** Kubernetes enforces exec probe timeouts from 1.20 (feature gate ExecProbeTimeout); before, never. */
@@ -347,15 +235,20 @@ function leakyProbes(objects: readonly OpsObject[], minor: number | undefined): 
 export function opsFindings(
   objects: readonly OpsObject[],
   source: OpsSource,
-  options: { now?: number; minor?: number } = {},
+  options: { now?: number; minor?: number; rbac?: RbacFacts } = {},
 ): OpsFinding[] {
   const now = options.now ?? Date.now();
+  const fleet = new Fleet(objects, options.rbac);
   return [
     ...hpaReplicas(objects, source),
-    ...pullStampede(objects, now),
+    ...pullStampedes(fleet, now),
     ...longGrace(objects),
-    ...crowdingAgents(objects),
+    ...crowdingAgents(
+      fleet,
+      objects.filter((o) => o.kind === 'PriorityClass'),
+    ),
     ...leakyProbes(objects, options.minor),
     ...dnsFindings(objects, source),
+    ...watchingAgents(fleet),
   ];
 }

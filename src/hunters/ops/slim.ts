@@ -6,9 +6,10 @@ import type { OpsObject } from './checks.js';
 //
 // A pod a controller owns and that runs is its owner's template, which the checks read from the owner:
 // of it they keep where it runs, what it requests there (what is free on a node is its allocatable less
-// its pods' requests), how it resolves names and what its status counts (restarts, since when). A pod that is
-// not running (Pending, Failed, Unknown) keeps its whole spec and conditions: those are the pods the
-// scheduling checks look into, and they are few unless something is wrong, which is when they matter.
+// its pods' requests), how it resolves names and what its status counts (restarts, crash loops, since
+// when). A pod that is not running (Pending, Failed, Unknown) keeps its whole spec and conditions: those
+// are the pods the scheduling checks look into, and they are few unless something is wrong, which is when
+// they matter.
 // A pod no controller owns is checked as a spec of its own and keeps it whole.
 
 type Json = Record<string, unknown>;
@@ -27,6 +28,7 @@ const PLACEMENT = [
   'dnsPolicy',
   'dnsConfig',
   'hostNetwork',
+  'overhead',
 ] as const;
 
 /**
@@ -72,15 +74,23 @@ export function slimPod(item: OpsObject['item']): OpsObject['item'] {
       phase: shared(status.phase),
       startTime: shared(status.startTime),
       ...(statuses && {
-        containerStatuses: statuses.map((c) =>
-          isObject(c) ? shared({ name: c.name, restartCount: c.restartCount }) : c,
-        ),
+        containerStatuses: statuses.map((c) => (isObject(c) ? shared(containerStatus(c)) : c)),
       }),
       ...(!running && { reason: status.reason, message: status.message, conditions: status.conditions }),
     },
   };
   if (spec) slim.spec = owned && running ? placement(spec) : spec;
   return slim;
+}
+
+/** A container's restarts, and whether it is crash-looping (the reason it waits, when it waits). */
+function containerStatus(c: Json): Json {
+  const waiting = isObject(c.state) && isObject(c.state.waiting) ? c.state.waiting.reason : undefined;
+  return {
+    name: c.name,
+    restartCount: c.restartCount,
+    ...(waiting !== undefined && { state: { waiting: { reason: waiting } } }),
+  };
 }
 
 /** Where a pod runs and what it requests there, in the shape of a pod spec (its values shared). */
@@ -93,7 +103,12 @@ function placement(spec: Json): Json {
     out[key] = list.map((c) => {
       if (!isObject(c)) return c;
       const requests = isObject(c.resources) ? c.resources.requests : undefined;
-      return shared({ name: c.name, ...(requests !== undefined && { resources: { requests } }) });
+      // An init container that keeps running (restartPolicy Always, a sidecar) adds its requests to the pod's.
+      return shared({
+        name: c.name,
+        ...(requests !== undefined && { resources: { requests } }),
+        ...(c.restartPolicy !== undefined && { restartPolicy: c.restartPolicy }),
+      });
     });
   }
   return out;

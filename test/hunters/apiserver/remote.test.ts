@@ -64,6 +64,7 @@ describe('API server hunters against the vulnerable lab, without credentials', (
       'KF-OPS-006',
       'KF-OPS-007',
       'KF-OPS-008',
+      'KF-OPS-014',
       // Anonymous callers and the insecure port are cluster-admin: their one-step paths (attack-paths.test.ts).
       'KF-PATH-001',
       'KF-PATH-002',

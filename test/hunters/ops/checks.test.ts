@@ -51,7 +51,8 @@ describe('operational risks read through the API by the reader (no Secrets)', ()
   });
 
   it('KF-OPS-002: the DaemonSet with a :latest image, once, with its node count; not the one pinned by digest', () => {
-    assert.deepEqual(objectsOf('KF-OPS-002'), ['fleet/DaemonSet/log-shipper']);
+    // fleet/Deployment/storefront too: test/hunters/ops/agents.test.ts.
+    assert.deepEqual(objectsOf('KF-OPS-002'), ['fleet/DaemonSet/log-shipper', 'fleet/Deployment/storefront']);
     const evidence = hunt.of('KF-OPS-002')[0].evidence ?? '';
     assert.match(evidence, /container shipper: image registry\.example\/log-shipper:latest/);
     assert.match(evidence, /runs on 2 nodes, so each rollout is 2 pulls at once/);
@@ -63,9 +64,10 @@ describe('operational risks read through the API by the reader (no Secrets)', ()
   });
 
   it('KF-OPS-004: the system-node-critical DaemonSet with 1 CPU and 2 GiB, once; not the small one nor the one without priority', () => {
-    assert.deepEqual(objectsOf('KF-OPS-004'), ['fleet/DaemonSet/gpu-monitor']);
+    // fleet/DaemonSet/cache-warmer too, which does not fit a node: test/hunters/ops/agents.test.ts.
+    assert.deepEqual(objectsOf('KF-OPS-004').sort(), ['fleet/DaemonSet/cache-warmer', 'fleet/DaemonSet/gpu-monitor']);
     assert.match(
-      hunt.of('KF-OPS-004')[0].evidence ?? '',
+      hunt.of('KF-OPS-004').find((f) => f.object === 'fleet/DaemonSet/gpu-monitor')?.evidence ?? '',
       /priority class system-node-critical \(2000001000\) and requests of 1000m CPU and 2\.00 GiB per node; on 2 nodes: 2\.0 cores and 4\.0 GiB/,
     );
   });
@@ -86,11 +88,14 @@ describe('operational risks read through the API by the reader (no Secrets)', ()
     const first = new Set<string>(Object.values(OPS_KB));
     const ops = hunt.findings.filter((f) => first.has(f.kb)).map((f) => f.object);
     assert.deepEqual(ops.sort(), [
+      'fleet/DaemonSet/cache-warmer',
       'fleet/DaemonSet/gpu-monitor',
       'fleet/DaemonSet/log-shipper',
+      'fleet/DaemonSet/pod-watcher',
       'fleet/Deployment/batch-drain',
       'fleet/Deployment/checkout',
       'fleet/Deployment/report-builder',
+      'fleet/Deployment/storefront',
     ]);
   });
 });

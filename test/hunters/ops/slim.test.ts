@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { PodSpec } from 'kubernetes-types/core/v1.js';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
+import { podRequests } from '../../../src/hunters/ops/agents.js';
 import { type OpsObject, opsFindings } from '../../../src/hunters/ops/checks.js';
 import { slimForOps, slimPod } from '../../../src/hunters/ops/slim.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
@@ -113,6 +115,37 @@ describe('what the operational checks keep of what they read', () => {
     const kept = slimPod(bare) as Json & { metadata: Json };
     assert.deepEqual(kept.spec, bare.spec);
     assert.equal(kept.metadata.managedFields, undefined);
+  });
+
+  it('keeps what a pod asks of its node: sidecar init containers, overhead, and crash loops', () => {
+    const pod = {
+      metadata: { name: 'p', namespace: 'a', ownerReferences: [{ kind: 'ReplicaSet', name: 'r', controller: true }] },
+      spec: {
+        nodeName: 'n1',
+        overhead: { cpu: '100m', memory: '64Mi' },
+        initContainers: [
+          { name: 'setup', image: 'x:1', resources: { requests: { cpu: '2', memory: '1Gi' } } },
+          {
+            name: 'mesh',
+            image: 'y:1',
+            restartPolicy: 'Always',
+            resources: { requests: { cpu: '250m', memory: '128Mi' } },
+          },
+        ],
+        containers: [{ name: 'app', image: 'z:1', resources: { requests: { cpu: '500m', memory: '256Mi' } } }],
+      },
+      status: {
+        phase: 'Running',
+        containerStatuses: [
+          { name: 'app', restartCount: 40, state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off' } } },
+        ],
+      },
+    };
+    const kept = slimPod(pod) as unknown as { spec: PodSpec; status: Json };
+    assert.deepEqual(podRequests(kept.spec), podRequests(pod.spec as PodSpec));
+    assert.deepEqual(kept.status.containerStatuses, [
+      { name: 'app', restartCount: 40, state: { waiting: { reason: 'CrashLoopBackOff' } } },
+    ]);
   });
 
   it('drops the managed fields of other objects and keeps the rest', () => {

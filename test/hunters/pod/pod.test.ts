@@ -95,7 +95,7 @@ describe('the pod vantage in the vulnerable lab', () => {
     assert.equal(token.object, 'container of pod:default/reader');
     assert.equal(
       token.evidence,
-      `the mounted token of pod:default/reader is accepted by ${labs.vulnerable.hosts[0].address}:6443 and may list namespaces, list nodes, list pods`,
+      `the mounted token of pod:default/reader is accepted by ${labs.vulnerable.hosts[0].address}:6443 and may list namespaces, list nodes, list pods, list roles, list clusterroles`,
     );
     const access = hunt.access.find((a) => a.identity === 'pod:default/reader');
     assert.ok(access && token.parents.includes(access.id), 'from the pod identity ApiAccess');
