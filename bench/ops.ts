@@ -19,7 +19,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { type Item, OPS_SOURCES, type Source, WORKLOAD_SOURCES } from '../src/hunters/apiserver/workloads.js';
+import { type Item, OPS_SOURCES, type Source, slimNode, WORKLOAD_SOURCES } from '../src/hunters/apiserver/workloads.js';
 import { type OpsObject, opsFindings } from '../src/hunters/ops/checks.js';
 import { dnsConfigMap } from '../src/hunters/ops/dns.js';
 import { slimForOps } from '../src/hunters/ops/slim.js';
@@ -117,7 +117,7 @@ async function readAsTheHunter(reader: Reader) {
   const started = performance.now();
   const cpu0 = process.cpuUsage();
   // What the hunter keeps of each item (src/hunters/apiserver/workloads.ts): workloads and pods slimmed,
-  // the ConfigMaps the DNS checks read, the autoscalers and priority classes whole, a name per node.
+  // the ConfigMaps the DNS checks read, the autoscalers and priority classes whole, the nodes slimmed.
   type Keep = (item: Item) => OpsObject['item'] | undefined;
   const sources: [Source, Keep][] = [
     ...WORKLOAD_SOURCES.map((s): [Source, Keep] => [
@@ -125,7 +125,7 @@ async function readAsTheHunter(reader: Reader) {
       s.spec ? (item) => slimForOps(s.kind, item) : (item) => (dnsConfigMap({ kind: s.kind, item }) ? item : undefined),
     ]),
     ...OPS_SOURCES.map((s): [Source, Keep] => [s, (item) => item]),
-    [{ kind: 'Node', resource: 'nodes', api: '/api/v1' }, (item) => ({ metadata: { name: item.metadata?.name } })],
+    [{ kind: 'Node', resource: 'nodes', api: '/api/v1' }, slimNode],
   ];
   for (const [source, keep] of sources) {
     let next: string | undefined;

@@ -86,7 +86,12 @@ interface PlacedNode extends NodeSlot {
   /** Where its pods' addresses come from: 10.128.0.0/9, a /24 per node. */
   cidr: number;
   taint?: string;
+  /** What is still free on it as pods are placed: CPU (millicores), memory (MiB), pod slots. */
+  room: { cpu: number; memory: number; slots: number };
 }
+
+/** Allocatable of a node of the pool: what the kubelet reserves is taken off its capacity. */
+const allocatable = (pool: Pool) => ({ cpu: pool.cpu * 1000 - 90, memory: pool.memoryGi * 1024 - 977, slots: 110 });
 
 type Kind = 'Deployment' | 'StatefulSet' | 'Job' | 'CronJob' | 'DaemonSet';
 
@@ -126,6 +131,7 @@ function apiNodes(scale: LabScale, ctx: BulkWorkloadContext): PlacedNode[] {
       pool: pool.name,
       cidr: (CIDR_BASE + (i % 32_768) * 256) >>> 0,
       ...('taint' in pool && { taint: pool.taint }),
+      room: allocatable(pool),
     });
   }
   return out;
@@ -226,6 +232,8 @@ interface Drawn {
   autoscaled: boolean;
   /** Its pods restart often (a crash loop). */
   flaky: boolean;
+  /** What each of its pods requests: CPU in millicores, memory in MiB. */
+  requests: { cpu: number; memory: number };
 }
 
 function container(
@@ -237,9 +245,10 @@ function container(
   agent = false,
 ): Container {
   // Agents on every node ask for little (a node's share, however many nodes), applications for more.
+  // Sized so that a fleet of 25 pods a node fills about half of what the nodes have, as clusters run.
   const sizes = agent ? 4 : 7;
-  const cpu = [50, 100, 100, 250, 250, 500, 1000][Math.floor(random() * sizes)];
-  const memory = [64, 128, 256, 256, 512, 1024, 2048][Math.floor(random() * sizes)];
+  const cpu = [25, 50, 100, 100, 150, 250, 500][Math.floor(random() * sizes)];
+  const memory = [64, 128, 128, 256, 256, 512, 1024][Math.floor(random() * sizes)];
   const check =
     probe === 'http'
       ? { httpGet: { path: '/healthz', port: 8080, scheme: 'HTTP' } }
@@ -337,6 +346,10 @@ function draw(i: number, teams: number, pools: Set<string>, random: () => number
     weight: kind === 'CronJob' || agent ? 0 : [1, 1, 2, 2, 3, 3, 5, 8, 13, 30][Math.floor(random() * 10)],
     autoscaled: kind === 'Deployment' && random() < 0.125,
     flaky: random() < 0.03,
+    requests: {
+      cpu: containers.reduce((a, c) => a + Number.parseInt(String(c.resources?.requests?.cpu), 10), 0),
+      memory: containers.reduce((a, c) => a + Number.parseInt(String(c.resources?.requests?.memory), 10), 0),
+    },
   };
 }
 
@@ -365,7 +378,12 @@ export function* bulkWorkloadObjects(scale: LabScale, ctx: BulkWorkloadContext):
   const hosts: PlacedNode[] =
     nodes.length > 0
       ? nodes
-      : ctx.labNodes.map((n, i) => ({ ...n, pool: 'general', cidr: (CIDR_BASE + (32_000 + i) * 256) >>> 0 }));
+      : ctx.labNodes.map((n, i) => ({
+          ...n,
+          pool: 'general',
+          cidr: (CIDR_BASE + (32_000 + i) * 256) >>> 0,
+          room: { cpu: 3910, memory: 7857, slots: 110 },
+        }));
   const pools = new Set(nodes.map((n) => n.pool));
   const teams = Math.max(1, Math.ceil(count / WORKLOADS_PER_NAMESPACE));
   const namespaces = [AGENTS_NAMESPACE, ...Array.from({ length: teams }, (_, t) => `a-bulk-team-${pad(t + 1, 4)}`)];
@@ -386,26 +404,46 @@ export function* bulkWorkloadObjects(scale: LabScale, ctx: BulkWorkloadContext):
   // A cordoned node keeps the pods it ran before the cordon: every node of the pool counts.
   const eligible = (d: Drawn) =>
     d.pool === undefined || nodes.length === 0 ? hosts : hosts.filter((h) => h.pool === d.pool);
+  const take = (node: PlacedNode, d: Drawn) => {
+    node.room.cpu -= d.requests.cpu;
+    node.room.memory -= d.requests.memory;
+    node.room.slots--;
+    return node;
+  };
   const agentNodes = new Map<Drawn, PlacedNode[]>();
   for (const d of drawn.filter((d) => d.kind === 'DaemonSet')) {
-    const on = eligible(d);
-    agentNodes.set(d, on.slice(0, Math.max(0, Math.min(on.length, budget))));
-    budget -= agentNodes.get(d)!.length;
+    const on = eligible(d).slice(0, Math.max(0, budget));
+    agentNodes.set(
+      d,
+      on.map((n) => take(n, d)),
+    );
+    budget -= on.length;
   }
   const replicas = spread(
     Math.max(0, budget),
     drawn.map((d) => d.weight),
   );
 
+  // Pods go round the nodes of their pool, as a spreading scheduler puts them, each to the next node with
+  // room for its requests; a pool with no room left (more pods than its nodes hold) is overcommitted.
   const cursors = new Map<string, number>();
+  const full = new Set<string>();
   const ips = new Map<string, number>();
   const placeIn = (d: Drawn) => {
     const key = d.pool ?? '*';
     const within = eligible(d);
     return () => {
       const k = cursors.get(key) ?? 0;
+      for (let t = 0; !full.has(key) && t < within.length; t++) {
+        const node = within[(k + t) % within.length];
+        const { cpu, memory, slots } = node.room;
+        if (cpu < d.requests.cpu || memory < d.requests.memory || slots < 1) continue;
+        cursors.set(key, k + t + 1);
+        return take(node, d);
+      }
+      full.add(key);
       cursors.set(key, k + 1);
-      return within[k % within.length];
+      return take(within[k % within.length], d);
     };
   };
   const poolHosts = new Map<string, () => PlacedNode>();

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { describeLab } from '../../src/cli/lab.js';
 import { UsageError } from '../../src/core/errors.js';
+import { quantity } from '../../src/hunters/ops/checks.js';
 import { BULK_LABEL, type Lab, PORTS, startLab } from '../../src/lab/index.js';
 import {
   AGENTS_NAMESPACE,
@@ -21,7 +22,7 @@ import { portState } from './call.js';
 // Loopback block 127.143.0.0/16 (see test/README.md). The lab at a large cluster's shape, read by the real
 // kubectl (v1.32) in pages, as the operational checks read it.
 
-const SCALE = { apiNodes: 60, workloads: 520, workloadPods: 3000, seed: 5 };
+const SCALE = { apiNodes: 150, workloads: 520, workloadPods: 3000, seed: 5 };
 const home = mkdtempSync(join(tmpdir(), 'kf-scale-ops-'));
 
 const kubeconfig = join(home, 'admin.kubeconfig');
@@ -163,6 +164,21 @@ describe('a lab at the shape of a large cluster (apiNodes, workloads, workloadPo
       SCALE.workloadPods,
       'replicas and agents add up to the pods',
     );
+    // As a scheduler places them: no node holds more requests than it has allocatable.
+    const used = new Map<string, { cpu: number; memory: number }>();
+    for (const p of pods) {
+      const u = used.get(p.spec!.nodeName!) ?? { cpu: 0, memory: 0 };
+      for (const c of p.spec!.containers) {
+        u.cpu += quantity(c.resources?.requests?.cpu) ?? 0;
+        u.memory += quantity(c.resources?.requests?.memory) ?? 0;
+      }
+      used.set(p.spec!.nodeName!, u);
+    }
+    for (const [name, u] of used) {
+      const free = nodes.get(name)!.status!.allocatable!;
+      assert.ok(u.cpu <= quantity(free.cpu)!, `${name}: ${u.cpu} CPU requested of ${free.cpu}`);
+      assert.ok(u.memory <= quantity(free.memory)!, `${name}: ${u.memory} bytes requested of ${free.memory}`);
+    }
     const restarts = pods.map((p) => p.status!.containerStatuses![0].restartCount);
     assert.ok(restarts.some((r) => r > 0) && restarts.some((r) => r === 0), 'some pods restart, most do not');
     assert.ok(
@@ -174,7 +190,7 @@ describe('a lab at the shape of a large cluster (apiNodes, workloads, workloadPo
   it('says what it added when it starts', () => {
     assert.match(
       describeLab(lab),
-      /^ {2}added: 60 Node objects without a kubelet \(addresses after the lab's\), 520 workloads with 3000 pods$/m,
+      /^ {2}added: 150 Node objects without a kubelet \(addresses after the lab's\), 520 workloads with 3000 pods$/m,
     );
   });
 

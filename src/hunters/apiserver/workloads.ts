@@ -68,7 +68,7 @@ const NODES: Source = { kind: 'Node', resource: 'nodes', api: '/api/v1' };
  * What the operational checks read of a node (name, labels, taints, whether it is cordoned, what it can
  * allocate): a node's status lists every image it holds, kilobytes each, on clusters of thousands of nodes.
  */
-function slimNode(item: Item): Item {
+export function slimNode(item: Item): Item {
   const node = item as { metadata?: { name?: unknown; labels?: unknown }; spec?: Record<string, unknown> };
   const status = (item as { status?: { allocatable?: unknown; capacity?: unknown } }).status;
   return {
