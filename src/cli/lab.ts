@@ -2,7 +2,16 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { makeDirs, writeProblem } from '../core/files.js';
-import { IDENTITY_NAMES, type Lab, type LabOptions, MAX_NODES, MAX_SCALE, parseFault, startLab } from '../lab/index.js';
+import {
+  IDENTITY_NAMES,
+  type Lab,
+  type LabOptions,
+  MAX_NODES,
+  MAX_SCALE,
+  parseFault,
+  startLab,
+  workloadPodsOf,
+} from '../lab/index.js';
 import { integer } from './options.js';
 
 interface LabFlags {
@@ -20,6 +29,9 @@ interface LabFlags {
   namespaces?: number;
   roles?: number;
   pendingPods?: number;
+  apiNodes?: number;
+  workloads?: number;
+  workloadPods?: number;
   seed?: number;
   fault?: string[];
 }
@@ -46,6 +58,13 @@ export function describeLab(lab: Lab): string {
     ].filter(Boolean);
     lines.push(`  fault on ${f.host ?? 'every host'}:${f.port}: ${what.join(', ') || 'none'}`);
   }
+  const scale = lab.options.scale;
+  if (scale?.apiNodes || scale?.workloads) {
+    lines.push(
+      `  added: ${scale.apiNodes ?? 0} Node objects without a kubelet (addresses after the lab's), ` +
+        `${scale.workloads ?? 0} workloads with ${workloadPodsOf(scale)} pods`,
+    );
+  }
   if (lab.outside)
     lines.push(`  ${lab.outside.address.padEnd(15)} outside sink (the redirect's target; never in scope)`);
   const first = lab.hosts[0].address;
@@ -70,13 +89,24 @@ export function labOptionsFrom(flags: LabFlags): LabOptions {
     nodeOs: flags.nodeOs as LabOptions['nodeOs'],
     faults: flags.fault?.map(parseFault),
     scale:
-      (flags.podsPerNode ?? flags.secrets ?? flags.namespaces ?? flags.roles ?? flags.seed ?? flags.pendingPods)
+      (flags.podsPerNode ??
+      flags.secrets ??
+      flags.namespaces ??
+      flags.roles ??
+      flags.apiNodes ??
+      flags.workloads ??
+      flags.workloadPods ??
+      flags.pendingPods ??
+      flags.seed)
         ? {
             podsPerNode: flags.podsPerNode,
             secrets: flags.secrets,
             namespaces: flags.namespaces,
             roles: flags.roles,
             pendingPods: flags.pendingPods,
+            apiNodes: flags.apiNodes,
+            workloads: flags.workloads,
+            workloadPods: flags.workloadPods,
             seed: flags.seed,
           }
         : undefined,
@@ -138,6 +168,17 @@ export function registerLab(program: Command): void {
       'add n pods Pending under a few Deployments whose node selector no node has',
       scale('--pending-pods'),
     )
+    .option(
+      '--api-nodes <n>',
+      "add n Node objects served by the API only (no kubelet; loopback addresses after the lab's)",
+      scale('--api-nodes'),
+    )
+    .option(
+      '--workloads <n>',
+      'add n Deployments, DaemonSets, StatefulSets, Jobs and CronJobs, with their pods on the API-only nodes',
+      scale('--workloads'),
+    )
+    .option('--workload-pods <n>', 'pods of those workloads in all (default 10 per workload)', scale('--workload-pods'))
     .option(
       '--seed <n>',
       'seed of the random choices of the objects added (default 1)',

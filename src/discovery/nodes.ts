@@ -13,6 +13,9 @@ interface NodeList {
 }
 
 const ADDRESS_TYPES = new Set(['InternalIP', 'ExternalIP']);
+/** Nodes per page (kubectl's chunk size), and the most bytes a page may have (a node is a few KB). */
+const NODE_PAGE = 500;
+const NODE_PAGE_MAX_BYTES = 16 * 1024 * 1024;
 
 export interface NodeAddress {
   node: string;
@@ -92,41 +95,75 @@ export const nodeDiscoveryHunter = defineHunter({
       (c) => !c.apiServer || (c.apiServer.host === event.host && c.apiServer.port === event.port),
     );
     for (const credential of credentials) {
-      const url = `${event.scheme}://${hostPort(event.host, event.port)}/api/v1/nodes`;
-      const res = await ctx.net.http({ url, credential: credential.secret }).catch((err: Error) => {
-        ctx.log(`listing nodes as ${credential.name}: ${err.message}`);
-        if (err instanceof NetError && err.kind === 'untrusted') {
-          // The credential hunter says so in a line when it runs; the report keeps it either way.
-          ctx.gap(
+      const list = `${event.scheme}://${hostPort(event.host, event.port)}/api/v1/nodes?limit=${NODE_PAGE}`;
+      const gap = (reason: 'cap' | 'page-failed' | 'error', detail: string) =>
+        ctx.gap({ host: event.host, port: event.port, subject: `nodes as ${credential.name}`, reason, detail }, [
+          event.id,
+          credential.id,
+        ]);
+      // Page by page to the end, as kubectl does: a cluster of thousands of nodes is megabytes of them.
+      let next: string | undefined;
+      let listed = 0;
+      let pages = 0;
+      do {
+        const url = next === undefined ? list : `${list}&continue=${encodeURIComponent(next)}`;
+        const res = await ctx.net
+          .http({ url, credential: credential.secret, maxBytes: NODE_PAGE_MAX_BYTES })
+          .catch((err: Error) => {
+            ctx.log(`listing nodes as ${credential.name}: ${err.message}`);
+            // An untrusted server: the credential hunter says so in a line when it runs; the report keeps it
+            // either way. A failure after the first page leaves the list half read, which the report says too.
+            if ((err instanceof NetError && err.kind === 'untrusted') || pages > 0)
+              gap(
+                'error',
+                `not listed with ${credential.name}: ${err.message}${pages > 0 ? ` (${listed} nodes listed)` : ''}`,
+              );
+            return undefined;
+          });
+        if (!res) break;
+        if (res.status !== 200) {
+          ctx.log(`listing nodes as ${credential.name}: HTTP ${res.status}`);
+          if (pages > 0) gap('page-failed', `page ${pages + 1} answered ${res.status} after ${listed} nodes`);
+          break;
+        }
+        if (res.truncated) {
+          gap(
+            'cap',
+            `page ${pages + 1} of the node list is larger than ${NODE_PAGE_MAX_BYTES / 1024 / 1024} MiB; ${listed} nodes listed`,
+          );
+          break;
+        }
+        let body: (NodeList & { metadata?: { continue?: unknown } }) | undefined;
+        try {
+          body = res.json();
+        } catch {
+          body = undefined;
+        }
+        if (!body || !Array.isArray(body.items)) {
+          gap(pages === 0 ? 'error' : 'page-failed', `page ${pages + 1} is not a node list; ${listed} nodes listed`);
+          break;
+        }
+        for (const a of nodeAddresses(body)) {
+          observeNodeOs(ctx, a, [event.id, credential.id]);
+          ctx.publish(
+            'AddressLearned',
             {
-              host: event.host,
-              port: event.port,
-              subject: `nodes as ${credential.name}`,
-              reason: 'error',
-              detail: `not listed with ${credential.name}: ${err.message}`,
+              address: a.address,
+              origin: `node ${a.node} (${a.type}) listed by ${credential.name} on ${hostPort(event.host, event.port)}`,
+              inScope: ctx.net.inScope(a.address),
             },
             [event.id, credential.id],
           );
         }
-        return undefined;
-      });
-      if (!res) continue;
-      if (res.status !== 200) {
-        ctx.log(`listing nodes as ${credential.name}: HTTP ${res.status}`);
-        continue;
-      }
-      for (const a of nodeAddresses(res.json())) {
-        observeNodeOs(ctx, a, [event.id, credential.id]);
-        ctx.publish(
-          'AddressLearned',
-          {
-            address: a.address,
-            origin: `node ${a.node} (${a.type}) listed by ${credential.name} on ${hostPort(event.host, event.port)}`,
-            inScope: ctx.net.inScope(a.address),
-          },
-          [event.id, credential.id],
-        );
-      }
+        listed += body.items.length;
+        pages++;
+        const token = typeof body.metadata?.continue === 'string' ? body.metadata.continue : '';
+        if (token !== '' && token === next) {
+          gap('page-failed', `page ${pages} gave back its own continue token after ${listed} nodes`);
+          break;
+        }
+        next = token === '' ? undefined : token;
+      } while (next);
     }
   },
 });

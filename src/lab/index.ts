@@ -20,7 +20,14 @@ import { kubeProxyHealthHandler, kubeProxyMetricsHandler } from './kube-proxy.js
 import { kubeconfigFor, type PodFiles, writePodFiles } from './kubeconfig.js';
 import { kubectlProxyHandler } from './kubectl-proxy.js';
 import { Kubelet } from './kubelet.js';
-import { type LabOptions, type LabProfile, type ResolvedLabOptions, resolveLabOptions } from './options.js';
+import {
+  addressAt,
+  addressesUsed,
+  type LabOptions,
+  type LabProfile,
+  type ResolvedLabOptions,
+  resolveLabOptions,
+} from './options.js';
 import { type CertKey, sharedAuthorities } from './pki.js';
 import { PROFILE_SETTINGS, type ProfileSettings } from './profiles.js';
 import { type Attributes, Authorizer } from './rbac.js';
@@ -29,6 +36,7 @@ import { RESOURCES, resourceOfKind, servedResources } from './resources.js';
 import { containerLog, Runtime } from './runtime.js';
 import { seedCluster } from './seed.js';
 import { seedBulk, wantsBulk } from './seed-bulk.js';
+import { seedBulkWorkloads, wantsBulkWorkloads } from './seed-bulk-workloads.js';
 import { pendingPileObjects } from './seed-ops-sched.js';
 import { Listeners } from './servers.js';
 import { canonical, type LabSnapshot, objectsSnapshot } from './snapshot.js';
@@ -57,6 +65,7 @@ export { PROFILE_SETTINGS, type ProfileSettings } from './profiles.js';
 export type { Attributes } from './rbac.js';
 export type { LabRequest } from './requestlog.js';
 export { BULK_LABEL, BULK_NAMESPACE, type LabScale } from './seed-bulk.js';
+export { workloadPodsOf } from './seed-bulk-workloads.js';
 export type { LabSnapshot } from './snapshot.js';
 export { HOSTILE_PORTS, type HostRole, type LabHost, type LabService, OUTSIDE_PORT, PORTS } from './topology.js';
 
@@ -142,6 +151,17 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     if (wantsBulk(opts.scale)) seedBulk(store, opts.scale!, nodes, new Date(Date.now() - SEED_AGE_MS));
     for (const o of pendingPileObjects(opts.scale?.pendingPods ?? 0, nodes.length))
       store.create(resourceOfKind(RESOURCES, o.kind ?? ''), o, { created: new Date(Date.now() - SEED_AGE_MS) });
+    if (wantsBulkWorkloads(opts.scale)) {
+      const after = addressesUsed(opts.nodes, opts.hostile);
+      seedBulkWorkloads(store, opts.scale!, {
+        labNodes: nodes.map((n, index) => ({ name: n.name, address: n.address, index })),
+        nodeAddress: (i) => addressAt(base, after + i),
+        version,
+        minor,
+        created: new Date(Date.now() - SEED_AGE_MS),
+        now: new Date(),
+      });
+    }
     const credentials = seeded.identities;
     for (const id of Object.values(credentials)) if (id.clientKey) remember(id.clientKey);
     for (const v of Object.values(seeded.values)) remember(v);

@@ -156,6 +156,15 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     throw new UsageError(`--node-os takes one of ${NODE_OSES.join(', ')}, not "${nodeOs}"`);
   }
   const scale = resolveScale(options.scale);
+  if (scale?.workloadPods && !scale.workloads) {
+    throw new UsageError("--workload-pods needs --workloads: the pods are the workloads' pods");
+  }
+  const apiNodes = scale?.apiNodes ?? 0;
+  if (apiNodes > 0 && ((last + apiNodes) >>> 24 !== 127 || ((last + apiNodes) & 0xffffff) === 0xffffff)) {
+    throw new UsageError(
+      `--api-nodes ${apiNodes}: their addresses follow the lab's (from ${intToIpv4(last + 1)}) and must stay inside 127.0.0.1-127.255.255.254`,
+    );
+  }
   return {
     profile,
     nodes,
@@ -190,6 +199,9 @@ const SCALE_FLAGS: Record<keyof LabScale, string> = {
   namespaces: '--namespaces',
   roles: '--roles',
   pendingPods: '--pending-pods',
+  apiNodes: '--api-nodes',
+  workloads: '--workloads',
+  workloadPods: '--workload-pods',
   seed: '--seed',
 };
 

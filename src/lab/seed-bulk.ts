@@ -20,6 +20,12 @@ export interface LabScale {
   roles?: number;
   /** Pods Pending under a few owners whose node selector no node has (seed-ops-sched.ts, `--pending-pods`). */
   pendingPods?: number;
+  /** Node objects served by the API only (no kubelet listens for them); see seed-bulk-workloads.ts. */
+  apiNodes?: number;
+  /** Deployments, DaemonSets, StatefulSets, Jobs and CronJobs spread over namespaces (seed-bulk-workloads.ts). */
+  workloads?: number;
+  /** Pods of those workloads, in all (default 10 per workload), on the API-only nodes when there are any. */
+  workloadPods?: number;
   /** Seed of the few choices made at random (images, resources read by the roles). Default 1. */
   seed?: number;
 }

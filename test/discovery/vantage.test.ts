@@ -56,7 +56,7 @@ async function startApiServer(host: string, tls: Pem, clientCa: string): Promise
     requests.push(`${who} ${req.url}`);
     res.setHeader('content-type', 'application/json');
     if (req.url === '/version') return res.end(JSON.stringify(K8S_VERSION));
-    if (req.url === '/api/v1/nodes' && who !== 'anonymous') return res.end(JSON.stringify(NODE_LIST));
+    if (req.url === '/api/v1/nodes?limit=500' && who !== 'anonymous') return res.end(JSON.stringify(NODE_LIST));
     res.statusCode = 401;
     res.end(
       '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}',
@@ -178,7 +178,7 @@ ${users}`,
       assert.equal(cred.secret.ca, ca.cert);
       assert.ok(result.scope.includes('127.22.0.2'), result.scope.join(', '));
       assert.equal(serviceAt(result, '127.22.0.2', api.port).kind, 'apiserver');
-      assert.ok(api.requests.includes('token /api/v1/nodes'), api.requests.join(', '));
+      assert.ok(api.requests.includes('token /api/v1/nodes?limit=500'), api.requests.join(', '));
     } finally {
       process.env = saved;
     }
@@ -210,8 +210,8 @@ ${users}`,
     assert.equal(creds[0].secret.token, TOKEN);
     assert.equal(creds[1].secret.clientCert, client.cert, 'the certificate file is read relative to the kubeconfig');
     assert.equal(creds[1].secret.clientKey, client.key);
-    assert.ok(api.requests.includes('token /api/v1/nodes'), api.requests.join(', '));
-    assert.ok(api.requests.includes('cert /api/v1/nodes'), api.requests.join(', '));
+    assert.ok(api.requests.includes('token /api/v1/nodes?limit=500'), api.requests.join(', '));
+    assert.ok(api.requests.includes('cert /api/v1/nodes?limit=500'), api.requests.join(', '));
   });
 
   it('--kubeconfig reads a tokenFile relative to the kubeconfig, and keeps secrets out of serialised config', async () => {
@@ -250,7 +250,7 @@ ${users}`,
     const [cred] = eventsOf(result, 'Credential');
     assert.equal(cred.name, 'token');
     assert.equal(cred.apiServer, undefined);
-    assert.ok(api.requests.includes('token /api/v1/nodes'), api.requests.join(', '));
+    assert.ok(api.requests.includes('token /api/v1/nodes?limit=500'), api.requests.join(', '));
     assert.deepEqual(cred.secret.trust, { tls: 'unverified' });
     assert.deepEqual(buildReport(result).scan.identities, [{ name: 'token', source: 'token', tls: 'unverified' }]);
   });
@@ -264,7 +264,7 @@ ${users}`,
     const trusted = await hunt({ token: TOKEN, certificateAuthority: caFile, discoverNodes: true }, [
       `127.22.0.2:${api.port}`,
     ]);
-    assert.ok(api.requests.includes('token /api/v1/nodes'), api.requests.join(', '));
+    assert.ok(api.requests.includes('token /api/v1/nodes?limit=500'), api.requests.join(', '));
     assert.deepEqual(buildReport(trusted.result).scan.identities, [{ name: 'token', source: 'token' }]);
     api.requests.length = 0;
     await hunt({ token: TOKEN, certificateAuthority: otherFile, discoverNodes: true }, [`127.22.0.2:${api.port}`]);
@@ -301,7 +301,10 @@ ${users}`,
         discoverNodes: true,
         dnsServer: [dns.server],
       });
-      assert.ok(api.requests.includes('token /api/v1/nodes'), `${api.requests.join(', ')} ${good.warnings.join('; ')}`);
+      assert.ok(
+        api.requests.includes('token /api/v1/nodes?limit=500'),
+        `${api.requests.join(', ')} ${good.warnings.join('; ')}`,
+      );
       api.requests.length = 0;
       const { result } = await hunt({
         kubeconfig: named('api.other.test'),

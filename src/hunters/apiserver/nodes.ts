@@ -1,7 +1,10 @@
 import { defineHunter } from '../../core/hunter.js';
 import { nodeAddresses, observeNodeOs } from '../../discovery/nodes.js';
 import { askerOf, followsUp } from './access-identity.js';
-import { askApi, endpointLabel, netFailure } from './api.js';
+import { endpointLabel } from './api.js';
+import { readEach, type Source } from './workloads.js';
+
+const NODES: Source = { kind: 'Node', resource: 'nodes', api: '/api/v1' };
 
 /**
  * Node addresses learned from the API: every identity that may list nodes reveals where the kubelets are.
@@ -21,21 +24,17 @@ export const nodeAddressesHunter = defineHunter({
     const asker = askerOf(ctx, access);
     if (!asker) return;
     const target = { host: access.host, port: access.port, scheme: access.scheme };
-    let body: unknown;
-    try {
-      const answer = await askApi(ctx, target, { path: '/api/v1/nodes?limit=500', credential: asker.credential });
-      body = answer.kind === 'ok' ? answer.body : undefined;
-    } catch (err) {
-      ctx.log(`listing nodes as ${access.identity}: ${netFailure(err)}`);
-      return;
-    }
-    for (const a of nodeAddresses(body)) {
-      observeNodeOs(ctx, a);
-      ctx.publish('AddressLearned', {
-        address: a.address,
-        origin: `node ${a.node} (${a.type}) listed by ${access.identity} on ${endpointLabel(target)}`,
-        inScope: ctx.net.inScope(a.address),
-      });
-    }
+    // Every page to the end: a cluster of thousands of nodes lists its lab's kubelets after the rest, and
+    // a page cut short is a coverage gap (readEach), never a silent half.
+    await readEach(ctx, target, asker, NODES, (node) => {
+      for (const a of nodeAddresses({ items: [node] })) {
+        observeNodeOs(ctx, a);
+        ctx.publish('AddressLearned', {
+          address: a.address,
+          origin: `node ${a.node} (${a.type}) listed by ${access.identity} on ${endpointLabel(target)}`,
+          inScope: ctx.net.inScope(a.address),
+        });
+      }
+    });
   },
 });

@@ -9,6 +9,7 @@ import { fitUnjudged } from '../ops/agents.js';
 import { OPS_KB, type OpsObject, opsFindings } from '../ops/checks.js';
 import { DNS_KB, dnsConfigMap, dnsUnjudged } from '../ops/dns.js';
 import { NODE_CHECKS } from '../ops/scheduling.js';
+import { slimForOps } from '../ops/slim.js';
 import { scanCredentials } from '../plain-credentials.js';
 import type { Asker } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
@@ -192,46 +193,6 @@ export async function readRbac(
   return { rbac, unread };
 }
 
-type PodStatus = {
-  phase?: unknown;
-  startTime?: unknown;
-  containerStatuses?: { name?: unknown; restartCount?: unknown; state?: { waiting?: { reason?: unknown } } }[];
-  conditions?: { type?: unknown; status?: unknown; message?: unknown }[];
-};
-
-/**
- * What the operational checks read of a pod (owner, spec with its node and requests, phase, start, restart
- * counts and crash loops; for a Pending pod what the scheduler wrote on it): the rest of its status and its
- * bookkeeping metadata are dropped, since every pod of a large cluster is kept until those checks run.
- */
-function slimPod(item: Item): Item {
-  const { managedFields: _m, annotations: _a, ...metadata } = (item.metadata ?? {}) as Record<string, unknown>;
-  const status = (item as { status?: PodStatus }).status;
-  const statuses = status?.containerStatuses;
-  const unscheduled =
-    status?.phase === 'Pending' && Array.isArray(status.conditions)
-      ? status.conditions.filter((c) => c?.type === 'PodScheduled' && c.status === 'False')
-      : [];
-  return {
-    ...item,
-    metadata: metadata as Item['metadata'],
-    status: {
-      phase: status?.phase,
-      startTime: status?.startTime,
-      ...(Array.isArray(statuses) && {
-        containerStatuses: statuses.map((c) => ({
-          name: c?.name,
-          restartCount: c?.restartCount,
-          ...(c?.state?.waiting?.reason !== undefined && { state: { waiting: { reason: c.state.waiting.reason } } }),
-        })),
-      }),
-      ...(unscheduled.length > 0 && {
-        conditions: unscheduled.map((c) => ({ type: c.type, status: c.status, message: c.message })),
-      }),
-    },
-  } as Item;
-}
-
 /** What the checks read of a node: its name, labels, taints, cordon and allocatable resources. */
 function slimNode(item: Item): Item {
   const metadata = (item.metadata ?? {}) as { name?: unknown; labels?: unknown };
@@ -347,7 +308,7 @@ export const workloadsHunter = defineHunter({
     const shared: string[] = [];
     for (const source of WORKLOAD_SOURCES) {
       const turn = await readOnce(ctx, target, asker, source, (item) => {
-        if (source.spec) opsObjects.push({ kind: source.kind, item: source.kind === 'Pod' ? slimPod(item) : item });
+        if (source.spec) opsObjects.push({ kind: source.kind, item: slimForOps(source.kind, item) });
         else if (dnsConfigMap({ kind: source.kind, item })) opsObjects.push({ kind: source.kind, item });
         const where = locate(source.kind, item);
         const spec = source.spec?.(item);
