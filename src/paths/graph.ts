@@ -122,6 +122,8 @@ const IMPERSONATE_GROUPS = 'impersonate-groups';
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 /** Pod Security levels that forbid privileged, host-namespace and hostPath pods. */
 const FORBIDS_HOST = new Set(['baseline', 'restricted']);
+/** Whether a rule's list names the value or `*`. */
+const mentions = (values: string[] | undefined, v: string) => !!values && (values.includes('*') || values.includes(v));
 const ALL_RIGHTS: PolicyRule = { apiGroups: ['*'], resources: ['*'], verbs: ['*'] };
 
 /** What a subject's rights are limited by, beyond RBAC. */
@@ -163,6 +165,7 @@ export class EscalationGraph {
   private readonly built = new Set<string>();
   private readonly clusterRoles: Map<string, PolicyRule[]>;
   private readonly roles: Map<string, PolicyRule[]>;
+  private readonly rolesIn = new Map<string, string[]>();
   private readonly podSecurity?: Map<string, string | undefined>;
 
   constructor(readonly facts: PathFacts) {
@@ -171,6 +174,12 @@ export class EscalationGraph {
     this.roles = new Map(
       (facts.rbac.roles ?? []).map((r) => [`${r.metadata?.namespace}/${r.metadata?.name}`, r.rules ?? []]),
     );
+    for (const r of facts.rbac.roles ?? []) {
+      const ns = r.metadata?.namespace ?? '';
+      const names = this.rolesIn.get(ns);
+      if (names) names.push(r.metadata?.name ?? '');
+      else this.rolesIn.set(ns, [r.metadata?.name ?? '']);
+    }
     if (facts.namespaces) {
       this.podSecurity = new Map(facts.namespaces.map((n) => [n.name, n.podSecurity]));
       for (const n of facts.namespaces) this.namespaces.add(n.name);
@@ -304,6 +313,28 @@ export class EscalationGraph {
   }
 
   /**
+   * The roles the grants may bind in a namespace, each with the grant: `bind` on any ClusterRole is
+   * cluster-admin's rules there (role `*`), which makes every other one moot; on any Role, each Role there.
+   */
+  private bindable(grants: Grant[], ns: string) {
+    const out: { kind: string; role: string; resource: string; name: string; grant: Grant }[] = [];
+    for (const [resource, kind] of [
+      ['clusterroles', 'ClusterRole'],
+      ['roles', 'Role'],
+    ] as const) {
+      for (const [name, grant] of namesAllowed(grants, { verb: 'bind', group: RBAC_GROUP, resource })) {
+        if (name === '*' && kind === 'ClusterRole') return [{ kind, role: '*', resource, name, grant }];
+        const roles = name !== '*' ? [name] : (this.rolesIn.get(ns) ?? []);
+        for (const role of roles) {
+          const known = kind === 'ClusterRole' ? this.clusterRoles.has(role) : this.roles.has(`${ns}/${role}`);
+          if (known) out.push({ kind, role, resource, name, grant });
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
    * Namespaced bind and escalate: creating (or patching) a RoleBinding to a role one may `bind` gives that
    * role's rights in the namespace; `escalate` and update on a Role one is bound to gives every right there.
    */
@@ -317,37 +348,18 @@ export class EscalationGraph {
     for (const [ns, write] of writes) {
       for (const target of ns === '*' ? this.namespaces : [ns]) {
         const here = grants.filter((g) => g.namespace === '*' || g.namespace === target);
-        for (const [resource, kind] of [
-          ['clusterroles', 'ClusterRole'],
-          ['roles', 'Role'],
-        ] as const) {
-          for (const [name, grant] of namesAllowed(here, { verb: 'bind', group: RBAC_GROUP, resource })) {
-            // Any ClusterRole: cluster-admin's rules in the namespace. Any Role: each Role there.
-            const names =
-              name !== '*'
-                ? [name]
-                : kind === 'ClusterRole'
-                  ? ['*']
-                  : [...this.roles.keys()]
-                      .filter((k) => k.startsWith(`${target}/`))
-                      .map((k) => k.slice(target.length + 1));
-            for (const role of names) {
-              if (
-                role !== '*' &&
-                !(kind === 'ClusterRole' ? this.clusterRoles : this.roles).has(
-                  kind === 'ClusterRole' ? role : `${target}/${role}`,
-                )
-              )
-                continue;
-              const via = `a RoleBinding it creates in ${target} → ${kind} ${role === '*' ? 'cluster-admin' : role}`;
-              this.edge(from, {
-                to: this.rightsIn(target, kind, role, via),
-                step: STEPS.bindRole,
-                evidence: `${write.verb} rolebindings ${where(ns)} (${write.grant.via}); bind ${resource}/${name} in namespace ${target} (${grant.via})`,
-                findings: [],
-              });
-            }
-          }
+        for (const t of this.bindable(here, target)) {
+          this.edge(from, {
+            to: this.rightsIn(
+              target,
+              t.kind,
+              t.role,
+              `a RoleBinding it creates in ${target} → ${t.kind} ${t.role === '*' ? 'cluster-admin' : t.role}`,
+            ),
+            step: STEPS.bindRole,
+            evidence: `${write.verb} rolebindings ${where(ns)} (${write.grant.via}); bind ${t.resource}/${t.name} in namespace ${target} (${t.grant.via})`,
+            findings: [],
+          });
         }
       }
     }
@@ -381,8 +393,9 @@ export class EscalationGraph {
    * Impersonate-User), and group system:masters is cluster-admin. Service accounts are per namespace.
    */
   private impersonateEdges(from: string, grants: Grant[]) {
-    const cluster = grants.filter((g) => g.namespace === '*');
+    if (grants.length === 0) return;
     const ask = (resource: string): Ask => ({ verb: 'impersonate', group: '', resource });
+    const cluster = grants.filter((g) => g.namespace === '*');
     const step = (to: string, evidence: string) =>
       this.edge(from, { to, step: STEPS.impersonate, evidence, findings: [] });
     for (const [name, grant] of namesAllowed(cluster, ask('users'))) {
@@ -431,7 +444,10 @@ export class EscalationGraph {
       this.edge(from, { to: key, step, evidence, findings: [] });
     const toNamespace = (step: EscalationStep) => (ns: string, evidence: string) =>
       this.edge(from, { to: nsHub(ns), step, evidence, findings: [] });
-    const clusterWide = (ask: Ask) => whereAllowed(grants, ask).get('*');
+    const clusterWide = (ask: Ask, among = grants) => whereAllowed(among, ask).get('*');
+    // RBAC's own objects and impersonation are rare in rules: the checks on them scan only the rules that can.
+    const rbacGrants = grants.filter((g) => mentions(g.rule.apiGroups, RBAC_GROUP));
+    const impersonating = grants.filter((g) => mentions(g.rule.verbs, 'impersonate'));
     const all = (ask: Ask, step: EscalationStep, key: string) => {
       const g = clusterWide(ask);
       if (g) this.edge(from, { to: key, step, evidence: `${ask.verb} ${ask.resource} (${g.via})`, findings: [] });
@@ -486,10 +502,13 @@ export class EscalationGraph {
       const admitted = this.hostPodsAdmitted(ns);
       if (admitted) to(NODES, STEPS.workloadPatch)(ns, `${evidence}; ${admitted.note}`);
     });
-    this.bindEdges(from, grants);
-    const RBAC = 'rbac.authorization.k8s.io';
-    const binds = clusterWide({ verb: 'create', group: RBAC, resource: 'clusterrolebindings' });
-    const bind = clusterWide({ verb: 'bind', group: RBAC, resource: 'clusterroles', name: 'cluster-admin' });
+    this.bindEdges(from, rbacGrants);
+    const RBAC = RBAC_GROUP;
+    const binds = clusterWide({ verb: 'create', group: RBAC, resource: 'clusterrolebindings' }, rbacGrants);
+    const bind = clusterWide(
+      { verb: 'bind', group: RBAC, resource: 'clusterroles', name: 'cluster-admin' },
+      rbacGrants,
+    );
     if (binds && bind) {
       this.edge(from, {
         to: ADMIN,
@@ -498,10 +517,10 @@ export class EscalationGraph {
         findings: [],
       });
     }
-    const escalate = clusterWide({ verb: 'escalate', group: RBAC, resource: 'clusterroles' });
+    const escalate = clusterWide({ verb: 'escalate', group: RBAC, resource: 'clusterroles' }, rbacGrants);
     const edit =
-      clusterWide({ verb: 'update', group: RBAC, resource: 'clusterroles' }) ??
-      clusterWide({ verb: 'patch', group: RBAC, resource: 'clusterroles' });
+      clusterWide({ verb: 'update', group: RBAC, resource: 'clusterroles' }, rbacGrants) ??
+      clusterWide({ verb: 'patch', group: RBAC, resource: 'clusterroles' }, rbacGrants);
     if (escalate && edit) {
       this.edge(from, {
         to: ADMIN,
@@ -510,9 +529,9 @@ export class EscalationGraph {
         findings: [],
       });
     }
-    this.impersonateEdges(from, grants);
+    this.impersonateEdges(from, impersonating);
     this.allowed(
-      grants,
+      impersonating,
       [{ verb: 'impersonate', group: '', resource: 'serviceaccounts' }],
       toNamespace(STEPS.impersonateSa),
     );
