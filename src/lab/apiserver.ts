@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { PolicyRule } from 'kubernetes-types/rbac/v1.js';
 import YAML from 'yaml';
+import { podAdmission } from './admission.js';
 import type { Authenticator } from './auth.js';
 import type { Controllers } from './controllers.js';
 import {
@@ -661,7 +662,8 @@ export class ApiServer {
           verb: 'bind',
           group: roleType.group,
           resource: roleType.resource,
-          namespace: ref.kind === 'Role' ? namespace : undefined,
+          // In the binding's namespace, whatever the role's kind: a RoleBinding may grant `bind` on admin there.
+          namespace,
           name: ref.name,
         })
       )
@@ -677,6 +679,14 @@ export class ApiServer {
       { verb: 'create', rt, namespace, name: object.metadata.name },
       `user "${user.name}" (groups=[${groups}]) is attempting to grant RBAC permissions not currently held:\n${missing.map(describeRule).join('\n')}`,
     );
+  }
+
+  /** Pod Security Admission and NodeRestriction on a new pod (admission.ts). */
+  private checkAdmission(user: UserInfo, rt: ResourceType, object: KubeObject): void {
+    if (rt.kind !== 'Pod') return;
+    const namespace = this.deps.store.get(NAMESPACES, undefined, object.metadata.namespace ?? '');
+    const why = podAdmission(user, object as unknown as Pod, namespace);
+    if (why) throw status.admissionDenied(rt, object.metadata.name ?? object.metadata.generateName ?? '', why);
   }
 
   /**
@@ -722,6 +732,7 @@ export class ApiServer {
     const errors = validate(body, { allowPrivileged: this.deps.settings.apiserver.allowPrivileged });
     if (errors.length) throw status.invalid(rt, body.metadata.name ?? body.metadata.generateName ?? '', errors);
     this.checkEscalation(ex.user, rt, body);
+    this.checkAdmission(ex.user, rt, body);
     if (body.metadata.name && store.has(rt, namespace, body.metadata.name))
       throw status.alreadyExists(rt, body.metadata.name);
     const admitted = controllers.admit(rt, body);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Pod, Secret, ServiceAccount } from 'kubernetes-types/core/v1.js';
-import { podSpecWeaknesses, SPEC_KB } from '../../src/kubernetes/pod-spec.js';
+import type { Namespace, Pod, Secret, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import { type Lab, startLab } from '../../src/lab/index.js';
+import { namespaceFact, podFact } from '../../src/paths/facts.js';
 import { type AttackPath, EscalationGraph, type PathFacts, type StartFact } from '../../src/paths/graph.js';
 import { ANONYMOUS, type RbacFacts, serviceAccountWho } from '../../src/paths/rbac.js';
 
@@ -13,7 +13,6 @@ let lab: Lab;
 let facts: PathFacts;
 
 const RBAC = 'rbac.authorization.k8s.io/v1';
-const HOST_ACCESS = new Set<string>([SPEC_KB.privileged, SPEC_KB.hostNamespaces, SPEC_KB.hostPath]);
 
 async function labFacts(starts: StartFact[]): Promise<PathFacts> {
   const objects = (await lab.snapshot()).objects as Record<string, unknown[]>;
@@ -27,6 +26,12 @@ async function labFacts(starts: StartFact[]): Promise<PathFacts> {
     roleBindings: of(`${RBAC}/rolebindings`),
     clusterRoleBindings: of(`${RBAC}/clusterrolebindings`),
   };
+  const mounts = new Map(
+    of<ServiceAccount>('v1/serviceaccounts').map((a) => [
+      `${a.metadata!.namespace}/${a.metadata!.name}`,
+      a.automountServiceAccountToken,
+    ]),
+  );
   const tokens = of<Secret>('v1/secrets').filter((s) => s.type === 'kubernetes.io/service-account-token');
   return {
     rbac,
@@ -39,13 +44,8 @@ async function labFacts(starts: StartFact[]): Promise<PathFacts> {
       name: s.metadata!.name!,
       serviceAccount: s.metadata!.annotations!['kubernetes.io/service-account.name'],
     })),
-    pods: of<Pod>('v1/pods').map((p) => ({
-      namespace: p.metadata!.namespace!,
-      name: p.metadata!.name!,
-      serviceAccount: p.spec?.serviceAccountName ?? 'default',
-      node: p.spec?.nodeName,
-      hostAccess: podSpecWeaknesses(p.spec).some((w) => HOST_ACCESS.has(w.kb)),
-    })),
+    namespaces: of<Namespace>('v1/namespaces').flatMap((n) => namespaceFact(n) ?? []),
+    pods: of<Pod>('v1/pods').flatMap((p) => podFact(p, mounts) ?? []),
     starts,
   };
 }
@@ -130,13 +130,11 @@ describe('attack paths on the default lab', () => {
     );
   });
 
-  it('the decoy dev/ci-viewer, as readable and allowed pods in staging, reaches no cluster-admin', () => {
+  it('the decoy dev/ci-viewer, as readable and allowed pods in staging, reaches no cluster-admin, nor a node', () => {
     assert.equal(pathOf(paths, 'ci-viewer', 'cluster-admin'), undefined);
     assert.equal(pathOf(paths, 'ci-viewer', 'every Secret'), undefined);
-    assert.deepEqual(
-      pathOf(paths, 'ci-viewer', 'root on a node')?.steps.map((s) => s.action),
-      ['create-pod-node'],
-    );
+    // staging enforces Pod Security `restricted`: its pods reach no node (the lab refuses them, test/lab/admission).
+    assert.equal(pathOf(paths, 'ci-viewer', 'root on a node'), undefined);
     // Ground truth: it may create pods in staging, whose service accounts hold no right to escalate.
     assert.equal(
       lab.can(user('dev', 'ci-viewer'), { verb: 'create', group: '', resource: 'pods', namespace: 'staging' }),

@@ -1,8 +1,8 @@
-import type { Pod, ServiceAccount } from 'kubernetes-types/core/v1.js';
+import type { Namespace, Pod, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import type { KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
 import { tokenSubject } from '../../discovery/vantage/jwt.js';
-import { podSpecWeaknesses, SPEC_KB } from '../../kubernetes/pod-spec.js';
+import { namespaceFact, podFact } from '../../paths/facts.js';
 import { type AttackPath, EscalationGraph, type PathFacts, type PathGoal, type StartFact } from '../../paths/graph.js';
 import { ANONYMOUS, type RbacFacts, serviceAccountWho, type Who } from '../../paths/rbac.js';
 import { type Asker, listRequest } from './access.js';
@@ -24,7 +24,6 @@ const STEP_FINDINGS: Record<string, string[]> = {
   'create-pod-as': ['KF-API-010'],
   'create-pod-node': ['KF-API-010'],
 };
-const HOST_ACCESS = new Set<string>([SPEC_KB.privileged, SPEC_KB.hostNamespaces, SPEC_KB.hostPath]);
 const SA_TOKEN = 'kubernetes.io/service-account-token';
 
 /** An identity that may read what the graph is built from: RBAC objects everywhere. */
@@ -42,26 +41,16 @@ export async function readFacts(ctx: HuntContext, target: ApiTarget, asker: Aske
     roleBindings: await list(RBAC_API, 'rolebindings', 'RoleBinding'),
   };
   const accounts = await list<ServiceAccount>('/api/v1', 'serviceaccounts', 'ServiceAccount');
-  // The API server mounts a pod's token unless the pod, or else its service account, says false.
   const accountMounts = new Map(
     accounts.map((a) => [`${a.metadata?.namespace}/${a.metadata?.name}`, a.automountServiceAccountToken]),
   );
-  const mounted = (p: Pod, account: string) =>
-    p.spec?.automountServiceAccountToken ?? accountMounts.get(`${p.metadata?.namespace}/${account}`) ?? true;
+  // Namespaces for their Pod Security labels: when they cannot be listed, creating a pod stays a way onto a node.
+  const namespaces = await readAll(ctx, target, asker, { kind: 'Namespace', resource: 'namespaces', api: '/api/v1' });
   // Pods are many: each is reduced to what the graph needs as its page arrives.
   const pods: PathFacts['pods'] = [];
   await readEach(ctx, target, asker, { kind: 'Pod', resource: 'pods', api: '/api/v1' }, (item) => {
-    const p = item as unknown as Pod;
-    if (typeof p.metadata?.name !== 'string' || typeof p.metadata.namespace !== 'string') return;
-    const serviceAccount = p.spec?.serviceAccountName ?? 'default';
-    pods.push({
-      namespace: p.metadata.namespace,
-      name: p.metadata.name,
-      serviceAccount,
-      node: p.spec?.nodeName,
-      hostAccess: podSpecWeaknesses(p.spec).some((w) => HOST_ACCESS.has(w.kb)),
-      tokenMounted: mounted(p, serviceAccount),
-    });
+    const fact = podFact(item as unknown as Pod, accountMounts);
+    if (fact) pods.push(fact);
   });
   // Secrets as a Table: names, types and annotations only, never a value.
   const tokenSecrets: PathFacts['tokenSecrets'] = [];
@@ -92,6 +81,7 @@ export async function readFacts(ctx: HuntContext, target: ApiTarget, asker: Aske
   }
   return {
     rbac,
+    namespaces: namespaces?.items.flatMap((n) => namespaceFact(n as unknown as Namespace) ?? []),
     serviceAccounts: accounts.flatMap((s) =>
       typeof s.metadata?.name === 'string' && typeof s.metadata.namespace === 'string'
         ? [{ namespace: s.metadata.namespace, name: s.metadata.name }]
