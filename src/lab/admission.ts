@@ -140,15 +140,23 @@ export function podSecurityViolations(pod: Pod, level: Level): string[] {
   return level === 'baseline' ? baseline(pod) : [...baseline(pod), ...restricted(pod)];
 }
 
-/** Why a pod create is refused by admission, or undefined when it is admitted. */
-export function podAdmission(user: UserInfo, pod: Pod, namespace: KubeObject | undefined): string | undefined {
+/** Pod Security Admission is on by default from 1.23 (beta); before, its labels mean nothing. */
+export const POD_SECURITY_FROM_MINOR = 23;
+
+/** Why a pod create is refused by admission on a server of `minor`, or undefined when it is admitted. */
+export function podAdmission(
+  user: UserInfo,
+  pod: Pod,
+  namespace: KubeObject | undefined,
+  minor: number,
+): string | undefined {
   const node = /^system:node:(.+)$/.exec(user.name)?.[1];
   if (node !== undefined && user.groups.includes('system:nodes')) {
     if (!pod.metadata?.annotations?.['kubernetes.io/config.mirror']) {
       return `pod does not have "kubernetes.io/config.mirror" annotation, node "${node}" can only create mirror pods`;
     }
   }
-  const level = enforcedLevel(namespace);
+  const level = minor >= POD_SECURITY_FROM_MINOR ? enforcedLevel(namespace) : undefined;
   if (!level) return undefined;
   const violations = podSecurityViolations(pod, level);
   return violations.length > 0 ? `violates PodSecurity "${level}:latest": ${violations.join(', ')}` : undefined;

@@ -685,7 +685,7 @@ export class ApiServer {
   private checkAdmission(user: UserInfo, rt: ResourceType, object: KubeObject): void {
     if (rt.kind !== 'Pod') return;
     const namespace = this.deps.store.get(NAMESPACES, undefined, object.metadata.namespace ?? '');
-    const why = podAdmission(user, object as unknown as Pod, namespace);
+    const why = podAdmission(user, object as unknown as Pod, namespace, this.deps.minor);
     if (why) throw status.admissionDenied(rt, object.metadata.name ?? object.metadata.generateName ?? '', why);
   }
 

@@ -72,6 +72,8 @@ export interface PathFacts {
   rbac: RbacFacts;
   /** The namespaces with their labels, when they could be read; undefined: not readable. */
   namespaces?: NamespaceFact[];
+  /** False when the server predates Pod Security Admission (1.23): its labels then forbid nothing. */
+  podSecurityAdmission?: boolean;
   serviceAccounts: ServiceAccountFact[];
   tokenSecrets: TokenSecretFact[];
   pods: PodFact[];
@@ -282,6 +284,9 @@ export class EscalationGraph {
    * Security Admission's labels were seen; the note says what the answer rests on.
    */
   private hostPodsAdmitted(ns: string): { ns: string; note: string } | undefined {
+    if (this.facts.podSecurityAdmission === false) {
+      return { ns, note: 'the server predates Pod Security Admission (1.23): no label forbids it' };
+    }
     if (!this.podSecurity) return { ns, note: 'namespace labels not readable: assumed to admit it' };
     if (ns === '*') {
       for (const [name, level] of this.podSecurity) {

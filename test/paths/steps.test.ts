@@ -194,6 +194,7 @@ interface Extra {
   roleBindings?: RoleBinding[];
   pods?: PodFact[];
   namespaces?: NamespaceFact[];
+  podSecurityAdmission?: boolean;
   who?: Who;
 }
 
@@ -228,6 +229,7 @@ function graphOf(rules: PolicyRule[], extra: Extra = {}): EscalationGraph {
       ],
     },
     namespaces: extra.namespaces,
+    podSecurityAdmission: extra.podSecurityAdmission,
     serviceAccounts: [
       { namespace: 'ops', name: 'operator' },
       { namespace: 'ops', name: 'default' },
@@ -567,6 +569,18 @@ describe('Pod Security Admission labels', () => {
     assert.match(unread!.steps[0].evidence, /; namespace labels not readable: assumed to admit it$/);
     const unknown = pathOf(graphOf(create, { at: 'ops', namespaces: [{ name: 'app' }] }), 'root on a node');
     assert.match(unknown!.steps[0].evidence, /; namespace ops not read: assumed to admit it$/);
+  });
+
+  it('a server older than 1.23 enforces no label', () => {
+    const graph = graphOf(create, {
+      at: 'app',
+      namespaces: [{ name: 'app', podSecurity: 'restricted' }],
+      podSecurityAdmission: false,
+    });
+    assert.match(
+      pathOf(graph, 'root on a node')!.steps[0].evidence,
+      /; the server predates Pod Security Admission \(1\.23\): no label forbids it$/,
+    );
   });
 
   it('everywhere: one namespace that admits it is enough; none, and no node', () => {

@@ -8,7 +8,7 @@ import { ANONYMOUS, type RbacFacts, serviceAccountWho, type Who } from '../../pa
 import { type Asker, listRequest } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type ApiTarget, askApi, netFailure, readListing } from './api.js';
-import { readAll, readEach } from './workloads.js';
+import { readAll, readEach, serverMinor } from './workloads.js';
 
 const RBAC_API = '/apis/rbac.authorization.k8s.io/v1';
 const GOAL_KB: Record<PathGoal, string> = {
@@ -82,6 +82,7 @@ export async function readFacts(ctx: HuntContext, target: ApiTarget, asker: Aske
   return {
     rbac,
     namespaces: namespaces?.items.flatMap((n) => namespaceFact(n as unknown as Namespace) ?? []),
+    podSecurityAdmission: podSecurityAdmission(await serverMinor(ctx, target, asker)),
     serviceAccounts: accounts.flatMap((s) =>
       typeof s.metadata?.name === 'string' && typeof s.metadata.namespace === 'string'
         ? [{ namespace: s.metadata.namespace, name: s.metadata.name }]
@@ -91,6 +92,9 @@ export async function readFacts(ctx: HuntContext, target: ApiTarget, asker: Aske
     pods,
   };
 }
+
+/** Pod Security Admission enforces from 1.23 (beta, on by default); an unknown version is taken to have it. */
+const podSecurityAdmission = (minor: number | undefined) => minor === undefined || minor >= 23;
 
 /** Who the API server takes a start for, when it can be told: anonymous, or a service-account token's subject. */
 function whoOf(ctx: HuntContext, access: KfEvent<'ApiAccess'>): Who | undefined {
