@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Namespace, Pod, Secret, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import { type Lab, startLab } from '../../src/lab/index.js';
+import { PATH_USERS } from '../../src/lab/seed-paths.js';
 import { namespaceFact, podFact } from '../../src/paths/facts.js';
-import { type AttackPath, EscalationGraph, type PathFacts, type StartFact } from '../../src/paths/graph.js';
+import { type AttackPath, EscalationGraph, kubeletWho, type PathFacts, type StartFact } from '../../src/paths/graph.js';
 import { ANONYMOUS, type RbacFacts, serviceAccountWho } from '../../src/paths/rbac.js';
 
 // Block 127.57.2.0/24: attack paths computed from the default lab's objects, each step checked against the
@@ -66,6 +67,8 @@ before(async () => {
     { name: 'ci-viewer', who: sa('dev', 'ci-viewer') },
     { name: 'deployer', who: sa('dev', 'deployer') },
     { name: 'nobody', who: sa('default', 'nobody') },
+    ...Object.values(PATH_USERS).map((name) => ({ name, who: { user: name, groups: ['system:authenticated'] } })),
+    { name: 'kubelet', who: kubeletWho('lab-node-1') },
   ]);
 });
 
@@ -205,5 +208,181 @@ describe('attack paths from what the survey saw', () => {
       'a read token leads nowhere when its account is not known to hold anything',
     );
     assert.deepEqual(paths[0].steps[0].findings, ['f9']);
+  });
+});
+
+describe('the further steps on the default lab (seed-paths.ts), each against lab.can', () => {
+  let paths: AttackPath[];
+  const human = (name: string) => ({ name, groups: ['system:authenticated'] });
+  const steps = (from: string, to: AttackPath['to']) =>
+    pathOf(paths, from, to)?.steps.map((s) => [s.action, s.subject]);
+  const RBAC_GROUP = 'rbac.authorization.k8s.io';
+  before(() => {
+    paths = new EscalationGraph(facts).paths();
+  });
+
+  it('ops-lead binds admin in ops, reads the operator token: cluster-admin; staging-lead, the same in staging, nothing', () => {
+    assert.deepEqual(steps('ops-lead', 'cluster-admin'), [
+      ['bind-role', "ClusterRole admin's rights in namespace ops"],
+      ['read-token', 'service account ops/operator'],
+      ['wildcard', 'cluster-admin'],
+    ]);
+    const lead = human('ops-lead');
+    assert.equal(
+      lab.can(lead, { verb: 'create', group: RBAC_GROUP, resource: 'rolebindings', namespace: 'ops' }),
+      true,
+    );
+    assert.equal(
+      lab.can(lead, { verb: 'bind', group: RBAC_GROUP, resource: 'clusterroles', name: 'admin', namespace: 'ops' }),
+      true,
+    );
+    assert.equal(
+      lab.can(lead, { verb: 'get', group: '', resource: 'secrets', namespace: 'ops' }),
+      false,
+      'not by itself',
+    );
+    assert.equal(
+      lab.can(human('ops-lead'), {
+        verb: 'bind',
+        group: RBAC_GROUP,
+        resource: 'clusterroles',
+        name: 'cluster-admin',
+        namespace: 'ops',
+      }),
+      false,
+    );
+    assert.deepEqual(
+      paths.filter((p) => p.from === 'staging-lead'),
+      [],
+    );
+    assert.equal(
+      lab.can(human('staging-lead'), {
+        verb: 'bind',
+        group: RBAC_GROUP,
+        resource: 'clusterroles',
+        name: 'admin',
+        namespace: 'staging',
+      }),
+      true,
+      'the decoy may bind as much, where nothing is worth it',
+    );
+  });
+
+  it('ops-tuner escalates its own Role in ops; staging-tuner nothing', () => {
+    assert.deepEqual(steps('ops-tuner', 'cluster-admin'), [
+      ['escalate-role', 'every right in namespace ops'],
+      ['read-token', 'service account ops/operator'],
+      ['wildcard', 'cluster-admin'],
+    ]);
+    const tuner = human('ops-tuner');
+    assert.equal(
+      lab.can(tuner, { verb: 'escalate', group: RBAC_GROUP, resource: 'roles', namespace: 'ops', name: 'tuner' }),
+      true,
+    );
+    assert.equal(
+      lab.can(tuner, { verb: 'update', group: RBAC_GROUP, resource: 'roles', namespace: 'ops', name: 'tuner' }),
+      true,
+    );
+    assert.deepEqual(
+      paths.filter((p) => p.from === 'staging-tuner'),
+      [],
+    );
+  });
+
+  it('helpdesk impersonates oncall-admin: cluster-admin; helpdesk-lite impersonates jane and developers: nothing', () => {
+    assert.deepEqual(steps('helpdesk', 'cluster-admin'), [
+      ['impersonate', 'user oncall-admin'],
+      ['wildcard', 'cluster-admin'],
+    ]);
+    assert.equal(
+      lab.can(human('helpdesk'), { verb: 'impersonate', group: '', resource: 'users', name: 'oncall-admin' }),
+      true,
+    );
+    assert.equal(
+      lab.can(human('helpdesk'), { verb: 'impersonate', group: '', resource: 'users', name: 'jane' }),
+      false,
+    );
+    assert.equal(lab.can(human('oncall-admin'), { verb: '*', group: '*', resource: '*' }), true);
+    assert.deepEqual(
+      paths.filter((p) => p.from === 'helpdesk-lite'),
+      [],
+    );
+    assert.equal(
+      lab.can(human('helpdesk-lite'), { verb: 'impersonate', group: '', resource: 'groups', name: 'developers' }),
+      true,
+    );
+    assert.equal(
+      lab.can(
+        { name: 'jane', groups: ['developers', 'system:authenticated'] },
+        { verb: 'list', group: '', resource: 'secrets' },
+      ),
+      false,
+    );
+  });
+
+  it('ops-support execs into ops/backup, which mounts the operator token; staging-support reaches view only', () => {
+    assert.deepEqual(steps('ops-support', 'cluster-admin'), [
+      ['exec', 'pod ops/backup'],
+      ['mounted-secret', 'service account ops/operator'],
+      ['wildcard', 'cluster-admin'],
+    ]);
+    assert.equal(
+      lab.can(human('ops-support'), {
+        verb: 'create',
+        group: '',
+        resource: 'pods',
+        subresource: 'exec',
+        namespace: 'ops',
+      }),
+      true,
+    );
+    assert.equal(
+      lab.can(human('ops-support'), { verb: 'get', group: '', resource: 'secrets', namespace: 'ops' }),
+      false,
+    );
+    assert.deepEqual(
+      paths.filter((p) => p.from === 'staging-support'),
+      [],
+    );
+    assert.equal(lab.can(user('staging', 'builder'), { verb: 'list', group: '', resource: 'secrets' }), false);
+  });
+
+  it("the kubelet of lab-node-1 reads ops' Secrets as bound, and never creates pods (NodeRestriction)", () => {
+    const kubelet = pathOf(paths, 'kubelet', 'cluster-admin');
+    assert.deepEqual(
+      kubelet?.steps.map((s) => [s.action, s.subject]),
+      [
+        ['read-token', 'service account ops/operator'],
+        ['wildcard', 'cluster-admin'],
+      ],
+    );
+    assert.match(kubelet!.steps[0].evidence, /RoleBinding ops\/kubelet-secrets → Role kubelet-secrets/);
+    // Its own first step is never a pod it creates (later ones, as the operator, may be).
+    for (const p of paths.filter((x) => x.from === 'kubelet')) {
+      assert.ok(!p.steps[0].action.startsWith('create-pod'), JSON.stringify(p));
+    }
+    const node = { name: 'system:node:lab-node-1', groups: ['system:nodes', 'system:authenticated'] };
+    assert.equal(lab.can(node, { verb: 'get', group: '', resource: 'secrets', namespace: 'ops' }), true);
+    assert.equal(
+      lab.can(node, { verb: 'create', group: '', resource: 'pods', namespace: 'ops' }),
+      true,
+      'RBAC allows; admission refuses',
+    );
+  });
+
+  it('root on lab-node-1 reads the token ops/backup mounts: any pod on the node is cluster-admin', () => {
+    // An identity whose survey allowed creating pods (no RBAC objects known for it): a node, then the token.
+    const graph = new EscalationGraph({ ...facts, starts: [{ name: 'survey', can: { 'create pods': true } }] });
+    assert.deepEqual(
+      graph
+        .paths()
+        .find((p) => p.to === 'cluster-admin')
+        ?.steps.map((s) => [s.action, s.subject]),
+      [
+        ['create-pod-node', 'root on node lab-node-1'],
+        ['node-secrets', 'service account ops/operator'],
+        ['wildcard', 'cluster-admin'],
+      ],
+    );
   });
 });
