@@ -136,22 +136,43 @@ function reportMountedTokens(
   graph: EscalationGraph,
 ): void {
   const reach = new Map<string, AttackPath[]>();
+  const pathsOf = (namespace: string, account: string) => {
+    const key = `${namespace}/${account}`;
+    if (!reach.has(key)) reach.set(key, graph.accountPaths(namespace, account));
+    return reach.get(key)!;
+  };
+  const tokenOf = new Map(graph.facts.tokenSecrets.map((t) => [`${t.namespace}/${t.name}`, t.serviceAccount]));
+  const reaches = (paths: AttackPath[]) =>
+    `which reaches ${paths.map((p) => `${p.to} in ${p.steps.length} ${p.steps.length === 1 ? 'step' : 'steps'}`).join(', ')} ` +
+    `(computed from what ${reader.identity} read): ${describe(paths[0])}`;
   for (const pod of graph.facts.pods) {
-    if (pod.tokenMounted === false) continue;
-    const key = `${pod.namespace}/${pod.serviceAccount}`;
-    if (!reach.has(key)) reach.set(key, graph.accountPaths(pod.namespace, pod.serviceAccount));
-    const paths = reach.get(key)!;
-    if (paths.length === 0) continue;
-    const goals = paths.map((p) => `${p.to} in ${p.steps.length} ${p.steps.length === 1 ? 'step' : 'steps'}`);
+    // Its own token (automounted), and token Secrets of any account it mounts as a volume or in env.
+    const held: string[] = [];
+    if (pod.tokenMounted !== false) {
+      const paths = pathsOf(pod.namespace, pod.serviceAccount);
+      if (paths.length > 0) {
+        held.push(
+          `mounts the token of service account ${pod.namespace}/${pod.serviceAccount} (automountServiceAccountToken not false), ${reaches(paths)}`,
+        );
+      }
+    }
+    for (const secret of pod.secrets ?? []) {
+      const account = tokenOf.get(`${pod.namespace}/${secret}`);
+      const paths = account ? pathsOf(pod.namespace, account) : [];
+      if (paths.length > 0) {
+        held.push(
+          `mounts Secret ${pod.namespace}/${secret}, the token of service account ${pod.namespace}/${account}, ${reaches(paths)}`,
+        );
+      }
+    }
+    if (held.length === 0) continue;
     // A fact about the object, not the port (as every KF-WORKLOAD finding).
     ctx.report(
       {
         host: target.host,
         kb: 'KF-WORKLOAD-007',
         object: `${pod.namespace}/Pod/${pod.name}`,
-        evidence:
-          `pod ${pod.namespace}/${pod.name} mounts the token of service account ${key} (automountServiceAccountToken not false), ` +
-          `which reaches ${goals.join(', ')} (computed from what ${reader.identity} read): ${describe(paths[0])}`,
+        evidence: `pod ${pod.namespace}/${pod.name} ${held.join('; and ')}`,
       },
       [reader.id],
     );
