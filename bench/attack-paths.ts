@@ -50,7 +50,7 @@ const RBAC = 'rbac.authorization.k8s.io';
  */
 function stepRules(i: number): PolicyRule[] {
   const named = `cluster-role-${1 + (i % (CLUSTER_ROLES - 1))}`;
-  switch (i % 4) {
+  switch (Math.floor(i / 40) % 4) {
     case 0:
       return [
         { apiGroups: [RBAC], resources: ['rolebindings'], verbs: ['create'] },
