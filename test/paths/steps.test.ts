@@ -9,7 +9,8 @@ import type {
   Subject,
 } from 'kubernetes-types/rbac/v1.js';
 import { EscalationGraph, type NamespaceFact, type PodFact } from '../../src/paths/graph.js';
-import { ruleAllows, type Who } from '../../src/paths/rbac.js';
+import { namesAllowed, ruleAllows, type Who } from '../../src/paths/rbac.js';
+import { STEPS } from '../../src/paths/steps.js';
 
 // Each escalation step from one rule, on a small cluster of facts: which goal it reaches, and that a
 // look-alike rule that does not escalate reaches none.
@@ -615,6 +616,36 @@ describe('Pod Security Admission labels', () => {
       ),
       undefined,
       'a patched pod template meets the same admission',
+    );
+  });
+});
+
+describe('the steps registry', () => {
+  it('gives each step one id, a title and a reference', () => {
+    const steps = Object.values(STEPS);
+    assert.equal(new Set(steps.map((s) => s.id)).size, steps.length);
+    for (const s of steps) {
+      assert.match(s.reference, /^https:\/\/kubernetes\.io\/docs\//, s.id);
+      assert.ok(s.title.length > 10, s.id);
+    }
+  });
+});
+
+describe('names a rule allows', () => {
+  it('lists resourceNames, `*` for a rule without them, and leaves other verbs out', () => {
+    const grant = (rule: PolicyRule) => ({ namespace: '*', rule, via: 'v' });
+    const names = namesAllowed(
+      [
+        grant(rule(['impersonate'], ['users'], [''], ['a', 'b'])),
+        grant(rule(['get'], ['users'], [''], ['c'])),
+        grant(rule(['impersonate'], ['groups'])),
+      ],
+      { verb: 'impersonate', group: '', resource: 'users' },
+    );
+    assert.deepEqual([...names.keys()], ['a', 'b']);
+    assert.deepEqual(
+      [...namesAllowed([grant(rule(['*'], ['*']))], { verb: 'bind', group: '', resource: 'roles' }).keys()],
+      ['*'],
     );
   });
 });
