@@ -112,6 +112,34 @@ describe('Pod Security Admission', () => {
     );
   });
 
+  it("a Deployment's pods meet the same admission: a privileged template in staging makes no pod", async () => {
+    const deployment = (name: string, template: Pod) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: name } },
+        template: { metadata: { labels: { app: name } }, spec: template.spec },
+      },
+    });
+    const url = `${api}/apis/apps/v1/namespaces/staging/deployments`;
+    for (const [name, template] of [
+      ['rooted', rootPod('x')],
+      ['tidy-web', pod('x', {}, RESTRICTED)],
+    ] as const) {
+      const res = await call(url, { method: 'POST', body: deployment(name, template), token: admin });
+      assert.equal(res.status, 201, res.text);
+    }
+    const pods = await call(`${api}/api/v1/namespaces/staging/pods`, { token: admin });
+    const names = (pods.json.items as Pod[]).map((p) => p.metadata!.name!);
+    assert.ok(
+      names.some((n) => n.startsWith('tidy-web-')),
+      names.join(' '),
+    );
+    assert.ok(!names.some((n) => n.startsWith('rooted-')), names.join(' '));
+  });
+
   it('a 1.16 server has no Pod Security Admission: the label forbids nothing', async () => {
     const res = await call(`${lab.apiServer}/api/v1/namespaces/staging/pods`, {
       method: 'POST',
