@@ -561,11 +561,18 @@ export class EscalationGraph {
 
   private startEdges(start: StartFact) {
     const from = `start:${start.name}`;
-    if (start.who) {
-      this.rightsEdges(from, this.rbac.grants(start.who), {
-        node: start.who.user.startsWith('system:node:') && start.who.groups.includes('system:nodes'),
+    if (start.who?.groups.includes(MASTERS)) {
+      this.edge(from, {
+        to: ADMIN,
+        step: STEPS.wildcard,
+        evidence: `in group ${MASTERS}, which bypasses authorization`,
+        findings: start.canFindings ?? [],
       });
     }
+    // A kubelet's survey says yes to create pods (authorization), which NodeRestriction then refuses.
+    const kubelet =
+      !!start.who && start.who.user.startsWith('system:node:') && start.who.groups.includes('system:nodes');
+    if (start.who) this.rightsEdges(from, this.rbac.grants(start.who), { node: kubelet });
     const findings = start.canFindings ?? [];
     if (start.can?.['* *']) {
       this.edge(from, {
@@ -575,7 +582,7 @@ export class EscalationGraph {
         findings,
       });
     }
-    if (start.can?.['create pods']) {
+    if (start.can?.['create pods'] && !kubelet) {
       this.edge(from, {
         to: NODES,
         step: STEPS.createPodNode,

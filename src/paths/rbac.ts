@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import type {
   ClusterRole,
   ClusterRoleBinding,
@@ -41,6 +42,28 @@ export function serviceAccountWho(namespace: string, name: string): Who {
     user: `system:serviceaccount:${namespace}:${name}`,
     groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
   };
+}
+
+/**
+ * A client certificate as the API server's x509 authenticator takes it: the subject's CN is the user, each
+ * O a group (plus system:authenticated). Undefined when the PEM holds no readable certificate or no CN.
+ */
+export function certificateWho(pem: string): Who | undefined {
+  const block = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
+  if (!block) return undefined;
+  let subject: string;
+  try {
+    subject = new X509Certificate(block).subject;
+  } catch {
+    return undefined;
+  }
+  const values = (key: string) =>
+    subject
+      .split('\n')
+      .filter((line) => line.startsWith(`${key}=`))
+      .map((line) => line.slice(key.length + 1));
+  const [user] = values('CN');
+  return user ? { user, groups: [...values('O'), 'system:authenticated'] } : undefined;
 }
 
 export const ANONYMOUS: Who = { user: 'system:anonymous', groups: ['system:unauthenticated'] };

@@ -4,7 +4,7 @@ import { defineHunter, type HuntContext } from '../../core/hunter.js';
 import { tokenSubject } from '../../discovery/vantage/jwt.js';
 import { namespaceFact, podFact } from '../../paths/facts.js';
 import { type AttackPath, EscalationGraph, type PathFacts, type PathGoal, type StartFact } from '../../paths/graph.js';
-import { ANONYMOUS, type RbacFacts, serviceAccountWho, type Who } from '../../paths/rbac.js';
+import { ANONYMOUS, certificateWho, type RbacFacts, serviceAccountWho, type Who } from '../../paths/rbac.js';
 import { type Asker, listRequest } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type ApiTarget, askApi, netFailure, readListing } from './api.js';
@@ -96,14 +96,19 @@ export async function readFacts(ctx: HuntContext, target: ApiTarget, asker: Aske
 /** Pod Security Admission enforces from 1.23 (beta, on by default); an unknown version is taken to have it. */
 const podSecurityAdmission = (minor: number | undefined) => minor === undefined || minor >= 23;
 
-/** Who the API server takes a start for, when it can be told: anonymous, or a service-account token's subject. */
+/**
+ * Who the API server takes a start for, when it can be told: anonymous, a service-account token's subject,
+ * or a client certificate's subject (CN and O, as the x509 authenticator reads them: a kubelet's
+ * `system:node:NAME` in `system:nodes`, an admin's `system:masters`). The server accepted the credential
+ * (the access survey ran with it), so its subject is what it authenticates as.
+ */
 function whoOf(ctx: HuntContext, access: KfEvent<'ApiAccess'>): Who | undefined {
   if (access.via === 'anonymous') return ANONYMOUS;
   if (access.via !== 'credential') return undefined;
   const name = access.credential ?? access.identity;
   const credential = ctx.known('Credential', (c) => c.name === name)[0];
   const token = credential?.secret.token;
-  if (!token) return undefined;
+  if (!token) return credential?.secret.clientCert ? certificateWho(credential.secret.clientCert) : undefined;
   const subject = tokenSubject(token);
   return subject.namespace && subject.serviceAccount
     ? serviceAccountWho(subject.namespace, subject.serviceAccount)

@@ -1,12 +1,26 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Identity } from '../../../src/discovery/vantage/identity.js';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
-import { assertNoSecrets, assertOnlyReads, huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
+import { call } from '../../lab/call.js';
+import {
+  assertNoSecrets,
+  assertOnlyReads,
+  huntLab,
+  kubeconfigIdentity,
+  type LabHunt,
+  tokenIdentity,
+} from '../lab-hunt.js';
 
 // Block 127.145.3.0/24: the further escalation steps in a hunt of the default lab (seed-paths.ts) with the
 // lab admin's token as the reader: namespaces' Pod Security labels read (staging enforces restricted), a
-// pod that mounts another account's token Secret (ops/backup), found tokens as starts.
+// pod that mounts another account's token Secret (ops/backup), found tokens as starts. Then client
+// certificates as starts (127.145.3.20, the vulnerable lab): the kubelet's own, taken from its node's disk,
+// kubernetes-admin's (system:masters) and jane's (developers).
 
 let lab: Lab;
 let hunt: LabHunt;
@@ -83,5 +97,71 @@ describe('the further steps in a hunt', () => {
   it('only reads, and shows no secret', () => {
     assertOnlyReads(hunt);
     assertNoSecrets(lab, hunt.result);
+  });
+});
+
+describe('client certificates as starts: their subject is who the server takes them for', () => {
+  let vulnerable: Lab;
+  let certs: LabHunt;
+  let dir: string;
+
+  before(async () => {
+    vulnerable = await startLab({ profile: 'vulnerable', base: '127.145.3.20', nodes: 1, etcd: 'off' });
+    dir = await mkdtemp(join(tmpdir(), 'kf-paths-'));
+    // Root on lab-node-1 (the vulnerable kubelet runs commands in default/debug-tools, the host's / at /host).
+    const node = `https://${vulnerable.hosts[1].address}:${PORTS.kubelet}`;
+    const cmd = encodeURIComponent('cat /host/var/lib/kubelet/pki/kubelet-client-current.pem');
+    const pem = (await call(`${node}/run/default/debug-tools/shell?cmd=${cmd}`, { method: 'POST' })).text;
+    const blocks = pem.match(/-----BEGIN [^-]+-----[^-]+-----END [^-]+-----\n?/g) ?? [];
+    const clientCert = blocks.find((b) => b.includes('CERTIFICATE'));
+    const clientKey = blocks.find((b) => b.includes('PRIVATE KEY'));
+    assert.ok(clientCert && clientKey, pem.slice(0, 200));
+    const kubelet = new Identity('kubelet', 'found', undefined, {
+      clientCert,
+      clientKey,
+      trust: { tls: 'unverified' },
+    });
+    certs = await huntLab(vulnerable, {
+      hunters: apiserverHunters,
+      ports: [PORTS.apiserver],
+      identities: [
+        kubelet,
+        await kubeconfigIdentity(vulnerable, 'kubernetes-admin', dir),
+        await kubeconfigIdentity(vulnerable, 'jane', dir),
+      ],
+    });
+  });
+
+  after(async () => {
+    await vulnerable.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("the kubelet's certificate: system:node:lab-node-1, reading ops' Secrets, never creating a pod", () => {
+    const [path] = certs.of('KF-PATH-001', 'kubelet');
+    assert.ok(
+      path,
+      certs.findings
+        .filter((f) => f.kb.startsWith('KF-PATH'))
+        .map((f) => `${f.identity} ${f.object}`)
+        .join('\n'),
+    );
+    assert.match(
+      path.evidence,
+      /^kubelet → cluster-admin in 2 steps .*: 1\. read-token → service account ops\/operator: get secrets in namespace ops \(RoleBinding ops\/kubelet-secrets → Role kubelet-secrets\): token Secret ops\/operator-token-\w+; 2\. wildcard → /,
+    );
+    for (const f of certs.findings.filter((x) => x.kb.startsWith('KF-PATH-') && x.identity === 'kubelet')) {
+      assert.doesNotMatch(f.evidence, /: 1\. create-pod/, 'NodeRestriction: its own pods mount nothing');
+    }
+  });
+
+  it('kubernetes-admin is cluster-admin through system:masters; jane (developers, view) reaches nothing', () => {
+    const [admin] = certs.of('KF-PATH-001', 'kubernetes-admin@lab');
+    assert.ok(admin);
+    assert.match(admin.evidence, /1\. wildcard → cluster-admin: in group system:masters, which bypasses authorization/);
+    assert.deepEqual(
+      certs.findings.filter((f) => f.kb.startsWith('KF-PATH-') && f.identity === 'jane@lab').map((f) => f.object),
+      [],
+    );
   });
 });
