@@ -17,6 +17,7 @@ import {
 } from './discovery.js';
 import { fieldValidationOf, unknownFields } from './field-validation.js';
 import { MAX_BODY, readBody, sendJson, sendText, splitUrl } from './http.js';
+import { impersonated } from './impersonation.js';
 import { prometheusText } from './metrics.js';
 import { openapiDocument, openapiRoot, openapiV2, openapiV2Protobuf } from './openapi.js';
 import { applyPatch, PATCH_TYPES, PatchError } from './patch.js';
@@ -215,6 +216,14 @@ export class ApiServer {
         return;
       }
       user = auth.user;
+    }
+    try {
+      user = impersonated(req, user, this.deps.authorizer);
+    } catch (err) {
+      noteIdentity(req, user.name);
+      if (!(err instanceof ApiError)) throw err;
+      sendObject(req, res, err.status.code, err.status, headers);
+      return;
     }
     noteIdentity(req, user.name);
     const ex: Exchange = { req, res, user, query, headers };
