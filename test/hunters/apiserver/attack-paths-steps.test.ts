@@ -165,3 +165,74 @@ describe('client certificates as starts: their subject is who the server takes t
     );
   });
 });
+
+describe('a reader that may not list namespaces', () => {
+  let quiet: Lab;
+  let blind: LabHunt;
+
+  before(async () => {
+    quiet = await startLab({ profile: 'default', base: '127.145.3.40', nodes: 1, etcd: 'off' });
+    // default/nobody gets every read the graph needs except namespaces.
+    const admin = quiet.credentials.admin.token!;
+    const role = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'graph-reader' },
+      rules: [
+        {
+          apiGroups: ['rbac.authorization.k8s.io'],
+          resources: ['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings'],
+          verbs: ['get', 'list'],
+        },
+        { apiGroups: [''], resources: ['serviceaccounts', 'pods', 'secrets'], verbs: ['get', 'list'] },
+      ],
+    };
+    const binding = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'graph-reader' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'graph-reader' },
+      subjects: [{ kind: 'ServiceAccount', namespace: 'default', name: 'nobody' }],
+    };
+    for (const [path, body] of [
+      ['clusterroles', role],
+      ['clusterrolebindings', binding],
+    ] as const) {
+      const res = await call(`${quiet.apiServer}/apis/rbac.authorization.k8s.io/v1/${path}`, {
+        method: 'POST',
+        body,
+        token: admin,
+      });
+      assert.equal(res.status, 201, res.text);
+    }
+    blind = await huntLab(quiet, {
+      hunters: apiserverHunters,
+      ports: [PORTS.apiserver],
+      identities: [tokenIdentity(quiet, 'nobody')],
+    });
+  });
+
+  after(() => quiet.stop());
+
+  it('says so as a gap, and a pod then counts as reaching a node, the step saying it is assumed', () => {
+    const nobody = { name: 'system:serviceaccount:default:nobody', groups: ['system:authenticated'] };
+    assert.equal(quiet.can(nobody, { verb: 'list', group: '', resource: 'namespaces' }), false);
+    const gap = blind.gaps.find(
+      (g) => g.hunter === 'apiserver-attack-paths' && g.subject === 'list namespaces (nobody)',
+    );
+    assert.ok(gap, blind.gaps.map((g) => `${g.hunter} ${g.subject}`).join('\n'));
+    assert.equal(gap.reason, 'skipped');
+    const [node] = blind.of('KF-PATH-002', 'anonymous');
+    assert.ok(
+      node,
+      blind.findings
+        .filter((f) => f.kb.startsWith('KF-PATH'))
+        .map((f) => f.evidence)
+        .join('\n'),
+    );
+    assert.match(
+      node.evidence,
+      /2\. create-pod-node → root on a node: create pods in namespace \w+ .*; namespace labels not readable: assumed to admit it$/,
+    );
+  });
+});
