@@ -111,10 +111,11 @@ const ADMIN = 'cluster-admin';
 const SECRETS = 'secrets';
 const NODES = 'nodes';
 const saKey = (ns: string, name: string) => `sa:${ns}/${name}`;
-const userKey = (name: string) =>
-  name.startsWith('system:serviceaccount:') && name.split(':').length === 4
-    ? saKey(name.split(':')[2], name.split(':')[3])
-    : `user:${name}`;
+/** A user as a node: a service account's user name is that account. */
+const userKey = (name: string) => {
+  const account = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(name);
+  return account ? saKey(account[1], account[2]) : `user:${name}`;
+};
 const groupKey = (name: string) => `group:${name}`;
 /** A role's rights in one namespace; name `*` for every right there. */
 const rightsKey = (ns: string, kind: string, name: string) => `rights:${ns}/${kind}/${name}`;
@@ -384,7 +385,8 @@ export class EscalationGraph {
         whereAllowed(here, { verb: 'patch', group: RBAC_GROUP, resource: 'roles', name }).values().next().value;
       if (!edit) continue;
       this.edge(from, {
-        to: this.rightsIn(ns, 'Role', '*', `Role ${ns}/${name}, edited to allow everything (${held.via})`),
+        // Shared by whoever may edit a Role of theirs there: the step's evidence names the Role.
+        to: this.rightsIn(ns, 'Role', '*', `a Role of ${ns} edited to allow everything`),
         step: STEPS.escalateRole,
         evidence: `escalate roles ${where(ns)} (${esc.via}); update roles/${name} ${where(ns)} (${edit.via}); bound to Role ${ns}/${name} (${held.via})`,
         findings: [],
