@@ -510,10 +510,9 @@ export class EscalationGraph {
       if (admitted) to(NODES, STEPS.workloadPatch)(ns, `${evidence}; ${admitted.note}`);
     });
     this.bindEdges(from, rbacGrants);
-    const RBAC = RBAC_GROUP;
-    const binds = clusterWide({ verb: 'create', group: RBAC, resource: 'clusterrolebindings' }, rbacGrants);
+    const binds = clusterWide({ verb: 'create', group: RBAC_GROUP, resource: 'clusterrolebindings' }, rbacGrants);
     const bind = clusterWide(
-      { verb: 'bind', group: RBAC, resource: 'clusterroles', name: 'cluster-admin' },
+      { verb: 'bind', group: RBAC_GROUP, resource: 'clusterroles', name: 'cluster-admin' },
       rbacGrants,
     );
     if (binds && bind) {
@@ -524,10 +523,10 @@ export class EscalationGraph {
         findings: [],
       });
     }
-    const escalate = clusterWide({ verb: 'escalate', group: RBAC, resource: 'clusterroles' }, rbacGrants);
+    const escalate = clusterWide({ verb: 'escalate', group: RBAC_GROUP, resource: 'clusterroles' }, rbacGrants);
     const edit =
-      clusterWide({ verb: 'update', group: RBAC, resource: 'clusterroles' }, rbacGrants) ??
-      clusterWide({ verb: 'patch', group: RBAC, resource: 'clusterroles' }, rbacGrants);
+      clusterWide({ verb: 'update', group: RBAC_GROUP, resource: 'clusterroles' }, rbacGrants) ??
+      clusterWide({ verb: 'patch', group: RBAC_GROUP, resource: 'clusterroles' }, rbacGrants);
     if (escalate && edit) {
       this.edge(from, {
         to: ADMIN,
