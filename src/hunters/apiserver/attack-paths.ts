@@ -46,15 +46,6 @@ export async function readFacts(ctx: HuntContext, target: ApiTarget, asker: Aske
   );
   // Namespaces for their Pod Security labels: when they cannot be listed, creating a pod stays a way onto a node.
   const namespaces = await readAll(ctx, target, asker, { kind: 'Namespace', resource: 'namespaces', api: '/api/v1' });
-  if (!namespaces) {
-    ctx.gap({
-      host: target.host,
-      port: target.port,
-      subject: `list namespaces (${asker.identity})`,
-      reason: 'skipped',
-      detail: 'namespaces not readable: their Pod Security labels unknown, creating a pod is taken as reaching a node',
-    });
-  }
   // Pods are many: each is reduced to what the graph needs as its page arrives.
   const pods: PathFacts['pods'] = [];
   await readEach(ctx, target, asker, { kind: 'Pod', resource: 'pods', api: '/api/v1' }, (item) => {
@@ -224,6 +215,16 @@ export const attackPathsHunter = defineHunter({
     } catch (err) {
       ctx.log(`reading RBAC as ${reader.identity}: ${netFailure(err)}`, 'warn');
       return;
+    }
+    if (!facts.namespaces) {
+      ctx.gap({
+        host: target.host,
+        port: target.port,
+        subject: `list namespaces (${reader.identity})`,
+        reason: 'skipped',
+        detail:
+          'namespaces not readable: their Pod Security labels unknown, creating a pod is taken as reaching a node',
+      });
     }
     const graph = new EscalationGraph({ ...facts, starts: starts.map((s) => startOf(ctx, s)) });
     // Pods that carry a powerful token: judged once per reader (the same finding from another reader is one).
