@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { PolicyRule } from 'kubernetes-types/rbac/v1.js';
 import YAML from 'yaml';
+import { podAdmission } from './admission.js';
 import type { Authenticator } from './auth.js';
 import type { Controllers } from './controllers.js';
 import {
@@ -16,6 +17,7 @@ import {
 } from './discovery.js';
 import { fieldValidationOf, unknownFields } from './field-validation.js';
 import { MAX_BODY, readBody, sendJson, sendText, splitUrl } from './http.js';
+import { impersonated } from './impersonation.js';
 import { prometheusText } from './metrics.js';
 import { openapiDocument, openapiRoot, openapiV2, openapiV2Protobuf } from './openapi.js';
 import { applyPatch, PATCH_TYPES, PatchError } from './patch.js';
@@ -214,6 +216,14 @@ export class ApiServer {
         return;
       }
       user = auth.user;
+    }
+    try {
+      user = impersonated(req, user, this.deps.authorizer);
+    } catch (err) {
+      noteIdentity(req, user.name);
+      if (!(err instanceof ApiError)) throw err;
+      sendObject(req, res, err.status.code, err.status, headers);
+      return;
     }
     noteIdentity(req, user.name);
     const ex: Exchange = { req, res, user, query, headers };
@@ -661,7 +671,8 @@ export class ApiServer {
           verb: 'bind',
           group: roleType.group,
           resource: roleType.resource,
-          namespace: ref.kind === 'Role' ? namespace : undefined,
+          // In the binding's namespace, whatever the role's kind: a RoleBinding may grant `bind` on admin there.
+          namespace,
           name: ref.name,
         })
       )
@@ -677,6 +688,14 @@ export class ApiServer {
       { verb: 'create', rt, namespace, name: object.metadata.name },
       `user "${user.name}" (groups=[${groups}]) is attempting to grant RBAC permissions not currently held:\n${missing.map(describeRule).join('\n')}`,
     );
+  }
+
+  /** Pod Security Admission and NodeRestriction on a new pod (admission.ts). */
+  private checkAdmission(user: UserInfo, rt: ResourceType, object: KubeObject): void {
+    if (rt.kind !== 'Pod') return;
+    const namespace = this.deps.store.get(NAMESPACES, undefined, object.metadata.namespace ?? '');
+    const why = podAdmission(user, object as unknown as Pod, namespace, this.deps.minor);
+    if (why) throw status.admissionDenied(rt, object.metadata.name ?? object.metadata.generateName ?? '', why);
   }
 
   /**
@@ -722,6 +741,7 @@ export class ApiServer {
     const errors = validate(body, { allowPrivileged: this.deps.settings.apiserver.allowPrivileged });
     if (errors.length) throw status.invalid(rt, body.metadata.name ?? body.metadata.generateName ?? '', errors);
     this.checkEscalation(ex.user, rt, body);
+    this.checkAdmission(ex.user, rt, body);
     if (body.metadata.name && store.has(rt, namespace, body.metadata.name))
       throw status.alreadyExists(rt, body.metadata.name);
     const admitted = controllers.admit(rt, body);

@@ -1,5 +1,6 @@
 import type { Pod, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import { NodeIndex, nodeFacts, placementOf, taintText } from '../kubernetes/node-fit.js';
+import { podAdmission } from './admission.js';
 import type { LabClock } from './clock.js';
 import { crdResources, crdStatus } from './crds.js';
 import { defaultPod, type NodeSlot, runPod, tokenVolume } from './pods.js';
@@ -13,6 +14,11 @@ const kind = (k: string) => resourceOfKind(RESOURCES, k);
 const PODS = kind('Pod');
 const SERVICE_ACCOUNTS = kind('ServiceAccount');
 const NAMESPACES = kind('Namespace');
+/** Who the workload controllers create pods as (their own service accounts in kube-system). */
+const CONTROLLER = {
+  name: 'system:serviceaccount:kube-system:replicaset-controller',
+  groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'],
+};
 
 export interface ControllerDeps {
   store: Store;
@@ -164,6 +170,12 @@ export class Controllers {
   }
 
   private create(rt: ResourceType, object: KubeObject): KubeObject {
+    // Pod Security judges a controller's pods as any other: a refused one is not made (a real controller
+    // records a FailedCreate event and tries again; the lab does neither).
+    if (rt === PODS) {
+      const namespace = this.deps.store.get(NAMESPACES, undefined, object.metadata.namespace ?? '');
+      if (podAdmission(CONTROLLER, object as unknown as Pod, namespace, this.deps.minor)) return object;
+    }
     const stored = this.deps.store.create(rt, this.admit(rt, object));
     this.created(rt, stored);
     return stored;

@@ -66,7 +66,7 @@ export async function seedCluster(store: Store, input: SeedInput): Promise<SeedO
     started: created,
     secrets: values,
   });
-  workloads.push(...pathScenarioObjects());
+  workloads.push(...pathScenarioObjects(nodes[0], created));
   const legacyTokens = minorOf(version) < 24;
   const tokenAccounts = new Set([
     ...IDENTITIES.flatMap((i) => (i.serviceAccount ? [`${i.serviceAccount.namespace}/${i.serviceAccount.name}`] : [])),

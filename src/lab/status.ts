@@ -41,6 +41,10 @@ export const notFound = (rt: ResourceType, name: string) =>
 /** The answer to a path nothing serves. */
 export const noSuchPath = () => failure(404, 'NotFound', 'the server could not find the requested resource', {});
 
+/** An admission plugin's refusal (Pod Security, NodeRestriction): 403 with the plugin's reason. */
+export const admissionDenied = (rt: ResourceType, name: string, why: string) =>
+  failure(403, 'Forbidden', `${qualified(rt)} "${name}" is forbidden: ${why}`, named(rt, name));
+
 export const alreadyExists = (rt: ResourceType, name: string) =>
   failure(409, 'AlreadyExists', `${qualified(rt)} "${name}" already exists`, named(rt, name));
 

@@ -1,4 +1,15 @@
-import { type Ask, type Grant, type RbacFacts, RbacIndex, serviceAccountWho, type Who, whereAllowed } from './rbac.js';
+import type { PolicyRule } from 'kubernetes-types/rbac/v1.js';
+import {
+  type Ask,
+  allowedForSomeName,
+  type Grant,
+  namesAllowed,
+  type RbacFacts,
+  RbacIndex,
+  serviceAccountWho,
+  type Who,
+  whereAllowed,
+} from './rbac.js';
 import { STEPS, type StepId } from './steps.js';
 
 type EscalationStep = (typeof STEPS)[keyof typeof STEPS];
@@ -28,6 +39,8 @@ export interface PodFact {
   node?: string;
   /** Privileged, host namespaces or a dangerous hostPath: a way onto its node. */
   hostAccess: boolean;
+  /** Secrets of its namespace it mounts: secret volumes, projected secret sources, env and envFrom references. */
+  secrets?: string[];
   /**
    * Whether its service account's token is mounted (the pod's `automountServiceAccountToken`, else the
    * service account's, else true as the API server defaults it). Undefined: not known, taken as mounted.
@@ -55,8 +68,19 @@ export interface StartFact {
   tokensRead?: { secret: string; serviceAccount: string; findings: string[] }[];
 }
 
+/** A namespace as read, with its Pod Security Admission level (`pod-security.kubernetes.io/enforce`). */
+export interface NamespaceFact {
+  name: string;
+  /** `privileged`, `baseline`, `restricted`; undefined when the label is not set. */
+  podSecurity?: string;
+}
+
 export interface PathFacts {
   rbac: RbacFacts;
+  /** The namespaces with their labels, when they could be read; undefined: not readable. */
+  namespaces?: NamespaceFact[];
+  /** False when the server predates Pod Security Admission (1.23): its labels then forbid nothing. */
+  podSecurityAdmission?: boolean;
   serviceAccounts: ServiceAccountFact[];
   tokenSecrets: TokenSecretFact[];
   pods: PodFact[];
@@ -94,6 +118,29 @@ const ADMIN = 'cluster-admin';
 const SECRETS = 'secrets';
 const NODES = 'nodes';
 const saKey = (ns: string, name: string) => `sa:${ns}/${name}`;
+/** A user as a node: a service account's user name is that account. */
+const userKey = (name: string) => {
+  const account = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(name);
+  return account ? saKey(account[1], account[2]) : `user:${name}`;
+};
+const groupKey = (name: string) => `group:${name}`;
+/** A role's rights in one namespace; name `*` for every right there. */
+const rightsKey = (ns: string, kind: string, name: string) => `rights:${ns}/${kind}/${name}`;
+const MASTERS = 'system:masters';
+const IMPERSONATE_USERS = 'impersonate-users';
+const IMPERSONATE_GROUPS = 'impersonate-groups';
+const RBAC_GROUP = 'rbac.authorization.k8s.io';
+/** Pod Security levels that forbid privileged, host-namespace and hostPath pods. */
+const FORBIDS_HOST = new Set(['baseline', 'restricted']);
+/** Whether a rule's list names the value or `*`. */
+const mentions = (values: string[] | undefined, v: string) => !!values && (values.includes('*') || values.includes(v));
+const ALL_RIGHTS: PolicyRule = { apiGroups: ['*'], resources: ['*'], verbs: ['*'] };
+
+/** What a subject's rights are limited by, beyond RBAC. */
+interface Limits {
+  /** A kubelet's identity: NodeRestriction admits only mirror pods of its own node and tokens for its pods. */
+  node?: boolean;
+}
 /** Hubs: a namespace's service accounts, its token Secrets, its pods (exec), its host-reaching pods. */
 const HUBS = ['ns', 'tokens', 'exec', 'exec-node'] as const;
 const hub = (kind: (typeof HUBS)[number], ns: string) => `${kind}:${ns}`;
@@ -106,6 +153,14 @@ function label(key: string): string {
   if (key.startsWith('sa:')) return `service account ${key.slice(3)}`;
   if (key.startsWith('node:')) return `root on node ${key.slice(5)}`;
   if (key.startsWith('start:')) return key.slice(6);
+  if (key.startsWith('pod:')) return `pod ${key.slice(4)}`;
+  if (key.startsWith('user:')) return `user ${key.slice(5)}`;
+  if (key.startsWith('group:')) return key === groupKey(MASTERS) ? 'cluster-admin' : `group ${key.slice(6)}`;
+  if (key.startsWith('kubelet:')) return `system:node:${key.slice(8)} (the kubelet's credentials)`;
+  if (key.startsWith('rights:')) {
+    const [ns, kind, name] = key.slice(7).split('/');
+    return name === '*' ? `every right in namespace ${ns}` : `${kind} ${name}'s rights in namespace ${ns}`;
+  }
   return key;
 }
 
@@ -115,9 +170,30 @@ export class EscalationGraph {
   private readonly edges = new Map<string, Edge[]>();
   private readonly rbac: RbacIndex;
   private readonly namespaces = new Set<string>();
+  /** Identities reached by a step whose rights are still to be turned into edges (built once each). */
+  private readonly pending: { key: string; grants: () => Grant[]; limits?: Limits }[] = [];
+  private readonly built = new Set<string>();
+  private readonly clusterRoles: Map<string, PolicyRule[]>;
+  private readonly roles: Map<string, PolicyRule[]>;
+  private readonly rolesIn = new Map<string, string[]>();
+  private readonly podSecurity?: Map<string, string | undefined>;
 
   constructor(readonly facts: PathFacts) {
     this.rbac = new RbacIndex(facts.rbac);
+    this.clusterRoles = new Map((facts.rbac.clusterRoles ?? []).map((r) => [r.metadata?.name ?? '', r.rules ?? []]));
+    this.roles = new Map(
+      (facts.rbac.roles ?? []).map((r) => [`${r.metadata?.namespace}/${r.metadata?.name}`, r.rules ?? []]),
+    );
+    for (const r of facts.rbac.roles ?? []) {
+      const ns = r.metadata?.namespace ?? '';
+      const names = this.rolesIn.get(ns);
+      if (names) names.push(r.metadata?.name ?? '');
+      else this.rolesIn.set(ns, [r.metadata?.name ?? '']);
+    }
+    if (facts.namespaces) {
+      this.podSecurity = new Map(facts.namespaces.map((n) => [n.name, n.podSecurity]));
+      for (const n of facts.namespaces) this.namespaces.add(n.name);
+    }
     const free = (from: string, to: string, evidence = '') => this.edge(from, { to, evidence, findings: [] });
     for (const sa of facts.serviceAccounts) {
       this.namespaces.add(sa.namespace);
@@ -127,9 +203,29 @@ export class EscalationGraph {
       this.namespaces.add(t.namespace);
       free(hub('tokens', t.namespace), saKey(t.namespace, t.serviceAccount), `token Secret ${t.namespace}/${t.name}`);
     }
+    // A token Secret a pod mounts (a volume, env) is read by whoever gets into the pod or onto its node.
+    const tokenOf = new Map(facts.tokenSecrets.map((t) => [`${t.namespace}/${t.name}`, t.serviceAccount]));
     for (const pod of facts.pods) {
       this.namespaces.add(pod.namespace);
-      free(hub('exec', pod.namespace), saKey(pod.namespace, pod.serviceAccount), `pod ${pod.namespace}/${pod.name}`);
+      const at = `${pod.namespace}/${pod.name}`;
+      if (pod.tokenMounted !== false)
+        free(hub('exec', pod.namespace), saKey(pod.namespace, pod.serviceAccount), `pod ${at}`);
+      for (const secret of new Set(pod.secrets ?? [])) {
+        const account = tokenOf.get(`${pod.namespace}/${secret}`);
+        if (!account) continue;
+        const evidence = `pod ${at} mounts Secret ${pod.namespace}/${secret}, the token of ${pod.namespace}/${account}`;
+        free(hub('exec', pod.namespace), `pod:${at}`, `pod ${at}`);
+        const to = saKey(pod.namespace, account);
+        this.edge(`pod:${at}`, { to, step: STEPS.mountedSecret, evidence, findings: [] });
+        if (pod.node) {
+          this.edge(`node:${pod.node}`, {
+            to,
+            step: STEPS.nodeSecrets,
+            evidence: `${evidence}, on ${pod.node}`,
+            findings: [],
+          });
+        }
+      }
       if (pod.hostAccess && pod.node) {
         free(hub('exec-node', pod.namespace), `node:${pod.node}`, `pod ${pod.namespace}/${pod.name}`);
       }
@@ -138,7 +234,7 @@ export class EscalationGraph {
     const nodes = new Set(facts.pods.map((p) => p.node).filter((n): n is string => !!n));
     for (const node of nodes) free(NODES, `node:${node}`);
     for (const pod of facts.pods) {
-      if (!pod.node) continue;
+      if (!pod.node || pod.tokenMounted === false) continue;
       this.edge(`node:${pod.node}`, {
         to: saKey(pod.namespace, pod.serviceAccount),
         step: STEPS.nodeTokens,
@@ -148,10 +244,70 @@ export class EscalationGraph {
     }
     this.edge(ADMIN, { to: SECRETS, step: STEPS.adminHolds, evidence: 'cluster-admin may list Secrets', findings: [] });
     this.edge(ADMIN, { to: NODES, step: STEPS.adminNode, evidence: 'cluster-admin may create pods', findings: [] });
+    // The kubelet's own credentials, on every node: its rights as RBAC binds them. The Node authorizer adds
+    // the Secrets and tokens of the node's own pods, which root on the node holds anyway (node-tokens).
+    for (const node of nodes) {
+      const who = kubeletWho(node);
+      const grants = this.rbac.grants(who);
+      if (grants.length === 0) continue;
+      this.edge(`node:${node}`, {
+        to: `kubelet:${node}`,
+        step: STEPS.nodeCredentials,
+        evidence: `the kubelet's client certificate on ${node} (${who.user}, groups ${who.groups.join(', ')})`,
+        findings: [],
+      });
+      this.reach(`kubelet:${node}`, () => grants, { node: true });
+    }
+    // Group system:masters bypasses RBAC: impersonating it is cluster-admin.
+    free(groupKey(MASTERS), ADMIN, `group ${MASTERS} bypasses authorization`);
     for (const sa of facts.serviceAccounts) {
       this.rightsEdges(saKey(sa.namespace, sa.name), this.rbac.grants(serviceAccountWho(sa.namespace, sa.name)));
     }
     for (const start of facts.starts) this.startEdges(start);
+    for (let next = this.pending.shift(); next; next = this.pending.shift()) {
+      this.rightsEdges(next.key, next.grants(), next.limits);
+    }
+  }
+
+  /** An identity a step reaches: its rights become edges once, after the identities known from the start. */
+  private reach(key: string, grants: () => Grant[], limits?: Limits) {
+    if (this.built.has(key) || key.startsWith('sa:')) return;
+    this.built.add(key);
+    this.pending.push({ key, grants, limits });
+  }
+
+  /** A role's rules granted in one namespace, as the RoleBinding an attacker creates would grant them. */
+  private rightsIn(ns: string, kind: string, name: string, via: string): string {
+    const key = rightsKey(ns, kind, name);
+    const rules =
+      name === '*'
+        ? [ALL_RIGHTS]
+        : ((kind === 'ClusterRole' ? this.clusterRoles.get(name) : this.roles.get(`${ns}/${name}`)) ?? []);
+    this.reach(key, () => rules.map((rule) => ({ namespace: ns, rule, via, role: { kind, name } })));
+    return key;
+  }
+
+  /**
+   * Whether a privileged, hostPath pod created in `ns` (`*`: any namespace) is admitted, as far as Pod
+   * Security Admission's labels were seen; the note says what the answer rests on.
+   */
+  private hostPodsAdmitted(ns: string): { ns: string; note: string } | undefined {
+    if (this.facts.podSecurityAdmission === false) {
+      return { ns, note: 'the server predates Pod Security Admission (1.23): no label forbids it' };
+    }
+    if (!this.podSecurity) return { ns, note: 'namespace labels not readable: assumed to admit it' };
+    if (ns === '*') {
+      for (const [name, level] of this.podSecurity) {
+        if (!FORBIDS_HOST.has(level ?? ''))
+          return { ns: name, note: `namespace ${name} enforces ${level ?? 'no Pod Security level'}` };
+      }
+      return undefined;
+    }
+    if (!this.podSecurity.has(ns)) return { ns, note: `namespace ${ns} not read: assumed to admit it` };
+    const level = this.podSecurity.get(ns);
+    return FORBIDS_HOST.has(level ?? '')
+      ? undefined
+      : { ns, note: `namespace ${ns} enforces ${level ?? 'no Pod Security level'}` };
   }
 
   private edge(from: string, edge: Edge) {
@@ -169,14 +325,143 @@ export class EscalationGraph {
     }
   }
 
+  /**
+   * The roles the grants may bind in a namespace, each with the grant: `bind` on any ClusterRole is
+   * cluster-admin's rules there (role `*`), which makes every other one moot; on any Role, each Role there.
+   */
+  private bindable(grants: Grant[], ns: string) {
+    const out: { kind: string; role: string; resource: string; name: string; grant: Grant }[] = [];
+    for (const [resource, kind] of [
+      ['clusterroles', 'ClusterRole'],
+      ['roles', 'Role'],
+    ] as const) {
+      for (const [name, grant] of namesAllowed(grants, { verb: 'bind', group: RBAC_GROUP, resource })) {
+        if (name === '*' && kind === 'ClusterRole') return [{ kind, role: '*', resource, name, grant }];
+        const roles = name !== '*' ? [name] : (this.rolesIn.get(ns) ?? []);
+        for (const role of roles) {
+          const known = kind === 'ClusterRole' ? this.clusterRoles.has(role) : this.roles.has(`${ns}/${role}`);
+          if (known) out.push({ kind, role, resource, name, grant });
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Namespaced bind and escalate: creating (or patching) a RoleBinding to a role one may `bind` gives that
+   * role's rights in the namespace; `escalate` and update on a Role one is bound to gives every right there.
+   */
+  private bindEdges(from: string, grants: Grant[]) {
+    const writes = new Map<string, { verb: string; grant: Grant }>();
+    for (const verb of ['create', 'update', 'patch']) {
+      for (const [ns, grant] of whereAllowed(grants, { verb, group: RBAC_GROUP, resource: 'rolebindings' })) {
+        if (!writes.has(ns)) writes.set(ns, { verb, grant });
+      }
+    }
+    for (const [ns, write] of writes) {
+      for (const target of ns === '*' ? this.namespaces : [ns]) {
+        const here = grants.filter((g) => g.namespace === '*' || g.namespace === target);
+        for (const t of this.bindable(here, target)) {
+          this.edge(from, {
+            to: this.rightsIn(
+              target,
+              t.kind,
+              t.role,
+              `a RoleBinding it creates in ${target} → ${t.kind} ${t.role === '*' ? 'cluster-admin' : t.role}`,
+            ),
+            step: STEPS.bindRole,
+            evidence: `${write.verb} rolebindings ${where(ns)} (${write.grant.via}); bind ${t.resource}/${t.name} in namespace ${target} (${t.grant.via})`,
+            findings: [],
+          });
+        }
+      }
+    }
+    const escalate = whereAllowed(grants, { verb: 'escalate', group: RBAC_GROUP, resource: 'roles' });
+    if (escalate.size === 0) return;
+    const bound = new Map<string, Grant>();
+    for (const g of grants) {
+      if (g.role?.kind === 'Role' && g.namespace !== '*' && !bound.has(g.namespace)) bound.set(g.namespace, g);
+    }
+    for (const [ns, held] of bound) {
+      const esc = escalate.get('*') ?? escalate.get(ns);
+      if (!esc) continue;
+      const name = held.role!.name;
+      const here = grants.filter((g) => g.namespace === '*' || g.namespace === ns);
+      const edit =
+        whereAllowed(here, { verb: 'update', group: RBAC_GROUP, resource: 'roles', name }).values().next().value ??
+        whereAllowed(here, { verb: 'patch', group: RBAC_GROUP, resource: 'roles', name }).values().next().value;
+      if (!edit) continue;
+      this.edge(from, {
+        // Shared by whoever may edit a Role of theirs there: the step's evidence names the Role.
+        to: this.rightsIn(ns, 'Role', '*', `a Role of ${ns} edited to allow everything`),
+        step: STEPS.escalateRole,
+        evidence: `escalate roles ${where(ns)} (${esc.via}); update roles/${name} ${where(ns)} (${edit.via}); bound to Role ${ns}/${name} (${held.via})`,
+        findings: [],
+      });
+    }
+  }
+
+  /**
+   * Impersonation: `impersonate` on users (cluster-wide) acts as a named user, with only its own bindings
+   * and system:authenticated; a group needs a user to impersonate too (Impersonate-Group requires
+   * Impersonate-User), and group system:masters is cluster-admin. Service accounts are per namespace.
+   */
+  private impersonateEdges(from: string, grants: Grant[]) {
+    if (grants.length === 0) return;
+    const ask = (resource: string): Ask => ({ verb: 'impersonate', group: '', resource });
+    const cluster = grants.filter((g) => g.namespace === '*');
+    const step = (to: string, evidence: string) =>
+      this.edge(from, { to, step: STEPS.impersonate, evidence, findings: [] });
+    for (const [name, grant] of namesAllowed(cluster, ask('users'))) {
+      const evidence = `impersonate users${name === '*' ? '' : `/${name}`} (${grant.via})`;
+      if (name === '*') step(this.impersonateHub('user'), evidence);
+      else step(this.userNode(name), evidence);
+    }
+    const someUser = allowedForSomeName(cluster, ask('users')) ?? allowedForSomeName(grants, ask('serviceaccounts'));
+    if (!someUser) return;
+    for (const [name, grant] of namesAllowed(cluster, ask('groups'))) {
+      const evidence = `impersonate groups${name === '*' ? '' : `/${name}`} (${grant.via}), with a user it may impersonate (${someUser.via})`;
+      if (name === '*') step(this.impersonateHub('group'), evidence);
+      else step(this.groupNode(name), evidence);
+    }
+  }
+
+  /** Anyone (any user, any group): every user or group a binding names, and system:masters; built on first use. */
+  private impersonateHub(kind: 'user' | 'group'): string {
+    const key = kind === 'user' ? IMPERSONATE_USERS : IMPERSONATE_GROUPS;
+    if (this.built.has(key)) return key;
+    this.built.add(key);
+    const names = kind === 'user' ? this.rbac.subjects('user') : [MASTERS, ...this.rbac.subjects('group')];
+    for (const name of names) {
+      const to = kind === 'user' ? this.userNode(name) : this.groupNode(name);
+      this.edge(key, { to, evidence: `${kind} ${name}`, findings: [] });
+    }
+    return key;
+  }
+
+  private userNode(name: string): string {
+    const key = userKey(name);
+    this.reach(key, () => this.rbac.grants({ user: name, groups: ['system:authenticated'] }));
+    return key;
+  }
+
+  private groupNode(name: string): string {
+    const key = groupKey(name);
+    if (name !== MASTERS) this.reach(key, () => this.rbac.grants({ user: '', groups: [name, 'system:authenticated'] }));
+    return key;
+  }
+
   /** The edges one subject's RBAC grants give it. */
-  private rightsEdges(from: string, grants: Grant[]) {
+  private rightsEdges(from: string, grants: Grant[], limits: Limits = {}) {
     if (grants.length === 0) return;
     const to = (key: string, step: EscalationStep) => (_ns: string, evidence: string) =>
       this.edge(from, { to: key, step, evidence, findings: [] });
     const toNamespace = (step: EscalationStep) => (ns: string, evidence: string) =>
       this.edge(from, { to: nsHub(ns), step, evidence, findings: [] });
-    const clusterWide = (ask: Ask) => whereAllowed(grants, ask).get('*');
+    const clusterWide = (ask: Ask, among = grants) => whereAllowed(among, ask).get('*');
+    // RBAC's own objects and impersonation are rare in rules: the checks on them scan only the rules that can.
+    const rbacGrants = grants.filter((g) => mentions(g.rule.apiGroups, RBAC_GROUP));
+    const impersonating = grants.filter((g) => mentions(g.rule.verbs, 'impersonate'));
     const all = (ask: Ask, step: EscalationStep, key: string) => {
       const g = clusterWide(ask);
       if (g) this.edge(from, { to: key, step, evidence: `${ask.verb} ${ask.resource} (${g.via})`, findings: [] });
@@ -189,13 +474,19 @@ export class EscalationGraph {
       const evidence = `get secrets ${where(ns)} (${grant.via})`;
       this.edge(from, { to: hub('tokens', ns), step: STEPS.readToken, evidence, findings: [] });
     }
-    const createPods = whereAllowed(grants, { verb: 'create', group: '', resource: 'pods' });
+    // NodeRestriction admits from a kubelet only mirror pods of its own node, which mount no service account.
+    const createPods = limits.node
+      ? new Map<string, Grant>()
+      : whereAllowed(grants, { verb: 'create', group: '', resource: 'pods' });
     for (const [ns, grant] of createPods) {
       toNamespace(STEPS.createPodAs)(ns, `create pods ${where(ns)} (${grant.via})`);
     }
-    const [firstPods] = createPods;
-    if (firstPods) {
-      to(NODES, STEPS.createPodNode)(firstPods[0], `create pods ${where(firstPods[0])} (${firstPods[1].via})`);
+    // One namespace whose Pod Security level (as seen) admits a privileged pod is enough to reach a node.
+    for (const [ns, grant] of createPods) {
+      const admitted = this.hostPodsAdmitted(ns);
+      if (!admitted) continue;
+      to(NODES, STEPS.createPodNode)(ns, `create pods ${where(ns)} (${grant.via}); ${admitted.note}`);
+      break;
     }
     for (const verb of ['create', 'get']) {
       for (const [ns, grant] of whereAllowed(grants, { verb, group: '', resource: 'pods/exec' })) {
@@ -204,11 +495,13 @@ export class EscalationGraph {
         this.edge(from, { to: hub('exec-node', ns), step: STEPS.execNode, evidence, findings: [] });
       }
     }
-    this.allowed(
-      grants,
-      [{ verb: 'create', group: '', resource: 'serviceaccounts/token' }],
-      toNamespace(STEPS.tokenRequest),
-    );
+    if (!limits.node) {
+      this.allowed(
+        grants,
+        [{ verb: 'create', group: '', resource: 'serviceaccounts/token' }],
+        toNamespace(STEPS.tokenRequest),
+      );
+    }
     const workloads: Ask[] = ['deployments', 'daemonsets', 'statefulsets'].flatMap((resource) =>
       ['patch', 'update'].map((verb) => ({ verb, group: 'apps', resource })),
     );
@@ -219,11 +512,16 @@ export class EscalationGraph {
     );
     this.allowed(grants, workloads, (ns, evidence) => {
       toNamespace(STEPS.workloadPatch)(ns, evidence);
-      to(NODES, STEPS.workloadPatch)(ns, evidence);
+      // Pod Security Admission judges the pods a controller creates from the template as any other.
+      const admitted = this.hostPodsAdmitted(ns);
+      if (admitted) to(NODES, STEPS.workloadPatch)(ns, `${evidence}; ${admitted.note}`);
     });
-    const RBAC = 'rbac.authorization.k8s.io';
-    const binds = clusterWide({ verb: 'create', group: RBAC, resource: 'clusterrolebindings' });
-    const bind = clusterWide({ verb: 'bind', group: RBAC, resource: 'clusterroles', name: 'cluster-admin' });
+    this.bindEdges(from, rbacGrants);
+    const binds = clusterWide({ verb: 'create', group: RBAC_GROUP, resource: 'clusterrolebindings' }, rbacGrants);
+    const bind = clusterWide(
+      { verb: 'bind', group: RBAC_GROUP, resource: 'clusterroles', name: 'cluster-admin' },
+      rbacGrants,
+    );
     if (binds && bind) {
       this.edge(from, {
         to: ADMIN,
@@ -232,10 +530,10 @@ export class EscalationGraph {
         findings: [],
       });
     }
-    const escalate = clusterWide({ verb: 'escalate', group: RBAC, resource: 'clusterroles' });
+    const escalate = clusterWide({ verb: 'escalate', group: RBAC_GROUP, resource: 'clusterroles' }, rbacGrants);
     const edit =
-      clusterWide({ verb: 'update', group: RBAC, resource: 'clusterroles' }) ??
-      clusterWide({ verb: 'patch', group: RBAC, resource: 'clusterroles' });
+      clusterWide({ verb: 'update', group: RBAC_GROUP, resource: 'clusterroles' }, rbacGrants) ??
+      clusterWide({ verb: 'patch', group: RBAC_GROUP, resource: 'clusterroles' }, rbacGrants);
     if (escalate && edit) {
       this.edge(from, {
         to: ADMIN,
@@ -244,9 +542,9 @@ export class EscalationGraph {
         findings: [],
       });
     }
-    all({ verb: 'impersonate', group: '', resource: 'groups', name: 'system:masters' }, STEPS.impersonate, ADMIN);
+    this.impersonateEdges(from, impersonating);
     this.allowed(
-      grants,
+      impersonating,
       [{ verb: 'impersonate', group: '', resource: 'serviceaccounts' }],
       toNamespace(STEPS.impersonateSa),
     );
@@ -271,7 +569,18 @@ export class EscalationGraph {
 
   private startEdges(start: StartFact) {
     const from = `start:${start.name}`;
-    if (start.who) this.rightsEdges(from, this.rbac.grants(start.who));
+    if (start.who?.groups.includes(MASTERS)) {
+      this.edge(from, {
+        to: ADMIN,
+        step: STEPS.wildcard,
+        evidence: `in group ${MASTERS}, which bypasses authorization`,
+        findings: start.canFindings ?? [],
+      });
+    }
+    // A kubelet's survey says yes to create pods (authorization), which NodeRestriction then refuses.
+    const kubelet =
+      !!start.who && start.who.user.startsWith('system:node:') && start.who.groups.includes('system:nodes');
+    if (start.who) this.rightsEdges(from, this.rbac.grants(start.who), { node: kubelet });
     const findings = start.canFindings ?? [];
     if (start.can?.['* *']) {
       this.edge(from, {
@@ -281,7 +590,7 @@ export class EscalationGraph {
         findings,
       });
     }
-    if (start.can?.['create pods']) {
+    if (start.can?.['create pods'] && !kubelet) {
       this.edge(from, {
         to: NODES,
         step: STEPS.createPodNode,
@@ -314,7 +623,15 @@ export class EscalationGraph {
       else if (can['list secrets']) add(hub('tokens', ns), STEPS.readToken, 'list secrets');
       if (can['create pods']) {
         add(nsHub(ns), STEPS.createPodAs, 'create pods');
-        add(NODES, STEPS.createPodNode, 'create pods');
+        const admitted = this.hostPodsAdmitted(ns);
+        if (admitted) {
+          this.edge(from, {
+            to: NODES,
+            step: STEPS.createPodNode,
+            evidence: `${review(ns, 'create pods')}; ${admitted.note}`,
+            findings: [],
+          });
+        }
       }
       if (can['create pods/exec']) {
         add(hub('exec', ns), STEPS.exec, 'create pods/exec');
@@ -323,7 +640,16 @@ export class EscalationGraph {
       if (can['create serviceaccounts/token']) add(nsHub(ns), STEPS.tokenRequest, 'create serviceaccounts/token');
       if (can['patch deployments']) {
         add(nsHub(ns), STEPS.workloadPatch, 'patch deployments');
-        add(NODES, STEPS.workloadPatch, 'patch deployments');
+        // Pod Security Admission judges the pods a controller creates from the template as any other.
+        const admitted = this.hostPodsAdmitted(ns);
+        if (admitted) {
+          this.edge(from, {
+            to: NODES,
+            step: STEPS.workloadPatch,
+            evidence: `${review(ns, 'patch deployments')}; ${admitted.note}`,
+            findings: [],
+          });
+        }
       }
     }
   }
@@ -451,4 +777,9 @@ export class EscalationGraph {
     });
     return scored.map((x) => x.t);
   }
+}
+
+/** A kubelet as the API server authenticates it (its client certificate: CN=system:node:NAME, O=system:nodes). */
+export function kubeletWho(node: string): Who {
+  return { user: `system:node:${node}`, groups: ['system:nodes', 'system:authenticated'] };
 }

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import type {
   ClusterRole,
   ClusterRoleBinding,
@@ -31,6 +32,8 @@ export interface Grant {
   rule: PolicyRule;
   /** `ClusterRoleBinding lab-admin → ClusterRole cluster-admin`: the facts the grant rests on. */
   via: string;
+  /** The role whose rule this is (a Role is in the grant's namespace). */
+  role?: { kind: string; name: string };
 }
 
 /** A service account as the API server authenticates it. */
@@ -39,6 +42,28 @@ export function serviceAccountWho(namespace: string, name: string): Who {
     user: `system:serviceaccount:${namespace}:${name}`,
     groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
   };
+}
+
+/**
+ * A client certificate as the API server's x509 authenticator takes it: the subject's CN is the user, each
+ * O a group (plus system:authenticated). Undefined when the PEM holds no readable certificate or no CN.
+ */
+export function certificateWho(pem: string): Who | undefined {
+  const block = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
+  if (!block) return undefined;
+  let subject: string;
+  try {
+    subject = new X509Certificate(block).subject;
+  } catch {
+    return undefined;
+  }
+  const values = (key: string) =>
+    subject
+      .split('\n')
+      .filter((line) => line.startsWith(`${key}=`))
+      .map((line) => line.slice(key.length + 1));
+  const [user] = values('CN');
+  return user ? { user, groups: [...values('O'), 'system:authenticated'] } : undefined;
 }
 
 export const ANONYMOUS: Who = { user: 'system:anonymous', groups: ['system:unauthenticated'] };
@@ -76,9 +101,10 @@ export class RbacIndex {
     for (const b of list(facts.clusterRoleBindings)) {
       const role = clusterRoles.get(b.roleRef?.name);
       const via = `ClusterRoleBinding ${b.metadata?.name} → ClusterRole ${b.roleRef?.name}`;
+      const ref = { kind: 'ClusterRole', name: b.roleRef?.name };
       add(
         b.subjects,
-        list(role?.rules).map((rule) => ({ namespace: '*', rule, via })),
+        list(role?.rules).map((rule) => ({ namespace: '*', rule, via, role: ref })),
       );
     }
     for (const b of list(facts.roleBindings)) {
@@ -88,7 +114,12 @@ export class RbacIndex {
       const via = `RoleBinding ${ns}/${b.metadata?.name} → ${ref?.kind} ${ref?.name}`;
       add(
         b.subjects,
-        list(role?.rules).map((rule) => ({ namespace: ns, rule, via })),
+        list(role?.rules).map((rule) => ({
+          namespace: ns,
+          rule,
+          via,
+          role: ref && { kind: ref.kind, name: ref.name },
+        })),
         ns,
       );
     }
@@ -98,6 +129,21 @@ export class RbacIndex {
   grants(who: Who): Grant[] {
     const keys = [`user:${who.user}`, ...who.groups.map((g) => `group:${g}`)];
     return keys.flatMap((k) => this.bySubject.get(k) ?? []);
+  }
+
+  /**
+   * The users (not service accounts) or groups some binding names: the identities impersonation can
+   * reach that hold anything.
+   */
+  subjects(kind: 'user' | 'group'): string[] {
+    const out: string[] = [];
+    for (const key of this.bySubject.keys()) {
+      if (!key.startsWith(`${kind}:`)) continue;
+      const name = key.slice(kind.length + 1);
+      if (kind === 'user' && name.startsWith('system:serviceaccount:')) continue;
+      out.push(name);
+    }
+    return out;
   }
 }
 
@@ -123,6 +169,22 @@ export function ruleAllows(rule: PolicyRule, ask: Ask): boolean {
   if (!resourceOk) return false;
   const names = list(rule.resourceNames);
   return names.length === 0 || (ask.name !== undefined && names.includes(ask.name));
+}
+
+/** Whether some grant allows the request for at least one name (a rule limited to resourceNames counts). */
+export function allowedForSomeName(grants: readonly Grant[], ask: Ask): Grant | undefined {
+  return grants.find((g) => ruleAllows({ ...g.rule, resourceNames: [] }, ask));
+}
+
+/** The names rules limited to resourceNames allow the request on (`*` when a rule allows any name). */
+export function namesAllowed(grants: readonly Grant[], ask: Ask): Map<string, Grant> {
+  const out = new Map<string, Grant>();
+  for (const g of grants) {
+    const names = list(g.rule.resourceNames);
+    if (!ruleAllows({ ...g.rule, resourceNames: [] }, ask)) continue;
+    for (const name of names.length === 0 ? ['*'] : names) if (!out.has(name)) out.set(name, g);
+  }
+  return out;
 }
 
 /**

@@ -33,8 +33,9 @@ export const STEPS = {
   },
   createPodNode: {
     id: 'create-pod-node',
-    title: 'creates a privileged, hostPath `/` pod on the node (no admission policy seen to forbid it)',
-    reference: 'https://kubernetes.io/docs/concepts/security/pod-security-standards/',
+    title:
+      'creates a privileged, hostPath `/` pod on the node (no Pod Security level seen to forbid it in the namespace)',
+    reference: 'https://kubernetes.io/docs/concepts/security/pod-security-admission/',
   },
   exec: {
     id: 'exec',
@@ -56,6 +57,17 @@ export const STEPS = {
     title: "patches a workload's pod template to run as the service account (or privileged)",
     reference: `${RBAC_GOOD}#workload-creation`,
   },
+  bindRole: {
+    id: 'bind-role',
+    title: 'binds itself to a role in the namespace (create rolebindings, and bind on the role)',
+    reference:
+      'https://kubernetes.io/docs/reference/access-authn-authz/rbac/#restrictions-on-role-binding-creation-or-update',
+  },
+  escalateRole: {
+    id: 'escalate-role',
+    title: 'adds any right to a Role it is bound to in the namespace (escalate, and update on roles)',
+    reference: 'https://kubernetes.io/docs/reference/access-authn-authz/rbac/#restrictions-on-role-creation-or-update',
+  },
   bind: {
     id: 'bind',
     title: 'creates a ClusterRoleBinding to cluster-admin (create clusterrolebindings and bind)',
@@ -69,8 +81,8 @@ export const STEPS = {
   },
   impersonate: {
     id: 'impersonate',
-    title: 'impersonates group system:masters (impersonate groups)',
-    reference: `${RBAC_GOOD}#impersonate-verb`,
+    title: 'impersonates a user or a group (impersonate users, groups) and acts with its rights',
+    reference: 'https://kubernetes.io/docs/reference/access-authn-authz/user-impersonation/',
   },
   impersonateSa: {
     id: 'impersonate-sa',
@@ -91,6 +103,21 @@ export const STEPS = {
     id: 'webhook',
     title: 'registers an admission webhook that receives every object written, Secrets included',
     reference: `${RBAC_GOOD}#control-admission-webhooks`,
+  },
+  mountedSecret: {
+    id: 'mounted-secret',
+    title: 'reads a service-account token Secret the pod mounts (volume or env) and authenticates as its account',
+    reference: `${RBAC_GOOD}#workload-creation`,
+  },
+  nodeSecrets: {
+    id: 'node-secrets',
+    title: 'as root on the node, reads the service-account token Secrets its pods mount',
+    reference: 'https://kubernetes.io/docs/concepts/security/multi-tenancy/#node-isolation',
+  },
+  nodeCredentials: {
+    id: 'node-credentials',
+    title: "as root on the node, uses the kubelet's own credentials (system:node:NAME, group system:nodes)",
+    reference: 'https://kubernetes.io/docs/reference/access-authn-authz/node/',
   },
   nodeTokens: {
     id: 'node-tokens',

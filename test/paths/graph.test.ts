@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Pod, Secret, ServiceAccount } from 'kubernetes-types/core/v1.js';
-import { podSpecWeaknesses, SPEC_KB } from '../../src/kubernetes/pod-spec.js';
+import type { Namespace, Pod, Secret, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import { type Lab, startLab } from '../../src/lab/index.js';
-import { type AttackPath, EscalationGraph, type PathFacts, type StartFact } from '../../src/paths/graph.js';
+import { PATH_USERS } from '../../src/lab/seed-paths.js';
+import { namespaceFact, podFact } from '../../src/paths/facts.js';
+import { type AttackPath, EscalationGraph, kubeletWho, type PathFacts, type StartFact } from '../../src/paths/graph.js';
 import { ANONYMOUS, type RbacFacts, serviceAccountWho } from '../../src/paths/rbac.js';
 
 // Block 127.57.2.0/24: attack paths computed from the default lab's objects, each step checked against the
@@ -13,7 +14,6 @@ let lab: Lab;
 let facts: PathFacts;
 
 const RBAC = 'rbac.authorization.k8s.io/v1';
-const HOST_ACCESS = new Set<string>([SPEC_KB.privileged, SPEC_KB.hostNamespaces, SPEC_KB.hostPath]);
 
 async function labFacts(starts: StartFact[]): Promise<PathFacts> {
   const objects = (await lab.snapshot()).objects as Record<string, unknown[]>;
@@ -27,6 +27,12 @@ async function labFacts(starts: StartFact[]): Promise<PathFacts> {
     roleBindings: of(`${RBAC}/rolebindings`),
     clusterRoleBindings: of(`${RBAC}/clusterrolebindings`),
   };
+  const mounts = new Map(
+    of<ServiceAccount>('v1/serviceaccounts').map((a) => [
+      `${a.metadata!.namespace}/${a.metadata!.name}`,
+      a.automountServiceAccountToken,
+    ]),
+  );
   const tokens = of<Secret>('v1/secrets').filter((s) => s.type === 'kubernetes.io/service-account-token');
   return {
     rbac,
@@ -39,13 +45,8 @@ async function labFacts(starts: StartFact[]): Promise<PathFacts> {
       name: s.metadata!.name!,
       serviceAccount: s.metadata!.annotations!['kubernetes.io/service-account.name'],
     })),
-    pods: of<Pod>('v1/pods').map((p) => ({
-      namespace: p.metadata!.namespace!,
-      name: p.metadata!.name!,
-      serviceAccount: p.spec?.serviceAccountName ?? 'default',
-      node: p.spec?.nodeName,
-      hostAccess: podSpecWeaknesses(p.spec).some((w) => HOST_ACCESS.has(w.kb)),
-    })),
+    namespaces: of<Namespace>('v1/namespaces').flatMap((n) => namespaceFact(n) ?? []),
+    pods: of<Pod>('v1/pods').flatMap((p) => podFact(p, mounts) ?? []),
     starts,
   };
 }
@@ -66,6 +67,8 @@ before(async () => {
     { name: 'ci-viewer', who: sa('dev', 'ci-viewer') },
     { name: 'deployer', who: sa('dev', 'deployer') },
     { name: 'nobody', who: sa('default', 'nobody') },
+    ...Object.values(PATH_USERS).map((name) => ({ name, who: { user: name, groups: ['system:authenticated'] } })),
+    { name: 'kubelet', who: kubeletWho('lab-node-1') },
   ]);
 });
 
@@ -130,13 +133,11 @@ describe('attack paths on the default lab', () => {
     );
   });
 
-  it('the decoy dev/ci-viewer, as readable and allowed pods in staging, reaches no cluster-admin', () => {
+  it('the decoy dev/ci-viewer, as readable and allowed pods in staging, reaches no cluster-admin, nor a node', () => {
     assert.equal(pathOf(paths, 'ci-viewer', 'cluster-admin'), undefined);
     assert.equal(pathOf(paths, 'ci-viewer', 'every Secret'), undefined);
-    assert.deepEqual(
-      pathOf(paths, 'ci-viewer', 'root on a node')?.steps.map((s) => s.action),
-      ['create-pod-node'],
-    );
+    // staging enforces Pod Security `restricted`: its pods reach no node (the lab refuses them, test/lab/admission).
+    assert.equal(pathOf(paths, 'ci-viewer', 'root on a node'), undefined);
     // Ground truth: it may create pods in staging, whose service accounts hold no right to escalate.
     assert.equal(
       lab.can(user('dev', 'ci-viewer'), { verb: 'create', group: '', resource: 'pods', namespace: 'staging' }),
@@ -210,6 +211,182 @@ describe('attack paths from what the survey saw', () => {
   });
 });
 
+describe('the further steps on the default lab (seed-paths.ts), each against lab.can', () => {
+  let paths: AttackPath[];
+  const human = (name: string) => ({ name, groups: ['system:authenticated'] });
+  const steps = (from: string, to: AttackPath['to']) =>
+    pathOf(paths, from, to)?.steps.map((s) => [s.action, s.subject]);
+  const RBAC_GROUP = 'rbac.authorization.k8s.io';
+  before(() => {
+    paths = new EscalationGraph(facts).paths();
+  });
+
+  it('ops-lead binds admin in ops, reads the operator token: cluster-admin; staging-lead, the same in staging, nothing', () => {
+    assert.deepEqual(steps('ops-lead', 'cluster-admin'), [
+      ['bind-role', "ClusterRole admin's rights in namespace ops"],
+      ['read-token', 'service account ops/operator'],
+      ['wildcard', 'cluster-admin'],
+    ]);
+    const lead = human('ops-lead');
+    assert.equal(
+      lab.can(lead, { verb: 'create', group: RBAC_GROUP, resource: 'rolebindings', namespace: 'ops' }),
+      true,
+    );
+    assert.equal(
+      lab.can(lead, { verb: 'bind', group: RBAC_GROUP, resource: 'clusterroles', name: 'admin', namespace: 'ops' }),
+      true,
+    );
+    assert.equal(
+      lab.can(lead, { verb: 'get', group: '', resource: 'secrets', namespace: 'ops' }),
+      false,
+      'not by itself',
+    );
+    assert.equal(
+      lab.can(human('ops-lead'), {
+        verb: 'bind',
+        group: RBAC_GROUP,
+        resource: 'clusterroles',
+        name: 'cluster-admin',
+        namespace: 'ops',
+      }),
+      false,
+    );
+    assert.deepEqual(
+      paths.filter((p) => p.from === 'staging-lead'),
+      [],
+    );
+    assert.equal(
+      lab.can(human('staging-lead'), {
+        verb: 'bind',
+        group: RBAC_GROUP,
+        resource: 'clusterroles',
+        name: 'admin',
+        namespace: 'staging',
+      }),
+      true,
+      'the decoy may bind as much, where nothing is worth it',
+    );
+  });
+
+  it('ops-tuner escalates its own Role in ops; staging-tuner nothing', () => {
+    assert.deepEqual(steps('ops-tuner', 'cluster-admin'), [
+      ['escalate-role', 'every right in namespace ops'],
+      ['read-token', 'service account ops/operator'],
+      ['wildcard', 'cluster-admin'],
+    ]);
+    const tuner = human('ops-tuner');
+    assert.equal(
+      lab.can(tuner, { verb: 'escalate', group: RBAC_GROUP, resource: 'roles', namespace: 'ops', name: 'tuner' }),
+      true,
+    );
+    assert.equal(
+      lab.can(tuner, { verb: 'update', group: RBAC_GROUP, resource: 'roles', namespace: 'ops', name: 'tuner' }),
+      true,
+    );
+    assert.deepEqual(
+      paths.filter((p) => p.from === 'staging-tuner'),
+      [],
+    );
+  });
+
+  it('helpdesk impersonates oncall-admin: cluster-admin; helpdesk-lite impersonates jane and developers: nothing', () => {
+    assert.deepEqual(steps('helpdesk', 'cluster-admin'), [
+      ['impersonate', 'user oncall-admin'],
+      ['wildcard', 'cluster-admin'],
+    ]);
+    assert.equal(
+      lab.can(human('helpdesk'), { verb: 'impersonate', group: '', resource: 'users', name: 'oncall-admin' }),
+      true,
+    );
+    assert.equal(
+      lab.can(human('helpdesk'), { verb: 'impersonate', group: '', resource: 'users', name: 'jane' }),
+      false,
+    );
+    assert.equal(lab.can(human('oncall-admin'), { verb: '*', group: '*', resource: '*' }), true);
+    assert.deepEqual(
+      paths.filter((p) => p.from === 'helpdesk-lite'),
+      [],
+    );
+    assert.equal(
+      lab.can(human('helpdesk-lite'), { verb: 'impersonate', group: '', resource: 'groups', name: 'developers' }),
+      true,
+    );
+    assert.equal(
+      lab.can(
+        { name: 'jane', groups: ['developers', 'system:authenticated'] },
+        { verb: 'list', group: '', resource: 'secrets' },
+      ),
+      false,
+    );
+  });
+
+  it('ops-support execs into ops/backup, which mounts the operator token; staging-support reaches view only', () => {
+    assert.deepEqual(steps('ops-support', 'cluster-admin'), [
+      ['exec', 'pod ops/backup'],
+      ['mounted-secret', 'service account ops/operator'],
+      ['wildcard', 'cluster-admin'],
+    ]);
+    assert.equal(
+      lab.can(human('ops-support'), {
+        verb: 'create',
+        group: '',
+        resource: 'pods',
+        subresource: 'exec',
+        namespace: 'ops',
+      }),
+      true,
+    );
+    assert.equal(
+      lab.can(human('ops-support'), { verb: 'get', group: '', resource: 'secrets', namespace: 'ops' }),
+      false,
+    );
+    assert.deepEqual(
+      paths.filter((p) => p.from === 'staging-support'),
+      [],
+    );
+    assert.equal(lab.can(user('staging', 'builder'), { verb: 'list', group: '', resource: 'secrets' }), false);
+  });
+
+  it("the kubelet of lab-node-1 reads ops' Secrets as bound, and never creates pods (NodeRestriction)", () => {
+    const kubelet = pathOf(paths, 'kubelet', 'cluster-admin');
+    assert.deepEqual(
+      kubelet?.steps.map((s) => [s.action, s.subject]),
+      [
+        ['read-token', 'service account ops/operator'],
+        ['wildcard', 'cluster-admin'],
+      ],
+    );
+    assert.match(kubelet!.steps[0].evidence, /RoleBinding ops\/kubelet-secrets → Role kubelet-secrets/);
+    // Its own first step is never a pod it creates (later ones, as the operator, may be).
+    for (const p of paths.filter((x) => x.from === 'kubelet')) {
+      assert.ok(!p.steps[0].action.startsWith('create-pod'), JSON.stringify(p));
+    }
+    const node = { name: 'system:node:lab-node-1', groups: ['system:nodes', 'system:authenticated'] };
+    assert.equal(lab.can(node, { verb: 'get', group: '', resource: 'secrets', namespace: 'ops' }), true);
+    assert.equal(
+      lab.can(node, { verb: 'create', group: '', resource: 'pods', namespace: 'ops' }),
+      true,
+      'RBAC allows; admission refuses',
+    );
+  });
+
+  it('root on lab-node-1 reads the token ops/backup mounts: any pod on the node is cluster-admin', () => {
+    // An identity whose survey allowed creating pods (no RBAC objects known for it): a node, then the token.
+    const graph = new EscalationGraph({ ...facts, starts: [{ name: 'survey', can: { 'create pods': true } }] });
+    assert.deepEqual(
+      graph
+        .paths()
+        .find((p) => p.to === 'cluster-admin')
+        ?.steps.map((s) => [s.action, s.subject]),
+      [
+        ['create-pod-node', 'root on node lab-node-1'],
+        ['node-secrets', 'service account ops/operator'],
+        ['wildcard', 'cluster-admin'],
+      ],
+    );
+  });
+});
+
 describe('attack paths from rights per namespace', () => {
   it('takes a start’s rights in single namespaces (its rules reviews there) when its RBAC is not known', async () => {
     // The ground truth: ops/operator is cluster-admin; staging/builder holds only view.
@@ -234,9 +411,16 @@ describe('attack paths from rights per namespace', () => {
     );
     assert.match(admin.steps[0].evidence, /^create pods in namespace ops \(SelfSubjectRulesReview\)/);
     assert.equal(pathOf(paths, 'bob', 'cluster-admin'), undefined, 'pods in staging run as view-only accounts');
+    // staging enforces Pod Security restricted: the pods bob may create there hold no way onto a node.
+    assert.equal(pathOf(paths, 'bob', 'root on a node'), undefined);
     assert.deepEqual(
-      pathOf(paths, 'bob', 'root on a node')?.steps.map((s) => s.action),
-      ['create-pod-node'],
+      pathOf(paths, 'alice', 'root on a node')?.steps.map((s) => [s.action, s.evidence]),
+      [
+        [
+          'create-pod-node',
+          'create pods in namespace ops (SelfSubjectRulesReview); namespace ops enforces no Pod Security level',
+        ],
+      ],
     );
     // Listing the Secrets of dev reads the token of dev/ci-bot, which may create pods in ops.
     assert.deepEqual(

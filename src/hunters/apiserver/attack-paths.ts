@@ -1,10 +1,10 @@
-import type { Pod, ServiceAccount } from 'kubernetes-types/core/v1.js';
+import type { Namespace, Pod, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import type { KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
 import { tokenSubject } from '../../discovery/vantage/jwt.js';
-import { podSpecWeaknesses, SPEC_KB } from '../../kubernetes/pod-spec.js';
+import { namespaceFact, podFact } from '../../paths/facts.js';
 import { type AttackPath, EscalationGraph, type PathFacts, type PathGoal, type StartFact } from '../../paths/graph.js';
-import { ANONYMOUS, serviceAccountWho, type Who } from '../../paths/rbac.js';
+import { ANONYMOUS, certificateWho, serviceAccountWho, type Who } from '../../paths/rbac.js';
 import { type Asker, listRequest } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type ApiTarget, askApi, netFailure, readListing } from './api.js';
@@ -16,7 +16,7 @@ import {
   reportMountedTokens,
   type TemplateFact,
 } from './mounted-tokens.js';
-import { readAll, readEach, readRbac } from './workloads.js';
+import { readAll, readEach, readRbac, serverMinor } from './workloads.js';
 
 const GOAL_KB: Record<PathGoal, string> = {
   'cluster-admin': 'KF-PATH-001',
@@ -33,7 +33,6 @@ const STEP_FINDINGS: Record<string, string[]> = {
   'create-pod-as': ['KF-API-010'],
   'create-pod-node': ['KF-API-010'],
 };
-const HOST_ACCESS = new Set<string>([SPEC_KB.privileged, SPEC_KB.hostNamespaces, SPEC_KB.hostPath]);
 const SA_TOKEN = 'kubernetes.io/service-account-token';
 
 /** An identity that may read what the graph is built from: RBAC objects everywhere. */
@@ -57,28 +56,20 @@ export async function readFacts(
     ((await readAll(ctx, target, asker, { kind, resource, api }))?.items ?? []) as unknown as T[];
   const { rbac } = await readRbac(ctx, target, asker);
   const accounts = await list<ServiceAccount>('/api/v1', 'serviceaccounts', 'ServiceAccount');
-  // The API server mounts a pod's token unless the pod, or else its service account, says false.
   const accountMounts = new Map(
     accounts.map((a) => [`${a.metadata?.namespace}/${a.metadata?.name}`, a.automountServiceAccountToken]),
   );
   const mounted: Mounted = (spec, namespace, account) =>
     spec?.automountServiceAccountToken ?? accountMounts.get(`${namespace}/${account}`) ?? true;
+  // Namespaces for their Pod Security labels: when they cannot be listed, creating a pod stays a way onto a node.
+  const namespaces = await readAll(ctx, target, asker, { kind: 'Namespace', resource: 'namespaces', api: '/api/v1' });
   // Pods are many: each is reduced to what the graph needs as its page arrives.
   const pods: PathFacts['pods'] = [];
   await readEach(ctx, target, asker, { kind: 'Pod', resource: 'pods', api: '/api/v1' }, (item) => {
-    const p = item as unknown as Pod;
-    if (typeof p.metadata?.name !== 'string' || typeof p.metadata.namespace !== 'string') return;
-    const serviceAccount = p.spec?.serviceAccountName ?? 'default';
-    const owner = controllerOf(p);
-    pods.push({
-      namespace: p.metadata.namespace,
-      name: p.metadata.name,
-      serviceAccount,
-      node: p.spec?.nodeName,
-      hostAccess: podSpecWeaknesses(p.spec).some((w) => HOST_ACCESS.has(w.kb)),
-      tokenMounted: mounted(p.spec, p.metadata.namespace, serviceAccount),
-      ...(owner !== undefined && { owner }),
-    });
+    const fact = podFact(item as unknown as Pod, accountMounts);
+    if (!fact) return;
+    const owner = controllerOf(item);
+    pods.push({ ...fact, ...(owner !== undefined && { owner }) });
   });
   // Secrets as a Table: names, types and annotations only, never a value.
   const tokenSecrets: PathFacts['tokenSecrets'] = [];
@@ -109,6 +100,8 @@ export async function readFacts(
   }
   return {
     rbac,
+    namespaces: namespaces?.items.flatMap((n) => namespaceFact(n as unknown as Namespace) ?? []),
+    podSecurityAdmission: podSecurityAdmission(await serverMinor(ctx, target, asker)),
     serviceAccounts: accounts.flatMap((s) =>
       typeof s.metadata?.name === 'string' && typeof s.metadata.namespace === 'string'
         ? [{ namespace: s.metadata.namespace, name: s.metadata.name }]
@@ -120,14 +113,22 @@ export async function readFacts(
   };
 }
 
-/** Who the API server takes a start for, when it can be told: anonymous, or a service-account token's subject. */
+/** Pod Security Admission enforces from 1.23 (beta, on by default); an unknown version is taken to have it. */
+const podSecurityAdmission = (minor: number | undefined) => minor === undefined || minor >= 23;
+
+/**
+ * Who the API server takes a start for, when it can be told: anonymous, a service-account token's subject,
+ * or a client certificate's subject (CN and O, as the x509 authenticator reads them: a kubelet's
+ * `system:node:NAME` in `system:nodes`, an admin's `system:masters`). The server accepted the credential
+ * (the access survey ran with it), so its subject is what it authenticates as.
+ */
 function whoOf(ctx: HuntContext, access: KfEvent<'ApiAccess'>): Who | undefined {
   if (access.via === 'anonymous') return ANONYMOUS;
   if (access.via !== 'credential') return undefined;
   const name = access.credential ?? access.identity;
   const credential = ctx.known('Credential', (c) => c.name === name)[0];
   const token = credential?.secret.token;
-  if (!token) return undefined;
+  if (!token) return credential?.secret.clientCert ? certificateWho(credential.secret.clientCert) : undefined;
   const subject = tokenSubject(token);
   return subject.namespace && subject.serviceAccount
     ? serviceAccountWho(subject.namespace, subject.serviceAccount)
@@ -174,6 +175,15 @@ export async function publishPaths(ctx: HuntContext, access: KfEvent<'ApiAccess'
   } catch (err) {
     ctx.log(`reading RBAC as ${reader.identity}: ${netFailure(err)}`, 'warn');
     return;
+  }
+  if (all && !facts.namespaces) {
+    ctx.gap({
+      host: target.host,
+      port: target.port,
+      subject: `list namespaces (${reader.identity})`,
+      reason: 'skipped',
+      detail: 'namespaces not readable: their Pod Security labels unknown, creating a pod is taken as reaching a node',
+    });
   }
   const graph = new EscalationGraph({ ...facts, starts: starts.map((s) => startOf(ctx, s)) });
   // Pods that carry a powerful token: judged once per reader (the same finding from another reader is one).

@@ -97,7 +97,8 @@ function rootOf(pod: PodFact, judged: Map<string, TemplateFact>): string | undef
 
 /**
  * Workloads whose service account's token is mounted while that account reaches cluster-admin, a node or
- * every Secret: whoever gets into one of their pods (a bug in the app, exec) holds it. One finding per
+ * every Secret, and pods that mount such an account's token Secret (a volume, env): whoever gets into one
+ * of their pods (a bug in the app, exec) holds it. One finding per
  * controller template (Deployments, DaemonSets, StatefulSets, Jobs, CronJobs), with the pods it runs now
  * folded into it (a CronJob's Jobs too), and one per pod no such controller owns; located as
  * `namespace/Kind/name`, naming what the account can do and the way.
@@ -124,25 +125,37 @@ export function reportMountedTokens(
       judged.set(`${t.namespace}/${t.kind}/${t.name}`, t);
     }
   }
+  const tokenOf = new Map(graph.facts.tokenSecrets.map((t) => [`${t.namespace}/${t.name}`, t.serviceAccount]));
   const folded = new Map<string, string[]>();
   for (const pod of graph.facts.pods) {
-    if (pod.tokenMounted === false) continue;
-    const paths = pathsOf(pod.namespace, pod.serviceAccount);
-    if (paths.length === 0) continue;
-    const root = rootOf(pod, judged);
-    if (root) {
-      folded.set(root, [...(folded.get(root) ?? []), pod.name]);
-      continue;
+    // Its own token (automounted), and the token Secrets of any account it mounts as a volume or in env.
+    const held: string[] = [];
+    const own = pod.tokenMounted === false ? [] : pathsOf(pod.namespace, pod.serviceAccount);
+    const root = own.length > 0 ? rootOf(pod, judged) : undefined;
+    if (root) folded.set(root, [...(folded.get(root) ?? []), pod.name]);
+    else if (own.length > 0) {
+      held.push(
+        `mounts the token of service account ${pod.namespace}/${pod.serviceAccount} (automountServiceAccountToken not false), ` +
+          `which reaches ${goals(own)} (${computed}): ${describePath(own[0])}`,
+      );
     }
+    for (const secret of pod.secrets ?? []) {
+      const account = tokenOf.get(`${pod.namespace}/${secret}`);
+      const paths = account ? pathsOf(pod.namespace, account) : [];
+      if (paths.length === 0) continue;
+      held.push(
+        `mounts Secret ${pod.namespace}/${secret}, the token of service account ${pod.namespace}/${account}, ` +
+          `which reaches ${goals(paths)} (${computed}): ${describePath(paths[0])}`,
+      );
+    }
+    if (held.length === 0) continue;
     // A fact about the object, not the port (as every KF-WORKLOAD finding).
     ctx.report(
       {
         host: target.host,
         kb: 'KF-WORKLOAD-007',
         object: `${pod.namespace}/Pod/${pod.name}`,
-        evidence:
-          `pod ${pod.namespace}/${pod.name} mounts the token of service account ${pod.namespace}/${pod.serviceAccount} (automountServiceAccountToken not false), ` +
-          `which reaches ${goals(paths)} (${computed}): ${describePath(paths[0])}`,
+        evidence: `pod ${pod.namespace}/${pod.name} ${held.join('; and ')}`,
       },
       [reader.id],
     );

@@ -208,7 +208,7 @@ function slimNode(item: Item): Item {
 const str = (v: unknown) => (typeof v === 'string' ? v : '?');
 
 /** The server's minor version from /version (what version-aware checks need), or undefined. */
-async function serverMinor(ctx: HuntContext, target: ApiTarget, asker: Asker): Promise<number | undefined> {
+export async function serverMinor(ctx: HuntContext, target: ApiTarget, asker: Asker): Promise<number | undefined> {
   try {
     const answer = await askApi(ctx, target, { path: '/version', credential: asker.credential });
     if (answer.kind !== 'ok') return undefined;

@@ -20,7 +20,19 @@ function pod(namespace: string, name: string, serviceAccountName: string, automo
     spec: {
       serviceAccountName,
       ...(automount !== undefined && { automountServiceAccountToken: automount }),
-      containers: [{ name: 'app', image: 'registry.example/app:1' }],
+      // What `restricted` admits: staging enforces it (seed-paths.ts).
+      containers: [
+        {
+          name: 'app',
+          image: 'registry.example/app:1',
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            runAsNonRoot: true,
+            capabilities: { drop: ['ALL'] },
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+        },
+      ],
     },
   };
 }

@@ -97,9 +97,11 @@ describe('rights per namespace', () => {
         .join('; '),
     );
     assert.equal(more.length, 0);
+    // A client certificate's subject (CN alice, O team-a) is read by RBAC as the x509 authenticator reads it,
+    // so the step rests on the RoleBinding; a start RBAC cannot name rests on its rules reviews (graph.test.ts).
     assert.match(
       path.evidence,
-      /1\. create-pod-as → service account ops\/operator: create pods in namespace ops \(SelfSubjectRulesReview\).*; 2\. wildcard → cluster-admin/,
+      /1\. create-pod-as → service account ops\/operator: create pods in namespace ops \(RoleBinding ops\/alice-deploys → Role ci-deployer\).*; 2\. wildcard → cluster-admin/,
     );
   });
 

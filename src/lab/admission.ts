@@ -1,0 +1,163 @@
+import type { Capabilities, Container, Pod, PodSecurityContext, SecurityContext } from 'kubernetes-types/core/v1.js';
+import type { KubeObject } from './store.js';
+import type { UserInfo } from './users.js';
+
+// Admission of new pods beyond validation, as kubeadm's API server runs it: Pod Security Admission (the
+// namespace's `pod-security.kubernetes.io/enforce` level refuses pods that break the Pod Security
+// Standards) and NodeRestriction (a kubelet may create only mirror pods of its own node). The checks are
+// the standards' own, each named as the server names it in its refusal; warn and audit modes, exemptions
+// and per-version differences are left out (every level is judged as `latest`).
+
+export const ENFORCE_LABEL = 'pod-security.kubernetes.io/enforce';
+const LEVELS = ['privileged', 'baseline', 'restricted'] as const;
+type Level = (typeof LEVELS)[number];
+
+/** The capabilities baseline lets a container add (the container runtime's defaults). */
+const BASELINE_CAPABILITIES = new Set([
+  'AUDIT_WRITE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'MKNOD',
+  'NET_BIND_SERVICE',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYS_CHROOT',
+]);
+/** The volume types restricted allows. */
+const RESTRICTED_VOLUMES = new Set([
+  'configMap',
+  'csi',
+  'downwardAPI',
+  'emptyDir',
+  'ephemeral',
+  'persistentVolumeClaim',
+  'projected',
+  'secret',
+]);
+
+const quoted = (names: string[]) => names.map((n) => JSON.stringify(n)).join(', ');
+const containersWord = (names: string[]) => `${names.length === 1 ? 'container' : 'containers'} ${quoted(names)}`;
+
+/** Every container of the pod (init and ephemeral included), as the standards judge them all. */
+function containersOf(pod: Pod): Container[] {
+  const spec = pod.spec;
+  return [
+    ...(spec?.initContainers ?? []),
+    ...(spec?.containers ?? []),
+    ...((spec?.ephemeralContainers ?? []) as Container[]),
+  ];
+}
+
+function baseline(pod: Pod): string[] {
+  const spec = pod.spec ?? ({} as NonNullable<Pod['spec']>);
+  const containers = containersOf(pod);
+  const out: string[] = [];
+  const privileged = containers.filter((c) => c.securityContext?.privileged === true).map((c) => c.name);
+  if (privileged.length > 0)
+    out.push(`privileged (${containersWord(privileged)} must not set securityContext.privileged=true)`);
+  const host = (['hostNetwork', 'hostPID', 'hostIPC'] as const).filter((f) => spec[f] === true);
+  if (host.length > 0) out.push(`host namespaces (${host.map((f) => `${f}=true`).join(', ')})`);
+  const hostPaths = (spec.volumes ?? []).filter((v) => v.hostPath).map((v) => v.name);
+  if (hostPaths.length > 0) {
+    out.push(`hostPath volumes (${hostPaths.length === 1 ? 'volume' : 'volumes'} ${quoted(hostPaths)})`);
+  }
+  const hostPorts = containers.flatMap((c) => (c.ports ?? []).filter((p) => p.hostPort).map((p) => `${p.hostPort}`));
+  if (hostPorts.length > 0) out.push(`hostPort (hostPorts ${hostPorts.join(', ')})`);
+  const added = containers.flatMap((c) =>
+    (c.securityContext?.capabilities?.add ?? [])
+      .filter((cap) => !BASELINE_CAPABILITIES.has(cap))
+      .map((cap) => ({ c: c.name, cap })),
+  );
+  if (added.length > 0) {
+    out.push(
+      `non-default capabilities (${containersWord([...new Set(added.map((a) => a.c))])} must not include ${quoted([...new Set(added.map((a) => a.cap))])} in securityContext.capabilities.add)`,
+    );
+  }
+  return out;
+}
+
+function restricted(pod: Pod): string[] {
+  const spec = pod.spec ?? ({} as NonNullable<Pod['spec']>);
+  const podContext: PodSecurityContext = spec.securityContext ?? {};
+  const containers = containersOf(pod);
+  const context = (c: Container): SecurityContext => c.securityContext ?? {};
+  const failing = (test: (c: Container) => boolean) => containers.filter(test).map((c) => c.name);
+  const out: string[] = [];
+  const volumes = (spec.volumes ?? []).filter((v) => {
+    const type = Object.keys(v).find((k) => k !== 'name');
+    return type !== undefined && !RESTRICTED_VOLUMES.has(type);
+  });
+  if (volumes.length > 0)
+    out.push(
+      `restricted volume types (${volumes.length === 1 ? 'volume' : 'volumes'} ${quoted(volumes.map((v) => v.name))})`,
+    );
+  const escalation = failing((c) => context(c).allowPrivilegeEscalation !== false);
+  if (escalation.length > 0) {
+    out.push(
+      `allowPrivilegeEscalation != false (${containersWord(escalation)} must set securityContext.allowPrivilegeEscalation=false)`,
+    );
+  }
+  const drops = (caps?: Capabilities) => (caps?.drop ?? []).includes('ALL');
+  const capabilities = failing(
+    (c) =>
+      !drops(context(c).capabilities) || (context(c).capabilities?.add ?? []).some((cap) => cap !== 'NET_BIND_SERVICE'),
+  );
+  if (capabilities.length > 0) {
+    out.push(
+      `unrestricted capabilities (${containersWord(capabilities)} must set securityContext.capabilities.drop=["ALL"])`,
+    );
+  }
+  const nonRoot = failing((c) => (context(c).runAsNonRoot ?? podContext.runAsNonRoot) !== true);
+  if (nonRoot.length > 0) {
+    out.push(`runAsNonRoot != true (pod or ${containersWord(nonRoot)} must set securityContext.runAsNonRoot=true)`);
+  }
+  const seccomp = failing((c) => {
+    const type = (context(c).seccompProfile ?? podContext.seccompProfile)?.type;
+    return type !== 'RuntimeDefault' && type !== 'Localhost';
+  });
+  if (seccomp.length > 0) {
+    out.push(
+      `seccompProfile (pod or ${containersWord(seccomp)} must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")`,
+    );
+  }
+  return out;
+}
+
+/** The namespace's enforced Pod Security level; an unknown value is refused by the server, taken here as none. */
+export function enforcedLevel(namespace: KubeObject | undefined): Level | undefined {
+  const value = namespace?.metadata.labels?.[ENFORCE_LABEL];
+  return LEVELS.find((l) => l === value);
+}
+
+/** What the Pod Security Standards find wrong with a pod at a level (empty: admitted). */
+export function podSecurityViolations(pod: Pod, level: Level): string[] {
+  if (level === 'privileged') return [];
+  return level === 'baseline' ? baseline(pod) : [...baseline(pod), ...restricted(pod)];
+}
+
+/** Pod Security Admission is on by default from 1.23 (beta); before, its labels mean nothing. */
+export const POD_SECURITY_FROM_MINOR = 23;
+
+/** Why a pod create is refused by admission on a server of `minor`, or undefined when it is admitted. */
+export function podAdmission(
+  user: UserInfo,
+  pod: Pod,
+  namespace: KubeObject | undefined,
+  minor: number,
+): string | undefined {
+  const node = /^system:node:(.+)$/.exec(user.name)?.[1];
+  if (node !== undefined && user.groups.includes('system:nodes')) {
+    if (!pod.metadata?.annotations?.['kubernetes.io/config.mirror']) {
+      return `pod does not have "kubernetes.io/config.mirror" annotation, node "${node}" can only create mirror pods`;
+    }
+  }
+  const level = minor >= POD_SECURITY_FROM_MINOR ? enforcedLevel(namespace) : undefined;
+  if (!level) return undefined;
+  const violations = podSecurityViolations(pod, level);
+  return violations.length > 0 ? `violates PodSecurity "${level}:latest": ${violations.join(', ')}` : undefined;
+}

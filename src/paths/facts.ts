@@ -1,0 +1,61 @@
+import type { Namespace, Pod } from 'kubernetes-types/core/v1.js';
+import { podSpecWeaknesses, SPEC_KB } from '../kubernetes/pod-spec.js';
+import type { NamespaceFact, PodFact } from './graph.js';
+
+// API objects reduced to what the escalation graph needs, the same way for the hunter that reads them and
+// for tests that take them from the lab.
+
+const HOST_ACCESS = new Set<string>([SPEC_KB.privileged, SPEC_KB.hostNamespaces, SPEC_KB.hostPath]);
+export const ENFORCE_LABEL = 'pod-security.kubernetes.io/enforce';
+
+/** The Secrets of its namespace a pod mounts: volumes, projected sources, env and envFrom references. */
+export function podSecrets(pod: Pod): string[] {
+  const spec = pod.spec;
+  const names = new Set<string>();
+  for (const v of spec?.volumes ?? []) {
+    if (v.secret?.secretName) names.add(v.secret.secretName);
+    for (const source of v.projected?.sources ?? []) if (source.secret?.name) names.add(source.secret.name);
+  }
+  const containers = [
+    ...(spec?.initContainers ?? []),
+    ...(spec?.containers ?? []),
+    ...(spec?.ephemeralContainers ?? []),
+  ];
+  for (const c of containers) {
+    for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef?.name) names.add(e.valueFrom.secretKeyRef.name);
+    for (const e of c.envFrom ?? []) if (e.secretRef?.name) names.add(e.secretRef.name);
+  }
+  return [...names];
+}
+
+/**
+ * A pod as the graph sees it; `accountMounts` is each service account's `automountServiceAccountToken`
+ * (`namespace/name`), which decides when the pod says nothing. Undefined when the pod has no name.
+ */
+export function podFact(pod: Pod, accountMounts?: ReadonlyMap<string, boolean | undefined>): PodFact | undefined {
+  const namespace = pod.metadata?.namespace;
+  const name = pod.metadata?.name;
+  if (typeof name !== 'string' || typeof namespace !== 'string') return undefined;
+  const serviceAccount = pod.spec?.serviceAccountName ?? 'default';
+  // The API server mounts a pod's token unless the pod, or else its service account, says false.
+  const tokenMounted =
+    pod.spec?.automountServiceAccountToken ?? accountMounts?.get(`${namespace}/${serviceAccount}`) ?? true;
+  const secrets = podSecrets(pod);
+  return {
+    namespace,
+    name,
+    serviceAccount,
+    node: pod.spec?.nodeName,
+    hostAccess: podSpecWeaknesses(pod.spec).some((w) => HOST_ACCESS.has(w.kb)),
+    tokenMounted,
+    ...(secrets.length > 0 && { secrets }),
+  };
+}
+
+/** A namespace with the Pod Security level it enforces (its `pod-security.kubernetes.io/enforce` label). */
+export function namespaceFact(ns: Namespace): NamespaceFact | undefined {
+  const name = ns.metadata?.name;
+  if (typeof name !== 'string') return undefined;
+  const level = ns.metadata?.labels?.[ENFORCE_LABEL];
+  return { name, ...(typeof level === 'string' && { podSecurity: level }) };
+}
