@@ -1,7 +1,5 @@
 import type { Container, PodSpec } from 'kubernetes-types/core/v1.js';
-import { specContainers } from '../../kubernetes/pod-spec.js';
 import type { RbacFacts } from '../../paths/rbac.js';
-import { count } from '../evidence.js';
 import { crowdingAgents, Fleet, pullStampedes, watchingAgents } from './agents.js';
 import { type DNS_KB, dnsFindings } from './dns.js';
 import { schedulingFindings } from './scheduling.js';
