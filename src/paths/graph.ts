@@ -590,11 +590,14 @@ export class EscalationGraph {
         findings,
       });
     }
-    if (start.can?.['create pods'] && !kubelet) {
+    // The survey's create pods names no namespace: it reaches a node when some namespace, as read, admits
+    // a privileged pod (none read: assumed to).
+    const admitted = start.can?.['create pods'] && !kubelet ? this.hostPodsAdmitted('*') : undefined;
+    if (admitted) {
       this.edge(from, {
         to: NODES,
         step: STEPS.createPodNode,
-        evidence: 'SelfSubjectAccessReview of create pods allowed',
+        evidence: `SelfSubjectAccessReview of create pods allowed; ${admitted.note}`,
         findings,
       });
     }
