@@ -96,7 +96,8 @@ export const STEPS = {
   },
   csrApprove: {
     id: 'csr-approve',
-    title: 'creates and approves a CSR for a system:masters client certificate',
+    title:
+      'creates and approves a CSR for a client certificate naming any user or group but system:masters, and acts as it',
     reference: `${RBAC_GOOD}#csrs-and-certificate-issuing`,
   },
   webhook: {

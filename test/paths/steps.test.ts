@@ -73,6 +73,14 @@ const rule = (verbs: string[], resources: string[], apiGroups = [''], resourceNa
   ...(resourceNames && { resourceNames }),
 });
 
+const CERTS = 'certificates.k8s.io';
+/** Create a CSR, approve it, and approve for the API server's client signer. */
+const CSR_RULES = [
+  rule(['create'], ['certificatesigningrequests'], [CERTS]),
+  rule(['update'], ['certificatesigningrequests/approval'], [CERTS]),
+  rule(['approve'], ['signers'], [CERTS], ['kubernetes.io/kube-apiserver-client']),
+];
+
 describe('escalation steps', () => {
   it('each known step reaches its goal', () => {
     assert.deepEqual(path([rule(['*'], ['*'], ['*'])], 'cluster-admin'), ['wildcard']);
@@ -112,16 +120,7 @@ describe('escalation steps', () => {
       undefined,
       'the web pod runs as web, who holds nothing',
     );
-    assert.deepEqual(
-      path(
-        [
-          rule(['create'], ['certificatesigningrequests'], ['certificates.k8s.io']),
-          rule(['update'], ['certificatesigningrequests/approval'], ['certificates.k8s.io']),
-        ],
-        'cluster-admin',
-      ),
-      ['csr-approve'],
-    );
+    assert.deepEqual(path(CSR_RULES, 'cluster-admin'), ['csr-approve', 'wildcard']);
     assert.deepEqual(
       path([rule(['create'], ['mutatingwebhookconfigurations'], ['admissionregistration.k8s.io'])], 'every Secret'),
       ['webhook'],
@@ -646,6 +645,95 @@ describe('names a rule allows', () => {
     assert.deepEqual(
       [...namesAllowed([grant(rule(['*'], ['*']))], { verb: 'bind', group: '', resource: 'roles' }).keys()],
       ['*'],
+    );
+  });
+});
+
+describe('client certificates through CSRs', () => {
+  const masters = binding('masters-admin', 'cluster-admin', [{ kind: 'Group', name: 'system:masters' }]);
+  const oncall = binding('oncall-admin', 'cluster-admin', [{ kind: 'User', name: 'oncall' }]);
+
+  it('a certificate for a user bound to cluster-admin, or a service account: not system:masters', () => {
+    const graph = graphOf(CSR_RULES, { clusterRoleBindings: [oncall] });
+    const path = pathOf(graph, 'cluster-admin');
+    assert.deepEqual(
+      path?.steps.map((s) => [s.action, s.subject]),
+      [
+        ['csr-approve', 'user oncall'],
+        ['wildcard', 'cluster-admin'],
+      ],
+    );
+    assert.match(path!.steps[0].evidence, /approve signers\/kubernetes.io\/kube-apiserver-client .*: CN=oncall$/);
+    // Only system:masters (refused by CertificateSubjectRestriction) or a service account left: the account.
+    assert.deepEqual(
+      pathOf(graphOf(CSR_RULES, { clusterRoleBindings: [masters] }), 'cluster-admin')?.steps.map((s) => s.subject),
+      ['service account ops/operator', 'cluster-admin'],
+    );
+  });
+
+  it('needs all three rights: the CSR, its approval, and approve on the client signer (or kubernetes.io/*)', () => {
+    for (let i = 0; i < CSR_RULES.length; i++) {
+      const rules = CSR_RULES.filter((_, j) => j !== i);
+      assert.equal(actions(graphOf(rules), 'cluster-admin'), undefined, `without rule ${i}`);
+    }
+    const kubeletSigner = [
+      ...CSR_RULES.slice(0, 2),
+      rule(['approve'], ['signers'], [CERTS], ['kubernetes.io/kube-apiserver-client-kubelet']),
+    ];
+    assert.equal(actions(graphOf(kubeletSigner), 'cluster-admin'), undefined, 'another signer');
+    const anySigner = [...CSR_RULES.slice(0, 2), rule(['approve'], ['signers'], [CERTS], ['kubernetes.io/*'])];
+    assert.deepEqual(actions(graphOf(anySigner), 'cluster-admin'), ['csr-approve', 'wildcard']);
+  });
+});
+
+describe("a kubelet's nodes/proxy and CSR rights, where RBAC grants them", () => {
+  const nodes = { kind: 'Group', name: 'system:nodes' } as const;
+  const hostPod: PodFact = { namespace: 'ops', name: 'agent', serviceAccount: 'default', node: 'n2', hostAccess: true };
+  const webOnN1: PodFact = { namespace: 'app', name: 'web-1', serviceAccount: 'web', node: 'n1', hostAccess: false };
+  const adminOnN2: PodFact = {
+    namespace: 'ops',
+    name: 'op',
+    serviceAccount: 'operator',
+    node: 'n2',
+    hostAccess: false,
+  };
+  const kubelet = { user: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] };
+
+  it('nodes/proxy bound to system:nodes: from root on n1, the kubelet API of every node', () => {
+    const graph = graphOf([], {
+      who: kubelet,
+      clusterRoles: [{ metadata: { name: 'node-proxy' }, rules: [rule(['get'], ['nodes/proxy'])] }],
+      clusterRoleBindings: [binding('nodes-proxy', 'node-proxy', [nodes])],
+      pods: [webOnN1, adminOnN2, hostPod],
+    });
+    assert.deepEqual(
+      pathOf(graph, 'cluster-admin')?.steps.map((s) => s.action),
+      ['nodes-proxy', 'node-tokens', 'wildcard'],
+    );
+    assert.match(pathOf(graph, 'cluster-admin')!.steps[0].evidence, /ClusterRoleBinding nodes-proxy/);
+    assert.equal(
+      actions(graphOf([], { who: kubelet, pods: [webOnN1, adminOnN2] }), 'cluster-admin'),
+      undefined,
+      'system:node by default: no nodes/proxy',
+    );
+  });
+
+  it('CSR approval bound to system:nodes: the kubelet signs itself a certificate of any subject', () => {
+    const graph = graphOf([], {
+      who: kubelet,
+      clusterRoles: [{ metadata: { name: 'csr-approver' }, rules: CSR_RULES }],
+      clusterRoleBindings: [binding('nodes-approve', 'csr-approver', [nodes])],
+    });
+    assert.deepEqual(actions(graph, 'cluster-admin'), ['csr-approve', 'wildcard']);
+    // Root on a node reaches the same through the kubelet's client certificate.
+    const viaNode = graphOf([rule(['get'], ['nodes/proxy'])], {
+      clusterRoles: [{ metadata: { name: 'csr-approver' }, rules: CSR_RULES }],
+      clusterRoleBindings: [binding('nodes-approve', 'csr-approver', [nodes])],
+      pods: [webOnN1],
+    });
+    assert.deepEqual(
+      pathOf(viaNode, 'cluster-admin')?.steps.map((s) => s.action),
+      ['nodes-proxy', 'node-credentials', 'csr-approve', 'wildcard'],
     );
   });
 });
