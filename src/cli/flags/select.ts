@@ -68,7 +68,7 @@ const OBSERVATION_PUBLISHERS = [
 ];
 
 /** Who names namespaces the API servers may not list (NamespaceSeen). */
-const NAMESPACE_PUBLISHERS = ['kubelet-pod-specs', 'etcd-access'];
+const NAMESPACE_PUBLISHERS = ['kubelet-pod-specs', 'etcd-access', 'certificate-namespaces'];
 
 export const FACT_PUBLISHERS: Partial<Record<EventType, readonly string[]>> = {
   ServiceFound: ['fingerprint'],
@@ -80,7 +80,7 @@ export const FACT_PUBLISHERS: Partial<Record<EventType, readonly string[]>> = {
   ],
   Version: VERSION_PUBLISHERS,
   Observation: OBSERVATION_PUBLISHERS,
-  // Namespaces named outside an API server's list: a kubelet's pods, etcd's key names.
+  // Namespaces named outside an API server's list: a kubelet's pods, etcd's key names, certificates.
   NamespaceSeen: NAMESPACE_PUBLISHERS,
   // Hunters that judge once the bus is idle read the versions and observations gathered by then.
   HuntSettled: [...new Set([...VERSION_PUBLISHERS, ...OBSERVATION_PUBLISHERS])],
