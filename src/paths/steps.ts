@@ -92,7 +92,7 @@ export const STEPS = {
   nodesProxy: {
     id: 'nodes-proxy',
     title: "reaches the kubelet API through nodes/proxy and runs commands in the node's pods",
-    reference: `${RBAC_GOOD}#nodes-proxy`,
+    reference: `${RBAC_GOOD}#access-to-proxy-subresource-of-nodes`,
   },
   csrApprove: {
     id: 'csr-approve',
