@@ -590,8 +590,15 @@ export class EscalationGraph {
       [{ verb: 'impersonate', group: '', resource: 'serviceaccounts' }],
       toNamespace(STEPS.impersonateSa),
     );
+    // The kubelet API runs commands in every pod of every node (websocket exec needs only `get`): each pod's
+    // token, and root on a node through a pod that reaches its host, as exec does, never more.
     for (const verb of ['get', 'create']) {
-      if (all({ verb, group: '', resource: 'nodes/proxy' }, STEPS.nodesProxy, NODES)) break;
+      const g = clusterWide({ verb, group: '', resource: 'nodes/proxy' });
+      if (!g) continue;
+      const evidence = `${verb} nodes/proxy (${g.via})`;
+      this.edge(from, { to: hub('exec', '*'), step: STEPS.nodesProxy, evidence, findings: [] });
+      this.edge(from, { to: hub('exec-node', '*'), step: STEPS.nodesProxy, evidence, findings: [] });
+      break;
     }
     this.csrEdges(from, grants);
     for (const resource of ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations']) {

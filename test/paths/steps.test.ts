@@ -114,7 +114,11 @@ describe('escalation steps', () => {
       'impersonate-sa',
       'wildcard',
     ]);
-    assert.deepEqual(path([rule(['get'], ['nodes/proxy'])], 'root on a node'), ['nodes-proxy']);
+    assert.deepEqual(
+      path([rule(['get'], ['nodes/proxy'])], 'root on a node'),
+      undefined,
+      'nodes/proxy execs in pods: none here reaches its host',
+    );
     assert.deepEqual(
       path([rule(['get'], ['pods/exec'])], 'cluster-admin'),
       undefined,
@@ -240,6 +244,10 @@ function graphOf(rules: PolicyRule[], extra: Extra = {}): EscalationGraph {
     starts: [{ name: 'eve', who: extra.who ?? { user: 'eve', groups: ['system:authenticated'] } }],
   });
 }
+
+/** A way onto node n1: exec in app, into a pod there that reaches its host. */
+const EXEC_IN_APP = [rule(['create'], ['pods/exec'])];
+const HOST_POD_N1: PodFact = { namespace: 'app', name: 'agent', serviceAccount: 'web', node: 'n1', hostAccess: true };
 
 const pathOf = (graph: EscalationGraph, goal: string) => graph.paths().find((p) => p.to === goal);
 const actions = (graph: EscalationGraph, goal: string) => pathOf(graph, goal)?.steps.map((s) => s.action);
@@ -446,8 +454,8 @@ describe("pods' mounted Secrets", () => {
   });
 
   it('root on its node reads it too', () => {
-    const graph = graphOf([rule(['get'], ['nodes/proxy'])], { pods: [backup] });
-    assert.deepEqual(actions(graph, 'cluster-admin'), ['nodes-proxy', 'node-secrets', 'wildcard']);
+    const graph = graphOf(EXEC_IN_APP, { at: 'app', pods: [backup, HOST_POD_N1] });
+    assert.deepEqual(actions(graph, 'cluster-admin'), ['exec-node', 'node-secrets', 'wildcard']);
   });
 
   it('a pod mounting only other Secrets, or not its token, gives nothing', () => {
@@ -486,7 +494,9 @@ describe("the kubelet's own credentials", () => {
   });
 
   it('root on a node → system:node:NAME, with its rights as RBAC binds them', () => {
-    const graph = graphOf([rule(['get'], ['nodes/proxy'])], {
+    const graph = graphOf(EXEC_IN_APP, {
+      at: 'app',
+      pods: [HOST_POD_N1],
       roles: [opsSecrets],
       roleBindings: [roleBinding('node-secrets', 'node-secrets', [nodeUser('system:node:n1')])],
     });
@@ -494,7 +504,7 @@ describe("the kubelet's own credentials", () => {
     assert.deepEqual(
       path?.steps.map((s) => [s.action, s.subject]),
       [
-        ['nodes-proxy', 'root on node n1'],
+        ['exec-node', 'root on node n1'],
         ['node-credentials', "system:node:n1 (the kubelet's credentials)"],
         ['read-token', 'service account ops/operator'],
         ['wildcard', 'cluster-admin'],
@@ -503,7 +513,9 @@ describe("the kubelet's own credentials", () => {
     assert.match(path!.steps[1].evidence, /system:node:n1, groups system:nodes, system:authenticated/);
     assert.equal(
       actions(
-        graphOf([rule(['get'], ['nodes/proxy'])], {
+        graphOf(EXEC_IN_APP, {
+          at: 'app',
+          pods: [HOST_POD_N1],
           roles: [opsSecrets],
           roleBindings: [roleBinding('node-secrets', 'node-secrets', [nodeUser('system:node:n2')])],
         }),
@@ -519,7 +531,10 @@ describe("the kubelet's own credentials", () => {
       roles: [opsPods],
       roleBindings: [roleBinding('node-pods', 'node-pods', [{ kind: 'Group', name: 'system:nodes' }])],
     };
-    assert.equal(actions(graphOf([rule(['get'], ['nodes/proxy'])], extra), 'cluster-admin'), undefined);
+    assert.equal(
+      actions(graphOf(EXEC_IN_APP, { ...extra, at: 'app', pods: [HOST_POD_N1] }), 'cluster-admin'),
+      undefined,
+    );
     assert.equal(
       actions(
         graphOf([], { ...extra, who: { user: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] } }),
@@ -602,8 +617,8 @@ describe('Pod Security Admission labels', () => {
     });
     assert.deepEqual(
       actions(closed, 'root on a node'),
-      ['create-pod-as', 'nodes-proxy'],
-      'only through ops/operator, whose rights reach a node without a pod',
+      ['create-pod-as', 'wildcard', 'admin-node'],
+      'only through ops/operator, cluster-admin',
     );
     assert.equal(
       actions(
@@ -706,11 +721,19 @@ describe("a kubelet's nodes/proxy and CSR rights, where RBAC grants them", () =>
       clusterRoleBindings: [binding('nodes-proxy', 'node-proxy', [nodes])],
       pods: [webOnN1, adminOnN2, hostPod],
     });
+    // Exec in ops/op on n2 (its token: cluster-admin), and in the agent on n2 that reaches its host.
     assert.deepEqual(
-      pathOf(graph, 'cluster-admin')?.steps.map((s) => s.action),
-      ['nodes-proxy', 'node-tokens', 'wildcard'],
+      pathOf(graph, 'cluster-admin')?.steps.map((s) => [s.action, s.subject]),
+      [
+        ['nodes-proxy', 'service account ops/operator'],
+        ['wildcard', 'cluster-admin'],
+      ],
     );
-    assert.match(pathOf(graph, 'cluster-admin')!.steps[0].evidence, /ClusterRoleBinding nodes-proxy/);
+    assert.match(pathOf(graph, 'cluster-admin')!.steps[0].evidence, /ClusterRoleBinding nodes-proxy.*: pod ops\/op$/);
+    assert.deepEqual(
+      pathOf(graph, 'root on a node')?.steps.map((s) => [s.action, s.subject]),
+      [['nodes-proxy', 'root on node n2']],
+    );
     assert.equal(
       actions(graphOf([], { who: kubelet, pods: [webOnN1, adminOnN2] }), 'cluster-admin'),
       undefined,
@@ -726,14 +749,15 @@ describe("a kubelet's nodes/proxy and CSR rights, where RBAC grants them", () =>
     });
     assert.deepEqual(actions(graph, 'cluster-admin'), ['csr-approve', 'wildcard']);
     // Root on a node reaches the same through the kubelet's client certificate.
-    const viaNode = graphOf([rule(['get'], ['nodes/proxy'])], {
+    const viaNode = graphOf(EXEC_IN_APP, {
+      at: 'app',
       clusterRoles: [{ metadata: { name: 'csr-approver' }, rules: CSR_RULES }],
       clusterRoleBindings: [binding('nodes-approve', 'csr-approver', [nodes])],
-      pods: [webOnN1],
+      pods: [HOST_POD_N1],
     });
     assert.deepEqual(
       pathOf(viaNode, 'cluster-admin')?.steps.map((s) => s.action),
-      ['nodes-proxy', 'node-credentials', 'csr-approve', 'wildcard'],
+      ['exec-node', 'node-credentials', 'csr-approve', 'wildcard'],
     );
   });
 });
