@@ -91,7 +91,7 @@ export const STEPS = {
   },
   nodesProxy: {
     id: 'nodes-proxy',
-    title: "reaches the kubelet API through nodes/proxy and runs commands in any pod of any node",
+    title: 'reaches the kubelet API through nodes/proxy and runs commands in any pod of any node',
     reference: `${RBAC_GOOD}#access-to-proxy-subresource-of-nodes`,
   },
   csrApprove: {
