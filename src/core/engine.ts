@@ -12,7 +12,7 @@ import {
   subjectOf,
 } from './events.js';
 import { collectGarbage } from './gc.js';
-import type { AnyHunter, HuntContext, Hunter, HuntOptions } from './hunter.js';
+import type { AnyHunter, HuntContext, Hunter, HuntOptions, PublishOptions } from './hunter.js';
 
 /** How long a hunter past its deadline may still publish what it examined (its reads end on the abort). */
 const ABORT_GRACE_MS = 1_000;
@@ -133,18 +133,21 @@ export class Engine {
 
   /**
    * Publishes an event. An event with the same type and subject as an earlier one is not published
-   * again: the earlier one is returned, so repeated facts cannot loop.
+   * again: the earlier one is returned, so repeated facts cannot loop. With `replace`, the new event takes
+   * the earlier one's place instead (a fact made exact by what was learned later, such as a shorter attack
+   * path): later readers and the report see only the new one.
    */
   publish<K extends EventType>(
     type: K,
     payload: EventPayloads[K],
     parents: string[] = [],
     publisher = 'discovery',
+    options: PublishOptions = {},
   ): KfEvent<K> {
     const draft = { ...payload, type } as unknown as KfEvent;
     const key = `${type}\0${subjectOf(draft)}`;
     const existing = this.byKey.get(key);
-    if (existing) return existing as KfEvent<K>;
+    if (existing && !options.replace) return existing as KfEvent<K>;
     const event = {
       id: `e${++this.seq}`,
       type,
@@ -154,10 +157,16 @@ export class Engine {
       ...payload,
     } as unknown as KfEvent<K>;
     this.byKey.set(key, event);
-    this.events.push(event);
     const ofType = this.byType.get(type);
-    if (ofType) ofType.push(event);
-    else this.byType.set(type, [event]);
+    if (existing) {
+      // In place, so that the order of events stays the order their subjects were first published in.
+      this.events[this.events.indexOf(existing)] = event;
+      ofType![ofType!.indexOf(existing)] = event;
+    } else {
+      this.events.push(event);
+      if (ofType) ofType.push(event);
+      else this.byType.set(type, [event]);
+    }
     this.options.onEvent?.(event);
     if (!this.stopped) this.dispatch(event);
     return event;
@@ -413,7 +422,7 @@ export class Engine {
         nameOf: (secret) => this.known('Credential').find((c) => sameSecret(c.secret, secret))?.name,
       }),
       options: this.huntOptions,
-      publish: (type, payload, parents) => {
+      publish: (type, payload, parents, options) => {
         if (finished) {
           // A hunter abandoned after its timeout must not add facts to a run that moved on.
           this.options.onDebug?.(`${hunter.id}: ignored a ${type} published after its run ended`);
@@ -426,13 +435,13 @@ export class Engine {
             ...payload,
           } as never;
         }
-        return this.publish(type, payload, parents ?? [event.id], hunter.id);
+        return this.publish(type, payload, parents ?? [event.id], hunter.id, options);
       },
-      report: (finding, parents) => {
+      report: (finding, parents, options) => {
         if (!hunter.reports?.includes(finding.kb)) {
           throw new Error(`reported ${finding.kb}, which is not in its \`reports\``);
         }
-        return ctx.publish('Finding', finding, parents);
+        return ctx.publish('Finding', finding, parents, options);
       },
       gap: (gap, parents) => ctx.publish('CoverageGap', { ...gap, hunter: hunter.id }, parents),
       known: (type, filter) => this.known(type, filter),

@@ -193,7 +193,8 @@ export interface EventPayloads {
   };
   /**
    * A namespace named where the hunt read something other than an API server's namespace list: a kubelet's
-   * pod list, etcd key names (`/registry/<resource>/<namespace>/<name>`). The namespace survey
+   * pod list, etcd key names (`/registry/<resource>/<namespace>/<name>`), a serving certificate's Service
+   * names (`hook.<namespace>.svc`). The namespace survey
    * (`apiserver-namespaces`) counts it as known on every API server of the run. One per namespace and run:
    * the first source that named it.
    */

@@ -11,12 +11,20 @@ export interface HuntContext {
   readonly signal: AbortSignal;
   readonly net: NetClient;
   readonly options: HuntOptions;
-  /** Publishes a new fact derived from the event being handled (or from `parents` when given). */
-  publish<K extends EventType>(type: K, payload: EventPayloads[K], parents?: string[]): KfEvent<K>;
+  /**
+   * Publishes a new fact derived from the event being handled (or from `parents` when given). The same fact
+   * again (same type and subject) is dropped, unless `replace` asks for it to take the earlier one's place.
+   */
+  publish<K extends EventType>(
+    type: K,
+    payload: EventPayloads[K],
+    parents?: string[],
+    options?: PublishOptions,
+  ): KfEvent<K>;
   /** Events of a type published so far in this run (e.g. every Credential), optionally filtered. */
   known<K extends EventType>(type: K, filter?: (event: KfEvent<K>) => boolean): KfEvent<K>[];
   /** Shorthand for publishing a Finding. */
-  report(finding: EventPayloads['Finding'], parents?: string[]): KfEvent<'Finding'>;
+  report(finding: EventPayloads['Finding'], parents?: string[], options?: PublishOptions): KfEvent<'Finding'>;
   /**
    * Records that something could not be examined fully (a cap, a deadline, an unanswered request, a
    * page that failed), so the report says so instead of staying silent.
@@ -31,6 +39,15 @@ export interface HuntContext {
    * the run stops), or in a dry run only plans. Every request that changes state goes through here.
    */
   change(spec: ChangeSpec): Promise<ChangeOutcome>;
+}
+
+/** How an event is published. */
+export interface PublishOptions {
+  /**
+   * Replace an earlier event with the same type and subject instead of keeping it: for a fact the hunter
+   * knows to be better than the one published (an attack path shortened by rights learned later).
+   */
+  replace?: boolean;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import type { StaticToken } from './options.js';
 import { RESOURCES, resourceOfKind } from './resources.js';
 import type { Store } from './store.js';
 import { serviceAccountOf, type TokenSigner } from './tokens.js';
@@ -12,18 +13,27 @@ const SECRETS = resourceOfKind(RESOURCES, 'Secret');
 export type Authentication = { user: UserInfo; via: 'token' | 'certificate' | 'anonymous' } | undefined;
 
 /**
- * Authenticates requests the way kube-apiserver does: a bearer token signed by the lab's service-account
- * key (whose account, and for legacy tokens whose secret, still exists), else a client certificate signed
+ * Authenticates requests the way kube-apiserver does: a bearer token of its token file or signed by the
+ * lab's service-account key (whose account, and for legacy tokens whose secret, still exists), else a client certificate signed
  * by the cluster CA, else anonymous when allowed. A bad token is a 401 even when anonymous is allowed.
  */
 export class Authenticator {
+  private readonly staticUsers: Map<string, UserInfo>;
+
   constructor(
     private readonly store: Store,
     private readonly signer: TokenSigner,
-  ) {}
+    staticTokens: readonly StaticToken[] = [],
+  ) {
+    this.staticUsers = new Map(
+      staticTokens.map((t) => [t.token, { name: t.user, groups: [...t.groups, 'system:authenticated'] }]),
+    );
+  }
 
-  /** The user a token stands for, or undefined. */
+  /** The user a token stands for (a static token's, else a service account's), or undefined. */
   tokenUser(token: string): UserInfo | undefined {
+    const user = this.staticUsers.get(token);
+    if (user) return user;
     const claims = this.signer.verify(token);
     const sa = claims && serviceAccountOf(claims);
     if (!sa) return undefined;

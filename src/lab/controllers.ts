@@ -3,6 +3,7 @@ import { NodeIndex, nodeFacts, placementOf, taintText } from '../kubernetes/node
 import { podAdmission } from './admission.js';
 import type { LabClock } from './clock.js';
 import { crdResources, crdStatus } from './crds.js';
+import { recordFailedCreate } from './events.js';
 import { defaultPod, type NodeSlot, runPod, tokenVolume } from './pods.js';
 import { RESOURCES, type ResourceType, resourceOfKind, STORED } from './resources.js';
 import { tokenSecret } from './seed-secrets.js';
@@ -14,6 +15,7 @@ const kind = (k: string) => resourceOfKind(RESOURCES, k);
 const PODS = kind('Pod');
 const SERVICE_ACCOUNTS = kind('ServiceAccount');
 const NAMESPACES = kind('Namespace');
+const EVENTS = kind('Event');
 /** Who the workload controllers create pods as (their own service accounts in kube-system). */
 const CONTROLLER = {
   name: 'system:serviceaccount:kube-system:replicaset-controller',
@@ -170,11 +172,15 @@ export class Controllers {
   }
 
   private create(rt: ResourceType, object: KubeObject): KubeObject {
-    // Pod Security judges a controller's pods as any other: a refused one is not made (a real controller
-    // records a FailedCreate event and tries again; the lab does neither).
+    // Pod Security judges a controller's pods as any other: a refused one is not made, and the owner gets
+    // a FailedCreate event, as kube-controller-manager records it (the lab does not try again).
     if (rt === PODS) {
       const namespace = this.deps.store.get(NAMESPACES, undefined, object.metadata.namespace ?? '');
-      if (podAdmission(CONTROLLER, object as unknown as Pod, namespace, this.deps.minor)) return object;
+      const refusal = podAdmission(CONTROLLER, object as unknown as Pod, namespace, this.deps.minor);
+      if (refusal) {
+        recordFailedCreate(this.deps.store, EVENTS, object, refusal, timestamp(this.deps.clock.now()));
+        return object;
+      }
     }
     const stored = this.deps.store.create(rt, this.admit(rt, object));
     this.created(rt, stored);

@@ -164,10 +164,11 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     }
     const credentials = seeded.identities;
     for (const id of Object.values(credentials)) if (id.clientKey) remember(id.clientKey);
+    for (const t of options.staticTokens ?? []) remember(t.token);
     for (const v of Object.values(seeded.values)) remember(v);
 
     const slots = nodes.map((n, index) => ({ name: n.name, address: n.address, index }));
-    const authenticator = new Authenticator(store, signer);
+    const authenticator = new Authenticator(store, signer, options.staticTokens);
     const authorizer = new Authorizer(store);
     const resources = servedResources(minor);
     const clock = new LabClock();

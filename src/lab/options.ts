@@ -48,6 +48,18 @@ export interface LabOptions {
   scale?: LabScale;
   /** A slow or flaky network on chosen ports (see faults.ts); draws seeded by `scale.seed`. */
   faults?: FaultSpec[];
+  /**
+   * Opaque bearer tokens the API server accepts, as kube-apiserver's `--token-auth-file` lists them: a user
+   * no token claim names, whose rights a client can learn only by asking (access reviews).
+   */
+  staticTokens?: StaticToken[];
+}
+
+/** A line of a `--token-auth-file`: the token, its user and its groups. */
+export interface StaticToken {
+  token: string;
+  user: string;
+  groups: string[];
 }
 
 export interface ResolvedLabOptions {

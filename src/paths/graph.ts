@@ -129,6 +129,10 @@ const rightsKey = (ns: string, kind: string, name: string) => `rights:${ns}/${ki
 const MASTERS = 'system:masters';
 const IMPERSONATE_USERS = 'impersonate-users';
 const IMPERSONATE_GROUPS = 'impersonate-groups';
+const CERTIFICATE_SUBJECTS = 'certificate-subjects';
+const CERTS = 'certificates.k8s.io';
+/** The signer of client certificates the API server trusts (kube-controller-manager signs them). */
+const CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client';
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 /** Pod Security levels that forbid privileged, host-namespace and hostPath pods. */
 const FORBIDS_HOST = new Set(['baseline', 'restricted']);
@@ -426,6 +430,44 @@ export class EscalationGraph {
     }
   }
 
+  /**
+   * A client certificate of one's choosing: creating a CSR for the API server's client signer, approving it
+   * (update on the approval subresource, and `approve` on the signer, by name or `kubernetes.io/*`, as the
+   * approval admission checks) gets it signed by kube-controller-manager: any user or group a binding names,
+   * any service account.
+   * Not system:masters: CertificateSubjectRestriction (on by default since 1.19) refuses that CSR. A
+   * kubelet holds `create` on CSRs (system:node), never the approval by default; custom bindings may.
+   */
+  private csrEdges(from: string, grants: Grant[]) {
+    const certs = grants.filter((g) => mentions(g.rule.apiGroups, CERTS));
+    if (certs.length === 0) return;
+    const ask = (verb: string, resource: string, name?: string) =>
+      whereAllowed(certs, { verb, group: CERTS, resource, ...(name && { name }) }).get('*');
+    const csr = ask('create', 'certificatesigningrequests');
+    const approval = ask('update', 'certificatesigningrequests/approval');
+    const signer = ask('approve', 'signers', CLIENT_SIGNER) ?? ask('approve', 'signers', 'kubernetes.io/*');
+    if (!csr || !approval || !signer) return;
+    const evidence = `create certificatesigningrequests (${csr.via}); update certificatesigningrequests/approval (${approval.via}); approve signers/${CLIENT_SIGNER} (${signer.via})`;
+    this.edge(from, { to: this.certificateHub(), step: STEPS.csrApprove, evidence, findings: [] });
+  }
+
+  /** Every user and group (but system:masters) a binding names, and every service account, as a certificate's subject. */
+  private certificateHub(): string {
+    if (this.built.has(CERTIFICATE_SUBJECTS)) return CERTIFICATE_SUBJECTS;
+    this.built.add(CERTIFICATE_SUBJECTS);
+    for (const name of this.rbac.subjects('user')) {
+      this.edge(CERTIFICATE_SUBJECTS, { to: this.userNode(name), evidence: `CN=${name}`, findings: [] });
+    }
+    for (const name of this.rbac.subjects('group')) {
+      if (name === MASTERS) continue;
+      this.edge(CERTIFICATE_SUBJECTS, { to: this.groupNode(name), evidence: `O=${name}`, findings: [] });
+    }
+    // A service account's user name as CN is that account to RBAC.
+    const evidence = 'CN=system:serviceaccount:NAMESPACE:NAME';
+    this.edge(CERTIFICATE_SUBJECTS, { to: hub('ns', '*'), evidence, findings: [] });
+    return CERTIFICATE_SUBJECTS;
+  }
+
   /** Anyone (any user, any group): every user or group a binding names, and system:masters; built on first use. */
   private impersonateHub(kind: 'user' | 'group'): string {
     const key = kind === 'user' ? IMPERSONATE_USERS : IMPERSONATE_GROUPS;
@@ -548,20 +590,17 @@ export class EscalationGraph {
       [{ verb: 'impersonate', group: '', resource: 'serviceaccounts' }],
       toNamespace(STEPS.impersonateSa),
     );
+    // The kubelet API runs commands in every pod of every node (websocket exec needs only `get`): each pod's
+    // token, and root on a node through a pod that reaches its host, as exec does, never more.
     for (const verb of ['get', 'create']) {
-      if (all({ verb, group: '', resource: 'nodes/proxy' }, STEPS.nodesProxy, NODES)) break;
+      const g = clusterWide({ verb, group: '', resource: 'nodes/proxy' });
+      if (!g) continue;
+      const evidence = `${verb} nodes/proxy (${g.via})`;
+      this.edge(from, { to: hub('exec', '*'), step: STEPS.nodesProxy, evidence, findings: [] });
+      this.edge(from, { to: hub('exec-node', '*'), step: STEPS.nodesProxy, evidence, findings: [] });
+      break;
     }
-    const CERTS = 'certificates.k8s.io';
-    const approve = clusterWide({ verb: 'update', group: CERTS, resource: 'certificatesigningrequests/approval' });
-    const csr = clusterWide({ verb: 'create', group: CERTS, resource: 'certificatesigningrequests' });
-    if (approve && csr) {
-      this.edge(from, {
-        to: ADMIN,
-        step: STEPS.csrApprove,
-        evidence: `create certificatesigningrequests (${csr.via}); update certificatesigningrequests/approval (${approve.via})`,
-        findings: [],
-      });
-    }
+    this.csrEdges(from, grants);
     for (const resource of ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations']) {
       if (all({ verb: 'create', group: 'admissionregistration.k8s.io', resource }, STEPS.webhook, SECRETS)) break;
     }
@@ -590,11 +629,14 @@ export class EscalationGraph {
         findings,
       });
     }
-    if (start.can?.['create pods'] && !kubelet) {
+    // The survey's create pods names no namespace: it reaches a node when some namespace, as read, admits
+    // a privileged pod (none read: assumed to).
+    const admitted = start.can?.['create pods'] && !kubelet ? this.hostPodsAdmitted('*') : undefined;
+    if (admitted) {
       this.edge(from, {
         to: NODES,
         step: STEPS.createPodNode,
-        evidence: 'SelfSubjectAccessReview of create pods allowed',
+        evidence: `SelfSubjectAccessReview of create pods allowed; ${admitted.note}`,
         findings,
       });
     }

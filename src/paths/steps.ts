@@ -91,12 +91,13 @@ export const STEPS = {
   },
   nodesProxy: {
     id: 'nodes-proxy',
-    title: "reaches the kubelet API through nodes/proxy and runs commands in the node's pods",
-    reference: `${RBAC_GOOD}#nodes-proxy`,
+    title: 'reaches the kubelet API through nodes/proxy and runs commands in any pod of any node',
+    reference: `${RBAC_GOOD}#access-to-proxy-subresource-of-nodes`,
   },
   csrApprove: {
     id: 'csr-approve',
-    title: 'creates and approves a CSR for a system:masters client certificate',
+    title:
+      'creates and approves a CSR for a client certificate naming any user or group but system:masters, and acts as it',
     reference: `${RBAC_GOOD}#csrs-and-certificate-issuing`,
   },
   webhook: {

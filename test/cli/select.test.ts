@@ -55,6 +55,13 @@ describe('choosing hunters', () => {
     const s = selectHunters(HUNTERS, { only: ['apiserver-namespaces'] })!;
     assert.ok(ids(s.hunters).includes('apiserver-anonymous-access'));
     assert.deepEqual(s.kept.get('apiserver-credential-access'), ['apiserver-namespaces']);
+    // The namespaces it asks about include those a kubelet's pods and etcd's keys name (NamespaceSeen).
+    for (const id of ['kubelet-pod-specs', 'etcd-access']) {
+      assert.ok(s.kept.get(id)?.includes('apiserver-namespaces'), id);
+    }
+    assert.ok(ids(s.hunters).includes('kubelet-access'), 'kubelet-pod-specs hears of kubelets from it');
+    const late = selectHunters(HUNTERS, { only: ['apiserver-namespaces-late'] })!;
+    assert.ok(late.kept.get('kubelet-pod-specs')?.includes('apiserver-namespaces-late'));
   });
 
   it('--skip leaves out what it names; --min-severity keeps hunters that can report that severity', () => {
@@ -154,8 +161,13 @@ describe('a selected hunt of the lab', () => {
 
 describe('the table of fact publishers', () => {
   /** Hunter ids defined in each source file under src/hunters and src/discovery that publishes `event`. */
-  function publishersInSources(event: 'Version' | 'ApiAccess'): string[] {
-    const call = event === 'Version' ? /publishVersion\(|publish\('Version'/ : /publishAccess\(|publish\('ApiAccess'/;
+  function publishersInSources(event: 'Version' | 'ApiAccess' | 'NamespaceSeen'): string[] {
+    const call =
+      event === 'Version'
+        ? /publishVersion\(|publish\('Version'/
+        : event === 'ApiAccess'
+          ? /publishAccess\(|publish\('ApiAccess'/
+          : /publish\('NamespaceSeen'|learnNamespaces\(/;
     const ids: string[] = [];
     const walk = (dir: string) => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -172,8 +184,8 @@ describe('the table of fact publishers', () => {
     return ids.filter((id) => HUNTERS.some((h) => h.id === id));
   }
 
-  it('names every hunter whose source publishes Version or ApiAccess, and only registered hunters', () => {
-    for (const event of ['Version', 'ApiAccess'] as const) {
+  it('names every hunter whose source publishes Version, ApiAccess or NamespaceSeen, and only registered hunters', () => {
+    for (const event of ['Version', 'ApiAccess', 'NamespaceSeen'] as const) {
       const listed = FACT_PUBLISHERS[event] ?? [];
       for (const id of publishersInSources(event)) assert.ok(listed.includes(id), `${id} publishes ${event}`);
       for (const id of listed)

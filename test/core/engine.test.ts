@@ -125,6 +125,31 @@ describe('engine', () => {
     assert.equal(cred.source, 'found');
   });
 
+  it('replaces an earlier event of the same subject in place when asked, and only then', async () => {
+    const { engine } = makeEngine([]);
+    const first = engine.publish('Version', { host: HOST, port: 1, component: 'kubernetes', version: 'v1.30.0' });
+    const other = engine.publish('PortOpen', { host: HOST, port: 2 });
+    const kept = engine.publish('Version', { host: HOST, port: 1, component: 'kubernetes', version: 'v1.31.0' });
+    assert.equal(kept, first, 'without replace, the earlier event stays');
+    const replaced = engine.publish(
+      'Version',
+      { host: HOST, port: 1, component: 'kubernetes', version: 'v1.32.0' },
+      [],
+      'test',
+      { replace: true },
+    );
+    assert.notEqual(replaced.id, first.id);
+    assert.deepEqual(
+      engine.events.map((e) => (e.type === 'Version' ? e.version : e.type)),
+      ['v1.32.0', 'PortOpen'],
+    );
+    assert.deepEqual(
+      engine.known('Version').map((e) => e.version),
+      ['v1.32.0'],
+    );
+    assert.equal(engine.events[1], other);
+  });
+
   it('runs each (hunter, subject) pair once and does not republish a repeated fact', async () => {
     let runs = 0;
     let subjectRuns = 0;

@@ -140,6 +140,56 @@ describe('Pod Security Admission', () => {
     assert.ok(!names.some((n) => n.startsWith('rooted-')), names.join(' '));
   });
 
+  it('a refused pod is a FailedCreate event on its owner, counted per refusal, as the controller records it', async () => {
+    const rs = {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'rooted-rs' },
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: { app: 'rooted-rs' } },
+        template: { metadata: { labels: { app: 'rooted-rs' } }, spec: rootPod('x').spec },
+      },
+    };
+    const made = await call(`${api}/apis/apps/v1/namespaces/staging/replicasets`, {
+      method: 'POST',
+      body: rs,
+      token: admin,
+    });
+    assert.equal(made.status, 201, made.text);
+    const uid = (made.json.metadata as { uid: string }).uid;
+    const events = await call(`${api}/api/v1/namespaces/staging/events`, { token: admin });
+    type Event = {
+      reason: string;
+      type: string;
+      count: number;
+      message: string;
+      involvedObject: { uid?: string; name?: string };
+      source: object;
+    };
+    const all = events.json.items as Event[];
+    const mine = all.filter((e) => e.involvedObject.uid === uid);
+    assert.equal(mine.length, 1, JSON.stringify(mine));
+    assert.equal(mine[0].reason, 'FailedCreate');
+    assert.equal(mine[0].type, 'Warning');
+    assert.equal(mine[0].count, 3, 'one refusal per replica, aggregated');
+    assert.match(
+      mine[0].message,
+      /^Error creating: pods "rooted-rs-[a-z0-9]+" is forbidden: violates PodSecurity "restricted:latest": privileged/,
+    );
+    assert.deepEqual(mine[0].involvedObject, {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      name: 'rooted-rs',
+      namespace: 'staging',
+      uid,
+    });
+    assert.deepEqual(mine[0].source, { component: 'replicaset-controller' });
+    // An admitted workload leaves no such event.
+    const tidy = all.filter((e) => e.involvedObject.name?.startsWith('tidy-web'));
+    assert.deepEqual(tidy, []);
+  });
+
   it('a 1.16 server has no Pod Security Admission: the label forbids nothing', async () => {
     const res = await call(`${lab.apiServer}/api/v1/namespaces/staging/pods`, {
       method: 'POST',

@@ -387,6 +387,35 @@ describe('the further steps on the default lab (seed-paths.ts), each against lab
   });
 });
 
+describe('a survey’s cluster-wide create pods and Pod Security', () => {
+  const survey = { name: 'survey', can: { 'create pods': true } };
+  const nodePath = (f: PathFacts) =>
+    new EscalationGraph({ ...f, starts: [survey] }).paths().find((p) => p.to === 'root on a node');
+
+  it('reaches a node when a namespace read admits a privileged pod, and names it', () => {
+    const steps = nodePath(facts)?.steps;
+    assert.equal(steps?.[0].action, 'create-pod-node');
+    assert.match(
+      steps![0].evidence,
+      /^SelfSubjectAccessReview of create pods allowed; namespace \S+ enforces (no Pod Security level|privileged)$/,
+    );
+  });
+
+  it('reaches none when every namespace enforces baseline or restricted', () => {
+    const guarded = facts.namespaces!.map((n, i) => ({ ...n, podSecurity: i % 2 ? 'baseline' : 'restricted' }));
+    assert.equal(nodePath({ ...facts, namespaces: guarded }), undefined);
+  });
+
+  it('reaches one when the namespaces were not readable, or the server predates Pod Security', () => {
+    assert.match(nodePath({ ...facts, namespaces: undefined })!.steps[0].evidence, /namespace labels not readable/);
+    const guarded = facts.namespaces!.map((n) => ({ ...n, podSecurity: 'restricted' }));
+    assert.match(
+      nodePath({ ...facts, namespaces: guarded, podSecurityAdmission: false })!.steps[0].evidence,
+      /predates Pod Security Admission/,
+    );
+  });
+});
+
 describe('attack paths from rights per namespace', () => {
   it('takes a start’s rights in single namespaces (its rules reviews there) when its RBAC is not known', async () => {
     // The ground truth: ops/operator is cluster-admin; staging/builder holds only view.

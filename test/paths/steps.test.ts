@@ -73,6 +73,14 @@ const rule = (verbs: string[], resources: string[], apiGroups = [''], resourceNa
   ...(resourceNames && { resourceNames }),
 });
 
+const CERTS = 'certificates.k8s.io';
+/** Create a CSR, approve it, and approve for the API server's client signer. */
+const CSR_RULES = [
+  rule(['create'], ['certificatesigningrequests'], [CERTS]),
+  rule(['update'], ['certificatesigningrequests/approval'], [CERTS]),
+  rule(['approve'], ['signers'], [CERTS], ['kubernetes.io/kube-apiserver-client']),
+];
+
 describe('escalation steps', () => {
   it('each known step reaches its goal', () => {
     assert.deepEqual(path([rule(['*'], ['*'], ['*'])], 'cluster-admin'), ['wildcard']);
@@ -106,22 +114,17 @@ describe('escalation steps', () => {
       'impersonate-sa',
       'wildcard',
     ]);
-    assert.deepEqual(path([rule(['get'], ['nodes/proxy'])], 'root on a node'), ['nodes-proxy']);
+    assert.deepEqual(
+      path([rule(['get'], ['nodes/proxy'])], 'root on a node'),
+      undefined,
+      'nodes/proxy execs in pods: none here reaches its host',
+    );
     assert.deepEqual(
       path([rule(['get'], ['pods/exec'])], 'cluster-admin'),
       undefined,
       'the web pod runs as web, who holds nothing',
     );
-    assert.deepEqual(
-      path(
-        [
-          rule(['create'], ['certificatesigningrequests'], ['certificates.k8s.io']),
-          rule(['update'], ['certificatesigningrequests/approval'], ['certificates.k8s.io']),
-        ],
-        'cluster-admin',
-      ),
-      ['csr-approve'],
-    );
+    assert.deepEqual(path(CSR_RULES, 'cluster-admin'), ['csr-approve', 'wildcard']);
     assert.deepEqual(
       path([rule(['create'], ['mutatingwebhookconfigurations'], ['admissionregistration.k8s.io'])], 'every Secret'),
       ['webhook'],
@@ -241,6 +244,10 @@ function graphOf(rules: PolicyRule[], extra: Extra = {}): EscalationGraph {
     starts: [{ name: 'eve', who: extra.who ?? { user: 'eve', groups: ['system:authenticated'] } }],
   });
 }
+
+/** A way onto node n1: exec in app, into a pod there that reaches its host. */
+const EXEC_IN_APP = [rule(['create'], ['pods/exec'])];
+const HOST_POD_N1: PodFact = { namespace: 'app', name: 'agent', serviceAccount: 'web', node: 'n1', hostAccess: true };
 
 const pathOf = (graph: EscalationGraph, goal: string) => graph.paths().find((p) => p.to === goal);
 const actions = (graph: EscalationGraph, goal: string) => pathOf(graph, goal)?.steps.map((s) => s.action);
@@ -447,8 +454,8 @@ describe("pods' mounted Secrets", () => {
   });
 
   it('root on its node reads it too', () => {
-    const graph = graphOf([rule(['get'], ['nodes/proxy'])], { pods: [backup] });
-    assert.deepEqual(actions(graph, 'cluster-admin'), ['nodes-proxy', 'node-secrets', 'wildcard']);
+    const graph = graphOf(EXEC_IN_APP, { at: 'app', pods: [backup, HOST_POD_N1] });
+    assert.deepEqual(actions(graph, 'cluster-admin'), ['exec-node', 'node-secrets', 'wildcard']);
   });
 
   it('a pod mounting only other Secrets, or not its token, gives nothing', () => {
@@ -487,7 +494,9 @@ describe("the kubelet's own credentials", () => {
   });
 
   it('root on a node → system:node:NAME, with its rights as RBAC binds them', () => {
-    const graph = graphOf([rule(['get'], ['nodes/proxy'])], {
+    const graph = graphOf(EXEC_IN_APP, {
+      at: 'app',
+      pods: [HOST_POD_N1],
       roles: [opsSecrets],
       roleBindings: [roleBinding('node-secrets', 'node-secrets', [nodeUser('system:node:n1')])],
     });
@@ -495,7 +504,7 @@ describe("the kubelet's own credentials", () => {
     assert.deepEqual(
       path?.steps.map((s) => [s.action, s.subject]),
       [
-        ['nodes-proxy', 'root on node n1'],
+        ['exec-node', 'root on node n1'],
         ['node-credentials', "system:node:n1 (the kubelet's credentials)"],
         ['read-token', 'service account ops/operator'],
         ['wildcard', 'cluster-admin'],
@@ -504,7 +513,9 @@ describe("the kubelet's own credentials", () => {
     assert.match(path!.steps[1].evidence, /system:node:n1, groups system:nodes, system:authenticated/);
     assert.equal(
       actions(
-        graphOf([rule(['get'], ['nodes/proxy'])], {
+        graphOf(EXEC_IN_APP, {
+          at: 'app',
+          pods: [HOST_POD_N1],
           roles: [opsSecrets],
           roleBindings: [roleBinding('node-secrets', 'node-secrets', [nodeUser('system:node:n2')])],
         }),
@@ -520,7 +531,10 @@ describe("the kubelet's own credentials", () => {
       roles: [opsPods],
       roleBindings: [roleBinding('node-pods', 'node-pods', [{ kind: 'Group', name: 'system:nodes' }])],
     };
-    assert.equal(actions(graphOf([rule(['get'], ['nodes/proxy'])], extra), 'cluster-admin'), undefined);
+    assert.equal(
+      actions(graphOf(EXEC_IN_APP, { ...extra, at: 'app', pods: [HOST_POD_N1] }), 'cluster-admin'),
+      undefined,
+    );
     assert.equal(
       actions(
         graphOf([], { ...extra, who: { user: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] } }),
@@ -603,8 +617,8 @@ describe('Pod Security Admission labels', () => {
     });
     assert.deepEqual(
       actions(closed, 'root on a node'),
-      ['create-pod-as', 'nodes-proxy'],
-      'only through ops/operator, whose rights reach a node without a pod',
+      ['create-pod-as', 'wildcard', 'admin-node'],
+      'only through ops/operator, cluster-admin',
     );
     assert.equal(
       actions(
@@ -646,6 +660,104 @@ describe('names a rule allows', () => {
     assert.deepEqual(
       [...namesAllowed([grant(rule(['*'], ['*']))], { verb: 'bind', group: '', resource: 'roles' }).keys()],
       ['*'],
+    );
+  });
+});
+
+describe('client certificates through CSRs', () => {
+  const masters = binding('masters-admin', 'cluster-admin', [{ kind: 'Group', name: 'system:masters' }]);
+  const oncall = binding('oncall-admin', 'cluster-admin', [{ kind: 'User', name: 'oncall' }]);
+
+  it('a certificate for a user bound to cluster-admin, or a service account: not system:masters', () => {
+    const graph = graphOf(CSR_RULES, { clusterRoleBindings: [oncall] });
+    const path = pathOf(graph, 'cluster-admin');
+    assert.deepEqual(
+      path?.steps.map((s) => [s.action, s.subject]),
+      [
+        ['csr-approve', 'user oncall'],
+        ['wildcard', 'cluster-admin'],
+      ],
+    );
+    assert.match(path!.steps[0].evidence, /approve signers\/kubernetes.io\/kube-apiserver-client .*: CN=oncall$/);
+    // Only system:masters (refused by CertificateSubjectRestriction) or a service account left: the account.
+    assert.deepEqual(
+      pathOf(graphOf(CSR_RULES, { clusterRoleBindings: [masters] }), 'cluster-admin')?.steps.map((s) => s.subject),
+      ['service account ops/operator', 'cluster-admin'],
+    );
+  });
+
+  it('needs all three rights: the CSR, its approval, and approve on the client signer (or kubernetes.io/*)', () => {
+    for (let i = 0; i < CSR_RULES.length; i++) {
+      const rules = CSR_RULES.filter((_, j) => j !== i);
+      assert.equal(actions(graphOf(rules), 'cluster-admin'), undefined, `without rule ${i}`);
+    }
+    const kubeletSigner = [
+      ...CSR_RULES.slice(0, 2),
+      rule(['approve'], ['signers'], [CERTS], ['kubernetes.io/kube-apiserver-client-kubelet']),
+    ];
+    assert.equal(actions(graphOf(kubeletSigner), 'cluster-admin'), undefined, 'another signer');
+    const anySigner = [...CSR_RULES.slice(0, 2), rule(['approve'], ['signers'], [CERTS], ['kubernetes.io/*'])];
+    assert.deepEqual(actions(graphOf(anySigner), 'cluster-admin'), ['csr-approve', 'wildcard']);
+  });
+});
+
+describe("a kubelet's nodes/proxy and CSR rights, where RBAC grants them", () => {
+  const nodes = { kind: 'Group', name: 'system:nodes' } as const;
+  const hostPod: PodFact = { namespace: 'ops', name: 'agent', serviceAccount: 'default', node: 'n2', hostAccess: true };
+  const webOnN1: PodFact = { namespace: 'app', name: 'web-1', serviceAccount: 'web', node: 'n1', hostAccess: false };
+  const adminOnN2: PodFact = {
+    namespace: 'ops',
+    name: 'op',
+    serviceAccount: 'operator',
+    node: 'n2',
+    hostAccess: false,
+  };
+  const kubelet = { user: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] };
+
+  it('nodes/proxy bound to system:nodes: from root on n1, the kubelet API of every node', () => {
+    const graph = graphOf([], {
+      who: kubelet,
+      clusterRoles: [{ metadata: { name: 'node-proxy' }, rules: [rule(['get'], ['nodes/proxy'])] }],
+      clusterRoleBindings: [binding('nodes-proxy', 'node-proxy', [nodes])],
+      pods: [webOnN1, adminOnN2, hostPod],
+    });
+    // Exec in ops/op on n2 (its token: cluster-admin), and in the agent on n2 that reaches its host.
+    assert.deepEqual(
+      pathOf(graph, 'cluster-admin')?.steps.map((s) => [s.action, s.subject]),
+      [
+        ['nodes-proxy', 'service account ops/operator'],
+        ['wildcard', 'cluster-admin'],
+      ],
+    );
+    assert.match(pathOf(graph, 'cluster-admin')!.steps[0].evidence, /ClusterRoleBinding nodes-proxy.*: pod ops\/op$/);
+    assert.deepEqual(
+      pathOf(graph, 'root on a node')?.steps.map((s) => [s.action, s.subject]),
+      [['nodes-proxy', 'root on node n2']],
+    );
+    assert.equal(
+      actions(graphOf([], { who: kubelet, pods: [webOnN1, adminOnN2] }), 'cluster-admin'),
+      undefined,
+      'system:node by default: no nodes/proxy',
+    );
+  });
+
+  it('CSR approval bound to system:nodes: the kubelet signs itself a certificate of any subject', () => {
+    const graph = graphOf([], {
+      who: kubelet,
+      clusterRoles: [{ metadata: { name: 'csr-approver' }, rules: CSR_RULES }],
+      clusterRoleBindings: [binding('nodes-approve', 'csr-approver', [nodes])],
+    });
+    assert.deepEqual(actions(graph, 'cluster-admin'), ['csr-approve', 'wildcard']);
+    // Root on a node reaches the same through the kubelet's client certificate.
+    const viaNode = graphOf(EXEC_IN_APP, {
+      at: 'app',
+      clusterRoles: [{ metadata: { name: 'csr-approver' }, rules: CSR_RULES }],
+      clusterRoleBindings: [binding('nodes-approve', 'csr-approver', [nodes])],
+      pods: [HOST_POD_N1],
+    });
+    assert.deepEqual(
+      pathOf(viaNode, 'cluster-admin')?.steps.map((s) => s.action),
+      ['exec-node', 'node-credentials', 'csr-approve', 'wildcard'],
     );
   });
 });

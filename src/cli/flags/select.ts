@@ -67,6 +67,9 @@ const OBSERVATION_PUBLISHERS = [
   'apiserver-node-addresses',
 ];
 
+/** Who names namespaces the API servers may not list (NamespaceSeen). */
+const NAMESPACE_PUBLISHERS = ['kubelet-pod-specs', 'etcd-access', 'certificate-namespaces'];
+
 export const FACT_PUBLISHERS: Partial<Record<EventType, readonly string[]>> = {
   ServiceFound: ['fingerprint'],
   ApiAccess: [
@@ -77,14 +80,18 @@ export const FACT_PUBLISHERS: Partial<Record<EventType, readonly string[]>> = {
   ],
   Version: VERSION_PUBLISHERS,
   Observation: OBSERVATION_PUBLISHERS,
+  // Namespaces named outside an API server's list: a kubelet's pods, etcd's key names, certificates.
+  NamespaceSeen: NAMESPACE_PUBLISHERS,
   // Hunters that judge once the bus is idle read the versions and observations gathered by then.
   HuntSettled: [...new Set([...VERSION_PUBLISHERS, ...OBSERVATION_PUBLISHERS])],
 };
 
 /** Hunters on HuntSettled that judge on facts beyond versions and observations: the publishers of those. */
 const SETTLED_READS: Record<string, readonly string[]> = {
-  // Every identity's ApiAccess, surveyed again in every namespace.
-  'apiserver-namespaces': FACT_PUBLISHERS.ApiAccess ?? [],
+  // Every identity's ApiAccess, surveyed again in every namespace, the namespaces the hunt named included.
+  'apiserver-namespaces': [...(FACT_PUBLISHERS.ApiAccess ?? []), ...NAMESPACE_PUBLISHERS],
+  // An identity that turns up late is surveyed in the same namespaces.
+  'apiserver-namespaces-late': NAMESPACE_PUBLISHERS,
 };
 
 /** A hunter's tags: its mode, the components of the entries it reports, `cve`, or `discovery` for fact-only hunters. */

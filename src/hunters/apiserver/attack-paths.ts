@@ -155,7 +155,7 @@ export function startOf(ctx: HuntContext, access: KfEvent<'ApiAccess'>): StartFa
  * Computes and publishes the attack paths of the identities on `access`'s API server, as seen from
  * `access`: all of them when it may read RBAC itself, else its own from the first identity that may. The
  * namespace survey calls it again for an identity `alone` (its own paths only) once its rights per
- * namespace are known; a path already published (same start and goal) is kept as it was.
+ * namespace are known; a shorter path then replaces the one published for the same start and goal.
  */
 export async function publishPaths(ctx: HuntContext, access: KfEvent<'ApiAccess'>, alone = false): Promise<void> {
   const same = (a: KfEvent<'ApiAccess'>) => a.host === access.host && a.port === access.port && followsUp(a);
@@ -190,6 +190,14 @@ export async function publishPaths(ctx: HuntContext, access: KfEvent<'ApiAccess'
   if (all) reportMountedTokens(ctx, target, reader, graph, facts.templates);
   for (const path of graph.paths()) {
     const start = starts.find((s) => s.identity === path.from)!;
+    // The shortest path the run knows: one computed again with more facts (rights per namespace) replaces
+    // a longer one published before, and an equal or longer one changes nothing.
+    const before = ctx.known(
+      'AttackPath',
+      (p) => p.host === target.host && p.port === target.port && p.from === path.from && p.to === path.to,
+    )[0];
+    if (before && before.steps.length <= path.steps.length) continue;
+    const replace = { replace: before !== undefined };
     const first = path.steps[0];
     const shown = ctx.known(
       'Finding',
@@ -199,11 +207,12 @@ export async function publishPaths(ctx: HuntContext, access: KfEvent<'ApiAccess'
     const steps = path.steps.map((s, i) =>
       i === 0 ? { ...s, findings: [...new Set([...s.findings, ...shown.map((f) => f.id)])] } : s,
     );
-    ctx.publish('AttackPath', { host: target.host, port: target.port, from: path.from, to: path.to, steps }, [
-      start.id,
-      reader.id,
-      ...shown.map((f) => f.id),
-    ]);
+    ctx.publish(
+      'AttackPath',
+      { host: target.host, port: target.port, from: path.from, to: path.to, steps },
+      [start.id, reader.id, ...shown.map((f) => f.id)],
+      replace,
+    );
     ctx.report(
       {
         host: target.host,
@@ -214,6 +223,7 @@ export async function publishPaths(ctx: HuntContext, access: KfEvent<'ApiAccess'
         evidence: `${path.from} → ${path.to} in ${steps.length} ${steps.length === 1 ? 'step' : 'steps'} (computed from what ${reader.identity} read, not walked): ${describePath({ ...path, steps })}`,
       },
       [start.id, reader.id, ...shown.map((f) => f.id)],
+      replace,
     );
   }
 }

@@ -3,6 +3,7 @@ import { apiserverActiveObjects } from './active-objects.js';
 import { anonymousAccessHunter } from './anonymous.js';
 import { attackPathsHunter } from './attack-paths.js';
 import { bindCredentialHunter, bindServerHunter } from './bind-credentials.js';
+import { certificateNamespacesHunter } from './cert-namespaces.js';
 import { credentialAccessHunter } from './credential-access.js';
 import { insecurePortHunter } from './insecure-port.js';
 import { insecurePortClosedHunter } from './insecure-port-closed.js';
@@ -25,6 +26,7 @@ export const apiserverHunters: readonly AnyHunter[] = [
   namespaceSurveyHunter,
   namespaceLateHunter,
   namespaceSeenLateHunter,
+  certificateNamespacesHunter,
   nodeAddressesHunter,
   workloadsHunter,
   attackPathsHunter,

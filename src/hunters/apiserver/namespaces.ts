@@ -1,6 +1,6 @@
 import type { KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
-import { isNamespaceName, namespacesInCert } from '../../kubernetes/namespaces.js';
+import { isNamespaceName } from '../../kubernetes/namespaces.js';
 import { count } from '../evidence.js';
 import { type Asker, listRequest, REVIEW_REQUESTS } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
@@ -24,8 +24,8 @@ const keyOf = (t: ApiTarget) => `${t.host}:${t.port}`;
 /**
  * The namespaces named without asking this API server for its list: by the Credentials bound to it (a
  * kubeconfig context's, a pod's, a found token's, a service-account token's claims), by what the hunt read
- * elsewhere (NamespaceSeen: kubelet pod lists, etcd key names), and by the serving certificates it saw
- * (`<service>.<namespace>.svc`). Read again at each round of the survey: cheap, and it grows as facts arrive.
+ * elsewhere (NamespaceSeen: kubelet pod lists, etcd key names, the serving certificates it saw:
+ * `<service>.<namespace>.svc`). Read again at each round of the survey: cheap, and it grows as facts arrive.
  */
 function namedNamespaces(ctx: HuntContext, target: ApiTarget): Set<string> {
   const names = new Set<string>();
@@ -35,10 +35,8 @@ function namedNamespaces(ctx: HuntContext, target: ApiTarget): Set<string> {
   )) {
     names.add(ownNamespace(c));
   }
+  // The serving certificates' Service names come as NamespaceSeen too (certificate-namespaces).
   for (const seen of ctx.known('NamespaceSeen')) names.add(seen.namespace);
-  for (const service of ctx.known('ServiceFound', (s) => s.cert !== undefined)) {
-    for (const ns of namespacesInCert(service.cert!)) names.add(ns);
-  }
   return names;
 }
 
