@@ -6,8 +6,9 @@ import { podSpecWeaknesses, specContainers } from '../../kubernetes/pod-spec.js'
 import type { RbacFacts } from '../../paths/rbac.js';
 import { count, sample } from '../evidence.js';
 import { fitUnjudged } from '../ops/agents.js';
-import { OPS_KB, type OpsObject, opsFindings } from '../ops/checks.js';
-import { DNS_KB, dnsConfigMap, dnsUnjudged } from '../ops/dns.js';
+import { opsFindings } from '../ops/checks.js';
+import { dnsConfigMap, dnsUnjudged } from '../ops/dns.js';
+import { DNS_KB, OPS_KB, type OpsObject } from '../ops/objects.js';
 import { NODE_CHECKS } from '../ops/scheduling.js';
 import { slimForOps } from '../ops/slim.js';
 import { scanCredentials } from '../plain-credentials.js';

@@ -1,20 +1,25 @@
 import type { PodSpec } from 'kubernetes-types/core/v1.js';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { count, sample } from '../evidence.js';
-import { type OpsFinding, type OpsObject, type OpsSource, podSpecOf, podSpecPath, whereOf } from './checks.js';
 import { type Directive, parseCorefile, pluginsOf } from './corefile.js';
+import {
+  DNS_KB,
+  nameOf,
+  namespaceOf,
+  type OpsFinding,
+  type OpsObject,
+  type OpsSource,
+  owned,
+  podSpecOf,
+  podSpecPath,
+  str,
+  whereOf,
+} from './objects.js';
 
 // The DNS situations of issue 17 (amplification and outages), over the same objects as checks.ts: CoreDNS
 // Corefiles that bypass or lack the cache, namespaces whose workloads keep ndots:5, kube-proxy in IPVS
 // mode with the kernel's UDP expiry, and a large cluster without a node-local DNS cache. Pure: no I/O;
 // the node-local cache's link-local address is only ever read as data, never contacted.
-
-export const DNS_KB = {
-  corefile: 'KF-OPS-006',
-  ndots: 'KF-OPS-007',
-  ipvsUdp: 'KF-OPS-008',
-  noNodeLocalDns: 'KF-OPS-009',
-} as const;
 
 /**
  * The most dots a name can have and still be looked up as written first. Most external names have one
@@ -41,12 +46,6 @@ export const LARGE_CLUSTER_NODES = 100;
 const LINK_LOCAL = /^169\.254\.\d{1,3}\.\d{1,3}$/;
 /** Names the node-local DNS cache's DaemonSet goes by (the add-on, Kubespray). */
 const NODE_LOCAL_NAMES = new Set(['node-local-dns', 'nodelocaldns']);
-
-const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-const namespaceOf = (o: OpsObject) => str(o.item.metadata?.namespace) ?? 'default';
-const nameOf = (o: OpsObject) => str(o.item.metadata?.name) ?? '?';
-const owned = (o: OpsObject) =>
-  Array.isArray(o.item.metadata?.ownerReferences) && o.item.metadata.ownerReferences.length > 0;
 
 /** The string values of a ConfigMap's data, by key. */
 function dataOf(o: OpsObject): [string, string][] {

@@ -15,7 +15,8 @@ import {
   watchingAgents,
   watchingAgentsUnjudged,
 } from '../../../src/hunters/ops/agents.js';
-import { type OpsObject, opsFindings } from '../../../src/hunters/ops/checks.js';
+import { opsFindings } from '../../../src/hunters/ops/checks.js';
+import type { OpsObject } from '../../../src/hunters/ops/objects.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import { CRASH_RESTARTS, STOREFRONT_REPLICAS } from '../../../src/lab/seed-ops-agents.js';
 import { serviceAccountUser } from '../../../src/lab/users.js';

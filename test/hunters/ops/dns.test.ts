@@ -2,11 +2,9 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
-import type { OpsObject } from '../../../src/hunters/ops/checks.js';
 import { opsFindings } from '../../../src/hunters/ops/checks.js';
 import { parseCorefile, pluginsOf } from '../../../src/hunters/ops/corefile.js';
 import {
-  DNS_KB,
   dnsFindings,
   dnsUnjudged,
   durationSeconds,
@@ -14,6 +12,7 @@ import {
   kubeProxyUdpRisk,
   LARGE_CLUSTER_NODES,
 } from '../../../src/hunters/ops/dns.js';
+import { DNS_KB, type OpsObject } from '../../../src/hunters/ops/objects.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import { startHttpServer, type TestServer } from '../../helpers/servers.js';
 import { assertNoSecrets, assertOnlyReads, huntDiscovered, huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
