@@ -16,6 +16,7 @@ import type { Asker } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type Answer, type ApiTarget, askApi, endpointLabel, netFailure } from './api.js';
 import { readOnce } from './read-once.js';
+import { servedSource, unservedLine } from './served.js';
 import { type FoldedReport, WorkloadFold } from './workload-fold.js';
 
 /** Where objects holding a pod spec (or credentials) are listed, and where the spec sits in each. */
@@ -25,6 +26,8 @@ export interface Source {
   resource: string;
   /** API path prefix up to the resource (`/api/v1`, `/apis/apps/v1`). */
   api: string;
+  /** Older API paths serving the same objects, tried in order when `api` is not served (served.ts). */
+  older?: readonly string[];
   spec?: (item: Item) => PodSpec | undefined;
   /** What of each item is kept, when not all of it (a list of thousands is kept until the checks run). */
   slim?: (item: Item) => Item;
@@ -49,6 +52,7 @@ export const WORKLOAD_SOURCES: readonly Source[] = [
     kind: 'CronJob',
     resource: 'cronjobs',
     api: '/apis/batch/v1',
+    older: ['/apis/batch/v1beta1'], // Kubernetes 1.8-1.20: the job template is the same
     spec: (i) => ((i.spec?.jobTemplate as { spec?: Item['spec'] } | undefined)?.spec?.template as Template)?.spec,
   },
   // After the controllers: a pod's weakness its owner's template shows is folded into the owner's finding.
@@ -307,7 +311,13 @@ export const workloadsHunter = defineHunter({
         access.id,
       ]);
     const shared: string[] = [];
-    for (const source of WORKLOAD_SOURCES) {
+    for (const wanted of WORKLOAD_SOURCES) {
+      const served = await servedSource(ctx, target, asker, wanted);
+      if (served.kind === 'unserved') {
+        ctx.log(unservedLine(access.identity, wanted, served.tried));
+        continue;
+      }
+      const source = served.source;
       const turn = await readOnce(ctx, target, asker, source, (item) => {
         if (source.spec) opsObjects.push({ kind: source.kind, item: slimForOps(source.kind, item) });
         else if (dnsConfigMap({ kind: source.kind, item })) opsObjects.push({ kind: source.kind, item });

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
+import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
+import { startHttpServer, type TestServer } from '../../helpers/servers.js';
+import { assertOnlyReads, huntDiscovered, huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
+
+// CronJobs are served as batch/v1beta1 only on Kubernetes 1.8-1.20 (the vulnerable lab is 1.16): they
+// are read there as kubectl's discovery finds them, and a server serving no version of them is read for
+// none. Loopback block 127.147.0.0/16.
+
+const LAB_BASE = '127.147.0.2';
+
+describe('CronJobs on a 1.16 server: read from batch/v1beta1', () => {
+  let lab: Lab;
+  let hunt: LabHunt;
+  before(async () => {
+    lab = await startLab({ profile: 'vulnerable', base: LAB_BASE, nodes: 1, etcd: 'off' });
+    hunt = await huntLab(lab, {
+      hunters: apiserverHunters,
+      ports: [PORTS.apiserver],
+      identities: [tokenIdentity(lab, 'reader')],
+    });
+  });
+  after(async () => {
+    await lab?.stop();
+  });
+
+  it('asks discovery, lists batch/v1beta1 cronjobs, never batch/v1 cronjobs (not served in 1.16)', () => {
+    assertOnlyReads(hunt);
+    const paths = hunt.requests.map((r) => `${r.status} ${r.path.split('?')[0]}`);
+    assert.ok(paths.includes('200 /apis/batch/v1'), 'batch/v1 discovery read');
+    assert.ok(paths.includes('200 /apis/batch/v1beta1'), 'batch/v1beta1 discovery read');
+    assert.ok(paths.includes('200 /apis/batch/v1beta1/cronjobs'), 'CronJobs listed at batch/v1beta1');
+    assert.equal(
+      paths.filter((p) => p.endsWith('/apis/batch/v1/cronjobs')).length,
+      0,
+      'batch/v1 cronjobs never asked for',
+    );
+    assert.deepEqual(
+      hunt.gaps.filter((g) => g.subject.includes('cronjobs')),
+      [],
+    );
+  });
+
+  it("the lab's CronJobs are judged: KF-OPS-013 (every 5 minutes, Allow) and KF-OPS-011 (pinned to a gone node)", () => {
+    assert.deepEqual(
+      hunt.of('KF-OPS-013').map((f) => f.object),
+      ['fleet/CronJob/sync-inventory'],
+    );
+    assert.ok(
+      hunt.of('KF-OPS-011').some((f) => f.object === 'fleet/CronJob/nightly-reindex'),
+      'the CronJob pinned to the gone node',
+    );
+  });
+
+  it('a server serving CronJobs in no version: nothing listed, nothing asked of them, no gap', async () => {
+    // A relay that serves the lab but batch/v1beta1: as a server would that had dropped the version.
+    const seen: string[] = [];
+    const relay: TestServer = await startHttpServer(
+      '127.147.0.10',
+      (req, res) => {
+        const url = req.url ?? '/';
+        seen.push(url);
+        if (url.startsWith('/apis/batch/v1beta1')) {
+          res.writeHead(404, { 'content-type': 'application/json' });
+          res.end('{"kind":"Status","status":"Failure","reason":"NotFound","code":404}');
+          return;
+        }
+        const upstream = http.request(
+          { host: LAB_BASE, port: PORTS.apiserverInsecure, path: url, method: req.method, headers: req.headers },
+          (up) => {
+            res.writeHead(up.statusCode ?? 502, up.headers);
+            up.pipe(res);
+          },
+        );
+        upstream.on('error', () => res.destroy());
+        req.pipe(upstream);
+      },
+      PORTS.apiserverInsecure,
+    );
+    try {
+      const bare = await huntDiscovered([{ host: '127.147.0.10', port: PORTS.apiserverInsecure }], {
+        hunters: apiserverHunters,
+      });
+      assert.ok(
+        seen.some((u) => u.startsWith('/apis/batch/v1/jobs')),
+        'Jobs were read (batch/v1 is served)',
+      );
+      assert.deepEqual(
+        seen.filter((u) => u.includes('/cronjobs')),
+        [],
+        'no list of a resource discovery does not serve',
+      );
+      assert.ok(bare.of('KF-OPS-011').length > 0, 'the rest was judged');
+      assert.deepEqual(bare.of('KF-OPS-013'), []);
+      assert.deepEqual(
+        bare.gaps.filter((g) => g.subject.includes('cronjobs')),
+        [],
+      );
+    } finally {
+      await relay.close();
+    }
+  });
+});
