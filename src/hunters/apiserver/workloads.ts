@@ -5,12 +5,11 @@ import { secretFingerprint } from '../../core/redact.js';
 import { podSpecWeaknesses, specContainers } from '../../kubernetes/pod-spec.js';
 import type { RbacFacts } from '../../paths/rbac.js';
 import { count, sample } from '../evidence.js';
-import { fitUnjudged } from '../ops/agents.js';
 import { opsFindings } from '../ops/checks.js';
 import { dnsConfigMap, dnsUnjudged } from '../ops/dns.js';
 import { DNS_KB, OPS_KB, type OpsObject } from '../ops/objects.js';
-import { NODE_CHECKS } from '../ops/scheduling.js';
 import { slimForOps } from '../ops/slim.js';
+import { opsUnjudged, unjudgedLine } from '../ops/unjudged.js';
 import { scanCredentials } from '../plain-credentials.js';
 import type { Asker } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
@@ -226,27 +225,19 @@ export async function serverMinor(ctx: HuntContext, target: ApiTarget, asker: As
 
 /**
  * The RBAC objects the cluster-wide agents (KF-OPS-014) are judged on, read only when there are DaemonSets
- * to judge. Without the ClusterRoles and ClusterRoleBindings nothing can be judged: a `skipped` gap.
+ * to judge, and the resources of them not listable (without the ClusterRoles and ClusterRoleBindings
+ * nothing can be judged: the hunter's `operational checks` gap says so).
  */
 async function daemonSetsRbac(
   ctx: HuntContext,
   target: ApiTarget,
   asker: Asker,
   objects: readonly OpsObject[],
-): Promise<RbacFacts | undefined> {
-  const daemonSets = objects.filter((o) => o.kind === 'DaemonSet').length;
-  if (daemonSets === 0) return undefined;
+): Promise<{ rbac?: RbacFacts; unread: string[] }> {
+  if (!objects.some((o) => o.kind === 'DaemonSet')) return { unread: [] };
   // Only cluster-wide grants count (src/hunters/ops/agents.ts), so Roles and RoleBindings are not read.
-  const { rbac, unread: missing } = await readRbac(ctx, target, asker, ['clusterRoles', 'clusterRoleBindings']);
-  if (missing.length === 0) return rbac;
-  ctx.gap({
-    host: target.host,
-    port: target.port,
-    subject: `DaemonSets' service accounts (${asker.identity})`,
-    reason: 'skipped',
-    detail: `${missing.join(' and ')} not readable: whether ${count(daemonSets, 'DaemonSet')} may list or watch pods cluster-wide was not judged (${OPS_KB.watchingAgent})`,
-  });
-  return undefined;
+  const { rbac, unread } = await readRbac(ctx, target, asker, ['clusterRoles', 'clusterRoleBindings']);
+  return unread.length === 0 ? { rbac, unread } : { unread };
 }
 
 /** `namespace/Kind/name`: where a weakness is, as every finding of this hunter names it. */
@@ -311,6 +302,8 @@ export const workloadsHunter = defineHunter({
         access.id,
       ]);
     const shared: string[] = [];
+    /** Where each kind was listed, for what the checks could not judge. */
+    const listed = new Map<string, string>();
     for (const wanted of WORKLOAD_SOURCES) {
       const served = await servedSource(ctx, target, asker, wanted);
       if (served.kind === 'unserved') {
@@ -345,6 +338,7 @@ export const workloadsHunter = defineHunter({
         for (const w of weaknesses) report({ kb: w.kb, object: where, detail: w.detail });
       });
       if (turn.kind === 'shared') shared.push(`${source.resource} (${turn.by})`);
+      if (turn.kind === 'read') listed.set(source.kind, turn.where);
     }
     if (shared.length > 0) {
       // The operational checks judge the workloads together: the identity that read them all judged them.
@@ -357,48 +351,27 @@ export const workloadsHunter = defineHunter({
         `${access.identity}: ${count(fold.folded, 'pod weakness')} left to the controllers whose templates show them`,
       );
     }
-    const listed = new Set<string>();
     for (const source of OPS_SOURCES) {
       const read = await readEach(ctx, target, asker, source, (item) =>
         opsObjects.push({ kind: source.kind, item: source.slim ? source.slim(item) : item }),
       );
-      if (read) listed.add(source.kind);
+      if (read) listed.set(source.kind, read.where);
     }
-    const rbac = await daemonSetsRbac(ctx, target, asker, opsObjects);
-    const fit = fitUnjudged(opsObjects);
-    if (fit) {
-      const subject = `DaemonSets' room on nodes (${access.identity})`;
-      ctx.gap({
-        host: target.host,
-        port: target.port,
-        subject,
-        reason: 'skipped',
-        detail: `nodes not readable: ${fit}`,
-      });
-    }
-    const nodes = opsObjects.filter((o) => o.kind === 'Node').length;
-    if (nodes === 0) {
-      // Never silent: without the nodes, what needs them is not judged (not judged as fine either).
+    const { rbac, unread } = await daemonSetsRbac(ctx, target, asker, opsObjects);
+    const unjudged = opsUnjudged(opsObjects, listed, unread);
+    if (unjudged.length > 0) {
+      // Never silent, and one line: what was missing and every check it kept from being judged.
       ctx.gap({
         host: target.host,
         port: target.port,
         subject: `operational checks (${access.identity})`,
         reason: 'skipped',
-        detail: `${NODE_CHECKS} need the nodes, and ${listed.has('Node') ? 'the node list is empty' : 'this identity may not list them'}: not checked`,
+        detail: unjudgedLine(unjudged),
       });
     }
-    if (nodes > 0 && !listed.has('PersistentVolume')) {
-      ctx.gap({
-        host: target.host,
-        port: target.port,
-        subject: `operational checks (${access.identity})`,
-        reason: 'skipped',
-        detail:
-          'volumes on gone nodes (KF-OPS-010) need the PersistentVolumes, which this identity may not list: not checked',
-      });
-    }
+    const nodes = opsObjects.some((o) => o.kind === 'Node');
     const minor = await serverMinor(ctx, target, asker);
-    for (const f of opsFindings(opsObjects, 'live', { minor, rbac, nodes: nodes > 0 })) {
+    for (const f of opsFindings(opsObjects, 'live', { minor, rbac, nodes })) {
       ctx.report({ host: target.host, kb: f.kb, object: f.where, evidence: `${f.where}: ${f.detail} (${seen})` }, [
         access.id,
       ]);
