@@ -6,7 +6,7 @@ import { podSpecWeaknesses, specContainers } from '../../kubernetes/pod-spec.js'
 import type { RbacFacts } from '../../paths/rbac.js';
 import { count, sample } from '../evidence.js';
 import { opsFindings } from '../ops/checks.js';
-import { dnsConfigMap, dnsUnjudged } from '../ops/dns.js';
+import { DNS_SERVICE, dnsConfigMap, dnsUnjudged } from '../ops/dns.js';
 import { DNS_KB, OPS_KB, type OpsObject } from '../ops/objects.js';
 import { slimForOps } from '../ops/slim.js';
 import { opsUnjudged, unjudgedLine } from '../ops/unjudged.js';
@@ -240,6 +240,28 @@ async function daemonSetsRbac(
   return unread.length === 0 ? { rbac, unread } : { unread };
 }
 
+/**
+ * The cluster DNS Service, when a kube-proxy configuration was read (KF-OPS-008 asks whether DNS goes over
+ * UDP through it), and readable. Not readable, the finding stands and says so (src/hunters/ops/dns.ts).
+ */
+async function dnsService(
+  ctx: HuntContext,
+  target: ApiTarget,
+  asker: Asker,
+  objects: readonly OpsObject[],
+): Promise<OpsObject | undefined> {
+  if (!objects.some((o) => o.kind === 'ConfigMap')) return undefined;
+  try {
+    const answer = await askApi(ctx, target, {
+      path: `/api/v1/namespaces/${DNS_SERVICE.namespace}/services/${DNS_SERVICE.name}`,
+      credential: asker.credential,
+    });
+    return answer.kind === 'ok' ? { kind: 'Service', item: answer.body as OpsObject['item'] } : undefined;
+  } catch {
+    return undefined; // the finding then says the Service was not read
+  }
+}
+
 /** `namespace/Kind/name`: where a weakness is, as every finding of this hunter names it. */
 export function locate(kind: string, item: Item): string {
   return `${str(item.metadata?.namespace)}/${kind}/${str(item.metadata?.name)}`;
@@ -370,6 +392,8 @@ export const workloadsHunter = defineHunter({
       });
     }
     const nodes = opsObjects.some((o) => o.kind === 'Node');
+    const service = await dnsService(ctx, target, asker, opsObjects);
+    if (service) opsObjects.push(service);
     const minor = await serverMinor(ctx, target, asker);
     for (const f of opsFindings(opsObjects, 'live', { minor, rbac, nodes })) {
       ctx.report({ host: target.host, kb: f.kb, object: f.where, evidence: `${f.where}: ${f.detail} (${seen})` }, [

@@ -244,8 +244,40 @@ export function kubeProxyUdpRisk(text: string): { detail: string; line?: number 
   return { detail, line: modeKey?.range ? lines.linePos(modeKey.range[0]).line : undefined };
 }
 
-/** (3) kube-proxy configurations (any ConfigMap key holding a KubeProxyConfiguration) in IPVS mode, untuned. */
-function ipvsRisks(objects: readonly OpsObject[]): OpsFinding[] {
+/** The cluster DNS Service, as kubeadm and most distributions name it. */
+export const DNS_SERVICE = { namespace: 'kube-system', name: 'kube-dns' } as const;
+
+/**
+ * Whether the cluster DNS Service serves UDP 53 (what the IPVS expiry is about): `yes`, `no` (it serves
+ * DNS over TCP only, or not on 53), or `unknown` when it is not among the objects (not readable, named
+ * otherwise, manifests without it). A port without a protocol is TCP, as the API defaults it.
+ */
+export function dnsServiceUdp(objects: readonly OpsObject[]): 'yes' | 'no' | 'unknown' {
+  const service = objects.find(
+    (o) => o.kind === 'Service' && namespaceOf(o) === DNS_SERVICE.namespace && nameOf(o) === DNS_SERVICE.name,
+  );
+  if (!service) return 'unknown';
+  const ports = Array.isArray(service.item.spec?.ports)
+    ? (service.item.spec.ports as { port?: unknown; protocol?: unknown }[])
+    : [];
+  return ports.some((p) => p?.port === 53 && p.protocol === 'UDP') ? 'yes' : 'no';
+}
+
+/**
+ * (3) kube-proxy configurations (any ConfigMap key holding a KubeProxyConfiguration) in IPVS mode, untuned,
+ * when the cluster DNS Service serves UDP 53 (a Service serving DNS over TCP only keeps no UDP entries):
+ * live, a Service that could not be read leaves the finding standing, saying so.
+ */
+function ipvsRisks(objects: readonly OpsObject[], source: OpsSource): OpsFinding[] {
+  const udp = dnsServiceUdp(objects);
+  if (udp === 'no') return [];
+  const service = `${DNS_SERVICE.namespace}/Service/${DNS_SERVICE.name}`;
+  const said =
+    udp === 'yes'
+      ? `; ${service} serves UDP 53`
+      : source === 'live'
+        ? `; ${service} not read: whether DNS goes over UDP was not checked`
+        : '';
   const out: OpsFinding[] = [];
   for (const o of objects) {
     for (const [key, text] of dataOf(o)) {
@@ -258,7 +290,7 @@ function ipvsRisks(objects: readonly OpsObject[]): OpsFinding[] {
         where: whereOf(o),
         field: ['data', key],
         valueLine: risk.line,
-        detail: `${key}: ${risk.detail}`,
+        detail: `${key}: ${risk.detail}${said}`,
       });
     }
   }
@@ -359,7 +391,7 @@ export function dnsFindings(objects: readonly OpsObject[], source: OpsSource): O
   return [
     ...corefileRisks(objects),
     ...ndotsRisks(objects),
-    ...ipvsRisks(objects),
+    ...ipvsRisks(objects, source),
     ...(source === 'live' ? nodeLocalRisk(objects) : []),
   ];
 }

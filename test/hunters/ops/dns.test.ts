@@ -6,6 +6,7 @@ import { opsFindings } from '../../../src/hunters/ops/checks.js';
 import { parseCorefile, pluginsOf } from '../../../src/hunters/ops/corefile.js';
 import {
   dnsFindings,
+  dnsServiceUdp,
   dnsUnjudged,
   durationSeconds,
   effectiveNdots,
@@ -352,6 +353,36 @@ describe('KF-OPS-008: kube-proxy in IPVS mode with the kernel UDP expiry', () =>
       [[DNS_KB.ipvsUdp, 'kube-system/ConfigMap/kube-proxy', ['data', 'config.conf'], 4]],
     );
   });
+
+  it('only where the kube-dns Service serves UDP 53; live, a Service not read is said', () => {
+    const ipvs = configMap('kube-system', 'kube-proxy', { 'config.conf': config('mode: ipvs\n') });
+    const dnsService = (ports: object[], namespace = 'kube-system'): OpsObject => ({
+      kind: 'Service',
+      item: { metadata: { name: 'kube-dns', namespace }, spec: { ports } },
+    });
+    const details = (objects: OpsObject[], source: 'live' | 'manifest' = 'live') =>
+      dnsFindings(objects, source)
+        .filter((f) => f.kb === DNS_KB.ipvsUdp)
+        .map((f) => f.detail);
+    const udp = dnsService([
+      { name: 'dns', port: 53, protocol: 'UDP' },
+      { name: 'dns-tcp', port: 53, protocol: 'TCP' },
+    ]);
+    assert.equal(dnsServiceUdp([ipvs, udp]), 'yes');
+    assert.match(details([ipvs, udp])[0], /; kube-system\/Service\/kube-dns serves UDP 53$/);
+    // TCP only (a port without protocol is TCP), or UDP on another port: no UDP entries to outlive a pod.
+    for (const ports of [[{ port: 53, protocol: 'TCP' }], [{ port: 53 }], [{ port: 5353, protocol: 'UDP' }]]) {
+      assert.equal(dnsServiceUdp([ipvs, dnsService(ports)]), 'no', JSON.stringify(ports));
+      assert.deepEqual(details([ipvs, dnsService(ports)]), [], JSON.stringify(ports));
+    }
+    // Another namespace's kube-dns is not the cluster's.
+    assert.equal(dnsServiceUdp([ipvs, dnsService([{ port: 53 }], 'dev')]), 'unknown');
+    assert.match(
+      details([ipvs])[0],
+      /; kube-system\/Service\/kube-dns not read: whether DNS goes over UDP was not checked$/,
+    );
+    assert.doesNotMatch(details([ipvs], 'manifest')[0], /kube-dns/);
+  });
 });
 
 describe('KF-OPS-009: a large cluster without a node-local DNS cache', () => {
@@ -452,7 +483,10 @@ describe('the DNS situations read through the API by the reader (ConfigMaps, no 
 
   it('KF-OPS-008: the IPVS configuration without a UDP timeout, once; not iptables, not the tuned canary', () => {
     assert.deepEqual(objectsOf(DNS_KB.ipvsUdp), ['kube-system/ConfigMap/kube-proxy-ipvs']);
-    assert.match(hunt.of(DNS_KB.ipvsUdp)[0].evidence ?? '', /config\.conf: mode ipvs with ipvs\.udpTimeout unset/);
+    assert.match(
+      hunt.of(DNS_KB.ipvsUdp)[0].evidence ?? '',
+      /config\.conf: mode ipvs with ipvs\.udpTimeout unset.*; kube-system\/Service\/kube-dns serves UDP 53 \(/,
+    );
   });
 
   it('KF-OPS-009: a lab of 2 nodes is not large', () => {
