@@ -591,3 +591,46 @@ describe('KF-OPS-009 on the lab made a cluster of 150 nodes by a relay', () => {
     );
   });
 });
+
+describe('KF-OPS-009 in the real lab: --api-nodes 120, with and without --node-local-dns', () => {
+  // Node objects without a kubelet (ops-bench's option) make the lab a cluster of 121 nodes to the API.
+  // Loopback block 127.147.0.0/16: 127.147.2.0/24 and 127.147.3.0/24, the API-only nodes after each base.
+  const huntOf = async (base: string, nodeLocalDns: boolean) => {
+    const lab = await startLab({
+      profile: 'default',
+      base,
+      nodes: 1,
+      etcd: 'off',
+      nodeLocalDns,
+      scale: { apiNodes: 120 },
+    });
+    try {
+      return await huntLab(lab, {
+        hunters: apiserverHunters,
+        ports: [PORTS.apiserver],
+        identities: [tokenIdentity(lab, 'reader')],
+      });
+    } finally {
+      await lab.stop();
+    }
+  };
+
+  it('without a node-local cache: one finding naming the 121 nodes; with the add-on seeded: none', async () => {
+    const bare = await huntOf('127.147.2.2', false);
+    assert.deepEqual(
+      bare.of(DNS_KB.noNodeLocalDns).map((f) => f.object),
+      ['cluster DNS'],
+    );
+    assert.match(
+      bare.of(DNS_KB.noNodeLocalDns)[0].evidence ?? '',
+      /^cluster DNS: 121 nodes \(100 or more\) and no node-local DNS cache/,
+    );
+    const cached = await huntOf('127.147.3.2', true);
+    assert.deepEqual(cached.of(DNS_KB.noNodeLocalDns), []);
+    assert.ok(cached.of(DNS_KB.ipvsUdp).length > 0, 'the same hunt judged the rest of DNS');
+    assert.ok(
+      cached.requests.some((r) => r.path.startsWith('/apis/apps/v1/daemonsets?') && r.status === 200),
+      'the DaemonSets were read',
+    );
+  });
+});
