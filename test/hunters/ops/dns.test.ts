@@ -473,6 +473,9 @@ describe('the DNS situations read through the API by the reader (ConfigMaps, no 
     const namespaces = objectsOf(DNS_KB.ndots);
     assert.ok(namespaces.includes('namespace fleet'), namespaces.join(', '));
     assert.ok(!namespaces.includes('namespace edge'), 'the tuned namespace is not reported');
+    // As kubeadm makes them: CoreDNS resolves through the node (dnsPolicy Default), kube-proxy is on the
+    // host network with ClusterFirst (the node's resolv.conf too): kube-system keeps no ndots-5 workload.
+    assert.ok(!namespaces.includes('namespace kube-system'), namespaces.join(', '));
     assert.equal(new Set(namespaces).size, namespaces.length, 'once per namespace');
     const fleet = hunt.of(DNS_KB.ndots).find((f) => f.object === 'namespace fleet');
     assert.match(
