@@ -5,7 +5,7 @@ import type { AttackPath, EscalationGraph, PodFact } from '../../paths/graph.js'
 import { count, sample } from '../evidence.js';
 import type { Asker } from './access.js';
 import type { ApiTarget } from './api.js';
-import { servedSource, unservedLine } from './served.js';
+import { served } from './served.js';
 import { type Item, readEach, WORKLOAD_SOURCES } from './workloads.js';
 
 // KF-WORKLOAD-007: workloads that carry the token of a service account that holds rights. A controller's
@@ -45,12 +45,8 @@ export async function readTemplates(
 ): Promise<TemplateFact[]> {
   const out: TemplateFact[] = [];
   for (const wanted of CONTROLLERS) {
-    const served = await servedSource(ctx, target, asker, wanted);
-    if (served.kind === 'unserved') {
-      ctx.log(unservedLine(asker.identity, wanted, served.tried));
-      continue;
-    }
-    const source = served.source;
+    const source = await served(ctx, target, asker, wanted);
+    if (!source) continue;
     await readEach(ctx, target, asker, source, (item: Item) => {
       const { name, namespace } = item.metadata ?? {};
       if (typeof name !== 'string' || typeof namespace !== 'string') return;

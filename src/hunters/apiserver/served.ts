@@ -41,7 +41,20 @@ export async function servedSource(ctx: HuntContext, target: ApiTarget, asker: A
   return { kind: 'unserved', tried: candidates.map((api) => api.replace(/^\/apis\//, '')) };
 }
 
-/** The line a reader logs for a resource no version of which is served: none exist, nothing was missed. */
-export function unservedLine(identity: string, source: Source, tried: readonly string[]): string {
-  return `${identity}: ${source.resource} not served by this API server (${tried.join(', ')}): none to read`;
+/**
+ * servedSource for a reader: the source at its served version, or undefined with a debug line when no
+ * version serves it (none exist: nothing was missed, so no coverage gap).
+ */
+export async function served(
+  ctx: HuntContext,
+  target: ApiTarget,
+  asker: Asker,
+  source: Source,
+): Promise<Source | undefined> {
+  const found = await servedSource(ctx, target, asker, source);
+  if (found.kind === 'served') return found.source;
+  ctx.log(
+    `${asker.identity}: ${source.resource} not served by this API server (${found.tried.join(', ')}): none to read`,
+  );
+  return undefined;
 }

@@ -15,7 +15,7 @@ import type { Asker } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type Answer, type ApiTarget, askApi, endpointLabel, netFailure } from './api.js';
 import { readOnce } from './read-once.js';
-import { servedSource, unservedLine } from './served.js';
+import { served } from './served.js';
 import { type FoldedReport, WorkloadFold } from './workload-fold.js';
 
 /** Where objects holding a pod spec (or credentials) are listed, and where the spec sits in each. */
@@ -327,12 +327,8 @@ export const workloadsHunter = defineHunter({
     /** Where each kind was listed, for what the checks could not judge. */
     const listed = new Map<string, string>();
     for (const wanted of WORKLOAD_SOURCES) {
-      const served = await servedSource(ctx, target, asker, wanted);
-      if (served.kind === 'unserved') {
-        ctx.log(unservedLine(access.identity, wanted, served.tried));
-        continue;
-      }
-      const source = served.source;
+      const source = await served(ctx, target, asker, wanted);
+      if (!source) continue;
       const turn = await readOnce(ctx, target, asker, source, (item) => {
         if (source.spec) opsObjects.push({ kind: source.kind, item: slimForOps(source.kind, item) });
         else if (dnsConfigMap({ kind: source.kind, item })) opsObjects.push({ kind: source.kind, item });
