@@ -10,33 +10,54 @@ import type { Source } from './workloads.js';
 /** The source at the version the server serves it, or that no candidate version serves it. */
 export type Served = { kind: 'served'; source: Source } | { kind: 'unserved'; tried: string[] };
 
+/** An answer of the server, or undefined when the network failed (the read then says so). */
+async function ask(ctx: HuntContext, target: ApiTarget, asker: Asker, path: string) {
+  try {
+    return await askApi(ctx, target, {
+      path,
+      credential: asker.credential,
+      shared: true,
+      ...(asker.host !== undefined && { host: asker.host }),
+    });
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * `source` at the first of its API paths (`api`, then `older`) whose discovery lists the resource. A source
- * with no older path is taken as served. When discovery does not answer (denied, a network failure), the
- * newest path is used as before: the read itself then says what went wrong.
+ * Whether `api` serves the resource: its discovery's resource list says, else (discovery denied, as it is
+ * to anonymous from 1.14) a one-object list of it, which only answers 404 when it is not served. Undefined
+ * when neither tells (a list denied too, the network).
+ */
+async function serves(
+  ctx: HuntContext,
+  target: ApiTarget,
+  asker: Asker,
+  api: string,
+  resource: string,
+): Promise<boolean | undefined> {
+  const discovery = await ask(ctx, target, asker, api);
+  if (discovery?.kind === 'absent') return false; // the group version is not served at all
+  if (discovery?.kind === 'ok' && Array.isArray(discovery.body.resources)) {
+    return (discovery.body.resources as { name?: unknown }[]).some((r) => r?.name === resource);
+  }
+  const list = await ask(ctx, target, asker, `${api}/${resource}?limit=1`);
+  if (list?.kind === 'absent') return false;
+  return list?.kind === 'ok' ? true : undefined;
+}
+
+/**
+ * `source` at the first of its API paths (`api`, then `older`) that serves the resource. A source with no
+ * older path is taken as served. A path that cannot be told is taken as served: the read itself then says
+ * what went wrong.
  */
 export async function servedSource(ctx: HuntContext, target: ApiTarget, asker: Asker, source: Source): Promise<Served> {
   const candidates = [source.api, ...(source.older ?? [])];
   if (candidates.length === 1) return { kind: 'served', source };
   for (const api of candidates) {
-    let listed: boolean | undefined;
-    try {
-      const answer = await askApi(ctx, target, {
-        path: api,
-        credential: asker.credential,
-        shared: true,
-        ...(asker.host !== undefined && { host: asker.host }),
-      });
-      if (answer.kind === 'absent')
-        listed = false; // the group version is not served at all
-      else if (answer.kind === 'ok' && Array.isArray(answer.body.resources)) {
-        listed = (answer.body.resources as { name?: unknown }[]).some((r) => r?.name === source.resource);
-      }
-    } catch {
-      listed = undefined;
+    if ((await serves(ctx, target, asker, api, source.resource)) !== false) {
+      return { kind: 'served', source: { ...source, api, older: undefined } };
     }
-    if (listed === undefined) return { kind: 'served', source };
-    if (listed) return { kind: 'served', source: { ...source, api, older: undefined } };
   }
   return { kind: 'unserved', tried: candidates.map((api) => api.replace(/^\/apis\//, '')) };
 }

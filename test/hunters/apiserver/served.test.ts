@@ -55,17 +55,17 @@ describe('CronJobs on a 1.16 server: read from batch/v1beta1', () => {
     );
   });
 
-  it('a server serving CronJobs in no version: nothing listed, nothing asked of them, no gap', async () => {
-    // A relay that serves the lab but batch/v1beta1: as a server would that had dropped the version.
-    const seen: string[] = [];
-    const relay: TestServer = await startHttpServer(
-      '127.147.0.10',
+  /** A relay to the lab's insecure port that answers `refuse(url)` itself when it says so. */
+  const relay = (address: string, seen: string[], refuse: (url: string) => number | undefined) =>
+    startHttpServer(
+      address,
       (req, res) => {
         const url = req.url ?? '/';
         seen.push(url);
-        if (url.startsWith('/apis/batch/v1beta1')) {
-          res.writeHead(404, { 'content-type': 'application/json' });
-          res.end('{"kind":"Status","status":"Failure","reason":"NotFound","code":404}');
+        const status = refuse(url);
+        if (status !== undefined) {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: status }));
           return;
         }
         const upstream = http.request(
@@ -79,6 +79,13 @@ describe('CronJobs on a 1.16 server: read from batch/v1beta1', () => {
         req.pipe(upstream);
       },
       PORTS.apiserverInsecure,
+    );
+
+  it('a server serving CronJobs in no version: nothing listed, nothing asked of them, no gap', async () => {
+    // As a server would that had dropped batch/v1beta1.
+    const seen: string[] = [];
+    const server: TestServer = await relay('127.147.0.10', seen, (url) =>
+      url.startsWith('/apis/batch/v1beta1') ? 404 : undefined,
     );
     try {
       const bare = await huntDiscovered([{ host: '127.147.0.10', port: PORTS.apiserverInsecure }], {
@@ -100,7 +107,30 @@ describe('CronJobs on a 1.16 server: read from batch/v1beta1', () => {
         [],
       );
     } finally {
-      await relay.close();
+      await server.close();
+    }
+  });
+
+  it('discovery denied (as to anonymous from 1.14): a one-object list tells, 404 at batch/v1, read at batch/v1beta1', async () => {
+    const seen: string[] = [];
+    const server: TestServer = await relay('127.147.0.11', seen, (url) =>
+      url === '/apis/batch/v1' || url === '/apis/batch/v1beta1' ? 403 : undefined,
+    );
+    try {
+      const bare = await huntDiscovered([{ host: '127.147.0.11', port: PORTS.apiserverInsecure }], {
+        hunters: apiserverHunters,
+      });
+      assert.ok(seen.includes('/apis/batch/v1/cronjobs?limit=1'), 'the probe at batch/v1');
+      assert.ok(
+        seen.some((u) => u.startsWith('/apis/batch/v1beta1/cronjobs?limit=250')),
+        'the CronJobs read at batch/v1beta1',
+      );
+      assert.deepEqual(
+        bare.of('KF-OPS-013').map((f) => f.object),
+        ['fleet/CronJob/sync-inventory'],
+      );
+    } finally {
+      await server.close();
     }
   });
 });
