@@ -66,6 +66,7 @@ export function describeLab(lab: Lab): string {
         `${scale.workloads ?? 0} workloads with ${workloadPodsOf(scale)} pods`,
     );
   }
+  if (lab.options.nodeLocalDns) lines.push('  added: a node-local DNS cache (kube-system/DaemonSet/node-local-dns)');
   if (lab.outside)
     lines.push(`  ${lab.outside.address.padEnd(15)} outside sink (the redirect's target; never in scope)`);
   const first = lab.hosts[0].address;
