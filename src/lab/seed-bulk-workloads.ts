@@ -1,4 +1,4 @@
-import type { Container, Node, PodSpec, Toleration } from 'kubernetes-types/core/v1.js';
+import type { Container, Node, Pod, PodSpec, Toleration } from 'kubernetes-types/core/v1.js';
 import { defaultPod, type NodeSlot, runPod, tokenVolume } from './pods.js';
 import { RESOURCES, resourceOfKind } from './resources.js';
 import { BULK_LABEL, type LabScale, seeded } from './seed-bulk.js';
@@ -88,6 +88,25 @@ interface PlacedNode extends NodeSlot {
   taint?: string;
   /** What is still free on it as pods are placed: CPU (millicores), memory (MiB), pod slots. */
   room: { cpu: number; memory: number; slots: number };
+}
+
+/** Where the scheduler put a pod: a node, or nowhere (no node of its pool had room; that many nodes tried). */
+type Placement = PlacedNode | { unschedulable: number };
+
+/** A pod the scheduler could place nowhere: Pending, with the scheduler's own account of why. */
+function pendingPod(pod: Pod, tried: number, created: Date): Pod {
+  const at = timestamp(created);
+  const message =
+    `0/${tried} nodes are available: ${tried} Insufficient cpu. ` +
+    `preemption: 0/${tried} nodes are available: ${tried} No preemption victims found for incoming pod.`;
+  return {
+    ...pod,
+    status: {
+      phase: 'Pending',
+      conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: at }],
+      qosClass: 'Burstable',
+    },
+  };
 }
 
 /** Allocatable of a node of the pool: what the kubelet reserves is taken off its capacity. */
@@ -425,28 +444,27 @@ export function* bulkWorkloadObjects(scale: LabScale, ctx: BulkWorkloadContext):
   );
 
   // Pods go round the nodes of their pool, as a spreading scheduler puts them, each to the next node with
-  // room for its requests; a pool with no room left (more pods than its nodes hold) is overcommitted.
+  // room for its requests; when no node of the pool has room the pod stays Pending, as the scheduler leaves
+  // it (a scheduler never overcommits a node). Pods of one size that found no room once find none later
+  // (rooms only shrink): remembered per pool and size, so a full pool costs one pass.
   const cursors = new Map<string, number>();
   const full = new Set<string>();
   const ips = new Map<string, number>();
-  const placeIn = (d: Drawn) => {
+  const place = (d: Drawn): Placement => {
     const key = d.pool ?? '*';
     const within = eligible(d);
-    return () => {
-      const k = cursors.get(key) ?? 0;
-      for (let t = 0; !full.has(key) && t < within.length; t++) {
-        const node = within[(k + t) % within.length];
-        const { cpu, memory, slots } = node.room;
-        if (cpu < d.requests.cpu || memory < d.requests.memory || slots < 1) continue;
-        cursors.set(key, k + t + 1);
-        return take(node, d);
-      }
-      full.add(key);
-      cursors.set(key, k + 1);
-      return take(within[k % within.length], d);
-    };
+    const size = `${key}|${d.requests.cpu}|${d.requests.memory}`;
+    const k = cursors.get(key) ?? 0;
+    for (let t = 0; !full.has(size) && t < within.length; t++) {
+      const node = within[(k + t) % within.length];
+      const { cpu, memory, slots } = node.room;
+      if (cpu < d.requests.cpu || memory < d.requests.memory || slots < 1) continue;
+      cursors.set(key, k + t + 1);
+      return take(node, d);
+    }
+    full.add(size);
+    return { unschedulable: within.length };
   };
-  const poolHosts = new Map<string, () => PlacedNode>();
   const at = timestamp(ctx.created);
   const hours = Math.max(1, (ctx.now.getTime() - ctx.created.getTime()) / 3_600_000);
 
@@ -477,13 +495,9 @@ export function* bulkWorkloadObjects(scale: LabScale, ctx: BulkWorkloadContext):
         spec: { ...spec, selector, template: d.template },
       }),
     });
-    const podsOf: { name: string; node: PlacedNode; labels: Record<string, string>; ownerRef: object }[] = [];
+    const podsOf: { name: string; node: Placement; labels: Record<string, string>; ownerRef: object }[] = [];
     const salt = Number.parseInt(uid('salt', d.name).slice(0, 6), 16);
-    let pick = poolHosts.get(d.pool ?? '*');
-    if (!pick) {
-      pick = placeIn(d);
-      poolHosts.set(d.pool ?? '*', pick);
-    }
+    const pick = () => place(d);
     switch (d.kind) {
       case 'Deployment': {
         const hash = templateHash(d.template);
@@ -703,7 +717,7 @@ export function* bulkWorkloadObjects(scale: LabScale, ctx: BulkWorkloadContext):
 
 function pod(
   d: Drawn,
-  p: { name: string; node: PlacedNode; labels: Record<string, string>; ownerRef: object },
+  p: { name: string; node: Placement; labels: Record<string, string>; ownerRef: object },
   ctx: BulkWorkloadContext,
   ips: Map<string, number>,
   random: () => number,
@@ -713,23 +727,20 @@ function pod(
   const template = d.template.spec;
   const spec: PodSpec = {
     ...template,
-    nodeName: p.node.name,
     containers: template.containers.map((c) => ({ ...c, volumeMounts: [token.mount] })),
     volumes: [token.volume],
   };
-  const next = ips.get(p.node.name) ?? 2;
-  ips.set(p.node.name, next + 1);
-  const running = runPod(
-    defaultPod({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: p.name, namespace: d.namespace, labels: p.labels, ownerReferences: [p.ownerRef as never] },
-      spec,
-    }),
-    p.node,
-    ipOf(p.node.cidr + (next % 254)),
-    ctx.created,
-  );
+  const admitted = defaultPod({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: p.name, namespace: d.namespace, labels: p.labels, ownerReferences: [p.ownerRef as never] },
+    spec,
+  });
+  const node = p.node;
+  if ('unschedulable' in node) return pendingPod(admitted, node.unschedulable, ctx.created) as unknown as KubeObject;
+  const next = ips.get(node.name) ?? 2;
+  ips.set(node.name, next + 1);
+  const running = runPod(admitted, node, ipOf(node.cidr + (next % 254)), ctx.created);
   // Restarts: a crash-looping workload's pods restart every few minutes; elsewhere one pod in ten now and then.
   const restarts = d.flaky
     ? Math.floor(hours * (2 + random() * 10))

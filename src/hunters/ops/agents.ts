@@ -336,7 +336,9 @@ function tightNodes(fleet: Fleet, ds: OpsObject, need: Resources): { node: NodeR
       memory: node.allocatable.memory - node.requested.memory + mine.memory,
       pods: node.allocatable.pods - node.requested.pods + mine.pods,
     };
-    if (free.cpu >= need.cpu && free.memory >= need.memory && free.pods >= need.pods) continue;
+    // As the scheduler's NodeResourcesFit: a resource the pod does not request never keeps it off a node.
+    const fits = (want: number, left: number) => want <= 0 || left >= want;
+    if (fits(need.cpu, free.cpu) && fits(need.memory, free.memory) && fits(need.pods, free.pods)) continue;
     if (admits(placement, node)) out.push({ node, free });
   }
   return out;

@@ -274,6 +274,15 @@ describe('DaemonSets that do not fit what is free on a node (KF-OPS-004)', () =>
     assert.match(found[1].detail, /on 3 of 4 nodes, where it may run \(n1 has .*, tainted has 1000m CPU/);
   });
 
+  it('a resource the pod does not request never keeps it off a node, however overcommitted (NodeResourcesFit)', () => {
+    // A static pod may overcommit a node: its CPU is gone, but a pod asking none still fits there.
+    const objects = [node('busy', '1'), bound('static', 'busy', '2'), ds('no-cpu', '0'), ds('some-cpu', '100m')];
+    assert.deepEqual(
+      crowdingAgents(new Fleet(objects), []).map((f) => f.where),
+      ['ns/DaemonSet/some-cpu'],
+    );
+  });
+
   it('a node full of pods has no slot, whatever its CPU; without nodes nothing is judged', () => {
     const objects = [node('full', '4', { pods: '1' }), bound('only', 'full', '0'), ds('tiny', '10m')];
     assert.match(crowdingAgents(new Fleet(objects), [])[0].detail, /full has 4000m CPU, 7\.90 GiB, 0 pod slots free/);
