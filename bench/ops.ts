@@ -20,8 +20,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { type Item, OPS_SOURCES, type Source, WORKLOAD_SOURCES } from '../src/hunters/apiserver/workloads.js';
-import { type OpsObject, opsFindings } from '../src/hunters/ops/checks.js';
+import { opsFindings } from '../src/hunters/ops/checks.js';
 import { dnsConfigMap } from '../src/hunters/ops/dns.js';
+import type { OpsObject } from '../src/hunters/ops/objects.js';
 import { slimForOps } from '../src/hunters/ops/slim.js';
 
 const [apiNodes = 2000, workloads = 5000, pods = 50_000] = process.argv.slice(2, 5).map(Number);

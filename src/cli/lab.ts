@@ -21,6 +21,7 @@ interface LabFlags {
   log?: string;
   etcd?: string;
   hostile?: boolean;
+  nodeLocalDns?: boolean;
   kubeVersion?: string;
   nodeOs?: string;
   kubeconfigs?: string;
@@ -65,6 +66,7 @@ export function describeLab(lab: Lab): string {
         `${scale.workloads ?? 0} workloads with ${workloadPodsOf(scale)} pods`,
     );
   }
+  if (lab.options.nodeLocalDns) lines.push('  added: a node-local DNS cache (kube-system/DaemonSet/node-local-dns)');
   if (lab.outside)
     lines.push(`  ${lab.outside.address.padEnd(15)} outside sink (the redirect's target; never in scope)`);
   const first = lab.hosts[0].address;
@@ -85,6 +87,7 @@ export function labOptionsFrom(flags: LabFlags): LabOptions {
     log: flags.log,
     etcd: flags.etcd as LabOptions['etcd'],
     hostile: flags.hostile,
+    nodeLocalDns: flags.nodeLocalDns,
     version: flags.kubeVersion,
     nodeOs: flags.nodeOs as LabOptions['nodeOs'],
     faults: flags.fault?.map(parseFault),
@@ -152,6 +155,7 @@ export function registerLab(program: Command): void {
     .option('--log <file>', 'append every request the lab receives to this file as JSON lines')
     .option('--etcd <mode>', 'auto | real | simulated | off (default auto: the real etcd when installed)')
     .option('--hostile', 'add a hostile host whose ports hang, babble, flood, fail TLS and redirect')
+    .option('--node-local-dns', 'seed a node-local DNS cache DaemonSet (the decoy of KF-OPS-009 with --api-nodes)')
     .option('--kube-version <version>', "the Kubernetes version the components report (default: the profile's)")
     .option('--node-os <os>', 'linux | windows: what the worker nodes say they run (default linux)')
     .option('--kubeconfigs <dir>', 'write a kubeconfig for each identity into this directory')

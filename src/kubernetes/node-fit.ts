@@ -293,6 +293,21 @@ export class NodeIndex {
   }
 }
 
+/**
+ * Whether a pod so placed may run on this one node, by the same filters as NodeIndex.noFit: for a question
+ * asked of a few nodes each (a DaemonSet's pod on the nodes short of room), where no index pays.
+ */
+export function admits(p: Placement, node: NodeFacts): boolean {
+  if (p.nodeName !== undefined && p.nodeName !== node.name) return false;
+  const holds = (rule: Rule) => meets(rule.r, rule.field === 'name' ? node.name : node.labels[rule.r.key ?? '']);
+  if (!(p.terms ?? [undefined]).some((term) => termRules(term, p)?.every(holds) ?? false)) return false;
+  const taints = node.taints.filter(
+    (t) => t.effect === 'NoExecute' || (p.nodeName === undefined && t.effect === 'NoSchedule'),
+  );
+  if (node.unschedulable && p.nodeName === undefined) taints.push(UNSCHEDULABLE_TAINT);
+  return untolerated(taints, p.tolerations).length === 0;
+}
+
 /** A taint as kubectl shows it: `key=value:Effect`. */
 export function taintText(t: Taint): string {
   return `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`;

@@ -143,6 +143,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       settings,
       version,
       nodeOs: opts.nodeOs,
+      nodeLocalDns: opts.nodeLocalDns,
       hosts,
       authorities,
       signer,

@@ -32,6 +32,8 @@ export interface LabOptions {
   etcd?: EtcdMode;
   /** Adds the hostile hosts (see README.md) after the nodes. */
   hostile?: boolean;
+  /** Seeds a node-local DNS cache (kube-system/DaemonSet/node-local-dns): the decoy of KF-OPS-009. */
+  nodeLocalDns?: boolean;
   /** The Kubernetes version every component reports (`v1.16.0`); each profile has its own default. */
   version?: string;
   /**
@@ -70,6 +72,7 @@ export interface ResolvedLabOptions {
   etcd: 'real' | 'simulated' | 'off';
   etcdBinary?: string;
   hostile: boolean;
+  nodeLocalDns: boolean;
   version?: string;
   namespaceTerminationMs: number;
   nodeOs: NodeOs;
@@ -185,6 +188,7 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     etcd,
     etcdBinary: binary,
     hostile,
+    nodeLocalDns: options.nodeLocalDns ?? false,
     version: options.version,
     namespaceTerminationMs,
     nodeOs,

@@ -20,10 +20,10 @@ import { OPS_NAMESPACE } from './seed-ops.js';
 //               decoys kube-system/ConfigMap/kube-proxy (iptables) and kube-system/ConfigMap/
 //               kube-proxy-ipvs-canary (IPVS, udpTimeout 5s). The lab's kube-proxies themselves answer
 //               /proxyMode iptables.
-//   KF-OPS-009  not seeded: a lab has at most 16 nodes, below LARGE_CLUSTER_NODES; there is no
-//               node-local-dns DaemonSet either, so a lab grown to hundreds of (API-only) nodes reports it.
-//               Both sides are tested against the lab behind a relay that adds nodes
-//               (test/hunters/ops/dns.test.ts).
+//   KF-OPS-009  a lab grown to 100 nodes or more (--api-nodes: Node objects without a kubelet) and no
+//               node-local-dns DaemonSet.
+//               decoy: the same lab with --node-local-dns, which seeds kube-system/DaemonSet/node-local-dns
+//               (the add-on's: hostNetwork, dnsPolicy Default, on every node).
 
 export const DNS_DECOY_NAMESPACE = 'edge';
 
@@ -111,9 +111,55 @@ function nodeAgent(name: string, nodes: number): DaemonSet {
   };
 }
 
-/** The DNS situations and their decoys, for a lab of `nodes` nodes. */
-export function dnsScenarioObjects(nodes: number): (Namespace | ConfigMap | Deployment | DaemonSet)[] {
+/** The node-local DNS cache add-on's DaemonSet (k8s-app node-local-dns), as its manifest makes it. */
+function nodeLocalDns(nodes: number): DaemonSet {
+  const labels = { 'k8s-app': 'node-local-dns' };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name: 'node-local-dns', namespace: 'kube-system', labels, generation: 1 },
+    spec: {
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          priorityClassName: 'system-node-critical',
+          hostNetwork: true,
+          dnsPolicy: 'Default',
+          tolerations: [
+            { key: 'CriticalAddonsOnly', operator: 'Exists' },
+            { effect: 'NoExecute', operator: 'Exists' },
+            { effect: 'NoSchedule', operator: 'Exists' },
+          ],
+          containers: [
+            {
+              name: 'node-cache',
+              image: 'registry.k8s.io/dns/k8s-dns-node-cache:1.23.1',
+              resources: { requests: { cpu: '25m', memory: '5Mi' } },
+              args: [
+                '-localip',
+                '169.254.20.10,10.96.0.10',
+                '-conf',
+                '/etc/Corefile',
+                '-upstreamsvc',
+                'kube-dns-upstream',
+              ],
+            },
+          ],
+        },
+      },
+    },
+    status: { currentNumberScheduled: nodes, desiredNumberScheduled: nodes, numberMisscheduled: 0, numberReady: nodes },
+  };
+}
+
+/** The DNS situations and their decoys, for a lab of `nodes` nodes (with a node-local DNS cache when asked). */
+export function dnsScenarioObjects(
+  nodes: number,
+  withNodeLocalDns = false,
+): (Namespace | ConfigMap | Deployment | DaemonSet)[] {
   return [
+    ...(withNodeLocalDns ? [nodeLocalDns(nodes)] : []),
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: DNS_DECOY_NAMESPACE } },
     configMap(OPS_NAMESPACE, 'fleet-dns', { Corefile: FLEET_COREFILE }),
     configMap(DNS_DECOY_NAMESPACE, 'edge-dns', { Corefile: EDGE_COREFILE }),

@@ -6,6 +6,7 @@ import type {
   Namespace,
   Node,
   Pod,
+  PodSpec,
   Service,
   ServiceAccount,
   ServicePort,
@@ -135,6 +136,8 @@ interface PodSpecIn {
   hostPID?: boolean;
   labels?: Record<string, string>;
   owner?: { kind: string; name: string };
+  /** The rest of the spec, as the manifest it copies has it (DNS policy, priority, tolerations). */
+  more?: Pick<PodSpec, 'dnsPolicy' | 'priorityClassName' | 'priority' | 'tolerations'>;
 }
 
 function pod(p: PodSpecIn, ctx: WorkloadContext, net: PodNetwork): Pod {
@@ -170,6 +173,7 @@ function pod(p: PodSpecIn, ctx: WorkloadContext, net: PodNetwork): Pod {
       serviceAccountName: p.serviceAccount ?? 'default',
       hostNetwork: p.hostNetwork,
       hostPID: p.hostPID,
+      ...p.more,
       nodeName: p.node.name,
     },
   };
@@ -335,16 +339,43 @@ export function workloadObjects(ctx: WorkloadContext): Seeded[] {
       serviceAccount: 'coredns',
       labels: dnsLabels,
       owner: { kind: 'ReplicaSet', name: `coredns-${hash('coredns-rs', 10)}` },
+      // As kubeadm's Deployment has it: CoreDNS resolves upstream through the node's resolv.conf (dnsPolicy
+      // Default), so its pods are not ndots-5 workloads; critical, and tolerating the control plane.
+      more: {
+        dnsPolicy: 'Default',
+        priorityClassName: 'system-cluster-critical',
+        priority: 2_000_000_000, // what the Priority admission plugin resolves the class to
+        tolerations: [
+          { key: 'CriticalAddonsOnly', operator: 'Exists' },
+          { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
+        ],
+      },
+      volumes: [
+        { name: 'config-volume', configMap: { name: 'coredns', items: [{ key: 'Corefile', path: 'Corefile' }] } },
+      ],
       containers: [
         {
           name: 'coredns',
           image: 'registry.k8s.io/coredns/coredns:v1.11.1',
+          imagePullPolicy: 'IfNotPresent',
+          resources: { limits: { memory: '170Mi' }, requests: { cpu: '100m', memory: '70Mi' } },
           args: ['-conf', '/etc/coredns/Corefile'],
+          volumeMounts: [{ name: 'config-volume', mountPath: '/etc/coredns', readOnly: true }],
           ports: [
             { name: 'dns', containerPort: 53, protocol: 'UDP' },
             { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
             { name: 'metrics', containerPort: 9153, protocol: 'TCP' },
+            { name: 'liveness-probe', containerPort: 8080, protocol: 'TCP' },
+            { name: 'readiness-probe', containerPort: 8181, protocol: 'TCP' },
           ],
+          livenessProbe: {
+            httpGet: { path: '/health', port: 'liveness-probe', scheme: 'HTTP' },
+            initialDelaySeconds: 60,
+            timeoutSeconds: 5,
+            successThreshold: 1,
+            failureThreshold: 5,
+          },
+          readinessProbe: { httpGet: { path: '/ready', port: 'readiness-probe', scheme: 'HTTP' } },
           securityContext: {
             allowPrivilegeEscalation: false,
             capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] },
@@ -367,10 +398,28 @@ export function workloadObjects(ctx: WorkloadContext): Seeded[] {
         hostNetwork: true,
         labels: { 'k8s-app': 'kube-proxy' },
         owner: { kind: 'DaemonSet', name: 'kube-proxy' },
+        // As kubeadm's DaemonSet has it: on the host network with the default dnsPolicy (ClusterFirst, which
+        // the host network turns into the node's resolv.conf), node-critical, tolerating every taint.
+        more: {
+          priorityClassName: 'system-node-critical',
+          priority: 2_000_001_000,
+          tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists' }, { operator: 'Exists' }],
+        },
+        volumes: [
+          { name: 'kube-proxy', configMap: { name: 'kube-proxy' } },
+          { name: 'xtables-lock', hostPath: { path: '/run/xtables.lock', type: 'FileOrCreate' } },
+          { name: 'lib-modules', hostPath: { path: '/lib/modules' } },
+        ],
         containers: [
           {
             name: 'kube-proxy',
             image: `registry.k8s.io/kube-proxy:${ctx.version}`,
+            imagePullPolicy: 'IfNotPresent',
+            volumeMounts: [
+              { name: 'kube-proxy', mountPath: '/var/lib/kube-proxy' },
+              { name: 'xtables-lock', mountPath: '/run/xtables.lock' },
+              { name: 'lib-modules', mountPath: '/lib/modules', readOnly: true },
+            ],
             // As kubeadm's DaemonSet has it: one template for every node, the name from the downward API.
             command: [
               '/usr/local/bin/kube-proxy',

@@ -24,6 +24,8 @@ export interface SeedInput {
   settings: ProfileSettings;
   version: string;
   nodeOs: NodeOs;
+  /** Whether to seed a node-local DNS cache (seed-ops-dns.ts). */
+  nodeLocalDns?: boolean;
   hosts: LabHost[];
   authorities: Authorities;
   signer: TokenSigner;
@@ -85,7 +87,7 @@ export async function seedCluster(store: Store, input: SeedInput): Promise<SeedO
   for (const o of workloads.filter((w) => w.kind === 'Namespace')) put(o);
   for (const o of workloads.filter((w) => w.kind !== 'Namespace')) put(o);
   for (const o of opsScenarioObjects(nodes.length)) put(o);
-  for (const o of dnsScenarioObjects(nodes.length)) put(o);
+  for (const o of dnsScenarioObjects(nodes.length, input.nodeLocalDns ?? false)) put(o);
   for (const o of opsAgentObjects(nodes, created)) put(o);
   for (const o of schedulingScenarioObjects(nodes[0].name, nodes.length, new Date())) put(o);
   for (const o of [...rbacObjects(settings, minorOf(version)), ...pathScenarioRbac()]) put(o);

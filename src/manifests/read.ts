@@ -1,5 +1,5 @@
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
-import type { OpsObject } from '../hunters/ops/checks.js';
+import type { OpsObject } from '../hunters/ops/objects.js';
 
 // Manifests as `kubeferret check` will read them (issue 17, step 2): YAML or JSON (JSON is YAML), several
 // documents a file, `List` kinds (what `kubectl get -o yaml` and `kubectl kustomize` print) opened into

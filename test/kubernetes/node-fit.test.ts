@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PodSpec, Taint } from 'kubernetes-types/core/v1.js';
-import { meets, type NodeFacts, NodeIndex, nodeFacts, placementOf, tolerates } from '../../src/kubernetes/node-fit.js';
+import {
+  admits,
+  meets,
+  type NodeFacts,
+  NodeIndex,
+  nodeFacts,
+  placementOf,
+  tolerates,
+} from '../../src/kubernetes/node-fit.js';
 
 // The scheduler's filters as kube-scheduler applies them (NodeName, NodeUnschedulable, NodeAffinity,
 // TaintToleration), pure: no socket involved.
@@ -187,5 +195,48 @@ describe('node fit: which pods some node can run', () => {
     );
     assert.equal(nodes.anyMeets([term({ key: 'kubernetes.io/hostname', operator: 'In', values: ['gpu-1'] })]), true);
     assert.equal(nodes.anyMeets([term({ key: 'kubernetes.io/hostname', operator: 'In', values: ['gone'] })]), false);
+  });
+});
+
+describe('node fit: one node at a time (admits)', () => {
+  const all = [
+    node('web-1', { pool: 'web', cores: '8' }),
+    node('web-2', { pool: 'web', cores: '8' }),
+    node('gpu-1', { pool: 'gpu', cores: '32' }, [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }]),
+    node('old-1', { pool: 'old', cores: '4' }, [], true),
+    node('batch-1', { pool: 'batch' }, [{ key: 'batch', effect: 'PreferNoSchedule' }]),
+  ];
+  const specs: Partial<PodSpec>[] = [
+    {},
+    { nodeSelector: { pool: 'web' } },
+    { affinity: affinity(term({ key: 'cores', operator: 'Gt', values: ['6'] })) },
+    { affinity: affinity(term({ key: 'pool', operator: 'In', values: ['gpu'] })) },
+    {
+      affinity: affinity(term({ key: 'pool', operator: 'In', values: ['gpu'] })),
+      tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists' }],
+    },
+    { tolerations: [{ key: 'node.kubernetes.io/unschedulable', operator: 'Exists' }] },
+    { nodeName: 'old-1' },
+    { nodeName: 'gpu-1' },
+    { affinity: affinity({ matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: ['web-1'] }] }) },
+    { affinity: affinity({}) },
+  ];
+  it('answers each node as the index answers the cluster: some node admits exactly when noFit is undefined', () => {
+    for (const spec of specs) {
+      const p = placementOf({ containers: [], ...spec } as PodSpec);
+      for (const n of all) {
+        // Each node alone, as an index of one, is the reference.
+        assert.equal(admits(p, n), new NodeIndex([n]).noFit(p) === undefined, `${JSON.stringify(spec)} on ${n.name}`);
+      }
+    }
+  });
+  it('a cordoned node takes a pod bound by name, not a scheduled one; a NoSchedule taint keeps only scheduled pods off', () => {
+    const cordoned = node('old-1', {}, [], true);
+    const tainted = node('gpu-1', {}, [{ key: 'nvidia.com/gpu', effect: 'NoSchedule' }]);
+    assert.equal(admits(placementOf({ containers: [] }), cordoned), false);
+    assert.equal(admits(placementOf({ containers: [], nodeName: 'old-1' }), cordoned), true);
+    assert.equal(admits(placementOf({ containers: [] }), tainted), false);
+    assert.equal(admits(placementOf({ containers: [], nodeName: 'gpu-1' }), tainted), true);
+    assert.equal(admits(placementOf({ containers: [], nodeName: 'web-1' }), tainted), false);
   });
 });

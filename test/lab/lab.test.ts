@@ -74,6 +74,7 @@ describe('lab options', () => {
         etcd: 'off',
         etcdBinary: undefined,
         hostile: false,
+        nodeLocalDns: false,
         version: undefined,
         namespaceTerminationMs: 0,
         nodeOs: 'linux',

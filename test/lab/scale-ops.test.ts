@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { describeLab } from '../../src/cli/lab.js';
 import { UsageError } from '../../src/core/errors.js';
-import { quantity } from '../../src/hunters/ops/checks.js';
+import { quantity } from '../../src/hunters/ops/objects.js';
 import { BULK_LABEL, type Lab, PORTS, startLab } from '../../src/lab/index.js';
 import {
   AGENTS_NAMESPACE,

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { opsFindings as allOpsFindings, OPS_KB } from '../../src/hunters/ops/checks.js';
+import { opsFindings as allOpsFindings } from '../../src/hunters/ops/checks.js';
+import { OPS_KB } from '../../src/hunters/ops/objects.js';
 import { readManifest } from '../../src/manifests/read.js';
 
 // Manifests read with their lines (the first part of `kubeferret check`), and the ops checks run on them.

@@ -5,6 +5,7 @@ import type { AttackPath, EscalationGraph, PodFact } from '../../paths/graph.js'
 import { count, sample } from '../evidence.js';
 import type { Asker } from './access.js';
 import type { ApiTarget } from './api.js';
+import { served } from './served.js';
 import { type Item, readEach, WORKLOAD_SOURCES } from './workloads.js';
 
 // KF-WORKLOAD-007: workloads that carry the token of a service account that holds rights. A controller's
@@ -43,7 +44,9 @@ export async function readTemplates(
   mounted: Mounted,
 ): Promise<TemplateFact[]> {
   const out: TemplateFact[] = [];
-  for (const source of CONTROLLERS) {
+  for (const wanted of CONTROLLERS) {
+    const source = await served(ctx, target, asker, wanted);
+    if (!source) continue;
     await readEach(ctx, target, asker, source, (item: Item) => {
       const { name, namespace } = item.metadata ?? {};
       if (typeof name !== 'string' || typeof namespace !== 'string') return;

@@ -5,16 +5,17 @@ import { secretFingerprint } from '../../core/redact.js';
 import { podSpecWeaknesses, specContainers } from '../../kubernetes/pod-spec.js';
 import type { RbacFacts } from '../../paths/rbac.js';
 import { count, sample } from '../evidence.js';
-import { fitUnjudged } from '../ops/agents.js';
-import { OPS_KB, type OpsObject, opsFindings } from '../ops/checks.js';
-import { DNS_KB, dnsConfigMap, dnsUnjudged } from '../ops/dns.js';
-import { NODE_CHECKS } from '../ops/scheduling.js';
+import { opsFindings } from '../ops/checks.js';
+import { DNS_SERVICE, dnsConfigMap, dnsUnjudged } from '../ops/dns.js';
+import { DNS_KB, OPS_KB, type OpsObject } from '../ops/objects.js';
 import { slimForOps } from '../ops/slim.js';
+import { opsUnjudged, unjudgedLine } from '../ops/unjudged.js';
 import { scanCredentials } from '../plain-credentials.js';
 import type { Asker } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type Answer, type ApiTarget, askApi, endpointLabel, netFailure } from './api.js';
 import { readOnce } from './read-once.js';
+import { served } from './served.js';
 import { type FoldedReport, WorkloadFold } from './workload-fold.js';
 
 /** Where objects holding a pod spec (or credentials) are listed, and where the spec sits in each. */
@@ -24,6 +25,8 @@ export interface Source {
   resource: string;
   /** API path prefix up to the resource (`/api/v1`, `/apis/apps/v1`). */
   api: string;
+  /** Older API paths serving the same objects, tried in order when `api` is not served (served.ts). */
+  older?: readonly string[];
   spec?: (item: Item) => PodSpec | undefined;
   /** What of each item is kept, when not all of it (a list of thousands is kept until the checks run). */
   slim?: (item: Item) => Item;
@@ -48,6 +51,7 @@ export const WORKLOAD_SOURCES: readonly Source[] = [
     kind: 'CronJob',
     resource: 'cronjobs',
     api: '/apis/batch/v1',
+    older: ['/apis/batch/v1beta1'], // Kubernetes 1.8-1.20: the job template is the same
     spec: (i) => ((i.spec?.jobTemplate as { spec?: Item['spec'] } | undefined)?.spec?.template as Template)?.spec,
   },
   // After the controllers: a pod's weakness its owner's template shows is folded into the owner's finding.
@@ -221,27 +225,41 @@ export async function serverMinor(ctx: HuntContext, target: ApiTarget, asker: As
 
 /**
  * The RBAC objects the cluster-wide agents (KF-OPS-014) are judged on, read only when there are DaemonSets
- * to judge. Without the ClusterRoles and ClusterRoleBindings nothing can be judged: a `skipped` gap.
+ * to judge, and the resources of them not listable (without the ClusterRoles and ClusterRoleBindings
+ * nothing can be judged: the hunter's `operational checks` gap says so).
  */
 async function daemonSetsRbac(
   ctx: HuntContext,
   target: ApiTarget,
   asker: Asker,
   objects: readonly OpsObject[],
-): Promise<RbacFacts | undefined> {
-  const daemonSets = objects.filter((o) => o.kind === 'DaemonSet').length;
-  if (daemonSets === 0) return undefined;
+): Promise<{ rbac?: RbacFacts; unread: string[] }> {
+  if (!objects.some((o) => o.kind === 'DaemonSet')) return { unread: [] };
   // Only cluster-wide grants count (src/hunters/ops/agents.ts), so Roles and RoleBindings are not read.
-  const { rbac, unread: missing } = await readRbac(ctx, target, asker, ['clusterRoles', 'clusterRoleBindings']);
-  if (missing.length === 0) return rbac;
-  ctx.gap({
-    host: target.host,
-    port: target.port,
-    subject: `DaemonSets' service accounts (${asker.identity})`,
-    reason: 'skipped',
-    detail: `${missing.join(' and ')} not readable: whether ${count(daemonSets, 'DaemonSet')} may list or watch pods cluster-wide was not judged (${OPS_KB.watchingAgent})`,
-  });
-  return undefined;
+  const { rbac, unread } = await readRbac(ctx, target, asker, ['clusterRoles', 'clusterRoleBindings']);
+  return unread.length === 0 ? { rbac, unread } : { unread };
+}
+
+/**
+ * The cluster DNS Service, when a kube-proxy configuration was read (KF-OPS-008 asks whether DNS goes over
+ * UDP through it), and readable. Not readable, the finding stands and says so (src/hunters/ops/dns.ts).
+ */
+async function dnsService(
+  ctx: HuntContext,
+  target: ApiTarget,
+  asker: Asker,
+  objects: readonly OpsObject[],
+): Promise<OpsObject | undefined> {
+  if (!objects.some((o) => o.kind === 'ConfigMap')) return undefined;
+  try {
+    const answer = await askApi(ctx, target, {
+      path: `/api/v1/namespaces/${DNS_SERVICE.namespace}/services/${DNS_SERVICE.name}`,
+      credential: asker.credential,
+    });
+    return answer.kind === 'ok' ? { kind: 'Service', item: answer.body as OpsObject['item'] } : undefined;
+  } catch {
+    return undefined; // the finding then says the Service was not read
+  }
 }
 
 /** `namespace/Kind/name`: where a weakness is, as every finding of this hunter names it. */
@@ -306,7 +324,11 @@ export const workloadsHunter = defineHunter({
         access.id,
       ]);
     const shared: string[] = [];
-    for (const source of WORKLOAD_SOURCES) {
+    /** Where each kind was listed, for what the checks could not judge. */
+    const listed = new Map<string, string>();
+    for (const wanted of WORKLOAD_SOURCES) {
+      const source = await served(ctx, target, asker, wanted);
+      if (!source) continue;
       const turn = await readOnce(ctx, target, asker, source, (item) => {
         if (source.spec) opsObjects.push({ kind: source.kind, item: slimForOps(source.kind, item) });
         else if (dnsConfigMap({ kind: source.kind, item })) opsObjects.push({ kind: source.kind, item });
@@ -334,6 +356,7 @@ export const workloadsHunter = defineHunter({
         for (const w of weaknesses) report({ kb: w.kb, object: where, detail: w.detail });
       });
       if (turn.kind === 'shared') shared.push(`${source.resource} (${turn.by})`);
+      if (turn.kind === 'read') listed.set(source.kind, turn.where);
     }
     if (shared.length > 0) {
       // The operational checks judge the workloads together: the identity that read them all judged them.
@@ -346,48 +369,29 @@ export const workloadsHunter = defineHunter({
         `${access.identity}: ${count(fold.folded, 'pod weakness')} left to the controllers whose templates show them`,
       );
     }
-    const listed = new Set<string>();
     for (const source of OPS_SOURCES) {
       const read = await readEach(ctx, target, asker, source, (item) =>
         opsObjects.push({ kind: source.kind, item: source.slim ? source.slim(item) : item }),
       );
-      if (read) listed.add(source.kind);
+      if (read) listed.set(source.kind, read.where);
     }
-    const rbac = await daemonSetsRbac(ctx, target, asker, opsObjects);
-    const fit = fitUnjudged(opsObjects);
-    if (fit) {
-      const subject = `DaemonSets' room on nodes (${access.identity})`;
-      ctx.gap({
-        host: target.host,
-        port: target.port,
-        subject,
-        reason: 'skipped',
-        detail: `nodes not readable: ${fit}`,
-      });
-    }
-    const nodes = opsObjects.filter((o) => o.kind === 'Node').length;
-    if (nodes === 0) {
-      // Never silent: without the nodes, what needs them is not judged (not judged as fine either).
+    const { rbac, unread } = await daemonSetsRbac(ctx, target, asker, opsObjects);
+    const unjudged = opsUnjudged(opsObjects, listed, unread);
+    if (unjudged.length > 0) {
+      // Never silent, and one line: what was missing and every check it kept from being judged.
       ctx.gap({
         host: target.host,
         port: target.port,
         subject: `operational checks (${access.identity})`,
         reason: 'skipped',
-        detail: `${NODE_CHECKS} need the nodes, and ${listed.has('Node') ? 'the node list is empty' : 'this identity may not list them'}: not checked`,
+        detail: unjudgedLine(unjudged),
       });
     }
-    if (nodes > 0 && !listed.has('PersistentVolume')) {
-      ctx.gap({
-        host: target.host,
-        port: target.port,
-        subject: `operational checks (${access.identity})`,
-        reason: 'skipped',
-        detail:
-          'volumes on gone nodes (KF-OPS-010) need the PersistentVolumes, which this identity may not list: not checked',
-      });
-    }
+    const nodes = opsObjects.some((o) => o.kind === 'Node');
+    const service = await dnsService(ctx, target, asker, opsObjects);
+    if (service) opsObjects.push(service);
     const minor = await serverMinor(ctx, target, asker);
-    for (const f of opsFindings(opsObjects, 'live', { minor, rbac, nodes: nodes > 0 })) {
+    for (const f of opsFindings(opsObjects, 'live', { minor, rbac, nodes })) {
       ctx.report({ host: target.host, kb: f.kb, object: f.where, evidence: `${f.where}: ${f.detail} (${seen})` }, [
         access.id,
       ]);

@@ -1,29 +1,29 @@
-import type { Container, PodSpec } from 'kubernetes-types/core/v1.js';
+import type { Container, PodSpec, Toleration } from 'kubernetes-types/core/v1.js';
 import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-types/rbac/v1.js';
+import { admits, type NodeFacts, nodeFacts, type Placement, placementOf } from '../../kubernetes/node-fit.js';
 import { specContainers } from '../../kubernetes/pod-spec.js';
 import { type RbacFacts, RbacIndex, serviceAccountWho, whereAllowed } from '../../paths/rbac.js';
 import { count } from '../evidence.js';
 import {
+  nameOf,
+  namespaceOf,
   OPS_KB,
   type OpsFinding,
   type OpsObject,
   podSpecOf,
   podSpecPath,
-  pullsEveryStart,
   quantity,
+  str,
   whereOf,
-} from './checks.js';
+} from './objects.js';
 
 // The per-node agents and the fleets of replicas (issue 17, situations 2, 3 and 4): what they cost the
 // registry, the API server and the nodes, judged on the objects indexed once (pods by owner, requests by
 // node), so a cluster of 2,000 nodes and 50,000 pods costs one pass over each, never pods × owners or
 // pods × nodes. Pure: no I/O.
 
-const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 const record = (v: unknown): Record<string, unknown> =>
   v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-const namespaceOf = (o: OpsObject) => str(o.item.metadata?.namespace) ?? 'default';
-const nameOf = (o: OpsObject) => str(o.item.metadata?.name) ?? '?';
 
 /** From this many replicas a workload pulling on every start is a stampede of its own (each rollout pulls them all). */
 export const MANY_REPLICAS = 50;
@@ -74,20 +74,8 @@ export function podRequests(spec: PodSpec | undefined): Resources {
   };
 }
 
-interface Taint {
-  key?: string;
-  value?: string;
-  effect?: string;
-}
-interface Toleration extends Taint {
-  operator?: string;
-}
-
 /** A node as the fit check needs it: what it offers, what the pods bound to it request, and what decides who may run there. */
-export interface NodeRoom {
-  name: string;
-  labels: Record<string, string>;
-  taints: Taint[];
+export interface NodeRoom extends NodeFacts {
   allocatable: Resources;
   requested: Resources;
 }
@@ -190,11 +178,8 @@ function ownerKey(p: OpsObject): string | undefined {
 function nodeRoom(o: OpsObject): NodeRoom {
   const status = record(o.item.status);
   const allocatable = record(status.allocatable);
-  const labels = record(record(o.item.metadata).labels);
   return {
-    name: nameOf(o),
-    labels: Object.fromEntries(Object.entries(labels).filter((e): e is [string, string] => typeof e[1] === 'string')),
-    taints: Array.isArray(o.item.spec?.taints) ? (o.item.spec.taints as Taint[]) : [],
+    ...(nodeFacts(o.item) ?? { name: nameOf(o), labels: {}, taints: [], unschedulable: false }),
     allocatable: {
       cpu: (quantity(allocatable.cpu) ?? Number.POSITIVE_INFINITY) * 1000,
       memory: quantity(allocatable.memory) ?? Number.POSITIVE_INFINITY,
@@ -289,6 +274,20 @@ export function pullStampedes(fleet: Fleet, now: number): OpsFinding[] {
   return out;
 }
 
+/** Why a container's image is pulled on every start, or undefined when it is not. */
+export function pullsEveryStart(c: Container): string | undefined {
+  const image = str(c.image);
+  if (!image) return undefined;
+  if (image.includes('@sha256:')) return undefined; // a digest is pulled once per node, whatever the policy
+  const lastPart = image.slice(image.lastIndexOf('/') + 1);
+  const tag = lastPart.includes(':') ? lastPart.slice(lastPart.indexOf(':') + 1) : undefined;
+  if (c.imagePullPolicy === 'Always') return `imagePullPolicy Always on ${image}`;
+  if (c.imagePullPolicy === 'IfNotPresent' || c.imagePullPolicy === 'Never') return undefined;
+  if (tag === undefined) return `untagged image ${image} (policy defaults to Always)`;
+  if (tag === 'latest') return `image ${image} (policy defaults to Always)`;
+  return undefined;
+}
+
 /** The built-in priority classes, whose values every cluster has even when their objects are not read. */
 const BUILT_IN_PRIORITIES: Record<string, number> = {
   'system-node-critical': 2_000_001_000,
@@ -305,7 +304,7 @@ const gib = (bytes: number) => (bytes / 1024 ** 3).toFixed(2);
  * Taints a DaemonSet's pods tolerate without saying so: the DaemonSet controller adds these tolerations to
  * every pod it makes (node conditions, cordoned nodes), so they never keep an agent off a node.
  */
-const DAEMON_TOLERATED = new Set([
+const DAEMON_TOLERATIONS: readonly Toleration[] = [
   'node.kubernetes.io/not-ready',
   'node.kubernetes.io/unreachable',
   'node.kubernetes.io/disk-pressure',
@@ -313,69 +312,17 @@ const DAEMON_TOLERATED = new Set([
   'node.kubernetes.io/pid-pressure',
   'node.kubernetes.io/unschedulable',
   'node.kubernetes.io/network-unavailable',
-]);
+].map((key) => ({ key, operator: 'Exists' }));
 
-const tolerates = (t: Toleration, taint: Taint) =>
-  (!t.effect || t.effect === taint.effect) &&
-  (t.operator === 'Exists'
-    ? !t.key || t.key === taint.key
-    : t.key === taint.key && (t.value ?? '') === (taint.value ?? ''));
-
-interface Requirement {
-  key?: string;
-  operator?: string;
-  values?: string[];
-}
-
-function meets(r: Requirement, value: string | undefined): boolean {
-  const values = Array.isArray(r.values) ? r.values : [];
-  switch (r.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-    case 'Lt': {
-      const [v, limit] = [Number.parseInt(value ?? '', 10), Number.parseInt(values[0] ?? '', 10)];
-      if (!Number.isFinite(v) || !Number.isFinite(limit)) return false;
-      return r.operator === 'Gt' ? v > limit : v < limit;
-    }
-    default:
-      return false;
-  }
-}
-
-/**
- * Whether the scheduler lets a DaemonSet's pod onto a node: its node selector, its required node affinity
- * (any term, each term all of its expressions and fields) and the node's NoSchedule/NoExecute taints.
- */
-function mayRunOn(spec: PodSpec | undefined, node: NodeRoom): boolean {
-  for (const [key, value] of Object.entries(record(spec?.nodeSelector))) if (node.labels[key] !== value) return false;
-  const terms = spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-  if (Array.isArray(terms) && terms.length > 0) {
-    const any = terms.some(
-      (t) =>
-        (t?.matchExpressions ?? []).every((r) => meets(r, node.labels[r.key])) &&
-        (t?.matchFields ?? []).every((r) => r.key === 'metadata.name' && meets(r, node.name)),
-    );
-    if (!any) return false;
-  }
-  const tolerations = (Array.isArray(spec?.tolerations) ? spec.tolerations : []) as Toleration[];
-  return node.taints.every(
-    (taint) =>
-      (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') ||
-      DAEMON_TOLERATED.has(taint.key ?? '') ||
-      tolerations.some((t) => tolerates(t, taint)),
-  );
+/** Where a DaemonSet's pods are placed: its pod template's placement, with the controller's tolerations. */
+function daemonPlacement(spec: PodSpec | undefined): Placement {
+  const placement = placementOf(spec);
+  return { ...placement, tolerations: [...placement.tolerations, ...DAEMON_TOLERATIONS] };
 }
 
 /** The nodes a DaemonSet targets where its pod does not fit what is free (its own pod there counts as free). */
 function tightNodes(fleet: Fleet, ds: OpsObject, need: Resources): { node: NodeRoom; free: Resources }[] {
-  const spec = podSpecOf(ds);
+  const placement = daemonPlacement(podSpecOf(ds));
   const own = new Map<string, Resources>();
   for (const p of fleet.podsOf(ds)) {
     const node = str(p.item.spec?.nodeName);
@@ -392,7 +339,7 @@ function tightNodes(fleet: Fleet, ds: OpsObject, need: Resources): { node: NodeR
     // As the scheduler's NodeResourcesFit: a resource the pod does not request never keeps it off a node.
     const fits = (want: number, left: number) => want <= 0 || left >= want;
     if (fits(need.cpu, free.cpu) && fits(need.memory, free.memory) && fits(need.pods, free.pods)) continue;
-    if (mayRunOn(spec, node)) out.push({ node, free });
+    if (admits(placement, node)) out.push({ node, free });
   }
   return out;
 }

@@ -1,20 +1,25 @@
 import type { PodSpec } from 'kubernetes-types/core/v1.js';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { count, sample } from '../evidence.js';
-import { type OpsFinding, type OpsObject, type OpsSource, podSpecOf, podSpecPath, whereOf } from './checks.js';
 import { type Directive, parseCorefile, pluginsOf } from './corefile.js';
+import {
+  DNS_KB,
+  nameOf,
+  namespaceOf,
+  type OpsFinding,
+  type OpsObject,
+  type OpsSource,
+  owned,
+  podSpecOf,
+  podSpecPath,
+  str,
+  whereOf,
+} from './objects.js';
 
 // The DNS situations of issue 17 (amplification and outages), over the same objects as checks.ts: CoreDNS
 // Corefiles that bypass or lack the cache, namespaces whose workloads keep ndots:5, kube-proxy in IPVS
 // mode with the kernel's UDP expiry, and a large cluster without a node-local DNS cache. Pure: no I/O;
 // the node-local cache's link-local address is only ever read as data, never contacted.
-
-export const DNS_KB = {
-  corefile: 'KF-OPS-006',
-  ndots: 'KF-OPS-007',
-  ipvsUdp: 'KF-OPS-008',
-  noNodeLocalDns: 'KF-OPS-009',
-} as const;
 
 /**
  * The most dots a name can have and still be looked up as written first. Most external names have one
@@ -41,12 +46,6 @@ export const LARGE_CLUSTER_NODES = 100;
 const LINK_LOCAL = /^169\.254\.\d{1,3}\.\d{1,3}$/;
 /** Names the node-local DNS cache's DaemonSet goes by (the add-on, Kubespray). */
 const NODE_LOCAL_NAMES = new Set(['node-local-dns', 'nodelocaldns']);
-
-const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-const namespaceOf = (o: OpsObject) => str(o.item.metadata?.namespace) ?? 'default';
-const nameOf = (o: OpsObject) => str(o.item.metadata?.name) ?? '?';
-const owned = (o: OpsObject) =>
-  Array.isArray(o.item.metadata?.ownerReferences) && o.item.metadata.ownerReferences.length > 0;
 
 /** The string values of a ConfigMap's data, by key. */
 function dataOf(o: OpsObject): [string, string][] {
@@ -245,8 +244,40 @@ export function kubeProxyUdpRisk(text: string): { detail: string; line?: number 
   return { detail, line: modeKey?.range ? lines.linePos(modeKey.range[0]).line : undefined };
 }
 
-/** (3) kube-proxy configurations (any ConfigMap key holding a KubeProxyConfiguration) in IPVS mode, untuned. */
-function ipvsRisks(objects: readonly OpsObject[]): OpsFinding[] {
+/** The cluster DNS Service, as kubeadm and most distributions name it. */
+export const DNS_SERVICE = { namespace: 'kube-system', name: 'kube-dns' } as const;
+
+/**
+ * Whether the cluster DNS Service serves UDP 53 (what the IPVS expiry is about): `yes`, `no` (it serves
+ * DNS over TCP only, or not on 53), or `unknown` when it is not among the objects (not readable, named
+ * otherwise, manifests without it). A port without a protocol is TCP, as the API defaults it.
+ */
+export function dnsServiceUdp(objects: readonly OpsObject[]): 'yes' | 'no' | 'unknown' {
+  const service = objects.find(
+    (o) => o.kind === 'Service' && namespaceOf(o) === DNS_SERVICE.namespace && nameOf(o) === DNS_SERVICE.name,
+  );
+  if (!service) return 'unknown';
+  const ports = Array.isArray(service.item.spec?.ports)
+    ? (service.item.spec.ports as { port?: unknown; protocol?: unknown }[])
+    : [];
+  return ports.some((p) => p?.port === 53 && p.protocol === 'UDP') ? 'yes' : 'no';
+}
+
+/**
+ * (3) kube-proxy configurations (any ConfigMap key holding a KubeProxyConfiguration) in IPVS mode, untuned,
+ * when the cluster DNS Service serves UDP 53 (a Service serving DNS over TCP only keeps no UDP entries):
+ * live, a Service that could not be read leaves the finding standing, saying so.
+ */
+function ipvsRisks(objects: readonly OpsObject[], source: OpsSource): OpsFinding[] {
+  const udp = dnsServiceUdp(objects);
+  if (udp === 'no') return [];
+  const service = `${DNS_SERVICE.namespace}/Service/${DNS_SERVICE.name}`;
+  const said =
+    udp === 'yes'
+      ? `; ${service} serves UDP 53`
+      : source === 'live'
+        ? `; ${service} not read: whether DNS goes over UDP was not checked`
+        : '';
   const out: OpsFinding[] = [];
   for (const o of objects) {
     for (const [key, text] of dataOf(o)) {
@@ -259,7 +290,7 @@ function ipvsRisks(objects: readonly OpsObject[]): OpsFinding[] {
         where: whereOf(o),
         field: ['data', key],
         valueLine: risk.line,
-        detail: `${key}: ${risk.detail}`,
+        detail: `${key}: ${risk.detail}${said}`,
       });
     }
   }
@@ -360,7 +391,7 @@ export function dnsFindings(objects: readonly OpsObject[], source: OpsSource): O
   return [
     ...corefileRisks(objects),
     ...ndotsRisks(objects),
-    ...ipvsRisks(objects),
+    ...ipvsRisks(objects, source),
     ...(source === 'live' ? nodeLocalRisk(objects) : []),
   ];
 }

@@ -2,7 +2,8 @@ import type { KfEvent } from '../../core/events.js';
 import { defineHunter } from '../../core/hunter.js';
 import { said } from '../evidence.js';
 import { ServiceProbe } from '../probe.js';
-import { DNS_KB, ipvsUdpRisk } from './dns.js';
+import { ipvsUdpRisk } from './dns.js';
+import { DNS_KB } from './objects.js';
 
 /** Where /configz keeps kube-proxy's running configuration. */
 const CONFIGZ_KEY = 'kubeproxy.config.k8s.io';

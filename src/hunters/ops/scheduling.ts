@@ -11,7 +11,17 @@ import {
   taintText,
 } from '../../kubernetes/node-fit.js';
 import { count, sample } from '../evidence.js';
-import { OPS_KB, type OpsFinding, type OpsObject, podSpecOf, podSpecPath, whereOf } from './checks.js';
+import {
+  nameOf,
+  namespaceOf,
+  OPS_KB,
+  type OpsFinding,
+  type OpsObject,
+  podSpecOf,
+  podSpecPath,
+  str,
+  whereOf,
+} from './objects.js';
 
 // The operational risks of scheduling (issue 17, situations 6 and 7), pure like checks.ts:
 //   KF-OPS-010  local or hostPath PersistentVolumes whose node affinity no current node meets (the node is
@@ -32,13 +42,10 @@ export const FREQUENT_MINUTES = 5;
 /** The checks that need the cluster's nodes, as a coverage gap names them when they could not run. */
 export const NODE_CHECKS = 'volumes on gone nodes (KF-OPS-010) and work no node can run (KF-OPS-011)';
 
-const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 const rec = (v: unknown): Record<string, unknown> =>
   v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const meta = (o: OpsObject) => rec(o.item.metadata);
-const nameOf = (o: OpsObject) => str(meta(o).name) ?? '?';
-const namespaceOf = (o: OpsObject) => str(meta(o).namespace) ?? 'default';
 const labelsOf = (o: OpsObject) => rec(meta(o).labels);
 /** A cluster-scoped object is named without a namespace: `PersistentVolume/name`. */
 const clusterWhere = (o: OpsObject) => `${o.kind}/${nameOf(o)}`;

@@ -1,4 +1,4 @@
-import type { OpsObject } from './checks.js';
+import type { OpsObject } from './objects.js';
 
 // What the operational checks keep of a pod read through the API. apiserver-workloads keeps every pod of
 // the cluster until the checks run (they relate pods to their owners and nodes), so a pod must cost

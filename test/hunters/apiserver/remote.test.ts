@@ -54,8 +54,8 @@ describe('API server hunters against the vulnerable lab, without credentials', (
       'KF-API-008',
       'KF-API-009',
       'KF-API-010',
-      // The lab's operational-risk situations (namespace fleet), read as anonymous (test/hunters/ops); no
-      // KF-OPS-013: this 1.16 lab serves CronJobs as batch/v1beta1 only, which the hunter does not list.
+      // The lab's operational-risk situations (namespace fleet), read as anonymous (test/hunters/ops); its
+      // CronJobs (KF-OPS-013) read at batch/v1beta1, all this 1.16 lab serves them as (served.test.ts).
       'KF-OPS-001',
       'KF-OPS-002',
       'KF-OPS-003',
@@ -68,6 +68,7 @@ describe('API server hunters against the vulnerable lab, without credentials', (
       'KF-OPS-010',
       'KF-OPS-011',
       'KF-OPS-012',
+      'KF-OPS-013',
       'KF-OPS-014',
       // Anonymous callers and the insecure port are cluster-admin: their one-step paths (attack-paths.test.ts).
       'KF-PATH-001',

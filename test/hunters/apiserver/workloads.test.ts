@@ -36,7 +36,11 @@ describe('workloads read through the API on the vulnerable lab, without credenti
     const proxy = 'kube-system/DaemonSet/kube-proxy';
     assert.deepEqual(objectsOf(hunt, 'KF-WORKLOAD-001').sort(), [debug, proxy].sort());
     assert.deepEqual(objectsOf(hunt, 'KF-WORKLOAD-002').sort(), [debug, proxy].sort());
-    assert.deepEqual(objectsOf(hunt, 'KF-WORKLOAD-003').sort(), [debug, collector].sort());
+    // kube-proxy mounts the node's /lib/modules and /run/xtables.lock, as kubeadm's DaemonSet does.
+    assert.deepEqual(objectsOf(hunt, 'KF-WORKLOAD-003').sort(), [debug, collector, proxy].sort());
+    const [modules] = hunt.of('KF-WORKLOAD-003').filter((f) => f.object === proxy);
+    assert.match(modules.evidence, /\/lib\/modules/);
+    assert.match(modules.evidence, /\/run\/xtables\.lock/);
     const [root] = hunt.of('KF-WORKLOAD-003').filter((f) => f.object === debug);
     assert.match(root.evidence, /hostPath \/ \(the node's root filesystem\)/);
     const [varlog] = hunt.of('KF-WORKLOAD-003').filter((f) => f.object === collector);

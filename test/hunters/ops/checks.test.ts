@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { selectHunters } from '../../../src/cli/flags/select.js';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { HUNTERS } from '../../../src/hunters/index.js';
-import { OPS_KB } from '../../../src/hunters/ops/checks.js';
+import { OPS_KB } from '../../../src/hunters/ops/objects.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import { assertNoSecrets, assertOnlyReads, huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
 

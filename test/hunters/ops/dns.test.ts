@@ -2,18 +2,18 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
-import type { OpsObject } from '../../../src/hunters/ops/checks.js';
 import { opsFindings } from '../../../src/hunters/ops/checks.js';
 import { parseCorefile, pluginsOf } from '../../../src/hunters/ops/corefile.js';
 import {
-  DNS_KB,
   dnsFindings,
+  dnsServiceUdp,
   dnsUnjudged,
   durationSeconds,
   effectiveNdots,
   kubeProxyUdpRisk,
   LARGE_CLUSTER_NODES,
 } from '../../../src/hunters/ops/dns.js';
+import { DNS_KB, type OpsObject } from '../../../src/hunters/ops/objects.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import { startHttpServer, type TestServer } from '../../helpers/servers.js';
 import { assertNoSecrets, assertOnlyReads, huntDiscovered, huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
@@ -353,6 +353,36 @@ describe('KF-OPS-008: kube-proxy in IPVS mode with the kernel UDP expiry', () =>
       [[DNS_KB.ipvsUdp, 'kube-system/ConfigMap/kube-proxy', ['data', 'config.conf'], 4]],
     );
   });
+
+  it('only where the kube-dns Service serves UDP 53; live, a Service not read is said', () => {
+    const ipvs = configMap('kube-system', 'kube-proxy', { 'config.conf': config('mode: ipvs\n') });
+    const dnsService = (ports: object[], namespace = 'kube-system'): OpsObject => ({
+      kind: 'Service',
+      item: { metadata: { name: 'kube-dns', namespace }, spec: { ports } },
+    });
+    const details = (objects: OpsObject[], source: 'live' | 'manifest' = 'live') =>
+      dnsFindings(objects, source)
+        .filter((f) => f.kb === DNS_KB.ipvsUdp)
+        .map((f) => f.detail);
+    const udp = dnsService([
+      { name: 'dns', port: 53, protocol: 'UDP' },
+      { name: 'dns-tcp', port: 53, protocol: 'TCP' },
+    ]);
+    assert.equal(dnsServiceUdp([ipvs, udp]), 'yes');
+    assert.match(details([ipvs, udp])[0], /; kube-system\/Service\/kube-dns serves UDP 53$/);
+    // TCP only (a port without protocol is TCP), or UDP on another port: no UDP entries to outlive a pod.
+    for (const ports of [[{ port: 53, protocol: 'TCP' }], [{ port: 53 }], [{ port: 5353, protocol: 'UDP' }]]) {
+      assert.equal(dnsServiceUdp([ipvs, dnsService(ports)]), 'no', JSON.stringify(ports));
+      assert.deepEqual(details([ipvs, dnsService(ports)]), [], JSON.stringify(ports));
+    }
+    // Another namespace's kube-dns is not the cluster's.
+    assert.equal(dnsServiceUdp([ipvs, dnsService([{ port: 53 }], 'dev')]), 'unknown');
+    assert.match(
+      details([ipvs])[0],
+      /; kube-system\/Service\/kube-dns not read: whether DNS goes over UDP was not checked$/,
+    );
+    assert.doesNotMatch(details([ipvs], 'manifest')[0], /kube-dns/);
+  });
 });
 
 describe('KF-OPS-009: a large cluster without a node-local DNS cache', () => {
@@ -443,6 +473,9 @@ describe('the DNS situations read through the API by the reader (ConfigMaps, no 
     const namespaces = objectsOf(DNS_KB.ndots);
     assert.ok(namespaces.includes('namespace fleet'), namespaces.join(', '));
     assert.ok(!namespaces.includes('namespace edge'), 'the tuned namespace is not reported');
+    // As kubeadm makes them: CoreDNS resolves through the node (dnsPolicy Default), kube-proxy is on the
+    // host network with ClusterFirst (the node's resolv.conf too): kube-system keeps no ndots-5 workload.
+    assert.ok(!namespaces.includes('namespace kube-system'), namespaces.join(', '));
     assert.equal(new Set(namespaces).size, namespaces.length, 'once per namespace');
     const fleet = hunt.of(DNS_KB.ndots).find((f) => f.object === 'namespace fleet');
     assert.match(
@@ -453,7 +486,10 @@ describe('the DNS situations read through the API by the reader (ConfigMaps, no 
 
   it('KF-OPS-008: the IPVS configuration without a UDP timeout, once; not iptables, not the tuned canary', () => {
     assert.deepEqual(objectsOf(DNS_KB.ipvsUdp), ['kube-system/ConfigMap/kube-proxy-ipvs']);
-    assert.match(hunt.of(DNS_KB.ipvsUdp)[0].evidence ?? '', /config\.conf: mode ipvs with ipvs\.udpTimeout unset/);
+    assert.match(
+      hunt.of(DNS_KB.ipvsUdp)[0].evidence ?? '',
+      /config\.conf: mode ipvs with ipvs\.udpTimeout unset.*; kube-system\/Service\/kube-dns serves UDP 53 \(/,
+    );
   });
 
   it('KF-OPS-009: a lab of 2 nodes is not large', () => {
@@ -555,6 +591,49 @@ describe('KF-OPS-009 on the lab made a cluster of 150 nodes by a relay', () => {
     assert.ok(
       cached.findings.some((f) => f.kb === DNS_KB.ipvsUdp),
       'the same hunt judged the rest of DNS',
+    );
+  });
+});
+
+describe('KF-OPS-009 in the real lab: --api-nodes 120, with and without --node-local-dns', () => {
+  // Node objects without a kubelet (ops-bench's option) make the lab a cluster of 121 nodes to the API.
+  // Loopback block 127.147.0.0/16: 127.147.2.0/24 and 127.147.3.0/24, the API-only nodes after each base.
+  const huntOf = async (base: string, nodeLocalDns: boolean) => {
+    const lab = await startLab({
+      profile: 'default',
+      base,
+      nodes: 1,
+      etcd: 'off',
+      nodeLocalDns,
+      scale: { apiNodes: 120 },
+    });
+    try {
+      return await huntLab(lab, {
+        hunters: apiserverHunters,
+        ports: [PORTS.apiserver],
+        identities: [tokenIdentity(lab, 'reader')],
+      });
+    } finally {
+      await lab.stop();
+    }
+  };
+
+  it('without a node-local cache: one finding naming the 121 nodes; with the add-on seeded: none', async () => {
+    const bare = await huntOf('127.147.2.2', false);
+    assert.deepEqual(
+      bare.of(DNS_KB.noNodeLocalDns).map((f) => f.object),
+      ['cluster DNS'],
+    );
+    assert.match(
+      bare.of(DNS_KB.noNodeLocalDns)[0].evidence ?? '',
+      /^cluster DNS: 121 nodes \(100 or more\) and no node-local DNS cache/,
+    );
+    const cached = await huntOf('127.147.3.2', true);
+    assert.deepEqual(cached.of(DNS_KB.noNodeLocalDns), []);
+    assert.ok(cached.of(DNS_KB.ipvsUdp).length > 0, 'the same hunt judged the rest of DNS');
+    assert.ok(
+      cached.requests.some((r) => r.path.startsWith('/apis/apps/v1/daemonsets?') && r.status === 200),
+      'the DaemonSets were read',
     );
   });
 });

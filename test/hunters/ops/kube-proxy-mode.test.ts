@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { DNS_KB } from '../../../src/hunters/ops/dns.js';
 import { kubeProxyIpvsHunter } from '../../../src/hunters/ops/kube-proxy-mode.js';
+import { DNS_KB } from '../../../src/hunters/ops/objects.js';
 import { startHttpServer, type TestServer } from '../../helpers/servers.js';
 import { huntServices, type KnownService } from '../lab-hunt.js';
 

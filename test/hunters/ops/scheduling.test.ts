@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Identity } from '../../../src/discovery/vantage/identity.js';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
-import { type OpsObject, opsFindings } from '../../../src/hunters/ops/checks.js';
+import { opsFindings } from '../../../src/hunters/ops/checks.js';
+import type { OpsObject } from '../../../src/hunters/ops/objects.js';
 import { everyMinutes, NODE_CHECKS, PENDING_PILE, schedulingFindings } from '../../../src/hunters/ops/scheduling.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import { resolveLabOptions } from '../../../src/lab/options.js';
@@ -472,7 +473,10 @@ describe('the lab read through the API by the reader: each situation once, no de
     const gaps = deployer.gaps.filter((g) => g.detail.includes(NODE_CHECKS));
     assert.equal(gaps.length, 1);
     assert.equal(gaps[0].reason, 'skipped');
-    assert.match(gaps[0].detail, /this identity may not list them: not checked/);
+    assert.match(
+      gaps[0].detail,
+      /^not judged: the nodes \(not listable\): volumes on gone nodes \(KF-OPS-010\) and work no node can run/,
+    );
   });
 });
 
@@ -582,7 +586,7 @@ describe('an identity that may list nodes but not volumes', () => {
       assert.deepEqual(
         gaps.map((g) => `${g.reason}: ${g.detail}`),
         [
-          'skipped: volumes on gone nodes (KF-OPS-010) need the PersistentVolumes, which this identity may not list: not checked',
+          "skipped: not judged: the PersistentVolumes (not listable): volumes on gone nodes (KF-OPS-010); kube-system's ConfigMaps (not listable): CoreDNS's Corefile (KF-OPS-006), kube-proxy's IPVS UDP timeout (KF-OPS-008); the DaemonSets of every namespace (not listable): a node-local DNS cache in a large cluster (KF-OPS-009), per-node agents (KF-OPS-002, KF-OPS-004, KF-OPS-014)",
         ],
       );
     } finally {

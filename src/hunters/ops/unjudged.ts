@@ -1,0 +1,87 @@
+import { count } from '../evidence.js';
+import { DNS_KB, OPS_KB, type OpsObject } from './objects.js';
+import { NODE_CHECKS } from './scheduling.js';
+
+// What the operational checks could not judge for want of what an identity may read, as one coverage gap
+// per identity and server (never one per check: an identity that may read almost nothing would get ten).
+// Each line names what was missing and why, then every check it kept from being judged. Pure: no I/O.
+
+/** Where each kind was listed by the identity (`all namespaces`, `namespace dev`); a kind not listable is absent. */
+export type Listed = ReadonlyMap<string, string>;
+
+/** One thing missing and the checks it kept from being judged. */
+export interface Unjudged {
+  /** What was missing and why: `the nodes (not listable)`. */
+  need: string;
+  checks: string[];
+}
+
+const SYSTEM = 'kube-system';
+/** Whether a namespaced kind was read where kube-system's objects are (all namespaces, or kube-system itself). */
+const seesSystem = (where: string | undefined) => where === 'all namespaces' || where === `namespace ${SYSTEM}`;
+const why = (where: string | undefined) => (where === undefined ? 'not listable' : `listed only in ${where}`);
+
+/**
+ * What was not judged on a live read: `listed` says where each kind was read, `rbacUnread` the RBAC
+ * resources the cluster-wide agents (KF-OPS-014) needed and could not be listed.
+ */
+export function opsUnjudged(objects: readonly OpsObject[], listed: Listed, rbacUnread: readonly string[]): Unjudged[] {
+  let nodes = 0;
+  let daemonSets = 0;
+  for (const o of objects) {
+    if (o.kind === 'Node') nodes++;
+    else if (o.kind === 'DaemonSet') daemonSets++;
+  }
+  const out: Unjudged[] = [];
+  if (nodes === 0) {
+    out.push({
+      need: `the nodes (${listed.has('Node') ? 'the node list is empty' : 'not listable'})`,
+      checks: [
+        NODE_CHECKS,
+        ...(daemonSets > 0
+          ? [
+              `whether the pods of ${count(daemonSets, 'DaemonSet')} fit what is free on each node (${OPS_KB.crowdingAgent})`,
+            ]
+          : []),
+      ],
+    });
+  } else if (!listed.has('PersistentVolume')) {
+    out.push({
+      need: 'the PersistentVolumes (not listable)',
+      checks: [`volumes on gone nodes (${OPS_KB.strandedVolume})`],
+    });
+  }
+  if (rbacUnread.length > 0 && daemonSets > 0) {
+    out.push({
+      need: `${rbacUnread.join(' and ')} (not listable)`,
+      checks: [
+        `whether ${count(daemonSets, 'DaemonSet')} may list or watch pods cluster-wide (${OPS_KB.watchingAgent})`,
+      ],
+    });
+  }
+  const configMaps = listed.get('ConfigMap');
+  if (!seesSystem(configMaps)) {
+    out.push({
+      need: `${SYSTEM}'s ConfigMaps (${why(configMaps)})`,
+      checks: [`CoreDNS's Corefile (${DNS_KB.corefile})`, `kube-proxy's IPVS UDP timeout (${DNS_KB.ipvsUdp})`],
+    });
+  }
+  const daemonSetsWhere = listed.get('DaemonSet');
+  if (daemonSetsWhere !== 'all namespaces') {
+    out.push({
+      need: `the DaemonSets of every namespace (${why(daemonSetsWhere)})`,
+      checks: [
+        ...(seesSystem(daemonSetsWhere)
+          ? []
+          : [`a node-local DNS cache in a large cluster (${DNS_KB.noNodeLocalDns})`]),
+        `per-node agents${daemonSetsWhere === undefined ? '' : ' elsewhere'} (${OPS_KB.pullStampede}, ${OPS_KB.crowdingAgent}, ${OPS_KB.watchingAgent})`,
+      ],
+    });
+  }
+  return out;
+}
+
+/** The one line of a coverage gap: every missing thing with the checks it kept from being judged. */
+export function unjudgedLine(unjudged: readonly Unjudged[]): string {
+  return `not judged: ${unjudged.map((u) => `${u.need}: ${u.checks.join(', ')}`).join('; ')}`;
+}

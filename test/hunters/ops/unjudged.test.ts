@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
+import type { OpsObject } from '../../../src/hunters/ops/objects.js';
+import { opsUnjudged, unjudgedLine } from '../../../src/hunters/ops/unjudged.js';
+import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
+import { huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
+
+// What the operational checks could not judge for want of reads: one line per identity and server.
+// Loopback block 127.147.0.0/16 (127.147.1.0/24 here).
+
+const node: OpsObject = { kind: 'Node', item: { metadata: { name: 'n1' } } };
+const daemonSet: OpsObject = { kind: 'DaemonSet', item: { metadata: { name: 'agent', namespace: 'kube-system' } } };
+const everywhere = (...kinds: string[]) => new Map(kinds.map((k) => [k, 'all namespaces']));
+
+describe('opsUnjudged: what was missing, and every check it kept from being judged', () => {
+  it('an identity that read everything leaves nothing unjudged', () => {
+    const listed = everywhere('Node', 'PersistentVolume', 'ConfigMap', 'DaemonSet');
+    assert.deepEqual(opsUnjudged([node, daemonSet], listed, []), []);
+  });
+
+  it('ConfigMaps and DaemonSets read in kube-system only: the Corefile is judged, the agents elsewhere are not', () => {
+    const listed = new Map([
+      ...everywhere('Node', 'PersistentVolume'),
+      ['ConfigMap', 'namespace kube-system'],
+      ['DaemonSet', 'namespace kube-system'],
+    ]);
+    assert.equal(
+      unjudgedLine(opsUnjudged([node, daemonSet], listed, [])),
+      'not judged: the DaemonSets of every namespace (listed only in namespace kube-system): per-node agents elsewhere (KF-OPS-002, KF-OPS-004, KF-OPS-014)',
+    );
+  });
+
+  it('read in its own namespace only: the DNS checks are named with where it read', () => {
+    const listed = new Map([...everywhere('Node', 'PersistentVolume'), ['ConfigMap', 'namespace dev']]);
+    assert.equal(
+      unjudgedLine(opsUnjudged([node], listed, [])),
+      "not judged: kube-system's ConfigMaps (listed only in namespace dev): CoreDNS's Corefile (KF-OPS-006), kube-proxy's IPVS UDP timeout (KF-OPS-008); " +
+        'the DaemonSets of every namespace (not listable): a node-local DNS cache in a large cluster (KF-OPS-009), per-node agents (KF-OPS-002, KF-OPS-004, KF-OPS-014)',
+    );
+  });
+
+  it('an empty node list is said as such; the DaemonSets without RBAC are counted', () => {
+    const listed = everywhere('Node', 'ConfigMap', 'DaemonSet');
+    assert.equal(
+      unjudgedLine(opsUnjudged([daemonSet], listed, ['clusterroles'])),
+      'not judged: the nodes (the node list is empty): volumes on gone nodes (KF-OPS-010) and work no node can run (KF-OPS-011), ' +
+        'whether the pods of 1 DaemonSet fit what is free on each node (KF-OPS-004); ' +
+        'clusterroles (not listable): whether 1 DaemonSet may list or watch pods cluster-wide (KF-OPS-014)',
+    );
+  });
+});
+
+describe('an identity that may read pods in its namespace only, against the lab', () => {
+  let lab: Lab;
+  let hunt: LabHunt;
+  before(async () => {
+    lab = await startLab({ profile: 'default', base: '127.147.1.2', nodes: 1, etcd: 'off' });
+    hunt = await huntLab(lab, {
+      hunters: apiserverHunters,
+      ports: [PORTS.apiserver],
+      identities: [tokenIdentity(lab, 'deployer')],
+    });
+  });
+  after(async () => {
+    await lab?.stop();
+  });
+
+  it('gets one operational-checks gap naming every check it could not judge, and no DNS finding', () => {
+    const ops = hunt.gaps.filter((g) => g.subject.startsWith('operational checks ('));
+    const mine = ops.filter((g) => g.subject === 'operational checks (deployer)');
+    assert.equal(mine.length, 1, JSON.stringify(ops.map((g) => g.subject)));
+    assert.equal(mine[0].reason, 'skipped');
+    assert.match(mine[0].detail, /^not judged: the nodes \(not listable\): .*KF-OPS-011\)/);
+    assert.match(
+      mine[0].detail,
+      /kube-system's ConfigMaps \((not listable|listed only in namespace dev)\): CoreDNS's Corefile \(KF-OPS-006\)/,
+    );
+    assert.match(mine[0].detail, /a node-local DNS cache in a large cluster \(KF-OPS-009\)/);
+    // Every identity gets at most one such line per server.
+    assert.equal(new Set(ops.map((g) => `${g.subject} ${g.port}`)).size, ops.length);
+    for (const kb of ['KF-OPS-006', 'KF-OPS-008', 'KF-OPS-009']) assert.deepEqual(hunt.of(kb, 'deployer'), [], kb);
+  });
+});
