@@ -64,7 +64,7 @@ export function dangerousHostPath(path: string): string | undefined {
  * Capabilities the `baseline` Pod Security Standard allows to be added (the container runtime's defaults):
  * anything else added is a step towards the node.
  */
-const BASELINE_CAPABILITIES = new Set([
+export const BASELINE_CAPABILITIES: ReadonlySet<string> = new Set([
   'AUDIT_WRITE',
   'CHOWN',
   'DAC_OVERRIDE',

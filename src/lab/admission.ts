@@ -1,4 +1,5 @@
 import type { Capabilities, Container, Pod, PodSecurityContext, SecurityContext } from 'kubernetes-types/core/v1.js';
+import { BASELINE_CAPABILITIES } from '../kubernetes/pod-spec.js';
 import type { KubeObject } from './store.js';
 import type { UserInfo } from './users.js';
 
@@ -12,22 +13,6 @@ export const ENFORCE_LABEL = 'pod-security.kubernetes.io/enforce';
 const LEVELS = ['privileged', 'baseline', 'restricted'] as const;
 type Level = (typeof LEVELS)[number];
 
-/** The capabilities baseline lets a container add (the container runtime's defaults). */
-const BASELINE_CAPABILITIES = new Set([
-  'AUDIT_WRITE',
-  'CHOWN',
-  'DAC_OVERRIDE',
-  'FOWNER',
-  'FSETID',
-  'KILL',
-  'MKNOD',
-  'NET_BIND_SERVICE',
-  'SETFCAP',
-  'SETGID',
-  'SETPCAP',
-  'SETUID',
-  'SYS_CHROOT',
-]);
 /** The volume types restricted allows. */
 const RESTRICTED_VOLUMES = new Set([
   'configMap',

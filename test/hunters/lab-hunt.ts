@@ -10,7 +10,8 @@ import { parseTarget } from '../../src/discovery/targets.js';
 import { Identity, VANTAGE_KEY, type VantageSettings } from '../../src/discovery/vantage/identity.js';
 import { kubeconfigIdentities } from '../../src/discovery/vantage/kubeconfig.js';
 import { podIdentity } from '../../src/discovery/vantage/pod.js';
-import type { IdentityName, Lab } from '../../src/lab/index.js';
+import { apiserverHunters } from '../../src/hunters/apiserver/index.js';
+import { type IdentityName, type Lab, PORTS } from '../../src/lab/index.js';
 import { type HuntResult, runHunt } from '../../src/run/hunt.js';
 
 // Real hunts for the hunter tests, as `kubeferret hunt` runs them (port scan, engine, network layer): of
@@ -24,6 +25,11 @@ export function tokenIdentity(lab: Lab, name: 'admin' | 'reader' | 'nobody' | 'd
   assert.ok(token, `${name} has a token`);
   // As --token gives it: no CA to check the server with, so sent unverified.
   return new Identity(name, 'token', undefined, { token, trust: { tls: 'unverified' } });
+}
+
+/** A hunt of the lab's API server by the API hunters, as one of its token identities: what they read and report. */
+export function huntApiAs(lab: Lab, name: 'admin' | 'reader' | 'nobody' | 'deployer'): Promise<LabHunt> {
+  return huntLab(lab, { hunters: apiserverHunters, ports: [PORTS.apiserver], identities: [tokenIdentity(lab, name)] });
 }
 
 /** A lab identity from a kubeconfig file (`--kubeconfig`), loaded as the CLI loads it: named `<name>@lab`. */

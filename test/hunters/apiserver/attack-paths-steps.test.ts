@@ -10,6 +10,7 @@ import { call } from '../../lab/call.js';
 import {
   assertNoSecrets,
   assertOnlyReads,
+  huntApiAs,
   huntLab,
   kubeconfigIdentity,
   type LabHunt,
@@ -205,11 +206,7 @@ describe('a reader that may not list namespaces', () => {
       });
       assert.equal(res.status, 201, res.text);
     }
-    blind = await huntLab(quiet, {
-      hunters: apiserverHunters,
-      ports: [PORTS.apiserver],
-      identities: [tokenIdentity(quiet, 'nobody')],
-    });
+    blind = await huntApiAs(quiet, 'nobody');
   });
 
   after(() => quiet.stop());

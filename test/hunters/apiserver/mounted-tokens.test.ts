@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { Agent } from 'undici';
-import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
-import { assertOnlyReads, huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
+import { assertOnlyReads, huntApiAs, type LabHunt } from '../lab-hunt.js';
 
 // Block 127.121.0.0/16: pods that mount the token of a service account that holds rights (KF-WORKLOAD-007),
 // in the default lab with three pods the test creates as the lab's admin before the hunt.
@@ -99,11 +98,7 @@ before(async () => {
   await create(controller('Deployment', 'ops', 'quiet-deploy', 'operator', false));
   await create(controller('DaemonSet', 'staging', 'agent', 'builder'));
   lab.clock.advance(120);
-  hunt = await huntLab(lab, {
-    hunters: apiserverHunters,
-    ports: [PORTS.apiserver],
-    identities: [tokenIdentity(lab, 'admin')],
-  });
+  hunt = await huntApiAs(lab, 'admin');
 });
 
 after(() => lab.stop());

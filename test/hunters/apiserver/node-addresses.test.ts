@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KfEvent } from '../../../src/core/events.js';
-import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
-import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
-import { huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
+import { type Lab, startLab } from '../../../src/lab/index.js';
+import { huntApiAs, type LabHunt } from '../lab-hunt.js';
 
 // Block 127.143.16.0/20 (test/README.md: 127.143.0.0/16). A cluster of 700 nodes: one page of 500 of
 // them is past the 1 MiB a body may have by default, and the lab's own node (whose kubelet listens) is
@@ -23,11 +22,7 @@ describe('node addresses at a large cluster’s size', () => {
       etcd: 'off',
       scale: { apiNodes: API_NODES },
     });
-    hunt = await huntLab(lab, {
-      hunters: apiserverHunters,
-      ports: [PORTS.apiserver],
-      identities: [tokenIdentity(lab, 'reader')],
-    });
+    hunt = await huntApiAs(lab, 'reader');
   });
   after(() => lab?.stop());
 

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import { startHttpServer, type TestServer } from '../../helpers/servers.js';
-import { assertOnlyReads, huntDiscovered, huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
+import { assertOnlyReads, huntApiAs, huntDiscovered, type LabHunt } from '../lab-hunt.js';
 
 // CronJobs are served as batch/v1beta1 only on Kubernetes 1.8-1.20 (the vulnerable lab is 1.16): they
 // are read there as kubectl's discovery finds them, and a server serving no version of them is read for
@@ -17,11 +17,7 @@ describe('CronJobs on a 1.16 server: read from batch/v1beta1', () => {
   let hunt: LabHunt;
   before(async () => {
     lab = await startLab({ profile: 'vulnerable', base: LAB_BASE, nodes: 1, etcd: 'off' });
-    hunt = await huntLab(lab, {
-      hunters: apiserverHunters,
-      ports: [PORTS.apiserver],
-      identities: [tokenIdentity(lab, 'reader')],
-    });
+    hunt = await huntApiAs(lab, 'reader');
   });
   after(async () => {
     await lab?.stop();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
-import { assertNoSecrets, assertOnlyReads, huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
+import { assertNoSecrets, assertOnlyReads, huntApiAs, huntLab, type LabHunt } from '../lab-hunt.js';
 
 // Block 127.57.0.0/16: pod specs and plain-text credentials read through the API, checked against the lab.
 
@@ -87,11 +87,7 @@ describe('workloads read through the API on the vulnerable lab, without credenti
 
 describe('workloads read through the API on the default lab, with credentials', () => {
   it("a reader that may list pods and ConfigMaps (no Secrets) sees the pods' weaknesses; no ConfigMap holds a credential", async () => {
-    const hunt = await huntLab(standard, {
-      hunters: apiserverHunters,
-      ports: [PORTS.apiserver],
-      identities: [tokenIdentity(standard, 'reader')],
-    });
+    const hunt = await huntApiAs(standard, 'reader');
     assert.deepEqual(hunt.result.problems, []);
     assert.equal(standard.can('reader', { verb: 'list', group: '', resource: 'configmaps' }), true);
     assert.equal(standard.can('reader', { verb: 'list', group: '', resource: 'secrets' }), false);
@@ -107,11 +103,7 @@ describe('workloads read through the API on the default lab, with credentials', 
   });
 
   it('the deployer, allowed pods only in dev, reads dev and nothing of other namespaces', async () => {
-    const hunt = await huntLab(standard, {
-      hunters: apiserverHunters,
-      ports: [PORTS.apiserver],
-      identities: [tokenIdentity(standard, 'deployer')],
-    });
+    const hunt = await huntApiAs(standard, 'deployer');
     assert.deepEqual(hunt.result.problems, []);
     assert.ok(hunt.requests.some((r) => r.path.startsWith('/api/v1/namespaces/dev/pods?limit=') && r.status === 200));
     for (const f of hunt.findings.filter((x) => x.kb.startsWith('KF-WORKLOAD-'))) {

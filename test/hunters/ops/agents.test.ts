@@ -20,14 +20,7 @@ import type { OpsObject } from '../../../src/hunters/ops/objects.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import { CRASH_RESTARTS, STOREFRONT_REPLICAS } from '../../../src/lab/seed-ops-agents.js';
 import { serviceAccountUser } from '../../../src/lab/users.js';
-import {
-  assertNoSecrets,
-  assertOnlyReads,
-  huntLab,
-  kubeconfigIdentity,
-  type LabHunt,
-  tokenIdentity,
-} from '../lab-hunt.js';
+import { assertNoSecrets, assertOnlyReads, huntApiAs, huntLab, kubeconfigIdentity, type LabHunt } from '../lab-hunt.js';
 
 // Block 127.142.0.0/16: the per-node agents and large fleets (issue 17, situations 2, 3 and 4): pure on
 // objects, then live through the API against the lab's seeded situations and their decoys
@@ -313,11 +306,7 @@ let hunt: LabHunt;
 
 before(async () => {
   lab = await startLab({ profile: 'default', base: '127.142.0.2', nodes: 2, etcd: 'off' });
-  hunt = await huntLab(lab, {
-    hunters: apiserverHunters,
-    ports: [PORTS.apiserver],
-    identities: [tokenIdentity(lab, 'reader')],
-  });
+  hunt = await huntApiAs(lab, 'reader');
 });
 
 after(async () => {
@@ -437,11 +426,7 @@ describe('an identity that may read pods and DaemonSets but not nodes nor RBAC',
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'pods-and-daemonsets' },
       subjects: [{ kind: 'ServiceAccount', name: 'nobody', namespace: 'default' }],
     });
-    const nobody = await huntLab(lab, {
-      hunters: apiserverHunters,
-      ports: [PORTS.apiserver],
-      identities: [tokenIdentity(lab, 'nobody')],
-    });
+    const nobody = await huntApiAs(lab, 'nobody');
     assert.deepEqual(nobody.of('KF-OPS-014'), []);
     // gpu-monitor's system priority needs no node; cache-warmer's fit does.
     assert.deepEqual(

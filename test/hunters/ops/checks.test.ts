@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { selectHunters } from '../../../src/cli/flags/select.js';
-import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { HUNTERS } from '../../../src/hunters/index.js';
 import { OPS_KB } from '../../../src/hunters/ops/objects.js';
-import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
-import { assertNoSecrets, assertOnlyReads, huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
+import { type Lab, startLab } from '../../../src/lab/index.js';
+import { assertNoSecrets, assertOnlyReads, huntApiAs, type LabHunt } from '../lab-hunt.js';
 
 // Block 127.135.0.0/16: the operational-risk checks, live through the API against the lab's seeded
 // situations and their decoys (src/lab/seed-ops.ts).
@@ -15,11 +14,7 @@ let hunt: LabHunt;
 
 before(async () => {
   lab = await startLab({ profile: 'default', base: '127.135.0.2', nodes: 2, etcd: 'off' });
-  hunt = await huntLab(lab, {
-    hunters: apiserverHunters,
-    ports: [PORTS.apiserver],
-    identities: [tokenIdentity(lab, 'reader')],
-  });
+  hunt = await huntApiAs(lab, 'reader');
 });
 
 after(async () => {
@@ -113,11 +108,7 @@ describe('version-aware: exec probe timeouts before 1.20', () => {
   it('on a 1.19 lab the finding says the timeout is not enforced at all', async () => {
     const old = await startLab({ profile: 'default', base: '127.135.1.2', nodes: 1, etcd: 'off', version: 'v1.19.16' });
     try {
-      const h = await huntLab(old, {
-        hunters: apiserverHunters,
-        ports: [PORTS.apiserver],
-        identities: [tokenIdentity(old, 'reader')],
-      });
+      const h = await huntApiAs(old, 'reader');
       assert.deepEqual(
         h.of('KF-OPS-005').map((f) => f.object),
         ['fleet/Deployment/report-builder'],
@@ -131,11 +122,7 @@ describe('version-aware: exec probe timeouts before 1.20', () => {
 
 describe('operational risks with an identity that may list pods but not autoscalers', () => {
   it('the deployer (pods in dev only) reports no KF-OPS-001 and asks for the autoscalers, refused', async () => {
-    const deployer = await huntLab(lab, {
-      hunters: apiserverHunters,
-      ports: [PORTS.apiserver],
-      identities: [tokenIdentity(lab, 'deployer')],
-    });
+    const deployer = await huntApiAs(lab, 'deployer');
     assert.deepEqual(deployer.of('KF-OPS-001'), []);
     const asked = deployer.requests.filter((r) => r.path.includes('horizontalpodautoscalers'));
     assert.ok(asked.length > 0 && asked.every((r) => r.status === 403), 'autoscalers asked, refused');

@@ -16,7 +16,7 @@ import {
 import { DNS_KB, type OpsObject } from '../../../src/hunters/ops/objects.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import { startHttpServer, type TestServer } from '../../helpers/servers.js';
-import { assertNoSecrets, assertOnlyReads, huntDiscovered, huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
+import { assertNoSecrets, assertOnlyReads, huntApiAs, huntDiscovered, type LabHunt } from '../lab-hunt.js';
 
 // Block 127.140.0.0/16. The DNS situations of issue 17 (src/hunters/ops/dns.ts): the pure checks, then a
 // hunt of the lab as `reader` (its seeds and decoys: src/lab/seed-ops-dns.ts), then the lab behind a relay
@@ -434,11 +434,7 @@ describe('the DNS situations read through the API by the reader (ConfigMaps, no 
   let hunt: LabHunt;
   before(async () => {
     lab = await startLab({ profile: 'default', base: '127.140.0.2', nodes: 2, etcd: 'off' });
-    hunt = await huntLab(lab, {
-      hunters: apiserverHunters,
-      ports: [PORTS.apiserver],
-      identities: [tokenIdentity(lab, 'reader')],
-    });
+    hunt = await huntApiAs(lab, 'reader');
   });
   after(async () => {
     await lab?.stop();
@@ -608,11 +604,7 @@ describe('KF-OPS-009 in the real lab: --api-nodes 120, with and without --node-l
       scale: { apiNodes: 120 },
     });
     try {
-      return await huntLab(lab, {
-        hunters: apiserverHunters,
-        ports: [PORTS.apiserver],
-        identities: [tokenIdentity(lab, 'reader')],
-      });
+      return await huntApiAs(lab, 'reader');
     } finally {
       await lab.stop();
     }

@@ -11,7 +11,7 @@ import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import { resolveLabOptions } from '../../../src/lab/options.js';
 import { PENDING_NAMESPACE } from '../../../src/lab/seed-ops-sched.js';
 import { call } from '../../lab/call.js';
-import { assertNoSecrets, assertOnlyReads, huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
+import { assertNoSecrets, assertOnlyReads, huntApiAs, huntLab, type LabHunt } from '../lab-hunt.js';
 
 // Block 127.141.0.0/16: the scheduling risks (KF-OPS-010…013). First pure, on objects as the API lists
 // them; then live through the API against the lab's seeded situations and decoys (src/lab/seed-ops-sched.ts).
@@ -393,11 +393,7 @@ describe('the lab read through the API by the reader: each situation once, no de
   let hunt: LabHunt;
   before(async () => {
     lab = await startLab({ profile: 'default', base: '127.141.0.2', nodes: 2, etcd: 'off' });
-    hunt = await huntLab(lab, {
-      hunters: apiserverHunters,
-      ports: [PORTS.apiserver],
-      identities: [tokenIdentity(lab, 'reader')],
-    });
+    hunt = await huntApiAs(lab, 'reader');
   });
   after(async () => {
     await lab?.stop();
@@ -463,11 +459,7 @@ describe('the lab read through the API by the reader: each situation once, no de
   });
 
   it('an identity that may not list nodes: the node checks are not run, and that is a skipped gap', async () => {
-    const deployer = await huntLab(lab, {
-      hunters: apiserverHunters,
-      ports: [PORTS.apiserver],
-      identities: [tokenIdentity(lab, 'deployer')],
-    });
+    const deployer = await huntApiAs(lab, 'deployer');
     assert.deepEqual(deployer.of('KF-OPS-010'), []);
     assert.deepEqual(deployer.of('KF-OPS-011'), []);
     const gaps = deployer.gaps.filter((g) => g.detail.includes(NODE_CHECKS));
@@ -523,11 +515,7 @@ describe('work created live: the lab schedules as the scheduler does, and the hu
       // The seeded CronJobs are part of the picture: a day of lab time fires none of them.
       lab.clock.advance(86_400);
       assert.deepEqual((await api('/apis/batch/v1/namespaces/fleet/jobs')).json.items, []);
-      const hunt = await huntLab(lab, {
-        hunters: apiserverHunters,
-        ports: [PORTS.apiserver],
-        identities: [tokenIdentity(lab, 'reader')],
-      });
+      const hunt = await huntApiAs(lab, 'reader');
       const about = (kb: string) => hunt.of(kb).filter((f) => f.object?.startsWith('dev/'));
       assert.deepEqual(
         about('KF-OPS-011').map((f) => f.object),
@@ -605,11 +593,7 @@ describe('--pending-pods: thousands of pods Pending, one finding per owner', () 
       scale: { pendingPods: 3000 },
     });
     try {
-      const hunt = await huntLab(lab, {
-        hunters: apiserverHunters,
-        ports: [PORTS.apiserver],
-        identities: [tokenIdentity(lab, 'reader')],
-      });
+      const hunt = await huntApiAs(lab, 'reader');
       assert.deepEqual(hunt.result.problems, []);
       const piles = hunt.of('KF-OPS-012').filter((f) => f.object?.startsWith(`${PENDING_NAMESPACE}/`));
       assert.deepEqual(

@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { PodSpec } from 'kubernetes-types/core/v1.js';
-import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { podRequests } from '../../../src/hunters/ops/agents.js';
 import { opsFindings } from '../../../src/hunters/ops/checks.js';
 import type { OpsObject } from '../../../src/hunters/ops/objects.js';
 import { slimForOps, slimPod } from '../../../src/hunters/ops/slim.js';
-import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
+import { type Lab, startLab } from '../../../src/lab/index.js';
 import { bulkWorkloadObjects } from '../../../src/lab/seed-bulk-workloads.js';
 import type { KubeObject } from '../../../src/lab/store.js';
 import { call } from '../../lab/call.js';
-import { huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
+import { huntApiAs, type LabHunt } from '../lab-hunt.js';
 
 // What the operational checks keep of each object read through the API, over a fleet the
 // lab generates (src/lab/seed-bulk-workloads.ts) with a few risks added to it.
@@ -213,11 +212,7 @@ describe('the pulls an agent costs, read live', () => {
       const res = await call(`${api}/${pod.metadata.name}/status`, { ...tls, method: 'PUT', body: pod });
       assert.equal(res.status, 200, res.text);
     }
-    hunt = await huntLab(lab, {
-      hunters: apiserverHunters,
-      ports: [PORTS.apiserver],
-      identities: [tokenIdentity(lab, 'reader')],
-    });
+    hunt = await huntApiAs(lab, 'reader');
   });
   after(() => lab?.stop());
 

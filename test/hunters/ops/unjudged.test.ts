@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import type { OpsObject } from '../../../src/hunters/ops/objects.js';
 import { opsUnjudged, unjudgedLine } from '../../../src/hunters/ops/unjudged.js';
-import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
-import { huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
+import { type Lab, startLab } from '../../../src/lab/index.js';
+import { huntApiAs, type LabHunt } from '../lab-hunt.js';
 
 // What the operational checks could not judge for want of reads: one line per identity and server.
 // Loopback block 127.147.0.0/16 (127.147.1.0/24 here).
@@ -56,11 +55,7 @@ describe('an identity that may read pods in its namespace only, against the lab'
   let hunt: LabHunt;
   before(async () => {
     lab = await startLab({ profile: 'default', base: '127.147.1.2', nodes: 1, etcd: 'off' });
-    hunt = await huntLab(lab, {
-      hunters: apiserverHunters,
-      ports: [PORTS.apiserver],
-      identities: [tokenIdentity(lab, 'deployer')],
-    });
+    hunt = await huntApiAs(lab, 'deployer');
   });
   after(async () => {
     await lab?.stop();
