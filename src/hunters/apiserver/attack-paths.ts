@@ -1,22 +1,16 @@
-import type { Namespace, Pod, ServiceAccount } from 'kubernetes-types/core/v1.js';
+import type { Namespace, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import type { KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
 import { tokenSubject } from '../../discovery/vantage/jwt.js';
-import { namespaceFact, podFact } from '../../paths/facts.js';
-import { type AttackPath, EscalationGraph, type PathFacts, type PathGoal, type StartFact } from '../../paths/graph.js';
+import { namespaceFact } from '../../paths/facts.js';
+import { EscalationGraph, type PathFacts, type PathGoal, type StartFact } from '../../paths/graph.js';
 import { ANONYMOUS, certificateWho, serviceAccountWho, type Who } from '../../paths/rbac.js';
 import { type Asker, listRequest } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type ApiTarget, askApi, netFailure, readListing } from './api.js';
-import {
-  controllerOf,
-  describePath,
-  type Mounted,
-  readTemplates,
-  reportMountedTokens,
-  type TemplateFact,
-} from './mounted-tokens.js';
-import { readAll, readEach, readRbac, serverMinor } from './workloads.js';
+import { describePath, type Mounted, readTemplates, reportMountedTokens, type TemplateFact } from './mounted-tokens.js';
+import { podsOnce } from './pods-once.js';
+import { readAll, readRbac, serverMinor } from './workloads.js';
 
 const GOAL_KB: Record<PathGoal, string> = {
   'cluster-admin': 'KF-PATH-001',
@@ -63,13 +57,13 @@ export async function readFacts(
     spec?.automountServiceAccountToken ?? accountMounts.get(`${namespace}/${account}`) ?? true;
   // Namespaces for their Pod Security labels: when they cannot be listed, creating a pod stays a way onto a node.
   const namespaces = await readAll(ctx, target, asker, { kind: 'Namespace', resource: 'namespaces', api: '/api/v1' });
-  // Pods are many: each is reduced to what the graph needs as its page arrives.
-  const pods: PathFacts['pods'] = [];
-  await readEach(ctx, target, asker, { kind: 'Pod', resource: 'pods', api: '/api/v1' }, (item) => {
-    const fact = podFact(item as unknown as Pod, accountMounts);
-    if (!fact) return;
-    const owner = controllerOf(item);
-    pods.push({ ...fact, ...(owner !== undefined && { owner }) });
+  // Pods are many: read once for every hunter that needs them, each reduced to what the graph needs as its
+  // page arrives (pods-once.ts); the service accounts decide where the pod says nothing.
+  const turn = await podsOnce(ctx, target, asker);
+  const pods: PathFacts['pods'] = (turn?.digest.paths ?? []).map((p) => {
+    if (p.tokenMounted !== undefined) return p;
+    const account = accountMounts.get(`${p.namespace}/${p.serviceAccount}`);
+    return account === undefined ? p : { ...p, tokenMounted: account };
   });
   // Secrets as a Table: names, types and annotations only, never a value.
   const tokenSecrets: PathFacts['tokenSecrets'] = [];

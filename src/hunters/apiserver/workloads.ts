@@ -2,7 +2,7 @@ import type { PodSpec } from 'kubernetes-types/core/v1.js';
 import type { KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
 import { secretFingerprint } from '../../core/redact.js';
-import { podSpecWeaknesses, specContainers } from '../../kubernetes/pod-spec.js';
+import { podSpecWeaknesses, type SpecWeakness, specContainers } from '../../kubernetes/pod-spec.js';
 import type { RbacFacts } from '../../paths/rbac.js';
 import { count, sample } from '../evidence.js';
 import { fitUnjudged } from '../ops/agents.js';
@@ -14,7 +14,9 @@ import { scanCredentials } from '../plain-credentials.js';
 import type { Asker } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type Answer, type ApiTarget, askApi, endpointLabel, netFailure } from './api.js';
+import { podsOnce, takeJudged } from './pods-once.js';
 import { readOnce } from './read-once.js';
+import { readForRun } from './run-reads.js';
 import { type FoldedReport, WorkloadFold } from './workload-fold.js';
 
 /** Where objects holding a pod spec (or credentials) are listed, and where the spec sits in each. */
@@ -38,6 +40,14 @@ export interface Item {
 type Template = { spec?: PodSpec } | undefined;
 const template = (item: Item) => (item.spec?.template as Template)?.spec;
 
+/** Pods: read once for every hunter that needs them (pods-once.ts). */
+export const POD_SOURCE: Source = {
+  kind: 'Pod',
+  resource: 'pods',
+  api: '/api/v1',
+  spec: (i) => i.spec as PodSpec | undefined,
+};
+
 /** Controllers first, then Pods (see WorkloadFold), then ConfigMaps. */
 export const WORKLOAD_SOURCES: readonly Source[] = [
   { kind: 'Deployment', resource: 'deployments', api: '/apis/apps/v1', spec: template },
@@ -51,7 +61,7 @@ export const WORKLOAD_SOURCES: readonly Source[] = [
     spec: (i) => ((i.spec?.jobTemplate as { spec?: Item['spec'] } | undefined)?.spec?.template as Template)?.spec,
   },
   // After the controllers: a pod's weakness its owner's template shows is folded into the owner's finding.
-  { kind: 'Pod', resource: 'pods', api: '/api/v1', spec: (i) => i.spec as PodSpec | undefined },
+  POD_SOURCE,
   { kind: 'ConfigMap', resource: 'configmaps', api: '/api/v1' },
 ];
 
@@ -186,7 +196,9 @@ export async function readRbac(
   const rbac: RbacFacts = { roles: [], clusterRoles: [], roleBindings: [], clusterRoleBindings: [] };
   const unread: string[] = [];
   for (const source of RBAC_SOURCES.filter((s) => parts.includes(s.facts))) {
-    const read = await readAll(ctx, target, asker, source);
+    // Read once per identity and run for the attack paths, the secrets ranking and the ops checks alike.
+    const key = `${target.host}:${target.port} ${asker.identity} ${source.api}/${source.resource}`;
+    const read = await readForRun(ctx, key, (c) => readAll(c, target, asker, source));
     if (read) rbac[source.facts] = read.items as never[];
     else unread.push(source.resource);
   }
@@ -267,6 +279,30 @@ function configMapValues(item: Item): [string, string][] {
 }
 
 /**
+ * One object's weaknesses as the workload findings name them: its pod spec's (when it holds one) and the
+ * credentials in its environment literals or data (KF-WORKLOAD-006), and the secret-like names whose
+ * values were kept out as not credentials (`namespace/Kind/name NAME`).
+ */
+export function judgeItem(source: Source, item: Item): { weaknesses: SpecWeakness[]; keptOut: string[] } {
+  const where = locate(source.kind, item);
+  const spec = source.spec?.(item);
+  const scan = scanCredentials(source.spec ? envLiterals(spec) : configMapValues(item));
+  const weaknesses = [...podSpecWeaknesses(spec)];
+  if (scan.matches.length > 0) {
+    const held = scan.matches.map((m) => `${m.name} = ${secretFingerprint(m.value)} (${m.why})`);
+    const kept = scan.keptOut.length > 0;
+    weaknesses.push({
+      kb: 'KF-WORKLOAD-006',
+      detail:
+        `holds ${count(held.length, 'credential')} ${source.spec ? 'in environment literals' : 'in its data'}: ` +
+        `${held.join('; ')}` +
+        `${kept ? `; ${count(scan.keptOut.length, 'secret-like name')} kept out as not credentials (${scan.keptOut.join(', ')})` : ''}`,
+    });
+  }
+  return { weaknesses, keptOut: scan.keptOut.map((n) => `${where} ${n}`) };
+}
+
+/**
  * Workloads read through the API: with every identity that may list pods, the Pods and the pod templates
  * of Deployments, DaemonSets, StatefulSets, Jobs and CronJobs it can read (all namespaces, else its own), and
  * the ConfigMaps. Reports each pod spec's weaknesses (the ones the kubelet side sees, and more) and every
@@ -307,31 +343,29 @@ export const workloadsHunter = defineHunter({
       ]);
     const shared: string[] = [];
     for (const source of WORKLOAD_SOURCES) {
+      if (source === POD_SOURCE) {
+        // The pods are read once for every hunter that needs them (pods-once.ts); this hunter's part of that
+        // read is judged by the first identity that takes it.
+        const turn = await podsOnce(ctx, target, asker);
+        if (!turn) continue;
+        const judged = turn.from === undefined ? takeJudged(turn.digest) : undefined;
+        if (!judged) {
+          shared.push(`pods (${turn.digest.by})`);
+          continue;
+        }
+        for (const pod of judged.weak) for (const r of fold.pod(pod.meta, pod.where, pod.weaknesses)) report(r);
+        for (const o of judged.ops) opsObjects.push(o);
+        keptOut.push(...judged.keptOut);
+        continue;
+      }
       const turn = await readOnce(ctx, target, asker, source, (item) => {
         if (source.spec) opsObjects.push({ kind: source.kind, item: slimForOps(source.kind, item) });
         else if (dnsConfigMap({ kind: source.kind, item })) opsObjects.push({ kind: source.kind, item });
         const where = locate(source.kind, item);
-        const spec = source.spec?.(item);
-        const scan = scanCredentials(source.spec ? envLiterals(spec) : configMapValues(item));
-        keptOut.push(...scan.keptOut.map((n) => `${where} ${n}`));
-        const weaknesses = [...podSpecWeaknesses(spec)];
-        if (scan.matches.length > 0) {
-          const held = scan.matches.map((m) => `${m.name} = ${secretFingerprint(m.value)} (${m.why})`);
-          const kept = scan.keptOut.length > 0;
-          weaknesses.push({
-            kb: 'KF-WORKLOAD-006',
-            detail:
-              `holds ${count(held.length, 'credential')} ${source.spec ? 'in environment literals' : 'in its data'}: ` +
-              `${held.join('; ')}` +
-              `${kept ? `; ${count(scan.keptOut.length, 'secret-like name')} kept out as not credentials (${scan.keptOut.join(', ')})` : ''}`,
-          });
-        }
-        if (source.kind === 'Pod') {
-          for (const r of fold.pod(item.metadata, where, weaknesses)) report(r);
-          return;
-        }
-        if (source.spec) fold.controller(source.kind, item.metadata, weaknesses);
-        for (const w of weaknesses) report({ kb: w.kb, object: where, detail: w.detail });
+        const judged = judgeItem(source, item);
+        keptOut.push(...judged.keptOut);
+        if (source.spec) fold.controller(source.kind, item.metadata, judged.weaknesses);
+        for (const w of judged.weaknesses) report({ kb: w.kb, object: where, detail: w.detail });
       });
       if (turn.kind === 'shared') shared.push(`${source.resource} (${turn.by})`);
     }
