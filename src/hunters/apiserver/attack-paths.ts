@@ -10,6 +10,7 @@ import { askerOf, followsUp } from './access-identity.js';
 import { type ApiTarget, askApi, netFailure, readListing } from './api.js';
 import { describePath, type Mounted, readTemplates, reportMountedTokens, type TemplateFact } from './mounted-tokens.js';
 import { podsOnce } from './pods-once.js';
+import { readForRun } from './run-reads.js';
 import { readAll, readRbac, serverMinor } from './workloads.js';
 
 const GOAL_KB: Record<PathGoal, string> = {
@@ -38,7 +39,9 @@ export type ReadFacts = Omit<PathFacts, 'starts'> & { templates: TemplateFact[] 
 
 /**
  * Everything the graph needs, read with one identity; parts it may not read stay empty. With `templates`,
- * the controllers' pod templates too.
+ * the controllers' pod templates too. Read once per identity and run (run-reads.ts): every ApiAccess the
+ * attack paths are computed for, and the secrets ranking, use the same facts, and each gets the gaps of
+ * the read as its own.
  */
 export async function readFacts(
   ctx: HuntContext,
@@ -46,6 +49,19 @@ export async function readFacts(
   asker: Asker,
   templates = false,
 ): Promise<ReadFacts> {
+  const key = `${target.host}:${target.port} ${asker.identity} path facts`;
+  const { facts, mounted } = await readForRun(ctx, key, (c) => readGraphFacts(c, target, asker));
+  const read = templates
+    ? await readForRun(ctx, `${key} templates`, (c) => readTemplates(c, target, asker, mounted))
+    : [];
+  return { ...facts, templates: read };
+}
+
+async function readGraphFacts(
+  ctx: HuntContext,
+  target: ApiTarget,
+  asker: Asker,
+): Promise<{ facts: Omit<ReadFacts, 'templates'>; mounted: Mounted }> {
   const list = async <T>(api: string, resource: string, kind: string) =>
     ((await readAll(ctx, target, asker, { kind, resource, api }))?.items ?? []) as unknown as T[];
   const { rbac } = await readRbac(ctx, target, asker);
@@ -93,17 +109,19 @@ export async function readFacts(
     });
   }
   return {
-    rbac,
-    namespaces: namespaces?.items.flatMap((n) => namespaceFact(n as unknown as Namespace) ?? []),
-    podSecurityAdmission: podSecurityAdmission(await serverMinor(ctx, target, asker)),
-    serviceAccounts: accounts.flatMap((s) =>
-      typeof s.metadata?.name === 'string' && typeof s.metadata.namespace === 'string'
-        ? [{ namespace: s.metadata.namespace, name: s.metadata.name }]
-        : [],
-    ),
-    tokenSecrets,
-    pods,
-    templates: templates ? await readTemplates(ctx, target, asker, mounted) : [],
+    facts: {
+      rbac,
+      namespaces: namespaces?.items.flatMap((n) => namespaceFact(n as unknown as Namespace) ?? []),
+      podSecurityAdmission: podSecurityAdmission(await serverMinor(ctx, target, asker)),
+      serviceAccounts: accounts.flatMap((s) =>
+        typeof s.metadata?.name === 'string' && typeof s.metadata.namespace === 'string'
+          ? [{ namespace: s.metadata.namespace, name: s.metadata.name }]
+          : [],
+      ),
+      tokenSecrets,
+      pods,
+    },
+    mounted,
   };
 }
 
