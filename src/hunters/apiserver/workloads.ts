@@ -124,6 +124,10 @@ export async function readEach(
           credential: asker.credential,
           maxBytes: PAGE_MAX_BYTES,
           gap: false,
+          // Pages of full objects are many and large (200 of pods at 50,000): what several hunters need of
+          // them is shared above the network (pods-once.ts, run-reads.ts), so the network's store of answers
+          // would only hold up to 32 MB of pages nobody asks for again.
+          shared: false,
         });
       } catch (err) {
         const why = ctx.signal.aborted ? 'deadline' : 'error';
