@@ -7,25 +7,30 @@ import type { OpsObject } from '../ops/checks.js';
 import { slimForOps } from '../ops/slim.js';
 import type { Asker } from './access.js';
 import type { ApiTarget } from './api.js';
+import type { TemplateFact } from './mounted-tokens.js';
 import { mayList } from './read-once.js';
 import { readForRun } from './run-reads.js';
-import { judgeItem, locate, POD_SOURCE, readEach } from './workloads.js';
+import { type Item, judgeItem, locate, POD_SOURCE, readEach, type Source } from './workloads.js';
 
 // The pods are the largest list a hunt reads (50,000 of a few KiB each in a real cluster), and three hunters
 // need them: the workload checks (weaknesses, folded into controllers, and the slim pods of the ops checks),
 // the attack paths and the secrets ranking (the graph's pod facts). They are read once per API server and
 // run, page by page, and each page's pods are reduced at once to what every consumer keeps; the pages
-// themselves are dropped. Read-once semantics as read-once.ts: a complete read in all namespaces stands for
+// themselves are dropped. The controllers (Deployments, DaemonSets, StatefulSets, Jobs, CronJobs) the same
+// way: the workload checks judge their templates, the attack paths keep each template's service account. Read-once semantics as read-once.ts: a complete read in all namespaces stands for
 // every identity that shows (one object, `limit=1`) that it may list pods too; a partial one stands for its
 // own identity only, whose every consumer publishes its gaps (run-reads.ts).
 
 /** A pod as the escalation graph takes it; `tokenMounted` set only where the pod itself says. */
 export type PathPod = PodFact;
 
-/** A pod with a weakness, as the workload fold takes it. */
+/** A controller's pod template as KF-WORKLOAD-007 judges it; `tokenMounted` set only where the spec says. */
+export type RawTemplate = Omit<TemplateFact, 'tokenMounted'> & { tokenMounted?: boolean };
+
+/** An object with its weaknesses, as the workload fold takes it (pods: only those with a weakness). */
 export interface WeakPod {
   meta: { name?: unknown; namespace?: unknown; labels?: unknown; ownerReferences?: unknown };
-  /** `namespace/Pod/name`. */
+  /** `namespace/Kind/name`. */
   where: string;
   weaknesses: SpecWeakness[];
 }
@@ -37,7 +42,7 @@ export interface JudgedPods {
   keptOut: string[];
 }
 
-/** One identity's read of the pods, reduced. */
+/** One identity's read of the pods (or of one kind of controller), reduced. */
 export interface PodDigest {
   /** The identity that read them. */
   by: string;
@@ -46,7 +51,10 @@ export interface PodDigest {
   count: number;
   /** All namespaces to the end, with no gap: it stands for other identities. */
   complete: boolean;
+  /** Pods, for the graph. */
   paths: PathPod[];
+  /** Controllers, for KF-WORKLOAD-007. */
+  templates: RawTemplate[];
   /** Until the workload hunter takes it. */
   judged?: JudgedPods;
 }
@@ -57,7 +65,7 @@ export interface PodTurn {
   from?: string;
 }
 
-/** Complete reads (or reads in progress) by run and API server host, as read-once.ts keys them. */
+/** Complete reads (or reads in progress) by run and `host resource`, as read-once.ts keys them. */
 const hosts = new WeakMap<object, Map<string, { identity: string; digest: Promise<PodDigest | undefined> }>>();
 
 function hostsOf(ctx: HuntContext) {
@@ -78,34 +86,45 @@ export function takeJudged(digest: PodDigest): JudgedPods | undefined {
   return judged;
 }
 
+/** The pods as `asker` may read them, read once per run for every hunter that asks (see workloadOnce). */
+export const podsOnce = (ctx: HuntContext, target: ApiTarget, asker: Asker) =>
+  workloadOnce(ctx, target, asker, POD_SOURCE);
+
 /**
- * The pods as `asker` may read them, read once per run for every hunter that asks: another identity's
- * complete read when this one may list pods too, else this identity's own read (shared by its consumers,
- * each publishing the read's gaps). Undefined when it may read none.
+ * The objects of a source holding a pod spec (pods, controllers) as `asker` may read them, read once per run
+ * for every hunter that asks: another identity's complete read when this one may list them too, else this
+ * identity's own read (shared by its consumers, each publishing the read's gaps). Undefined when it may
+ * read none.
  */
-export async function podsOnce(ctx: HuntContext, target: ApiTarget, asker: Asker): Promise<PodTurn | undefined> {
+export async function workloadOnce(
+  ctx: HuntContext,
+  target: ApiTarget,
+  asker: Asker,
+  source: Source,
+): Promise<PodTurn | undefined> {
   const byHost = hostsOf(ctx);
-  const own = `${target.host}:${target.port} ${asker.identity}`;
-  const earlier = byHost?.get(target.host);
+  const place = `${target.host} ${source.api}/${source.resource}`;
+  const own = `${target.host}:${target.port} ${asker.identity} ${source.api}/${source.resource}`;
+  const earlier = byHost?.get(place);
   if (earlier && earlier.identity !== asker.identity) {
     const digest = await earlier.digest;
     if (digest?.complete) {
       // Once per identity, whichever of its hunters asks first.
-      const may = await readForRun(ctx, `${own} may list pods`, (c) => mayList(c, target, asker, POD_SOURCE));
+      const may = await readForRun(ctx, `${own} may list`, (c) => mayList(c, target, asker, source));
       if (may !== false) {
-        ctx.log(`pods at ${target.host}: ${digest.by}'s complete read used for ${asker.identity}`);
+        ctx.log(`${source.resource} at ${target.host}: ${digest.by}'s complete read used for ${asker.identity}`);
         return { digest, from: digest.by };
       }
       // Refused everywhere: what it may read is its own namespace, its own read (standing for nobody else).
     }
   }
-  const read = readForRun(ctx, `${own} pods`, (c) => readDigest(c, target, asker));
-  if (byHost && !byHost.has(target.host)) byHost.set(target.host, { identity: asker.identity, digest: read });
+  const read = readForRun(ctx, own, (c) => readDigest(c, target, asker, source));
+  if (byHost && !byHost.has(place)) byHost.set(place, { identity: asker.identity, digest: read });
   const digest = await read;
-  const standing = byHost?.get(target.host);
+  const standing = byHost?.get(place);
   if (digest?.complete && standing && standing.identity !== asker.identity && !(await standing.digest)?.complete) {
     // An incomplete read gives way to a complete one, which then stands for the identities after it.
-    byHost?.set(target.host, { identity: asker.identity, digest: read });
+    byHost?.set(place, { identity: asker.identity, digest: read });
   }
   return digest && { digest };
 }
@@ -121,9 +140,16 @@ function controllerOf(metadata: unknown): string | undefined {
   return typeof ref?.kind === 'string' && typeof ref.name === 'string' ? `${ref.kind}/${ref.name}` : undefined;
 }
 
-async function readDigest(ctx: HuntContext, target: ApiTarget, asker: Asker): Promise<PodDigest | undefined> {
+async function readDigest(
+  ctx: HuntContext,
+  target: ApiTarget,
+  asker: Asker,
+  source: Source,
+): Promise<PodDigest | undefined> {
   const paths: PathPod[] = [];
+  const templates: RawTemplate[] = [];
   const judged: JudgedPods = { weak: [], ops: [], keptOut: [] };
+  const isPod = source === POD_SOURCE;
   let cut = false;
   const watched: HuntContext = {
     ...ctx,
@@ -132,19 +158,26 @@ async function readDigest(ctx: HuntContext, target: ApiTarget, asker: Asker): Pr
       return ctx.gap(gap, parents);
     },
   };
-  const read = await readEach(watched, target, asker, POD_SOURCE, (item) => {
-    const pod = item as unknown as Pod;
-    // Without the service accounts' settings: the graph's reader applies them (readFacts).
-    const fact = podFact(pod);
-    if (fact) {
-      if (pod.spec?.automountServiceAccountToken === undefined) delete fact.tokenMounted;
-      const owner = controllerOf(item.metadata);
-      paths.push(owner === undefined ? fact : { ...fact, owner });
+  const read = await readEach(watched, target, asker, source, (item) => {
+    if (isPod) {
+      const pod = item as unknown as Pod;
+      // Without the service accounts' settings: the graph's reader applies them (readFacts).
+      const fact = podFact(pod);
+      if (fact) {
+        if (pod.spec?.automountServiceAccountToken === undefined) delete fact.tokenMounted;
+        const owner = controllerOf(item.metadata);
+        paths.push(owner === undefined ? fact : { ...fact, owner });
+      }
+    } else {
+      const template = rawTemplate(source, item);
+      if (template) templates.push(template);
     }
-    judged.ops.push({ kind: 'Pod', item: slimForOps('Pod', item) });
-    const { weaknesses, keptOut } = judgeItem(POD_SOURCE, item);
+    judged.ops.push({ kind: source.kind, item: slimForOps(source.kind, item) });
+    const { weaknesses, keptOut } = judgeItem(source, item);
     judged.keptOut.push(...keptOut);
-    if (weaknesses.length > 0) {
+    // The fold needs every controller (what its template shows, or that it shows nothing), and the pods
+    // that show something.
+    if (weaknesses.length > 0 || !isPod) {
       const { name, namespace, labels, ownerReferences } = (item.metadata ?? {}) as WeakPod['meta'];
       const hash = (labels as Record<string, unknown> | undefined)?.['pod-template-hash'];
       const meta = {
@@ -153,10 +186,27 @@ async function readDigest(ctx: HuntContext, target: ApiTarget, asker: Asker): Pr
         ownerReferences,
         ...(hash !== undefined && { labels: { 'pod-template-hash': hash } }),
       };
-      judged.weak.push({ meta, where: locate('Pod', item), weaknesses });
+      judged.weak.push({ meta, where: locate(source.kind, item), weaknesses });
     }
   });
   if (!read) return undefined;
   const complete = !cut && !ctx.signal.aborted && read.where === 'all namespaces';
-  return { by: asker.identity, where: read.where, count: read.count, complete, paths, judged };
+  return { by: asker.identity, where: read.where, count: read.count, complete, paths, templates, judged };
+}
+
+/** A controller's template as readTemplates (mounted-tokens.ts) judges it, its account's say left open. */
+function rawTemplate(source: Source, item: Item): RawTemplate | undefined {
+  const { name, namespace } = item.metadata ?? {};
+  if (typeof name !== 'string' || typeof namespace !== 'string') return undefined;
+  const spec = source.spec?.(item);
+  const serviceAccount = spec?.serviceAccountName ?? 'default';
+  const owner = source.kind === 'Job' ? controllerOf(item.metadata) : undefined;
+  return {
+    kind: source.kind,
+    namespace,
+    name,
+    serviceAccount,
+    ...(typeof spec?.automountServiceAccountToken === 'boolean' && { tokenMounted: spec.automountServiceAccountToken }),
+    ...(owner?.startsWith('CronJob/') && { owner }),
+  };
 }

@@ -9,12 +9,11 @@ import { fitUnjudged } from '../ops/agents.js';
 import { OPS_KB, type OpsObject, opsFindings } from '../ops/checks.js';
 import { DNS_KB, dnsConfigMap, dnsUnjudged } from '../ops/dns.js';
 import { NODE_CHECKS } from '../ops/scheduling.js';
-import { slimForOps } from '../ops/slim.js';
 import { scanCredentials } from '../plain-credentials.js';
 import type { Asker } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type Answer, type ApiTarget, askApi, endpointLabel, netFailure } from './api.js';
-import { podsOnce, takeJudged } from './pods-once.js';
+import { takeJudged, workloadOnce } from './pods-once.js';
 import { readOnce } from './read-once.js';
 import { readForRun } from './run-reads.js';
 import { type FoldedReport, WorkloadFold } from './workload-fold.js';
@@ -347,29 +346,33 @@ export const workloadsHunter = defineHunter({
       ]);
     const shared: string[] = [];
     for (const source of WORKLOAD_SOURCES) {
-      if (source === POD_SOURCE) {
-        // The pods are read once for every hunter that needs them (pods-once.ts); this hunter's part of that
-        // read is judged by the first identity that takes it.
-        const turn = await podsOnce(ctx, target, asker);
+      if (source.spec) {
+        // Pods and controllers are read once for every hunter that needs them (pods-once.ts); this hunter's
+        // part of that read is judged by the first identity that takes it.
+        const turn = await workloadOnce(ctx, target, asker, source);
         if (!turn) continue;
         const judged = turn.from === undefined ? takeJudged(turn.digest) : undefined;
         if (!judged) {
-          shared.push(`pods (${turn.digest.by})`);
+          shared.push(`${source.resource} (${turn.digest.by})`);
           continue;
         }
-        for (const pod of judged.weak) for (const r of fold.pod(pod.meta, pod.where, pod.weaknesses)) report(r);
         for (const o of judged.ops) opsObjects.push(o);
         keptOut.push(...judged.keptOut);
+        for (const { meta, where, weaknesses } of judged.weak) {
+          if (source === POD_SOURCE) {
+            for (const r of fold.pod(meta, where, weaknesses)) report(r);
+            continue;
+          }
+          fold.controller(source.kind, meta, weaknesses);
+          for (const w of weaknesses) report({ kb: w.kb, object: where, detail: w.detail });
+        }
         continue;
       }
       const turn = await readOnce(ctx, target, asker, source, (item) => {
-        if (source.spec) opsObjects.push({ kind: source.kind, item: slimForOps(source.kind, item) });
-        else if (dnsConfigMap({ kind: source.kind, item })) opsObjects.push({ kind: source.kind, item });
-        const where = locate(source.kind, item);
+        if (dnsConfigMap({ kind: source.kind, item })) opsObjects.push({ kind: source.kind, item });
         const judged = judgeItem(source, item);
         keptOut.push(...judged.keptOut);
-        if (source.spec) fold.controller(source.kind, item.metadata, judged.weaknesses);
-        for (const w of judged.weaknesses) report({ kb: w.kb, object: where, detail: w.detail });
+        for (const w of judged.weaknesses) report({ kb: w.kb, object: locate(source.kind, item), detail: w.detail });
       });
       if (turn.kind === 'shared') shared.push(`${source.resource} (${turn.by})`);
     }

@@ -58,6 +58,13 @@ describe('the hunters that need pods and RBAC, on the default lab with two ident
     assert.deepEqual([...full, ...shown].sort(), readers.sort());
   });
 
+  it('lists each kind of controller once for the server too (workload checks and templates of the paths)', () => {
+    for (const path of ['/apis/apps/v1/deployments', '/apis/apps/v1/daemonsets', '/apis/batch/v1/cronjobs']) {
+      const full = firstPages(together, path);
+      assert.equal(full.length, 1, `${path} read in full by ${full.join(', ')}`);
+    }
+  });
+
   it('reads each kind of RBAC object once per identity, not once per hunter', () => {
     for (const resource of ['clusterroles', 'clusterrolebindings', 'roles', 'rolebindings']) {
       const pages = firstPages(together, `/apis/rbac.authorization.k8s.io/v1/${resource}`);
