@@ -10,7 +10,8 @@ import type { ApiTarget } from './api.js';
 import type { TemplateFact } from './mounted-tokens.js';
 import { mayList } from './read-once.js';
 import { readForRun } from './run-reads.js';
-import { type Item, judgeItem, locate, POD_SOURCE, readEach, type Source } from './workloads.js';
+import { type FoldedReport, WorkloadFold } from './workload-fold.js';
+import { type Item, judgeItem, locate, POD_SOURCE, readEach, type Source, WORKLOAD_SOURCES } from './workloads.js';
 
 // The pods are the largest list a hunt reads (50,000 of a few KiB each in a real cluster), and three hunters
 // need them: the workload checks (weaknesses, folded into controllers, and the slim pods of the ops checks),
@@ -35,9 +36,12 @@ export interface WeakPod {
   weaknesses: SpecWeakness[];
 }
 
-/** What the workload checks keep of the pods: judged once, by the first identity's workload hunter. */
+/** What the workload checks keep of the objects read: judged once, by the first identity's workload hunter. */
 export interface JudgedPods {
-  weak: WeakPod[];
+  /** Pods: their weaknesses, folded into the controllers whose templates show them (WorkloadFold). */
+  reports: FoldedReport[];
+  /** Pod weaknesses left to their controllers. */
+  folded: number;
   ops: OpsObject[];
   keptOut: string[];
 }
@@ -55,6 +59,8 @@ export interface PodDigest {
   paths: PathPod[];
   /** Controllers, for KF-WORKLOAD-007. */
   templates: RawTemplate[];
+  /** Controllers with what their templates show (nothing, for most): the fold of the pods starts from them. */
+  shows: WeakPod[];
   /** Until the workload hunter takes it. */
   judged?: JudgedPods;
 }
@@ -148,8 +154,18 @@ async function readDigest(
 ): Promise<PodDigest | undefined> {
   const paths: PathPod[] = [];
   const templates: RawTemplate[] = [];
-  const judged: JudgedPods = { weak: [], ops: [], keptOut: [] };
+  const shows: WeakPod[] = [];
+  const judged: JudgedPods = { reports: [], folded: 0, ops: [], keptOut: [] };
   const isPod = source === POD_SOURCE;
+  // Pods are folded as they arrive (memory bounded at any count): into the controllers this identity reads,
+  // read first (once, shared with every consumer).
+  const fold = new WorkloadFold();
+  if (isPod) {
+    for (const controller of WORKLOAD_SOURCES.filter((c) => c.spec && c !== POD_SOURCE)) {
+      const turn = await workloadOnce(ctx, target, asker, controller);
+      for (const c of turn?.digest.shows ?? []) fold.controller(controller.kind, c.meta, c.weaknesses);
+    }
+  }
   let cut = false;
   const watched: HuntContext = {
     ...ctx,
@@ -159,6 +175,10 @@ async function readDigest(
     },
   };
   const read = await readEach(watched, target, asker, source, (item) => {
+    judged.ops.push({ kind: source.kind, item: slimForOps(source.kind, item) });
+    const { weaknesses, keptOut } = judgeItem(source, item);
+    judged.keptOut.push(...keptOut);
+    const where = locate(source.kind, item);
     if (isPod) {
       const pod = item as unknown as Pod;
       // Without the service accounts' settings: the graph's reader applies them (readFacts).
@@ -168,30 +188,21 @@ async function readDigest(
         const owner = controllerOf(item.metadata);
         paths.push(owner === undefined ? fact : { ...fact, owner });
       }
-    } else {
-      const template = rawTemplate(source, item);
-      if (template) templates.push(template);
+      if (weaknesses.length > 0) judged.reports.push(...fold.pod(item.metadata, where, weaknesses));
+      return;
     }
-    judged.ops.push({ kind: source.kind, item: slimForOps(source.kind, item) });
-    const { weaknesses, keptOut } = judgeItem(source, item);
-    judged.keptOut.push(...keptOut);
-    // The fold needs every controller (what its template shows, or that it shows nothing), and the pods
-    // that show something.
-    if (weaknesses.length > 0 || !isPod) {
-      const { name, namespace, labels, ownerReferences } = (item.metadata ?? {}) as WeakPod['meta'];
-      const hash = (labels as Record<string, unknown> | undefined)?.['pod-template-hash'];
-      const meta = {
-        name,
-        namespace,
-        ownerReferences,
-        ...(hash !== undefined && { labels: { 'pod-template-hash': hash } }),
-      };
-      judged.weak.push({ meta, where: locate(source.kind, item), weaknesses });
-    }
+    const template = rawTemplate(source, item);
+    if (template) templates.push(template);
+    const { name, namespace } = item.metadata ?? {};
+    shows.push({ meta: { name, namespace }, where, weaknesses });
   });
+  if (isPod) {
+    judged.reports.push(...fold.rest());
+    judged.folded = fold.folded;
+  }
   if (!read) return undefined;
   const complete = !cut && !ctx.signal.aborted && read.where === 'all namespaces';
-  return { by: asker.identity, where: read.where, count: read.count, complete, paths, templates, judged };
+  return { by: asker.identity, where: read.where, count: read.count, complete, paths, templates, shows, judged };
 }
 
 /** A controller's template as readTemplates (mounted-tokens.ts) judges it, its account's say left open. */

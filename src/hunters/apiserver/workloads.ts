@@ -16,7 +16,7 @@ import { type Answer, type ApiTarget, askApi, endpointLabel, netFailure } from '
 import { takeJudged, workloadOnce } from './pods-once.js';
 import { readOnce } from './read-once.js';
 import { readForRun } from './run-reads.js';
-import { type FoldedReport, WorkloadFold } from './workload-fold.js';
+import type { FoldedReport } from './workload-fold.js';
 
 /** Where objects holding a pod spec (or credentials) are listed, and where the spec sits in each. */
 export interface Source {
@@ -339,7 +339,7 @@ export const workloadsHunter = defineHunter({
     const seen = `read through the API as ${access.identity} at ${endpointLabel(target)}`;
     const keptOut: string[] = [];
     const opsObjects: OpsObject[] = [];
-    const fold = new WorkloadFold();
+    let folded = 0;
     const report = (r: FoldedReport) =>
       ctx.report({ host: target.host, kb: r.kb, object: r.object, evidence: `${r.object}: ${r.detail} (${seen})` }, [
         access.id,
@@ -358,12 +358,9 @@ export const workloadsHunter = defineHunter({
         }
         for (const o of judged.ops) opsObjects.push(o);
         keptOut.push(...judged.keptOut);
-        for (const { meta, where, weaknesses } of judged.weak) {
-          if (source === POD_SOURCE) {
-            for (const r of fold.pod(meta, where, weaknesses)) report(r);
-            continue;
-          }
-          fold.controller(source.kind, meta, weaknesses);
+        for (const r of judged.reports) report(r);
+        folded += judged.folded;
+        for (const { where, weaknesses } of turn.digest.shows) {
           for (const w of weaknesses) report({ kb: w.kb, object: where, detail: w.detail });
         }
         continue;
@@ -381,11 +378,8 @@ export const workloadsHunter = defineHunter({
       ctx.log(`${access.identity}: complete reads of other identities used, nothing read again: ${shared.join(', ')}`);
       return;
     }
-    for (const r of fold.rest()) report(r);
-    if (fold.folded > 0) {
-      ctx.log(
-        `${access.identity}: ${count(fold.folded, 'pod weakness')} left to the controllers whose templates show them`,
-      );
+    if (folded > 0) {
+      ctx.log(`${access.identity}: ${count(folded, 'pod weakness')} left to the controllers whose templates show them`);
     }
     const listed = new Set<string>();
     for (const source of OPS_SOURCES) {
