@@ -85,8 +85,18 @@ async function readGraphFacts(
   const tokenSecrets: PathFacts['tokenSecrets'] = [];
   let next: string | undefined;
   let pages = 0;
+  let failed = false;
   do {
-    const answer = await askApi(ctx, target, listRequest(asker, '/api/v1/secrets', next));
+    let answer: Awaited<ReturnType<typeof askApi>>;
+    try {
+      answer = await askApi(ctx, target, listRequest(asker, '/api/v1/secrets', next));
+    } catch (err) {
+      // A page that timed out cuts the token Secrets, not the paths: they are computed from what was read,
+      // and the cut is a gap (below). Before, the whole computation was lost with it.
+      ctx.log(`listing token Secrets as ${asker.identity}: ${netFailure(err)}`);
+      failed = true;
+      break;
+    }
     const listing = answer.kind === 'ok' ? readListing(answer.body) : undefined;
     if (!listing) break;
     for (const o of listing.objects) {
@@ -99,7 +109,7 @@ async function readGraphFacts(
     if (listing.continueToken !== undefined && listing.continueToken === next) break;
     next = listing.continueToken;
   } while (next && !ctx.signal.aborted);
-  if (next) {
+  if (next || failed) {
     ctx.gap({
       host: target.host,
       port: target.port,

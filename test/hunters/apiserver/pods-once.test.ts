@@ -85,8 +85,8 @@ describe('the hunters that need pods and RBAC, on the default lab with two ident
   });
 });
 
-// The vulnerable lab's insecure port behind a relay that fails the second page of pods: the read is cut
-// once, and each hunter that used it says so.
+// The vulnerable lab's insecure port behind a relay that fails the second page of pods (the read is cut
+// once, and each hunter that used it says so) and resets every listing of Secrets.
 const RELAY = '127.146.2.10';
 const LAB_BASE = '127.146.2.2';
 
@@ -103,6 +103,11 @@ describe('a page of pods that fails mid-read', () => {
       (req, res) => {
         const url = req.url ?? '/';
         if (url.startsWith('/api/v1/pods?limit=250')) podPages.push(url);
+        if (url.startsWith('/api/v1/secrets?')) {
+          // The token Secrets cannot be listed at all: the paths are computed without them, with a gap.
+          req.socket.destroy();
+          return;
+        }
         if (url.startsWith('/api/v1/pods?limit=250&continue=')) {
           res.writeHead(500, { 'content-type': 'application/json' });
           res.end('{"kind":"Status","apiVersion":"v1","status":"Failure","message":"etcd went away","code":500}');
@@ -140,6 +145,14 @@ describe('a page of pods that fails mid-read', () => {
     const by = cut.map((g) => `${g.hunter} ${g.reason}`).sort();
     assert.deepEqual(by, ['apiserver-attack-paths page-failed', 'apiserver-workloads page-failed']);
     for (const g of cut) assert.match(g.detail, /500 Status etcd went away; 250 objects read in all namespaces/);
+  });
+
+  it('computes the paths without the token Secrets it could not list, and says so', () => {
+    const secrets = hunt.gaps.filter(
+      (g) => g.hunter === 'apiserver-attack-paths' && g.subject === 'list secrets (insecure-port)',
+    );
+    assert.equal(secrets.length, 1, JSON.stringify(hunt.gaps.map((g) => `${g.hunter} ${g.subject}`)));
+    assert.match(secrets[0].detail, /0 token Secrets in the first 0 pages/);
   });
 
   it('still reports what the first page showed', () => {
