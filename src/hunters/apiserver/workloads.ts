@@ -123,10 +123,11 @@ export async function readEach(
           credential: asker.credential,
           maxBytes: PAGE_MAX_BYTES,
           gap: false,
-          // Pages of full objects are many and large (200 of pods at 50,000): what several hunters need of
-          // them is shared above the network (pods-once.ts, run-reads.ts), so the network's store of answers
-          // would only hold up to 32 MB of pages nobody asks for again.
-          shared: false,
+          // Pods and controllers are many and large (200 pages of pods at 50,000), and what several hunters
+          // need of them is shared above the network (pods-once.ts): the network's store of answers would
+          // only hold up to 32 MB of their pages that nobody asks for again. Other lists (the nodes) stay in
+          // it: other hunters read the same pages.
+          ...(source.spec !== undefined && { shared: false }),
         });
       } catch (err) {
         const why = ctx.signal.aborted ? 'deadline' : 'error';
