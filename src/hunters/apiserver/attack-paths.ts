@@ -1,22 +1,17 @@
-import type { Namespace, Pod, ServiceAccount } from 'kubernetes-types/core/v1.js';
+import type { Namespace, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import type { KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
 import { tokenSubject } from '../../discovery/vantage/jwt.js';
-import { namespaceFact, podFact } from '../../paths/facts.js';
+import { namespaceFact } from '../../paths/facts.js';
 import { EscalationGraph, type PathFacts, type PathGoal, type StartFact } from '../../paths/graph.js';
 import { ANONYMOUS, certificateWho, serviceAccountWho, type Who } from '../../paths/rbac.js';
 import { type Asker, listRequest } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type ApiTarget, askApi, netFailure, readListing } from './api.js';
-import {
-  controllerOf,
-  describePath,
-  type Mounted,
-  readTemplates,
-  reportMountedTokens,
-  type TemplateFact,
-} from './mounted-tokens.js';
-import { readAll, readEach, readRbac, serverMinor } from './workloads.js';
+import { describePath, type Mounted, readTemplates, reportMountedTokens, type TemplateFact } from './mounted-tokens.js';
+import { podsOnce } from './pods-once.js';
+import { readForRun } from './run-reads.js';
+import { readAll, readRbac, serverMinor } from './workloads.js';
 
 const GOAL_KB: Record<PathGoal, string> = {
   'cluster-admin': 'KF-PATH-001',
@@ -44,7 +39,9 @@ export type ReadFacts = Omit<PathFacts, 'starts'> & { templates: TemplateFact[] 
 
 /**
  * Everything the graph needs, read with one identity; parts it may not read stay empty. With `templates`,
- * the controllers' pod templates too.
+ * the controllers' pod templates too. Read once per identity and run (run-reads.ts): every ApiAccess the
+ * attack paths are computed for, and the secrets ranking, use the same facts, and each gets the gaps of
+ * the read as its own.
  */
 export async function readFacts(
   ctx: HuntContext,
@@ -52,6 +49,19 @@ export async function readFacts(
   asker: Asker,
   templates = false,
 ): Promise<ReadFacts> {
+  const key = `${target.host}:${target.port} ${asker.identity} path facts`;
+  const { facts, mounted } = await readForRun(ctx, key, (c) => readGraphFacts(c, target, asker));
+  const read = templates
+    ? await readForRun(ctx, `${key} templates`, (c) => readTemplates(c, target, asker, mounted))
+    : [];
+  return { ...facts, templates: read };
+}
+
+async function readGraphFacts(
+  ctx: HuntContext,
+  target: ApiTarget,
+  asker: Asker,
+): Promise<{ facts: Omit<ReadFacts, 'templates'>; mounted: Mounted }> {
   const list = async <T>(api: string, resource: string, kind: string) =>
     ((await readAll(ctx, target, asker, { kind, resource, api }))?.items ?? []) as unknown as T[];
   const { rbac } = await readRbac(ctx, target, asker);
@@ -63,20 +73,30 @@ export async function readFacts(
     spec?.automountServiceAccountToken ?? accountMounts.get(`${namespace}/${account}`) ?? true;
   // Namespaces for their Pod Security labels: when they cannot be listed, creating a pod stays a way onto a node.
   const namespaces = await readAll(ctx, target, asker, { kind: 'Namespace', resource: 'namespaces', api: '/api/v1' });
-  // Pods are many: each is reduced to what the graph needs as its page arrives.
-  const pods: PathFacts['pods'] = [];
-  await readEach(ctx, target, asker, { kind: 'Pod', resource: 'pods', api: '/api/v1' }, (item) => {
-    const fact = podFact(item as unknown as Pod, accountMounts);
-    if (!fact) return;
-    const owner = controllerOf(item);
-    pods.push({ ...fact, ...(owner !== undefined && { owner }) });
+  // Pods are many: read once for every hunter that needs them, each reduced to what the graph needs as its
+  // page arrives (pods-once.ts); the service accounts decide where the pod says nothing.
+  const turn = await podsOnce(ctx, target, asker);
+  const pods: PathFacts['pods'] = (turn?.digest.paths ?? []).map((p) => {
+    if (p.tokenMounted !== undefined) return p;
+    const account = accountMounts.get(`${p.namespace}/${p.serviceAccount}`);
+    return account === undefined ? p : { ...p, tokenMounted: account };
   });
   // Secrets as a Table: names, types and annotations only, never a value.
   const tokenSecrets: PathFacts['tokenSecrets'] = [];
   let next: string | undefined;
   let pages = 0;
+  let failed = false;
   do {
-    const answer = await askApi(ctx, target, listRequest(asker, '/api/v1/secrets', next));
+    let answer: Awaited<ReturnType<typeof askApi>>;
+    try {
+      answer = await askApi(ctx, target, listRequest(asker, '/api/v1/secrets', next));
+    } catch (err) {
+      // A page that timed out cuts the token Secrets, not the paths: they are computed from what was read,
+      // and the cut is a gap (below). Before, the whole computation was lost with it.
+      ctx.log(`listing token Secrets as ${asker.identity}: ${netFailure(err)}`);
+      failed = true;
+      break;
+    }
     const listing = answer.kind === 'ok' ? readListing(answer.body) : undefined;
     if (!listing) break;
     for (const o of listing.objects) {
@@ -89,7 +109,7 @@ export async function readFacts(
     if (listing.continueToken !== undefined && listing.continueToken === next) break;
     next = listing.continueToken;
   } while (next && !ctx.signal.aborted);
-  if (next) {
+  if (next || failed) {
     ctx.gap({
       host: target.host,
       port: target.port,
@@ -99,17 +119,19 @@ export async function readFacts(
     });
   }
   return {
-    rbac,
-    namespaces: namespaces?.items.flatMap((n) => namespaceFact(n as unknown as Namespace) ?? []),
-    podSecurityAdmission: podSecurityAdmission(await serverMinor(ctx, target, asker)),
-    serviceAccounts: accounts.flatMap((s) =>
-      typeof s.metadata?.name === 'string' && typeof s.metadata.namespace === 'string'
-        ? [{ namespace: s.metadata.namespace, name: s.metadata.name }]
-        : [],
-    ),
-    tokenSecrets,
-    pods,
-    templates: templates ? await readTemplates(ctx, target, asker, mounted) : [],
+    facts: {
+      rbac,
+      namespaces: namespaces?.items.flatMap((n) => namespaceFact(n as unknown as Namespace) ?? []),
+      podSecurityAdmission: podSecurityAdmission(await serverMinor(ctx, target, asker)),
+      serviceAccounts: accounts.flatMap((s) =>
+        typeof s.metadata?.name === 'string' && typeof s.metadata.namespace === 'string'
+          ? [{ namespace: s.metadata.namespace, name: s.metadata.name }]
+          : [],
+      ),
+      tokenSecrets,
+      pods,
+    },
+    mounted,
   };
 }
 

@@ -5,8 +5,9 @@ import type { AttackPath, EscalationGraph, PodFact } from '../../paths/graph.js'
 import { count, sample } from '../evidence.js';
 import type { Asker } from './access.js';
 import type { ApiTarget } from './api.js';
+import { workloadOnce } from './pods-once.js';
 import { served } from './served.js';
-import { type Item, readEach, WORKLOAD_SOURCES } from './workloads.js';
+import { WORKLOAD_SOURCES } from './workloads.js';
 
 // KF-WORKLOAD-007: workloads that carry the token of a service account that holds rights. A controller's
 // pod template is judged once (every pod it makes will carry the token), and the pods it runs now are
@@ -36,7 +37,10 @@ export function controllerOf(item: { metadata?: unknown }): string | undefined {
   return typeof ref?.kind === 'string' && typeof ref.name === 'string' ? `${ref.kind}/${ref.name}` : undefined;
 }
 
-/** The pod templates of every controller the identity may list (all namespaces, else its own). */
+/**
+ * The pod templates of every controller the identity may list (all namespaces, else its own): from the
+ * reads the workload checks share (pods-once.ts), the service accounts' say applied here.
+ */
 export async function readTemplates(
   ctx: HuntContext,
   target: ApiTarget,
@@ -47,21 +51,10 @@ export async function readTemplates(
   for (const wanted of CONTROLLERS) {
     const source = await served(ctx, target, asker, wanted);
     if (!source) continue;
-    await readEach(ctx, target, asker, source, (item: Item) => {
-      const { name, namespace } = item.metadata ?? {};
-      if (typeof name !== 'string' || typeof namespace !== 'string') return;
-      const spec = source.spec?.(item);
-      const serviceAccount = spec?.serviceAccountName ?? 'default';
-      const owner = source.kind === 'Job' ? controllerOf(item) : undefined;
-      out.push({
-        kind: source.kind,
-        namespace,
-        name,
-        serviceAccount,
-        tokenMounted: mounted(spec, namespace, serviceAccount),
-        ...(owner?.startsWith('CronJob/') && { owner }),
-      });
-    });
+    const turn = await workloadOnce(ctx, target, asker, source);
+    for (const t of turn?.digest.templates ?? []) {
+      out.push({ ...t, tokenMounted: t.tokenMounted ?? mounted(undefined, t.namespace, t.serviceAccount) });
+    }
   }
   return out;
 }

@@ -40,7 +40,7 @@ export type ReadOnce =
   | { kind: 'unreadable' };
 
 /** One object of the resource, in all namespaces: whether the identity may list it, cheaply. */
-async function mayList(
+export async function mayList(
   ctx: HuntContext,
   target: ApiTarget,
   asker: Asker,

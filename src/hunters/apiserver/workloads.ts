@@ -2,21 +2,22 @@ import type { PodSpec } from 'kubernetes-types/core/v1.js';
 import type { KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
 import { secretFingerprint } from '../../core/redact.js';
-import { podSpecWeaknesses, specContainers } from '../../kubernetes/pod-spec.js';
+import { podSpecWeaknesses, type SpecWeakness, specContainers } from '../../kubernetes/pod-spec.js';
 import type { RbacFacts } from '../../paths/rbac.js';
 import { count, sample } from '../evidence.js';
 import { opsFindings } from '../ops/checks.js';
 import { DNS_SERVICE, dnsConfigMap, dnsUnjudged } from '../ops/dns.js';
 import { DNS_KB, OPS_KB, type OpsObject } from '../ops/objects.js';
-import { slimForOps } from '../ops/slim.js';
 import { opsUnjudged, unjudgedLine } from '../ops/unjudged.js';
 import { scanCredentials } from '../plain-credentials.js';
 import type { Asker } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type Answer, type ApiTarget, askApi, endpointLabel, netFailure } from './api.js';
+import { takeJudged, workloadOnce } from './pods-once.js';
 import { readOnce } from './read-once.js';
+import { readForRun } from './run-reads.js';
 import { served } from './served.js';
-import { type FoldedReport, WorkloadFold } from './workload-fold.js';
+import type { FoldedReport } from './workload-fold.js';
 
 /** Where objects holding a pod spec (or credentials) are listed, and where the spec sits in each. */
 export interface Source {
@@ -41,6 +42,14 @@ export interface Item {
 type Template = { spec?: PodSpec } | undefined;
 const template = (item: Item) => (item.spec?.template as Template)?.spec;
 
+/** Pods: read once for every hunter that needs them (pods-once.ts). */
+export const POD_SOURCE: Source = {
+  kind: 'Pod',
+  resource: 'pods',
+  api: '/api/v1',
+  spec: (i) => i.spec as PodSpec | undefined,
+};
+
 /** Controllers first, then Pods (see WorkloadFold), then ConfigMaps. */
 export const WORKLOAD_SOURCES: readonly Source[] = [
   { kind: 'Deployment', resource: 'deployments', api: '/apis/apps/v1', spec: template },
@@ -55,7 +64,7 @@ export const WORKLOAD_SOURCES: readonly Source[] = [
     spec: (i) => ((i.spec?.jobTemplate as { spec?: Item['spec'] } | undefined)?.spec?.template as Template)?.spec,
   },
   // After the controllers: a pod's weakness its owner's template shows is folded into the owner's finding.
-  { kind: 'Pod', resource: 'pods', api: '/api/v1', spec: (i) => i.spec as PodSpec | undefined },
+  POD_SOURCE,
   { kind: 'ConfigMap', resource: 'configmaps', api: '/api/v1' },
 ];
 
@@ -118,6 +127,11 @@ export async function readEach(
           credential: asker.credential,
           maxBytes: PAGE_MAX_BYTES,
           gap: false,
+          // Pods and controllers are many and large (200 pages of pods at 50,000), and what several hunters
+          // need of them is shared above the network (pods-once.ts): the network's store of answers would
+          // only hold up to 32 MB of their pages that nobody asks for again. Other lists (the nodes) stay in
+          // it: other hunters read the same pages.
+          ...(source.spec !== undefined && { shared: false }),
         });
       } catch (err) {
         const why = ctx.signal.aborted ? 'deadline' : 'error';
@@ -190,7 +204,9 @@ export async function readRbac(
   const rbac: RbacFacts = { roles: [], clusterRoles: [], roleBindings: [], clusterRoleBindings: [] };
   const unread: string[] = [];
   for (const source of RBAC_SOURCES.filter((s) => parts.includes(s.facts))) {
-    const read = await readAll(ctx, target, asker, source);
+    // Read once per identity and run for the attack paths, the secrets ranking and the ops checks alike.
+    const key = `${target.host}:${target.port} ${asker.identity} ${source.api}/${source.resource}`;
+    const read = await readForRun(ctx, key, (c) => readAll(c, target, asker, source));
     if (read) rbac[source.facts] = read.items as never[];
     else unread.push(source.resource);
   }
@@ -285,6 +301,30 @@ function configMapValues(item: Item): [string, string][] {
 }
 
 /**
+ * One object's weaknesses as the workload findings name them: its pod spec's (when it holds one) and the
+ * credentials in its environment literals or data (KF-WORKLOAD-006), and the secret-like names whose
+ * values were kept out as not credentials (`namespace/Kind/name NAME`).
+ */
+export function judgeItem(source: Source, item: Item): { weaknesses: SpecWeakness[]; keptOut: string[] } {
+  const where = locate(source.kind, item);
+  const spec = source.spec?.(item);
+  const scan = scanCredentials(source.spec ? envLiterals(spec) : configMapValues(item));
+  const weaknesses = [...podSpecWeaknesses(spec)];
+  if (scan.matches.length > 0) {
+    const held = scan.matches.map((m) => `${m.name} = ${secretFingerprint(m.value)} (${m.why})`);
+    const kept = scan.keptOut.length > 0;
+    weaknesses.push({
+      kb: 'KF-WORKLOAD-006',
+      detail:
+        `holds ${count(held.length, 'credential')} ${source.spec ? 'in environment literals' : 'in its data'}: ` +
+        `${held.join('; ')}` +
+        `${kept ? `; ${count(scan.keptOut.length, 'secret-like name')} kept out as not credentials (${scan.keptOut.join(', ')})` : ''}`,
+    });
+  }
+  return { weaknesses, keptOut: scan.keptOut.map((n) => `${where} ${n}`) };
+}
+
+/**
  * Workloads read through the API: with every identity that may list pods, the Pods and the pod templates
  * of Deployments, DaemonSets, StatefulSets, Jobs and CronJobs it can read (all namespaces, else its own), and
  * the ConfigMaps. Reports each pod spec's weaknesses (the ones the kubelet side sees, and more) and every
@@ -318,7 +358,7 @@ export const workloadsHunter = defineHunter({
     const seen = `read through the API as ${access.identity} at ${endpointLabel(target)}`;
     const keptOut: string[] = [];
     const opsObjects: OpsObject[] = [];
-    const fold = new WorkloadFold();
+    let folded = 0;
     const report = (r: FoldedReport) =>
       ctx.report({ host: target.host, kb: r.kb, object: r.object, evidence: `${r.object}: ${r.detail} (${seen})` }, [
         access.id,
@@ -329,31 +369,31 @@ export const workloadsHunter = defineHunter({
     for (const wanted of WORKLOAD_SOURCES) {
       const source = await served(ctx, target, asker, wanted);
       if (!source) continue;
+      if (source.spec) {
+        // Pods and controllers are read once for every hunter that needs them (pods-once.ts); this hunter's
+        // part of that read is judged by the first identity that takes it.
+        const turn = await workloadOnce(ctx, target, asker, source);
+        if (!turn) continue;
+        listed.set(source.kind, turn.digest.where);
+        const judged = turn.from === undefined ? takeJudged(turn.digest) : undefined;
+        if (!judged) {
+          shared.push(`${source.resource} (${turn.digest.by})`);
+          continue;
+        }
+        for (const o of judged.ops) opsObjects.push(o);
+        keptOut.push(...judged.keptOut);
+        for (const r of judged.reports) report(r);
+        folded += judged.folded;
+        for (const { where, weaknesses } of turn.digest.shows) {
+          for (const w of weaknesses) report({ kb: w.kb, object: where, detail: w.detail });
+        }
+        continue;
+      }
       const turn = await readOnce(ctx, target, asker, source, (item) => {
-        if (source.spec) opsObjects.push({ kind: source.kind, item: slimForOps(source.kind, item) });
-        else if (dnsConfigMap({ kind: source.kind, item })) opsObjects.push({ kind: source.kind, item });
-        const where = locate(source.kind, item);
-        const spec = source.spec?.(item);
-        const scan = scanCredentials(source.spec ? envLiterals(spec) : configMapValues(item));
-        keptOut.push(...scan.keptOut.map((n) => `${where} ${n}`));
-        const weaknesses = [...podSpecWeaknesses(spec)];
-        if (scan.matches.length > 0) {
-          const held = scan.matches.map((m) => `${m.name} = ${secretFingerprint(m.value)} (${m.why})`);
-          const kept = scan.keptOut.length > 0;
-          weaknesses.push({
-            kb: 'KF-WORKLOAD-006',
-            detail:
-              `holds ${count(held.length, 'credential')} ${source.spec ? 'in environment literals' : 'in its data'}: ` +
-              `${held.join('; ')}` +
-              `${kept ? `; ${count(scan.keptOut.length, 'secret-like name')} kept out as not credentials (${scan.keptOut.join(', ')})` : ''}`,
-          });
-        }
-        if (source.kind === 'Pod') {
-          for (const r of fold.pod(item.metadata, where, weaknesses)) report(r);
-          return;
-        }
-        if (source.spec) fold.controller(source.kind, item.metadata, weaknesses);
-        for (const w of weaknesses) report({ kb: w.kb, object: where, detail: w.detail });
+        if (dnsConfigMap({ kind: source.kind, item })) opsObjects.push({ kind: source.kind, item });
+        const judged = judgeItem(source, item);
+        keptOut.push(...judged.keptOut);
+        for (const w of judged.weaknesses) report({ kb: w.kb, object: locate(source.kind, item), detail: w.detail });
       });
       if (turn.kind === 'shared') shared.push(`${source.resource} (${turn.by})`);
       if (turn.kind === 'read') listed.set(source.kind, turn.where);
@@ -363,11 +403,8 @@ export const workloadsHunter = defineHunter({
       ctx.log(`${access.identity}: complete reads of other identities used, nothing read again: ${shared.join(', ')}`);
       return;
     }
-    for (const r of fold.rest()) report(r);
-    if (fold.folded > 0) {
-      ctx.log(
-        `${access.identity}: ${count(fold.folded, 'pod weakness')} left to the controllers whose templates show them`,
-      );
+    if (folded > 0) {
+      ctx.log(`${access.identity}: ${count(folded, 'pod weakness')} left to the controllers whose templates show them`);
     }
     for (const source of OPS_SOURCES) {
       const read = await readEach(ctx, target, asker, source, (item) =>

@@ -1,0 +1,60 @@
+import type { EventPayloads } from '../../core/events.js';
+import type { HuntContext } from '../../core/hunter.js';
+
+// Reads several hunters make with the same identity (the pods, the RBAC objects) are made once per run:
+// the first caller reads, the others wait for its result and use it. What the read could not examine is
+// each caller's coverage gap: the gaps the first caller published while reading are published again by
+// every later caller, as its own (a cut read cuts every consumer's view of it).
+
+type Gap = Omit<EventPayloads['CoverageGap'], 'hunter'>;
+
+interface Held {
+  value: unknown;
+  gaps: Gap[];
+}
+
+/** By run (its HuntStarted event, so the reads go with it) and key. */
+const runs = new WeakMap<object, Map<string, Promise<Held>>>();
+
+function readsOf(ctx: HuntContext): Map<string, Promise<Held>> | undefined {
+  const run = ctx.known('HuntStarted')[0];
+  if (!run) return undefined;
+  let map = runs.get(run);
+  if (!map) {
+    map = new Map();
+    runs.set(run, map);
+  }
+  return map;
+}
+
+/**
+ * `read` once per run and `key` (which names the server, the identity and what is read): the first caller
+ * reads (its gaps published as they come), a later one gets the same value and publishes the same gaps as
+ * its own. A read that failed is forgotten, so the next caller reads again. A run without a HuntStarted
+ * event (a bare engine) shares nothing.
+ */
+export async function readForRun<T>(ctx: HuntContext, key: string, read: (ctx: HuntContext) => Promise<T>): Promise<T> {
+  const reads = readsOf(ctx);
+  const earlier = reads?.get(key);
+  if (earlier) {
+    const held = await earlier;
+    for (const gap of held.gaps) ctx.gap(gap);
+    return held.value as T;
+  }
+  const gaps: Gap[] = [];
+  const watched: HuntContext = {
+    ...ctx,
+    gap: (gap, parents) => {
+      gaps.push(gap);
+      return ctx.gap(gap, parents);
+    },
+  };
+  const held = read(watched).then((value) => ({ value, gaps }));
+  reads?.set(key, held);
+  try {
+    return (await held).value as T;
+  } catch (err) {
+    if (reads?.get(key) === held) reads.delete(key);
+    throw err;
+  }
+}
