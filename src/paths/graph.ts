@@ -209,11 +209,22 @@ export class EscalationGraph {
     }
     // A token Secret a pod mounts (a volume, env) is read by whoever gets into the pod or onto its node.
     const tokenOf = new Map(facts.tokenSecrets.map((t) => [`${t.namespace}/${t.name}`, t.serviceAccount]));
+    // Pods are many and alike: a cluster of 100,000 runs a few hundred accounts on a few thousand nodes. One
+    // edge per way (from, to, step), named after the first pod that gives it, is all a path needs; an edge
+    // per pod held half a gigabyte there.
+    const ways = new Set<string>();
+    const firstWay = (from: string, to: string, step = '') => {
+      const key = `${from}\u0000${to}\u0000${step}`;
+      if (ways.has(key)) return false;
+      ways.add(key);
+      return true;
+    };
     for (const pod of facts.pods) {
       this.namespaces.add(pod.namespace);
       const at = `${pod.namespace}/${pod.name}`;
-      if (pod.tokenMounted !== false)
-        free(hub('exec', pod.namespace), saKey(pod.namespace, pod.serviceAccount), `pod ${at}`);
+      const account = saKey(pod.namespace, pod.serviceAccount);
+      if (pod.tokenMounted !== false && firstWay(hub('exec', pod.namespace), account))
+        free(hub('exec', pod.namespace), account, `pod ${at}`);
       for (const secret of new Set(pod.secrets ?? [])) {
         const account = tokenOf.get(`${pod.namespace}/${secret}`);
         if (!account) continue;
@@ -230,7 +241,7 @@ export class EscalationGraph {
           });
         }
       }
-      if (pod.hostAccess && pod.node) {
+      if (pod.hostAccess && pod.node && firstWay(hub('exec-node', pod.namespace), `node:${pod.node}`)) {
         free(hub('exec-node', pod.namespace), `node:${pod.node}`, `pod ${pod.namespace}/${pod.name}`);
       }
     }
@@ -239,6 +250,7 @@ export class EscalationGraph {
     for (const node of nodes) free(NODES, `node:${node}`);
     for (const pod of facts.pods) {
       if (!pod.node || pod.tokenMounted === false) continue;
+      if (!firstWay(`node:${pod.node}`, saKey(pod.namespace, pod.serviceAccount), STEPS.nodeTokens.id)) continue;
       this.edge(`node:${pod.node}`, {
         to: saKey(pod.namespace, pod.serviceAccount),
         step: STEPS.nodeTokens,
@@ -510,7 +522,7 @@ export class EscalationGraph {
       return g;
     };
 
-    all({ verb: '*', group: '*', resource: '*' }, STEPS.wildcard, ADMIN);
+    const wildcard = all({ verb: '*', group: '*', resource: '*' }, STEPS.wildcard, ADMIN);
     all({ verb: 'list', group: '', resource: 'secrets' }, STEPS.readSecrets, SECRETS);
     for (const [ns, grant] of whereAllowed(grants, { verb: 'get', group: '', resource: 'secrets' })) {
       const evidence = `get secrets ${where(ns)} (${grant.via})`;
@@ -558,7 +570,9 @@ export class EscalationGraph {
       const admitted = this.hostPodsAdmitted(ns);
       if (admitted) to(NODES, STEPS.workloadPatch)(ns, `${evidence}; ${admitted.note}`);
     });
-    this.bindEdges(from, rbacGrants);
+    // Binding a role in a namespace reaches a goal in two steps at best, as cluster-admin reaches every goal:
+    // for one who holds `*` everywhere the edges (one per namespace, 20,000 in a large cluster) add no path.
+    if (!wildcard) this.bindEdges(from, rbacGrants);
     const binds = clusterWide({ verb: 'create', group: RBAC_GROUP, resource: 'clusterrolebindings' }, rbacGrants);
     const bind = clusterWide(
       { verb: 'bind', group: RBAC_GROUP, resource: 'clusterroles', name: 'cluster-admin' },
