@@ -9,7 +9,7 @@ import type { Asker } from './access.js';
 import type { ApiTarget } from './api.js';
 import type { TemplateFact } from './mounted-tokens.js';
 import { mayList } from './read-once.js';
-import { readForRun } from './run-reads.js';
+import { readForRun, runMap } from './run-reads.js';
 import { served } from './served.js';
 import { type FoldedReport, WorkloadFold } from './workload-fold.js';
 import { type Item, judgeItem, locate, POD_SOURCE, readEach, type Source, WORKLOAD_SOURCES } from './workloads.js';
@@ -75,17 +75,6 @@ export interface PodTurn {
 /** Complete reads (or reads in progress) by run and `host resource`, as read-once.ts keys them. */
 const hosts = new WeakMap<object, Map<string, { identity: string; digest: Promise<PodDigest | undefined> }>>();
 
-function hostsOf(ctx: HuntContext) {
-  const run = ctx.known('HuntStarted')[0];
-  if (!run) return undefined;
-  let map = hosts.get(run);
-  if (!map) {
-    map = new Map();
-    hosts.set(run, map);
-  }
-  return map;
-}
-
 /** The workload checks' part of a digest, once: whoever takes it judges the pods (undefined: taken). */
 export function takeJudged(digest: PodDigest): JudgedPods | undefined {
   const judged = digest.judged;
@@ -109,7 +98,7 @@ export async function workloadOnce(
   asker: Asker,
   source: Source,
 ): Promise<PodTurn | undefined> {
-  const byHost = hostsOf(ctx);
+  const byHost = runMap(ctx, hosts);
   const place = `${target.host} ${source.api}/${source.resource}`;
   const own = `${target.host}:${target.port} ${asker.identity} ${source.api}/${source.resource}`;
   const earlier = byHost?.get(place);

@@ -1,6 +1,7 @@
 import type { HuntContext } from '../../core/hunter.js';
 import type { Asker } from './access.js';
 import { type ApiTarget, askApi, netFailure } from './api.js';
+import { runMap } from './run-reads.js';
 import { type Item, readEach, type Source } from './workloads.js';
 
 // A resource read once per API server (its host) and run: the first identity that reads it in all namespaces to the
@@ -20,17 +21,6 @@ interface Claim {
  * `host resource`. A run without a HuntStarted event (a bare engine) shares nothing.
  */
 const claims = new WeakMap<object, Map<string, Claim>>();
-
-function claimsOf(ctx: HuntContext): Map<string, Claim> | undefined {
-  const run = ctx.known('HuntStarted')[0];
-  if (!run) return undefined;
-  let map = claims.get(run);
-  if (!map) {
-    map = new Map();
-    claims.set(run, map);
-  }
-  return map;
-}
 
 /** The outcome of one identity's turn at a resource. */
 export type ReadOnce =
@@ -72,7 +62,7 @@ export async function readOnce(
   source: Source,
   each: (item: Item) => void,
 ): Promise<ReadOnce> {
-  const all = claimsOf(ctx);
+  const all = runMap(ctx, claims);
   // By host, not port: the insecure port and the secure one are one API server, whose objects the
   // findings already locate by host alone.
   const key = `${target.host} ${source.api}/${source.resource}`;

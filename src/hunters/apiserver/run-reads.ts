@@ -16,17 +16,6 @@ interface Held {
 /** By run (its HuntStarted event, so the reads go with it) and key. */
 const runs = new WeakMap<object, Map<string, Promise<Held>>>();
 
-function readsOf(ctx: HuntContext): Map<string, Promise<Held>> | undefined {
-  const run = ctx.known('HuntStarted')[0];
-  if (!run) return undefined;
-  let map = runs.get(run);
-  if (!map) {
-    map = new Map();
-    runs.set(run, map);
-  }
-  return map;
-}
-
 /**
  * `read` once per run and `key` (which names the server, the identity and what is read): the first caller
  * reads (its gaps published as they come), a later one gets the same value and publishes the same gaps as
@@ -34,7 +23,7 @@ function readsOf(ctx: HuntContext): Map<string, Promise<Held>> | undefined {
  * event (a bare engine) shares nothing.
  */
 export async function readForRun<T>(ctx: HuntContext, key: string, read: (ctx: HuntContext) => Promise<T>): Promise<T> {
-  const reads = readsOf(ctx);
+  const reads = runMap(ctx, runs);
   const earlier = reads?.get(key);
   if (earlier) {
     const held = await earlier;
@@ -57,4 +46,19 @@ export async function readForRun<T>(ctx: HuntContext, key: string, read: (ctx: H
     if (reads?.get(key) === held) reads.delete(key);
     throw err;
   }
+}
+
+/**
+ * A map that lives as long as the run: kept under the run's HuntStarted event (one object per run, so it
+ * goes with it). Undefined for a run without one (a bare engine), which then shares nothing.
+ */
+export function runMap<V>(ctx: HuntContext, registry: WeakMap<object, Map<string, V>>): Map<string, V> | undefined {
+  const run = ctx.known('HuntStarted')[0];
+  if (!run) return undefined;
+  let map = registry.get(run);
+  if (!map) {
+    map = new Map();
+    registry.set(run, map);
+  }
+  return map;
 }
