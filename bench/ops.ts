@@ -11,7 +11,7 @@
 // Run: npm run build && node --expose-gc --import tsx bench/ops.ts [apiNodes=2000] [workloads=5000] [pods=50000]
 //      [profile=default|vulnerable]
 // (uses 127.143.200.0/21: the lab, then its API-only nodes' addresses, where nothing listens). It runs whatever opsFindings runs: rerun it after adding checks.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
@@ -24,6 +24,7 @@ import { opsFindings } from '../src/hunters/ops/checks.js';
 import { dnsConfigMap } from '../src/hunters/ops/dns.js';
 import type { OpsObject } from '../src/hunters/ops/objects.js';
 import { slimForOps } from '../src/hunters/ops/slim.js';
+import { startLabProcess } from './lab-process.js';
 
 const [apiNodes = 2000, workloads = 5000, pods = 50_000] = process.argv.slice(2, 5).map(Number);
 /** The lab's profile: `default` (1.32; only the reader reads), or `vulnerable` (1.16; the insecure port and
@@ -39,41 +40,25 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
-async function startLab(): Promise<{ child: ChildProcess; startMs: number }> {
-  const started = performance.now();
-  const child = spawn(
-    process.execPath,
-    [
-      'bin/kubeferret.js',
-      'lab',
-      '--profile',
-      profile,
-      '--nodes',
-      '1',
-      '--etcd',
-      'off',
-      '--base',
-      BASE,
-      '--api-nodes',
-      String(apiNodes),
-      '--workloads',
-      String(workloads),
-      '--workload-pods',
-      String(pods),
-      '--kubeconfigs',
-      dir,
-    ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      if (out.includes('Press Ctrl-C')) resolve();
-    });
-    child.once('exit', () => reject(new Error(`the lab did not start: ${out}`)));
-  });
-  return { child, startMs: performance.now() - started };
+function startLab() {
+  return startLabProcess([
+    '--profile',
+    profile,
+    '--nodes',
+    '1',
+    '--etcd',
+    'off',
+    '--base',
+    BASE,
+    '--api-nodes',
+    String(apiNodes),
+    '--workloads',
+    String(workloads),
+    '--workload-pods',
+    String(pods),
+    '--kubeconfigs',
+    dir,
+  ]);
 }
 
 interface Reader {

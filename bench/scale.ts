@@ -10,6 +10,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { startLabProcess } from './lab-process.js';
 
 const [pods = 100_000, secrets = 50_000, namespaces = 20_000, hunterTimeout] = process.argv.slice(2).map(Number);
 const BASE = '127.91.0.2';
@@ -26,23 +27,8 @@ interface HuntOutcome {
   services: string[];
 }
 
-async function startLab(extra: string[]): Promise<{ child: ChildProcess; startMs: number }> {
-  const started = performance.now();
-  const child = spawn(
-    process.execPath,
-    ['bin/kubeferret.js', 'lab', '--nodes', '1', '--etcd', 'simulated', '--base', BASE, ...extra],
-    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    // Read to the end (the lab says "lab stopped" as it exits), noting when it is ready.
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      if (out.includes('Press Ctrl-C')) resolve();
-    });
-    child.once('exit', () => reject(new Error(`the lab did not start: ${out}`)));
-  });
-  return { child, startMs: performance.now() - started };
+function startLab(extra: string[]) {
+  return startLabProcess(['--nodes', '1', '--etcd', 'simulated', '--base', BASE, ...extra]);
 }
 
 async function stopLab(child: ChildProcess): Promise<void> {
