@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Container, Pod, Volume, VolumeMount } from 'kubernetes-types/core/v1.js';
+import type { Container, NodeStatus, Pod, Volume, VolumeMount } from 'kubernetes-types/core/v1.js';
 import { tokenSecretName } from './seed-secrets.js';
 import { stableUid, timestamp } from './store.js';
 
@@ -139,4 +139,36 @@ export class PodNetwork {
     this.next.set(node.index, n + 1);
     return `10.244.${node.index + 1}.${n}`;
   }
+}
+
+/**
+ * What a healthy node's kubelet reports about it, the same for every node the lab serves (its own and the
+ * API-only ones of seed-bulk-workloads.ts): the four conditions, as of `at`, its addresses, its endpoint.
+ */
+export function healthyNodeStatus(
+  name: string,
+  address: string,
+  at: string,
+  kubeletPort: number,
+): Pick<NodeStatus, 'conditions' | 'addresses' | 'daemonEndpoints'> {
+  return {
+    conditions: [
+      ['MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
+      ['DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
+      ['PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'],
+      ['Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'],
+    ].map(([type, status, reason, message]) => ({
+      type,
+      status,
+      lastHeartbeatTime: at,
+      lastTransitionTime: at,
+      reason,
+      message,
+    })),
+    addresses: [
+      { type: 'InternalIP', address },
+      { type: 'Hostname', address: name },
+    ],
+    daemonEndpoints: { kubeletEndpoint: { Port: kubeletPort } },
+  };
 }

@@ -1,5 +1,5 @@
 import type { Container, Node, Pod, PodSpec, Toleration } from 'kubernetes-types/core/v1.js';
-import { defaultPod, type NodeSlot, runPod, tokenVolume } from './pods.js';
+import { defaultPod, healthyNodeStatus, type NodeSlot, runPod, tokenVolume } from './pods.js';
 import { RESOURCES, resourceOfKind } from './resources.js';
 import { BULK_LABEL, type LabScale, seeded } from './seed-bulk.js';
 import { type KubeObject, type Store, stableUid, timestamp } from './store.js';
@@ -206,24 +206,7 @@ function nodeObject(n: PlacedNode, random: () => number, ctx: BulkWorkloadContex
         memory: `${memoryKi - 1_000_000}Ki`,
         pods: '110',
       },
-      conditions: [
-        ['MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
-        ['DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
-        ['PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'],
-        ['Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'],
-      ].map(([type, status, reason, message]) => ({
-        type,
-        status,
-        lastHeartbeatTime: at,
-        lastTransitionTime: at,
-        reason,
-        message,
-      })),
-      addresses: [
-        { type: 'InternalIP', address: n.address },
-        { type: 'Hostname', address: n.name },
-      ],
-      daemonEndpoints: { kubeletEndpoint: { Port: PORTS.kubelet } },
+      ...healthyNodeStatus(n.name, n.address, at, PORTS.kubelet),
       nodeInfo: {
         machineID: stableUid(`machine/${n.name}`).replace(/-/g, ''),
         systemUUID: stableUid(`system/${n.name}`),

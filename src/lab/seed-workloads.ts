@@ -14,7 +14,7 @@ import type {
 } from 'kubernetes-types/core/v1.js';
 import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
 import type { NodeOs } from './options.js';
-import { defaultPod, type NodeSlot, PodNetwork, runPod, tokenVolume } from './pods.js';
+import { defaultPod, healthyNodeStatus, type NodeSlot, PodNetwork, runPod, tokenVolume } from './pods.js';
 import type { ProfileSettings } from './profiles.js';
 import { stableUid, timestamp } from './store.js';
 import { PORTS } from './topology.js';
@@ -88,24 +88,7 @@ function node(slot: NodeSlot, ctx: WorkloadContext, net: PodNetwork): Node {
     status: {
       capacity: { cpu: '4', 'ephemeral-storage': '61202244Ki', memory: '8148204Ki', pods: '110' },
       allocatable: { cpu: '4', 'ephemeral-storage': '56403987978', memory: '8045804Ki', pods: '110' },
-      conditions: [
-        ['MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
-        ['DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
-        ['PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'],
-        ['Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'],
-      ].map(([type, status, reason, message]) => ({
-        type,
-        status,
-        lastHeartbeatTime: timestamp(ctx.started),
-        lastTransitionTime: timestamp(ctx.started),
-        reason,
-        message,
-      })),
-      addresses: [
-        { type: 'InternalIP', address: slot.address },
-        { type: 'Hostname', address: slot.name },
-      ],
-      daemonEndpoints: { kubeletEndpoint: { Port: PORTS.kubelet } },
+      ...healthyNodeStatus(slot.name, slot.address, timestamp(ctx.started), PORTS.kubelet),
       nodeInfo: {
         machineID: hash(`machine/${slot.name}`, 32),
         systemUUID: stableUid(`system/${slot.name}`),
