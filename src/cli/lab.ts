@@ -6,15 +6,18 @@ import {
   IDENTITY_NAMES,
   type Lab,
   type LabOptions,
+  type LabScale,
   MAX_NODES,
   MAX_SCALE,
   parseFault,
+  scaleOf,
   startLab,
   workloadPodsOf,
 } from '../lab/index.js';
 import { integer } from './options.js';
 
-interface LabFlags {
+/** The scale options (--pods-per-node, --api-nodes, … --seed) are LabScale's fields as they are. */
+interface LabFlags extends LabScale {
   profile?: string;
   nodes?: number;
   base?: string;
@@ -25,15 +28,6 @@ interface LabFlags {
   kubeVersion?: string;
   nodeOs?: string;
   kubeconfigs?: string;
-  podsPerNode?: number;
-  secrets?: number;
-  namespaces?: number;
-  roles?: number;
-  pendingPods?: number;
-  apiNodes?: number;
-  workloads?: number;
-  workloadPods?: number;
-  seed?: number;
   fault?: string[];
 }
 
@@ -91,28 +85,7 @@ export function labOptionsFrom(flags: LabFlags): LabOptions {
     version: flags.kubeVersion,
     nodeOs: flags.nodeOs as LabOptions['nodeOs'],
     faults: flags.fault?.map(parseFault),
-    scale:
-      (flags.podsPerNode ??
-      flags.secrets ??
-      flags.namespaces ??
-      flags.roles ??
-      flags.apiNodes ??
-      flags.workloads ??
-      flags.workloadPods ??
-      flags.pendingPods ??
-      flags.seed)
-        ? {
-            podsPerNode: flags.podsPerNode,
-            secrets: flags.secrets,
-            namespaces: flags.namespaces,
-            roles: flags.roles,
-            pendingPods: flags.pendingPods,
-            apiNodes: flags.apiNodes,
-            workloads: flags.workloads,
-            workloadPods: flags.workloadPods,
-            seed: flags.seed,
-          }
-        : undefined,
+    scale: scaleOf(flags),
   };
 }
 

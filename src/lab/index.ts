@@ -59,6 +59,7 @@ export {
   MAX_NODES,
   MAX_SCALE,
   PROFILES,
+  scaleOf,
 } from './options.js';
 export type { CertKey } from './pki.js';
 export { PROFILE_SETTINGS, type ProfileSettings } from './profiles.js';

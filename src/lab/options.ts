@@ -221,6 +221,12 @@ const SCALE_FLAGS: Record<keyof LabScale, string> = {
   seed: '--seed',
 };
 
+/** The scale options that are set among `flags` (0 counts as set), or undefined when none is. */
+export function scaleOf(flags: LabScale): LabScale | undefined {
+  const set = (Object.keys(SCALE_FLAGS) as (keyof LabScale)[]).filter((k) => flags[k] !== undefined);
+  return set.length > 0 ? Object.fromEntries(set.map((k) => [k, flags[k]])) : undefined;
+}
+
 /** A fault given in code is held to what `--fault` accepts. */
 function checkFault(f: FaultSpec): FaultSpec {
   const bad = (why: string) => new UsageError(`fault on port ${f.port}: ${why}`);

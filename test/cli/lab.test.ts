@@ -33,3 +33,20 @@ describe('kubeferret lab --node-local-dns', () => {
     }
   });
 });
+
+describe('kubeferret lab scale flags', () => {
+  it('a scale flag of 0 does not drop the others: --pods-per-node 0 --secrets 5 adds the 5 Secrets', async () => {
+    const lab = await startLab(
+      labOptionsFrom({ profile: 'default', nodes: 1, base: '127.147.4.20', etcd: 'off', podsPerNode: 0, secrets: 5 }),
+    );
+    try {
+      const r = await call(`${lab.apiServer}/api/v1/namespaces/a-bulk/secrets`, {
+        token: lab.credentials.admin.token!,
+      });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.items.length, 5);
+    } finally {
+      await lab.stop();
+    }
+  });
+});
