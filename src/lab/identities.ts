@@ -50,7 +50,7 @@ export const IDENTITIES: readonly IdentityDefinition[] = [
     name: 'jane',
     kind: 'client-certificate',
     certificate: { commonName: 'jane', organizations: ['developers'] },
-    can: 'read most objects everywhere, no secrets: group developers is bound to view (ClusterRoleBinding developers-view)',
+    can: "read the namespaced objects everywhere, as Kubernetes' view role (no Secrets, no nodes, no RBAC): group developers is bound to view (ClusterRoleBinding developers-view)",
   },
   {
     name: 'team-a',

@@ -36,25 +36,71 @@ export const serviceAccount = (namespace: string, name: string): Subject => ({
 
 const BOOTSTRAP = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
 
+/**
+ * The bootstrap `view` role as Kubernetes defines it (plugin/pkg/auth/authorizer/rbac/bootstrappolicy):
+ * reads of the namespaced objects, no Secrets, and nothing cluster-scoped but namespaces (no nodes, no
+ * volumes, no RBAC).
+ */
 const VIEW_RULES: PolicyRule[] = [
   {
     apiGroups: [''],
     resources: [
       'configmaps',
       'endpoints',
-      'events',
-      'namespaces',
-      'nodes',
+      'persistentvolumeclaims',
+      'persistentvolumeclaims/status',
       'pods',
-      'pods/log',
-      'pods/status',
+      'replicationcontrollers',
+      'replicationcontrollers/scale',
       'serviceaccounts',
       'services',
+      'services/status',
     ],
     verbs: READ,
   },
-  { apiGroups: ['apps'], resources: ['daemonsets', 'deployments', 'replicasets', 'statefulsets'], verbs: READ },
-  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: READ },
+  {
+    apiGroups: [''],
+    resources: [
+      'bindings',
+      'events',
+      'limitranges',
+      'namespaces/status',
+      'pods/log',
+      'pods/status',
+      'replicationcontrollers/status',
+      'resourcequotas',
+      'resourcequotas/status',
+    ],
+    verbs: READ,
+  },
+  { apiGroups: [''], resources: ['namespaces'], verbs: READ },
+  { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ },
+  {
+    apiGroups: ['apps'],
+    resources: [
+      'controllerrevisions',
+      'daemonsets',
+      'daemonsets/status',
+      'deployments',
+      'deployments/scale',
+      'deployments/status',
+      'replicasets',
+      'replicasets/scale',
+      'replicasets/status',
+      'statefulsets',
+      'statefulsets/scale',
+      'statefulsets/status',
+    ],
+    verbs: READ,
+  },
+  {
+    apiGroups: ['autoscaling'],
+    resources: ['horizontalpodautoscalers', 'horizontalpodautoscalers/status'],
+    verbs: READ,
+  },
+  { apiGroups: ['batch'], resources: ['cronjobs', 'cronjobs/status', 'jobs', 'jobs/status'], verbs: READ },
+  { apiGroups: ['policy'], resources: ['poddisruptionbudgets', 'poddisruptionbudgets/status'], verbs: READ },
+  { apiGroups: ['networking.k8s.io'], resources: ['ingresses', 'ingresses/status', 'networkpolicies'], verbs: READ },
 ];
 
 const EDIT_RULES: PolicyRule[] = [

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { after, before, describe, it } from 'node:test';
 import { parseShard, shardTargets } from '../../src/cli/flags/shard.js';
 import { UsageError } from '../../src/core/errors.js';
@@ -126,7 +127,16 @@ describe('a sharded sweep of a /20 holding two labs, merged', () => {
             : `${f.fingerprint}|${f.kb}|${f.host}|${f.severity}|${f.identity ?? ''}|${f.object ?? ''}`,
         )
         .sort();
-    assert.deepEqual(what(merged), what(single));
+    const [inMerged, inSingle] = [what(merged), what(single)];
+    assert.deepEqual(
+      {
+        onlyMerged: inMerged.filter((x) => !inSingle.includes(x)),
+        onlySingle: inSingle.filter((x) => !inMerged.includes(x)),
+      },
+      { onlyMerged: [], onlySingle: [] },
+      "the merged shards report exactly the single run's findings",
+    );
+    assert.deepEqual(inMerged, inSingle);
     const facts = (r: { graph: { nodes: { id: string; kind: string }[] } }) =>
       r.graph.nodes
         .filter((n) => ['host', 'port', 'service', 'credential', 'access'].includes(n.kind))

@@ -12,7 +12,7 @@ import { kubeconfigIdentities } from '../../src/discovery/vantage/kubeconfig.js'
 import { podIdentity } from '../../src/discovery/vantage/pod.js';
 import { apiserverHunters } from '../../src/hunters/apiserver/index.js';
 import { type IdentityName, type Lab, PORTS } from '../../src/lab/index.js';
-import { type HuntResult, runHunt } from '../../src/run/hunt.js';
+import { type HuntHooks, type HuntResult, runHunt } from '../../src/run/hunt.js';
 
 // Real hunts for the hunter tests, as `kubeferret hunt` runs them (port scan, engine, network layer): of
 // the lab, with discovery's fingerprint and vantage points; of servers a test starts, fingerprinted by
@@ -111,6 +111,8 @@ export interface HuntOptions {
   /** Vantage points, as the CLI builds them from --token, --kubeconfig and --pod. */
   identities?: Identity[];
   config?: Partial<HuntConfig>;
+  /** The run's hooks (its debug lines, say). */
+  hooks?: HuntHooks;
 }
 
 export interface LabHuntOptions extends HuntOptions {
@@ -169,6 +171,7 @@ async function hunt(
       },
     }),
     hunters,
+    options.hooks,
   );
   const findings = result.events.filter((e): e is KfEvent<'Finding'> => e.type === 'Finding');
   return {

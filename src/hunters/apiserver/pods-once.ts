@@ -43,7 +43,6 @@ export interface JudgedPods {
   reports: FoldedReport[];
   /** Pod weaknesses left to their controllers. */
   folded: number;
-  ops: OpsObject[];
   keptOut: string[];
 }
 
@@ -62,6 +61,11 @@ export interface PodDigest {
   templates: RawTemplate[];
   /** Controllers with what their templates show (nothing, for most): the fold of the pods starts from them. */
   shows: WeakPod[];
+  /**
+   * The objects as the operational checks keep them (slim): kept for the run, since every identity whose
+   * view of the server includes this read has its checks judged on it (apiserver-workloads).
+   */
+  ops: OpsObject[];
   /** Until the workload hunter takes it. */
   judged?: JudgedPods;
 }
@@ -145,7 +149,8 @@ async function readDigest(
   const paths: PathPod[] = [];
   const templates: RawTemplate[] = [];
   const shows: WeakPod[] = [];
-  const judged: JudgedPods = { reports: [], folded: 0, ops: [], keptOut: [] };
+  const judged: JudgedPods = { reports: [], folded: 0, keptOut: [] };
+  const ops: OpsObject[] = [];
   const isPod = source === POD_SOURCE;
   // Pods are folded as they arrive (memory bounded at any count): into the controllers this identity reads,
   // read first (once, shared with every consumer).
@@ -168,7 +173,7 @@ async function readDigest(
     },
   };
   const read = await readEach(watched, target, asker, source, (item) => {
-    judged.ops.push({ kind: source.kind, item: slimForOps(source.kind, item) });
+    ops.push({ kind: source.kind, item: slimForOps(source.kind, item) });
     const { weaknesses, keptOut } = judgeItem(source, item);
     judged.keptOut.push(...keptOut);
     const where = locate(source.kind, item);
@@ -195,7 +200,7 @@ async function readDigest(
   }
   if (!read) return undefined;
   const complete = !cut && !ctx.signal.aborted && read.where === 'all namespaces';
-  return { by: asker.identity, where: read.where, count: read.count, complete, paths, templates, shows, judged };
+  return { by: asker.identity, where: read.where, count: read.count, complete, paths, templates, shows, ops, judged };
 }
 
 /** A controller's template as readTemplates (mounted-tokens.ts) judges it, its account's say left open. */

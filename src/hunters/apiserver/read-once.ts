@@ -14,6 +14,8 @@ import { type Item, readEach, type Source } from './workloads.js';
 interface Claim {
   identity: string;
   complete: Promise<boolean>;
+  /** What the reader kept of the objects for those after it (readOnce's `keep`). */
+  kept: Item[];
 }
 
 /**
@@ -25,8 +27,11 @@ const claims = new WeakMap<object, Map<string, Claim>>();
 /** The outcome of one identity's turn at a resource. */
 export type ReadOnce =
   | { kind: 'read'; count: number; where: string; complete: boolean }
-  /** Another identity read it completely; this one showed it may list it too (`may` undefined: no answer). */
-  | { kind: 'shared'; by: string; may: boolean | undefined }
+  /**
+   * Another identity read it completely; this one showed it may list it too (`may` undefined: no answer).
+   * `kept`: what the reader's `keep` kept of the objects.
+   */
+  | { kind: 'shared'; by: string; may: boolean | undefined; kept: readonly Item[] }
   | { kind: 'unreadable' };
 
 /** One object of the resource, in all namespaces: whether the identity may list it, cheaply. */
@@ -53,7 +58,9 @@ export async function mayList(
 /**
  * readEach, once per server and run for a complete read: waits for an identity already reading the resource,
  * and when that read was complete in all namespaces, only asks for one object to show this identity may
- * list it too. Otherwise reads as readEach does (and, when complete, reads for those after it).
+ * list it too. Otherwise reads as readEach does (and, when complete, reads for those after it). `keep`
+ * picks (and may slim) what of each object a complete read keeps for the identities after it, who get it
+ * as `kept`; by default nothing is kept.
  */
 export async function readOnce(
   ctx: HuntContext,
@@ -61,6 +68,7 @@ export async function readOnce(
   asker: Asker,
   source: Source,
   each: (item: Item) => void,
+  keep: (item: Item) => Item | undefined = () => undefined,
 ): Promise<ReadOnce> {
   const all = runMap(ctx, claims);
   // By host, not port: the insecure port and the secure one are one API server, whose objects the
@@ -71,12 +79,12 @@ export async function readOnce(
     const may = await mayList(ctx, target, asker, source);
     if (may !== false) {
       ctx.log(`${source.resource} at ${key}: ${earlier.identity}'s complete read used for ${asker.identity}`);
-      return { kind: 'shared', by: earlier.identity, may };
+      return { kind: 'shared', by: earlier.identity, may, kept: earlier.kept };
     }
     // Refused everywhere: what it may read is its own namespace, read as readEach reads (not shared).
   }
   let settle: (complete: boolean) => void = () => undefined;
-  const claim: Claim = { identity: asker.identity, complete: new Promise((resolve) => (settle = resolve)) };
+  const claim: Claim = { identity: asker.identity, complete: new Promise((resolve) => (settle = resolve)), kept: [] };
   all?.set(key, claim);
   let cut = false;
   // A gap readEach records is a read that was not complete: it must not stand for anyone else's.
@@ -89,7 +97,11 @@ export async function readOnce(
   };
   let complete = false;
   try {
-    const read = await readEach(watched, target, asker, source, each);
+    const read = await readEach(watched, target, asker, source, (item) => {
+      each(item);
+      const kept = keep(item);
+      if (kept !== undefined) claim.kept.push(kept);
+    });
     if (!read) return { kind: 'unreadable' };
     complete = !cut && !ctx.signal.aborted && read.where === 'all namespaces';
     return { kind: 'read', count: read.count, where: read.where, complete };

@@ -8,14 +8,14 @@ import { count, sample } from '../evidence.js';
 import { opsFindings } from '../ops/checks.js';
 import { DNS_SERVICE, dnsConfigMap, dnsUnjudged } from '../ops/dns.js';
 import { DNS_KB, OPS_KB, type OpsObject } from '../ops/objects.js';
-import { opsUnjudged, unjudgedLine } from '../ops/unjudged.js';
+import { NOT_SERVED, opsUnjudged, unjudgedLine } from '../ops/unjudged.js';
 import { scanCredentials } from '../plain-credentials.js';
 import type { Asker } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type Answer, type ApiTarget, askApi, endpointLabel, netFailure } from './api.js';
 import { takeJudged, workloadOnce } from './pods-once.js';
-import { readOnce } from './read-once.js';
-import { readForRun } from './run-reads.js';
+import { type ReadOnce, readOnce } from './read-once.js';
+import { readForRun, runMap } from './run-reads.js';
 import { served } from './served.js';
 import type { FoldedReport } from './workload-fold.js';
 
@@ -324,6 +324,17 @@ export function judgeItem(source: Source, item: Item): { weaknesses: SpecWeaknes
   return { weaknesses, keptOut: scan.keptOut.map((n) => `${where} ${n}`) };
 }
 
+/** The operational checks' views judged so far, by run and `host view`: the identity that judged each. */
+const judgedViews = new WeakMap<object, Map<string, string>>();
+
+/** One kind's part of an identity's view: whose read, and where; and where it was listed, for the gaps. */
+function viewOf(source: Source, asker: Asker, turn: ReadOnce, listed: Map<string, string>): string {
+  if (turn.kind === 'unreadable') return `${source.kind}: none`;
+  const [by, where] = turn.kind === 'shared' ? [turn.by, 'all namespaces'] : [asker.identity, turn.where];
+  listed.set(source.kind, where);
+  return `${source.kind}: ${by}, ${where}`;
+}
+
 /**
  * Workloads read through the API: with every identity that may list pods, the Pods and the pod templates
  * of Deployments, DaemonSets, StatefulSets, Jobs and CronJobs it can read (all namespaces, else its own), and
@@ -366,21 +377,35 @@ export const workloadsHunter = defineHunter({
     const shared: string[] = [];
     /** Where each kind was listed, for what the checks could not judge. */
     const listed = new Map<string, string>();
+    /** Whose read of each kind the checks judge on (the identity's own, or another's complete one). */
+    const view: string[] = [];
+    const add = (kind: string, items: Iterable<Item>) => {
+      for (const item of items) opsObjects.push({ kind, item });
+    };
     for (const wanted of WORKLOAD_SOURCES) {
       const source = await served(ctx, target, asker, wanted);
-      if (!source) continue;
+      if (!source) {
+        // No version of it is served: none exist, and nothing of it went unjudged.
+        listed.set(wanted.kind, NOT_SERVED);
+        view.push(`${wanted.kind}: ${NOT_SERVED}`);
+        continue;
+      }
       if (source.spec) {
         // Pods and controllers are read once for every hunter that needs them (pods-once.ts); this hunter's
         // part of that read is judged by the first identity that takes it.
         const turn = await workloadOnce(ctx, target, asker, source);
-        if (!turn) continue;
+        if (!turn) {
+          view.push(`${source.kind}: none`);
+          continue;
+        }
         listed.set(source.kind, turn.digest.where);
+        view.push(`${source.kind}: ${turn.digest.by}, ${turn.digest.where}`);
+        for (const o of turn.digest.ops) opsObjects.push(o);
         const judged = turn.from === undefined ? takeJudged(turn.digest) : undefined;
         if (!judged) {
           shared.push(`${source.resource} (${turn.digest.by})`);
           continue;
         }
-        for (const o of judged.ops) opsObjects.push(o);
         keptOut.push(...judged.keptOut);
         for (const r of judged.reports) report(r);
         folded += judged.folded;
@@ -389,30 +414,60 @@ export const workloadsHunter = defineHunter({
         }
         continue;
       }
-      const turn = await readOnce(ctx, target, asker, source, (item) => {
-        if (dnsConfigMap({ kind: source.kind, item })) opsObjects.push({ kind: source.kind, item });
-        const judged = judgeItem(source, item);
-        keptOut.push(...judged.keptOut);
-        for (const w of judged.weaknesses) report({ kb: w.kb, object: locate(source.kind, item), detail: w.detail });
-      });
-      if (turn.kind === 'shared') shared.push(`${source.resource} (${turn.by})`);
-      if (turn.kind === 'read') listed.set(source.kind, turn.where);
+      const turn = await readOnce(
+        ctx,
+        target,
+        asker,
+        source,
+        (item) => {
+          if (dnsConfigMap({ kind: source.kind, item })) opsObjects.push({ kind: source.kind, item });
+          const judged = judgeItem(source, item);
+          keptOut.push(...judged.keptOut);
+          for (const w of judged.weaknesses) report({ kb: w.kb, object: locate(source.kind, item), detail: w.detail });
+        },
+        // The DNS configurations are all the checks need of the ConfigMaps; those after it judge them too.
+        (item) => (dnsConfigMap({ kind: source.kind, item }) ? item : undefined),
+      );
+      view.push(viewOf(source, asker, turn, listed));
+      if (turn.kind === 'shared') {
+        shared.push(`${source.resource} (${turn.by})`);
+        add(source.kind, turn.kept);
+      }
     }
     if (shared.length > 0) {
-      // The operational checks judge the workloads together: the identity that read them all judged them.
       ctx.log(`${access.identity}: complete reads of other identities used, nothing read again: ${shared.join(', ')}`);
-      return;
     }
     if (folded > 0) {
       ctx.log(`${access.identity}: ${count(folded, 'pod weakness')} left to the controllers whose templates show them`);
     }
     for (const source of OPS_SOURCES) {
-      const read = await readEach(ctx, target, asker, source, (item) =>
-        opsObjects.push({ kind: source.kind, item: source.slim ? source.slim(item) : item }),
+      const slim = source.slim ?? ((item: Item) => item);
+      const turn = await readOnce(
+        ctx,
+        target,
+        asker,
+        source,
+        (item) => opsObjects.push({ kind: source.kind, item: slim(item) }),
+        slim,
       );
-      if (read) listed.set(source.kind, read.where);
+      view.push(viewOf(source, asker, turn, listed));
+      if (turn.kind === 'shared') add(source.kind, turn.kept);
     }
     const { rbac, unread } = await daemonSetsRbac(ctx, target, asker, opsObjects);
+    const service = await dnsService(ctx, target, asker, opsObjects);
+    const minor = await serverMinor(ctx, target, asker);
+    view.push(`RBAC: ${unread.length > 0 ? `not ${unread.join(', ')}` : rbac ? 'read' : 'not needed'}`);
+    view.push(`DNS Service: ${service ? 'read' : 'not read'}`, `version: ${minor ?? '?'}`);
+    // The checks judge the server's objects as this identity sees them. Identities whose views are the same
+    // reads (another's complete read, shared) are judged once: the same findings, and the same gaps.
+    const views = runMap(ctx, judgedViews);
+    const key = `${target.host} ${view.join('; ')}`;
+    const judgedBy = views?.get(key);
+    if (judgedBy !== undefined) {
+      ctx.log(`${access.identity}: operational checks judged on the same reads as ${judgedBy}'s`);
+      return;
+    }
+    views?.set(key, access.identity);
     const unjudged = opsUnjudged(opsObjects, listed, unread);
     if (unjudged.length > 0) {
       // Never silent, and one line: what was missing and every check it kept from being judged.
@@ -425,9 +480,7 @@ export const workloadsHunter = defineHunter({
       });
     }
     const nodes = opsObjects.some((o) => o.kind === 'Node');
-    const service = await dnsService(ctx, target, asker, opsObjects);
     if (service) opsObjects.push(service);
-    const minor = await serverMinor(ctx, target, asker);
     for (const f of opsFindings(opsObjects, 'live', { minor, rbac, nodes })) {
       ctx.report({ host: target.host, kb: f.kb, object: f.where, evidence: `${f.where}: ${f.detail} (${seen})` }, [
         access.id,

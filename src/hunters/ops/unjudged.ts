@@ -6,8 +6,16 @@ import { NODE_CHECKS } from './scheduling.js';
 // per identity and server (never one per check: an identity that may read almost nothing would get ten).
 // Each line names what was missing and why, then every check it kept from being judged. Pure: no I/O.
 
-/** Where each kind was listed by the identity (`all namespaces`, `namespace dev`); a kind not listable is absent. */
+/**
+ * Where each kind was listed by the identity (`all namespaces`, `namespace dev`, or NOT_SERVED); a kind not
+ * listable is absent.
+ */
 export type Listed = ReadonlyMap<string, string>;
+
+/** A kind the server does not serve at any version: none exist, so nothing of it went unjudged. */
+export const NOT_SERVED = 'not served';
+/** Whether every object of a kind the server has was read. */
+const whole = (where: string | undefined) => where === 'all namespaces' || where === NOT_SERVED;
 
 /** One thing missing and the checks it kept from being judged. */
 export interface Unjudged {
@@ -18,8 +26,27 @@ export interface Unjudged {
 
 const SYSTEM = 'kube-system';
 /** Whether a namespaced kind was read where kube-system's objects are (all namespaces, or kube-system itself). */
-const seesSystem = (where: string | undefined) => where === 'all namespaces' || where === `namespace ${SYSTEM}`;
+const seesSystem = (where: string | undefined) => whole(where) || where === `namespace ${SYSTEM}`;
 const why = (where: string | undefined) => (where === undefined ? 'not listable' : `listed only in ${where}`);
+
+/** The workload kinds the checks judge one by one (the DaemonSets have a line of their own, below). */
+const WORKLOAD_KINDS = [
+  ['Deployment', 'Deployments'],
+  ['StatefulSet', 'StatefulSets'],
+  ['CronJob', 'CronJobs'],
+  ['Pod', 'Pods'],
+] as const;
+/** The checks judged on those kinds. */
+const WORKLOAD_CHECKS = [
+  OPS_KB.hpaReplicas,
+  OPS_KB.pullStampede,
+  OPS_KB.longGrace,
+  OPS_KB.leakyProbe,
+  DNS_KB.ndots,
+  OPS_KB.neverScheduled,
+  OPS_KB.pendingPile,
+  OPS_KB.cronPileUp,
+];
 
 /**
  * What was not judged on a live read: `listed` says where each kind was read, `rbacUnread` the RBAC
@@ -59,6 +86,21 @@ export function opsUnjudged(objects: readonly OpsObject[], listed: Listed, rbacU
       ],
     });
   }
+  const hpas = listed.get('HorizontalPodAutoscaler');
+  const scaled = objects.some((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet');
+  if (!whole(hpas) && scaled) {
+    out.push({
+      need: `the HorizontalPodAutoscalers of every namespace (${why(hpas)})`,
+      checks: [`autoscaled workloads whose applied configuration sets replicas (${OPS_KB.hpaReplicas})`],
+    });
+  }
+  const partial = WORKLOAD_KINDS.filter(([kind]) => !whole(listed.get(kind)));
+  if (partial.length > 0) {
+    out.push({
+      need: `the ${partial.map(([kind, plural]) => `${plural} (${why(listed.get(kind))})`).join(', ')} of every namespace`,
+      checks: [`their checks outside what was read (${WORKLOAD_CHECKS.join(', ')})`],
+    });
+  }
   const configMaps = listed.get('ConfigMap');
   if (!seesSystem(configMaps)) {
     out.push({
@@ -67,7 +109,7 @@ export function opsUnjudged(objects: readonly OpsObject[], listed: Listed, rbacU
     });
   }
   const daemonSetsWhere = listed.get('DaemonSet');
-  if (daemonSetsWhere !== 'all namespaces') {
+  if (!whole(daemonSetsWhere)) {
     out.push({
       need: `the DaemonSets of every namespace (${why(daemonSetsWhere)})`,
       checks: [

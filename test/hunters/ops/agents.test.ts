@@ -389,7 +389,8 @@ describe('an identity that may read the DaemonSets but not RBAC', () => {
     assert.deepEqual(
       gaps.map((g) => `${g.reason}: ${g.detail}`),
       [
-        'skipped: not judged: the PersistentVolumes (not listable): volumes on gone nodes (KF-OPS-010); clusterroles and clusterrolebindings (not listable): whether 12 DaemonSets may list or watch pods cluster-wide (KF-OPS-014)',
+        // The view role reads no node (nothing cluster-scoped but namespaces), as Kubernetes' own.
+        'skipped: not judged: the nodes (not listable): volumes on gone nodes (KF-OPS-010) and work no node can run (KF-OPS-011), whether the pods of 12 DaemonSets fit what is free on each node (KF-OPS-004); clusterroles and clusterrolebindings (not listable): whether 12 DaemonSets may list or watch pods cluster-wide (KF-OPS-014)',
       ],
     );
   });
@@ -440,7 +441,7 @@ describe('an identity that may read pods and DaemonSets but not nodes nor RBAC',
     assert.equal(gaps.length, 1, gaps.join('\n'));
     assert.match(
       gaps[0],
-      /^operational checks \(nobody\): skipped: not judged: the nodes \(not listable\): volumes on gone nodes \(KF-OPS-010\) and work no node can run \(KF-OPS-011\), whether the pods of \d+ DaemonSets fit what is free on each node \(KF-OPS-004\); clusterroles and clusterrolebindings \(not listable\): whether \d+ DaemonSets may list or watch pods cluster-wide \(KF-OPS-014\); kube-system's ConfigMaps \(not listable\): CoreDNS's Corefile \(KF-OPS-006\), kube-proxy's IPVS UDP timeout \(KF-OPS-008\)$/,
+      /^operational checks \(nobody\): skipped: not judged: the nodes \(not listable\): volumes on gone nodes \(KF-OPS-010\) and work no node can run \(KF-OPS-011\), whether the pods of \d+ DaemonSets fit what is free on each node \(KF-OPS-004\); clusterroles and clusterrolebindings \(not listable\): whether \d+ DaemonSets may list or watch pods cluster-wide \(KF-OPS-014\); the Deployments \(not listable\), StatefulSets \(not listable\), CronJobs \(not listable\) of every namespace: their checks outside what was read \(KF-OPS-001, KF-OPS-002, KF-OPS-003, KF-OPS-005, KF-OPS-007, KF-OPS-011, KF-OPS-012, KF-OPS-013\); kube-system's ConfigMaps \(not listable\): CoreDNS's Corefile \(KF-OPS-006\), kube-proxy's IPVS UDP timeout \(KF-OPS-008\)$/,
     );
   });
 });

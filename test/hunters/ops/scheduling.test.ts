@@ -574,7 +574,7 @@ describe('an identity that may list nodes but not volumes', () => {
       assert.deepEqual(
         gaps.map((g) => `${g.reason}: ${g.detail}`),
         [
-          "skipped: not judged: the PersistentVolumes (not listable): volumes on gone nodes (KF-OPS-010); kube-system's ConfigMaps (not listable): CoreDNS's Corefile (KF-OPS-006), kube-proxy's IPVS UDP timeout (KF-OPS-008); the DaemonSets of every namespace (not listable): a node-local DNS cache in a large cluster (KF-OPS-009), per-node agents (KF-OPS-002, KF-OPS-004, KF-OPS-014)",
+          "skipped: not judged: the PersistentVolumes (not listable): volumes on gone nodes (KF-OPS-010); the HorizontalPodAutoscalers of every namespace (not listable): autoscaled workloads whose applied configuration sets replicas (KF-OPS-001); the StatefulSets (not listable), CronJobs (not listable) of every namespace: their checks outside what was read (KF-OPS-001, KF-OPS-002, KF-OPS-003, KF-OPS-005, KF-OPS-007, KF-OPS-011, KF-OPS-012, KF-OPS-013); kube-system's ConfigMaps (not listable): CoreDNS's Corefile (KF-OPS-006), kube-proxy's IPVS UDP timeout (KF-OPS-008); the DaemonSets of every namespace (not listable): a node-local DNS cache in a large cluster (KF-OPS-009), per-node agents (KF-OPS-002, KF-OPS-004, KF-OPS-014)",
         ],
       );
     } finally {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { OpsObject } from '../../../src/hunters/ops/objects.js';
-import { opsUnjudged, unjudgedLine } from '../../../src/hunters/ops/unjudged.js';
+import { NOT_SERVED, opsUnjudged, unjudgedLine } from '../../../src/hunters/ops/unjudged.js';
 import { type Lab, startLab } from '../../../src/lab/index.js';
 import { huntApiAs, type LabHunt } from '../lab-hunt.js';
 
@@ -11,16 +11,41 @@ import { huntApiAs, type LabHunt } from '../lab-hunt.js';
 const node: OpsObject = { kind: 'Node', item: { metadata: { name: 'n1' } } };
 const daemonSet: OpsObject = { kind: 'DaemonSet', item: { metadata: { name: 'agent', namespace: 'kube-system' } } };
 const everywhere = (...kinds: string[]) => new Map(kinds.map((k) => [k, 'all namespaces']));
+/** The workload kinds and HPAs, read everywhere: the lines below are about the rest. */
+const WORKLOADS = ['Deployment', 'StatefulSet', 'CronJob', 'Pod', 'HorizontalPodAutoscaler'];
+const deployment: OpsObject = { kind: 'Deployment', item: { metadata: { name: 'web', namespace: 'dev' } } };
 
 describe('opsUnjudged: what was missing, and every check it kept from being judged', () => {
   it('an identity that read everything leaves nothing unjudged', () => {
-    const listed = everywhere('Node', 'PersistentVolume', 'ConfigMap', 'DaemonSet');
-    assert.deepEqual(opsUnjudged([node, daemonSet], listed, []), []);
+    const listed = everywhere('Node', 'PersistentVolume', 'ConfigMap', 'DaemonSet', ...WORKLOADS);
+    assert.deepEqual(opsUnjudged([node, daemonSet, deployment], listed, []), []);
+  });
+
+  it('kinds the server does not serve leave nothing unjudged', () => {
+    const listed = new Map([
+      ...everywhere('Node', 'PersistentVolume', 'ConfigMap', 'DaemonSet', ...WORKLOADS),
+      ['CronJob', NOT_SERVED],
+      ['HorizontalPodAutoscaler', NOT_SERVED],
+    ]);
+    assert.deepEqual(opsUnjudged([node, daemonSet, deployment], listed, []), []);
+  });
+
+  it('workloads read in one namespace, HPAs not at all: the checks elsewhere and the HPA check are named', () => {
+    const listed = new Map([
+      ...everywhere('Node', 'PersistentVolume', 'ConfigMap', 'DaemonSet', 'StatefulSet', 'CronJob'),
+      ['Deployment', 'namespace dev'],
+      ['Pod', 'namespace dev'],
+    ]);
+    assert.equal(
+      unjudgedLine(opsUnjudged([node, daemonSet, deployment], listed, [])),
+      'not judged: the HorizontalPodAutoscalers of every namespace (not listable): autoscaled workloads whose applied configuration sets replicas (KF-OPS-001); ' +
+        'the Deployments (listed only in namespace dev), Pods (listed only in namespace dev) of every namespace: their checks outside what was read (KF-OPS-001, KF-OPS-002, KF-OPS-003, KF-OPS-005, KF-OPS-007, KF-OPS-011, KF-OPS-012, KF-OPS-013)',
+    );
   });
 
   it('ConfigMaps and DaemonSets read in kube-system only: the Corefile is judged, the agents elsewhere are not', () => {
     const listed = new Map([
-      ...everywhere('Node', 'PersistentVolume'),
+      ...everywhere('Node', 'PersistentVolume', ...WORKLOADS),
       ['ConfigMap', 'namespace kube-system'],
       ['DaemonSet', 'namespace kube-system'],
     ]);
@@ -31,7 +56,7 @@ describe('opsUnjudged: what was missing, and every check it kept from being judg
   });
 
   it('read in its own namespace only: the DNS checks are named with where it read', () => {
-    const listed = new Map([...everywhere('Node', 'PersistentVolume'), ['ConfigMap', 'namespace dev']]);
+    const listed = new Map([...everywhere('Node', 'PersistentVolume', ...WORKLOADS), ['ConfigMap', 'namespace dev']]);
     assert.equal(
       unjudgedLine(opsUnjudged([node], listed, [])),
       "not judged: kube-system's ConfigMaps (listed only in namespace dev): CoreDNS's Corefile (KF-OPS-006), kube-proxy's IPVS UDP timeout (KF-OPS-008); " +
@@ -40,7 +65,7 @@ describe('opsUnjudged: what was missing, and every check it kept from being judg
   });
 
   it('an empty node list is said as such; the DaemonSets without RBAC are counted', () => {
-    const listed = everywhere('Node', 'ConfigMap', 'DaemonSet');
+    const listed = everywhere('Node', 'ConfigMap', 'DaemonSet', ...WORKLOADS);
     assert.equal(
       unjudgedLine(opsUnjudged([daemonSet], listed, ['clusterroles'])),
       'not judged: the nodes (the node list is empty): volumes on gone nodes (KF-OPS-010) and work no node can run (KF-OPS-011), ' +
