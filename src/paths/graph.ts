@@ -280,8 +280,46 @@ export class EscalationGraph {
       this.rightsEdges(saKey(sa.namespace, sa.name), this.rbac.grants(serviceAccountWho(sa.namespace, sa.name)));
     }
     for (const start of facts.starts) this.startEdges(start);
+    this.drain();
+  }
+
+  /** Turns the identities reached so far into edges (each once; an identity reached on the way is queued). */
+  private drain() {
     for (let next = this.pending.shift(); next; next = this.pending.shift()) {
       this.rightsEdges(next.key, next.grants(), next.limits);
+    }
+  }
+
+  /**
+   * Makes the starts' edges again from what is known of them now (a start's rights per namespace learned
+   * later), so that one graph serves every start of its server: the facts are read and the graph built once
+   * per server, reader and run, and each caller adds its starts. The distances already searched are kept
+   * when only the starts' own edges changed: no edge points at a start, so no other node's distance moves.
+   */
+  private setStarts(starts: readonly StartFact[]) {
+    const built = this.built.size;
+    for (const start of starts) {
+      this.edges.delete(`start:${start.name}`);
+      this.startEdges(start);
+    }
+    this.drain();
+    if (this.built.size !== built) {
+      // A start reached an identity nobody had reached: its edges may shorten other starts' paths only,
+      // but the searches are redone rather than reasoned about.
+      this.distances.clear();
+      return;
+    }
+    for (const dist of this.distances.values()) {
+      for (const start of starts) {
+        const key = `start:${start.name}`;
+        dist.delete(key);
+        let best: number | undefined;
+        for (const e of this.edges.get(key) ?? []) {
+          const d = dist.get(e.to);
+          if (d !== undefined && (best === undefined || d + (e.step ? 1 : 0) < best)) best = d + (e.step ? 1 : 0);
+        }
+        if (best !== undefined) dist.set(key, best);
+      }
     }
   }
 
@@ -788,10 +826,14 @@ export class EscalationGraph {
     return steps;
   }
 
-  /** For every starting identity, its shortest path to each goal it reaches. */
-  paths(): AttackPath[] {
+  /**
+   * For every starting identity, its shortest path to each goal it reaches: the starts the graph was built
+   * with, or `starts`, whose edges are then made again from what they say (see setStarts).
+   */
+  paths(starts?: readonly StartFact[]): AttackPath[] {
+    if (starts) this.setStarts(starts);
     const out: AttackPath[] = [];
-    for (const start of this.facts.starts) {
+    for (const start of starts ?? this.facts.starts) {
       for (const to of PATH_GOALS) {
         const steps = this.pathTo(`start:${start.name}`, to);
         if (steps) out.push({ from: start.name, to, steps });

@@ -34,14 +34,18 @@ const SA_TOKEN = 'kubernetes.io/service-account-token';
 export const readsRbac = (a: KfEvent<'ApiAccess'>) =>
   a.can['list clusterroles'] === true && a.can['list roles'] === true;
 
-/** What the graph is built from, and the controllers' pod templates when asked for (KF-WORKLOAD-007). */
-export type ReadFacts = Omit<PathFacts, 'starts'> & { templates: TemplateFact[] };
+/**
+ * What the graph is built from, the graph itself (built once per server, identity and run, without starts:
+ * each caller adds its own through `graph.paths(starts)`), and the controllers' pod templates when asked
+ * for (KF-WORKLOAD-007).
+ */
+export type ReadFacts = Omit<PathFacts, 'starts'> & { graph: EscalationGraph; templates: TemplateFact[] };
 
 /**
- * Everything the graph needs, read with one identity; parts it may not read stay empty. With `templates`,
- * the controllers' pod templates too. Read once per identity and run (run-reads.ts): every ApiAccess the
- * attack paths are computed for, and the secrets ranking, use the same facts, and each gets the gaps of
- * the read as its own.
+ * Everything the graph needs, read with one identity, and the graph built from it; parts it may not read
+ * stay empty. With `templates`, the controllers' pod templates too. Read and built once per identity and
+ * run (run-reads.ts): every ApiAccess the attack paths are computed for, each recomputation, and the
+ * secrets ranking use the same facts and the same graph, and each gets the gaps of the read as its own.
  */
 export async function readFacts(
   ctx: HuntContext,
@@ -50,7 +54,11 @@ export async function readFacts(
   templates = false,
 ): Promise<ReadFacts> {
   const key = `${target.host}:${target.port} ${asker.identity} path facts`;
-  const { facts, mounted } = await readForRun(ctx, key, (c) => readGraphFacts(c, target, asker));
+  const { facts, mounted } = await readForRun(ctx, key, async (c) => {
+    const read = await readGraphFacts(c, target, asker);
+    // Built here, inside the shared read, so a run builds one graph per server and reader.
+    return { ...read, facts: { ...read.facts, graph: new EscalationGraph({ ...read.facts, starts: [] }) } };
+  });
   const read = templates
     ? await readForRun(ctx, `${key} templates`, (c) => readTemplates(c, target, asker, mounted))
     : [];
@@ -61,7 +69,7 @@ async function readGraphFacts(
   ctx: HuntContext,
   target: ApiTarget,
   asker: Asker,
-): Promise<{ facts: Omit<ReadFacts, 'templates'>; mounted: Mounted }> {
+): Promise<{ facts: Omit<ReadFacts, 'templates' | 'graph'>; mounted: Mounted }> {
   const list = async <T>(api: string, resource: string, kind: string) =>
     ((await readAll(ctx, target, asker, { kind, resource, api }))?.items ?? []) as unknown as T[];
   const { rbac } = await readRbac(ctx, target, asker);
@@ -207,10 +215,10 @@ export async function publishPaths(ctx: HuntContext, access: KfEvent<'ApiAccess'
       detail: 'namespaces not readable: their Pod Security labels unknown, creating a pod is taken as reaching a node',
     });
   }
-  const graph = new EscalationGraph({ ...facts, starts: starts.map((s) => startOf(ctx, s)) });
+  const { graph } = facts;
   // Pods that carry a powerful token: judged once per reader (the same finding from another reader is one).
   if (all) reportMountedTokens(ctx, target, reader, graph, facts.templates);
-  for (const path of graph.paths()) {
+  for (const path of graph.paths(starts.map((s) => startOf(ctx, s)))) {
     const start = starts.find((s) => s.identity === path.from)!;
     // The shortest path the run knows: one computed again with more facts (rights per namespace) replaces
     // a longer one published before, and an equal or longer one changes nothing.
