@@ -29,6 +29,9 @@ import { tokenSecretName } from './seed-secrets.js';
 //   kubelet:     system:node:lab-node-1 may get the Secrets of ops (a RoleBinding a node agent once
 //                needed): root on lab-node-1 → the operator's token. Decoy: group system:nodes may create
 //                pods in ops, which NodeRestriction refuses (a kubelet creates only mirror pods).
+//   bind everywhere: user ns-binder may create RoleBindings in every namespace and bind ClusterRole
+//                admin (a ClusterRoleBinding) → admin in any namespace, ops included → the operator's
+//                token. Decoy: ns-binder-view, the same with ClusterRole view (no Secret, no pod).
 
 const RBAC_API = 'rbac.authorization.k8s.io/v1';
 const RBAC = 'rbac.authorization.k8s.io';
@@ -49,6 +52,8 @@ export const PATH_USERS = {
   oncallAdmin: 'oncall-admin',
   opsSupport: 'ops-support',
   stagingSupport: 'staging-support',
+  nsBinder: 'ns-binder',
+  nsBinderView: 'ns-binder-view',
 } as const;
 
 const ACCOUNTS: [string, string][] = [
@@ -164,6 +169,16 @@ function stepsRbac(): (Role | RoleBinding | ClusterRole | ClusterRoleBinding)[] 
       { apiGroups: [''], resources: ['groups'], verbs: ['impersonate'], resourceNames: ['developers'] },
     ]),
     clusterRoleBinding(U.helpdeskLite, 'developer-impersonator', [user(U.helpdeskLite)]),
+    ...[
+      [U.nsBinder, 'admin'],
+      [U.nsBinderView, 'view'],
+    ].flatMap(([name, role]) => [
+      clusterRole(`${role}-binder`, [
+        { apiGroups: [RBAC], resources: ['rolebindings'], verbs: ['create', 'get', 'list'] },
+        { apiGroups: [RBAC], resources: ['clusterroles'], verbs: ['bind'], resourceNames: [role] },
+      ]),
+      clusterRoleBinding(name, `${role}-binder`, [user(name)]),
+    ]),
     role('ops', 'kubelet-secrets', 'secrets', ['get']),
     roleBinding('ops', 'kubelet-secrets', { kind: 'Role', name: 'kubelet-secrets' }, [user('system:node:lab-node-1')]),
     role('ops', 'kubelet-pods', 'pods', ['create']),

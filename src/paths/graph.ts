@@ -163,7 +163,7 @@ function label(key: string): string {
   if (key.startsWith('kubelet:')) return `system:node:${key.slice(8)} (the kubelet's credentials)`;
   if (key.startsWith('rights:')) {
     const [ns, kind, name] = key.slice(7).split('/');
-    return name === '*' ? `every right in namespace ${ns}` : `${kind} ${name}'s rights in namespace ${ns}`;
+    return name === '*' ? `every right ${where(ns)}` : `${kind} ${name}'s rights ${where(ns)}`;
   }
   return key;
 }
@@ -283,6 +283,17 @@ export class EscalationGraph {
     this.drain();
   }
 
+  /** How many edges the graph holds (what it costs in memory grows with them), and their steps by id. */
+  edgeCount(): { edges: number; byStep: Record<string, number> } {
+    let edges = 0;
+    const byStep: Record<string, number> = {};
+    for (const list of this.edges.values()) {
+      edges += list.length;
+      for (const e of list) if (e.step) byStep[e.step.id] = (byStep[e.step.id] ?? 0) + 1;
+    }
+    return { edges, byStep };
+  }
+
   /** Turns the identities reached so far into edges (each once; an identity reached on the way is queued). */
   private drain() {
     for (let next = this.pending.shift(); next; next = this.pending.shift()) {
@@ -337,7 +348,15 @@ export class EscalationGraph {
       name === '*'
         ? [ALL_RIGHTS]
         : ((kind === 'ClusterRole' ? this.clusterRoles.get(name) : this.roles.get(`${ns}/${name}`)) ?? []);
-    this.reach(key, () => rules.map((rule) => ({ namespace: ns, rule, via, role: { kind, name } })));
+    this.reach(key, () =>
+      rules.map((rule) => ({
+        namespace: ns,
+        rule,
+        via,
+        role: { kind, name },
+        ...(ns === '*' && { namespacedOnly: true }),
+      })),
+    );
     return key;
   }
 
@@ -380,15 +399,17 @@ export class EscalationGraph {
   }
 
   /**
-   * The roles the grants may bind in a namespace, each with the grant: `bind` on any ClusterRole is
-   * cluster-admin's rules there (role `*`), which makes every other one moot; on any Role, each Role there.
+   * The roles the grants may bind in a namespace (`*`: in every namespace, ClusterRoles only), each with the
+   * grant: `bind` on any ClusterRole is cluster-admin's rules there (role `*`), which makes every other one
+   * moot; on any Role, each Role there.
    */
-  private bindable(grants: Grant[], ns: string) {
+  private bindable(grants: Grant[], ns: string, kinds: readonly string[] = ['ClusterRole', 'Role']) {
     const out: { kind: string; role: string; resource: string; name: string; grant: Grant }[] = [];
     for (const [resource, kind] of [
       ['clusterroles', 'ClusterRole'],
       ['roles', 'Role'],
     ] as const) {
+      if (!kinds.includes(kind)) continue;
       for (const [name, grant] of namesAllowed(grants, { verb: 'bind', group: RBAC_GROUP, resource })) {
         if (name === '*' && kind === 'ClusterRole') return [{ kind, role: '*', resource, name, grant }];
         const roles = name !== '*' ? [name] : (this.rolesIn.get(ns) ?? []);
@@ -404,6 +425,9 @@ export class EscalationGraph {
   /**
    * Namespaced bind and escalate: creating (or patching) a RoleBinding to a role one may `bind` gives that
    * role's rights in the namespace; `escalate` and update on a Role one is bound to gives every right there.
+   * A ClusterRole one may bind in every namespace is the same rules in each: one edge to its rights in
+   * every namespace (namespaced resources only, as RoleBindings grant), not one per namespace (20,000 in a
+   * large cluster). Roles differ by namespace: an edge per Role, as many as there are Roles.
    */
   private bindEdges(from: string, grants: Grant[]) {
     const writes = new Map<string, { verb: string; grant: Grant }>();
@@ -412,22 +436,48 @@ export class EscalationGraph {
         if (!writes.has(ns)) writes.set(ns, { verb, grant });
       }
     }
-    for (const [ns, write] of writes) {
-      for (const target of ns === '*' ? this.namespaces : [ns]) {
-        const here = grants.filter((g) => g.namespace === '*' || g.namespace === target);
-        for (const t of this.bindable(here, target)) {
-          this.edge(from, {
-            to: this.rightsIn(
-              target,
-              t.kind,
-              t.role,
-              `a RoleBinding it creates in ${target} → ${t.kind} ${t.role === '*' ? 'cluster-admin' : t.role}`,
-            ),
-            step: STEPS.bindRole,
-            evidence: `${write.verb} rolebindings ${where(ns)} (${write.grant.via}); bind ${t.resource}/${t.name} in namespace ${target} (${t.grant.via})`,
-            findings: [],
-          });
-        }
+    const bindIn = (ns: string, target: string, among: Grant[], kinds?: readonly string[]) => {
+      const write = writes.get(ns)!;
+      for (const t of this.bindable(among, target, kinds)) {
+        const role = `${t.kind} ${t.role === '*' ? 'cluster-admin' : t.role}`;
+        const via =
+          target === '*'
+            ? `RoleBindings it creates in each namespace → ${role}`
+            : `a RoleBinding it creates in ${target} → ${role}`;
+        this.edge(from, {
+          to: this.rightsIn(target, t.kind, t.role, via),
+          step: STEPS.bindRole,
+          evidence: `${write.verb} rolebindings ${where(ns)} (${write.grant.via}); bind ${t.resource}/${t.name} ${where(target)} (${t.grant.via})`,
+          findings: [],
+        });
+      }
+    };
+    for (const ns of writes.keys()) {
+      if (ns !== '*') {
+        bindIn(
+          ns,
+          ns,
+          grants.filter((g) => g.namespace === '*' || g.namespace === ns),
+        );
+        continue;
+      }
+      const everywhere = grants.filter((g) => g.namespace === '*');
+      bindIn('*', '*', everywhere, ['ClusterRole']);
+      // Binds granted in single namespaces, and Roles (each namespace's own): where they are.
+      const targets = new Set([...grants.map((g) => g.namespace).filter((n) => n !== '*'), ...this.rolesIn.keys()]);
+      for (const target of targets) {
+        bindIn(
+          '*',
+          target,
+          grants.filter((g) => g.namespace === target),
+          ['ClusterRole'],
+        );
+        bindIn(
+          '*',
+          target,
+          grants.filter((g) => g.namespace === '*' || g.namespace === target),
+          ['Role'],
+        );
       }
     }
     const escalate = whereAllowed(grants, { verb: 'escalate', group: RBAC_GROUP, resource: 'roles' });
@@ -463,7 +513,7 @@ export class EscalationGraph {
   private impersonateEdges(from: string, grants: Grant[]) {
     if (grants.length === 0) return;
     const ask = (resource: string): Ask => ({ verb: 'impersonate', group: '', resource });
-    const cluster = grants.filter((g) => g.namespace === '*');
+    const cluster = grants.filter((g) => g.namespace === '*' && !g.namespacedOnly);
     const step = (to: string, evidence: string) =>
       this.edge(from, { to, step: STEPS.impersonate, evidence, findings: [] });
     for (const [name, grant] of namesAllowed(cluster, ask('users'))) {
@@ -550,7 +600,13 @@ export class EscalationGraph {
       this.edge(from, { to: key, step, evidence, findings: [] });
     const toNamespace = (step: EscalationStep) => (ns: string, evidence: string) =>
       this.edge(from, { to: nsHub(ns), step, evidence, findings: [] });
-    const clusterWide = (ask: Ask, among = grants) => whereAllowed(among, ask).get('*');
+    // Cluster-scoped requests: never allowed by what RoleBindings grant, even in every namespace.
+    const cluster = grants.filter((g) => !g.namespacedOnly);
+    const clusterWide = (ask: Ask, among = grants) =>
+      whereAllowed(
+        among.filter((g) => !g.namespacedOnly),
+        ask,
+      ).get('*');
     // RBAC's own objects and impersonation are rare in rules: the checks on them scan only the rules that can.
     const rbacGrants = grants.filter((g) => mentions(g.rule.apiGroups, RBAC_GROUP));
     const impersonating = grants.filter((g) => mentions(g.rule.verbs, 'impersonate'));
@@ -652,7 +708,7 @@ export class EscalationGraph {
       this.edge(from, { to: hub('exec-node', '*'), step: STEPS.nodesProxy, evidence, findings: [] });
       break;
     }
-    this.csrEdges(from, grants);
+    this.csrEdges(from, cluster);
     for (const resource of ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations']) {
       if (all({ verb: 'create', group: 'admissionregistration.k8s.io', resource }, STEPS.webhook, SECRETS)) break;
     }
