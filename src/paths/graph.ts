@@ -181,6 +181,8 @@ export class EscalationGraph {
   private readonly roles: Map<string, PolicyRule[]>;
   private readonly rolesIn = new Map<string, string[]>();
   private readonly podSecurity?: Map<string, string | undefined>;
+  /** Pods by node, for the kubelet API of a named node (nodes/proxy by resourceNames); made on first use. */
+  private podsOn?: Map<string, PodFact[]>;
 
   constructor(readonly facts: PathFacts) {
     this.rbac = new RbacIndex(facts.rbac);
@@ -383,6 +385,30 @@ export class EscalationGraph {
       : { ns, note: `namespace ${ns} enforces ${level ?? 'no Pod Security level'}` };
   }
 
+  /**
+   * Whether the grants may change the Pod Security labels of a namespace (`*`: of some namespace) whose
+   * level forbids a privileged pod: `patch` or `update` on the namespace, which the API server asks of the
+   * namespace itself (a request for `namespaces/NAME` is in namespace NAME, so a RoleBinding there may
+   * allow it). The evidence, or undefined.
+   */
+  private relabel(grants: Grant[], ns: string): string | undefined {
+    if (!this.podSecurity || this.facts.podSecurityAdmission === false) return undefined;
+    const relevant = grants.filter((g) => mentions(g.rule.resources, 'namespaces'));
+    if (relevant.length === 0) return undefined;
+    for (const name of ns === '*' ? this.podSecurity.keys() : [ns]) {
+      const level = this.podSecurity.get(name);
+      if (!FORBIDS_HOST.has(level ?? '')) continue;
+      for (const verb of ['patch', 'update']) {
+        const allowed = whereAllowed(relevant, { verb, group: '', resource: 'namespaces', name });
+        const grant = allowed.get('*') ?? allowed.get(name);
+        if (grant) {
+          return `${verb} namespaces/${name} (${grant.via}); namespace ${name} enforces ${level}, a label it may change`;
+        }
+      }
+    }
+    return undefined;
+  }
+
   private edge(from: string, edge: Edge) {
     const all = this.edges.get(from);
     if (all) all.push(edge);
@@ -551,6 +577,42 @@ export class EscalationGraph {
     this.edge(from, { to: this.certificateHub(), step: STEPS.csrApprove, evidence, findings: [] });
   }
 
+  /**
+   * The kubelet API of one node (nodes/proxy on it by name): commands in each pod that runs there, so its
+   * token (when mounted), the token Secrets it mounts, and root on the node through a pod that reaches its
+   * host, as exec into those pods gives; built on first use, the pods found once per graph by node.
+   */
+  private kubeletApi(node: string): string {
+    const key = `kubelet-api:${node}`;
+    if (this.built.has(key)) return key;
+    this.built.add(key);
+    if (!this.podsOn) {
+      this.podsOn = new Map();
+      for (const pod of this.facts.pods) {
+        if (!pod.node) continue;
+        const list = this.podsOn.get(pod.node);
+        if (list) list.push(pod);
+        else this.podsOn.set(pod.node, [pod]);
+      }
+    }
+    const tokenOf = new Set(this.facts.tokenSecrets.map((t) => `${t.namespace}/${t.name}`));
+    const seen = new Set<string>();
+    const free = (to: string, evidence: string) => {
+      if (seen.has(to)) return;
+      seen.add(to);
+      this.edge(key, { to, evidence, findings: [] });
+    };
+    for (const pod of this.podsOn.get(node) ?? []) {
+      const at = `${pod.namespace}/${pod.name}`;
+      if (pod.tokenMounted !== false) free(saKey(pod.namespace, pod.serviceAccount), `pod ${at} on ${node}`);
+      // The pod's edge to the token it mounts was made with the pods (constructor).
+      if ((pod.secrets ?? []).some((s) => tokenOf.has(`${pod.namespace}/${s}`)))
+        free(`pod:${at}`, `pod ${at} on ${node}`);
+      if (pod.hostAccess) free(`node:${node}`, `pod ${at} on ${node}, which reaches its host`);
+    }
+    return key;
+  }
+
   /** Every user and group (but system:masters) a binding names, and every service account, as a certificate's subject. */
   private certificateHub(): string {
     if (this.built.has(CERTIFICATE_SUBJECTS)) return CERTIFICATE_SUBJECTS;
@@ -629,11 +691,21 @@ export class EscalationGraph {
     for (const [ns, grant] of createPods) {
       toNamespace(STEPS.createPodAs)(ns, `create pods ${where(ns)} (${grant.via})`);
     }
-    // One namespace whose Pod Security level (as seen) admits a privileged pod is enough to reach a node.
+    // One namespace whose Pod Security level (as seen) admits a privileged pod is enough to reach a node;
+    // else one whose labels the subject may change (the pod is judged by the labels when it is created).
+    let onNode = false;
     for (const [ns, grant] of createPods) {
       const admitted = this.hostPodsAdmitted(ns);
       if (!admitted) continue;
       to(NODES, STEPS.createPodNode)(ns, `create pods ${where(ns)} (${grant.via}); ${admitted.note}`);
+      onNode = true;
+      break;
+    }
+    // Whoever holds `*` everywhere is cluster-admin, whose own step onto a node says as much.
+    for (const [ns, grant] of onNode || wildcard ? [] : createPods) {
+      const relabel = this.relabel(grants, ns);
+      if (!relabel) continue;
+      to(NODES, STEPS.namespaceRelabel)(ns, `create pods ${where(ns)} (${grant.via}); ${relabel}`);
       break;
     }
     for (const verb of ['create', 'get']) {
@@ -700,13 +772,26 @@ export class EscalationGraph {
     );
     // The kubelet API runs commands in every pod of every node (websocket exec needs only `get`): each pod's
     // token, and root on a node through a pod that reaches its host, as exec does, never more.
+    let everyNode = false;
     for (const verb of ['get', 'create']) {
       const g = clusterWide({ verb, group: '', resource: 'nodes/proxy' });
       if (!g) continue;
       const evidence = `${verb} nodes/proxy (${g.via})`;
       this.edge(from, { to: hub('exec', '*'), step: STEPS.nodesProxy, evidence, findings: [] });
       this.edge(from, { to: hub('exec-node', '*'), step: STEPS.nodesProxy, evidence, findings: [] });
+      everyNode = true;
       break;
+    }
+    // A rule limited to resourceNames: the kubelet API of the nodes it names, so the pods on those only.
+    const named = new Map<string, string>();
+    for (const verb of everyNode ? [] : ['get', 'create']) {
+      const among = cluster.filter((g) => g.namespace === '*' && mentions(g.rule.resources, 'nodes/proxy'));
+      for (const [node, g] of namesAllowed(among, { verb, group: '', resource: 'nodes/proxy' })) {
+        if (node !== '*' && !named.has(node)) named.set(node, `${verb} nodes/proxy/${node} (${g.via})`);
+      }
+    }
+    for (const [node, evidence] of named) {
+      this.edge(from, { to: this.kubeletApi(node), step: STEPS.nodesProxyNamed, evidence, findings: [] });
     }
     this.csrEdges(from, cluster);
     for (const resource of ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations']) {

@@ -246,6 +246,17 @@ describe('the further steps on the default lab (seed-paths.ts), each against lab
       lab.can(tuner, { verb: 'update', group: RBAC_GROUP, resource: 'roles', namespace: 'ops', name: 'tuner' }),
       true,
     );
+    // The decoy may escalate its Role but not edit it; every right in staging would reach a node, through
+    // the namespace's own labels (relabel-proxy.test.ts).
+    const decoy = human('staging-tuner');
+    assert.equal(
+      lab.can(decoy, { verb: 'escalate', group: RBAC_GROUP, resource: 'roles', namespace: 'staging', name: 'tuner' }),
+      true,
+    );
+    assert.equal(
+      lab.can(decoy, { verb: 'update', group: RBAC_GROUP, resource: 'roles', namespace: 'staging', name: 'tuner' }),
+      false,
+    );
     assert.deepEqual(
       paths.filter((p) => p.from === 'staging-tuner'),
       [],
