@@ -71,8 +71,15 @@ export interface StartFact {
 /** A namespace as read, with its Pod Security Admission level (`pod-security.kubernetes.io/enforce`). */
 export interface NamespaceFact {
   name: string;
-  /** `privileged`, `baseline`, `restricted`; undefined when the label is not set. */
+  /**
+   * `privileged`, `baseline`, `restricted` as Pod Security Admission evaluates the label (a value that is
+   * no level is `restricted`: it fails closed); undefined when the label is not set.
+   */
   podSecurity?: string;
+  /** The policy version it is judged at (`enforce-version`: `v1.22`), when pinned; undefined: `latest`. */
+  podSecurityVersion?: string;
+  /** What was made of a label that does not parse (`enforce "strict" is no level: restricted`). */
+  labelNote?: string;
 }
 
 export interface PathFacts {
@@ -136,6 +143,12 @@ const CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client';
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 /** Pod Security levels that forbid privileged, host-namespace and hostPath pods. */
 const FORBIDS_HOST = new Set(['baseline', 'restricted']);
+/**
+ * Whether a level refuses a privileged, hostPath `/` pod, at any policy version a namespace may pin
+ * (`enforce-version`): baseline's checks of privileged containers, host namespaces and hostPath volumes
+ * hold from the first version of the standards (v1.0), so no pinned version lets such a pod in.
+ */
+const forbidsHostPods = (level: string | undefined) => FORBIDS_HOST.has(level ?? '');
 /** Whether a rule's list names the value or `*`. */
 const mentions = (values: string[] | undefined, v: string) => !!values && (values.includes('*') || values.includes(v));
 const ALL_RIGHTS: PolicyRule = { apiGroups: ['*'], resources: ['*'], verbs: ['*'] };
@@ -181,6 +194,10 @@ export class EscalationGraph {
   private readonly roles: Map<string, PolicyRule[]>;
   private readonly rolesIn = new Map<string, string[]>();
   private readonly podSecurity?: Map<string, string | undefined>;
+  /** How each namespace's level reads in a step (its pinned version, a label that did not parse). */
+  private readonly podSecurityText = new Map<string, string>();
+  /** Namespaces whose labels alone were found to refuse a privileged pod someone may create there. */
+  private readonly refused = new Set<string>();
   /** Pods by node, for the kubelet API of a named node (nodes/proxy by resourceNames); made on first use. */
   private podsOn?: Map<string, PodFact[]>;
 
@@ -198,6 +215,11 @@ export class EscalationGraph {
     }
     if (facts.namespaces) {
       this.podSecurity = new Map(facts.namespaces.map((n) => [n.name, n.podSecurity]));
+      for (const n of facts.namespaces) {
+        const at = n.podSecurityVersion ? ` at ${n.podSecurityVersion}` : '';
+        const note = n.labelNote ? ` (${n.labelNote})` : '';
+        if (at || note) this.podSecurityText.set(n.name, `${n.podSecurity ?? 'no Pod Security level'}${at}${note}`);
+      }
       for (const n of facts.namespaces) this.namespaces.add(n.name);
     }
     const free = (from: string, to: string, evidence = '') => this.edge(from, { to, evidence, findings: [] });
@@ -371,18 +393,35 @@ export class EscalationGraph {
       return { ns, note: 'the server predates Pod Security Admission (1.23): no label forbids it' };
     }
     if (!this.podSecurity) return { ns, note: 'namespace labels not readable: assumed to admit it' };
+    const admits = (name: string) => {
+      const level = this.podSecurity!.get(name);
+      if (!forbidsHostPods(level)) return { ns: name, note: `namespace ${name} enforces ${this.enforces(name)}` };
+      this.refused.add(name);
+      return undefined;
+    };
     if (ns === '*') {
-      for (const [name, level] of this.podSecurity) {
-        if (!FORBIDS_HOST.has(level ?? ''))
-          return { ns: name, note: `namespace ${name} enforces ${level ?? 'no Pod Security level'}` };
+      for (const name of this.podSecurity.keys()) {
+        const admitted = admits(name);
+        if (admitted) return admitted;
       }
       return undefined;
     }
     if (!this.podSecurity.has(ns)) return { ns, note: `namespace ${ns} not read: assumed to admit it` };
-    const level = this.podSecurity.get(ns);
-    return FORBIDS_HOST.has(level ?? '')
-      ? undefined
-      : { ns, note: `namespace ${ns} enforces ${level ?? 'no Pod Security level'}` };
+    return admits(ns);
+  }
+
+  /** A namespace's Pod Security level as a step says it: `restricted`, `baseline at v1.22`. */
+  private enforces(ns: string): string {
+    return this.podSecurityText.get(ns) ?? this.podSecurity?.get(ns) ?? 'no Pod Security level';
+  }
+
+  /**
+   * Namespaces where creating a privileged pod was found refused by the labels alone, for someone the
+   * graph holds who may create pods there: an exemption of the admission configuration (a user name, a
+   * runtime class, the namespace), which the API does not show, would let it in.
+   */
+  refusedByLabels(): string[] {
+    return [...this.refused];
   }
 
   /**
@@ -396,13 +435,12 @@ export class EscalationGraph {
     const relevant = grants.filter((g) => mentions(g.rule.resources, 'namespaces'));
     if (relevant.length === 0) return undefined;
     for (const name of ns === '*' ? this.podSecurity.keys() : [ns]) {
-      const level = this.podSecurity.get(name);
-      if (!FORBIDS_HOST.has(level ?? '')) continue;
+      if (!forbidsHostPods(this.podSecurity.get(name))) continue;
       for (const verb of ['patch', 'update']) {
         const allowed = whereAllowed(relevant, { verb, group: '', resource: 'namespaces', name });
         const grant = allowed.get('*') ?? allowed.get(name);
         if (grant) {
-          return `${verb} namespaces/${name} (${grant.via}); namespace ${name} enforces ${level}, a label it may change`;
+          return `${verb} namespaces/${name} (${grant.via}); namespace ${name} enforces ${this.enforces(name)}, a label it may change`;
         }
       }
     }

@@ -5,6 +5,7 @@ import { tokenSubject } from '../../discovery/vantage/jwt.js';
 import { namespaceFact } from '../../paths/facts.js';
 import { EscalationGraph, type PathFacts, type PathGoal, type StartFact } from '../../paths/graph.js';
 import { ANONYMOUS, certificateWho, serviceAccountWho, type Who } from '../../paths/rbac.js';
+import { count, sample } from '../evidence.js';
 import { type Asker, listRequest } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type ApiTarget, askApi, netFailure, readListing } from './api.js';
@@ -218,7 +219,22 @@ export async function publishPaths(ctx: HuntContext, access: KfEvent<'ApiAccess'
   const { graph } = facts;
   // Pods that carry a powerful token: judged once per reader (the same finding from another reader is one).
   if (all) reportMountedTokens(ctx, target, reader, graph, facts.templates);
-  for (const path of graph.paths(starts.map((s) => startOf(ctx, s)))) {
+  const paths = graph.paths(starts.map((s) => startOf(ctx, s)));
+  // Pod Security judged by the labels alone: the admission configuration's exemptions are not seen.
+  const refused = graph.refusedByLabels();
+  if (refused.length > 0) {
+    ctx.gap({
+      host: target.host,
+      port: target.port,
+      subject: 'Pod Security exemptions',
+      reason: 'skipped',
+      detail:
+        `a privileged pod was judged refused by the labels of ${count(refused.length, 'namespace')} (${sample(refused)}) ` +
+        "alone: the PodSecurity admission configuration's exemptions (user names, runtime classes, namespaces) are not " +
+        'readable through the API, so a way onto a node through an exempt one is not seen',
+    });
+  }
+  for (const path of paths) {
     const start = starts.find((s) => s.identity === path.from)!;
     // The shortest path the run knows: one computed again with more facts (rights per namespace) replaces
     // a longer one published before, and an equal or longer one changes nothing.
