@@ -23,6 +23,8 @@ type EscalationStep = (typeof STEPS)[keyof typeof STEPS];
 export interface ServiceAccountFact {
   namespace: string;
   name: string;
+  /** What named it, when it was not listed (a pod that runs as it, a binding). */
+  namedBy?: string;
 }
 
 export interface TokenSecretFact {
@@ -89,6 +91,11 @@ export interface PathFacts {
   /** False when the server predates Pod Security Admission (1.23): its labels then forbid nothing. */
   podSecurityAdmission?: boolean;
   serviceAccounts: ServiceAccountFact[];
+  /**
+   * True when the service accounts could not be listed: those the pods run as and the RBAC bindings name
+   * stand for them (each step says which named it).
+   */
+  serviceAccountsUnread?: boolean;
   tokenSecrets: TokenSecretFact[];
   pods: PodFact[];
   starts: StartFact[];
@@ -223,9 +230,11 @@ export class EscalationGraph {
       for (const n of facts.namespaces) this.namespaces.add(n.name);
     }
     const free = (from: string, to: string, evidence = '') => this.edge(from, { to, evidence, findings: [] });
-    for (const sa of facts.serviceAccounts) {
+    const accounts = facts.serviceAccountsUnread ? accountsNamed(facts) : facts.serviceAccounts;
+    for (const sa of accounts) {
+      this.built.add(saKey(sa.namespace, sa.name));
       this.namespaces.add(sa.namespace);
-      free(hub('ns', sa.namespace), saKey(sa.namespace, sa.name));
+      free(hub('ns', sa.namespace), saKey(sa.namespace, sa.name), sa.namedBy ?? '');
     }
     for (const t of facts.tokenSecrets) {
       this.namespaces.add(t.namespace);
@@ -300,7 +309,7 @@ export class EscalationGraph {
     }
     // Group system:masters bypasses RBAC: impersonating it is cluster-admin.
     free(groupKey(MASTERS), ADMIN, `group ${MASTERS} bypasses authorization`);
-    for (const sa of facts.serviceAccounts) {
+    for (const sa of accounts) {
       this.rightsEdges(saKey(sa.namespace, sa.name), this.rbac.grants(serviceAccountWho(sa.namespace, sa.name)));
     }
     for (const start of facts.starts) this.startEdges(start);
@@ -356,6 +365,20 @@ export class EscalationGraph {
         if (best !== undefined) dist.set(key, best);
       }
     }
+  }
+
+  /**
+   * A service account a start read the token of (`ns/name`): its rights as edges, once, when the facts did
+   * not list it (an identity that may not list service accounts read them). Counted as built, so the
+   * searches already made are redone (setStarts).
+   */
+  private accountNode(account: string) {
+    const key = `sa:${account}`;
+    if (this.built.has(key)) return;
+    const [namespace, name] = account.split('/');
+    if (!namespace || !name) return;
+    this.built.add(key);
+    this.pending.push({ key, grants: () => this.rbac.grants(serviceAccountWho(namespace, name)) });
   }
 
   /** An identity a step reaches: its rights become edges once, after the identities known from the start. */
@@ -873,6 +896,7 @@ export class EscalationGraph {
     }
     if (!start.who) this.namespaceEdges(from, start.namespaces ?? {});
     for (const t of start.tokensRead ?? []) {
+      this.accountNode(t.serviceAccount);
       this.edge(from, {
         to: `sa:${t.serviceAccount}`,
         step: STEPS.readToken,
@@ -1054,6 +1078,35 @@ export class EscalationGraph {
     });
     return scored.map((x) => x.t);
   }
+}
+
+/**
+ * The service accounts the facts name when they could not be listed: each pod's, and each a binding names
+ * (whose rights are what makes one worth a path), with what named it.
+ */
+function accountsNamed(facts: PathFacts): ServiceAccountFact[] {
+  const out = new Map<string, ServiceAccountFact>();
+  const add = (namespace: string | undefined, name: string | undefined, namedBy: string) => {
+    if (!namespace || !name || out.has(`${namespace}/${name}`)) return;
+    out.set(`${namespace}/${name}`, { namespace, name, namedBy });
+  };
+  const unlisted = '(service accounts not listed)';
+  for (const pod of facts.pods)
+    add(pod.namespace, pod.serviceAccount, `run by pod ${pod.namespace}/${pod.name} ${unlisted}`);
+  for (const b of facts.rbac.clusterRoleBindings ?? []) {
+    for (const s of b.subjects ?? []) {
+      if (s.kind === 'ServiceAccount')
+        add(s.namespace, s.name, `named by ClusterRoleBinding ${b.metadata?.name} ${unlisted}`);
+    }
+  }
+  for (const b of facts.rbac.roleBindings ?? []) {
+    for (const s of b.subjects ?? []) {
+      const ns = s.namespace ?? b.metadata?.namespace;
+      if (s.kind === 'ServiceAccount')
+        add(ns, s.name, `named by RoleBinding ${b.metadata?.namespace}/${b.metadata?.name} ${unlisted}`);
+    }
+  }
+  return [...out.values()];
 }
 
 /** A kubelet as the API server authenticates it (its client certificate: CN=system:node:NAME, O=system:nodes). */

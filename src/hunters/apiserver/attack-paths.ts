@@ -11,7 +11,7 @@ import { askerOf, followsUp } from './access-identity.js';
 import { type ApiTarget, askApi, netFailure, readListing } from './api.js';
 import { describePath, type Mounted, readTemplates, reportMountedTokens, type TemplateFact } from './mounted-tokens.js';
 import { podsOnce } from './pods-once.js';
-import { readForRun } from './run-reads.js';
+import { readForRun, runMap } from './run-reads.js';
 import { readAll, readRbac, serverMinor } from './workloads.js';
 
 const GOAL_KB: Record<PathGoal, string> = {
@@ -30,6 +30,9 @@ const STEP_FINDINGS: Record<string, string[]> = {
   'create-pod-node': ['KF-API-010'],
 };
 const SA_TOKEN = 'kubernetes.io/service-account-token';
+
+/** The servers whose Pod Security exemptions gap was published, per run. */
+const exemptionsSaid = new WeakMap<object, Map<string, boolean>>();
 
 /** An identity that may read what the graph is built from: RBAC objects everywhere. */
 export const readsRbac = (a: KfEvent<'ApiAccess'>) =>
@@ -71,10 +74,13 @@ async function readGraphFacts(
   target: ApiTarget,
   asker: Asker,
 ): Promise<{ facts: Omit<ReadFacts, 'templates' | 'graph'>; mounted: Mounted }> {
-  const list = async <T>(api: string, resource: string, kind: string) =>
-    ((await readAll(ctx, target, asker, { kind, resource, api }))?.items ?? []) as unknown as T[];
   const { rbac } = await readRbac(ctx, target, asker);
-  const accounts = await list<ServiceAccount>('/api/v1', 'serviceaccounts', 'ServiceAccount');
+  const accountList = await readAll(ctx, target, asker, {
+    kind: 'ServiceAccount',
+    resource: 'serviceaccounts',
+    api: '/api/v1',
+  });
+  const accounts = (accountList?.items ?? []) as unknown as ServiceAccount[];
   const accountMounts = new Map(
     accounts.map((a) => [`${a.metadata?.namespace}/${a.metadata?.name}`, a.automountServiceAccountToken]),
   );
@@ -132,6 +138,7 @@ async function readGraphFacts(
       rbac,
       namespaces: namespaces?.items.flatMap((n) => namespaceFact(n as unknown as Namespace) ?? []),
       podSecurityAdmission: podSecurityAdmission(await serverMinor(ctx, target, asker)),
+      ...(accountList === undefined && { serviceAccountsUnread: true }),
       serviceAccounts: accounts.flatMap((s) =>
         typeof s.metadata?.name === 'string' && typeof s.metadata.namespace === 'string'
           ? [{ namespace: s.metadata.namespace, name: s.metadata.name }]
@@ -179,7 +186,59 @@ export function startOf(ctx: HuntContext, access: KfEvent<'ApiAccess'>): StartFa
   )) {
     namespaces[n.namespace] = n.can;
   }
-  return { name: access.identity, who: whoOf(ctx, access), can: access.can, namespaces };
+  return {
+    name: access.identity,
+    who: whoOf(ctx, access),
+    can: access.can,
+    namespaces,
+    tokensRead: tokensRead(ctx, access),
+  };
+}
+
+/**
+ * The tokens an identity was seen reading (KF-API-008, each followed as a `found` Credential): a step of
+ * its own, which the graph cannot see when its reader may not list Secrets (or service accounts).
+ */
+function tokensRead(ctx: HuntContext, access: KfEvent<'ApiAccess'>): StartFact['tokensRead'] {
+  const shown = new Set(
+    ctx
+      .known(
+        'Finding',
+        (f) =>
+          f.kb === 'KF-API-008' && f.identity === access.identity && f.host === access.host && f.port === access.port,
+      )
+      .map((f) => f.id),
+  );
+  if (shown.size === 0) return [];
+  return ctx
+    .known('Credential', (c) => c.source === 'found' && c.parents.some((p) => shown.has(p)))
+    .flatMap((c) => {
+      const subject = c.secret.token ? tokenSubject(c.secret.token) : {};
+      if (!subject.namespace || !subject.serviceAccount) return [];
+      return [
+        {
+          secret: c.name.replace(/^found:/, ''),
+          serviceAccount: `${subject.namespace}/${subject.serviceAccount}`,
+          findings: c.parents.filter((p) => shown.has(p)),
+        },
+      ];
+    });
+}
+
+/** The identity whose finding a found token was read under (KF-API-008), on the token's API server. */
+function finderOf(ctx: HuntContext, credential: KfEvent<'Credential'>): KfEvent<'ApiAccess'> | undefined {
+  const server = credential.apiServer;
+  if (!server) return undefined;
+  const finding = ctx.known(
+    'Finding',
+    (f) =>
+      f.kb === 'KF-API-008' && credential.parents.includes(f.id) && f.host === server.host && f.port === server.port,
+  )[0];
+  if (!finding) return undefined;
+  return ctx.known(
+    'ApiAccess',
+    (a) => a.identity === finding.identity && a.host === server.host && a.port === server.port && followsUp(a),
+  )[0];
 }
 
 /**
@@ -222,7 +281,11 @@ export async function publishPaths(ctx: HuntContext, access: KfEvent<'ApiAccess'
   const paths = graph.paths(starts.map((s) => startOf(ctx, s)));
   // Pod Security judged by the labels alone: the admission configuration's exemptions are not seen.
   const refused = graph.refusedByLabels();
-  if (refused.length > 0) {
+  const said = runMap(ctx, exemptionsSaid);
+  const server = `${target.host}:${target.port}`;
+  // Once per server and run, whichever hunter computes paths there first.
+  if (refused.length > 0 && !said?.has(server)) {
+    said?.set(server, true);
     ctx.gap({
       host: target.host,
       port: target.port,
@@ -290,5 +353,22 @@ export const attackPathsHunter = defineHunter({
   reports: PATH_REPORTS,
   async hunt(access: KfEvent<'ApiAccess'>, ctx) {
     await publishPaths(ctx, access);
+  },
+});
+
+/**
+ * A token found later is a step of the identity that read it (tokensRead): its paths, published before the
+ * token was read, are computed again, and a shorter one replaces the one published (publishPaths).
+ */
+export const attackPathsLateHunter = defineHunter({
+  id: 'apiserver-attack-paths-late',
+  title: 'Attack paths computed again when an identity is seen reading a token',
+  mode: 'passive',
+  on: 'Credential',
+  when: (c) => c.source === 'found' && c.apiServer !== undefined,
+  reports: ['KF-PATH-001', 'KF-PATH-002', 'KF-PATH-003'],
+  async hunt(credential: KfEvent<'Credential'>, ctx) {
+    const finder = finderOf(ctx, credential);
+    if (finder) await publishPaths(ctx, finder, true);
   },
 });
