@@ -796,6 +796,8 @@ export class EscalationGraph {
       // Pod Security Admission judges the pods a controller creates from the template as any other.
       const admitted = this.hostPodsAdmitted(ns);
       if (admitted) to(NODES, STEPS.workloadPatch)(ns, `${evidence}; ${admitted.note}`);
+      const relabel = admitted || wildcard ? undefined : this.relabel(grants, ns);
+      if (relabel) to(NODES, STEPS.namespaceRelabel)(ns, `${evidence}; ${relabel}`);
     });
     // Binding a role in a namespace reaches a goal in two steps at best, as cluster-admin reaches every goal:
     // for one who holds `*` everywhere the edges (one per namespace, 20,000 in a large cluster) add no path.

@@ -45,7 +45,7 @@ export const STEPS = {
   namespaceRelabel: {
     id: 'namespace-relabel',
     title:
-      "changes the namespace's Pod Security labels (patch or update on the namespace), then creates a privileged, hostPath `/` pod on the node",
+      "changes the namespace's Pod Security labels (patch or update on the namespace), then creates a privileged, hostPath `/` pod on the node (or patches a workload to run one)",
     reference:
       'https://kubernetes.io/docs/concepts/security/pod-security-admission/#pod-security-admission-labels-for-namespaces',
   },

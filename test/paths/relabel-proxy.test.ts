@@ -61,6 +61,32 @@ describe('changing a namespace’s Pod Security labels', () => {
     );
   });
 
+  it('a workload patch in staging with patch on namespace staging reaches a node; without it, not', async () => {
+    const withRole = async (verbs: string[]) => {
+      const f = await labFacts(lab, [start('patcher')]);
+      f.rbac.roles.push({
+        metadata: { name: 'patcher', namespace: 'staging' },
+        rules: [
+          { apiGroups: ['apps'], resources: ['deployments'], verbs: ['patch'] },
+          { apiGroups: [''], resources: ['namespaces'], verbs },
+        ],
+      });
+      f.rbac.roleBindings.push({
+        metadata: { name: 'patcher', namespace: 'staging' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'patcher' },
+        subjects: [{ kind: 'User', name: 'patcher', apiGroup: 'rbac.authorization.k8s.io' }],
+      });
+      return new EscalationGraph(f).paths().find((p) => p.to === 'root on a node');
+    };
+    const node = await withRole(['get', 'update']);
+    assert.deepEqual(
+      node?.steps.map((s) => s.action),
+      ['namespace-relabel'],
+    );
+    assert.match(node!.steps[0].evidence, /^patch deployments in namespace staging .*; update namespaces\/staging /);
+    assert.equal(await withRole(['get', 'list', 'watch']), undefined, 'reading the labels changes nothing');
+  });
+
   it('a server that predates Pod Security, or labels not read: the ordinary create-pod step, no relabel', () => {
     const old = new EscalationGraph({ ...facts, podSecurityAdmission: false }).paths();
     assert.deepEqual(
