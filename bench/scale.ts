@@ -79,7 +79,12 @@ console.log(
   `ratio large/plain: wall ${(large.wallMs / plain.wallMs).toFixed(2)}, peak RSS ${(large.peakRssMb / plain.peakRssMb).toFixed(2)}`,
 );
 for (const f of missing) console.log(`  missing in the large lab: ${f}`);
-for (const g of large.gaps) console.log(`  coverage gap: ${g}`);
+// A gap the plain lab has too (Pod Security exemptions, not readable at any size) is not the size's doing.
+const gapKey = (g: string) => g.split(': ')[0];
+const plainGaps = new Set(plain.gaps.map(gapKey));
+const sizeGaps = large.gaps.filter((g) => !plainGaps.has(gapKey(g)));
+for (const g of large.gaps)
+  console.log(`  coverage gap${plainGaps.has(gapKey(g)) ? ' (the plain lab too)' : ''}: ${g}`);
 for (const p of large.problems) console.log(`  problem: ${p}`);
 const identified = new Set(large.services);
 for (const s of plain.services.filter((s) => !identified.has(s)))
@@ -90,6 +95,6 @@ console.log(
     .map((l) => l.toFixed(1))
     .join(', ')} on ${cpus().length} cores`,
 );
-const ok = missing.length === 0 && large.gaps.length === 0 && large.peakRssMb < 300;
-console.log(ok ? 'OK: every finding present, no coverage gap, peak RSS under 300 MB' : 'NOT MET');
+const ok = missing.length === 0 && sizeGaps.length === 0 && large.peakRssMb < 300;
+console.log(ok ? 'OK: every finding present, no coverage gap the size caused, peak RSS under 300 MB' : 'NOT MET');
 process.exitCode = ok ? 0 : 1;

@@ -20,7 +20,7 @@ import { tokenSecretName } from './seed-secrets.js';
 //   bind:        user ops-lead may create RoleBindings in ops and bind ClusterRole admin → admin in ops →
 //                the operator's token Secret. Decoy: staging-lead, the same in staging.
 //   escalate:    user ops-tuner may escalate and update Role ops/tuner, which it is bound to → every right
-//                in ops. Decoy: staging-tuner, the same in staging.
+//                in ops. Decoy: staging-tuner may escalate Role staging/tuner but not update it.
 //   impersonate: user helpdesk may impersonate user oncall-admin, bound to cluster-admin. Decoy:
 //                helpdesk-lite may impersonate user jane and group developers (view).
 //   mounted:     pod ops/backup (account ops/backup, token not mounted) mounts the operator's token
@@ -29,6 +29,16 @@ import { tokenSecretName } from './seed-secrets.js';
 //   kubelet:     system:node:lab-node-1 may get the Secrets of ops (a RoleBinding a node agent once
 //                needed): root on lab-node-1 → the operator's token. Decoy: group system:nodes may create
 //                pods in ops, which NodeRestriction refuses (a kubelet creates only mirror pods).
+//   bind everywhere: user ns-binder may create RoleBindings in every namespace and bind ClusterRole
+//                admin (a ClusterRoleBinding) → admin in any namespace, ops included → the operator's
+//                token. Decoy: ns-binder-view, the same with ClusterRole view (no Secret, no pod).
+//   relabel:     user relabeler may create pods in staging (restricted) and patch namespace staging (a
+//                RoleBinding there: the request for a namespace is in that namespace) → it drops the
+//                label, then a privileged pod → root on a node. Decoy: relabeler-elsewhere may create
+//                pods in staging and patch namespace dev only.
+//   nodes/proxy: user node-proxy-one may get nodes/proxy on lab-node-1 only → the kubelet API there →
+//                exec in ops/backup, which mounts the operator's token. Decoy: node-proxy-gone, the same
+//                on a node long gone (lab-node-0).
 
 const RBAC_API = 'rbac.authorization.k8s.io/v1';
 const RBAC = 'rbac.authorization.k8s.io';
@@ -49,6 +59,12 @@ export const PATH_USERS = {
   oncallAdmin: 'oncall-admin',
   opsSupport: 'ops-support',
   stagingSupport: 'staging-support',
+  nsBinder: 'ns-binder',
+  nsBinderView: 'ns-binder-view',
+  relabeler: 'relabeler',
+  relabelerElsewhere: 'relabeler-elsewhere',
+  nodeProxyOne: 'node-proxy-one',
+  nodeProxyGone: 'node-proxy-gone',
 } as const;
 
 const ACCOUNTS: [string, string][] = [
@@ -144,7 +160,15 @@ function stepsRbac(): (Role | RoleBinding | ClusterRole | ClusterRoleBinding)[] 
         { apiGroups: [RBAC], resources: ['clusterroles'], verbs: ['bind'], resourceNames: ['admin'] },
       ]),
       roleBinding(ns, lead, { kind: 'Role', name: 'rolebinder' }, [user(lead)]),
-      rulesRole(ns, 'tuner', [{ apiGroups: [RBAC], resources: ['roles'], verbs: ['escalate', 'get', 'update'] }]),
+      // Every right in a namespace includes its own labels (namespaces/NAME is asked in NAME), so every
+      // right in restricted staging still reaches a node: the decoy may escalate but edit no Role.
+      rulesRole(ns, 'tuner', [
+        {
+          apiGroups: [RBAC],
+          resources: ['roles'],
+          verbs: ns === 'ops' ? ['escalate', 'get', 'update'] : ['escalate', 'get'],
+        },
+      ]),
       roleBinding(ns, tuner, { kind: 'Role', name: 'tuner' }, [user(tuner)]),
       rulesRole(ns, 'pod-exec', [
         { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
@@ -164,6 +188,36 @@ function stepsRbac(): (Role | RoleBinding | ClusterRole | ClusterRoleBinding)[] 
       { apiGroups: [''], resources: ['groups'], verbs: ['impersonate'], resourceNames: ['developers'] },
     ]),
     clusterRoleBinding(U.helpdeskLite, 'developer-impersonator', [user(U.helpdeskLite)]),
+    ...[
+      [U.nsBinder, 'admin'],
+      [U.nsBinderView, 'view'],
+    ].flatMap(([name, role]) => [
+      clusterRole(`${role}-binder`, [
+        { apiGroups: [RBAC], resources: ['rolebindings'], verbs: ['create', 'get', 'list'] },
+        { apiGroups: [RBAC], resources: ['clusterroles'], verbs: ['bind'], resourceNames: [role] },
+      ]),
+      clusterRoleBinding(name, `${role}-binder`, [user(name)]),
+    ]),
+    rulesRole('staging', 'relabeler', [
+      { apiGroups: [''], resources: ['pods'], verbs: ['create', 'get', 'list'] },
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'patch'], resourceNames: ['staging'] },
+    ]),
+    roleBinding('staging', U.relabeler, { kind: 'Role', name: 'relabeler' }, [user(U.relabeler)]),
+    role('staging', 'pod-creator', 'pods', ['create', 'get', 'list']),
+    roleBinding('staging', U.relabelerElsewhere, { kind: 'Role', name: 'pod-creator' }, [user(U.relabelerElsewhere)]),
+    clusterRole('dev-relabeler', [
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'patch'], resourceNames: ['dev'] },
+    ]),
+    clusterRoleBinding(U.relabelerElsewhere, 'dev-relabeler', [user(U.relabelerElsewhere)]),
+    ...[
+      [U.nodeProxyOne, 'lab-node-1'],
+      [U.nodeProxyGone, 'lab-node-0'],
+    ].flatMap(([name, node]) => [
+      clusterRole(`${node}-proxy`, [
+        { apiGroups: [''], resources: ['nodes/proxy'], verbs: ['get'], resourceNames: [node] },
+      ]),
+      clusterRoleBinding(name, `${node}-proxy`, [user(name)]),
+    ]),
     role('ops', 'kubelet-secrets', 'secrets', ['get']),
     roleBinding('ops', 'kubelet-secrets', { kind: 'Role', name: 'kubelet-secrets' }, [user('system:node:lab-node-1')]),
     role('ops', 'kubelet-pods', 'pods', ['create']),

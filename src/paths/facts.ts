@@ -52,10 +52,32 @@ export function podFact(pod: Pod, accountMounts?: ReadonlyMap<string, boolean | 
   };
 }
 
-/** A namespace with the Pod Security level it enforces (its `pod-security.kubernetes.io/enforce` label). */
+export const ENFORCE_VERSION_LABEL = 'pod-security.kubernetes.io/enforce-version';
+const LEVELS = new Set(['privileged', 'baseline', 'restricted']);
+/** A policy version as Pod Security Admission parses it: `latest` or `v1.MINOR`. */
+const VERSION = /^v1\.(0|[1-9][0-9]*)$/;
+
+/**
+ * A namespace with the Pod Security level it enforces and the version it is judged at (its
+ * `pod-security.kubernetes.io/enforce` and `enforce-version` labels), read as Pod Security Admission reads
+ * them: a level that does not parse is `restricted` (it fails closed), a version that does not parse is
+ * `latest`, and each says so.
+ */
 export function namespaceFact(ns: Namespace): NamespaceFact | undefined {
   const name = ns.metadata?.name;
   if (typeof name !== 'string') return undefined;
   const level = ns.metadata?.labels?.[ENFORCE_LABEL];
-  return { name, ...(typeof level === 'string' && { podSecurity: level }) };
+  const version = ns.metadata?.labels?.[ENFORCE_VERSION_LABEL];
+  const notes: string[] = [];
+  const fact: NamespaceFact = { name };
+  if (typeof level === 'string') {
+    fact.podSecurity = LEVELS.has(level) ? level : 'restricted';
+    if (!LEVELS.has(level)) notes.push(`enforce ${JSON.stringify(level)} is no level: judged restricted`);
+  }
+  if (typeof version === 'string' && version !== 'latest') {
+    if (VERSION.test(version)) fact.podSecurityVersion = version;
+    else notes.push(`enforce-version ${JSON.stringify(version)} is no version: judged at latest`);
+  }
+  if (notes.length > 0) fact.labelNote = notes.join('; ');
+  return fact;
 }

@@ -23,6 +23,8 @@ type EscalationStep = (typeof STEPS)[keyof typeof STEPS];
 export interface ServiceAccountFact {
   namespace: string;
   name: string;
+  /** What named it, when it was not listed (a pod that runs as it, a binding). */
+  namedBy?: string;
 }
 
 export interface TokenSecretFact {
@@ -71,8 +73,15 @@ export interface StartFact {
 /** A namespace as read, with its Pod Security Admission level (`pod-security.kubernetes.io/enforce`). */
 export interface NamespaceFact {
   name: string;
-  /** `privileged`, `baseline`, `restricted`; undefined when the label is not set. */
+  /**
+   * `privileged`, `baseline`, `restricted` as Pod Security Admission evaluates the label (a value that is
+   * no level is `restricted`: it fails closed); undefined when the label is not set.
+   */
   podSecurity?: string;
+  /** The policy version it is judged at (`enforce-version`: `v1.22`), when pinned; undefined: `latest`. */
+  podSecurityVersion?: string;
+  /** What was made of a label that does not parse (`enforce "strict" is no level: restricted`). */
+  labelNote?: string;
 }
 
 export interface PathFacts {
@@ -82,6 +91,11 @@ export interface PathFacts {
   /** False when the server predates Pod Security Admission (1.23): its labels then forbid nothing. */
   podSecurityAdmission?: boolean;
   serviceAccounts: ServiceAccountFact[];
+  /**
+   * True when the service accounts could not be listed: those the pods run as and the RBAC bindings name
+   * stand for them (each step says which named it).
+   */
+  serviceAccountsUnread?: boolean;
   tokenSecrets: TokenSecretFact[];
   pods: PodFact[];
   starts: StartFact[];
@@ -136,6 +150,12 @@ const CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client';
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 /** Pod Security levels that forbid privileged, host-namespace and hostPath pods. */
 const FORBIDS_HOST = new Set(['baseline', 'restricted']);
+/**
+ * Whether a level refuses a privileged, hostPath `/` pod, at any policy version a namespace may pin
+ * (`enforce-version`): baseline's checks of privileged containers, host namespaces and hostPath volumes
+ * hold from the first version of the standards (v1.0), so no pinned version lets such a pod in.
+ */
+const forbidsHostPods = (level: string | undefined) => FORBIDS_HOST.has(level ?? '');
 /** Whether a rule's list names the value or `*`. */
 const mentions = (values: string[] | undefined, v: string) => !!values && (values.includes('*') || values.includes(v));
 const ALL_RIGHTS: PolicyRule = { apiGroups: ['*'], resources: ['*'], verbs: ['*'] };
@@ -163,7 +183,7 @@ function label(key: string): string {
   if (key.startsWith('kubelet:')) return `system:node:${key.slice(8)} (the kubelet's credentials)`;
   if (key.startsWith('rights:')) {
     const [ns, kind, name] = key.slice(7).split('/');
-    return name === '*' ? `every right in namespace ${ns}` : `${kind} ${name}'s rights in namespace ${ns}`;
+    return name === '*' ? `every right ${where(ns)}` : `${kind} ${name}'s rights ${where(ns)}`;
   }
   return key;
 }
@@ -181,6 +201,12 @@ export class EscalationGraph {
   private readonly roles: Map<string, PolicyRule[]>;
   private readonly rolesIn = new Map<string, string[]>();
   private readonly podSecurity?: Map<string, string | undefined>;
+  /** How each namespace's level reads in a step (its pinned version, a label that did not parse). */
+  private readonly podSecurityText = new Map<string, string>();
+  /** Namespaces whose labels alone were found to refuse a privileged pod someone may create there. */
+  private readonly refused = new Set<string>();
+  /** Pods by node, for the kubelet API of a named node (nodes/proxy by resourceNames); made on first use. */
+  private podsOn?: Map<string, PodFact[]>;
 
   constructor(readonly facts: PathFacts) {
     this.rbac = new RbacIndex(facts.rbac);
@@ -196,12 +222,19 @@ export class EscalationGraph {
     }
     if (facts.namespaces) {
       this.podSecurity = new Map(facts.namespaces.map((n) => [n.name, n.podSecurity]));
+      for (const n of facts.namespaces) {
+        const at = n.podSecurityVersion ? ` at ${n.podSecurityVersion}` : '';
+        const note = n.labelNote ? ` (${n.labelNote})` : '';
+        if (at || note) this.podSecurityText.set(n.name, `${n.podSecurity ?? 'no Pod Security level'}${at}${note}`);
+      }
       for (const n of facts.namespaces) this.namespaces.add(n.name);
     }
     const free = (from: string, to: string, evidence = '') => this.edge(from, { to, evidence, findings: [] });
-    for (const sa of facts.serviceAccounts) {
+    const accounts = facts.serviceAccountsUnread ? accountsNamed(facts) : facts.serviceAccounts;
+    for (const sa of accounts) {
+      this.built.add(saKey(sa.namespace, sa.name));
       this.namespaces.add(sa.namespace);
-      free(hub('ns', sa.namespace), saKey(sa.namespace, sa.name));
+      free(hub('ns', sa.namespace), saKey(sa.namespace, sa.name), sa.namedBy ?? '');
     }
     for (const t of facts.tokenSecrets) {
       this.namespaces.add(t.namespace);
@@ -276,13 +309,76 @@ export class EscalationGraph {
     }
     // Group system:masters bypasses RBAC: impersonating it is cluster-admin.
     free(groupKey(MASTERS), ADMIN, `group ${MASTERS} bypasses authorization`);
-    for (const sa of facts.serviceAccounts) {
+    for (const sa of accounts) {
       this.rightsEdges(saKey(sa.namespace, sa.name), this.rbac.grants(serviceAccountWho(sa.namespace, sa.name)));
     }
     for (const start of facts.starts) this.startEdges(start);
+    this.drain();
+  }
+
+  /** How many edges the graph holds (what it costs in memory grows with them), and their steps by id. */
+  edgeCount(): { edges: number; byStep: Record<string, number> } {
+    let edges = 0;
+    const byStep: Record<string, number> = {};
+    for (const list of this.edges.values()) {
+      edges += list.length;
+      for (const e of list) if (e.step) byStep[e.step.id] = (byStep[e.step.id] ?? 0) + 1;
+    }
+    return { edges, byStep };
+  }
+
+  /** Turns the identities reached so far into edges (each once; an identity reached on the way is queued). */
+  private drain() {
     for (let next = this.pending.shift(); next; next = this.pending.shift()) {
       this.rightsEdges(next.key, next.grants(), next.limits);
     }
+  }
+
+  /**
+   * Makes the starts' edges again from what is known of them now (a start's rights per namespace learned
+   * later), so that one graph serves every start of its server: the facts are read and the graph built once
+   * per server, reader and run, and each caller adds its starts. The distances already searched are kept
+   * when only the starts' own edges changed: no edge points at a start, so no other node's distance moves.
+   */
+  private setStarts(starts: readonly StartFact[]) {
+    const built = this.built.size;
+    for (const start of starts) {
+      this.edges.delete(`start:${start.name}`);
+      this.startEdges(start);
+    }
+    this.drain();
+    if (this.built.size !== built) {
+      // A start reached an identity nobody had reached: its edges may shorten other starts' paths only,
+      // but the searches are redone rather than reasoned about.
+      this.distances.clear();
+      return;
+    }
+    for (const dist of this.distances.values()) {
+      for (const start of starts) {
+        const key = `start:${start.name}`;
+        dist.delete(key);
+        let best: number | undefined;
+        for (const e of this.edges.get(key) ?? []) {
+          const d = dist.get(e.to);
+          if (d !== undefined && (best === undefined || d + (e.step ? 1 : 0) < best)) best = d + (e.step ? 1 : 0);
+        }
+        if (best !== undefined) dist.set(key, best);
+      }
+    }
+  }
+
+  /**
+   * A service account a start read the token of (`ns/name`): its rights as edges, once, when the facts did
+   * not list it (an identity that may not list service accounts read them). Counted as built, so the
+   * searches already made are redone (setStarts).
+   */
+  private accountNode(account: string) {
+    const key = `sa:${account}`;
+    if (this.built.has(key)) return;
+    const [namespace, name] = account.split('/');
+    if (!namespace || !name) return;
+    this.built.add(key);
+    this.pending.push({ key, grants: () => this.rbac.grants(serviceAccountWho(namespace, name)) });
   }
 
   /** An identity a step reaches: its rights become edges once, after the identities known from the start. */
@@ -299,7 +395,15 @@ export class EscalationGraph {
       name === '*'
         ? [ALL_RIGHTS]
         : ((kind === 'ClusterRole' ? this.clusterRoles.get(name) : this.roles.get(`${ns}/${name}`)) ?? []);
-    this.reach(key, () => rules.map((rule) => ({ namespace: ns, rule, via, role: { kind, name } })));
+    this.reach(key, () =>
+      rules.map((rule) => ({
+        namespace: ns,
+        rule,
+        via,
+        role: { kind, name },
+        ...(ns === '*' && { namespacedOnly: true }),
+      })),
+    );
     return key;
   }
 
@@ -312,18 +416,58 @@ export class EscalationGraph {
       return { ns, note: 'the server predates Pod Security Admission (1.23): no label forbids it' };
     }
     if (!this.podSecurity) return { ns, note: 'namespace labels not readable: assumed to admit it' };
+    const admits = (name: string) => {
+      const level = this.podSecurity!.get(name);
+      if (!forbidsHostPods(level)) return { ns: name, note: `namespace ${name} enforces ${this.enforces(name)}` };
+      this.refused.add(name);
+      return undefined;
+    };
     if (ns === '*') {
-      for (const [name, level] of this.podSecurity) {
-        if (!FORBIDS_HOST.has(level ?? ''))
-          return { ns: name, note: `namespace ${name} enforces ${level ?? 'no Pod Security level'}` };
+      for (const name of this.podSecurity.keys()) {
+        const admitted = admits(name);
+        if (admitted) return admitted;
       }
       return undefined;
     }
     if (!this.podSecurity.has(ns)) return { ns, note: `namespace ${ns} not read: assumed to admit it` };
-    const level = this.podSecurity.get(ns);
-    return FORBIDS_HOST.has(level ?? '')
-      ? undefined
-      : { ns, note: `namespace ${ns} enforces ${level ?? 'no Pod Security level'}` };
+    return admits(ns);
+  }
+
+  /** A namespace's Pod Security level as a step says it: `restricted`, `baseline at v1.22`. */
+  private enforces(ns: string): string {
+    return this.podSecurityText.get(ns) ?? this.podSecurity?.get(ns) ?? 'no Pod Security level';
+  }
+
+  /**
+   * Namespaces where creating a privileged pod was found refused by the labels alone, for someone the
+   * graph holds who may create pods there: an exemption of the admission configuration (a user name, a
+   * runtime class, the namespace), which the API does not show, would let it in.
+   */
+  refusedByLabels(): string[] {
+    return [...this.refused];
+  }
+
+  /**
+   * Whether the grants may change the Pod Security labels of a namespace (`*`: of some namespace) whose
+   * level forbids a privileged pod: `patch` or `update` on the namespace, which the API server asks of the
+   * namespace itself (a request for `namespaces/NAME` is in namespace NAME, so a RoleBinding there may
+   * allow it). The evidence, or undefined.
+   */
+  private relabel(grants: Grant[], ns: string): string | undefined {
+    if (!this.podSecurity || this.facts.podSecurityAdmission === false) return undefined;
+    const relevant = grants.filter((g) => mentions(g.rule.resources, 'namespaces'));
+    if (relevant.length === 0) return undefined;
+    for (const name of ns === '*' ? this.podSecurity.keys() : [ns]) {
+      if (!forbidsHostPods(this.podSecurity.get(name))) continue;
+      for (const verb of ['patch', 'update']) {
+        const allowed = whereAllowed(relevant, { verb, group: '', resource: 'namespaces', name });
+        const grant = allowed.get('*') ?? allowed.get(name);
+        if (grant) {
+          return `${verb} namespaces/${name} (${grant.via}); namespace ${name} enforces ${this.enforces(name)}, a label it may change`;
+        }
+      }
+    }
+    return undefined;
   }
 
   private edge(from: string, edge: Edge) {
@@ -342,15 +486,17 @@ export class EscalationGraph {
   }
 
   /**
-   * The roles the grants may bind in a namespace, each with the grant: `bind` on any ClusterRole is
-   * cluster-admin's rules there (role `*`), which makes every other one moot; on any Role, each Role there.
+   * The roles the grants may bind in a namespace (`*`: in every namespace, ClusterRoles only), each with the
+   * grant: `bind` on any ClusterRole is cluster-admin's rules there (role `*`), which makes every other one
+   * moot; on any Role, each Role there.
    */
-  private bindable(grants: Grant[], ns: string) {
+  private bindable(grants: Grant[], ns: string, kinds: readonly string[] = ['ClusterRole', 'Role']) {
     const out: { kind: string; role: string; resource: string; name: string; grant: Grant }[] = [];
     for (const [resource, kind] of [
       ['clusterroles', 'ClusterRole'],
       ['roles', 'Role'],
     ] as const) {
+      if (!kinds.includes(kind)) continue;
       for (const [name, grant] of namesAllowed(grants, { verb: 'bind', group: RBAC_GROUP, resource })) {
         if (name === '*' && kind === 'ClusterRole') return [{ kind, role: '*', resource, name, grant }];
         const roles = name !== '*' ? [name] : (this.rolesIn.get(ns) ?? []);
@@ -366,6 +512,9 @@ export class EscalationGraph {
   /**
    * Namespaced bind and escalate: creating (or patching) a RoleBinding to a role one may `bind` gives that
    * role's rights in the namespace; `escalate` and update on a Role one is bound to gives every right there.
+   * A ClusterRole one may bind in every namespace is the same rules in each: one edge to its rights in
+   * every namespace (namespaced resources only, as RoleBindings grant), not one per namespace (20,000 in a
+   * large cluster). Roles differ by namespace: an edge per Role, as many as there are Roles.
    */
   private bindEdges(from: string, grants: Grant[]) {
     const writes = new Map<string, { verb: string; grant: Grant }>();
@@ -374,22 +523,48 @@ export class EscalationGraph {
         if (!writes.has(ns)) writes.set(ns, { verb, grant });
       }
     }
-    for (const [ns, write] of writes) {
-      for (const target of ns === '*' ? this.namespaces : [ns]) {
-        const here = grants.filter((g) => g.namespace === '*' || g.namespace === target);
-        for (const t of this.bindable(here, target)) {
-          this.edge(from, {
-            to: this.rightsIn(
-              target,
-              t.kind,
-              t.role,
-              `a RoleBinding it creates in ${target} → ${t.kind} ${t.role === '*' ? 'cluster-admin' : t.role}`,
-            ),
-            step: STEPS.bindRole,
-            evidence: `${write.verb} rolebindings ${where(ns)} (${write.grant.via}); bind ${t.resource}/${t.name} in namespace ${target} (${t.grant.via})`,
-            findings: [],
-          });
-        }
+    const bindIn = (ns: string, target: string, among: Grant[], kinds?: readonly string[]) => {
+      const write = writes.get(ns)!;
+      for (const t of this.bindable(among, target, kinds)) {
+        const role = `${t.kind} ${t.role === '*' ? 'cluster-admin' : t.role}`;
+        const via =
+          target === '*'
+            ? `RoleBindings it creates in each namespace → ${role}`
+            : `a RoleBinding it creates in ${target} → ${role}`;
+        this.edge(from, {
+          to: this.rightsIn(target, t.kind, t.role, via),
+          step: STEPS.bindRole,
+          evidence: `${write.verb} rolebindings ${where(ns)} (${write.grant.via}); bind ${t.resource}/${t.name} ${where(target)} (${t.grant.via})`,
+          findings: [],
+        });
+      }
+    };
+    for (const ns of writes.keys()) {
+      if (ns !== '*') {
+        bindIn(
+          ns,
+          ns,
+          grants.filter((g) => g.namespace === '*' || g.namespace === ns),
+        );
+        continue;
+      }
+      const everywhere = grants.filter((g) => g.namespace === '*');
+      bindIn('*', '*', everywhere, ['ClusterRole']);
+      // Binds granted in single namespaces, and Roles (each namespace's own): where they are.
+      const targets = new Set([...grants.map((g) => g.namespace).filter((n) => n !== '*'), ...this.rolesIn.keys()]);
+      for (const target of targets) {
+        bindIn(
+          '*',
+          target,
+          grants.filter((g) => g.namespace === target),
+          ['ClusterRole'],
+        );
+        bindIn(
+          '*',
+          target,
+          grants.filter((g) => g.namespace === '*' || g.namespace === target),
+          ['Role'],
+        );
       }
     }
     const escalate = whereAllowed(grants, { verb: 'escalate', group: RBAC_GROUP, resource: 'roles' });
@@ -425,7 +600,7 @@ export class EscalationGraph {
   private impersonateEdges(from: string, grants: Grant[]) {
     if (grants.length === 0) return;
     const ask = (resource: string): Ask => ({ verb: 'impersonate', group: '', resource });
-    const cluster = grants.filter((g) => g.namespace === '*');
+    const cluster = grants.filter((g) => g.namespace === '*' && !g.namespacedOnly);
     const step = (to: string, evidence: string) =>
       this.edge(from, { to, step: STEPS.impersonate, evidence, findings: [] });
     for (const [name, grant] of namesAllowed(cluster, ask('users'))) {
@@ -461,6 +636,42 @@ export class EscalationGraph {
     if (!csr || !approval || !signer) return;
     const evidence = `create certificatesigningrequests (${csr.via}); update certificatesigningrequests/approval (${approval.via}); approve signers/${CLIENT_SIGNER} (${signer.via})`;
     this.edge(from, { to: this.certificateHub(), step: STEPS.csrApprove, evidence, findings: [] });
+  }
+
+  /**
+   * The kubelet API of one node (nodes/proxy on it by name): commands in each pod that runs there, so its
+   * token (when mounted), the token Secrets it mounts, and root on the node through a pod that reaches its
+   * host, as exec into those pods gives; built on first use, the pods found once per graph by node.
+   */
+  private kubeletApi(node: string): string {
+    const key = `kubelet-api:${node}`;
+    if (this.built.has(key)) return key;
+    this.built.add(key);
+    if (!this.podsOn) {
+      this.podsOn = new Map();
+      for (const pod of this.facts.pods) {
+        if (!pod.node) continue;
+        const list = this.podsOn.get(pod.node);
+        if (list) list.push(pod);
+        else this.podsOn.set(pod.node, [pod]);
+      }
+    }
+    const tokenOf = new Set(this.facts.tokenSecrets.map((t) => `${t.namespace}/${t.name}`));
+    const seen = new Set<string>();
+    const free = (to: string, evidence: string) => {
+      if (seen.has(to)) return;
+      seen.add(to);
+      this.edge(key, { to, evidence, findings: [] });
+    };
+    for (const pod of this.podsOn.get(node) ?? []) {
+      const at = `${pod.namespace}/${pod.name}`;
+      if (pod.tokenMounted !== false) free(saKey(pod.namespace, pod.serviceAccount), `pod ${at} on ${node}`);
+      // The pod's edge to the token it mounts was made with the pods (constructor).
+      if ((pod.secrets ?? []).some((s) => tokenOf.has(`${pod.namespace}/${s}`)))
+        free(`pod:${at}`, `pod ${at} on ${node}`);
+      if (pod.hostAccess) free(`node:${node}`, `pod ${at} on ${node}, which reaches its host`);
+    }
+    return key;
   }
 
   /** Every user and group (but system:masters) a binding names, and every service account, as a certificate's subject. */
@@ -512,7 +723,13 @@ export class EscalationGraph {
       this.edge(from, { to: key, step, evidence, findings: [] });
     const toNamespace = (step: EscalationStep) => (ns: string, evidence: string) =>
       this.edge(from, { to: nsHub(ns), step, evidence, findings: [] });
-    const clusterWide = (ask: Ask, among = grants) => whereAllowed(among, ask).get('*');
+    // Cluster-scoped requests: never allowed by what RoleBindings grant, even in every namespace.
+    const cluster = grants.filter((g) => !g.namespacedOnly);
+    const clusterWide = (ask: Ask, among = grants) =>
+      whereAllowed(
+        among.filter((g) => !g.namespacedOnly),
+        ask,
+      ).get('*');
     // RBAC's own objects and impersonation are rare in rules: the checks on them scan only the rules that can.
     const rbacGrants = grants.filter((g) => mentions(g.rule.apiGroups, RBAC_GROUP));
     const impersonating = grants.filter((g) => mentions(g.rule.verbs, 'impersonate'));
@@ -535,11 +752,21 @@ export class EscalationGraph {
     for (const [ns, grant] of createPods) {
       toNamespace(STEPS.createPodAs)(ns, `create pods ${where(ns)} (${grant.via})`);
     }
-    // One namespace whose Pod Security level (as seen) admits a privileged pod is enough to reach a node.
+    // One namespace whose Pod Security level (as seen) admits a privileged pod is enough to reach a node;
+    // else one whose labels the subject may change (the pod is judged by the labels when it is created).
+    let onNode = false;
     for (const [ns, grant] of createPods) {
       const admitted = this.hostPodsAdmitted(ns);
       if (!admitted) continue;
       to(NODES, STEPS.createPodNode)(ns, `create pods ${where(ns)} (${grant.via}); ${admitted.note}`);
+      onNode = true;
+      break;
+    }
+    // Whoever holds `*` everywhere is cluster-admin, whose own step onto a node says as much.
+    for (const [ns, grant] of onNode || wildcard ? [] : createPods) {
+      const relabel = this.relabel(grants, ns);
+      if (!relabel) continue;
+      to(NODES, STEPS.namespaceRelabel)(ns, `create pods ${where(ns)} (${grant.via}); ${relabel}`);
       break;
     }
     for (const verb of ['create', 'get']) {
@@ -569,6 +796,8 @@ export class EscalationGraph {
       // Pod Security Admission judges the pods a controller creates from the template as any other.
       const admitted = this.hostPodsAdmitted(ns);
       if (admitted) to(NODES, STEPS.workloadPatch)(ns, `${evidence}; ${admitted.note}`);
+      const relabel = admitted || wildcard ? undefined : this.relabel(grants, ns);
+      if (relabel) to(NODES, STEPS.namespaceRelabel)(ns, `${evidence}; ${relabel}`);
     });
     // Binding a role in a namespace reaches a goal in two steps at best, as cluster-admin reaches every goal:
     // for one who holds `*` everywhere the edges (one per namespace, 20,000 in a large cluster) add no path.
@@ -606,15 +835,28 @@ export class EscalationGraph {
     );
     // The kubelet API runs commands in every pod of every node (websocket exec needs only `get`): each pod's
     // token, and root on a node through a pod that reaches its host, as exec does, never more.
+    let everyNode = false;
     for (const verb of ['get', 'create']) {
       const g = clusterWide({ verb, group: '', resource: 'nodes/proxy' });
       if (!g) continue;
       const evidence = `${verb} nodes/proxy (${g.via})`;
       this.edge(from, { to: hub('exec', '*'), step: STEPS.nodesProxy, evidence, findings: [] });
       this.edge(from, { to: hub('exec-node', '*'), step: STEPS.nodesProxy, evidence, findings: [] });
+      everyNode = true;
       break;
     }
-    this.csrEdges(from, grants);
+    // A rule limited to resourceNames: the kubelet API of the nodes it names, so the pods on those only.
+    const named = new Map<string, string>();
+    for (const verb of everyNode ? [] : ['get', 'create']) {
+      const among = cluster.filter((g) => g.namespace === '*' && mentions(g.rule.resources, 'nodes/proxy'));
+      for (const [node, g] of namesAllowed(among, { verb, group: '', resource: 'nodes/proxy' })) {
+        if (node !== '*' && !named.has(node)) named.set(node, `${verb} nodes/proxy/${node} (${g.via})`);
+      }
+    }
+    for (const [node, evidence] of named) {
+      this.edge(from, { to: this.kubeletApi(node), step: STEPS.nodesProxyNamed, evidence, findings: [] });
+    }
+    this.csrEdges(from, cluster);
     for (const resource of ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations']) {
       if (all({ verb: 'create', group: 'admissionregistration.k8s.io', resource }, STEPS.webhook, SECRETS)) break;
     }
@@ -656,6 +898,7 @@ export class EscalationGraph {
     }
     if (!start.who) this.namespaceEdges(from, start.namespaces ?? {});
     for (const t of start.tokensRead ?? []) {
+      this.accountNode(t.serviceAccount);
       this.edge(from, {
         to: `sa:${t.serviceAccount}`,
         step: STEPS.readToken,
@@ -788,10 +1031,14 @@ export class EscalationGraph {
     return steps;
   }
 
-  /** For every starting identity, its shortest path to each goal it reaches. */
-  paths(): AttackPath[] {
+  /**
+   * For every starting identity, its shortest path to each goal it reaches: the starts the graph was built
+   * with, or `starts`, whose edges are then made again from what they say (see setStarts).
+   */
+  paths(starts?: readonly StartFact[]): AttackPath[] {
+    if (starts) this.setStarts(starts);
     const out: AttackPath[] = [];
-    for (const start of this.facts.starts) {
+    for (const start of starts ?? this.facts.starts) {
       for (const to of PATH_GOALS) {
         const steps = this.pathTo(`start:${start.name}`, to);
         if (steps) out.push({ from: start.name, to, steps });
@@ -833,6 +1080,35 @@ export class EscalationGraph {
     });
     return scored.map((x) => x.t);
   }
+}
+
+/**
+ * The service accounts the facts name when they could not be listed: each pod's, and each a binding names
+ * (whose rights are what makes one worth a path), with what named it.
+ */
+function accountsNamed(facts: PathFacts): ServiceAccountFact[] {
+  const out = new Map<string, ServiceAccountFact>();
+  const add = (namespace: string | undefined, name: string | undefined, namedBy: string) => {
+    if (!namespace || !name || out.has(`${namespace}/${name}`)) return;
+    out.set(`${namespace}/${name}`, { namespace, name, namedBy });
+  };
+  const unlisted = '(service accounts not listed)';
+  for (const pod of facts.pods)
+    add(pod.namespace, pod.serviceAccount, `run by pod ${pod.namespace}/${pod.name} ${unlisted}`);
+  for (const b of facts.rbac.clusterRoleBindings ?? []) {
+    for (const s of b.subjects ?? []) {
+      if (s.kind === 'ServiceAccount')
+        add(s.namespace, s.name, `named by ClusterRoleBinding ${b.metadata?.name} ${unlisted}`);
+    }
+  }
+  for (const b of facts.rbac.roleBindings ?? []) {
+    for (const s of b.subjects ?? []) {
+      const ns = s.namespace ?? b.metadata?.namespace;
+      if (s.kind === 'ServiceAccount')
+        add(ns, s.name, `named by RoleBinding ${b.metadata?.namespace}/${b.metadata?.name} ${unlisted}`);
+    }
+  }
+  return [...out.values()];
 }
 
 /** A kubelet as the API server authenticates it (its client certificate: CN=system:node:NAME, O=system:nodes). */

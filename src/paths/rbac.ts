@@ -34,6 +34,11 @@ export interface Grant {
   via: string;
   /** The role whose rule this is (a Role is in the grant's namespace). */
   role?: { kind: string; name: string };
+  /**
+   * Granted in every namespace through RoleBindings (namespace `*`), never cluster-wide: namespaced
+   * resources only, so no cluster-scoped request (nodes, users, CSRs, ClusterRoleBindings) is allowed.
+   */
+  namespacedOnly?: boolean;
 }
 
 /** A service account as the API server authenticates it. */

@@ -42,6 +42,13 @@ export const STEPS = {
     title: "execs into a running pod (pods/exec) and takes its service account's token",
     reference: `${RBAC_GOOD}#workload-creation`,
   },
+  namespaceRelabel: {
+    id: 'namespace-relabel',
+    title:
+      "changes the namespace's Pod Security labels (patch or update on the namespace), then creates a privileged, hostPath `/` pod on the node (or patches a workload to run one)",
+    reference:
+      'https://kubernetes.io/docs/concepts/security/pod-security-admission/#pod-security-admission-labels-for-namespaces',
+  },
   execNode: {
     id: 'exec-node',
     title: 'execs into a privileged or host-mounting pod: root on its node',
@@ -92,6 +99,11 @@ export const STEPS = {
   nodesProxy: {
     id: 'nodes-proxy',
     title: 'reaches the kubelet API through nodes/proxy and runs commands in any pod of any node',
+    reference: `${RBAC_GOOD}#access-to-proxy-subresource-of-nodes`,
+  },
+  nodesProxyNamed: {
+    id: 'nodes-proxy-named',
+    title: 'reaches the kubelet API of the nodes its nodes/proxy rule names, and runs commands in their pods',
     reference: `${RBAC_GOOD}#access-to-proxy-subresource-of-nodes`,
   },
   csrApprove: {

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Namespace, Pod, Secret, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import { type Lab, startLab } from '../../src/lab/index.js';
 import { PATH_USERS } from '../../src/lab/seed-paths.js';
-import { namespaceFact, podFact } from '../../src/paths/facts.js';
 import { type AttackPath, EscalationGraph, kubeletWho, type PathFacts, type StartFact } from '../../src/paths/graph.js';
-import { ANONYMOUS, type RbacFacts, serviceAccountWho } from '../../src/paths/rbac.js';
+import { ANONYMOUS, serviceAccountWho } from '../../src/paths/rbac.js';
+import { labFacts as labFactsOf } from '../helpers/lab-facts.js';
 
 // Block 127.57.2.0/24: attack paths computed from the default lab's objects, each step checked against the
 // lab's RBAC (lab.can), the multi-hop scenario of seed-paths.ts and its decoy.
@@ -13,43 +12,7 @@ import { ANONYMOUS, type RbacFacts, serviceAccountWho } from '../../src/paths/rb
 let lab: Lab;
 let facts: PathFacts;
 
-const RBAC = 'rbac.authorization.k8s.io/v1';
-
-async function labFacts(starts: StartFact[]): Promise<PathFacts> {
-  const objects = (await lab.snapshot()).objects as Record<string, unknown[]>;
-  const of = <T>(key: string) => {
-    assert.ok(objects[key], `the snapshot holds ${key}`);
-    return objects[key] as T[];
-  };
-  const rbac: RbacFacts = {
-    roles: of(`${RBAC}/roles`),
-    clusterRoles: of(`${RBAC}/clusterroles`),
-    roleBindings: of(`${RBAC}/rolebindings`),
-    clusterRoleBindings: of(`${RBAC}/clusterrolebindings`),
-  };
-  const mounts = new Map(
-    of<ServiceAccount>('v1/serviceaccounts').map((a) => [
-      `${a.metadata!.namespace}/${a.metadata!.name}`,
-      a.automountServiceAccountToken,
-    ]),
-  );
-  const tokens = of<Secret>('v1/secrets').filter((s) => s.type === 'kubernetes.io/service-account-token');
-  return {
-    rbac,
-    serviceAccounts: of<ServiceAccount>('v1/serviceaccounts').map((s) => ({
-      namespace: s.metadata!.namespace!,
-      name: s.metadata!.name!,
-    })),
-    tokenSecrets: tokens.map((s) => ({
-      namespace: s.metadata!.namespace!,
-      name: s.metadata!.name!,
-      serviceAccount: s.metadata!.annotations!['kubernetes.io/service-account.name'],
-    })),
-    namespaces: of<Namespace>('v1/namespaces').flatMap((n) => namespaceFact(n) ?? []),
-    pods: of<Pod>('v1/pods').flatMap((p) => podFact(p, mounts) ?? []),
-    starts,
-  };
-}
+const labFacts = (starts: StartFact[]) => labFactsOf(lab, starts);
 
 const sa = (ns: string, name: string) => serviceAccountWho(ns, name);
 /** The same service account as the lab's authorizer takes a user. */
@@ -282,6 +245,17 @@ describe('the further steps on the default lab (seed-paths.ts), each against lab
     assert.equal(
       lab.can(tuner, { verb: 'update', group: RBAC_GROUP, resource: 'roles', namespace: 'ops', name: 'tuner' }),
       true,
+    );
+    // The decoy may escalate its Role but not edit it; every right in staging would reach a node, through
+    // the namespace's own labels (relabel-proxy.test.ts).
+    const decoy = human('staging-tuner');
+    assert.equal(
+      lab.can(decoy, { verb: 'escalate', group: RBAC_GROUP, resource: 'roles', namespace: 'staging', name: 'tuner' }),
+      true,
+    );
+    assert.equal(
+      lab.can(decoy, { verb: 'update', group: RBAC_GROUP, resource: 'roles', namespace: 'staging', name: 'tuner' }),
+      false,
     );
     assert.deepEqual(
       paths.filter((p) => p.from === 'staging-tuner'),

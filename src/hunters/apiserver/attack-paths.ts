@@ -5,12 +5,13 @@ import { tokenSubject } from '../../discovery/vantage/jwt.js';
 import { namespaceFact } from '../../paths/facts.js';
 import { EscalationGraph, type PathFacts, type PathGoal, type StartFact } from '../../paths/graph.js';
 import { ANONYMOUS, certificateWho, serviceAccountWho, type Who } from '../../paths/rbac.js';
+import { count, sample } from '../evidence.js';
 import { type Asker, listRequest } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type ApiTarget, askApi, netFailure, readListing } from './api.js';
 import { describePath, type Mounted, readTemplates, reportMountedTokens, type TemplateFact } from './mounted-tokens.js';
 import { podsOnce } from './pods-once.js';
-import { readForRun } from './run-reads.js';
+import { readForRun, runMap } from './run-reads.js';
 import { readAll, readRbac, serverMinor } from './workloads.js';
 
 const GOAL_KB: Record<PathGoal, string> = {
@@ -30,18 +31,25 @@ const STEP_FINDINGS: Record<string, string[]> = {
 };
 const SA_TOKEN = 'kubernetes.io/service-account-token';
 
+/** The servers whose Pod Security exemptions gap was published, per run. */
+const exemptionsSaid = new WeakMap<object, Map<string, boolean>>();
+
 /** An identity that may read what the graph is built from: RBAC objects everywhere. */
 export const readsRbac = (a: KfEvent<'ApiAccess'>) =>
   a.can['list clusterroles'] === true && a.can['list roles'] === true;
 
-/** What the graph is built from, and the controllers' pod templates when asked for (KF-WORKLOAD-007). */
-export type ReadFacts = Omit<PathFacts, 'starts'> & { templates: TemplateFact[] };
+/**
+ * What the graph is built from, the graph itself (built once per server, identity and run, without starts:
+ * each caller adds its own through `graph.paths(starts)`), and the controllers' pod templates when asked
+ * for (KF-WORKLOAD-007).
+ */
+export type ReadFacts = Omit<PathFacts, 'starts'> & { graph: EscalationGraph; templates: TemplateFact[] };
 
 /**
- * Everything the graph needs, read with one identity; parts it may not read stay empty. With `templates`,
- * the controllers' pod templates too. Read once per identity and run (run-reads.ts): every ApiAccess the
- * attack paths are computed for, and the secrets ranking, use the same facts, and each gets the gaps of
- * the read as its own.
+ * Everything the graph needs, read with one identity, and the graph built from it; parts it may not read
+ * stay empty. With `templates`, the controllers' pod templates too. Read and built once per identity and
+ * run (run-reads.ts): every ApiAccess the attack paths are computed for, each recomputation, and the
+ * secrets ranking use the same facts and the same graph, and each gets the gaps of the read as its own.
  */
 export async function readFacts(
   ctx: HuntContext,
@@ -50,7 +58,11 @@ export async function readFacts(
   templates = false,
 ): Promise<ReadFacts> {
   const key = `${target.host}:${target.port} ${asker.identity} path facts`;
-  const { facts, mounted } = await readForRun(ctx, key, (c) => readGraphFacts(c, target, asker));
+  const { facts, mounted } = await readForRun(ctx, key, async (c) => {
+    const read = await readGraphFacts(c, target, asker);
+    // Built here, inside the shared read, so a run builds one graph per server and reader.
+    return { ...read, facts: { ...read.facts, graph: new EscalationGraph({ ...read.facts, starts: [] }) } };
+  });
   const read = templates
     ? await readForRun(ctx, `${key} templates`, (c) => readTemplates(c, target, asker, mounted))
     : [];
@@ -61,11 +73,14 @@ async function readGraphFacts(
   ctx: HuntContext,
   target: ApiTarget,
   asker: Asker,
-): Promise<{ facts: Omit<ReadFacts, 'templates'>; mounted: Mounted }> {
-  const list = async <T>(api: string, resource: string, kind: string) =>
-    ((await readAll(ctx, target, asker, { kind, resource, api }))?.items ?? []) as unknown as T[];
+): Promise<{ facts: Omit<ReadFacts, 'templates' | 'graph'>; mounted: Mounted }> {
   const { rbac } = await readRbac(ctx, target, asker);
-  const accounts = await list<ServiceAccount>('/api/v1', 'serviceaccounts', 'ServiceAccount');
+  const accountList = await readAll(ctx, target, asker, {
+    kind: 'ServiceAccount',
+    resource: 'serviceaccounts',
+    api: '/api/v1',
+  });
+  const accounts = (accountList?.items ?? []) as unknown as ServiceAccount[];
   const accountMounts = new Map(
     accounts.map((a) => [`${a.metadata?.namespace}/${a.metadata?.name}`, a.automountServiceAccountToken]),
   );
@@ -123,6 +138,7 @@ async function readGraphFacts(
       rbac,
       namespaces: namespaces?.items.flatMap((n) => namespaceFact(n as unknown as Namespace) ?? []),
       podSecurityAdmission: podSecurityAdmission(await serverMinor(ctx, target, asker)),
+      ...(accountList === undefined && { serviceAccountsUnread: true }),
       serviceAccounts: accounts.flatMap((s) =>
         typeof s.metadata?.name === 'string' && typeof s.metadata.namespace === 'string'
           ? [{ namespace: s.metadata.namespace, name: s.metadata.name }]
@@ -170,7 +186,59 @@ export function startOf(ctx: HuntContext, access: KfEvent<'ApiAccess'>): StartFa
   )) {
     namespaces[n.namespace] = n.can;
   }
-  return { name: access.identity, who: whoOf(ctx, access), can: access.can, namespaces };
+  return {
+    name: access.identity,
+    who: whoOf(ctx, access),
+    can: access.can,
+    namespaces,
+    tokensRead: tokensRead(ctx, access),
+  };
+}
+
+/**
+ * The tokens an identity was seen reading (KF-API-008, each followed as a `found` Credential): a step of
+ * its own, which the graph cannot see when its reader may not list Secrets (or service accounts).
+ */
+function tokensRead(ctx: HuntContext, access: KfEvent<'ApiAccess'>): StartFact['tokensRead'] {
+  const shown = new Set(
+    ctx
+      .known(
+        'Finding',
+        (f) =>
+          f.kb === 'KF-API-008' && f.identity === access.identity && f.host === access.host && f.port === access.port,
+      )
+      .map((f) => f.id),
+  );
+  if (shown.size === 0) return [];
+  return ctx
+    .known('Credential', (c) => c.source === 'found' && c.parents.some((p) => shown.has(p)))
+    .flatMap((c) => {
+      const subject = c.secret.token ? tokenSubject(c.secret.token) : {};
+      if (!subject.namespace || !subject.serviceAccount) return [];
+      return [
+        {
+          secret: c.name.replace(/^found:/, ''),
+          serviceAccount: `${subject.namespace}/${subject.serviceAccount}`,
+          findings: c.parents.filter((p) => shown.has(p)),
+        },
+      ];
+    });
+}
+
+/** The identity whose finding a found token was read under (KF-API-008), on the token's API server. */
+function finderOf(ctx: HuntContext, credential: KfEvent<'Credential'>): KfEvent<'ApiAccess'> | undefined {
+  const server = credential.apiServer;
+  if (!server) return undefined;
+  const finding = ctx.known(
+    'Finding',
+    (f) =>
+      f.kb === 'KF-API-008' && credential.parents.includes(f.id) && f.host === server.host && f.port === server.port,
+  )[0];
+  if (!finding) return undefined;
+  return ctx.known(
+    'ApiAccess',
+    (a) => a.identity === finding.identity && a.host === server.host && a.port === server.port && followsUp(a),
+  )[0];
 }
 
 /**
@@ -207,10 +275,29 @@ export async function publishPaths(ctx: HuntContext, access: KfEvent<'ApiAccess'
       detail: 'namespaces not readable: their Pod Security labels unknown, creating a pod is taken as reaching a node',
     });
   }
-  const graph = new EscalationGraph({ ...facts, starts: starts.map((s) => startOf(ctx, s)) });
+  const { graph } = facts;
   // Pods that carry a powerful token: judged once per reader (the same finding from another reader is one).
   if (all) reportMountedTokens(ctx, target, reader, graph, facts.templates);
-  for (const path of graph.paths()) {
+  const paths = graph.paths(starts.map((s) => startOf(ctx, s)));
+  // Pod Security judged by the labels alone: the admission configuration's exemptions are not seen.
+  const refused = graph.refusedByLabels();
+  const said = runMap(ctx, exemptionsSaid);
+  const server = `${target.host}:${target.port}`;
+  // Once per server and run, whichever hunter computes paths there first.
+  if (refused.length > 0 && !said?.has(server)) {
+    said?.set(server, true);
+    ctx.gap({
+      host: target.host,
+      port: target.port,
+      subject: 'Pod Security exemptions',
+      reason: 'skipped',
+      detail:
+        `a privileged pod was judged refused by the labels of ${count(refused.length, 'namespace')} (${sample(refused)}) ` +
+        "alone: the PodSecurity admission configuration's exemptions (user names, runtime classes, namespaces) are not " +
+        'readable through the API, so a way onto a node through an exempt one is not seen',
+    });
+  }
+  for (const path of paths) {
     const start = starts.find((s) => s.identity === path.from)!;
     // The shortest path the run knows: one computed again with more facts (rights per namespace) replaces
     // a longer one published before, and an equal or longer one changes nothing.
@@ -266,5 +353,22 @@ export const attackPathsHunter = defineHunter({
   reports: PATH_REPORTS,
   async hunt(access: KfEvent<'ApiAccess'>, ctx) {
     await publishPaths(ctx, access);
+  },
+});
+
+/**
+ * A token found later is a step of the identity that read it (tokensRead): its paths, published before the
+ * token was read, are computed again, and a shorter one replaces the one published (publishPaths).
+ */
+export const attackPathsLateHunter = defineHunter({
+  id: 'apiserver-attack-paths-late',
+  title: 'Attack paths computed again when an identity is seen reading a token',
+  mode: 'passive',
+  on: 'Credential',
+  when: (c) => c.source === 'found' && c.apiServer !== undefined,
+  reports: ['KF-PATH-001', 'KF-PATH-002', 'KF-PATH-003'],
+  async hunt(credential: KfEvent<'Credential'>, ctx) {
+    const finder = finderOf(ctx, credential);
+    if (finder) await publishPaths(ctx, finder, true);
   },
 });

@@ -1,7 +1,6 @@
 import type { CredentialSecret, KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
 import { tokenSubject } from '../../discovery/vantage/jwt.js';
-import { EscalationGraph } from '../../paths/graph.js';
 import { count, sample } from '../evidence.js';
 import { type Asker, listRequest } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
@@ -157,8 +156,9 @@ function foundTrust(asker: Asker): Pick<CredentialSecret, 'ca' | 'trust'> {
  */
 async function ranked(ctx: HuntContext, target: ApiTarget, asker: Asker, tokens: SecretRow[]): Promise<SecretRow[]> {
   try {
-    const facts = await readFacts(ctx, target, asker);
-    const order = new EscalationGraph({ ...facts, starts: [] }).rankTokens().map((t) => `${t.namespace}/${t.name}`);
+    // The graph the attack paths use, built once per server, reader and run.
+    const { graph } = await readFacts(ctx, target, asker);
+    const order = graph.rankTokens().map((t) => `${t.namespace}/${t.name}`);
     const rank = new Map(order.map((key, i) => [key, i]));
     const at = (r: SecretRow) => rank.get(`${r.namespace}/${r.name}`) ?? order.length;
     return [...tokens].sort((a, b) => at(a) - at(b));
