@@ -6,10 +6,15 @@ import type { UserInfo } from './users.js';
 // Admission of new pods beyond validation, as kubeadm's API server runs it: Pod Security Admission (the
 // namespace's `pod-security.kubernetes.io/enforce` level refuses pods that break the Pod Security
 // Standards) and NodeRestriction (a kubelet may create only mirror pods of its own node). The checks are
-// the standards' own, each named as the server names it in its refusal; warn and audit modes, exemptions
-// and per-version differences are left out (every level is judged as `latest`).
+// the standards' own, each named as the server names it in its refusal, with the level and version the
+// namespace enforces (`restricted:v1.25`); warn and audit modes, exemptions and per-version differences of
+// the checks are left out (every version is judged by the latest checks: the privileged, host-namespace
+// and hostPath checks of baseline hold at every version).
 
 export const ENFORCE_LABEL = 'pod-security.kubernetes.io/enforce';
+export const ENFORCE_VERSION_LABEL = 'pod-security.kubernetes.io/enforce-version';
+/** A policy version as Pod Security Admission parses it. */
+const VERSION = /^v1\.(0|[1-9][0-9]*)$/;
 const LEVELS = ['privileged', 'baseline', 'restricted'] as const;
 type Level = (typeof LEVELS)[number];
 
@@ -113,10 +118,20 @@ function restricted(pod: Pod): string[] {
   return out;
 }
 
-/** The namespace's enforced Pod Security level; an unknown value is refused by the server, taken here as none. */
+/**
+ * The namespace's enforced Pod Security level, as Pod Security Admission reads its label: a value that is
+ * no level fails closed (`restricted`); no label, none.
+ */
 export function enforcedLevel(namespace: KubeObject | undefined): Level | undefined {
   const value = namespace?.metadata.labels?.[ENFORCE_LABEL];
-  return LEVELS.find((l) => l === value);
+  if (value === undefined) return undefined;
+  return LEVELS.find((l) => l === value) ?? 'restricted';
+}
+
+/** The version the level is enforced at, as its refusal names it: `v1.N`, else `latest` (also for a bad value). */
+export function enforcedVersion(namespace: KubeObject | undefined): string {
+  const value = namespace?.metadata.labels?.[ENFORCE_VERSION_LABEL];
+  return value !== undefined && VERSION.test(value) ? value : 'latest';
 }
 
 /** What the Pod Security Standards find wrong with a pod at a level (empty: admitted). */
@@ -144,5 +159,6 @@ export function podAdmission(
   const level = minor >= POD_SECURITY_FROM_MINOR ? enforcedLevel(namespace) : undefined;
   if (!level) return undefined;
   const violations = podSecurityViolations(pod, level);
-  return violations.length > 0 ? `violates PodSecurity "${level}:latest": ${violations.join(', ')}` : undefined;
+  const version = enforcedVersion(namespace);
+  return violations.length > 0 ? `violates PodSecurity "${level}:${version}": ${violations.join(', ')}` : undefined;
 }

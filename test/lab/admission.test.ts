@@ -81,6 +81,26 @@ describe('Pod Security Admission', () => {
     assert.equal(root.json.spec.nodeName, 'lab-node-1');
   });
 
+  it('names the version a namespace pins its level to, as the refusal of a real server does', async () => {
+    const ns = {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: 'psa-pinned',
+        labels: {
+          'pod-security.kubernetes.io/enforce': 'baseline',
+          'pod-security.kubernetes.io/enforce-version': 'v1.25',
+        },
+      },
+    };
+    assert.equal((await call(`${api}/api/v1/namespaces`, { method: 'POST', body: ns, token: admin })).status, 201);
+    const host = await create('psa-pinned', rootPod('root'), { token: admin });
+    assert.equal(host.status, 403);
+    // Pinned to an old version, baseline still refuses privileged, host-namespace and hostPath pods.
+    assert.match(host.json.message, /^pods "root" is forbidden: violates PodSecurity "baseline:v1\.25": privileged /);
+    assert.equal((await create('psa-pinned', pod('plain'), { token: admin })).status, 201);
+  });
+
   it('baseline refuses host access and added capabilities, admits a plain root pod', async () => {
     const ns = {
       apiVersion: 'v1',
