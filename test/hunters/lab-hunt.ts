@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { Agent } from 'undici';
 import { defaultConfig, type HuntConfig } from '../../src/core/config.js';
 import { NetError } from '../../src/core/errors.js';
 import type { EventPayloads, KfEvent, ServiceKind } from '../../src/core/events.js';
@@ -18,6 +19,21 @@ import { type HuntHooks, type HuntResult, runHunt } from '../../src/run/hunt.js'
 // the lab, with discovery's fingerprint and vantage points; of servers a test starts, fingerprinted by
 // discovery or announced as the test says they are; and what a test then asserts on (findings, requests
 // the lab received, secrets).
+
+/**
+ * Creates an object through the lab's API as its admin (a test's set-up of the cluster's state, before
+ * and outside any hunt); anything but 201 Created fails the test with the server's answer.
+ */
+export async function createAsAdmin(lab: Lab, path: string, body: object): Promise<void> {
+  const res = await fetch(`${lab.apiServer}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${lab.credentials.admin.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    // @ts-expect-error undici's dispatcher option: the lab's certificate is its own CA's.
+    dispatcher: new Agent({ connect: { rejectUnauthorized: false } }),
+  });
+  assert.equal(res.status, 201, `POST ${path}: ${await res.text()}`);
+}
 
 /** A lab identity as a bare token (`--token`): no API server named, bound to the ones found. */
 export function tokenIdentity(lab: Lab, name: 'admin' | 'reader' | 'nobody' | 'deployer'): Identity {

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Agent } from 'undici';
 import type { KfEvent } from '../../../src/core/events.js';
 import { Identity } from '../../../src/discovery/vantage/identity.js';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import { buildReport } from '../../../src/report/model.js';
-import { assertNoSecrets, assertOnlyReads, huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
+import { assertNoSecrets, assertOnlyReads, createAsAdmin, huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
 
 // Block 127.148.1.0/24: a path computed again with rights learned later replaces the longer one. bob holds
 // an opaque token (the API server's token file): nothing in it names him, so his rights are only what his
@@ -19,17 +18,6 @@ const BOB_TOKEN = 'bob-opaque-token-0123456789abcdef';
 let lab: Lab;
 let hunt: LabHunt;
 
-async function asAdmin(path: string, body: object): Promise<void> {
-  const res = await fetch(`https://${lab.hosts[0].address}:${PORTS.apiserver}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${lab.credentials.admin.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    // @ts-expect-error undici's dispatcher option: the lab's certificate is self-signed.
-    dispatcher: new Agent({ connect: { rejectUnauthorized: false } }),
-  });
-  assert.equal(res.status, 201, await res.text());
-}
-
 before(async () => {
   lab = await startLab({
     profile: 'default',
@@ -39,11 +27,11 @@ before(async () => {
     staticTokens: [{ token: BOB_TOKEN, user: 'bob', groups: ['builders'] }],
   });
   const rbac = '/apis/rbac.authorization.k8s.io/v1';
-  await asAdmin(`${rbac}/clusterroles`, {
+  await createAsAdmin(lab, `${rbac}/clusterroles`, {
     metadata: { name: 'pod-maker' },
     rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['create'] }],
   });
-  await asAdmin(`${rbac}/clusterrolebindings`, {
+  await createAsAdmin(lab, `${rbac}/clusterrolebindings`, {
     metadata: { name: 'bob-makes-pods' },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'pod-maker' },
     subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'bob' }],

@@ -12,6 +12,7 @@ import { buildReport } from '../../../src/report/model.js';
 import {
   assertNoSecrets,
   assertOnlyReads,
+  createAsAdmin,
   huntLab,
   kubeconfigIdentity,
   type LabHunt,
@@ -235,30 +236,18 @@ describe('a credential the API server does not accept', () => {
   });
 });
 
-/** The lab's API as its admin, for setting up a test cluster state before a hunt (not part of any hunt). */
-async function asAdmin(target: Lab, method: string, path: string, body: object): Promise<void> {
-  const res = await fetch(`${target.apiServer}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${target.credentials.admin.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    // @ts-expect-error undici's dispatcher option: the lab's certificate is self-signed.
-    dispatcher: new (await import('undici')).Agent({ connect: { rejectUnauthorized: false } }),
-  });
-  assert.equal(res.status, 201, `${method} ${path}: ${await res.text()}`);
-}
-
 describe('a token read from a Secret', () => {
   let hunt: LabHunt;
   before(async () => {
     // nobody may read the Secrets of its own namespace, where the reader's token Secret lives.
     const rbac = '/apis/rbac.authorization.k8s.io/v1/namespaces/default';
-    await asAdmin(chainLab, 'POST', `${rbac}/roles`, {
+    await createAsAdmin(chainLab, `${rbac}/roles`, {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata: { name: 'secret-reader', namespace: 'default' },
       rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'] }],
     });
-    await asAdmin(chainLab, 'POST', `${rbac}/rolebindings`, {
+    await createAsAdmin(chainLab, `${rbac}/rolebindings`, {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
       metadata: { name: 'nobody-reads-secrets', namespace: 'default' },

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Agent } from 'undici';
 import { type AnyHunter, defineHunter } from '../../../src/core/hunter.js';
 import { Identity } from '../../../src/discovery/vantage/identity.js';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
-import { huntApiAs, huntLab, type LabHunt } from '../lab-hunt.js';
+import { createAsAdmin, huntApiAs, huntLab, type LabHunt } from '../lab-hunt.js';
 
 // Block 127.149.0.0/16: the operational checks of identities that share each other's reads. Pods,
 // controllers, ConfigMaps, nodes and the other kinds the checks read are read once per server (the first
@@ -16,17 +15,6 @@ import { huntApiAs, huntLab, type LabHunt } from '../lab-hunt.js';
 
 const BOB_TOKEN = 'bob-opaque-token-workload-lister';
 let lab: Lab;
-
-async function asAdmin(path: string, body: object): Promise<void> {
-  const res = await fetch(`https://${lab.hosts[0].address}:${PORTS.apiserver}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${lab.credentials.admin.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    // @ts-expect-error undici's dispatcher option: the lab's certificate is self-signed.
-    dispatcher: new Agent({ connect: { rejectUnauthorized: false } }),
-  });
-  assert.equal(res.status, 201, await res.text());
-}
 
 /** reader's token, presented only once bob's workload reads have reported: bob reads first, always. */
 function readerAfterBob(): AnyHunter {
@@ -64,7 +52,7 @@ before(async () => {
     staticTokens: [{ token: BOB_TOKEN, user: 'bob', groups: [] }],
   });
   const rbac = '/apis/rbac.authorization.k8s.io/v1';
-  await asAdmin(`${rbac}/clusterroles`, {
+  await createAsAdmin(lab, `${rbac}/clusterroles`, {
     metadata: { name: 'workload-lister' },
     rules: [
       { apiGroups: [''], resources: ['pods', 'configmaps'], verbs: ['get', 'list'] },
@@ -72,7 +60,7 @@ before(async () => {
       { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: ['get', 'list'] },
     ],
   });
-  await asAdmin(`${rbac}/clusterrolebindings`, {
+  await createAsAdmin(lab, `${rbac}/clusterrolebindings`, {
     metadata: { name: 'bob-lists-workloads' },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'workload-lister' },
     subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'bob' }],

@@ -5,12 +5,11 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { Agent } from 'undici';
 import type { KfEvent } from '../../../src/core/events.js';
 import { exposedHunters } from '../../../src/hunters/exposed/index.js';
 import { type Lab, startLab } from '../../../src/lab/index.js';
 import { hasCommand, requireComponent } from '../../helpers/components.js';
-import { assertOnlyReads, type Hunt, huntDiscovered, type LabHunt } from '../lab-hunt.js';
+import { assertOnlyReads, createAsAdmin, type Hunt, huntDiscovered, type LabHunt } from '../lab-hunt.js';
 
 // This file's loopback block: 127.66.0.0/16. The real kubectl proxy, started with the kubeconfig of a
 // low-privileged lab identity (dev/deployer: pods in dev, and here the Secrets of dev): the proxy may not
@@ -24,17 +23,6 @@ let proxy: ChildProcess | undefined;
 let hunt: Hunt | undefined;
 /** Where the hunt's requests start in the lab's log (the set-up's are before). */
 let from = 0;
-
-async function asAdmin(path: string, body: object): Promise<void> {
-  const res = await fetch(`${lab.apiServer}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${lab.credentials.admin.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    // @ts-expect-error undici's dispatcher option: the lab's certificate is its own CA's.
-    dispatcher: new Agent({ connect: { rejectUnauthorized: false } }),
-  });
-  assert.equal(res.status, 201, `${path}: ${await res.text()}`);
-}
 
 async function waitForPort(host: string, port: number, child: ChildProcess, log: () => string): Promise<void> {
   const deadline = Date.now() + 30_000;
@@ -59,13 +47,13 @@ before(async () => {
   lab = await startLab({ profile: 'default', base: BASE, nodes: 1, etcd: 'off' });
   dir = mkdtempSync(join(tmpdir(), 'kf-kubectl-proxy-'));
   const rbac = '/apis/rbac.authorization.k8s.io/v1/namespaces/dev';
-  await asAdmin(`${rbac}/roles`, {
+  await createAsAdmin(lab, `${rbac}/roles`, {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'Role',
     metadata: { name: 'secret-reader', namespace: 'dev' },
     rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['list'] }],
   });
-  await asAdmin(`${rbac}/rolebindings`, {
+  await createAsAdmin(lab, `${rbac}/rolebindings`, {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'RoleBinding',
     metadata: { name: 'deployer-lists-secrets', namespace: 'dev' },

@@ -20,7 +20,15 @@ import type { OpsObject } from '../../../src/hunters/ops/objects.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import { CRASH_RESTARTS, STOREFRONT_REPLICAS } from '../../../src/lab/seed-ops-agents.js';
 import { serviceAccountUser } from '../../../src/lab/users.js';
-import { assertNoSecrets, assertOnlyReads, huntApiAs, huntLab, kubeconfigIdentity, type LabHunt } from '../lab-hunt.js';
+import {
+  assertNoSecrets,
+  assertOnlyReads,
+  createAsAdmin,
+  huntApiAs,
+  huntLab,
+  kubeconfigIdentity,
+  type LabHunt,
+} from '../lab-hunt.js';
 
 // Block 127.142.0.0/16: the per-node agents and large fleets (issue 17, situations 2, 3 and 4): pure on
 // objects, then live through the API against the lab's seeded situations and their decoys
@@ -396,22 +404,10 @@ describe('an identity that may read the DaemonSets but not RBAC', () => {
   });
 });
 
-/** A write as the lab's admin (setting up an identity the test needs). */
-async function asAdmin(path: string, body: object): Promise<void> {
-  const res = await fetch(`${lab.apiServer}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${lab.credentials.admin.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    // @ts-expect-error undici's dispatcher option: the lab's certificate is self-signed.
-    dispatcher: new (await import('undici')).Agent({ connect: { rejectUnauthorized: false } }),
-  });
-  assert.equal(res.status, 201, `POST ${path}: ${await res.text()}`);
-}
-
 describe('an identity that may read pods and DaemonSets but not nodes nor RBAC', () => {
   it('judges neither the fit nor the cluster-wide agents, and says so for each', async () => {
     const rbac = '/apis/rbac.authorization.k8s.io/v1';
-    await asAdmin(`${rbac}/clusterroles`, {
+    await createAsAdmin(lab, `${rbac}/clusterroles`, {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
       metadata: { name: 'pods-and-daemonsets' },
@@ -420,7 +416,7 @@ describe('an identity that may read pods and DaemonSets but not nodes nor RBAC',
         { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['list'] },
       ],
     });
-    await asAdmin(`${rbac}/clusterrolebindings`, {
+    await createAsAdmin(lab, `${rbac}/clusterrolebindings`, {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRoleBinding',
       metadata: { name: 'nobody-reads-daemonsets' },
