@@ -1,6 +1,7 @@
 import type { DaemonSet, Deployment } from 'kubernetes-types/apps/v1.js';
 import type { Container, Pod, PodSpec, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-types/rbac/v1.js';
+import { daemonPodTolerations } from '../kubernetes/daemon-pods.js';
 import { defaultPod, type NodeSlot, runPod } from './pods.js';
 import { OPS_NAMESPACE } from './seed-ops.js';
 import { clusterRole, clusterRoleBinding, serviceAccount } from './seed-rbac.js';
@@ -81,7 +82,8 @@ function pod(name: string, node: NodeSlot, spec: PodSpec, started: Date, owner?:
         ],
       }),
     },
-    spec,
+    // The DaemonSet controller's tolerations on its pods.
+    spec: owner ? { ...spec, tolerations: daemonPodTolerations(spec) } : spec,
   });
   return runPod(made, node, `10.244.${node.index + 1}.${250 - node.index}`, started);
 }

@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { CronExpressionParser } from 'cron-parser';
+import type { PodSpec } from 'kubernetes-types/core/v1.js';
+import { daemonPodTolerations } from '../kubernetes/daemon-pods.js';
 import type { LabClock } from './clock.js';
 import type { NodeSlot } from './pods.js';
 import { groupVersion, type ResourceType } from './resources.js';
@@ -309,7 +311,7 @@ export class WorkloadControllers {
     for (const node of this.deps.nodes) {
       if (pods.some((p) => (p.spec as { nodeName?: string })?.nodeName === node.name)) continue;
       this.makePod(ds, rt, spec.template ?? {}, `${ds.metadata.name}-${randomSuffix()}`, {
-        spec: { nodeName: node.name },
+        spec: { nodeName: node.name, tolerations: daemonPodTolerations(spec.template?.spec as PodSpec | undefined) },
       });
     }
     const n = this.deps.nodes.length;
