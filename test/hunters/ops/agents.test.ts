@@ -267,6 +267,34 @@ describe('DaemonSets that do not fit what is free on a node (KF-OPS-004)', () =>
     assert.match(found[1].detail, /on 3 of 4 nodes, where it may run \(n1 has .*, tainted has 1000m CPU/);
   });
 
+  it("the DaemonSet controller's tolerations, with their effects: a node not ready for new pods or without network is not where a daemon pod goes", () => {
+    const objects = [
+      // Not ready: the node lifecycle controller taints it NoSchedule too, which daemon pods do not tolerate.
+      node('not-ready', '1', {
+        taints: [
+          { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' },
+          { key: 'node.kubernetes.io/not-ready', effect: 'NoExecute' },
+        ],
+      }),
+      node('pressed', '1', { taints: [{ key: 'node.kubernetes.io/memory-pressure', effect: 'NoSchedule' }] }),
+      node('no-network', '1', { taints: [{ key: 'node.kubernetes.io/network-unavailable', effect: 'NoSchedule' }] }),
+      ds('pod-network', '1500m'),
+      ds('host-network', '1500m', { hostNetwork: true }),
+    ];
+    const found = crowdingAgents(new Fleet(objects), []);
+    assert.deepEqual(
+      found.map((f) => [
+        f.where,
+        f.detail.match(/on (\d+ of \d+) nodes/)?.[1],
+        [...f.detail.matchAll(/([\w-]+) has \d+m CPU/g)].map((m) => m[1]),
+      ]),
+      [
+        ['ns/DaemonSet/pod-network', '1 of 3', ['pressed']],
+        ['ns/DaemonSet/host-network', '2 of 3', ['pressed', 'no-network']],
+      ],
+    );
+  });
+
   it('a resource the pod does not request never keeps it off a node, however overcommitted (NodeResourcesFit)', () => {
     // A static pod may overcommit a node: its CPU is gone, but a pod asking none still fits there.
     const objects = [node('busy', '1'), bound('static', 'busy', '2'), ds('no-cpu', '0'), ds('some-cpu', '100m')];
