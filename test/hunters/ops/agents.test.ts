@@ -398,7 +398,7 @@ describe('the lab, read through the API by the reader (no Secrets)', () => {
     assert.deepEqual(objectsOf('KF-OPS-004').sort(), ['fleet/DaemonSet/cache-warmer', 'fleet/DaemonSet/gpu-monitor']);
     assert.match(
       hunt.of('KF-OPS-004').find((f) => f.object === 'fleet/DaemonSet/cache-warmer')!.evidence,
-      /its pod \(2500m CPU and 0\.06 GiB\) does not fit what is free on 1 of 2 nodes, where it may run \(lab-node-1 has 1900m CPU/,
+      /its pod \(2500m CPU and 0\.06 GiB\) does not fit what is free on 1 of 2 nodes, where it may run \(lab-node-1 has 150m CPU/,
     );
   });
 });
