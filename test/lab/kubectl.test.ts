@@ -251,6 +251,36 @@ describe('kubectl: the pods of DaemonSets and CoreDNS as a real cluster has them
     );
   });
 
+  it('every DaemonSet has its pods on the nodes it may run on, Pending where they do not fit, its status counting them', async (t) => {
+    if (!requireComponent(t, 'kubectl', 'kubernetes-client')) return;
+    const r = await kubectl(['get', 'daemonsets', '-A', '-o', 'json'], file);
+    assert.equal(r.code, 0, r.stderr);
+    const all = await pods();
+    type Status = { desiredNumberScheduled: number; currentNumberScheduled: number; numberReady: number };
+    const daemonSets = JSON.parse(r.stdout).items as {
+      metadata: { namespace: string; name: string };
+      status: Status;
+    }[];
+    assert.ok(daemonSets.length >= 10, `${daemonSets.length} DaemonSets`);
+    for (const ds of daemonSets) {
+      const own = all.filter(
+        (p) =>
+          p.metadata.namespace === ds.metadata.namespace && p.metadata.ownerReferences?.[0]?.name === ds.metadata.name,
+      );
+      const where = `${ds.metadata.namespace}/${ds.metadata.name}`;
+      assert.equal(ds.status.desiredNumberScheduled, 2, where);
+      assert.equal(own.length, 2, `${where}: one pod per node`);
+      assert.equal(ds.status.currentNumberScheduled, own.filter((p) => p.spec.nodeName).length, where);
+    }
+    // cache-warmer's 2.5 CPUs do not fit what the first node has left: Pending there, as the scheduler says.
+    const warmers = all.filter((p) => p.metadata.name.startsWith('cache-warmer-'));
+    assert.deepEqual(warmers.map((p) => p.spec.nodeName ?? 'Pending').sort(), ['Pending', 'lab-node-2']);
+    const describe = await kubectl(['describe', 'node', 'lab-node-1'], file);
+    assert.match(describe.stdout, /^\s+cpu\s+15850m \(99%\)/m, 'the first node full of requests');
+    const shipper = daemonSets.find((d) => d.metadata.name === 'log-shipper')!;
+    assert.equal(shipper.status.numberReady, 0, 'crash-looping pods are not ready');
+  });
+
   it('CoreDNS runs 2 replicas, one on each node, both behind kube-dns, the template without what admission added', async (t) => {
     if (!requireComponent(t, 'kubectl', 'kubernetes-client')) return;
     const coredns = (await pods()).filter((p) => p.metadata.name.startsWith('coredns-'));
