@@ -432,26 +432,3 @@ export function watchingAgents(fleet: Fleet): OpsFinding[] {
   }
   return out;
 }
-
-/**
- * Why the cluster-wide agents could not be judged on these objects, or undefined when they could (or
- * there is no DaemonSet to judge): manifests that hold no RBAC object.
- */
-export function watchingAgentsUnjudged(fleet: Fleet): string | undefined {
-  if (fleet.rbac || fleet.daemonSets.length === 0) return undefined;
-  return `${count(fleet.daemonSets.length, 'DaemonSet')} but no RBAC object: whether their service accounts may list or watch pods cluster-wide was not judged (${OPS_KB.watchingAgent})`;
-}
-
-/**
- * What was not judged when there is no Node among the objects (not readable, or manifests without them):
- * whether the DaemonSets fit on the nodes. Undefined when there are nodes, or no DaemonSet.
- */
-export function fitUnjudged(objects: readonly OpsObject[]): string | undefined {
-  let daemonSets = 0;
-  for (const o of objects) {
-    if (o.kind === 'Node') return undefined;
-    if (o.kind === 'DaemonSet') daemonSets++;
-  }
-  if (daemonSets === 0) return undefined;
-  return `whether the pods of ${count(daemonSets, 'DaemonSet')} fit what is free on each node was not judged (${OPS_KB.crowdingAgent})`;
-}

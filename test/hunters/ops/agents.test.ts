@@ -8,12 +8,10 @@ import {
   CRASH_LOOP_PULLS_PER_HOUR,
   crowdingAgents,
   Fleet,
-  fitUnjudged,
   MANY_REPLICAS,
   podRequests,
   pullStampedes,
   watchingAgents,
-  watchingAgentsUnjudged,
 } from '../../../src/hunters/ops/agents.js';
 import { opsFindings } from '../../../src/hunters/ops/checks.js';
 import type { OpsObject } from '../../../src/hunters/ops/objects.js';
@@ -205,8 +203,6 @@ describe('per-node agents that watch the whole cluster (KF-OPS-014)', () => {
   it('without RBAC objects nothing is judged, and that is said; the RBAC read live is used when given', () => {
     const fleet = new Fleet([agent('watcher')]);
     assert.deepEqual(watchingAgents(fleet), []);
-    assert.match(watchingAgentsUnjudged(fleet) ?? '', /^1 DaemonSet but no RBAC object: .* not judged \(KF-OPS-014\)$/);
-    assert.equal(watchingAgentsUnjudged(new Fleet([])), undefined, 'no DaemonSet, nothing to say');
     const live = opsFindings([agent('watcher')], 'live', {
       rbac: {
         roles: [],
@@ -308,12 +304,7 @@ describe('DaemonSets that do not fit what is free on a node (KF-OPS-004)', () =>
     const objects = [node('full', '4', { pods: '1' }), bound('only', 'full', '0'), ds('tiny', '10m')];
     assert.match(crowdingAgents(new Fleet(objects), [])[0].detail, /full has 4000m CPU, 7\.90 GiB, 0 pod slots free/);
     assert.deepEqual(crowdingAgents(new Fleet([ds('tiny', '10m')]), []), []);
-    assert.equal(
-      fitUnjudged([ds('tiny', '10m'), ds('other', '1')]),
-      'whether the pods of 2 DaemonSets fit what is free on each node was not judged (KF-OPS-004)',
-    );
-    assert.equal(fitUnjudged([ds('tiny', '10m'), node('n1', '1')]), undefined, 'nodes known');
-    assert.equal(fitUnjudged([node('n1', '1')]), undefined, 'no DaemonSet');
+    // What is then not judged is said once per identity (opsUnjudged) or check run (manifestUnjudged).
   });
 
   it('one finding when a system-priority DaemonSet does not fit either', () => {
