@@ -300,7 +300,7 @@ describe('kubectl: the pods of DaemonSets and CoreDNS as a real cluster has them
   it('a DaemonSet applied through kubectl gets pods with the tolerations (network-unavailable only on the host network)', async (t) => {
     if (!requireComponent(t, 'kubectl', 'kubernetes-client')) return;
     const manifest = join(home, 'agents.yaml');
-    const ds = (name: string, hostNetwork: boolean) => ({
+    const ds = (name: string, hostNetwork: boolean, nodeSelector?: Record<string, string>) => ({
       apiVersion: 'apps/v1',
       kind: 'DaemonSet',
       metadata: { name, namespace: 'default' },
@@ -310,6 +310,7 @@ describe('kubectl: the pods of DaemonSets and CoreDNS as a real cluster has them
           metadata: { labels: { app: name } },
           spec: {
             hostNetwork,
+            nodeSelector,
             // The controller's own toleration with a period: replaced by its own, forever.
             tolerations: [
               { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 60 },
@@ -321,12 +322,27 @@ describe('kubectl: the pods of DaemonSets and CoreDNS as a real cluster has them
     });
     writeFileSync(
       manifest,
-      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [ds('agent', false), ds('net', true)] }),
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [ds('agent', false), ds('net', true), ds('pinned', false, { 'kubernetes.io/hostname': 'lab-node-1' })],
+      }),
     );
     const apply = await kubectl(['apply', '-f', manifest], file);
     assert.equal(apply.code, 0, apply.stderr);
     const made = (await pods()).filter((p) => p.metadata.namespace === 'default' && ownerKind(p) === 'DaemonSet');
-    assert.equal(made.length, 4, 'one pod per DaemonSet and node');
+    assert.equal(made.length, 5, 'one pod per DaemonSet and node it may run on');
+    // Only where its node selector lets it run, as its status says.
+    const pinned = made.filter((p) => p.metadata.name.startsWith('pinned-'));
+    assert.deepEqual(
+      pinned.map((p) => p.spec.nodeName),
+      ['lab-node-1'],
+    );
+    const status = await kubectl(
+      ['get', 'daemonset', 'pinned', '-o', 'jsonpath={.status.desiredNumberScheduled}'],
+      file,
+    );
+    assert.equal(status.stdout, '1');
     for (const p of made) {
       assert.deepEqual(added(p), controllers(p.spec.hostNetwork === true), p.metadata.name);
       assert.equal(p.spec.tolerations?.length, controllers(p.spec.hostNetwork === true).length, p.metadata.name);
