@@ -5,10 +5,11 @@ import { defaultConfig } from '../core/config.js';
 import { UsageError } from '../core/errors.js';
 import type { Severity } from '../core/events.js';
 import { type AnyHunter, defineHunter, type HuntContext } from '../core/hunter.js';
-import { Fleet, fitUnjudged, watchingAgentsUnjudged } from '../hunters/ops/agents.js';
+import { sample } from '../hunters/evidence.js';
 import { opsFindings } from '../hunters/ops/checks.js';
 import { dnsUnjudged } from '../hunters/ops/dns.js';
 import { DNS_KB, OPS_KB, podSpecOf, whereOf } from '../hunters/ops/objects.js';
+import { manifestUnjudged, unjudgedLine, unjudgedOf } from '../hunters/ops/unjudged.js';
 import { entryOf } from '../kb/index.js';
 import { podSpecWeaknesses, SPEC_KB } from '../kubernetes/pod-spec.js';
 import { type ManifestObject, readManifest } from '../manifests/read.js';
@@ -67,13 +68,14 @@ export function readManifests(paths: readonly string[]): { objects: ManifestObje
   return { objects, skipped };
 }
 
-/** Whether a node-dependent check would judge the object: a pod spec to place, or a PersistentVolume. */
-const placedOrLocal = (o: ManifestObject) => o.kind === 'PersistentVolume' || podSpecOf(o) !== undefined;
-
 /** A finding of the manifests, ready to report, with its KB id (which of the check hunters reports it). */
 type ManifestFinding = Parameters<HuntContext['report']>[0] & { kb: string };
 
-/** What a check could not judge on the manifests, and why: a coverage gap of the hunter that reports `kb`. */
+/**
+ * What a check could not judge in one object of the manifests (a Corefile's imports), and why: a coverage
+ * gap of the hunter that reports `kb`, as the live hunt publishes it. What the checks could not judge for
+ * want of objects the manifests lack is one line for the run (`manifestOpsGap`).
+ */
 interface Unjudged {
   kb: string;
   subject: string;
@@ -95,20 +97,6 @@ function checkManifests(objects: readonly ManifestObject[], minor: number | unde
     findings.push({ kb: f.kb, object: f.where, file: o.file, line, evidence: `${f.where}: ${f.detail}` });
   }
   const unjudged: Unjudged[] = [];
-  const agents = watchingAgentsUnjudged(new Fleet(objects));
-  if (agents) unjudged.push({ kb: OPS_KB.watchingAgent, subject: 'manifests', detail: agents });
-  const fit = fitUnjudged(objects);
-  if (fit) unjudged.push({ kb: OPS_KB.crowdingAgent, subject: 'manifests', detail: `no Node object: ${fit}` });
-  if (!objects.some((o) => o.kind === 'Node') && objects.some(placedOrLocal)) {
-    // These judge objects against the cluster's nodes, which manifests rarely hold.
-    for (const [kb, what] of [
-      [OPS_KB.strandedVolume, 'whether local volumes are bound to nodes that are gone'],
-      [OPS_KB.neverScheduled, 'whether some node can run each workload'],
-    ] as const) {
-      const detail = `${what} (${kb}) needs the cluster's nodes, and no manifest is a Node: not checked`;
-      unjudged.push({ kb, subject: 'manifests without Node objects', detail });
-    }
-  }
   for (const u of dnsUnjudged(objects)) {
     const o = u.object as ManifestObject;
     const subject = `${o.file}:${o.lineOf(['data', 'Corefile'])}`;
@@ -124,7 +112,12 @@ function checkManifests(objects: readonly ManifestObject[], minor: number | unde
  * finding at its file and line. The manifests are checked once, when the first check runs. What could not
  * be read, or judged, is a coverage gap (reason `skipped`), so the report says the check was partial.
  */
-function manifestHunters(objects: readonly ManifestObject[], skipped: readonly string[], minor?: number): AnyHunter[] {
+function manifestHunters(
+  objects: readonly ManifestObject[],
+  skipped: readonly string[],
+  inputs: readonly string[],
+  minor?: number,
+): AnyHunter[] {
   let checked: ReturnType<typeof checkManifests> | undefined;
   const checks = () => {
     checked ??= checkManifests(objects, minor);
@@ -145,6 +138,7 @@ function manifestHunters(objects: readonly ManifestObject[], skipped: readonly s
   const ids = [...new Set(Object.values(SPEC_KB)), ...Object.values(OPS_KB), ...Object.values(DNS_KB)];
   return [
     reading,
+    manifestOpsGap(objects, inputs, new Set(ids)),
     ...ids.map((kb) =>
       defineHunter({
         id: `manifest-${kb.toLowerCase()}`,
@@ -161,6 +155,43 @@ function manifestHunters(objects: readonly ManifestObject[], skipped: readonly s
       }),
     ),
   ];
+}
+
+const OPS_GAP = 'manifest-operational-checks';
+
+/**
+ * What the operational checks could not judge for want of objects the manifests do not hold (no Node, no
+ * RBAC object), as the live hunt says it for an identity: one `skipped` gap, subject `operational checks
+ * (<inputs>)`, naming each missing thing and every check of `kbs` (those the run makes) it kept from being
+ * judged. It reports nothing itself, so a selection keeps it (it runs unless skipped by its id).
+ */
+function manifestOpsGap(objects: readonly ManifestObject[], inputs: readonly string[], kbs: ReadonlySet<string>) {
+  return defineHunter({
+    id: OPS_GAP,
+    title: 'What the operational checks could not judge on the manifests',
+    mode: 'passive',
+    on: 'HuntStarted',
+    async hunt(_event, ctx) {
+      const unjudged = unjudgedOf(manifestUnjudged(objects), kbs);
+      if (unjudged.length === 0) return;
+      const named = inputs.map((p) => (p === '-' ? 'standard input' : p));
+      ctx.gap({
+        subject: `operational checks (${sample(named, 3)})`,
+        reason: 'skipped',
+        detail: unjudgedLine(unjudged),
+      });
+    },
+  });
+}
+
+/** The hunters chosen, the operational-checks gap made to name only the checks among them. */
+function withOpsGapOf(
+  hunters: readonly AnyHunter[],
+  objects: readonly ManifestObject[],
+  inputs: readonly string[],
+): AnyHunter[] {
+  const kbs = new Set(hunters.flatMap((h) => (h.id.startsWith('manifest-kf-') ? (h.reports ?? []) : [])));
+  return hunters.map((h) => (h.id === OPS_GAP ? manifestOpsGap(objects, inputs, kbs) : h));
 }
 
 export function registerCheck(program: Command): void {
@@ -185,11 +216,13 @@ export function registerCheck(program: Command): void {
   cmd.action(async (paths: string[], flags: CheckFlags, command: Command) => {
     // Every flag is checked before a file is read, so a bad one is one line and nothing else.
     const choose = (objects: readonly ManifestObject[], skipped: readonly string[]) =>
-      chooseHunters(manifestHunters(objects, skipped, flags.kubernetesVersion), flags);
+      chooseHunters(manifestHunters(objects, skipped, paths, flags.kubernetesVersion), flags);
     choose([], []);
     const { objects, skipped } = readManifests(paths);
     for (const line of skipped) console.error(`kubeferret: ${line}`);
-    const { hunters, selection, partial } = choose(objects, skipped);
+    const chosen = choose(objects, skipped);
+    const { selection, partial } = chosen;
+    const hunters = withOpsGapOf(chosen.hunters, objects, paths);
     if (partial) console.error(`kubeferret: partial run: ${partial}`);
     const debug = command.optsWithGlobals().debug === true;
     const config = defaultConfig({ failOn: flags.failOn, failOnPossible: flags.failOnPossible, debug });

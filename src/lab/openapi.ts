@@ -74,7 +74,11 @@ class Definitions {
       this.schemas[name] = SPECIAL[name] ? { ...SPECIAL[name] } : {}; // set first: types refer to themselves
       if (!SPECIAL[name]) Object.assign(this.schemas[name], { type: 'object', properties: this.properties(type) });
     }
-    if (gvk) this.schemas[name]['x-kubernetes-group-version-kind'] = gvk;
+    if (!gvk) return;
+    this.schemas[name]['x-kubernetes-group-version-kind'] = gvk;
+    // A kind's Go type embeds TypeMeta (apiVersion, kind), which its protobuf message does not carry.
+    const properties = this.schemas[name].properties as Record<string, Schema> | undefined;
+    if (properties) Object.assign(properties, { apiVersion: { type: 'string' }, kind: { type: 'string' } });
   }
 
   private properties(type: protobuf.Type): Record<string, Schema> {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Container, NodeStatus, Pod, Volume, VolumeMount } from 'kubernetes-types/core/v1.js';
+import type { Container, NodeStatus, Pod, Toleration, Volume, VolumeMount } from 'kubernetes-types/core/v1.js';
 import { tokenSecretName } from './seed-secrets.js';
 import { stableUid, timestamp } from './store.js';
 
@@ -41,12 +41,31 @@ export function defaultPod(pod: Pod): Pod {
       schedulerName: spec.schedulerName ?? 'default-scheduler',
       enableServiceLinks: spec.enableServiceLinks ?? true,
       priority: spec.priority ?? 0,
-      tolerations: spec.tolerations ?? [
-        { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-        { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-      ],
+      tolerations: withDefaultTolerationSeconds(spec.tolerations ?? []),
     },
   };
+}
+
+/** The NoExecute taints of a node that is not ready or not reachable, which evict pods not tolerating them. */
+const EVICTING = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'];
+
+/** Whether a toleration is one DefaultTolerationSeconds added (to take a pod's template back). */
+export function isDefaultTolerationSeconds(t: Toleration): boolean {
+  return (
+    EVICTING.includes(t.key ?? '') && t.operator === 'Exists' && t.effect === 'NoExecute' && t.tolerationSeconds === 300
+  );
+}
+
+/**
+ * What the DefaultTolerationSeconds admission plugin adds: a 300 s toleration of each evicting taint the
+ * pod does not tolerate already (a toleration of that key, or of every key, with NoExecute or every
+ * effect), after the pod's own. A daemon pod tolerates both forever, so it gets none.
+ */
+export function withDefaultTolerationSeconds(tolerations: readonly Toleration[]): Toleration[] {
+  const added = EVICTING.filter(
+    (key) => !tolerations.some((t) => (!t.key || t.key === key) && (!t.effect || t.effect === 'NoExecute')),
+  ).map((key) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }));
+  return [...tolerations, ...added];
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Container, Node, Pod, PodSpec, Toleration } from 'kubernetes-types/core/v1.js';
+import { daemonPodTolerations } from '../kubernetes/daemon-pods.js';
 import { defaultPod, healthyNodeStatus, type NodeSlot, runPod, tokenVolume } from './pods.js';
 import { RESOURCES, resourceOfKind } from './resources.js';
 import { BULK_LABEL, type LabScale, seeded } from './seed-bulk.js';
@@ -712,6 +713,7 @@ function pod(
     ...template,
     containers: template.containers.map((c) => ({ ...c, volumeMounts: [token.mount] })),
     volumes: [token.volume],
+    ...((p.ownerRef as { kind?: string }).kind === 'DaemonSet' && { tolerations: daemonPodTolerations(template) }),
   };
   const admitted = defaultPod({
     apiVersion: 'v1',

@@ -1,6 +1,7 @@
 import type { DaemonSet, Deployment } from 'kubernetes-types/apps/v1.js';
 import type { Container, Pod, PodSpec, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-types/rbac/v1.js';
+import { daemonPodTolerations } from '../kubernetes/daemon-pods.js';
 import { defaultPod, type NodeSlot, runPod } from './pods.js';
 import { OPS_NAMESPACE } from './seed-ops.js';
 import { clusterRole, clusterRoleBinding, serviceAccount } from './seed-rbac.js';
@@ -17,9 +18,10 @@ import { stableUid } from './store.js';
 //               (ClusterRoleBinding fleet-pod-watcher → ClusterRole fleet-pod-watcher).
 //               decoys fleet/pod-getter (may only get pods, cluster-wide) and fleet/local-watcher (may
 //               list and watch pods in fleet only: a RoleBinding).
-//   KF-OPS-004  fleet/cache-warmer DaemonSet requests 2.5 CPU; the first node has 2 CPU free (the bare pod
-//               fleet/batch-worker requests 2 of its 4), so it does not fit there.
-//               decoy fleet/disk-scrubber requests 1.5 CPU: it fits on every node.
+//   KF-OPS-004  fleet/cache-warmer DaemonSet requests 2.5 CPU; the first node has 150m CPU free (the bare pod
+//               fleet/batch-worker requests 12 of its 16, the other agents made before it 2.25, CoreDNS 0.1,
+//               disk-scrubber 1.5), so its pod there is Pending (seed-daemon-pods.ts).
+//               decoy fleet/disk-scrubber requests 1.5 CPU: it fits on every node (its own pod's room counts).
 
 /** Restarts of each crash-looping log-shipper pod, since it started when the lab's objects were made. */
 export const CRASH_RESTARTS = 1728;
@@ -81,7 +83,8 @@ function pod(name: string, node: NodeSlot, spec: PodSpec, started: Date, owner?:
         ],
       }),
     },
-    spec,
+    // The DaemonSet controller's tolerations on its pods.
+    spec: owner ? { ...spec, tolerations: daemonPodTolerations(spec) } : spec,
   });
   return runPod(made, node, `10.244.${node.index + 1}.${250 - node.index}`, started);
 }
@@ -89,7 +92,7 @@ function pod(name: string, node: NodeSlot, spec: PodSpec, started: Date, owner?:
 /** A log-shipper pod that has crashed CRASH_RESTARTS times since `started` and is waiting out its back-off. */
 function crashLooping(node: NodeSlot, started: Date): Pod {
   const p = pod(
-    `log-shipper-${node.name.replace(/^lab-/, '')}`,
+    `log-shipper-${stableUid(`log-shipper/${node.name}`).slice(0, 5)}`,
     node,
     { containers: [{ name: 'shipper', image: 'registry.example/log-shipper:latest' }] },
     started,
@@ -171,7 +174,7 @@ export function opsAgentObjects(
                 {
                   name: 'worker',
                   image: 'registry.example/batch-worker:5.1.0',
-                  resources: { requests: { cpu: '2', memory: '1Gi' } },
+                  resources: { requests: { cpu: '12', memory: '1Gi' } },
                 },
               ],
             },

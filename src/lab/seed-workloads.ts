@@ -13,8 +13,17 @@ import type {
   Volume,
 } from 'kubernetes-types/core/v1.js';
 import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
+import { daemonPodTolerations, isDaemonToleration } from '../kubernetes/daemon-pods.js';
 import type { NodeOs } from './options.js';
-import { defaultPod, healthyNodeStatus, type NodeSlot, PodNetwork, runPod, tokenVolume } from './pods.js';
+import {
+  defaultPod,
+  healthyNodeStatus,
+  isDefaultTolerationSeconds,
+  type NodeSlot,
+  PodNetwork,
+  runPod,
+  tokenVolume,
+} from './pods.js';
 import type { ProfileSettings } from './profiles.js';
 import { stableUid, timestamp } from './store.js';
 import { PORTS } from './topology.js';
@@ -86,8 +95,8 @@ function node(slot: NodeSlot, ctx: WorkloadContext, net: PodNetwork): Node {
     },
     spec: { podCIDR: net.cidr(slot), podCIDRs: [net.cidr(slot)] },
     status: {
-      capacity: { cpu: '4', 'ephemeral-storage': '61202244Ki', memory: '8148204Ki', pods: '110' },
-      allocatable: { cpu: '4', 'ephemeral-storage': '56403987978', memory: '8045804Ki', pods: '110' },
+      capacity: { cpu: '16', 'ephemeral-storage': '61202244Ki', memory: '8148204Ki', pods: '110' },
+      allocatable: { cpu: '16', 'ephemeral-storage': '56403987978', memory: '8045804Ki', pods: '110' },
       ...healthyNodeStatus(slot.name, slot.address, timestamp(ctx.started), PORTS.kubelet),
       nodeInfo: {
         machineID: hash(`machine/${slot.name}`, 32),
@@ -120,7 +129,7 @@ interface PodSpecIn {
   labels?: Record<string, string>;
   owner?: { kind: string; name: string };
   /** The rest of the spec, as the manifest it copies has it (DNS policy, priority, tolerations). */
-  more?: Pick<PodSpec, 'dnsPolicy' | 'priorityClassName' | 'priority' | 'tolerations'>;
+  more?: Pick<PodSpec, 'dnsPolicy' | 'priorityClassName' | 'priority' | 'tolerations' | 'affinity'>;
 }
 
 function pod(p: PodSpecIn, ctx: WorkloadContext, net: PodNetwork): Pod {
@@ -157,6 +166,10 @@ function pod(p: PodSpecIn, ctx: WorkloadContext, net: PodNetwork): Pod {
       hostNetwork: p.hostNetwork,
       hostPID: p.hostPID,
       ...p.more,
+      // A daemon pod tolerates what the DaemonSet controller adds (its template does not say so).
+      ...(p.owner?.kind === 'DaemonSet' && {
+        tolerations: daemonPodTolerations({ hostNetwork: p.hostNetwork, ...p.more, containers: [] }),
+      }),
       nodeName: p.node.name,
     },
   };
@@ -233,7 +246,16 @@ const TOKEN_MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
  */
 function owner(kind: 'Deployment' | 'DaemonSet', name: string, from: Pod, replicas?: number): Deployment | DaemonSet {
   const { 'pod-template-hash': _hash, ...labels } = from.metadata?.labels ?? {};
-  const { nodeName: _node, serviceAccount: _sa, ...podSpec } = from.spec ?? { containers: [] };
+  // What admission and the controllers add to a pod is not in its template: its node, the deprecated
+  // account field, the resolved priority, DefaultTolerationSeconds' and the DaemonSet controller's tolerations.
+  const {
+    nodeName: _node,
+    serviceAccount: _sa,
+    priority: _priority,
+    tolerations: admitted,
+    ...podSpec
+  } = from.spec ?? { containers: [] };
+  const tolerations = admitted?.filter((t) => !isDefaultTolerationSeconds(t) && !isDaemonToleration(t));
   const tokenVolumes = new Set(
     (from.spec?.containers ?? [])
       .flatMap((c) => c.volumeMounts ?? [])
@@ -251,6 +273,7 @@ function owner(kind: 'Deployment' | 'DaemonSet', name: string, from: Pod, replic
           volumeMounts: c.volumeMounts?.filter((m) => !tokenVolumes.has(m.name)),
         })),
         volumes: podSpec.volumes?.filter((v) => !tokenVolumes.has(v.name)),
+        ...(tolerations && tolerations.length > 0 && { tolerations }),
       },
     },
   };
@@ -314,63 +337,81 @@ export function workloadObjects(ctx: WorkloadContext): Seeded[] {
   }
 
   const dnsLabels = { 'k8s-app': 'kube-dns' };
-  const coredns = pod(
-    {
-      ns: 'kube-system',
-      name: `coredns-${hash('coredns-rs', 10)}-${hash('coredns-pod', 5)}`,
-      node: n1,
-      serviceAccount: 'coredns',
-      labels: dnsLabels,
-      owner: { kind: 'ReplicaSet', name: `coredns-${hash('coredns-rs', 10)}` },
-      // As kubeadm's Deployment has it: CoreDNS resolves upstream through the node's resolv.conf (dnsPolicy
-      // Default), so its pods are not ndots-5 workloads; critical, and tolerating the control plane.
-      more: {
-        dnsPolicy: 'Default',
-        priorityClassName: 'system-cluster-critical',
-        priority: 2_000_000_000, // what the Priority admission plugin resolves the class to
-        tolerations: [
-          { key: 'CriticalAddonsOnly', operator: 'Exists' },
-          { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
-        ],
-      },
-      volumes: [
-        { name: 'config-volume', configMap: { name: 'coredns', items: [{ key: 'Corefile', path: 'Corefile' }] } },
-      ],
-      containers: [
-        {
-          name: 'coredns',
-          image: 'registry.k8s.io/coredns/coredns:v1.11.1',
-          imagePullPolicy: 'IfNotPresent',
-          resources: { limits: { memory: '170Mi' }, requests: { cpu: '100m', memory: '70Mi' } },
-          args: ['-conf', '/etc/coredns/Corefile'],
-          volumeMounts: [{ name: 'config-volume', mountPath: '/etc/coredns', readOnly: true }],
-          ports: [
-            { name: 'dns', containerPort: 53, protocol: 'UDP' },
-            { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
-            { name: 'metrics', containerPort: 9153, protocol: 'TCP' },
-            { name: 'liveness-probe', containerPort: 8080, protocol: 'TCP' },
-            { name: 'readiness-probe', containerPort: 8181, protocol: 'TCP' },
+  // Two replicas, as kubeadm's Deployment runs them, kept apart by its preferred anti-affinity (one per node
+  // when there are two).
+  const corednsPod = (name: string, node: NodeSlot) =>
+    pod(
+      {
+        ns: 'kube-system',
+        name,
+        node,
+        serviceAccount: 'coredns',
+        labels: dnsLabels,
+        owner: { kind: 'ReplicaSet', name: `coredns-${hash('coredns-rs', 10)}` },
+        // As kubeadm's Deployment has it: CoreDNS resolves upstream through the node's resolv.conf (dnsPolicy
+        // Default), so its pods are not ndots-5 workloads; critical, and tolerating the control plane.
+        more: {
+          dnsPolicy: 'Default',
+          priorityClassName: 'system-cluster-critical',
+          priority: 2_000_000_000, // what the Priority admission plugin resolves the class to
+          tolerations: [
+            { key: 'CriticalAddonsOnly', operator: 'Exists' },
+            { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
           ],
-          livenessProbe: {
-            httpGet: { path: '/health', port: 'liveness-probe', scheme: 'HTTP' },
-            initialDelaySeconds: 60,
-            timeoutSeconds: 5,
-            successThreshold: 1,
-            failureThreshold: 5,
-          },
-          readinessProbe: { httpGet: { path: '/ready', port: 'readiness-probe', scheme: 'HTTP' } },
-          securityContext: {
-            allowPrivilegeEscalation: false,
-            capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] },
-            readOnlyRootFilesystem: true,
+          affinity: {
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                {
+                  weight: 100,
+                  podAffinityTerm: {
+                    labelSelector: { matchExpressions: [{ key: 'k8s-app', operator: 'In', values: ['kube-dns'] }] },
+                    topologyKey: 'kubernetes.io/hostname',
+                  },
+                },
+              ],
+            },
           },
         },
-      ],
-    },
-    ctx,
-    net,
-  );
-  out.push(coredns);
+        volumes: [
+          { name: 'config-volume', configMap: { name: 'coredns', items: [{ key: 'Corefile', path: 'Corefile' }] } },
+        ],
+        containers: [
+          {
+            name: 'coredns',
+            image: 'registry.k8s.io/coredns/coredns:v1.11.1',
+            imagePullPolicy: 'IfNotPresent',
+            resources: { limits: { memory: '170Mi' }, requests: { cpu: '100m', memory: '70Mi' } },
+            args: ['-conf', '/etc/coredns/Corefile'],
+            volumeMounts: [{ name: 'config-volume', mountPath: '/etc/coredns', readOnly: true }],
+            ports: [
+              { name: 'dns', containerPort: 53, protocol: 'UDP' },
+              { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
+              { name: 'metrics', containerPort: 9153, protocol: 'TCP' },
+              { name: 'liveness-probe', containerPort: 8080, protocol: 'TCP' },
+              { name: 'readiness-probe', containerPort: 8181, protocol: 'TCP' },
+            ],
+            livenessProbe: {
+              httpGet: { path: '/health', port: 'liveness-probe', scheme: 'HTTP' },
+              initialDelaySeconds: 60,
+              timeoutSeconds: 5,
+              successThreshold: 1,
+              failureThreshold: 5,
+            },
+            readinessProbe: { httpGet: { path: '/ready', port: 'readiness-probe', scheme: 'HTTP' } },
+            securityContext: {
+              allowPrivilegeEscalation: false,
+              capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] },
+              readOnlyRootFilesystem: true,
+            },
+          },
+        ],
+      },
+      ctx,
+      net,
+    );
+  const corednsRs = `coredns-${hash('coredns-rs', 10)}`;
+  const coredns = [corednsPod(`${corednsRs}-${hash('coredns-pod', 5)}`, n1)];
+  out.push(coredns[0]);
   const kubeProxy = ctx.nodes.map((n) =>
     pod(
       {
@@ -444,6 +485,9 @@ export function workloadObjects(ctx: WorkloadContext): Seeded[] {
     net,
   );
   out.push(web);
+  // The second replica after the others, so that their pod addresses stay what they were with one.
+  coredns.push(corednsPod(`${corednsRs}-${hash('coredns-pod-2', 5)}`, n2));
+  out.push(coredns[1]);
 
   let collector: Pod | undefined;
   if (settings.riskyWorkloads) {
@@ -523,7 +567,7 @@ export function workloadObjects(ctx: WorkloadContext): Seeded[] {
   }
 
   out.push(
-    owner('Deployment', 'coredns', coredns, 1),
+    owner('Deployment', 'coredns', coredns[0], coredns.length),
     owner('DaemonSet', 'kube-proxy', kubeProxy[0], ctx.nodes.length),
     owner('Deployment', 'web', web, 1),
   );
@@ -550,7 +594,7 @@ export function workloadObjects(ctx: WorkloadContext): Seeded[] {
     endpoints(
       'kube-system',
       'kube-dns',
-      [{ ip: coredns.status!.podIP!, pod: coredns }],
+      coredns.map((p) => ({ ip: p.status!.podIP!, pod: p })),
       [{ name: 'dns', port: 53, protocol: 'UDP' }, tcp(53, 'dns-tcp'), tcp(9153, 'metrics')],
     ),
     service('default', 'web', '10.96.12.34', [{ port: 80, protocol: 'TCP', targetPort: 80 }], webLabels),

@@ -5,6 +5,7 @@ import type { NodeOs } from './options.js';
 import type { Authorities } from './pki.js';
 import type { ProfileSettings } from './profiles.js';
 import { groupVersion, RESOURCES, resourceOfKind, servedResources } from './resources.js';
+import { seedDaemonPods } from './seed-daemon-pods.js';
 import { opsScenarioObjects } from './seed-ops.js';
 import { opsAgentObjects } from './seed-ops-agents.js';
 import { dnsScenarioObjects } from './seed-ops-dns.js';
@@ -54,8 +55,13 @@ export async function seedCluster(store: Store, input: SeedInput): Promise<SeedO
   const typeOf = (o: { apiVersion?: string; kind?: string }) =>
     served.find((r) => groupVersion(r) === o.apiVersion && r.kind === o.kind) ??
     resourceOfKind(RESOURCES, o.kind ?? '');
-  const put = (o: { apiVersion?: string; kind?: string }) =>
-    store.create(typeOf(o), o as unknown as KubeObject, { created });
+  /** The DaemonSets seeded, in order (the first take the room on the nodes when their pods are made). */
+  const daemonSets: string[] = [];
+  const put = (o: { apiVersion?: string; kind?: string }) => {
+    const stored = store.create(typeOf(o), o as unknown as KubeObject, { created });
+    if (o.kind === 'DaemonSet') daemonSets.push(`${stored.metadata.namespace}/${stored.metadata.name}`);
+    return stored;
+  };
 
   const nodes = hosts.filter((h) => h.role === 'node').map((h, index) => ({ name: h.name, address: h.address, index }));
   const workloads = workloadObjects({
@@ -90,6 +96,7 @@ export async function seedCluster(store: Store, input: SeedInput): Promise<SeedO
   for (const o of dnsScenarioObjects(nodes.length, input.nodeLocalDns ?? false)) put(o);
   for (const o of opsAgentObjects(nodes, created)) put(o);
   for (const o of schedulingScenarioObjects(nodes[0].name, nodes.length, new Date())) put(o);
+  seedDaemonPods(store, daemonSets, nodes, created, minorOf(version));
   for (const o of [...rbacObjects(settings, minorOf(version)), ...pathScenarioRbac()]) put(o);
   const platform = platformObjects({
     workloads: workloads as unknown as KubeObject[],

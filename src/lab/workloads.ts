@@ -1,5 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { CronExpressionParser } from 'cron-parser';
+import type { PodSpec } from 'kubernetes-types/core/v1.js';
+import { daemonPodTolerations } from '../kubernetes/daemon-pods.js';
+import { admits, nodeFacts, placementOf } from '../kubernetes/node-fit.js';
 import type { LabClock } from './clock.js';
 import type { NodeSlot } from './pods.js';
 import { groupVersion, type ResourceType } from './resources.js';
@@ -306,13 +309,23 @@ export class WorkloadControllers {
     const spec = (ds.spec ?? {}) as { template?: Template };
     const rt = this.rt('DaemonSet');
     const pods = this.owned('Pod', ds);
-    for (const node of this.deps.nodes) {
+    // Where it may run: its selector and required affinity, and the nodes' taints less what the controller
+    // tolerates for every daemon pod (resources are not weighed, as the lab's scheduler does not).
+    const template = spec.template?.spec as PodSpec | undefined;
+    const placement = { ...placementOf(template), tolerations: daemonPodTolerations(template) };
+    const eligible = this.deps.nodes.filter((node) => {
+      const facts = nodeFacts(
+        this.deps.store.get(this.rt('Node'), undefined, node.name) ?? { metadata: { name: node.name } },
+      );
+      return facts !== undefined && admits(placement, facts);
+    });
+    for (const node of eligible) {
       if (pods.some((p) => (p.spec as { nodeName?: string })?.nodeName === node.name)) continue;
       this.makePod(ds, rt, spec.template ?? {}, `${ds.metadata.name}-${randomSuffix()}`, {
-        spec: { nodeName: node.name },
+        spec: { nodeName: node.name, tolerations: daemonPodTolerations(template) },
       });
     }
-    const n = this.deps.nodes.length;
+    const n = eligible.length;
     this.settle(rt, this.deps.store.get(rt, ds.metadata.namespace, ds.metadata.name ?? '')!, {
       currentNumberScheduled: n,
       desiredNumberScheduled: n,

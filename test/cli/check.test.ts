@@ -191,35 +191,53 @@ describe('kubeferret check: choosing checks and the Kubernetes version', () => {
     assert.match(probe([]), /the version was not known/);
   });
 
-  it('DaemonSets without RBAC objects or Nodes among the manifests: the checks that need them say they could not judge', () => {
-    const r = kubeferret(['check', join(FIXTURES, 'agents.yaml'), '--fail-on', 'none', '--format', 'json']);
-    assert.equal(r.code, 0, r.stderr);
-    const gaps = (JSON.parse(r.stdout).coverage as { hunter: string; reason: string; detail: string }[])
-      .filter((g) => g.hunter.startsWith('manifest-kf-ops-'))
-      .map((g) => [g.hunter, g.reason, g.detail])
-      .sort();
-    assert.deepEqual(gaps, [
+  it('DaemonSets without RBAC objects or Nodes among the manifests: one operational-checks line says what was not judged, as a live hunt does', () => {
+    const file = join(FIXTURES, 'agents.yaml');
+    const gapsOf = (args: string[]) => {
+      const r = kubeferret(['check', ...args, '--fail-on', 'none', '--format', 'json']);
+      assert.equal(r.code, 0, r.stderr);
+      return (JSON.parse(r.stdout).coverage as { hunter: string; subject: string; reason: string; detail: string }[])
+        .filter((g) => g.hunter.startsWith('manifest-kf-ops-') || g.hunter === 'manifest-operational-checks')
+        .map((g) => [g.hunter, g.subject, g.reason, g.detail]);
+    };
+    assert.deepEqual(gapsOf([file]), [
       [
-        'manifest-kf-ops-004',
+        'manifest-operational-checks',
+        `operational checks (${file})`,
         'skipped',
-        'no Node object: whether the pods of 3 DaemonSets fit what is free on each node was not judged (KF-OPS-004)',
-      ],
-      [
-        'manifest-kf-ops-010',
-        'skipped',
-        "whether local volumes are bound to nodes that are gone (KF-OPS-010) needs the cluster's nodes, and no manifest is a Node: not checked",
-      ],
-      [
-        'manifest-kf-ops-011',
-        'skipped',
-        "whether some node can run each workload (KF-OPS-011) needs the cluster's nodes, and no manifest is a Node: not checked",
-      ],
-      [
-        'manifest-kf-ops-014',
-        'skipped',
-        '3 DaemonSets but no RBAC object: whether their service accounts may list or watch pods cluster-wide was not judged (KF-OPS-014)',
+        'not judged: the nodes (no manifest is a Node): volumes on gone nodes (KF-OPS-010), work no node can run (KF-OPS-011), ' +
+          'whether the pods of 3 DaemonSets fit what is free on each node (KF-OPS-004); ' +
+          'the RBAC objects (no manifest is one): whether 3 DaemonSets may list or watch pods cluster-wide (KF-OPS-014)',
       ],
     ]);
+    // The manifests are judged together: the Nodes of one input and the RBAC objects of another count for all.
+    const inputs = [file, join(FIXTURES, 'scheduling.yaml'), join(FIXTURES, 'watchers.yaml')];
+    assert.deepEqual(gapsOf(inputs), []);
+    // Without the Nodes, the line names every input (three at most, then how many).
+    const four = [file, join(FIXTURES, 'watchers.yaml'), join(FIXTURES, 'probes.yaml'), join(FIXTURES, 'decoys.yaml')];
+    const [[, subject, , detail]] = gapsOf(four);
+    assert.equal(subject, `operational checks (${four.slice(0, 3).join(', ')}, … (4 in all))`);
+    assert.doesNotMatch(detail, /RBAC/);
+    // A selection keeps only its own checks in the line; none of them left, no line.
+    assert.deepEqual(
+      gapsOf([file, '--only', 'KF-OPS-014']).map((g) => g[3]),
+      [
+        'not judged: the RBAC objects (no manifest is one): whether 3 DaemonSets may list or watch pods cluster-wide (KF-OPS-014)',
+      ],
+    );
+    assert.deepEqual(gapsOf([file, '--only', 'KF-OPS-001']), []);
+  });
+
+  it('standard input is named as such in the line', () => {
+    const r = kubeferret(
+      ['check', '-', '--fail-on', 'none', '--format', 'json'],
+      readFileSync(join(FIXTURES, 'agents.yaml'), 'utf8'),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const gap = (JSON.parse(r.stdout).coverage as { hunter: string; subject: string }[]).find(
+      (g) => g.hunter === 'manifest-operational-checks',
+    );
+    assert.equal(gap?.subject, 'operational checks (standard input)');
   });
 
   for (const [args, line] of [

@@ -177,3 +177,175 @@ describe('kubectl against the default lab, with kubeconfigs', () => {
     assert.deepEqual(await lab!.snapshot(), before);
   });
 });
+
+describe('kubectl: the pods of DaemonSets and CoreDNS as a real cluster has them', () => {
+  // Loopback block 127.151.3.0/24 (of 127.151.0.0/16, see test/README.md).
+  let lab: Lab | undefined;
+  let file: string;
+  before(async () => {
+    if (!hasCommand('kubectl')) return;
+    lab = await startLab({ base: '127.151.3.2', profile: 'default', etcd: 'off', nodes: 2 });
+    file = join(home, 'kubernetes-admin-151.kubeconfig');
+    lab.kubeconfig('kubernetes-admin', file);
+  });
+  after(() => lab?.stop());
+
+  type Toleration = { key?: string; operator?: string; effect?: string; tolerationSeconds?: number };
+  type PodItem = {
+    metadata: { namespace: string; name: string; ownerReferences?: { kind: string; name: string }[] };
+    spec: { hostNetwork?: boolean; nodeName?: string; tolerations?: Toleration[] };
+  };
+  const pods = async (): Promise<PodItem[]> => {
+    const r = await kubectl(['get', 'pods', '-A', '-o', 'json'], file);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout).items;
+  };
+  /** What the DaemonSet controller adds (kube-controller-manager's AddOrUpdateDaemonPodTolerations). */
+  const controllers = (hostNetwork: boolean) => [
+    'node.kubernetes.io/not-ready:NoExecute',
+    'node.kubernetes.io/unreachable:NoExecute',
+    'node.kubernetes.io/disk-pressure:NoSchedule',
+    'node.kubernetes.io/memory-pressure:NoSchedule',
+    'node.kubernetes.io/pid-pressure:NoSchedule',
+    'node.kubernetes.io/unschedulable:NoSchedule',
+    ...(hostNetwork ? ['node.kubernetes.io/network-unavailable:NoSchedule'] : []),
+  ];
+  const added = (p: PodItem) =>
+    (p.spec.tolerations ?? [])
+      .filter((t) => t.key?.startsWith('node.kubernetes.io/') && t.tolerationSeconds === undefined)
+      .map((t) => `${t.key}:${t.effect}`);
+  const ownerKind = (p: PodItem) => p.metadata.ownerReferences?.[0]?.kind;
+
+  it("every daemon pod has the controller's tolerations, forever; other pods DefaultTolerationSeconds' 300 s", async (t) => {
+    if (!requireComponent(t, 'kubectl', 'kubernetes-client')) return;
+    const all = await pods();
+    const daemons = all.filter((p) => ownerKind(p) === 'DaemonSet');
+    assert.ok(
+      daemons.some((p) => p.metadata.name.startsWith('kube-proxy-')),
+      'kube-proxy is among them',
+    );
+    assert.ok(
+      daemons.some((p) => p.spec.hostNetwork !== true),
+      'and pods off the host network',
+    );
+    for (const p of daemons) {
+      assert.deepEqual(added(p), controllers(p.spec.hostNetwork === true), p.metadata.name);
+      assert.ok(!p.spec.tolerations?.some((x) => x.tolerationSeconds !== undefined), p.metadata.name);
+    }
+    const kubeProxy = daemons.find((p) => p.metadata.name.startsWith('kube-proxy-'))!;
+    // kubeadm's template tolerations first (one of them tolerates everything), then the controller's.
+    assert.deepEqual(kubeProxy.spec.tolerations?.slice(0, 2), [
+      { key: 'CriticalAddonsOnly', operator: 'Exists' },
+      { operator: 'Exists' },
+    ]);
+    const web = all.find((p) => p.metadata.name.startsWith('web-'))!;
+    assert.deepEqual(
+      web.spec.tolerations?.map((x) => `${x.key}:${x.effect}:${x.tolerationSeconds}`),
+      ['node.kubernetes.io/not-ready:NoExecute:300', 'node.kubernetes.io/unreachable:NoExecute:300'],
+    );
+    const ds = await kubectl(['get', 'daemonset', 'kube-proxy', '-n', 'kube-system', '-o', 'json'], file);
+    assert.deepEqual(
+      JSON.parse(ds.stdout).spec.template.spec.tolerations,
+      [{ key: 'CriticalAddonsOnly', operator: 'Exists' }, { operator: 'Exists' }],
+      'the template says only what kubeadm wrote',
+    );
+  });
+
+  it('every DaemonSet has its pods on the nodes it may run on, Pending where they do not fit, its status counting them', async (t) => {
+    if (!requireComponent(t, 'kubectl', 'kubernetes-client')) return;
+    const r = await kubectl(['get', 'daemonsets', '-A', '-o', 'json'], file);
+    assert.equal(r.code, 0, r.stderr);
+    const all = await pods();
+    type Status = { desiredNumberScheduled: number; currentNumberScheduled: number; numberReady: number };
+    const daemonSets = JSON.parse(r.stdout).items as {
+      metadata: { namespace: string; name: string };
+      status: Status;
+    }[];
+    assert.ok(daemonSets.length >= 10, `${daemonSets.length} DaemonSets`);
+    for (const ds of daemonSets) {
+      const own = all.filter(
+        (p) =>
+          p.metadata.namespace === ds.metadata.namespace && p.metadata.ownerReferences?.[0]?.name === ds.metadata.name,
+      );
+      const where = `${ds.metadata.namespace}/${ds.metadata.name}`;
+      assert.equal(ds.status.desiredNumberScheduled, 2, where);
+      assert.equal(own.length, 2, `${where}: one pod per node`);
+      assert.equal(ds.status.currentNumberScheduled, own.filter((p) => p.spec.nodeName).length, where);
+    }
+    // cache-warmer's 2.5 CPUs do not fit what the first node has left: Pending there, as the scheduler says.
+    const warmers = all.filter((p) => p.metadata.name.startsWith('cache-warmer-'));
+    assert.deepEqual(warmers.map((p) => p.spec.nodeName ?? 'Pending').sort(), ['Pending', 'lab-node-2']);
+    const describe = await kubectl(['describe', 'node', 'lab-node-1'], file);
+    assert.match(describe.stdout, /^\s+cpu\s+15850m \(99%\)/m, 'the first node full of requests');
+    const shipper = daemonSets.find((d) => d.metadata.name === 'log-shipper')!;
+    assert.equal(shipper.status.numberReady, 0, 'crash-looping pods are not ready');
+  });
+
+  it('CoreDNS runs 2 replicas, one on each node, both behind kube-dns, the template without what admission added', async (t) => {
+    if (!requireComponent(t, 'kubectl', 'kubernetes-client')) return;
+    const coredns = (await pods()).filter((p) => p.metadata.name.startsWith('coredns-'));
+    assert.deepEqual(coredns.map((p) => p.spec.nodeName).sort(), ['lab-node-1', 'lab-node-2']);
+    const deploy = await kubectl(['get', 'deployment', 'coredns', '-n', 'kube-system'], file);
+    assert.match(deploy.stdout, /^coredns\s+2\/2\s+2\s+2\s/m);
+    const template = JSON.parse(
+      (await kubectl(['get', 'deployment', 'coredns', '-n', 'kube-system', '-o', 'json'], file)).stdout,
+    ).spec.template.spec;
+    assert.equal(template.priority, undefined, 'the Priority admission plugin sets it on pods only');
+    assert.ok(!template.tolerations.some((x: Toleration) => x.tolerationSeconds !== undefined));
+    assert.equal(template.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight, 100);
+    const ep = await kubectl(['get', 'endpoints', 'kube-dns', '-n', 'kube-system', '-o', 'json'], file);
+    assert.equal(JSON.parse(ep.stdout).subsets[0].addresses.length, 2);
+  });
+
+  it('a DaemonSet applied through kubectl gets pods with the tolerations (network-unavailable only on the host network)', async (t) => {
+    if (!requireComponent(t, 'kubectl', 'kubernetes-client')) return;
+    const manifest = join(home, 'agents.yaml');
+    const ds = (name: string, hostNetwork: boolean, nodeSelector?: Record<string, string>) => ({
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name, namespace: 'default' },
+      spec: {
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: {
+            hostNetwork,
+            nodeSelector,
+            // The controller's own toleration with a period: replaced by its own, forever.
+            tolerations: [
+              { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 60 },
+            ],
+            containers: [{ name, image: `registry.example/${name}:1.0.0` }],
+          },
+        },
+      },
+    });
+    writeFileSync(
+      manifest,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [ds('agent', false), ds('net', true), ds('pinned', false, { 'kubernetes.io/hostname': 'lab-node-1' })],
+      }),
+    );
+    const apply = await kubectl(['apply', '-f', manifest], file);
+    assert.equal(apply.code, 0, apply.stderr);
+    const made = (await pods()).filter((p) => p.metadata.namespace === 'default' && ownerKind(p) === 'DaemonSet');
+    assert.equal(made.length, 5, 'one pod per DaemonSet and node it may run on');
+    // Only where its node selector lets it run, as its status says.
+    const pinned = made.filter((p) => p.metadata.name.startsWith('pinned-'));
+    assert.deepEqual(
+      pinned.map((p) => p.spec.nodeName),
+      ['lab-node-1'],
+    );
+    const status = await kubectl(
+      ['get', 'daemonset', 'pinned', '-o', 'jsonpath={.status.desiredNumberScheduled}'],
+      file,
+    );
+    assert.equal(status.stdout, '1');
+    for (const p of made) {
+      assert.deepEqual(added(p), controllers(p.spec.hostNetwork === true), p.metadata.name);
+      assert.equal(p.spec.tolerations?.length, controllers(p.spec.hostNetwork === true).length, p.metadata.name);
+    }
+  });
+});

@@ -6,7 +6,8 @@ import { podSpecWeaknesses, type SpecWeakness, specContainers } from '../../kube
 import type { RbacFacts } from '../../paths/rbac.js';
 import { count, sample } from '../evidence.js';
 import { opsFindings } from '../ops/checks.js';
-import { DNS_SERVICE, dnsConfigMap, dnsUnjudged } from '../ops/dns.js';
+import { dnsConfigMap, dnsUnjudged } from '../ops/dns.js';
+import { readDnsService } from '../ops/dns-service.js';
 import { DNS_KB, OPS_KB, type OpsObject } from '../ops/objects.js';
 import { NOT_SERVED, opsUnjudged, unjudgedLine } from '../ops/unjudged.js';
 import { scanCredentials } from '../plain-credentials.js';
@@ -257,8 +258,9 @@ async function daemonSetsRbac(
 }
 
 /**
- * The cluster DNS Service, when a kube-proxy configuration was read (KF-OPS-008 asks whether DNS goes over
- * UDP through it), and readable. Not readable, the finding stands and says so (src/hunters/ops/dns.ts).
+ * The cluster DNS Service, when a kube-proxy configuration may be among the ConfigMaps read (KF-OPS-008 asks
+ * whether DNS goes over UDP through it), and readable: the read both paths of KF-OPS-008 share
+ * (src/hunters/ops/dns-service.ts). Not readable, the finding stands and says so (src/hunters/ops/dns.ts).
  */
 async function dnsService(
   ctx: HuntContext,
@@ -267,15 +269,7 @@ async function dnsService(
   objects: readonly OpsObject[],
 ): Promise<OpsObject | undefined> {
   if (!objects.some((o) => o.kind === 'ConfigMap')) return undefined;
-  try {
-    const answer = await askApi(ctx, target, {
-      path: `/api/v1/namespaces/${DNS_SERVICE.namespace}/services/${DNS_SERVICE.name}`,
-      credential: asker.credential,
-    });
-    return answer.kind === 'ok' ? { kind: 'Service', item: answer.body as OpsObject['item'] } : undefined;
-  } catch {
-    return undefined; // the finding then says the Service was not read
-  }
+  return (await readDnsService(ctx, [{ target, asker }])).object;
 }
 
 /** `namespace/Kind/name`: where a weakness is, as every finding of this hunter names it. */

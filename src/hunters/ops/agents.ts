@@ -1,5 +1,6 @@
-import type { Container, PodSpec, Toleration } from 'kubernetes-types/core/v1.js';
+import type { Container, PodSpec } from 'kubernetes-types/core/v1.js';
 import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-types/rbac/v1.js';
+import { daemonPodTolerations } from '../../kubernetes/daemon-pods.js';
 import { admits, type NodeFacts, nodeFacts, type Placement, placementOf } from '../../kubernetes/node-fit.js';
 import { specContainers } from '../../kubernetes/pod-spec.js';
 import { type RbacFacts, RbacIndex, serviceAccountWho, whereAllowed } from '../../paths/rbac.js';
@@ -301,23 +302,12 @@ export const SUBSTANTIAL = { cpuMillis: 500, memoryBytes: 1024 ** 3 };
 const gib = (bytes: number) => (bytes / 1024 ** 3).toFixed(2);
 
 /**
- * Taints a DaemonSet's pods tolerate without saying so: the DaemonSet controller adds these tolerations to
- * every pod it makes (node conditions, cordoned nodes), so they never keep an agent off a node.
+ * Where a DaemonSet's pods are placed: its pod template's placement, with the tolerations the DaemonSet
+ * controller adds to every pod it makes (node conditions, a cordon: src/kubernetes/daemon-pods.ts), which
+ * never keep an agent off a node.
  */
-const DAEMON_TOLERATIONS: readonly Toleration[] = [
-  'node.kubernetes.io/not-ready',
-  'node.kubernetes.io/unreachable',
-  'node.kubernetes.io/disk-pressure',
-  'node.kubernetes.io/memory-pressure',
-  'node.kubernetes.io/pid-pressure',
-  'node.kubernetes.io/unschedulable',
-  'node.kubernetes.io/network-unavailable',
-].map((key) => ({ key, operator: 'Exists' }));
-
-/** Where a DaemonSet's pods are placed: its pod template's placement, with the controller's tolerations. */
 function daemonPlacement(spec: PodSpec | undefined): Placement {
-  const placement = placementOf(spec);
-  return { ...placement, tolerations: [...placement.tolerations, ...DAEMON_TOLERATIONS] };
+  return { ...placementOf(spec), tolerations: daemonPodTolerations(spec) };
 }
 
 /** The nodes a DaemonSet targets where its pod does not fit what is free (its own pod there counts as free). */
@@ -441,27 +431,4 @@ export function watchingAgents(fleet: Fleet): OpsFinding[] {
     });
   }
   return out;
-}
-
-/**
- * Why the cluster-wide agents could not be judged on these objects, or undefined when they could (or
- * there is no DaemonSet to judge): manifests that hold no RBAC object.
- */
-export function watchingAgentsUnjudged(fleet: Fleet): string | undefined {
-  if (fleet.rbac || fleet.daemonSets.length === 0) return undefined;
-  return `${count(fleet.daemonSets.length, 'DaemonSet')} but no RBAC object: whether their service accounts may list or watch pods cluster-wide was not judged (${OPS_KB.watchingAgent})`;
-}
-
-/**
- * What was not judged when there is no Node among the objects (not readable, or manifests without them):
- * whether the DaemonSets fit on the nodes. Undefined when there are nodes, or no DaemonSet.
- */
-export function fitUnjudged(objects: readonly OpsObject[]): string | undefined {
-  let daemonSets = 0;
-  for (const o of objects) {
-    if (o.kind === 'Node') return undefined;
-    if (o.kind === 'DaemonSet') daemonSets++;
-  }
-  if (daemonSets === 0) return undefined;
-  return `whether the pods of ${count(daemonSets, 'DaemonSet')} fit what is free on each node was not judged (${OPS_KB.crowdingAgent})`;
 }

@@ -264,6 +264,17 @@ export function dnsServiceUdp(objects: readonly OpsObject[]): 'yes' | 'no' | 'un
 }
 
 /**
+ * What a KF-OPS-008 finding says of the cluster DNS Service (`udp` as dnsServiceUdp judged it), after its
+ * kube-proxy detail: from a ConfigMap and from a running kube-proxy alike. A manifest without the Service
+ * says nothing of it (manifests are seldom the whole cluster).
+ */
+export function dnsServiceSaid(udp: 'yes' | 'unknown', source: OpsSource): string {
+  const service = `${DNS_SERVICE.namespace}/Service/${DNS_SERVICE.name}`;
+  if (udp === 'yes') return `; ${service} serves UDP 53`;
+  return source === 'live' ? `; ${service} not read: whether DNS goes over UDP was not checked` : '';
+}
+
+/**
  * (3) kube-proxy configurations (any ConfigMap key holding a KubeProxyConfiguration) in IPVS mode, untuned,
  * when the cluster DNS Service serves UDP 53 (a Service serving DNS over TCP only keeps no UDP entries):
  * live, a Service that could not be read leaves the finding standing, saying so.
@@ -271,13 +282,7 @@ export function dnsServiceUdp(objects: readonly OpsObject[]): 'yes' | 'no' | 'un
 function ipvsRisks(objects: readonly OpsObject[], source: OpsSource): OpsFinding[] {
   const udp = dnsServiceUdp(objects);
   if (udp === 'no') return [];
-  const service = `${DNS_SERVICE.namespace}/Service/${DNS_SERVICE.name}`;
-  const said =
-    udp === 'yes'
-      ? `; ${service} serves UDP 53`
-      : source === 'live'
-        ? `; ${service} not read: whether DNS goes over UDP was not checked`
-        : '';
+  const said = dnsServiceSaid(udp, source);
   const out: OpsFinding[] = [];
   for (const o of objects) {
     for (const [key, text] of dataOf(o)) {

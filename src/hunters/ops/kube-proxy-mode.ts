@@ -1,19 +1,103 @@
 import type { KfEvent } from '../../core/events.js';
-import { defineHunter } from '../../core/hunter.js';
-import { said } from '../evidence.js';
+import { defineHunter, type HuntContext } from '../../core/hunter.js';
+import { askerOf, followsUp } from '../apiserver/access-identity.js';
+import { runMap } from '../apiserver/run-reads.js';
+import { count, said } from '../evidence.js';
 import { ServiceProbe } from '../probe.js';
-import { ipvsUdpRisk } from './dns.js';
+import { dnsServiceSaid, dnsServiceUdp, ipvsUdpRisk } from './dns.js';
+import { type DnsServiceReader, readDnsService } from './dns-service.js';
 import { DNS_KB } from './objects.js';
 
 /** Where /configz keeps kube-proxy's running configuration. */
 const CONFIGZ_KEY = 'kubeproxy.config.k8s.io';
 
+/** What one kube-proxy showed: IPVS with an untuned (or unreadable) UDP timeout. */
+interface Shown {
+  service: KfEvent<'ServiceFound'>;
+  evidence: string;
+  /** Set when the UDP timeout could not be read. */
+  possible?: string;
+}
+
+/** The kube-proxies that showed IPVS before the hunt settled, by run, judged once every identity is in. */
+const pendingByRun = new WeakMap<object, Map<string, Shown>>();
+
+/** `/proxyMode` and `/configz` of one kube-proxy: what it shows, or undefined when it is safe or not IPVS. */
+async function probeKubeProxy(ctx: HuntContext, service: KfEvent<'ServiceFound'>): Promise<Shown | undefined> {
+  const probe = new ServiceProbe(ctx, service);
+  const mode = await probe.get('/proxyMode', { maxBytes: 1024 });
+  if (mode?.status !== 200 || mode.text().trim() !== 'ipvs') return undefined;
+  const at = `kube-proxy at ${service.host}:${service.port}`;
+  const configz = await probe.get('/configz', { maxBytes: 512 * 1024 });
+  const running = configz?.status === 200 ? configz.json<Record<string, unknown>>()?.[CONFIGZ_KEY] : undefined;
+  if (running && typeof running === 'object') {
+    const risk = ipvsUdpRisk({ mode: 'ipvs', ...running });
+    if (!risk) return undefined;
+    return { service, evidence: `${at}: ${said(mode, 'ipvs')}; ${said(configz!, risk)}` };
+  }
+  const why = configz ? `/configz answered ${configz.status}` : '/configz did not answer';
+  return {
+    service,
+    evidence: `${at}: ${said(mode, 'ipvs')}; its UDP timeout could not be read (${why})`,
+    possible: `whether ipvs.udpTimeout is tuned (${why})`,
+  };
+}
+
+/**
+ * Every identity the run has on an API server, those on the kube-proxy's own host first (a control-plane
+ * node runs one): the cluster the kube-proxy belongs to cannot be told from its port, so the evidence names
+ * who read the Service where.
+ */
+function readersFor(ctx: HuntContext, host: string): DnsServiceReader[] {
+  const accesses = ctx.known('ApiAccess', followsUp);
+  const ordered = [...accesses.filter((a) => a.host === host), ...accesses.filter((a) => a.host !== host)];
+  return ordered.flatMap((access) => {
+    const asker = askerOf(ctx, access);
+    return asker ? [{ target: { host: access.host, port: access.port, scheme: access.scheme }, asker }] : [];
+  });
+}
+
+/**
+ * One finding for the cluster from what the kube-proxies showed: the first that read its UDP timeout (by
+ * address), the others counted. Reported only when kube-system/kube-dns serves UDP 53 or could not be read
+ * with any identity of the run (the finding then says so, as the ConfigMap path does); a Service that serves
+ * DNS over TCP only keeps no UDP entries to outlive a CoreDNS pod.
+ */
+async function judge(ctx: HuntContext, shown: readonly Shown[]): Promise<void> {
+  const [first, ...others] = [...shown].sort(
+    (a, b) =>
+      Number(a.possible !== undefined) - Number(b.possible !== undefined) ||
+      a.service.host.localeCompare(b.service.host) ||
+      a.service.port - b.service.port,
+  );
+  if (!first) return;
+  const read = await readDnsService(ctx, readersFor(ctx, first.service.host));
+  const udp = dnsServiceUdp(read.object ? [read.object] : []);
+  if (udp === 'no') {
+    ctx.log(`${first.evidence}; kube-system/Service/kube-dns serves no UDP 53 (${read.how}): not reported`);
+    return;
+  }
+  const more = others.length > 0 ? `; ${count(others.length, 'other kube-proxy', 'other kube-proxies')} in IPVS` : '';
+  ctx.report(
+    {
+      kb: DNS_KB.ipvsUdp,
+      object: 'kube-proxy (running)',
+      evidence: `${first.evidence}${dnsServiceSaid(udp, 'live')} (${read.how})${more}`,
+      ...(first.possible !== undefined && { possible: first.possible }),
+    },
+    [first.service.id],
+  );
+}
+
 /**
  * KF-OPS-008 as a running kube-proxy says it, for a hunt that sees kube-proxy's metrics port but may not
  * read its ConfigMap (a remote hunt, an identity without ConfigMaps): `/proxyMode` answers `ipvs`, and
  * `/configz` gives the running `ipvs.udpTimeout`. When /configz does not answer, the timeout could not be
- * checked and the finding is possible. kube-proxy runs on every node with one configuration, so the finding
- * is one for the cluster (no host: the engine keeps the first), its evidence naming the node that showed it.
+ * checked and the finding is possible. Whether DNS goes over UDP (kube-system/kube-dns) is asked with the
+ * identities of the run, which the access survey publishes after the ports are found: what a kube-proxy
+ * shows is kept until the hunt settles (`ops-kube-proxy-ipvs-dns` judges it then), or judged at once when
+ * it already has. kube-proxy runs on every node with one configuration, so the finding is one for the
+ * cluster (no host), its evidence naming the node that showed it.
  */
 export const kubeProxyIpvsHunter = defineHunter({
   id: 'ops-kube-proxy-ipvs',
@@ -23,28 +107,29 @@ export const kubeProxyIpvsHunter = defineHunter({
   when: (s) => s.kind === 'kube-proxy',
   reports: [DNS_KB.ipvsUdp],
   async hunt(service: KfEvent<'ServiceFound'>, ctx) {
-    const probe = new ServiceProbe(ctx, service);
-    const mode = await probe.get('/proxyMode', { maxBytes: 1024 });
-    if (mode?.status !== 200 || mode.text().trim() !== 'ipvs') return;
-    const at = `kube-proxy at ${service.host}:${service.port}`;
-    const configz = await probe.get('/configz', { maxBytes: 512 * 1024 });
-    const running = configz?.status === 200 ? configz.json<Record<string, unknown>>()?.[CONFIGZ_KEY] : undefined;
-    if (running && typeof running === 'object') {
-      const risk = ipvsUdpRisk({ mode: 'ipvs', ...running });
-      if (!risk) return;
-      ctx.report({
-        kb: DNS_KB.ipvsUdp,
-        object: 'kube-proxy (running)',
-        evidence: `${at}: ${said(mode, 'ipvs')}; ${said(configz!, risk)}`,
-      });
-      return;
-    }
-    const why = configz ? `/configz answered ${configz.status}` : '/configz did not answer';
-    ctx.report({
-      kb: DNS_KB.ipvsUdp,
-      object: 'kube-proxy (running)',
-      evidence: `${at}: ${said(mode, 'ipvs')}; its UDP timeout could not be read (${why})`,
-      possible: `whether ipvs.udpTimeout is tuned (${why})`,
-    });
+    // Before anything is awaited: while this runs the bus is not idle, so a hunt not settled now settles
+    // after this run, and the settled hunter finds what it kept.
+    const settled = ctx.known('HuntSettled').length > 0;
+    const pending = settled ? undefined : runMap(ctx, pendingByRun);
+    const shown = await probeKubeProxy(ctx, service);
+    if (!shown) return;
+    if (pending) pending.set(`${service.host}:${service.port}`, shown);
+    else await judge(ctx, [shown]); // settled already, or a bare engine that never settles a run
+  },
+});
+
+/** What the kube-proxies showed before the hunt settled, judged with every identity the run has by then. */
+export const kubeProxyIpvsSettledHunter = defineHunter({
+  id: 'ops-kube-proxy-ipvs-dns',
+  title: 'kube-proxy in IPVS mode: whether the cluster DNS goes over UDP, once every identity is in',
+  mode: 'passive',
+  on: 'HuntSettled',
+  reports: [DNS_KB.ipvsUdp],
+  async hunt(_settled, ctx) {
+    const pending = runMap(ctx, pendingByRun);
+    if (!pending || pending.size === 0) return;
+    const shown = [...pending.values()];
+    pending.clear();
+    await judge(ctx, shown);
   },
 });

@@ -1,9 +1,10 @@
 import { count } from '../evidence.js';
-import { DNS_KB, OPS_KB, type OpsObject } from './objects.js';
+import { DNS_KB, OPS_KB, type OpsObject, podSpecOf } from './objects.js';
 import { NODE_CHECKS } from './scheduling.js';
 
 // What the operational checks could not judge for want of what an identity may read, as one coverage gap
-// per identity and server (never one per check: an identity that may read almost nothing would get ten).
+// per identity and server (never one per check: an identity that may read almost nothing would get ten);
+// on manifests (`kubeferret check`), for want of objects the manifests do not hold, one gap per check run.
 // Each line names what was missing and why, then every check it kept from being judged. Pure: no I/O.
 
 /**
@@ -121,6 +122,57 @@ export function opsUnjudged(objects: readonly OpsObject[], listed: Listed, rbacU
     });
   }
   return out;
+}
+
+const RBAC_KINDS = new Set(['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
+
+/**
+ * What was not judged on manifests, in the terms of opsUnjudged: without a Node among them, the checks
+ * that place workloads or volumes on the cluster's nodes (KF-OPS-010, -011, and the DaemonSets' fit,
+ * -004); with DaemonSets and no RBAC object, whether their accounts may watch every pod (-014). The
+ * scheduling checks are named one by one, so that a selection (`--only`) can keep its own.
+ */
+export function manifestUnjudged(objects: readonly OpsObject[]): Unjudged[] {
+  let nodes = 0;
+  let daemonSets = 0;
+  let placed = false;
+  let rbac = false;
+  for (const o of objects) {
+    if (o.kind === 'Node') nodes++;
+    else if (o.kind === 'DaemonSet') daemonSets++;
+    else if (RBAC_KINDS.has(o.kind)) rbac = true;
+    placed ||= o.kind === 'PersistentVolume' || podSpecOf(o) !== undefined;
+  }
+  const out: Unjudged[] = [];
+  if (nodes === 0 && placed) {
+    out.push({
+      need: 'the nodes (no manifest is a Node)',
+      checks: [
+        `volumes on gone nodes (${OPS_KB.strandedVolume})`,
+        `work no node can run (${OPS_KB.neverScheduled})`,
+        ...(daemonSets > 0
+          ? [
+              `whether the pods of ${count(daemonSets, 'DaemonSet')} fit what is free on each node (${OPS_KB.crowdingAgent})`,
+            ]
+          : []),
+      ],
+    });
+  }
+  if (daemonSets > 0 && !rbac) {
+    out.push({
+      need: 'the RBAC objects (no manifest is one)',
+      checks: [
+        `whether ${count(daemonSets, 'DaemonSet')} may list or watch pods cluster-wide (${OPS_KB.watchingAgent})`,
+      ],
+    });
+  }
+  return out;
+}
+
+/** Only the checks of these knowledge-base ids (a selection's), dropping what is then left with none. */
+export function unjudgedOf(unjudged: readonly Unjudged[], kbs: ReadonlySet<string>): Unjudged[] {
+  const kept = (check: string) => [...check.matchAll(/KF-[A-Z]+-\d+/g)].some((m) => kbs.has(m[0]));
+  return unjudged.map((u) => ({ ...u, checks: u.checks.filter(kept) })).filter((u) => u.checks.length > 0);
 }
 
 /** The one line of a coverage gap: every missing thing with the checks it kept from being judged. */

@@ -8,12 +8,10 @@ import {
   CRASH_LOOP_PULLS_PER_HOUR,
   crowdingAgents,
   Fleet,
-  fitUnjudged,
   MANY_REPLICAS,
   podRequests,
   pullStampedes,
   watchingAgents,
-  watchingAgentsUnjudged,
 } from '../../../src/hunters/ops/agents.js';
 import { opsFindings } from '../../../src/hunters/ops/checks.js';
 import type { OpsObject } from '../../../src/hunters/ops/objects.js';
@@ -213,8 +211,6 @@ describe('per-node agents that watch the whole cluster (KF-OPS-014)', () => {
   it('without RBAC objects nothing is judged, and that is said; the RBAC read live is used when given', () => {
     const fleet = new Fleet([agent('watcher')]);
     assert.deepEqual(watchingAgents(fleet), []);
-    assert.match(watchingAgentsUnjudged(fleet) ?? '', /^1 DaemonSet but no RBAC object: .* not judged \(KF-OPS-014\)$/);
-    assert.equal(watchingAgentsUnjudged(new Fleet([])), undefined, 'no DaemonSet, nothing to say');
     const live = opsFindings([agent('watcher')], 'live', {
       rbac: {
         roles: [],
@@ -275,6 +271,34 @@ describe('DaemonSets that do not fit what is free on a node (KF-OPS-004)', () =>
     assert.match(found[1].detail, /on 3 of 4 nodes, where it may run \(n1 has .*, tainted has 1000m CPU/);
   });
 
+  it("the DaemonSet controller's tolerations, with their effects: a node not ready for new pods or without network is not where a daemon pod goes", () => {
+    const objects = [
+      // Not ready: the node lifecycle controller taints it NoSchedule too, which daemon pods do not tolerate.
+      node('not-ready', '1', {
+        taints: [
+          { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' },
+          { key: 'node.kubernetes.io/not-ready', effect: 'NoExecute' },
+        ],
+      }),
+      node('pressed', '1', { taints: [{ key: 'node.kubernetes.io/memory-pressure', effect: 'NoSchedule' }] }),
+      node('no-network', '1', { taints: [{ key: 'node.kubernetes.io/network-unavailable', effect: 'NoSchedule' }] }),
+      ds('pod-network', '1500m'),
+      ds('host-network', '1500m', { hostNetwork: true }),
+    ];
+    const found = crowdingAgents(new Fleet(objects), []);
+    assert.deepEqual(
+      found.map((f) => [
+        f.where,
+        f.detail.match(/on (\d+ of \d+) nodes/)?.[1],
+        [...f.detail.matchAll(/([\w-]+) has \d+m CPU/g)].map((m) => m[1]),
+      ]),
+      [
+        ['ns/DaemonSet/pod-network', '1 of 3', ['pressed']],
+        ['ns/DaemonSet/host-network', '2 of 3', ['pressed', 'no-network']],
+      ],
+    );
+  });
+
   it('a resource the pod does not request never keeps it off a node, however overcommitted (NodeResourcesFit)', () => {
     // A static pod may overcommit a node: its CPU is gone, but a pod asking none still fits there.
     const objects = [node('busy', '1'), bound('static', 'busy', '2'), ds('no-cpu', '0'), ds('some-cpu', '100m')];
@@ -288,12 +312,7 @@ describe('DaemonSets that do not fit what is free on a node (KF-OPS-004)', () =>
     const objects = [node('full', '4', { pods: '1' }), bound('only', 'full', '0'), ds('tiny', '10m')];
     assert.match(crowdingAgents(new Fleet(objects), [])[0].detail, /full has 4000m CPU, 7\.90 GiB, 0 pod slots free/);
     assert.deepEqual(crowdingAgents(new Fleet([ds('tiny', '10m')]), []), []);
-    assert.equal(
-      fitUnjudged([ds('tiny', '10m'), ds('other', '1')]),
-      'whether the pods of 2 DaemonSets fit what is free on each node was not judged (KF-OPS-004)',
-    );
-    assert.equal(fitUnjudged([ds('tiny', '10m'), node('n1', '1')]), undefined, 'nodes known');
-    assert.equal(fitUnjudged([node('n1', '1')]), undefined, 'no DaemonSet');
+    // What is then not judged is said once per identity (opsUnjudged) or check run (manifestUnjudged).
   });
 
   it('one finding when a system-priority DaemonSet does not fit either', () => {
@@ -378,7 +397,7 @@ describe('the lab, read through the API by the reader (no Secrets)', () => {
     assert.deepEqual(objectsOf('KF-OPS-004').sort(), ['fleet/DaemonSet/cache-warmer', 'fleet/DaemonSet/gpu-monitor']);
     assert.match(
       hunt.of('KF-OPS-004').find((f) => f.object === 'fleet/DaemonSet/cache-warmer')!.evidence,
-      /its pod \(2500m CPU and 0\.06 GiB\) does not fit what is free on 1 of 2 nodes, where it may run \(lab-node-1 has 1900m CPU/,
+      /its pod \(2500m CPU and 0\.06 GiB\) does not fit what is free on 1 of 2 nodes, where it may run \(lab-node-1 has 150m CPU/,
     );
   });
 });

@@ -368,7 +368,7 @@ describe('kubeferret check: the node-dependent checks need Node objects among th
     assert.deepEqual(report.coverage, []);
   });
 
-  it('without them: no KF-OPS-010/011, and one skipped gap that says why; the rest still runs', () => {
+  it('without them: no KF-OPS-010/011, and one operational-checks gap that says why; the rest still runs', () => {
     const withoutNodes = readFileSync(FIXTURE, 'utf8')
       .split(/^---$/m)
       .filter((doc) => !/^kind: Node$/m.test(doc))
@@ -381,8 +381,7 @@ describe('kubeferret check: the node-dependent checks need Node objects among th
     assert.deepEqual(
       report.coverage.map((g) => `${g.reason}: ${g.detail}`),
       [
-        "skipped: whether local volumes are bound to nodes that are gone (KF-OPS-010) needs the cluster's nodes, and no manifest is a Node: not checked",
-        "skipped: whether some node can run each workload (KF-OPS-011) needs the cluster's nodes, and no manifest is a Node: not checked",
+        'skipped: not judged: the nodes (no manifest is a Node): volumes on gone nodes (KF-OPS-010), work no node can run (KF-OPS-011)',
       ],
     );
   });

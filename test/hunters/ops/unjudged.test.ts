@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { OpsObject } from '../../../src/hunters/ops/objects.js';
-import { NOT_SERVED, opsUnjudged, unjudgedLine } from '../../../src/hunters/ops/unjudged.js';
+import {
+  manifestUnjudged,
+  NOT_SERVED,
+  opsUnjudged,
+  unjudgedLine,
+  unjudgedOf,
+} from '../../../src/hunters/ops/unjudged.js';
 import { type Lab, startLab } from '../../../src/lab/index.js';
 import { huntApiAs, type LabHunt } from '../lab-hunt.js';
 
@@ -14,6 +20,42 @@ const everywhere = (...kinds: string[]) => new Map(kinds.map((k) => [k, 'all nam
 /** The workload kinds and HPAs, read everywhere: the lines below are about the rest. */
 const WORKLOADS = ['Deployment', 'StatefulSet', 'CronJob', 'Pod', 'HorizontalPodAutoscaler'];
 const deployment: OpsObject = { kind: 'Deployment', item: { metadata: { name: 'web', namespace: 'dev' } } };
+
+describe('manifestUnjudged: what manifests without Nodes or RBAC objects keep from being judged', () => {
+  const spec = { containers: [{ name: 'a', image: 'reg/a:1' }] };
+  const ds: OpsObject = { kind: 'DaemonSet', item: { metadata: { name: 'agent' }, spec: { template: { spec } } } };
+  const deploy: OpsObject = { kind: 'Deployment', item: { metadata: { name: 'web' }, spec: { template: { spec } } } };
+  const role: OpsObject = { kind: 'ClusterRoleBinding', item: { metadata: { name: 'b' } } };
+
+  it('without Nodes the scheduling checks, one by one, and the fit of the DaemonSets; without RBAC the watchers', () => {
+    assert.equal(
+      unjudgedLine(manifestUnjudged([deploy, ds, ds])),
+      'not judged: the nodes (no manifest is a Node): volumes on gone nodes (KF-OPS-010), work no node can run (KF-OPS-011), ' +
+        'whether the pods of 2 DaemonSets fit what is free on each node (KF-OPS-004); ' +
+        'the RBAC objects (no manifest is one): whether 2 DaemonSets may list or watch pods cluster-wide (KF-OPS-014)',
+    );
+    assert.deepEqual(manifestUnjudged([deploy, ds, node, role]), [], 'Nodes and an RBAC object among them');
+    assert.deepEqual(manifestUnjudged([role]), [], 'nothing a check places on a node');
+    assert.deepEqual(
+      manifestUnjudged([{ kind: 'PersistentVolume', item: {} }]).map((u) => u.checks.length),
+      [2],
+    );
+  });
+
+  it("a selection keeps only its checks' parts; a part left without checks goes", () => {
+    const all = manifestUnjudged([deploy, ds]);
+    assert.equal(
+      unjudgedLine(unjudgedOf(all, new Set(['KF-OPS-004']))),
+      'not judged: the nodes (no manifest is a Node): whether the pods of 1 DaemonSet fit what is free on each node (KF-OPS-004)',
+    );
+    assert.deepEqual(unjudgedOf(all, new Set(['KF-OPS-001'])), []);
+    // A check naming several ids stays while one of them is selected.
+    assert.equal(
+      unjudgedOf([{ need: 'x', checks: ['agents (KF-OPS-002, KF-OPS-004)'] }], new Set(['KF-OPS-004'])).length,
+      1,
+    );
+  });
+});
 
 describe('opsUnjudged: what was missing, and every check it kept from being judged', () => {
   it('an identity that read everything leaves nothing unjudged', () => {
