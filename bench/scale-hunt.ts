@@ -1,6 +1,6 @@
 // One hunt as `kubeferret hunt TARGETS` runs it (default ports, timeouts and hunters), in its own process so
 // its peak RSS is its own; prints one JSON line: findings, coverage gaps, problems, wall time, peak RSS.
-// Used by bench/scale.ts. Run: node --import tsx bench/scale-hunt.ts [--hunter-timeout=S] 127.91.0.2-127.91.0.3
+// Used by bench/scale.ts. Run: node --import tsx bench/scale-hunt.ts [--hunter-timeout=S] [--trace=FILE] 127.91.0.2-127.91.0.3
 import { defaultConfig } from '../src/core/config.js';
 import type { KfEvent } from '../src/core/events.js';
 import { parseTarget } from '../src/discovery/targets.js';
@@ -10,10 +10,12 @@ import { runHunt } from '../src/run/hunt.js';
 const started = performance.now();
 const args = process.argv.slice(2);
 const timeout = args.find((a) => a.startsWith('--hunter-timeout='));
+const trace = args.find((a) => a.startsWith('--trace='));
 const result = await runHunt(
   defaultConfig({
-    targets: args.filter((a) => a !== timeout).map(parseTarget),
+    targets: args.filter((a) => a !== timeout && a !== trace).map(parseTarget),
     ...(timeout && { hunterTimeoutMs: Number(timeout.split('=')[1]) * 1000 }),
+    ...(trace && { tracePath: trace.slice('--trace='.length) }),
   }),
   HUNTERS,
 );
