@@ -7,8 +7,10 @@
 // bench/scale.ts one page of the token Secrets' Table was lost so, every time behind the same other
 // identity's graph computation (bench/README.md). So a deadline that comes due late, because the loop was
 // busy, is moved on by as long as it was late: the time the hunt could not read is not counted against
-// the other side. One that comes due on time first lets the loop read what has arrived (one turn through
-// the poll phase, setImmediate running after it) before it expires.
+// the other side, up to as long again as the deadline itself (a hunt busy without end must not keep a
+// silent server's request alive without end). One that comes due on time, or has been moved on that far,
+// first lets the loop read what has arrived (one turn through the poll phase, setImmediate running after
+// it) before it expires.
 
 /** Lateness of a timer past which the loop is taken to have been busy, ms (a loaded machine is late by some). */
 const BUSY_MS = 20;
@@ -18,6 +20,8 @@ export class Deadline {
   private timer?: NodeJS.Timeout;
   private immediate?: NodeJS.Immediate;
   private due: number;
+  /** How far it was moved on for the loop's lateness, ms (at most `ms`). */
+  private moved = 0;
   private done = false;
 
   constructor(
@@ -53,10 +57,12 @@ export class Deadline {
       this.arm(-late);
       return;
     }
-    if (late > BUSY_MS) {
+    if (late > BUSY_MS && this.moved < this.ms) {
       // The loop was busy until now: what came meanwhile is read first, in as long again.
-      this.due = now + late;
-      this.arm(late);
+      const by = Math.min(late, this.ms - this.moved);
+      this.moved += by;
+      this.due = now + by;
+      this.arm(by);
       return;
     }
     // Referenced: an unreferenced immediate lets the poll phase block, and runs only on its next wake-up.

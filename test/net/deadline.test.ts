@@ -172,4 +172,29 @@ describe('Deadline', () => {
     await silence.expired;
     assert.deepEqual(fired, ['whole', 'silence'], 'the cleared one never fired');
   });
+
+  it('expires even while the thread stays busy: moved on at most as long again as its time', {
+    timeout: 10_000,
+  }, async () => {
+    let expired = false;
+    const done = new Promise<void>((resolve) => {
+      new Deadline(100, () => {
+        expired = true;
+        resolve();
+      });
+    });
+    // Busy 40 ms in every turn of the loop: every timer comes due late.
+    const busy = setInterval(() => {
+      const until = performance.now() + 40;
+      while (performance.now() < until) {
+        // a hunt that never rests
+      }
+    }, 0);
+    try {
+      await done;
+    } finally {
+      clearInterval(busy);
+    }
+    assert.ok(expired);
+  });
 });
