@@ -11,6 +11,7 @@ import {
   type ProbeState,
   type ScanHost,
 } from './connect-scan.js';
+import { Deadline, deadlineSignal } from './deadline.js';
 import { JsonLimitError, parseBounded } from './json-stream.js';
 import { credentialRefused, currentCredential } from './renewal.js';
 import { type NameResolver, systemResolver } from './resolve.js';
@@ -482,13 +483,14 @@ export class Network {
       const finish = (s: PortState) => {
         if (done) return;
         done = true;
-        clearTimeout(timer);
+        deadline.clear();
         signal?.removeEventListener('abort', onAbort);
         socket.destroy();
         resolve(s);
       };
       const onAbort = () => finish('filtered');
-      const timer = setTimeout(() => finish('filtered'), timeout);
+      // A connection made while the hunt was busy past the deadline is still open (deadline.ts).
+      const deadline = new Deadline(timeout, () => finish('filtered'));
       signal?.addEventListener('abort', onAbort, { once: true });
       socket.once('connect', () => finish('open'));
       socket.once('error', (err: NodeJS.ErrnoException) => finish(err.code === 'ECONNREFUSED' ? 'closed' : 'filtered'));
@@ -554,19 +556,21 @@ export class Network {
     const settle = (err: Error | null, sock?: net.Socket) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      deadline.clear();
       if (err) {
         this.unsent.add(err);
         sock?.destroy();
         callback(err, null);
       } else callback(null, sock!);
     };
-    let timer = setTimeout(() => settle(new undiciErrors.ConnectTimeoutError(), socket), this.options.connectTimeoutMs);
+    // Both deadlines let a connection made while the hunt was busy past them count (deadline.ts).
+    let deadline = new Deadline(this.options.connectTimeoutMs, () =>
+      settle(new undiciErrors.ConnectTimeoutError(), socket),
+    );
     const onTcp = () => {
-      clearTimeout(timer);
-      timer = setTimeout(
-        () => settle(new HandshakeTimeoutError(this.handshakeTimeoutMs), socket),
-        this.handshakeTimeoutMs,
+      deadline.clear();
+      deadline = new Deadline(this.handshakeTimeoutMs, () =>
+        settle(new HandshakeTimeoutError(this.handshakeTimeoutMs), socket),
       );
     };
     // A certificate the credential's source does not trust fails as such, in kubectl's words.
@@ -829,8 +833,11 @@ export class Network {
     const started = performance.now();
     const timeoutMs = req.timeoutMs ?? this.options.requestTimeoutMs;
     const maxBytes = req.maxBytes ?? this.options.maxBodyBytes;
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
+    // The whole request (connect, head and body) within timeoutMs of the server's time: an answer that came
+    // while the hunt itself was busy past it is read (deadline.ts). undici's own deadlines are off, so
+    // that this one decides.
+    const { signal: timedOut, deadline } = deadlineSignal(timeoutMs);
+    const signal = req.signal ? AbortSignal.any([req.signal, timedOut]) : timedOut;
     const { headers, cred } = await this.authorized(req);
     const record = (status: number | undefined, bytes: number | undefined, error?: string) =>
       this.options.trace.record(
@@ -854,8 +861,8 @@ export class Network {
         body: req.body,
         dispatcher: this.agentFor(cred),
         signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+        headersTimeout: 0,
+        bodyTimeout: 0,
       });
       const chunks: Buffer[] = [];
       let size = 0;
@@ -891,7 +898,7 @@ export class Network {
     } catch (err) {
       // The caller's own stop (the run interrupted, the hunter's deadline) is not the server's doing.
       const failure =
-        req.signal?.aborted && !deadline.aborted
+        req.signal?.aborted && !timedOut.aborted
           ? stoppedError(req.signal, `${method} ${req.url}`)
           : this.withTlsAlert(
               describeFailure(err, `${method} ${req.url}`),
@@ -903,6 +910,8 @@ export class Network {
       if (failure.kind === 'out-of-scope') throw failure;
       record(undefined, undefined, failure.message);
       return { failure, unsent: err instanceof Error && this.unsent.has(err), reset: isReset(err) };
+    } finally {
+      deadline.clear();
     }
   }
 
@@ -953,10 +962,11 @@ export class Network {
         },
         address,
       );
-    // The head must come within the request deadline; after it, only the caller's signal and silence count.
-    const headDeadline = new AbortController();
-    const headTimer = setTimeout(() => headDeadline.abort(), silenceMs);
-    const signal = req.signal ? AbortSignal.any([req.signal, headDeadline.signal]) : headDeadline.signal;
+    // The head must come within the request deadline; after it, only the caller's signal and silence count:
+    // one deadline, touched by the head and by every chunk. Like http()'s, it lets what came while the hunt
+    // was busy past it count (deadline.ts), and undici's own deadlines are off.
+    const { signal: silent, deadline } = deadlineSignal(silenceMs);
+    const signal = req.signal ? AbortSignal.any([req.signal, silent]) : silent;
     let res: Awaited<ReturnType<typeof request>>;
     try {
       res = await request(req.url, {
@@ -964,11 +974,11 @@ export class Network {
         headers,
         dispatcher: this.agentFor(cred),
         signal,
-        headersTimeout: silenceMs,
-        bodyTimeout: silenceMs,
+        headersTimeout: 0,
+        bodyTimeout: 0,
       });
     } catch (err) {
-      clearTimeout(headTimer);
+      deadline.clear();
       const failure = this.withTlsAlert(
         describeFailure(err, `GET ${req.url}`),
         `GET ${req.url}`,
@@ -979,7 +989,7 @@ export class Network {
       if (failure.kind !== 'out-of-scope') record(undefined, undefined, failure.message);
       throw failure;
     }
-    clearTimeout(headTimer);
+    deadline.touch();
     if (res.statusCode === 401) credentialRefused(cred, this.nameUsed(bareHost(parsed.hostname), address), address);
     const flatHeaders = flatten(res.headers);
     const head: ResponseHead = {
@@ -993,6 +1003,7 @@ export class Network {
     let cut: string | undefined;
     try {
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        deadline.touch();
         bytes += chunk.length;
         try {
           reader.write(chunk);
@@ -1008,6 +1019,7 @@ export class Network {
           ? `${err.message} (after ${bytes} bytes)`
           : `${describeFailure(err, `GET ${req.url}`).message} (after ${bytes} bytes)`;
     } finally {
+      deadline.clear();
       if (cut !== undefined) res.body.destroy();
     }
     record(res.statusCode, bytes, cut);

@@ -143,6 +143,14 @@ describe('attack paths on the default lab', () => {
     assert.ok(ranked.indexOf('dev/ci-bot') < ranked.indexOf('dev/ci-viewer'), ranked.join(' '));
     assert.ok(ranked.indexOf('dev/ci-bot') < ranked.indexOf('default/nobody'), ranked.join(' '));
   });
+
+  it('gives the same paths and ranks with 5,000 empty namespaces more (their hubs lead nowhere, and are left out)', () => {
+    const empty = Array.from({ length: 5000 }, (_, i) => ({ name: `empty-${i}` }));
+    const crowded = new EscalationGraph({ ...facts, namespaces: [...(facts.namespaces ?? []), ...empty] });
+    assert.deepEqual(crowded.paths(), paths);
+    assert.deepEqual(crowded.rankTokens(), new EscalationGraph(facts).rankTokens());
+    assert.ok(paths.length > 5, 'the lab has paths to compare');
+  });
 });
 
 describe('attack paths from what the survey saw', () => {
