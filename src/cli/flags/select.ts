@@ -82,6 +82,8 @@ export const FACT_PUBLISHERS: Partial<Record<EventType, readonly string[]>> = {
   Observation: OBSERVATION_PUBLISHERS,
   // Namespaces named outside an API server's list: a kubelet's pods, etcd's key names, certificates.
   NamespaceSeen: NAMESPACE_PUBLISHERS,
+  // Node addresses an API server lists.
+  AddressLearned: ['apiserver-node-addresses', 'discover-nodes'],
   // Hunters that judge once the bus is idle read the versions and observations gathered by then.
   HuntSettled: [...new Set([...VERSION_PUBLISHERS, ...OBSERVATION_PUBLISHERS])],
 };
@@ -92,6 +94,13 @@ const SETTLED_READS: Record<string, readonly string[]> = {
   'apiserver-namespaces': [...(FACT_PUBLISHERS.ApiAccess ?? []), ...NAMESPACE_PUBLISHERS],
   // An identity that turns up late is surveyed in the same namespaces.
   'apiserver-namespaces-late': NAMESPACE_PUBLISHERS,
+  // What the kube-proxies showed (kept by ops-kube-proxy-ipvs), judged with every identity's ApiAccess on
+  // the API server whose Node list names the kube-proxy's host (AddressLearned).
+  'ops-kube-proxy-ipvs-dns': [
+    'ops-kube-proxy-ipvs',
+    ...(FACT_PUBLISHERS.ApiAccess ?? []),
+    ...(FACT_PUBLISHERS.AddressLearned ?? []),
+  ],
 };
 
 /** A hunter's tags: its mode, the components of the entries it reports, `cve`, or `discovery` for fact-only hunters. */

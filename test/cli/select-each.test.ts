@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import type http from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { selectHunters, selectionRecorder } from '../../src/cli/flags/select.js';
+import { defaultConfig } from '../../src/core/config.js';
+import type { KfEvent } from '../../src/core/events.js';
+import type { AnyHunter } from '../../src/core/hunter.js';
+import { parseTarget } from '../../src/discovery/targets.js';
+import { VANTAGE_KEY, type VantageSettings } from '../../src/discovery/vantage/identity.js';
+import { HUNTERS } from '../../src/hunters/index.js';
+import { type Lab, PORTS, startLab } from '../../src/lab/index.js';
+import { runHunt } from '../../src/run/hunt.js';
+import { startHttpServer, type TestServer } from '../helpers/servers.js';
+import { tokenIdentity } from '../hunters/lab-hunt.js';
+
+// Block 127.156.1.0/24 (of correct5's 127.156.0.0/16): for every hunter, `--only <its id>` against the lab
+// finds what that hunter finds in a full run, because the hunters it needs to hear its events are kept. The
+// lab, as the reader, beside a kube-proxy in IPVS with the kernel's UDP timeout (the lab's own run iptables),
+// so that the running-kube-proxy path of KF-OPS-008 has something to find.
+
+const IPVS_PROXY = '127.156.1.40';
+let lab: Lab;
+let proxy: TestServer;
+
+const answer = (res: http.ServerResponse, type: string, body: string) => {
+  res.writeHead(200, { 'content-type': type });
+  res.end(body);
+};
+
+before(async () => {
+  lab = await startLab({ profile: 'vulnerable', base: '127.156.1.2', nodes: 1, etcd: 'simulated' });
+  proxy = await startHttpServer(
+    IPVS_PROXY,
+    (req, res) => {
+      if (req.url === '/proxyMode') answer(res, 'text/plain', 'ipvs');
+      else if (req.url === '/configz')
+        answer(
+          res,
+          'application/json',
+          JSON.stringify({ 'kubeproxy.config.k8s.io': { mode: 'ipvs', ipvs: { udpTimeout: '0s' } } }),
+        );
+      else if (req.url === '/metrics')
+        answer(res, 'text/plain', 'kubeproxy_sync_proxy_rules_duration_seconds_count 1\n');
+      else {
+        res.writeHead(404);
+        res.end('404 page not found\n');
+      }
+    },
+    PORTS.kubeProxyMetrics,
+  );
+});
+after(async () => {
+  await proxy?.close();
+  await lab?.stop();
+});
+
+/** A passive hunt of the lab and the IPVS kube-proxy as the reader, with these hunters. */
+async function hunt(hunters: readonly AnyHunter[]): Promise<KfEvent[]> {
+  const config = defaultConfig({
+    targets: [...lab.hosts.map((h) => parseTarget(h.address)), parseTarget(IPVS_PROXY)],
+    connectTimeoutMs: 10_000,
+    requestTimeoutMs: 15_000,
+    hunterTimeoutMs: 120_000,
+    extra: {
+      [VANTAGE_KEY]: { identities: [tokenIdentity(lab, 'reader')], discoverNodes: false } satisfies VantageSettings,
+    },
+  });
+  return (await runHunt(config, hunters)).events;
+}
+
+/** KB ids each hunter reported, by hunter id. */
+function reported(events: readonly KfEvent[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const e of events) {
+    if (e.type !== 'Finding') continue;
+    if (!out.has(e.publisher)) out.set(e.publisher, new Set());
+    out.get(e.publisher)?.add(e.kb);
+  }
+  return out;
+}
+
+describe('--only <hunter id> finds what the hunter finds in a full run', () => {
+  it('for every passive hunter that reports in a full hunt of the lab', async () => {
+    const full = reported(await hunt(HUNTERS));
+    assert.ok(full.get('ops-kube-proxy-ipvs-dns')?.has('KF-OPS-008'), 'the IPVS kube-proxy is judged once settled');
+    const missing: string[] = [];
+    for (const [id, kbs] of [...full].sort(([a], [b]) => a.localeCompare(b))) {
+      const s = selectHunters(HUNTERS, { only: [id] });
+      assert.ok(s);
+      const events = await hunt([...s.hunters, selectionRecorder(s)]);
+      const found = reported(events).get(id) ?? new Set();
+      const lost = [...kbs].filter((kb) => !found.has(kb));
+      if (lost.length > 0)
+        missing.push(`${id}: ${lost.join(', ')} (kept ${[...s.kept.keys()].join(', ') || 'nothing'})`);
+      // The run says it was partial, naming what it kept for whom.
+      const note = events.find((e) => e.type === 'CoverageGap' && e.publisher === 'selection');
+      assert.ok(note?.type === 'CoverageGap' && note.reason === 'skipped', id);
+      if (id === 'ops-kube-proxy-ipvs-dns')
+        assert.match(note.detail, /ops-kube-proxy-ipvs \(needed by ops-kube-proxy-ipvs-dns\)/);
+    }
+    assert.deepEqual(missing, []);
+  });
+});
