@@ -1,26 +1,33 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { selectHunters, selectionRecorder } from '../../src/cli/flags/select.js';
 import { defaultConfig } from '../../src/core/config.js';
 import type { KfEvent } from '../../src/core/events.js';
 import type { AnyHunter } from '../../src/core/hunter.js';
 import { parseTarget } from '../../src/discovery/targets.js';
-import { VANTAGE_KEY, type VantageSettings } from '../../src/discovery/vantage/identity.js';
+import { type Identity, VANTAGE_KEY, type VantageSettings } from '../../src/discovery/vantage/identity.js';
 import { HUNTERS } from '../../src/hunters/index.js';
 import { type Lab, PORTS, startLab } from '../../src/lab/index.js';
 import { runHunt } from '../../src/run/hunt.js';
 import { startHttpServer, type TestServer } from '../helpers/servers.js';
-import { tokenIdentity } from '../hunters/lab-hunt.js';
+import { podVantage, tokenIdentity } from '../hunters/lab-hunt.js';
 
 // Block 127.156.1.0/24 (of correct5's 127.156.0.0/16): for every hunter, `--only <its id>` against the lab
 // finds what that hunter finds in a full run, because the hunters it needs to hear its events are kept. The
-// lab, as the reader, beside a kube-proxy in IPVS with the kernel's UDP timeout (the lab's own run iptables),
-// so that the running-kube-proxy path of KF-OPS-008 has something to find.
+// lab, as the reader and from a pod (its service account, capabilities and mounts: the pod hunters), beside a
+// kube-proxy in IPVS with the kernel's UDP timeout (the lab's own run iptables), so that the running-kube-proxy
+// path of KF-OPS-008 has something to find. Hunters that find nothing in the full run (active ones, cloud
+// metadata, those whose component the lab lacks) have nothing to compare.
 
 const IPVS_PROXY = '127.156.1.40';
 let lab: Lab;
 let proxy: TestServer;
+let workdir: string;
+let identities: Identity[];
 
 const answer = (res: http.ServerResponse, type: string, body: string) => {
   res.writeHead(200, { 'content-type': type });
@@ -29,6 +36,19 @@ const answer = (res: http.ServerResponse, type: string, body: string) => {
 
 before(async () => {
   lab = await startLab({ profile: 'vulnerable', base: '127.156.1.2', nodes: 1, etcd: 'simulated' });
+  workdir = mkdtempSync(join(tmpdir(), 'kubeferret-select-each-'));
+  // A pod with the runtime's default capabilities and the node's /var/log, as the CI runner of passive.test.
+  mkdirSync(join(workdir, 'root', 'proc', 'self'), { recursive: true });
+  writeFileSync(join(workdir, 'root/proc/self/status'), 'Name:\tkubeferret\nCapEff:\t00000000a80425fb\n');
+  writeFileSync(
+    join(workdir, 'root/proc/self/mountinfo'),
+    [
+      '1450 1302 0:312 / / rw,relatime - overlay overlay rw,lowerdir=/var/lib/containerd/l1',
+      '1457 1450 259:1 /var/log /var/log rw,relatime - ext4 /dev/sda1 rw',
+      '1463 1450 0:301 / /var/run/secrets/kubernetes.io/serviceaccount ro,relatime - tmpfs tmpfs rw',
+    ].join('\n'),
+  );
+  identities = [tokenIdentity(lab, 'reader'), podVantage(lab, join(workdir, 'sa'), 'dev/deployer')];
   proxy = await startHttpServer(
     IPVS_PROXY,
     (req, res) => {
@@ -52,9 +72,10 @@ before(async () => {
 after(async () => {
   await proxy?.close();
   await lab?.stop();
+  if (workdir) rmSync(workdir, { recursive: true, force: true });
 });
 
-/** A passive hunt of the lab and the IPVS kube-proxy as the reader, with these hunters. */
+/** A passive hunt of the lab and the IPVS kube-proxy as the reader and from the pod, with these hunters. */
 async function hunt(hunters: readonly AnyHunter[]): Promise<KfEvent[]> {
   const config = defaultConfig({
     targets: [...lab.hosts.map((h) => parseTarget(h.address)), parseTarget(IPVS_PROXY)],
@@ -62,7 +83,8 @@ async function hunt(hunters: readonly AnyHunter[]): Promise<KfEvent[]> {
     requestTimeoutMs: 15_000,
     hunterTimeoutMs: 120_000,
     extra: {
-      [VANTAGE_KEY]: { identities: [tokenIdentity(lab, 'reader')], discoverNodes: false } satisfies VantageSettings,
+      [VANTAGE_KEY]: { identities, discoverNodes: false } satisfies VantageSettings,
+      podRoot: join(workdir, 'root'),
     },
   });
   return (await runHunt(config, hunters)).events;
@@ -80,9 +102,13 @@ function reported(events: readonly KfEvent[]): Map<string, Set<string>> {
 }
 
 describe('--only <hunter id> finds what the hunter finds in a full run', () => {
-  it('for every passive hunter that reports in a full hunt of the lab', async () => {
+  it('for every passive hunter that reports in a full hunt of the lab, remote and from a pod', async () => {
     const full = reported(await hunt(HUNTERS));
     assert.ok(full.get('ops-kube-proxy-ipvs-dns')?.has('KF-OPS-008'), 'the IPVS kube-proxy is judged once settled');
+    assert.ok(
+      [...full.keys()].some((id) => id.startsWith('pod-')),
+      'the pod hunters find something',
+    );
     const missing: string[] = [];
     for (const [id, kbs] of [...full].sort(([a], [b]) => a.localeCompare(b))) {
       const s = selectHunters(HUNTERS, { only: [id] });
