@@ -16,15 +16,17 @@ import { runHunt } from '../../src/run/hunt.js';
 import { startHttpServer, type TestServer } from '../helpers/servers.js';
 import { podVantage, tokenIdentity } from '../hunters/lab-hunt.js';
 
-// Block 127.156.1.0/24 (of correct5's 127.156.0.0/16): for every hunter, `--only <its id>` against the lab
+// Blocks 127.156.1.0/24 and 127.156.5.0/24 (of correct5's 127.156.0.0/16): for every hunter, `--only <its id>` against the lab
 // finds what that hunter finds in a full run, because the hunters it needs to hear its events are kept. The
 // lab, as the reader and from a pod (its service account, capabilities and mounts: the pod hunters), beside a
 // kube-proxy in IPVS with the kernel's UDP timeout (the lab's own run iptables), so that the running-kube-proxy
 // path of KF-OPS-008 has something to find. Hunters that find nothing in the full run (active ones, cloud
-// metadata, those whose component the lab lacks) have nothing to compare.
+// metadata, those whose component the lab lacks) have nothing to compare. Then the default lab as the
+// reader, where the paths through tokens found later (apiserver-attack-paths-late) are found.
 
 const IPVS_PROXY = '127.156.1.40';
 let lab: Lab;
+let defaultLab: Lab;
 let proxy: TestServer;
 let workdir: string;
 let identities: Identity[];
@@ -35,7 +37,10 @@ const answer = (res: http.ServerResponse, type: string, body: string) => {
 };
 
 before(async () => {
-  lab = await startLab({ profile: 'vulnerable', base: '127.156.1.2', nodes: 1, etcd: 'simulated' });
+  [lab, defaultLab] = await Promise.all([
+    startLab({ profile: 'vulnerable', base: '127.156.1.2', nodes: 1, etcd: 'simulated' }),
+    startLab({ profile: 'default', base: '127.156.5.2', nodes: 1, etcd: 'off' }),
+  ]);
   workdir = mkdtempSync(join(tmpdir(), 'kubeferret-select-each-'));
   // A pod with the runtime's default capabilities and the node's /var/log, as the CI runner of passive.test.
   mkdirSync(join(workdir, 'root', 'proc', 'self'), { recursive: true });
@@ -71,20 +76,27 @@ before(async () => {
 });
 after(async () => {
   await proxy?.close();
-  await lab?.stop();
+  await Promise.all([lab?.stop(), defaultLab?.stop()]);
   if (workdir) rmSync(workdir, { recursive: true, force: true });
 });
 
-/** A passive hunt of the lab and the IPVS kube-proxy as the reader and from the pod, with these hunters. */
-async function hunt(hunters: readonly AnyHunter[]): Promise<KfEvent[]> {
+/** What a hunt is of: its targets and identities, and where its pod's files are. */
+interface Setup {
+  targets: string[];
+  identities: Identity[];
+  podRoot?: string;
+}
+
+/** A passive hunt of `setup` with these hunters. */
+async function hunt(setup: Setup, hunters: readonly AnyHunter[]): Promise<KfEvent[]> {
   const config = defaultConfig({
-    targets: [...lab.hosts.map((h) => parseTarget(h.address)), parseTarget(IPVS_PROXY)],
+    targets: setup.targets.map(parseTarget),
     connectTimeoutMs: 10_000,
     requestTimeoutMs: 15_000,
     hunterTimeoutMs: 120_000,
     extra: {
-      [VANTAGE_KEY]: { identities, discoverNodes: false } satisfies VantageSettings,
-      podRoot: join(workdir, 'root'),
+      [VANTAGE_KEY]: { identities: setup.identities, discoverNodes: false } satisfies VantageSettings,
+      ...(setup.podRoot !== undefined && { podRoot: setup.podRoot }),
     },
   });
   return (await runHunt(config, hunters)).events;
@@ -101,29 +113,64 @@ function reported(events: readonly KfEvent[]): Map<string, Set<string>> {
   return out;
 }
 
+/**
+ * For every hunter that reports in a full hunt of `setup`, a hunt with `--only <its id>`: what it lost (the
+ * KB ids it no longer finds, and what the selection kept), and the partial-run notes by hunter id.
+ */
+async function everyHunter(
+  setup: Setup,
+  full: Map<string, Set<string>>,
+): Promise<{ missing: string[]; notes: Map<string, string> }> {
+  const missing: string[] = [];
+  const notes = new Map<string, string>();
+  for (const [id, kbs] of [...full].sort(([a], [b]) => a.localeCompare(b))) {
+    const s = selectHunters(HUNTERS, { only: [id] });
+    assert.ok(s);
+    const events = await hunt(setup, [...s.hunters, selectionRecorder(s)]);
+    const found = reported(events).get(id) ?? new Set();
+    const lost = [...kbs].filter((kb) => !found.has(kb));
+    if (lost.length > 0) missing.push(`${id}: ${lost.join(', ')} (kept ${[...s.kept.keys()].join(', ') || 'nothing'})`);
+    // The run says it was partial, naming what it kept for whom.
+    const note = events.find((e) => e.type === 'CoverageGap' && e.publisher === 'selection');
+    assert.ok(note?.type === 'CoverageGap' && note.reason === 'skipped', id);
+    notes.set(id, note.detail);
+  }
+  return { missing, notes };
+}
+
 describe('--only <hunter id> finds what the hunter finds in a full run', () => {
   it('for every passive hunter that reports in a full hunt of the lab, remote and from a pod', async () => {
-    const full = reported(await hunt(HUNTERS));
+    const setup = {
+      targets: [...lab.hosts.map((h) => h.address), IPVS_PROXY],
+      identities,
+      podRoot: join(workdir, 'root'),
+    };
+    const full = reported(await hunt(setup, HUNTERS));
     assert.ok(full.get('ops-kube-proxy-ipvs-dns')?.has('KF-OPS-008'), 'the IPVS kube-proxy is judged once settled');
     assert.ok(
       [...full.keys()].some((id) => id.startsWith('pod-')),
       'the pod hunters find something',
     );
-    const missing: string[] = [];
-    for (const [id, kbs] of [...full].sort(([a], [b]) => a.localeCompare(b))) {
-      const s = selectHunters(HUNTERS, { only: [id] });
-      assert.ok(s);
-      const events = await hunt([...s.hunters, selectionRecorder(s)]);
-      const found = reported(events).get(id) ?? new Set();
-      const lost = [...kbs].filter((kb) => !found.has(kb));
-      if (lost.length > 0)
-        missing.push(`${id}: ${lost.join(', ')} (kept ${[...s.kept.keys()].join(', ') || 'nothing'})`);
-      // The run says it was partial, naming what it kept for whom.
-      const note = events.find((e) => e.type === 'CoverageGap' && e.publisher === 'selection');
-      assert.ok(note?.type === 'CoverageGap' && note.reason === 'skipped', id);
-      if (id === 'ops-kube-proxy-ipvs-dns')
-        assert.match(note.detail, /ops-kube-proxy-ipvs \(needed by ops-kube-proxy-ipvs-dns\)/);
-    }
+    const { missing, notes } = await everyHunter(setup, full);
     assert.deepEqual(missing, []);
+    assert.match(
+      notes.get('ops-kube-proxy-ipvs-dns') ?? '',
+      /ops-kube-proxy-ipvs \(needed by ops-kube-proxy-ipvs-dns\)/,
+    );
+  });
+
+  it('for every passive hunter that reports in a full hunt of the default lab as its reader', async () => {
+    const setup = {
+      targets: defaultLab.hosts.map((h) => h.address),
+      identities: [tokenIdentity(defaultLab, 'reader')],
+    };
+    const full = reported(await hunt(setup, HUNTERS));
+    assert.ok(full.has('apiserver-attack-paths-late'), 'the paths through tokens read later are found');
+    const { missing, notes } = await everyHunter(setup, full);
+    assert.deepEqual(missing, []);
+    assert.match(
+      notes.get('apiserver-attack-paths-late') ?? '',
+      /apiserver-secrets \(needed by [^)]*apiserver-attack-paths-late/,
+    );
   });
 });
