@@ -13,6 +13,7 @@ import { type Identity, VANTAGE_KEY, type VantageSettings } from '../../src/disc
 import { HUNTERS } from '../../src/hunters/index.js';
 import { type Lab, PORTS, startLab } from '../../src/lab/index.js';
 import { runHunt } from '../../src/run/hunt.js';
+import { runKubeferret } from '../helpers/cli.js';
 import { startHttpServer, type TestServer } from '../helpers/servers.js';
 import { podVantage, tokenIdentity } from '../hunters/lab-hunt.js';
 
@@ -157,6 +158,33 @@ describe('--only <hunter id> finds what the hunter finds in a full run', () => {
       notes.get('ops-kube-proxy-ipvs-dns') ?? '',
       /ops-kube-proxy-ipvs \(needed by ops-kube-proxy-ipvs-dns\)/,
     );
+  });
+
+  it('on the command line: --only ops-kube-proxy-ipvs-dns finds KF-OPS-008 and says what it kept for it', async () => {
+    const r = await runKubeferret([
+      'hunt',
+      lab.hosts[0].address,
+      IPVS_PROXY,
+      '--ports',
+      `${PORTS.apiserver},${PORTS.kubeProxyMetrics}`,
+      '--format',
+      'json',
+      '--fail-on',
+      'none',
+      '--only',
+      'ops-kube-proxy-ipvs-dns',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /^kubeferret: partial run: --only ops-kube-proxy-ipvs-dns: .*ops-kube-proxy-ipvs \(needed by ops-kube-proxy-ipvs-dns\)/m,
+    );
+    // The kept hunters' own findings are in the report too (the survey's KF-API-*): what they found, they found.
+    const findings = (JSON.parse(r.stdout).findings as { kb: string; evidence: string }[]).filter(
+      (f) => f.kb === 'KF-OPS-008',
+    );
+    assert.equal(findings.length, 1, r.stdout);
+    assert.match(findings[0].evidence, new RegExp(`^kube-proxy at ${IPVS_PROXY}:${PORTS.kubeProxyMetrics}: `));
   });
 
   it('for every passive hunter that reports in a full hunt of the default lab as its reader', async () => {
