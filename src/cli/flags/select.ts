@@ -97,10 +97,10 @@ const ALSO_READS: Record<string, readonly string[]> = {
   'apiserver-namespaces': [...(FACT_PUBLISHERS.ApiAccess ?? []), ...NAMESPACE_PUBLISHERS],
   // An identity that turns up late is surveyed in the same namespaces.
   'apiserver-namespaces-late': NAMESPACE_PUBLISHERS,
-  // What the kube-proxies showed (kept by ops-kube-proxy-ipvs), judged with every identity's ApiAccess on
-  // the API server whose Node list names the kube-proxy's host (AddressLearned).
   // A found token's paths start from the identity that read it (its ApiAccess and its KF-API-008).
   'apiserver-attack-paths-late': FACT_PUBLISHERS.ApiAccess ?? [],
+  // What the kube-proxies showed (kept by ops-kube-proxy-ipvs), judged with every identity's ApiAccess on
+  // the API server whose Node list names the kube-proxy's host (AddressLearned).
   'ops-kube-proxy-ipvs-dns': [
     'ops-kube-proxy-ipvs',
     ...(FACT_PUBLISHERS.ApiAccess ?? []),

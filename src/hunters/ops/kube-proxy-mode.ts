@@ -116,7 +116,7 @@ async function judgeCluster(ctx: HuntContext, cluster: Cluster | undefined, show
   const udp = dnsServiceUdp(read.object ? [read.object] : []);
   const whose = cluster
     ? ` (${cluster.how})`
-    : ` (its cluster could not be told: no API server of the run lists a node at ${first.service.host} or runs there)`;
+    : ` (its cluster could not be told: no node list the run read names ${first.service.host}, and no API server of the run is there)`;
   if (udp === 'no') {
     ctx.log(`${first.evidence}${whose}; kube-system/Service/kube-dns serves no UDP 53 (${read.how}): not reported`);
     return;

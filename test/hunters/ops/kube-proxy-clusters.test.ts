@@ -111,7 +111,7 @@ describe('ops-kube-proxy-ipvs across clusters: each kube-proxy judged with its o
     assert.match(
       found.evidence,
       new RegExp(
-        `^kube-proxy at ${UNTIED}:10249: .* \\(its cluster could not be told: no API server of the run lists a node at ${UNTIED} or runs there\\); kube-system/Service/kube-dns serves UDP 53 \\(read as reader at ${B}:6443\\)$`,
+        `^kube-proxy at ${UNTIED}:10249: .* \\(its cluster could not be told: no node list the run read names ${UNTIED}, and no API server of the run is there\\); kube-system/Service/kube-dns serves UDP 53 \\(read as reader at ${B}:6443\\)$`,
       ),
     );
   });
