@@ -174,7 +174,13 @@ export interface EventPayloads {
     source: string;
   };
   /** An address learned during the hunt (node, pod, endpoint). */
-  AddressLearned: { address: string; origin: string; inScope: boolean };
+  AddressLearned: {
+    address: string;
+    origin: string;
+    inScope: boolean;
+    /** A node's address: the Node and the API server whose list named it (which cluster it belongs to). */
+    node?: { name: string; host: string; port: number };
+  };
   /**
    * What one identity can do on one API server, as found by a passive hunter. Active hunters follow up on
    * it, and the report compares identities side by side from these events.

@@ -151,6 +151,7 @@ export const nodeDiscoveryHunter = defineHunter({
               address: a.address,
               origin: `node ${a.node} (${a.type}) listed by ${credential.name} on ${hostPort(event.host, event.port)}`,
               inScope: ctx.net.inScope(a.address),
+              node: { name: a.node, host: event.host, port: event.port },
             },
             [event.id, credential.id],
           );

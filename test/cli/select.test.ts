@@ -54,7 +54,7 @@ describe('choosing hunters', () => {
   it('keeps the survey of every identity for the hunter that asks each of them again in every namespace', () => {
     const s = selectHunters(HUNTERS, { only: ['apiserver-namespaces'] })!;
     assert.ok(ids(s.hunters).includes('apiserver-anonymous-access'));
-    assert.deepEqual(s.kept.get('apiserver-credential-access'), ['apiserver-namespaces']);
+    assert.ok(s.kept.get('apiserver-credential-access')?.includes('apiserver-namespaces'));
     // The namespaces it asks about include those a kubelet's pods and etcd's keys name (NamespaceSeen).
     for (const id of ['kubelet-pod-specs', 'etcd-access']) {
       assert.ok(s.kept.get(id)?.includes('apiserver-namespaces'), id);
@@ -62,6 +62,18 @@ describe('choosing hunters', () => {
     assert.ok(ids(s.hunters).includes('kubelet-access'), 'kubelet-pod-specs hears of kubelets from it');
     const late = selectHunters(HUNTERS, { only: ['apiserver-namespaces-late'] })!;
     assert.ok(late.kept.get('kubelet-pod-specs')?.includes('apiserver-namespaces-late'));
+  });
+
+  it('keeps the hunters that read token Secrets for those that follow the identities they find', () => {
+    // Found tokens are Credentials whose access the credential hunter surveys: KF-API-010 and the paths.
+    const access = selectHunters(HUNTERS, { only: ['apiserver-credential-access'] })!;
+    for (const id of ['apiserver-secrets', 'apiserver-namespaces'])
+      assert.ok(access.kept.get(id)?.includes('apiserver-credential-access'), id);
+    const late = selectHunters(HUNTERS, { only: ['apiserver-attack-paths-late'] })!;
+    assert.ok(late.kept.get('apiserver-secrets')?.includes('apiserver-attack-paths-late'));
+    assert.ok(late.kept.get('apiserver-anonymous-access')?.includes('apiserver-attack-paths-late'));
+    // The pod hunters hear only the pod's own Credential, which discovery publishes: nothing kept for them.
+    assert.deepEqual(selectHunters(HUNTERS, { only: ['pod-host-mounts'] })!.kept.size, 0);
   });
 
   it('--skip leaves out what it names; --min-severity keeps hunters that can report that severity', () => {

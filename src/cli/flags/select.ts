@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
-import { type EventType, SEVERITIES, type Severity, severityRank } from '../../core/events.js';
+import { type EventType, type KfEvent, SEVERITIES, type Severity, severityRank } from '../../core/events.js';
 import type { AnyHunter, Hunter } from '../../core/hunter.js';
 import { entryOf, knowledgeBase, severityOf } from '../../kb/index.js';
 import type { HuntResult } from '../../run/hunt.js';
@@ -82,16 +82,30 @@ export const FACT_PUBLISHERS: Partial<Record<EventType, readonly string[]>> = {
   Observation: OBSERVATION_PUBLISHERS,
   // Namespaces named outside an API server's list: a kubelet's pods, etcd's key names, certificates.
   NamespaceSeen: NAMESPACE_PUBLISHERS,
+  // Node addresses an API server lists.
+  AddressLearned: ['apiserver-node-addresses', 'discover-nodes'],
   // Hunters that judge once the bus is idle read the versions and observations gathered by then.
   HuntSettled: [...new Set([...VERSION_PUBLISHERS, ...OBSERVATION_PUBLISHERS])],
 };
 
-/** Hunters on HuntSettled that judge on facts beyond versions and observations: the publishers of those. */
-const SETTLED_READS: Record<string, readonly string[]> = {
+/**
+ * Hunters that judge on facts beyond the event they listen for (on HuntSettled: beyond versions and
+ * observations): the publishers of those.
+ */
+const ALSO_READS: Record<string, readonly string[]> = {
   // Every identity's ApiAccess, surveyed again in every namespace, the namespaces the hunt named included.
   'apiserver-namespaces': [...(FACT_PUBLISHERS.ApiAccess ?? []), ...NAMESPACE_PUBLISHERS],
   // An identity that turns up late is surveyed in the same namespaces.
   'apiserver-namespaces-late': NAMESPACE_PUBLISHERS,
+  // A found token's paths start from the identity that read it (its ApiAccess and its KF-API-008).
+  'apiserver-attack-paths-late': FACT_PUBLISHERS.ApiAccess ?? [],
+  // What the kube-proxies showed (kept by ops-kube-proxy-ipvs), judged with every identity's ApiAccess on
+  // the API server whose Node list names the kube-proxy's host (AddressLearned).
+  'ops-kube-proxy-ipvs-dns': [
+    'ops-kube-proxy-ipvs',
+    ...(FACT_PUBLISHERS.ApiAccess ?? []),
+    ...(FACT_PUBLISHERS.AddressLearned ?? []),
+  ],
 };
 
 /** A hunter's tags: its mode, the components of the entries it reports, `cve`, or `discovery` for fact-only hunters. */
@@ -139,8 +153,36 @@ function resolveWords(option: string, list: string[] | undefined, hunters: reado
   return out;
 }
 
+/**
+ * A token read from a token Secret, as apiserver-secrets publishes it: a Credential listener whose `when`
+ * takes it follows the identities a hunt finds (their access, their namespaces, their attack paths).
+ */
+const FOUND_CREDENTIAL = {
+  id: 'selection',
+  type: 'Credential',
+  parents: [],
+  publisher: 'apiserver-secrets',
+  time: '',
+  name: 'found:namespace/secret',
+  source: 'found',
+  apiServer: { host: '127.0.0.1', port: 6443, scheme: 'https' },
+  secret: { token: '' },
+} as const satisfies KfEvent<'Credential'>;
+
+/**
+ * Who reads token Secrets and follows them as Credentials (those from the vantage points are discovery's):
+ * the secrets hunter, and the namespace survey where an identity may read Secrets in some namespaces only.
+ */
+const FOUND_CREDENTIAL_PUBLISHERS = ['apiserver-secrets', 'apiserver-namespaces', 'apiserver-namespaces-late'];
+
 /** The hunters `hunter` needs to hear anything: publishers of its event. */
 function providersOf(hunter: AnyHunter, hunters: readonly AnyHunter[]): AnyHunter[] {
+  if (hunter.on === 'Credential') {
+    const when = (hunter as Hunter<'Credential'>).when;
+    const ids = [...(when === undefined || when(FOUND_CREDENTIAL) ? FOUND_CREDENTIAL_PUBLISHERS : [])];
+    ids.push(...(ALSO_READS[hunter.id] ?? []));
+    return hunters.filter((p) => p !== hunter && ids.includes(p.id));
+  }
   if (hunter.on === 'Finding') {
     const when = (hunter as Hunter<'Finding'>).when;
     return hunters.filter(
@@ -149,7 +191,7 @@ function providersOf(hunter: AnyHunter, hunters: readonly AnyHunter[]): AnyHunte
         (p.reports ?? []).some((kb) => when === undefined || when({ kb } as Parameters<typeof when>[0])),
     );
   }
-  const ids = [...(FACT_PUBLISHERS[hunter.on] ?? []), ...(SETTLED_READS[hunter.id] ?? [])];
+  const ids = [...(FACT_PUBLISHERS[hunter.on] ?? []), ...(ALSO_READS[hunter.id] ?? [])];
   return hunters.filter((p) => ids.includes(p.id));
 }
 

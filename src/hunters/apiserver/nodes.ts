@@ -33,6 +33,7 @@ export const nodeAddressesHunter = defineHunter({
           address: a.address,
           origin: `node ${a.node} (${a.type}) listed by ${access.identity} on ${endpointLabel(target)}`,
           inScope: ctx.net.inScope(a.address),
+          node: { name: a.node, host: access.host, port: access.port },
         });
       }
     });

@@ -122,9 +122,11 @@ export async function workloadOnce(
   if (byHost && !byHost.has(place)) byHost.set(place, { identity: asker.identity, digest: read });
   const digest = await read;
   const standing = byHost?.get(place);
-  if (digest?.complete && standing && standing.identity !== asker.identity && !(await standing.digest)?.complete) {
-    // An incomplete read gives way to a complete one, which then stands for the identities after it.
-    byHost?.set(place, { identity: asker.identity, digest: read });
+  if (digest?.complete && standing) {
+    const stood = await standing.digest;
+    // An incomplete read gives way to a complete one, which then stands for the identities after it: another
+    // identity's, or this identity's own read again after a deadline cut the first (run-reads.ts).
+    if (stood !== digest && !stood?.complete) byHost?.set(place, { identity: asker.identity, digest: read });
   }
   return digest && { digest };
 }

@@ -1,5 +1,6 @@
 import type { KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
+import { hostPort } from '../../net/scope.js';
 import { askerOf, followsUp } from '../apiserver/access-identity.js';
 import { runMap } from '../apiserver/run-reads.js';
 import { count, said } from '../evidence.js';
@@ -43,14 +44,38 @@ async function probeKubeProxy(ctx: HuntContext, service: KfEvent<'ServiceFound'>
   };
 }
 
+/** The cluster a kube-proxy belongs to: the API server whose Node list names its host, or one on its host. */
+interface Cluster {
+  /** The API server's host: the finding's, and where the kube-dns Service is read. */
+  host: string;
+  /** How the kube-proxy was tied to it, for the evidence. */
+  how: string;
+}
+
 /**
- * Every identity the run has on an API server, those on the kube-proxy's own host first (a control-plane
- * node runs one): the cluster the kube-proxy belongs to cannot be told from its port, so the evidence names
- * who read the Service where.
+ * Which cluster a kube-proxy at `host` belongs to, as the run can tell: a node address an API server listed
+ * (AddressLearned, from apiserver-node-addresses or discover-nodes), else an API server on the host itself
+ * (a control-plane node runs a kube-proxy too). Undefined when no API server of the run says: its port
+ * does not tell, and another cluster's Service must not stand for its own.
  */
-function readersFor(ctx: HuntContext, host: string): DnsServiceReader[] {
+function clusterOf(ctx: HuntContext, host: string): Cluster | undefined {
+  const node = ctx.known('AddressLearned', (a) => a.address === host && a.node !== undefined)[0]?.node;
+  if (node) return { host: node.host, how: `node ${node.name} of the API server at ${hostPort(node.host, node.port)}` };
+  const own = ctx.known('ApiAccess', (a) => a.host === host && followsUp(a))[0];
+  if (own) return { host, how: `on the host of the API server at ${hostPort(own.host, own.port)}` };
+  return undefined;
+}
+
+/**
+ * The identities that may be asked for the kube-dns Service of a kube-proxy's cluster: those on its API
+ * server's host; when the cluster could not be told, every identity of the run, those on the kube-proxy's
+ * own host first (the evidence then says so).
+ */
+function readersFor(ctx: HuntContext, cluster: Cluster | undefined, host: string): DnsServiceReader[] {
   const accesses = ctx.known('ApiAccess', followsUp);
-  const ordered = [...accesses.filter((a) => a.host === host), ...accesses.filter((a) => a.host !== host)];
+  const ordered = cluster
+    ? accesses.filter((a) => a.host === cluster.host)
+    : [...accesses.filter((a) => a.host === host), ...accesses.filter((a) => a.host !== host)];
   return ordered.flatMap((access) => {
     const asker = askerOf(ctx, access);
     return asker ? [{ target: { host: access.host, port: access.port, scheme: access.scheme }, asker }] : [];
@@ -58,12 +83,28 @@ function readersFor(ctx: HuntContext, host: string): DnsServiceReader[] {
 }
 
 /**
- * One finding for the cluster from what the kube-proxies showed: the first that read its UDP timeout (by
- * address), the others counted. Reported only when kube-system/kube-dns serves UDP 53 or could not be read
- * with any identity of the run (the finding then says so, as the ConfigMap path does); a Service that serves
- * DNS over TCP only keeps no UDP entries to outlive a CoreDNS pod.
+ * One finding per cluster from what its kube-proxies showed (kube-proxies no API server of the run could
+ * be tied to are one more group): the first that read its UDP timeout (by address), the others counted.
  */
 async function judge(ctx: HuntContext, shown: readonly Shown[]): Promise<void> {
+  const groups = new Map<string, { cluster?: Cluster; shown: Shown[] }>();
+  for (const s of shown) {
+    const cluster = clusterOf(ctx, s.service.host);
+    const key = cluster?.host ?? '';
+    const group = groups.get(key) ?? { cluster, shown: [] };
+    group.shown.push(s);
+    groups.set(key, group);
+  }
+  for (const group of groups.values()) await judgeCluster(ctx, group.cluster, group.shown);
+}
+
+/**
+ * One cluster's finding, reported only when its kube-system/kube-dns serves UDP 53 or could not be read with
+ * any identity of the run (the finding then says so, as the ConfigMap path does); a Service that serves
+ * DNS over TCP only keeps no UDP entries to outlive a CoreDNS pod. A cluster told is the finding's host (its
+ * API server's, as the ConfigMap path's); one not told has none.
+ */
+async function judgeCluster(ctx: HuntContext, cluster: Cluster | undefined, shown: readonly Shown[]): Promise<void> {
   const [first, ...others] = [...shown].sort(
     (a, b) =>
       Number(a.possible !== undefined) - Number(b.possible !== undefined) ||
@@ -71,18 +112,22 @@ async function judge(ctx: HuntContext, shown: readonly Shown[]): Promise<void> {
       a.service.port - b.service.port,
   );
   if (!first) return;
-  const read = await readDnsService(ctx, readersFor(ctx, first.service.host));
+  const read = await readDnsService(ctx, readersFor(ctx, cluster, first.service.host));
   const udp = dnsServiceUdp(read.object ? [read.object] : []);
+  const whose = cluster
+    ? ` (${cluster.how})`
+    : ` (its cluster could not be told: no node list the run read names ${first.service.host}, and no API server of the run is there)`;
   if (udp === 'no') {
-    ctx.log(`${first.evidence}; kube-system/Service/kube-dns serves no UDP 53 (${read.how}): not reported`);
+    ctx.log(`${first.evidence}${whose}; kube-system/Service/kube-dns serves no UDP 53 (${read.how}): not reported`);
     return;
   }
   const more = others.length > 0 ? `; ${count(others.length, 'other kube-proxy', 'other kube-proxies')} in IPVS` : '';
   ctx.report(
     {
+      ...(cluster && { host: cluster.host }),
       kb: DNS_KB.ipvsUdp,
       object: 'kube-proxy (running)',
-      evidence: `${first.evidence}${dnsServiceSaid(udp, 'live')} (${read.how})${more}`,
+      evidence: `${first.evidence}${whose}${dnsServiceSaid(udp, 'live')} (${read.how})${more}`,
       ...(first.possible !== undefined && { possible: first.possible }),
     },
     [first.service.id],
@@ -94,10 +139,11 @@ async function judge(ctx: HuntContext, shown: readonly Shown[]): Promise<void> {
  * read its ConfigMap (a remote hunt, an identity without ConfigMaps): `/proxyMode` answers `ipvs`, and
  * `/configz` gives the running `ipvs.udpTimeout`. When /configz does not answer, the timeout could not be
  * checked and the finding is possible. Whether DNS goes over UDP (kube-system/kube-dns) is asked with the
- * identities of the run, which the access survey publishes after the ports are found: what a kube-proxy
- * shows is kept until the hunt settles (`ops-kube-proxy-ipvs-dns` judges it then), or judged at once when
- * it already has. kube-proxy runs on every node with one configuration, so the finding is one for the
- * cluster (no host), its evidence naming the node that showed it.
+ * identities of the run on the kube-proxy's own cluster (the API server whose Node list names its host), which
+ * the access survey publishes after the ports are found: what a kube-proxy shows is kept until the hunt
+ * settles (`ops-kube-proxy-ipvs-dns` judges it then), or judged at once when it already has. kube-proxy runs
+ * on every node with one configuration, so the finding is one for the cluster (the host of its API server;
+ * none when the cluster could not be told, which the evidence says), naming the node that showed it.
  */
 export const kubeProxyIpvsHunter = defineHunter({
   id: 'ops-kube-proxy-ipvs',

@@ -81,7 +81,13 @@ describe('ops-kube-proxy-ipvs: KF-OPS-008 from kube-proxy metrics ports', () => 
       found[0].evidence,
       /^kube-proxy at 127\.140\.2\.10:10249: GET \/proxyMode → 200: ipvs; GET \/configz → 200: mode ipvs with ipvs\.udpTimeout 0s, so the kernel keeps UDP entries 300 s/,
     );
-    // No API server in this hunt: the Service could not be asked, and the finding says so.
+    // No API server in this hunt: neither the kube-proxies' cluster nor its Service could be asked, and the
+    // finding says so.
+    assert.match(
+      found[0].evidence,
+      /\(its cluster could not be told: no node list the run read names 127\.140\.2\.10,/,
+    );
+    assert.equal(found[0].host, undefined);
     assert.match(
       found[0].evidence,
       /; kube-system\/Service\/kube-dns not read: whether DNS goes over UDP was not checked \(no API identity in the run to read it\); 1 other kube-proxy in IPVS$/,
