@@ -50,6 +50,8 @@ export interface PodFact {
   tokenMounted?: boolean;
   /** Its controller as `Kind/name` (`ReplicaSet/web-5d9c`), when one owns it. */
   owner?: string;
+  /** It runs the Kubernetes Dashboard (its image), which acts with the pod's service account. */
+  dashboard?: boolean;
 }
 
 /** An identity the hunt started from (anonymous, a given credential, a found token). */
@@ -81,6 +83,8 @@ export interface NetworkFact {
    * the pods its /pods listed (the graph adds the pods it knows on that node).
    */
   kubelets?: { endpoint: string; node: string; pods: PodFact[]; findings: string[] }[];
+  /** A Kubernetes Dashboard usable without logging in (KF-DASHBOARD-001): it acts as its pods' account. */
+  dashboards?: { endpoint: string; findings: string[] }[];
 }
 
 /** A namespace as read, with its Pod Security Admission level (`pod-security.kubernetes.io/enforce`). */
@@ -933,11 +937,30 @@ export class EscalationGraph {
       this.edge(from, { to: SECRETS, step: STEPS.etcdSecrets, evidence, findings: etcd.findings });
       this.edge(from, { to: hub('tokens', '*'), step: STEPS.etcdToken, evidence, findings: etcd.findings });
     }
+    for (const dashboard of network?.dashboards ?? []) {
+      const evidence = `the Dashboard at ${dashboard.endpoint} answers without a login, acting as its service account`;
+      this.edge(from, { to: this.dashboardAccounts(), step: STEPS.dashboard, evidence, findings: dashboard.findings });
+    }
     for (const kubelet of network?.kubelets ?? []) {
       const to = this.listedKubelet(kubelet.endpoint, kubelet.node, kubelet.pods);
       const evidence = `the kubelet at ${kubelet.endpoint} (node ${kubelet.node}) runs commands for anonymous callers`;
       this.edge(from, { to, step: STEPS.kubeletExec, evidence, findings: kubelet.findings });
     }
+  }
+
+  /** The service accounts the Dashboard's pods run as (a hub, built on first use): what its API acts as. */
+  private dashboardAccounts(): string {
+    const key = 'dashboard-accounts';
+    if (this.built.has(key)) return key;
+    this.built.add(key);
+    const seen = new Set<string>();
+    for (const pod of this.facts.pods) {
+      const to = saKey(pod.namespace, pod.serviceAccount);
+      if (!pod.dashboard || seen.has(to)) continue;
+      seen.add(to);
+      this.edge(key, { to, evidence: `pod ${pod.namespace}/${pod.name} runs the Dashboard`, findings: [] });
+    }
+    return key;
   }
 
   /**

@@ -154,6 +154,11 @@ export const STEPS = {
     title: "runs commands in the node's pods through its kubelet API, which lets anonymous callers (/run, /exec)",
     reference: 'https://kubernetes.io/docs/reference/access-authn-authz/kubelet-authn-authz/',
   },
+  dashboard: {
+    id: 'dashboard',
+    title: "uses the Kubernetes Dashboard without logging in (skip-login), which acts with its pod's service account",
+    reference: 'https://kubernetes.io/docs/tasks/access-application-cluster/web-ui-dashboard/',
+  },
   adminHolds: {
     id: 'admin-holds',
     title: 'as cluster-admin, reads every Secret',

@@ -101,6 +101,20 @@ describe('attack paths from the network', () => {
     ]);
   });
 
+  it("a Dashboard without a login: the account its pods run as, never another pod's", () => {
+    const dashboard = { dashboards: [{ endpoint: '127.0.0.1:30000', findings: ['e3'] }] };
+    const running = pod('dash', { namespace: 'ops', serviceAccount: 'admin', dashboard: true });
+    assert.deepEqual(paths(dashboard, [running, pod('web')]), [
+      'cluster-admin: dashboard → service account ops/admin, wildcard → cluster-admin',
+      'every Secret: dashboard → service account ops/admin, read-secrets → every Secret',
+      'root on a node: dashboard → service account ops/admin, create-pod-node → root on a node',
+    ]);
+    // The decoy: the cluster-admin account's pod runs something else, the Dashboard runs as dev/app.
+    const other = pod('ops-job', { namespace: 'ops', serviceAccount: 'admin' });
+    assert.deepEqual(paths(dashboard, [other, pod('dash', { dashboard: true })]), []);
+    assert.deepEqual(paths(dashboard, []), []);
+  });
+
   it('decoys: no pod reaching the host, an unmounted token, nothing answering: nothing', () => {
     assert.deepEqual(paths({ kubelets: [kubelet([pod('web')])] }), []);
     const unmounted = pod('ops-job', { namespace: 'ops', serviceAccount: 'admin', tokenMounted: false });

@@ -8,16 +8,16 @@ import { followsUp } from './access-identity.js';
 import type { ApiTarget } from './api.js';
 
 // The unauthenticated network caller as a start of the attack paths: what answers it without any
-// credential beyond the API server (an etcd that lists keys, a kubelet that runs commands for anyone). The
-// insecure port and an exposed kubectl proxy are API identities of their own (ApiAccess), so they are
-// starts already; this one adds the components that are not API servers.
+// credential beyond the API server (an etcd that lists keys, a kubelet that runs commands for anyone, a
+// Dashboard that skips its login). The insecure port and an exposed kubectl proxy are API identities of
+// their own (ApiAccess), so they are starts already; this one adds the components that are not API servers.
 
 /** The start's name in the paths and their findings. */
 export const NETWORK_START = 'network (no credentials)';
 /** Findings that show a kubelet runs commands for anonymous callers: /exec, /run, /attach let through. */
 const KUBELET_EXEC = ['KF-KUBELET-005', 'KF-KUBELET-006', 'KF-KUBELET-008'];
 /** The findings the network start rests on: a late one computes its paths again. */
-export const NETWORK_FINDINGS = ['KF-ETCD-003', ...KUBELET_EXEC];
+export const NETWORK_FINDINGS = ['KF-ETCD-003', 'KF-DASHBOARD-001', ...KUBELET_EXEC];
 
 /**
  * The network start of the API server at `target`, or undefined when nothing answers a caller with no
@@ -45,6 +45,10 @@ export async function networkStart(
     etcd.push({ endpoint: `${listed.host}:${listed.port}`, findings });
     parents.push(...findings);
   }
+  // A Dashboard is the cluster's whose pods run it: the graph finds none in another cluster's facts.
+  const dashboards = ctx.known('Finding', (f) => f.kb === 'KF-DASHBOARD-001' && f.port !== undefined);
+  const dashboard = dashboards.map((f) => ({ endpoint: `${f.host}:${f.port}`, findings: [f.id] }));
+  parents.push(...dashboards.map((f) => f.id));
   const byKubelet = new Map<string, KfEvent<'Finding'>[]>();
   for (const f of ctx.known('Finding', (x) => KUBELET_EXEC.includes(x.kb) && x.port !== undefined)) {
     const key = `${f.host}:${f.port}`;
@@ -62,8 +66,9 @@ export async function networkStart(
     kubelets.push({ endpoint, node: listed.node, pods: listed.pods, findings });
     parents.push(...findings);
   }
-  if (etcd.length === 0 && kubelets.length === 0) return undefined;
-  return { fact: { name: NETWORK_START, network: { etcd, kubelets } }, parents: [...new Set(parents)] };
+  if (etcd.length === 0 && kubelets.length === 0 && dashboard.length === 0) return undefined;
+  const network = { etcd, kubelets, dashboards: dashboard };
+  return { fact: { name: NETWORK_START, network }, parents: [...new Set(parents)] };
 }
 
 /**

@@ -3,6 +3,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { apiserverHunters } from '../../../src/hunters/apiserver/index.js';
 import { NETWORK_START } from '../../../src/hunters/apiserver/network-start.js';
 import { etcdHunters } from '../../../src/hunters/etcd/index.js';
+import { exposedHunters } from '../../../src/hunters/exposed/index.js';
 import { kubeletHunters } from '../../../src/hunters/kubelet/index.js';
 import { type Lab, PORTS, startLab } from '../../../src/lab/index.js';
 import { buildReport } from '../../../src/report/model.js';
@@ -16,6 +17,10 @@ import { assertNoSecrets, assertOnlyReads, huntLab, type LabHunt, tokenIdentity 
 
 const hunters = [...apiserverHunters, ...etcdHunters, ...kubeletHunters];
 const ports = [PORTS.apiserver, PORTS.etcd, PORTS.kubelet];
+const DASHBOARD = {
+  name: 'system:serviceaccount:kubernetes-dashboard:kubernetes-dashboard',
+  groups: ['system:serviceaccounts', 'system:serviceaccounts:kubernetes-dashboard', 'system:authenticated'],
+};
 const LAB_ADMIN = {
   name: 'system:serviceaccount:kube-system:lab-admin',
   groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'],
@@ -114,6 +119,33 @@ describe('attack paths from the network, with the real etcd', () => {
       assert.ok(
         keys.some((k) => k.startsWith('/registry/secrets/')),
         'etcd holds the Secrets',
+      );
+    } finally {
+      await lab.stop();
+    }
+  });
+});
+
+describe('attack paths from the network, through the Dashboard', () => {
+  it('the Dashboard without a login is its service account, bound to cluster-admin in the lab', async () => {
+    const lab = await startLab({ profile: 'vulnerable', base: '127.154.4.2', nodes: 1, etcd: 'off' });
+    try {
+      const hunt = await huntLab(lab, {
+        hunters: [...hunters, ...exposedHunters],
+        ports: [PORTS.apiserver, PORTS.dashboard],
+      });
+      assert.deepEqual(networkPaths(hunt), [
+        'cluster-admin: dashboard → service account kubernetes-dashboard/kubernetes-dashboard, wildcard → cluster-admin',
+        'every Secret: dashboard → service account kubernetes-dashboard/kubernetes-dashboard, read-secrets → every Secret',
+        'root on a node: dashboard → service account kubernetes-dashboard/kubernetes-dashboard, create-pod-node → root on a node',
+      ]);
+      assert.equal(lab.can(DASHBOARD, { verb: '*', group: '*', resource: '*' }), true);
+      const [admin] = hunt.of('KF-PATH-001', NETWORK_START);
+      const shown = hunt.findings.find((f) => f.kb === 'KF-DASHBOARD-001');
+      assert.ok(shown && admin.parents.includes(shown.id) && admin.evidence.includes(shown.id));
+      assert.match(
+        admin.evidence,
+        /the Dashboard at 127\.154\.4\.\d+:30000 answers without a login, acting as its service account: pod kubernetes-dashboard\/kubernetes-dashboard-\S+ runs the Dashboard/,
       );
     } finally {
       await lab.stop();
