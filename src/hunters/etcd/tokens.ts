@@ -1,5 +1,5 @@
 import protobuf from 'protobufjs';
-import type { KfEvent } from '../../core/events.js';
+import type { Endpoint, KfEvent } from '../../core/events.js';
 import { defineHunter, type HuntContext } from '../../core/hunter.js';
 import { tokenSubject } from '../../discovery/vantage/jwt.js';
 import { FOUND_TOKENS_MAX } from '../apiserver/secrets.js';
@@ -85,19 +85,25 @@ interface RangePage {
   more?: unknown;
 }
 
-/** A token already known as another Credential (a pod's, a given one): the same identity, not surveyed again. */
-function sameAs(ctx: HuntContext, token: string): string | undefined {
+/**
+ * A token already known as another Credential on the same API server (a pod's, a given one, of the same
+ * service account): the same identity, not surveyed again. A different API server is a different cluster,
+ * whatever the names; a token bound to none yet is compared with nothing.
+ */
+function sameAs(ctx: HuntContext, token: string, server: Endpoint | undefined): string | undefined {
+  if (!server) return undefined;
   const subject = tokenSubject(token);
-  return ctx.known(
-    'Credential',
-    (c) =>
-      c.sameAs === undefined &&
-      c.secret.token !== undefined &&
-      (c.secret.token === token ||
-        (subject.serviceAccount !== undefined &&
-          tokenSubject(c.secret.token).serviceAccount === subject.serviceAccount &&
-          tokenSubject(c.secret.token).namespace === subject.namespace)),
-  )[0]?.name;
+  return ctx.known('Credential', (c) => {
+    if (c.sameAs !== undefined || c.secret.token === undefined) return false;
+    if (c.apiServer?.host !== server.host || c.apiServer.port !== server.port) return false;
+    if (c.secret.token === token) return true;
+    const other = tokenSubject(c.secret.token);
+    return (
+      subject.serviceAccount !== undefined &&
+      other.serviceAccount === subject.serviceAccount &&
+      other.namespace === subject.namespace
+    );
+  })[0]?.name;
 }
 
 /**
@@ -197,18 +203,19 @@ export const etcdTokensHunter = defineHunter({
         ctx.gap({ ...where, subject: `etcd ${PREFIX} tokens`, reason: 'cap', detail });
       }
       // The cluster's API server is the one on the etcd's host; none found there: every one, as a --token.
-      const server = ctx.known(
+      const found = ctx.known(
         'ServiceFound',
         (s) => s.kind === 'apiserver' && s.scheme === 'https' && s.host === service!.host,
       )[0];
+      const server: Endpoint | undefined = found && { host: found.host, port: found.port, scheme: found.scheme };
       for (const { secret, token } of tokens.slice(0, FOUND_TOKENS_MAX)) {
-        const same = sameAs(ctx, token);
+        const same = sameAs(ctx, token, server);
         ctx.publish(
           'Credential',
           {
             name: `etcd:${secret}`,
             source: 'found',
-            ...(server && { apiServer: { host: server.host, port: server.port, scheme: server.scheme } }),
+            ...(server && { apiServer: server }),
             // Read over etcd's own channel: the API server it goes to is checked no more than --token's.
             secret: { token, trust: { tls: 'unverified' } },
             ...(same && { sameAs: same }),
