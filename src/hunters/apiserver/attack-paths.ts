@@ -396,16 +396,32 @@ export const attackPathsLateHunter = defineHunter({
  */
 export const attackPathsNetworkHunter = defineHunter({
   id: 'apiserver-attack-paths-network',
-  title: 'Attack paths of the unauthenticated network caller, through an open etcd and anonymous kubelets',
+  title: 'Attack paths of the unauthenticated network caller, through an open etcd, anonymous kubelets, a Dashboard',
   mode: 'passive',
   on: 'HuntSettled',
   reports: ['KF-PATH-001', 'KF-PATH-002', 'KF-PATH-003'],
   async hunt(_settled, ctx) {
-    if (ctx.known('Finding', (f) => NETWORK_FINDINGS.includes(f.kb)).length === 0) return;
+    const shown = ctx.known('Finding', (f) => NETWORK_FINDINGS.includes(f.kb));
+    if (shown.length === 0) return;
     const servers = new Map<string, KfEvent<'ApiAccess'>>();
     for (const a of ctx.known('ApiAccess', (x) => x.scheme === 'https' && followsUp(x))) {
       if (!servers.has(`${a.host}:${a.port}`)) servers.set(`${a.host}:${a.port}`, a);
     }
-    for (const access of servers.values()) await publishPaths(ctx, access, false, true);
+    const read = [...servers.values()].filter(
+      (s) =>
+        ctx.known('ApiAccess', (a) => a.host === s.host && a.port === s.port && followsUp(a) && readsRbac(a)).length >
+        0,
+    );
+    if (read.length === 0) {
+      // The graph needs RBAC read through an API server: without one, the network's steps lead nowhere known.
+      const where = [...new Set(shown.map((f) => `${f.kb} at ${f.host}:${f.port}`))];
+      ctx.gap({
+        subject: `attack paths of ${NETWORK_START}`,
+        reason: 'skipped',
+        detail: `no identity could read RBAC on an API server served over TLS: the paths through ${sample(where)} were not computed`,
+      });
+      return;
+    }
+    for (const access of read) await publishPaths(ctx, access, false, true);
   },
 });

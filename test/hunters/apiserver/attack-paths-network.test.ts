@@ -11,7 +11,7 @@ import { reportSchema } from '../../../src/report/schema.js';
 import { requireComponent } from '../../helpers/components.js';
 import { assertNoSecrets, assertOnlyReads, huntLab, type LabHunt, tokenIdentity } from '../lab-hunt.js';
 
-// Block 127.154.1.0/24 – 127.154.4.0/24: the unauthenticated network caller as a start of the attack paths,
+// Blocks 127.154.1.0/24 – 127.154.4.0/24 and 127.154.7.0/24: the unauthenticated network caller as a start of the attack paths,
 // through the vulnerable lab's open etcd and anonymous kubelets; the default lab (etcd demanding client
 // certificates, kubelets refusing anonymous callers) as the decoy that gives none.
 
@@ -146,6 +146,25 @@ describe('attack paths from the network, through the Dashboard', () => {
       assert.match(
         admin.evidence,
         /the Dashboard at 127\.154\.4\.\d+:30000 answers without a login, acting as its service account: pod kubernetes-dashboard\/kubernetes-dashboard-\S+ runs the Dashboard/,
+      );
+    } finally {
+      await lab.stop();
+    }
+  });
+});
+
+describe('attack paths from the network, no API server read', () => {
+  it('an open etcd and kubelets, no API server hunted: no path, and a gap that says why', async () => {
+    const lab = await startLab({ profile: 'vulnerable', base: '127.154.7.2', nodes: 1, etcd: 'simulated' });
+    try {
+      const hunt = await huntLab(lab, { hunters, ports: [PORTS.etcd, PORTS.kubelet] });
+      assert.deepEqual(networkPaths(hunt), []);
+      const gaps = hunt.gaps.filter((g) => g.subject === `attack paths of ${NETWORK_START}`);
+      assert.equal(gaps.length, 1);
+      assert.equal(gaps[0].reason, 'skipped');
+      assert.match(
+        gaps[0].detail,
+        /^no identity could read RBAC on an API server served over TLS: the paths through .*KF-ETCD-003 at 127\.154\.7\.2:2379.* were not computed$/,
       );
     } finally {
       await lab.stop();
