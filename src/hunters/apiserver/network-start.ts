@@ -45,10 +45,6 @@ export async function networkStart(
     etcd.push({ endpoint: `${listed.host}:${listed.port}`, findings });
     parents.push(...findings);
   }
-  // A Dashboard is the cluster's whose pods run it: the graph finds none in another cluster's facts.
-  const dashboards = ctx.known('Finding', (f) => f.kb === 'KF-DASHBOARD-001' && f.port !== undefined);
-  const dashboard = dashboards.map((f) => ({ endpoint: `${f.host}:${f.port}`, findings: [f.id] }));
-  parents.push(...dashboards.map((f) => f.id));
   const byKubelet = new Map<string, KfEvent<'Finding'>[]>();
   for (const f of ctx.known('Finding', (x) => KUBELET_EXEC.includes(x.kb) && x.port !== undefined)) {
     const key = `${f.host}:${f.port}`;
@@ -66,6 +62,15 @@ export async function networkStart(
     kubelets.push({ endpoint, node: listed.node, pods: listed.pods, findings });
     parents.push(...findings);
   }
+  // A Dashboard (a NodePort, on any node's address) is the cluster's on whose API server's host or one of
+  // whose kubelets' hosts it answers; in a hunt of one cluster, the cluster's.
+  const clusterHosts = new Set([target.host, ...kubelets.map((k) => k.endpoint.replace(/:\d+$/, ''))]);
+  const dashboards = ctx.known(
+    'Finding',
+    (f) => f.kb === 'KF-DASHBOARD-001' && f.port !== undefined && (single || clusterHosts.has(f.host ?? '')),
+  );
+  const dashboard = dashboards.map((f) => ({ endpoint: `${f.host}:${f.port}`, findings: [f.id] }));
+  parents.push(...dashboards.map((f) => f.id));
   if (etcd.length === 0 && kubelets.length === 0 && dashboard.length === 0) return undefined;
   const network = { etcd, kubelets, dashboards: dashboard };
   return { fact: { name: NETWORK_START, network }, parents: [...new Set(parents)] };
