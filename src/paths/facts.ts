@@ -29,6 +29,16 @@ export function podSecrets(pod: Pod): string[] {
 }
 
 /**
+ * The Kubernetes Dashboard's images: v2 (`kubernetesui/dashboard`) and v1 (`kubernetes-dashboard-amd64`,
+ * any registry). v3's `kubernetesui/dashboard-api` acts with each user's own token, not its account's.
+ */
+const DASHBOARD_IMAGE = /(^|\/)(kubernetesui\/dashboard|kubernetes-dashboard-amd64)(:|@|$)/;
+
+/** Whether a pod runs the Dashboard, which acts with its own service account (a caller skipping the login). */
+export const runsDashboard = (pod: Pod) =>
+  (pod.spec?.containers ?? []).some((c) => DASHBOARD_IMAGE.test(c.image ?? ''));
+
+/**
  * A pod as the graph sees it; `accountMounts` is each service account's `automountServiceAccountToken`
  * (`namespace/name`), which decides when the pod says nothing. Undefined when the pod has no name.
  */
@@ -49,6 +59,7 @@ export function podFact(pod: Pod, accountMounts?: ReadonlyMap<string, boolean | 
     hostAccess: podSpecWeaknesses(pod.spec).some((w) => HOST_ACCESS.has(w.kb)),
     tokenMounted,
     ...(secrets.length > 0 && { secrets }),
+    ...(runsDashboard(pod) && { dashboard: true }),
   };
 }
 

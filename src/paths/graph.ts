@@ -50,6 +50,8 @@ export interface PodFact {
   tokenMounted?: boolean;
   /** Its controller as `Kind/name` (`ReplicaSet/web-5d9c`), when one owns it. */
   owner?: string;
+  /** It runs the Kubernetes Dashboard (its image), which acts with the pod's service account. */
+  dashboard?: boolean;
 }
 
 /** An identity the hunt started from (anonymous, a given credential, a found token). */
@@ -68,6 +70,21 @@ export interface StartFact {
   canFindings?: string[];
   /** Token Secrets the identity was seen able to read, with the finding that showed it (KF-API-008). */
   tokensRead?: { secret: string; serviceAccount: string; findings: string[] }[];
+  /** Components that answer it without any credential, from the network (the unauthenticated caller's start). */
+  network?: NetworkFact;
+}
+
+/** What an unauthenticated network caller was seen reaching, each with the findings that show it. */
+export interface NetworkFact {
+  /** An etcd whose client API answers without a client certificate and lists keys (KF-ETCD-003). */
+  etcd?: { endpoint: string; findings: string[] }[];
+  /**
+   * A kubelet that runs commands for anonymous callers (KF-KUBELET-005, -006, -008), on node `node`, with
+   * the pods its /pods listed (the graph adds the pods it knows on that node).
+   */
+  kubelets?: { endpoint: string; node: string; pods: PodFact[]; findings: string[] }[];
+  /** A Kubernetes Dashboard usable without logging in (KF-DASHBOARD-001): it acts as its pods' account. */
+  dashboards?: { endpoint: string; findings: string[] }[];
 }
 
 /** A namespace as read, with its Pod Security Admission level (`pod-security.kubernetes.io/enforce`). */
@@ -901,6 +918,7 @@ export class EscalationGraph {
       });
     }
     if (!start.who) this.namespaceEdges(from, start.namespaces ?? {});
+    this.networkEdges(from, start.network);
     for (const t of start.tokensRead ?? []) {
       this.accountNode(t.serviceAccount);
       this.edge(from, {
@@ -910,6 +928,90 @@ export class EscalationGraph {
         findings: t.findings,
       });
     }
+  }
+
+  /**
+   * What a caller with no credential reaches from the network: an open etcd holds every Secret (the token
+   * Secrets among them are their accounts), a kubelet that runs commands for anyone is its pods' tokens and
+   * root on its node through a pod that reaches the host.
+   */
+  private networkEdges(from: string, network: NetworkFact | undefined) {
+    for (const etcd of network?.etcd ?? []) {
+      const evidence = `etcd at ${etcd.endpoint} lists keys without credentials`;
+      this.edge(from, { to: SECRETS, step: STEPS.etcdSecrets, evidence, findings: etcd.findings });
+      this.edge(from, { to: hub('tokens', '*'), step: STEPS.etcdToken, evidence, findings: etcd.findings });
+    }
+    for (const dashboard of network?.dashboards ?? []) {
+      const evidence = `the Dashboard at ${dashboard.endpoint} answers without a login, acting as its service account`;
+      this.edge(from, { to: this.dashboardAccounts(), step: STEPS.dashboard, evidence, findings: dashboard.findings });
+    }
+    for (const kubelet of network?.kubelets ?? []) {
+      const to = this.listedKubelet(kubelet.endpoint, kubelet.node, kubelet.pods);
+      const evidence = `the kubelet at ${kubelet.endpoint} (node ${kubelet.node}) runs commands for anonymous callers`;
+      this.edge(from, { to, step: STEPS.kubeletExec, evidence, findings: kubelet.findings });
+    }
+  }
+
+  /** The service accounts the Dashboard's pods run as (a hub, built on first use): what its API acts as. */
+  private dashboardAccounts(): string {
+    const key = 'dashboard-accounts';
+    if (this.built.has(key)) return key;
+    this.built.add(key);
+    const seen = new Set<string>();
+    for (const pod of this.facts.pods) {
+      const to = saKey(pod.namespace, pod.serviceAccount);
+      if (!pod.dashboard || seen.has(to)) continue;
+      seen.add(to);
+      this.edge(key, { to, evidence: `pod ${pod.namespace}/${pod.name} runs the Dashboard`, findings: [] });
+    }
+    return key;
+  }
+
+  /**
+   * A kubelet reached on the network: the pods it listed and those the facts place on its node, each a way
+   * to its token (when mounted), the token Secrets it mounts, and its node when it reaches the host. Built
+   * once per kubelet and graph (a hub, like the kubelet API reached through nodes/proxy).
+   */
+  private listedKubelet(endpoint: string, node: string, listed: readonly PodFact[]): string {
+    const key = `kubelet-listed:${endpoint}`;
+    if (this.built.has(key)) return key;
+    this.built.add(key);
+    const tokenOf = new Map(this.facts.tokenSecrets.map((t) => [`${t.namespace}/${t.name}`, t.serviceAccount]));
+    // The facts' pods first: their edges to the token Secrets they mount were made with the pods.
+    const pods = new Map<string, PodFact & { listedOnly?: boolean }>();
+    for (const pod of this.facts.pods) if (pod.node === node) pods.set(`${pod.namespace}/${pod.name}`, pod);
+    for (const pod of listed) {
+      if (!pods.has(`${pod.namespace}/${pod.name}`))
+        pods.set(`${pod.namespace}/${pod.name}`, { ...pod, listedOnly: true });
+    }
+    const seen = new Set<string>();
+    const free = (to: string, evidence: string) => {
+      if (seen.has(to)) return;
+      seen.add(to);
+      this.edge(key, { to, evidence, findings: [] });
+    };
+    for (const [at, pod] of pods) {
+      if (pod.tokenMounted !== false) {
+        this.accountNode(`${pod.namespace}/${pod.serviceAccount}`);
+        free(saKey(pod.namespace, pod.serviceAccount), `pod ${at} on ${node}`);
+      }
+      for (const secret of new Set(pod.secrets ?? [])) {
+        const account = tokenOf.get(`${pod.namespace}/${secret}`);
+        if (!account) continue;
+        // The pod's own edge to the token it mounts, when only the kubelet listed the pod.
+        if (pod.listedOnly) {
+          this.edge(`pod:${at}`, {
+            to: saKey(pod.namespace, account),
+            step: STEPS.mountedSecret,
+            evidence: `pod ${at} mounts Secret ${pod.namespace}/${secret}, the token of ${pod.namespace}/${account}`,
+            findings: [],
+          });
+        }
+        free(`pod:${at}`, `pod ${at} on ${node}`);
+      }
+      if (pod.hostAccess) free(`node:${node}`, `pod ${at} on ${node}, which reaches its host`);
+    }
+    return key;
   }
 
   /**

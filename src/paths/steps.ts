@@ -137,6 +137,28 @@ export const STEPS = {
     title: 'as root on the node, reads the tokens of the pods that run there',
     reference: 'https://kubernetes.io/docs/concepts/security/multi-tenancy/#node-isolation',
   },
+  etcdSecrets: {
+    id: 'etcd-secrets',
+    title:
+      "reads every Secret from etcd's client API, which answers without a client certificate (a range under /registry/secrets/)",
+    reference: 'https://kubernetes.io/docs/tasks/administer-cluster/configure-upgrade-etcd/#securing-etcd-clusters',
+  },
+  etcdToken: {
+    id: 'etcd-token',
+    title:
+      "reads a service account's token Secret from etcd (/registry/secrets/NAMESPACE/NAME), which answers without a client certificate, and authenticates as it",
+    reference: 'https://kubernetes.io/docs/tasks/administer-cluster/configure-upgrade-etcd/#securing-etcd-clusters',
+  },
+  kubeletExec: {
+    id: 'kubelet-exec',
+    title: "runs commands in the node's pods through its kubelet API, which lets anonymous callers (/run, /exec)",
+    reference: 'https://kubernetes.io/docs/reference/access-authn-authz/kubelet-authn-authz/',
+  },
+  dashboard: {
+    id: 'dashboard',
+    title: "uses the Kubernetes Dashboard without logging in (skip-login), which acts with its pod's service account",
+    reference: 'https://kubernetes.io/docs/tasks/access-application-cluster/web-ui-dashboard/',
+  },
   adminHolds: {
     id: 'admin-holds',
     title: 'as cluster-admin, reads every Secret',

@@ -134,6 +134,15 @@ describe('active hunting of the vulnerable lab', () => {
         .every((f) => f.object?.startsWith('pod dev/')),
     );
     assert.deepEqual(by('kubectl-proxy'), ['KF-PROXY-101']);
+    // The tokens the open etcd holds are identities too (etcd-tokens): the three cluster-admin ones prove
+    // what anonymous callers do through the API, the others what little they may.
+    const fromEtcd = [...new Set(found.filter((f) => f.identity?.startsWith('etcd:')).map((f) => f.identity!))];
+    assert.deepEqual(fromEtcd.map((i) => i.replace(/-token-\w+$/, '')).sort(), [
+      'etcd:kube-system/lab-admin',
+      'etcd:kubernetes-dashboard/kubernetes-dashboard',
+      'etcd:ops/operator',
+    ]);
+    for (const identity of fromEtcd) assert.deepEqual(by(identity), api);
     // The pod's token is the deployer's too: the passive credential hunter finds it may create pods in dev.
     assert.deepEqual(by('pod:dev/deployer'), ['KF-API-110', 'KF-API-111', 'KF-API-112', 'KF-POD-101']);
     assert.match(found.find((f) => f.kb === 'KF-POD-101')?.evidence ?? '', /may in namespace dev: .*create.*pods/);
@@ -151,11 +160,12 @@ describe('active hunting of the vulnerable lab', () => {
     const posted = mutating(lab.requests.slice(from), HUNTERS).filter((r) => r.method === 'POST' && r.status === 201);
     assert.ok(posted.length >= 9);
     // Per API identity with full rights 7 (namespace, role and its patch, cluster role and its patch, pod
-    // and its patch), the deployer's pod and its patch (once: the token and the pod are one user), the
-    // etcd key, and a /var/log link on each node (log-collector, a DaemonSet, mounts it on both).
+    // and its patch: the insecure port, anonymous and the three cluster-admin tokens from etcd), the
+    // deployer's pod and its patch (once: the token and the pod are one user), the etcd key, and a
+    // /var/log link on each node (log-collector, a DaemonSet, mounts it on both).
     const links = result.changes.filter((c) => c.hunter === 'kubelet-active-varlog-escape').length;
     assert.equal(links, 2, JSON.stringify(result.changes.map((c) => [c.hunter, c.action])));
-    assert.equal(result.changes.length, 2 * 7 + 2 + 1 + links);
+    assert.equal(result.changes.length, 5 * 7 + 2 + 1 + links);
     assert.ok(
       result.changes.every((c) => c.undone),
       JSON.stringify(result.changes.filter((c) => !c.undone)),

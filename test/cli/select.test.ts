@@ -114,7 +114,8 @@ describe('a selected hunt of the lab', () => {
     const s = selectHunters(HUNTERS, { only: ['etcd'] })!;
     const config = defaultConfig({ targets: [parseTarget(targets)], ports: [2379, 6443, 8080, 10250] });
     const result = await runHunt(config, [...s.hunters, selectionRecorder(s)]);
-    const gaps = result.events.filter((e) => e.type === 'CoverageGap');
+    // Beside the selection's gap, only the etcd hunters' own (the lab's etcd holds more tokens than are hunted with).
+    const gaps = result.events.filter((e) => e.type === 'CoverageGap' && e.hunter !== 'etcd-tokens');
     assert.equal(gaps.length, 1);
     assert.equal(gaps[0].type === 'CoverageGap' && gaps[0].reason, 'skipped');
     assert.match(JSON.stringify(gaps[0]), /--only etcd: \d+ hunter\(s\) not run: .*kubelet-access/);

@@ -54,6 +54,21 @@ describe('pod facts', () => {
     assert.equal(podFact(pod({ hostPID: true, containers: [{ name: 'c' }] }))?.hostAccess, true);
     assert.equal(podFact(pod({ containers: [{ name: 'c' }] }))?.hostAccess, false);
   });
+
+  it('marks the Dashboard by its image (v2, v1, any registry), not look-alikes', () => {
+    const runs = (image: string) => podFact(pod({ containers: [{ name: 'c', image }] }))?.dashboard === true;
+    assert.equal(runs('kubernetesui/dashboard:v2.7.0'), true);
+    assert.equal(
+      runs('docker.io/kubernetesui/dashboard@sha256:2e500d29e9d5f4a086b908eb8dfe7ecac57d2ab09d65b24f588b1d449841ef93'),
+      true,
+    );
+    assert.equal(runs('registry.k8s.io/kubernetes-dashboard-amd64:v1.10.1'), true);
+    // v3's API container acts with each user's token; a metrics scraper, a fork, no image: not the Dashboard.
+    assert.equal(runs('kubernetesui/dashboard-api:1.10.0'), false);
+    assert.equal(runs('kubernetesui/metrics-scraper:v1.0.8'), false);
+    assert.equal(runs('example.com/my-kubernetesui/dashboard-clone:1'), false);
+    assert.equal(podFact(pod({ containers: [{ name: 'c' }] }))?.dashboard, undefined);
+  });
 });
 
 describe('namespace facts', () => {

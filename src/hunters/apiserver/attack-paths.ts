@@ -10,6 +10,7 @@ import { type Asker, listRequest } from './access.js';
 import { askerOf, followsUp } from './access-identity.js';
 import { type ApiTarget, askApi, netFailure, readListing } from './api.js';
 import { describePath, type Mounted, readTemplates, reportMountedTokens, type TemplateFact } from './mounted-tokens.js';
+import { NETWORK_FINDINGS, NETWORK_START, networkStart } from './network-start.js';
 import { podsOnce } from './pods-once.js';
 import { readForRun, runMap } from './run-reads.js';
 import { readAll, readRbac, serverMinor } from './workloads.js';
@@ -258,7 +259,12 @@ function finderOf(ctx: HuntContext, credential: KfEvent<'Credential'>): KfEvent<
  * namespace survey calls it again for an identity `alone` (its own paths only) once its rights per
  * namespace are known; a shorter path then replaces the one published for the same start and goal.
  */
-export async function publishPaths(ctx: HuntContext, access: KfEvent<'ApiAccess'>, alone = false): Promise<void> {
+export async function publishPaths(
+  ctx: HuntContext,
+  access: KfEvent<'ApiAccess'>,
+  alone = false,
+  networkOnly = false,
+): Promise<void> {
   const same = (a: KfEvent<'ApiAccess'>) => a.host === access.host && a.port === access.port && followsUp(a);
   const readers = ctx
     .known('ApiAccess', (a) => same(a) && readsRbac(a))
@@ -268,8 +274,8 @@ export async function publishPaths(ctx: HuntContext, access: KfEvent<'ApiAccess'
   const asker = askerOf(ctx, reader);
   if (!asker) return;
   const target = { host: access.host, port: access.port, scheme: access.scheme };
-  const all = reader === access && !alone;
-  const starts = all ? ctx.known('ApiAccess', same) : [access];
+  const all = reader === access && !alone && !networkOnly;
+  const starts = networkOnly ? [] : all ? ctx.known('ApiAccess', same) : [access];
   let facts: ReadFacts;
   try {
     facts = await readFacts(ctx, target, asker, all);
@@ -289,7 +295,10 @@ export async function publishPaths(ctx: HuntContext, access: KfEvent<'ApiAccess'
   const { graph } = facts;
   // Pods that carry a powerful token: judged once per reader (the same finding from another reader is one).
   if (all) reportMountedTokens(ctx, target, reader, graph, facts.templates);
-  const paths = graph.paths(starts.map((s) => startOf(ctx, s)));
+  // The unauthenticated network caller: once the hunt settled, every etcd and kubelet finding in.
+  const nodes = new Set(facts.pods.flatMap((p) => p.node ?? []));
+  const network = networkOnly ? await networkStart(ctx, target, nodes) : undefined;
+  const paths = graph.paths([...starts.map((s) => startOf(ctx, s)), ...(network ? [network.fact] : [])]);
   // Pod Security judged by the labels alone: the admission configuration's exemptions are not seen.
   const refused = graph.refusedByLabels();
   const said = runMap(ctx, exemptionsSaid);
@@ -309,7 +318,10 @@ export async function publishPaths(ctx: HuntContext, access: KfEvent<'ApiAccess'
     });
   }
   for (const path of paths) {
-    const start = starts.find((s) => s.identity === path.from)!;
+    const start = starts.find((s) => s.identity === path.from);
+    const from = start
+      ? { identity: start.identity, parents: [start.id] }
+      : { identity: NETWORK_START, parents: network?.parents ?? [] };
     // The shortest path the run knows: one computed again with more facts (rights per namespace) replaces
     // a longer one published before, and an equal or longer one changes nothing.
     const before = ctx.known(
@@ -319,30 +331,34 @@ export async function publishPaths(ctx: HuntContext, access: KfEvent<'ApiAccess'
     if (before && before.steps.length <= path.steps.length) continue;
     const replace = { replace: before !== undefined };
     const first = path.steps[0];
-    const shown = ctx.known(
-      'Finding',
-      (f) =>
-        f.identity === start.identity && f.host === start.host && (STEP_FINDINGS[first.action] ?? []).includes(f.kb),
-    );
+    const shown = start
+      ? ctx.known(
+          'Finding',
+          (f) =>
+            f.identity === start.identity &&
+            f.host === start.host &&
+            (STEP_FINDINGS[first.action] ?? []).includes(f.kb),
+        )
+      : [];
     const steps = path.steps.map((s, i) =>
       i === 0 ? { ...s, findings: [...new Set([...s.findings, ...shown.map((f) => f.id)])] } : s,
     );
     ctx.publish(
       'AttackPath',
       { host: target.host, port: target.port, from: path.from, to: path.to, steps },
-      [start.id, reader.id, ...shown.map((f) => f.id)],
+      [...from.parents, reader.id, ...shown.map((f) => f.id)],
       replace,
     );
     ctx.report(
       {
         host: target.host,
         port: target.port,
-        identity: start.identity,
+        identity: from.identity,
         kb: GOAL_KB[path.to],
         object: `${path.from} → ${path.to}`,
         evidence: `${path.from} → ${path.to} in ${steps.length} ${steps.length === 1 ? 'step' : 'steps'} (computed from what ${reader.identity} read, not walked): ${describePath({ ...path, steps })}`,
       },
-      [start.id, reader.id, ...shown.map((f) => f.id)],
+      [...from.parents, reader.id, ...shown.map((f) => f.id)],
       replace,
     );
   }
@@ -381,5 +397,42 @@ export const attackPathsLateHunter = defineHunter({
   async hunt(credential: KfEvent<'Credential'>, ctx) {
     const finder = finderOf(ctx, credential);
     if (finder) await publishPaths(ctx, finder, true);
+  },
+});
+
+/**
+ * The paths of the unauthenticated network caller (network-start.ts), on every API server of the run with
+ * an identity that may read RBAC, computed once the hunt settled: every etcd and kubelet finding is in by
+ * then, so the paths do not depend on which component answered first.
+ */
+export const attackPathsNetworkHunter = defineHunter({
+  id: 'apiserver-attack-paths-network',
+  title: 'Attack paths of the unauthenticated network caller, through an open etcd, anonymous kubelets, a Dashboard',
+  mode: 'passive',
+  on: 'HuntSettled',
+  reports: ['KF-PATH-001', 'KF-PATH-002', 'KF-PATH-003'],
+  async hunt(_settled, ctx) {
+    const shown = ctx.known('Finding', (f) => NETWORK_FINDINGS.includes(f.kb));
+    if (shown.length === 0) return;
+    const servers = new Map<string, KfEvent<'ApiAccess'>>();
+    for (const a of ctx.known('ApiAccess', (x) => x.scheme === 'https' && followsUp(x))) {
+      if (!servers.has(`${a.host}:${a.port}`)) servers.set(`${a.host}:${a.port}`, a);
+    }
+    const read = [...servers.values()].filter(
+      (s) =>
+        ctx.known('ApiAccess', (a) => a.host === s.host && a.port === s.port && followsUp(a) && readsRbac(a)).length >
+        0,
+    );
+    if (read.length === 0) {
+      // The graph needs RBAC read through an API server: without one, the network's steps lead nowhere known.
+      const where = [...new Set(shown.map((f) => `${f.kb} at ${f.host}:${f.port}`))];
+      ctx.gap({
+        subject: `attack paths of ${NETWORK_START}`,
+        reason: 'skipped',
+        detail: `no identity could read RBAC on an API server served over TLS: the paths through ${sample(where)} were not computed`,
+      });
+      return;
+    }
+    for (const access of read) await publishPaths(ctx, access, false, true);
   },
 });

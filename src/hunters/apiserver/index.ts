@@ -1,7 +1,7 @@
 import type { AnyHunter } from '../../core/hunter.js';
 import { apiserverActiveObjects } from './active-objects.js';
 import { anonymousAccessHunter } from './anonymous.js';
-import { attackPathsHunter, attackPathsLateHunter } from './attack-paths.js';
+import { attackPathsHunter, attackPathsLateHunter, attackPathsNetworkHunter } from './attack-paths.js';
 import { bindCredentialHunter, bindServerHunter } from './bind-credentials.js';
 import { certificateNamespacesHunter } from './cert-namespaces.js';
 import { credentialAccessHunter } from './credential-access.js';
@@ -31,5 +31,6 @@ export const apiserverHunters: readonly AnyHunter[] = [
   workloadsHunter,
   attackPathsHunter,
   attackPathsLateHunter,
+  attackPathsNetworkHunter,
   apiserverActiveObjects,
 ];
