@@ -364,7 +364,7 @@ export class EscalationGraph {
   private setStarts(starts: readonly StartFact[]) {
     const built = this.built.size;
     for (const start of starts) {
-      this.edges.delete(`start:${start.name}`);
+      this.dropEdges(`start:${start.name}`);
       this.startEdges(start);
     }
     this.drain();
@@ -495,6 +495,27 @@ export class EscalationGraph {
     const all = this.edges.get(from);
     if (all) all.push(edge);
     else this.edges.set(from, [edge]);
+    // Edges made after the searches began (a start's, a hub it built) join the reversed edges at once.
+    if (this.reversed) this.reverseEdge(this.reversed, from, edge);
+  }
+
+  private reverseEdge(reverse: Map<string, { from: string; cost: number }[]>, from: string, edge: Edge) {
+    const entry = { from, cost: edge.step ? 1 : 0 };
+    const list = reverse.get(edge.to);
+    if (list) list.push(entry);
+    else reverse.set(edge.to, [entry]);
+  }
+
+  /** Takes a node's edges out, and out of the reversed edges. */
+  private dropEdges(from: string) {
+    const edges = this.edges.get(from);
+    this.edges.delete(from);
+    if (!edges || !this.reversed) return;
+    for (const e of edges) {
+      const list = this.reversed.get(e.to);
+      const at = list?.findIndex((x) => x.from === from) ?? -1;
+      if (list && at >= 0) list.splice(at, 1);
+    }
   }
 
   /** Calls `add` for each namespace (or `*`) where one of the requests is allowed, with the grant as evidence. */
@@ -1073,12 +1094,7 @@ export class EscalationGraph {
     if (this.reversed) return this.reversed;
     const reverse = new Map<string, { from: string; cost: number }[]>();
     for (const [from, edges] of this.edges) {
-      for (const e of edges) {
-        const list = reverse.get(e.to);
-        const entry = { from, cost: e.step ? 1 : 0 };
-        if (list) list.push(entry);
-        else reverse.set(e.to, [entry]);
-      }
+      for (const e of edges) this.reverseEdge(reverse, from, e);
     }
     this.reversed = reverse;
     return reverse;

@@ -122,4 +122,23 @@ describe('attack paths from the network', () => {
     assert.deepEqual(paths({}), []);
     assert.deepEqual(paths({ etcd: [], kubelets: [] }), []);
   });
+
+  it('added to a graph that already searched: the same paths as on a fresh graph', () => {
+    const pods = [pod('shell', { hostAccess: true })];
+    const network: NetworkFact = {
+      kubelets: [kubelet(pods)],
+      etcd: [{ endpoint: '127.0.0.1:2379', findings: ['e9'] }],
+    };
+    const graph = new EscalationGraph({ ...facts(pods), starts: [] });
+    // Searches made first (another caller's start, the ranking), then the network start builds its kubelet's
+    // hub: its edges and the start's must join what the searches walk.
+    graph.paths([{ name: 'other', can: { '* *': true } }]);
+    graph.rankTokens();
+    const later = graph
+      .paths([{ name: 'network', network }])
+      .map((p) => `${p.to}: ${p.steps.map((x) => `${x.action} → ${x.subject}`).join(', ')}`)
+      .sort();
+    assert.deepEqual(later, paths(network, pods));
+    assert.equal(later.length, 3);
+  });
 });
