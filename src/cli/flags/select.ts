@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { type EventType, type KfEvent, SEVERITIES, type Severity, severityRank } from '../../core/events.js';
 import type { AnyHunter, Hunter } from '../../core/hunter.js';
+import { NETWORK_FINDINGS } from '../../hunters/apiserver/network-start.js';
 import { entryOf, knowledgeBase, severityOf } from '../../kb/index.js';
 import type { HuntResult } from '../../run/hunt.js';
 import { collect } from '../options.js';
@@ -106,6 +107,14 @@ const ALSO_READS: Record<string, readonly string[]> = {
     ...(FACT_PUBLISHERS.ApiAccess ?? []),
     ...(FACT_PUBLISHERS.AddressLearned ?? []),
   ],
+  // The network caller's paths, on every identity's ApiAccess that may read RBAC.
+  'apiserver-attack-paths-network': FACT_PUBLISHERS.ApiAccess ?? [],
+};
+
+/** Hunters that judge on findings of others (beyond the event they listen for): the findings' ids. */
+const ALSO_FINDINGS: Record<string, readonly string[]> = {
+  // An open etcd, anonymous kubelets and a Dashboard without a login are the network caller's steps.
+  'apiserver-attack-paths-network': NETWORK_FINDINGS,
 };
 
 /** A hunter's tags: its mode, the components of the entries it reports, `cve`, or `discovery` for fact-only hunters. */
@@ -195,6 +204,15 @@ function providersOf(hunter: AnyHunter, hunters: readonly AnyHunter[]): AnyHunte
   return hunters.filter((p) => ids.includes(p.id));
 }
 
+/**
+ * The hunters whose findings `hunter` judges on besides its event (ALSO_FINDINGS): wanted, not needed (it
+ * judges on what there is), so one the user skipped stays out.
+ */
+function findingProvidersOf(hunter: AnyHunter, hunters: readonly AnyHunter[]): AnyHunter[] {
+  const findings = ALSO_FINDINGS[hunter.id] ?? [];
+  return hunters.filter((p) => p !== hunter && (p.reports ?? []).some((kb) => findings.includes(kb)));
+}
+
 export interface Selection {
   hunters: AnyHunter[];
   /** Hunters added back because a chosen one needs them, by id, with who needs each. */
@@ -230,7 +248,8 @@ export function selectHunters(hunters: readonly AnyHunter[], flags: SelectFlags)
   const queue = initial.filter((h) => !factOnly(h));
   while (queue.length > 0) {
     const h = queue.pop()!;
-    for (const p of providersOf(h, hunters)) {
+    const wanted = findingProvidersOf(h, hunters).filter((p) => !skip.has(p));
+    for (const p of [...providersOf(h, hunters), ...wanted]) {
       if (initial.includes(p)) continue;
       if (!chosen.has(p)) {
         chosen.add(p);
