@@ -1,7 +1,7 @@
 import type { Pod, PodSpec } from 'kubernetes-types/core/v1.js';
 import { Fleet, podRequests } from '../hunters/ops/agents.js';
 import type { OpsObject } from '../hunters/ops/objects.js';
-import { daemonPodTolerations } from '../kubernetes/daemon-pods.js';
+import { daemonPodAffinity, daemonPodTolerations } from '../kubernetes/daemon-pods.js';
 import { admits, placementOf } from '../kubernetes/node-fit.js';
 import { defaultPod, type NodeSlot, runPod, tokenVolume } from './pods.js';
 import { RESOURCES, resourceOfKind } from './resources.js';
@@ -18,7 +18,7 @@ const rt = (kind: string) => resourceOfKind(RESOURCES, kind);
 
 /** Kubernetes' alphabet for generated name suffixes; the suffix stable for the same pod. */
 const ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-const suffix = (seed: string) =>
+export const podSuffix = (seed: string) =>
   [...stableUid(seed).replace(/-/g, '').slice(0, 5)].map((c) => ALPHABET[Number.parseInt(c, 16)]).join('');
 
 /** Where the scheduler leaves a pod it cannot place, as `kubectl describe` shows it. */
@@ -39,20 +39,9 @@ function pending(pod: Pod, node: string, why: string, created: Date): Pod {
       qosClass: 'Burstable',
     },
     // The DaemonSet controller pins each pod to its node by affinity; the scheduler never binds this one.
-    spec: { ...pod.spec!, nodeName: undefined, affinity: pinned(pod.spec?.affinity, node) },
+    spec: { ...pod.spec!, nodeName: undefined, affinity: daemonPodAffinity(pod.spec?.affinity, node) },
   };
 }
-
-/** The node affinity the DaemonSet controller gives its pod for `node` (its template's own terms replaced). */
-const pinned = (affinity: PodSpec['affinity'], node: string): PodSpec['affinity'] => ({
-  ...affinity,
-  nodeAffinity: {
-    ...affinity?.nodeAffinity,
-    requiredDuringSchedulingIgnoredDuringExecution: {
-      nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }],
-    },
-  },
-});
 
 /**
  * Makes the missing pods of `daemonSets` (namespace/name, in the order they were made: the first take the
@@ -82,6 +71,21 @@ export function seedDaemonPods(
     const template = (ds.spec as { template?: { metadata?: { labels?: Record<string, string> }; spec?: PodSpec } })
       .template;
     const spec = template?.spec ?? { containers: [] };
+    const revision = {
+      'controller-revision-hash': templateHash(template),
+      'pod-template-generation': String(ds.metadata.generation ?? 1),
+    };
+    // The seeded ones carry what the controller gave them too: its labels, the affinity to their node.
+    for (const seeded of fleet.podsOf({ kind: 'DaemonSet', item: ds as never })) {
+      const pod = store.get(rt('Pod'), namespace, String(seeded.item.metadata?.name));
+      const node = (pod?.spec as PodSpec | undefined)?.nodeName;
+      if (!pod || !node) continue;
+      store.replace(rt('Pod'), {
+        ...pod,
+        metadata: { ...pod.metadata, labels: { ...pod.metadata.labels, ...revision } },
+        spec: { ...(pod.spec as PodSpec), affinity: daemonPodAffinity((pod.spec as PodSpec).affinity, node) },
+      });
+    }
     const placement = { ...placementOf(spec), tolerations: daemonPodTolerations(spec) };
     const need = podRequests(spec);
     let desired = 0;
@@ -90,7 +94,7 @@ export function seedDaemonPods(
       if (!room || !admits(placement, room)) continue;
       desired++;
       if (has.has(slot.name)) continue;
-      const podName = `${name}-${suffix(`${key}/${slot.name}`)}`;
+      const podName = `${name}-${podSuffix(`${key}/${slot.name}`)}`;
       const token = tokenVolume(namespace, podName, minor, spec.serviceAccountName ?? 'default');
       const pod = defaultPod({
         apiVersion: 'v1',
@@ -98,11 +102,7 @@ export function seedDaemonPods(
         metadata: {
           name: podName,
           namespace,
-          labels: {
-            ...template?.metadata?.labels,
-            'controller-revision-hash': templateHash(template),
-            'pod-template-generation': '1',
-          },
+          labels: { ...template?.metadata?.labels, ...revision },
           ownerReferences: [
             {
               apiVersion: 'apps/v1',
@@ -119,7 +119,7 @@ export function seedDaemonPods(
           containers: spec.containers.map((c) => ({ ...c, volumeMounts: [...(c.volumeMounts ?? []), token.mount] })),
           volumes: [...(spec.volumes ?? []), token.volume],
           tolerations: daemonPodTolerations(spec),
-          affinity: pinned(spec.affinity, slot.name),
+          affinity: daemonPodAffinity(spec.affinity, slot.name),
           nodeName: slot.name,
         },
       });

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { CronExpressionParser } from 'cron-parser';
 import type { PodSpec } from 'kubernetes-types/core/v1.js';
-import { daemonPodTolerations } from '../kubernetes/daemon-pods.js';
+import { daemonPodAffinity, daemonPodTolerations } from '../kubernetes/daemon-pods.js';
 import { admits, nodeFacts, placementOf } from '../kubernetes/node-fit.js';
 import type { LabClock } from './clock.js';
 import type { NodeSlot } from './pods.js';
@@ -319,10 +319,21 @@ export class WorkloadControllers {
       );
       return facts !== undefined && admits(placement, facts);
     });
+    // The labels the controller puts on each pod: its template's revision (the hash its ControllerRevision
+    // is named by) and generation, which a rolling update compares.
+    const labels = {
+      'controller-revision-hash': templateHash(spec.template),
+      'pod-template-generation': String(ds.metadata.generation ?? 1),
+    };
     for (const node of eligible) {
       if (pods.some((p) => (p.spec as { nodeName?: string })?.nodeName === node.name)) continue;
       this.makePod(ds, rt, spec.template ?? {}, `${ds.metadata.name}-${randomSuffix()}`, {
-        spec: { nodeName: node.name, tolerations: daemonPodTolerations(template) },
+        labels,
+        spec: {
+          nodeName: node.name,
+          tolerations: daemonPodTolerations(template),
+          affinity: daemonPodAffinity(template?.affinity, node.name),
+        },
       });
     }
     const n = eligible.length;

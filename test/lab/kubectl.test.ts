@@ -349,3 +349,152 @@ describe('kubectl: the pods of DaemonSets and CoreDNS as a real cluster has them
     }
   });
 });
+
+describe("kubectl: the Deployments' ReplicaSets and pods, and the daemon pods' labels, as a real cluster has them", () => {
+  // Loopback block 127.155.1.0/24 (of 127.155.0.0/16, see test/README.md). One node: it holds every pod.
+  let lab: Lab | undefined;
+  let file: string;
+  before(async () => {
+    if (!hasCommand('kubectl')) return;
+    lab = await startLab({ base: '127.155.1.2', profile: 'default', etcd: 'off', nodes: 1 });
+    file = join(home, 'kubernetes-admin-155.kubeconfig');
+    lab.kubeconfig('kubernetes-admin', file);
+  });
+  after(() => lab?.stop());
+
+  type Meta = {
+    namespace: string;
+    name: string;
+    uid: string;
+    labels?: Record<string, string>;
+    ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[];
+  };
+  type Item = {
+    metadata: Meta;
+    spec: {
+      replicas?: number;
+      nodeName?: string;
+      affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: unknown } };
+    };
+    status: Record<string, unknown> & { conditions?: { type: string; status: string; message?: string }[] };
+  };
+  const list = async (what: string): Promise<Item[]> => {
+    const r = await kubectl(['get', what, '-A', '-o', 'json'], file);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout).items;
+  };
+  const ownedBy = (owner: Item) => (o: Item) =>
+    o.metadata.ownerReferences?.some((r) => r.controller && r.uid === owner.metadata.uid) ?? false;
+  const ready = (p: Item) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+  it('every Deployment has its ReplicaSet and its pods, their statuses counting the pods, on a node of 250 pods', async (t) => {
+    if (!requireComponent(t, 'kubectl', 'kubernetes-client')) return;
+    const [deployments, sets, pods] = [await list('deployments'), await list('replicasets'), await list('pods')];
+    assert.ok(deployments.length >= 19, `${deployments.length} Deployments`);
+    for (const d of deployments) {
+      const where = `${d.metadata.namespace}/${d.metadata.name}`;
+      const own = sets.filter(ownedBy(d));
+      assert.equal(own.length, 1, `${where}: one ReplicaSet`);
+      const rs = own[0];
+      const hash = rs.metadata.labels?.['pod-template-hash'];
+      assert.equal(rs.metadata.name, `${d.metadata.name}-${hash}`, where);
+      const runs = pods.filter(ownedBy(rs));
+      assert.equal(runs.length, d.spec.replicas, `${where}: a pod per replica`);
+      assert.ok(
+        runs.every((p) => p.metadata.labels?.['pod-template-hash'] === hash),
+        where,
+      );
+      const n = (v: unknown) => Number(v ?? 0);
+      assert.equal(n(rs.status.replicas), runs.length, `${where}: ReplicaSet status`);
+      assert.equal(n(rs.status.readyReplicas), runs.filter(ready).length, where);
+      assert.equal(n(d.status.replicas), runs.length, `${where}: Deployment status`);
+      assert.equal(n(d.status.updatedReplicas), runs.length, where);
+      assert.equal(n(d.status.readyReplicas), runs.filter(ready).length, where);
+      assert.equal(n(d.status.availableReplicas), runs.filter(ready).length, where);
+    }
+    const table = await kubectl(['get', 'deployments', '-n', 'fleet'], file);
+    const shown = new Map(rows(table.stdout).map((r) => [r[0], r.slice(1, 4).join(' ')]));
+    assert.equal(shown.get('storefront'), '60/60 60 60');
+    assert.equal(shown.get('cpu-trainer'), '1/1 1 1', 'its node selector (amd64) matches the node: it runs');
+    assert.equal(shown.get('gpu-trainer'), '0/2 2 0', 'no node has an A100: Pending');
+    assert.equal(shown.get('gpu-trainer-idle'), '0/0 0 0', 'scaled to zero');
+    // The Pending ones say why, as the scheduler does; the rest run on the one node, within its 250 pods.
+    const gpu = pods.filter((p) => p.metadata.name.startsWith('gpu-trainer-'));
+    assert.ok(gpu.every((p) => p.status.phase === 'Pending' && !p.spec.nodeName));
+    assert.match(
+      String(gpu[0].status.conditions?.[0]?.message),
+      /^0\/1 nodes are available: 1 node\(s\) didn't match Pod's node affinity\/selector/,
+    );
+    const bound = pods.filter((p) => p.spec.nodeName === 'lab-node-1');
+    assert.ok(bound.length > 110 && bound.length <= 250, `${bound.length} pods on the node`);
+    const node = await kubectl(['get', 'node', 'lab-node-1', '-o', 'jsonpath={.status.allocatable.pods}'], file);
+    assert.equal(node.stdout, '250');
+    const describe = await kubectl(['describe', 'node', 'lab-node-1'], file);
+    assert.match(describe.stdout, new RegExp(`^Non-terminated Pods:\\s+\\(${bound.length} in total\\)`, 'm'));
+  });
+
+  it("scaling a seeded Deployment acts on its seeded ReplicaSet's pods; a Deployment that is not there is NotFound", async (t) => {
+    if (!requireComponent(t, 'kubectl', 'kubernetes-client')) return;
+    const previewPods = async () => (await list('pods')).filter((p) => p.metadata.name.startsWith('preview-'));
+    const before = await previewPods();
+    assert.equal(before.length, 2);
+    const up = await kubectl(['scale', 'deployment', 'preview', '-n', 'fleet', '--replicas', '4'], file);
+    assert.equal(up.code, 0, up.stderr);
+    const after4 = await previewPods();
+    assert.equal(after4.length, 4);
+    assert.deepEqual(
+      new Set(after4.map((p) => p.metadata.ownerReferences?.[0]?.name)),
+      new Set(before.map((p) => p.metadata.ownerReferences?.[0]?.name)),
+      'the same ReplicaSet, no second revision',
+    );
+    const down = await kubectl(['scale', 'deployment', 'preview', '-n', 'fleet', '--replicas', '0'], file);
+    assert.equal(down.code, 0, down.stderr);
+    assert.equal((await previewPods()).length, 0);
+    const missing = await kubectl(['scale', 'deployment', 'no-such', '-n', 'fleet', '--replicas', '1'], file);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /deployments\.apps "no-such" not found/);
+  });
+
+  it("every daemon pod, seeded or made, has the controller's revision and generation labels and is pinned to its node", async (t) => {
+    if (!requireComponent(t, 'kubectl', 'kubernetes-client')) return;
+    const manifest = join(home, 'probe-agent.json');
+    writeFileSync(
+      manifest,
+      JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'DaemonSet',
+        metadata: { name: 'probe-agent', namespace: 'default' },
+        spec: {
+          selector: { matchLabels: { app: 'probe-agent' } },
+          template: {
+            metadata: { labels: { app: 'probe-agent' } },
+            spec: { containers: [{ name: 'agent', image: 'registry.example/probe-agent:1.0.0' }] },
+          },
+        },
+      }),
+    );
+    const apply = await kubectl(['apply', '-f', manifest], file);
+    assert.equal(apply.code, 0, apply.stderr);
+    const daemons = (await list('pods')).filter((p) => p.metadata.ownerReferences?.[0]?.kind === 'DaemonSet');
+    assert.ok(
+      daemons.some((p) => p.metadata.name.startsWith('probe-agent-')),
+      'the one just made is among them',
+    );
+    assert.ok(daemons.length >= 12, `${daemons.length} daemon pods`);
+    for (const p of daemons) {
+      const where = `${p.metadata.namespace}/${p.metadata.name}`;
+      assert.match(p.metadata.labels?.['controller-revision-hash'] ?? '', /^[bcdfghjklmnpqrstvwxz2456789]{10}$/, where);
+      assert.equal(p.metadata.labels?.['pod-template-generation'], '1', where);
+      // Pending ones too: the affinity is what binds them to their node.
+      const node = p.spec.nodeName ?? 'lab-node-1';
+      assert.deepEqual(
+        p.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
+        { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }] },
+        where,
+      );
+    }
+    // The DaemonSet's pods share one revision.
+    const agents = daemons.filter((p) => p.metadata.namespace === 'fleet' && p.metadata.name.startsWith('node-agent-'));
+    assert.equal(new Set(agents.map((p) => p.metadata.labels?.['controller-revision-hash'])).size, 1);
+  });
+});
