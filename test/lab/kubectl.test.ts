@@ -455,6 +455,60 @@ describe("kubectl: the Deployments' ReplicaSets and pods, and the daemon pods' l
     assert.match(missing.stderr, /deployments\.apps "no-such" not found/);
   });
 
+  it('Pod Security Admission refuses Pod Security labels it cannot parse, on create and on update (422 Invalid)', async (t) => {
+    if (!requireComponent(t, 'kubectl', 'kubernetes-client')) return;
+    const manifest = join(home, 'psa-bogus.json');
+    writeFileSync(
+      manifest,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: {
+          name: 'psa-bogus',
+          labels: { 'pod-security.kubernetes.io/enforce': 'bogus', 'pod-security.kubernetes.io/warn-version': 'v1.x' },
+        },
+      }),
+    );
+    const bogus = await kubectl(['create', '-f', manifest], file);
+    assert.equal(bogus.code, 1);
+    assert.equal(
+      bogus.stderr,
+      'The Namespace "psa-bogus" is invalid: \n' +
+        '* metadata.labels[pod-security.kubernetes.io/enforce]: Invalid value: "bogus": must be one of privileged, baseline, restricted\n' +
+        '* metadata.labels[pod-security.kubernetes.io/warn-version]: Invalid value: "v1.x": must be "latest" or "v1.x"\n',
+    );
+    assert.equal((await kubectl(['get', 'namespace', 'psa-bogus'], file)).code, 1, 'not created');
+    const made = await kubectl(['create', 'namespace', 'psa-plain'], file);
+    assert.equal(made.code, 0, made.stderr);
+    const badVersion = await kubectl(
+      ['label', 'namespace', 'psa-plain', 'pod-security.kubernetes.io/enforce-version=v1.2.3', '-v=6'],
+      file,
+    );
+    assert.equal(badVersion.code, 1);
+    assert.match(badVersion.stderr, /PATCH https:\/\/\S+\/api\/v1\/namespaces\/psa-plain\S* 422 Unprocessable Entity/);
+    assert.match(
+      badVersion.stderr,
+      /^The Namespace "psa-plain" is invalid: metadata\.labels\[pod-security\.kubernetes\.io\/enforce-version\]: Invalid value: "v1\.2\.3": must be "latest" or "v1\.x"$/m,
+    );
+    const good = await kubectl(
+      [
+        'label',
+        'namespace',
+        'psa-plain',
+        'pod-security.kubernetes.io/enforce=baseline',
+        'pod-security.kubernetes.io/enforce-version=v1.30',
+      ],
+      file,
+    );
+    assert.equal(good.code, 0, good.stderr);
+    const labels = await kubectl(['get', 'namespace', 'psa-plain', '-o', 'jsonpath={.metadata.labels}'], file);
+    assert.deepEqual(JSON.parse(labels.stdout), {
+      'kubernetes.io/metadata.name': 'psa-plain',
+      'pod-security.kubernetes.io/enforce': 'baseline',
+      'pod-security.kubernetes.io/enforce-version': 'v1.30',
+    });
+  });
+
   it("every daemon pod, seeded or made, has the controller's revision and generation labels and is pinned to its node", async (t) => {
     if (!requireComponent(t, 'kubectl', 'kubernetes-client')) return;
     const manifest = join(home, 'probe-agent.json');
