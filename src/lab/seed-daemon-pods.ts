@@ -6,7 +6,7 @@ import { admits, placementOf } from '../kubernetes/node-fit.js';
 import { defaultPod, type NodeSlot, runPod, tokenVolume } from './pods.js';
 import { RESOURCES, resourceOfKind } from './resources.js';
 import { type KubeObject, type Store, stableUid, timestamp } from './store.js';
-import { templateHash } from './workloads.js';
+import { daemonSetRevision, templateHash } from './workloads.js';
 
 // The pods of the seeded DaemonSets, as the DaemonSet controller and the scheduler leave them in a cluster
 // in use: one on every node a DaemonSet may run on (the ops checks read them: the room they take on each
@@ -75,6 +75,7 @@ export function seedDaemonPods(
       'controller-revision-hash': templateHash(template),
       'pod-template-generation': String(ds.metadata.generation ?? 1),
     };
+    store.create(rt('ControllerRevision'), daemonSetRevision(ds, template), { created });
     // The seeded ones carry what the controller gave them too: its labels, the affinity to their node.
     for (const seeded of fleet.podsOf({ kind: 'DaemonSet', item: ds as never })) {
       const pod = store.get(rt('Pod'), namespace, String(seeded.item.metadata?.name));

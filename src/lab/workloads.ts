@@ -40,6 +40,38 @@ export const templateHash = (template: unknown) =>
   );
 const randomSuffix = () => suffix(randomBytes(5), 5);
 
+/**
+ * The ControllerRevision a DaemonSet's controller keeps of its template (`<name>-<hash>`, numbered): what
+ * `kubectl rollout history` reads and the pods' `controller-revision-hash` names.
+ */
+export function daemonSetRevision(ds: KubeObject, template: unknown, revision = 1): KubeObject {
+  const hash = templateHash(template);
+  const labels = (template as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'ControllerRevision',
+    metadata: {
+      name: `${ds.metadata.name}-${hash}`,
+      namespace: ds.metadata.namespace,
+      labels: { ...labels, 'controller-revision-hash': hash },
+      annotations: { 'deprecated.daemonset.template.generation': String(ds.metadata.generation ?? 1) },
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'DaemonSet',
+          name: ds.metadata.name ?? '',
+          uid: ds.metadata.uid ?? '',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    // The template as a strategic merge patch that replaces the whole of it, as the controller stores it.
+    data: { spec: { template: { $patch: 'replace', ...(template as object) } } },
+    revision,
+  };
+}
+
 /** Whether a ReplicaSet's template is the Deployment's (apart from the pod-template-hash label it adds). */
 function sameTemplate(a: Template | undefined, b: Template | undefined): boolean {
   const strip = (t: Template | undefined) => {
@@ -122,7 +154,7 @@ export class WorkloadControllers {
       if (ownerType && owner?.metadata.uid === ref.uid) this.changed(ownerType, owner);
       return;
     }
-    for (const kind of ['ReplicaSet', 'Pod', 'Job']) {
+    for (const kind of ['ReplicaSet', 'ControllerRevision', 'Pod', 'Job']) {
       const dependents = this.rt(kind);
       for (const o of this.deps.store.list(dependents, ns)) {
         if (!o.metadata.ownerReferences?.some((r) => r.uid === uid)) continue;
@@ -325,6 +357,11 @@ export class WorkloadControllers {
       'controller-revision-hash': templateHash(spec.template),
       'pod-template-generation': String(ds.metadata.generation ?? 1),
     };
+    // A template not seen before is a new revision, numbered after the ones the DaemonSet has.
+    const revisions = this.owned('ControllerRevision', ds);
+    const revision = daemonSetRevision(ds, spec.template, revisions.length + 1);
+    if (!revisions.some((r) => r.metadata.name === revision.metadata.name))
+      this.deps.create(this.rt('ControllerRevision'), revision);
     for (const node of eligible) {
       if (pods.some((p) => (p.spec as { nodeName?: string })?.nodeName === node.name)) continue;
       this.makePod(ds, rt, spec.template ?? {}, `${ds.metadata.name}-${randomSuffix()}`, {

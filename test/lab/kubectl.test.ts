@@ -547,8 +547,32 @@ describe("kubectl: the Deployments' ReplicaSets and pods, and the daemon pods' l
         where,
       );
     }
-    // The DaemonSet's pods share one revision.
+    // The DaemonSet's pods share one revision, the ControllerRevision its controller keeps, which
+    // `kubectl rollout history` reads; deleting the DaemonSet takes its revisions with it.
     const agents = daemons.filter((p) => p.metadata.namespace === 'fleet' && p.metadata.name.startsWith('node-agent-'));
-    assert.equal(new Set(agents.map((p) => p.metadata.labels?.['controller-revision-hash'])).size, 1);
+    const hashes = new Set(agents.map((p) => p.metadata.labels?.['controller-revision-hash']));
+    assert.equal(hashes.size, 1);
+    const revisions = await kubectl(['get', 'controllerrevisions', '-n', 'fleet'], file);
+    assert.equal(revisions.code, 0, revisions.stderr);
+    assert.deepEqual(rows(revisions.stdout)[0], ['NAME', 'CONTROLLER', 'REVISION', 'AGE']);
+    assert.ok(
+      rows(revisions.stdout).some(
+        (r) => r[0] === `node-agent-${[...hashes][0]}` && r[1] === 'daemonset.apps/node-agent' && r[2] === '1',
+      ),
+      revisions.stdout,
+    );
+    const history = await kubectl(['rollout', 'history', 'daemonset/probe-agent', '-n', 'default'], file);
+    assert.equal(history.code, 0, history.stderr);
+    assert.deepEqual(rows(history.stdout).slice(1), [
+      ['REVISION', 'CHANGE-CAUSE'],
+      ['1', '<none>'],
+    ]);
+    const gone = await kubectl(['delete', 'daemonset', 'probe-agent', '-n', 'default'], file);
+    assert.equal(gone.code, 0, gone.stderr);
+    const left = await kubectl(['get', 'controllerrevisions', '-n', 'default', '-o', 'name'], file);
+    assert.equal(left.stdout, '');
+    const none = await kubectl(['rollout', 'history', 'daemonset/probe-agent', '-n', 'default'], file);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /daemonsets\.apps "probe-agent" not found/);
   });
 });
