@@ -6,6 +6,7 @@ import { defaultPod, type NodeSlot, runPod, tokenVolume } from './pods.js';
 import { RESOURCES, resourceOfKind } from './resources.js';
 import { podSuffix } from './seed-daemon-pods.js';
 import { type KubeObject, type Store, timestamp } from './store.js';
+import { controlledBy, deploymentStatus, replicaSetStatus } from './workload-status.js';
 import { templateHash } from './workloads.js';
 
 // The ReplicaSets and pods of the seeded Deployments, as the Deployment and ReplicaSet controllers and
@@ -28,11 +29,6 @@ interface ReplicaSpec {
   selector?: { matchLabels?: Labels };
   template?: Template;
 }
-
-const controlledBy = (o: KubeObject, owner: KubeObject) =>
-  o.metadata.ownerReferences?.some((r) => r.controller && r.uid === owner.metadata.uid) ?? false;
-const isReady = (p: KubeObject) =>
-  (p.status as Pod['status'])?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 /** The node's pod IPs in use, so a new pod takes the lowest free one of its /24, as host-local IPAM does. */
 function freeIp(store: Store, slot: NodeSlot): string {
@@ -218,20 +214,8 @@ export function seedReplicaPods(store: Store, nodes: readonly NodeSlot[], create
     }
   }
 
-  for (const rs of store.list(REPLICA_SETS)) {
-    const pods = store.list(PODS, rs.metadata.namespace).filter((p) => controlledBy(p, rs));
-    const ready = pods.filter(isReady).length;
-    store.replace(REPLICA_SETS, {
-      ...rs,
-      status: {
-        // As the ReplicaSet controller writes them: replicas always, the other counts left out at 0.
-        replicas: pods.length,
-        ...(pods.length > 0 && { fullyLabeledReplicas: pods.length }),
-        ...(ready > 0 && { readyReplicas: ready, availableReplicas: ready }),
-        observedGeneration: rs.metadata.generation ?? 1,
-      },
-    });
-  }
+  for (const rs of store.list(REPLICA_SETS))
+    store.replace(REPLICA_SETS, { ...rs, status: replicaSetStatus(store, rs) });
   for (const d of store.list(DEPLOYMENTS))
     store.replace(DEPLOYMENTS, { ...d, status: deploymentStatus(store, d, created) });
 }
@@ -239,73 +223,3 @@ export function seedReplicaPods(store: Store, nodes: readonly NodeSlot[], create
 /** The QoS class of a pod of this spec: only Burstable and BestEffort here (the seeds set no Guaranteed pod). */
 const qos = (spec: PodSpec) =>
   spec.containers.some((c) => c.resources?.requests || c.resources?.limits) ? 'Burstable' : 'BestEffort';
-
-/**
- * A Deployment's status as its controller writes it from its ReplicaSets' pods: counts (left out at 0),
- * Available while no more pods are missing than maxUnavailable (25 % of the replicas, rounded down, by
- * default) allows, and Progressing done, or past its deadline (600 s) for a seeded one still short of pods.
- */
-function deploymentStatus(store: Store, d: KubeObject, created: Date): Record<string, unknown> {
-  const spec = (d.spec ?? {}) as ReplicaSpec;
-  const wanted = spec.replicas ?? 1;
-  const sets = store.list(rt('ReplicaSet'), d.metadata.namespace).filter((r) => controlledBy(r, d));
-  const hash = templateHash(spec.template);
-  const current = sets.find((r) => r.metadata.labels?.['pod-template-hash'] === hash) ?? sets[0];
-  const podsOf = (rs: KubeObject) => store.list(rt('Pod'), d.metadata.namespace).filter((p) => controlledBy(p, rs));
-  const pods = sets.flatMap(podsOf);
-  const updated = current ? podsOf(current).length : 0;
-  const ready = pods.filter(isReady).length;
-  const unavailable = Math.max(0, wanted - ready);
-  const maxUnavailable = Math.floor(wanted / 4);
-  const at = timestamp(created);
-  const rsName = current?.metadata.name ?? d.metadata.name;
-  const counts = Object.fromEntries(
-    Object.entries({
-      replicas: pods.length,
-      updatedReplicas: updated,
-      readyReplicas: ready,
-      availableReplicas: ready,
-      unavailableReplicas: unavailable,
-    }).filter(([, n]) => n > 0),
-  );
-  return {
-    observedGeneration: d.metadata.generation ?? 1,
-    ...counts,
-    conditions: [
-      unavailable <= maxUnavailable
-        ? {
-            type: 'Available',
-            status: 'True',
-            lastUpdateTime: at,
-            lastTransitionTime: at,
-            reason: 'MinimumReplicasAvailable',
-            message: 'Deployment has minimum availability.',
-          }
-        : {
-            type: 'Available',
-            status: 'False',
-            lastUpdateTime: at,
-            lastTransitionTime: at,
-            reason: 'MinimumReplicasUnavailable',
-            message: 'Deployment does not have minimum availability.',
-          },
-      unavailable === 0
-        ? {
-            type: 'Progressing',
-            status: 'True',
-            lastUpdateTime: at,
-            lastTransitionTime: at,
-            reason: 'NewReplicaSetAvailable',
-            message: `ReplicaSet "${rsName}" has successfully progressed.`,
-          }
-        : {
-            type: 'Progressing',
-            status: 'False',
-            lastUpdateTime: at,
-            lastTransitionTime: at,
-            reason: 'ProgressDeadlineExceeded',
-            message: `ReplicaSet "${rsName}" has timed out progressing.`,
-          },
-    ],
-  };
-}

@@ -7,6 +7,7 @@ import type { LabClock } from './clock.js';
 import type { NodeSlot } from './pods.js';
 import { groupVersion, type ResourceType } from './resources.js';
 import { type KubeObject, type Store, timestamp } from './store.js';
+import { deploymentStatus, replicaSetStatus } from './workload-status.js';
 
 // The workload controllers of kube-controller-manager, done at once so the state is settled when the API
 // call returns: Deployments make ReplicaSets; ReplicaSets, StatefulSets, DaemonSets and Jobs make pods;
@@ -260,51 +261,24 @@ export class WorkloadControllers {
       this.deps.store.replace(rsType, { ...existing, spec: { ...(existing.spec as Json), replicas } });
       this.replicaSet(this.deps.store.get(rsType, existing.metadata.namespace, name)!);
     }
-    const at = timestamp(this.deps.clock.now());
-    this.settle(
-      this.rt('Deployment'),
-      this.deps.store.get(this.rt('Deployment'), d.metadata.namespace, d.metadata.name ?? '')!,
-      {
-        replicas,
-        updatedReplicas: replicas,
-        readyReplicas: replicas || undefined,
-        availableReplicas: replicas || undefined,
-        conditions: [
-          {
-            type: 'Available',
-            status: 'True',
-            lastUpdateTime: at,
-            lastTransitionTime: at,
-            reason: 'MinimumReplicasAvailable',
-            message: 'Deployment has minimum availability.',
-          },
-          {
-            type: 'Progressing',
-            status: 'True',
-            lastUpdateTime: at,
-            lastTransitionTime: at,
-            reason: 'NewReplicaSetAvailable',
-            message: `ReplicaSet "${name}" has successfully progressed.`,
-          },
-        ],
-      },
-    );
+    // A template seen before (a rollback) makes its old ReplicaSet the newest revision again.
+    const revisionOf = (r: KubeObject) => Number(r.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? 0);
+    const top = Math.max(0, ...owned.map(revisionOf));
+    if (existing && owned.length > 1 && revisionOf(existing) < top) {
+      const now = this.deps.store.get(rsType, existing.metadata.namespace, name)!;
+      const annotations = { ...now.metadata.annotations, 'deployment.kubernetes.io/revision': String(top + 1) };
+      this.deps.store.replace(rsType, { ...now, metadata: { ...now.metadata, annotations } });
+    }
+    // Its status counts the pods of its ReplicaSets, as the controller does (a Pending pod is not ready).
+    const current = this.deps.store.get(this.rt('Deployment'), d.metadata.namespace, d.metadata.name ?? '')!;
+    this.settle(this.rt('Deployment'), current, deploymentStatus(this.deps.store, current, this.deps.clock.now()));
   }
 
   private replicaSet(rs: KubeObject): void {
     const spec = (rs.spec ?? {}) as { replicas?: number; template?: Template };
-    const count = this.scalePods(rs, this.rt('ReplicaSet'), spec.template ?? {}, spec.replicas ?? 1);
-    const ready = count || undefined;
-    this.settle(
-      this.rt('ReplicaSet'),
-      this.deps.store.get(this.rt('ReplicaSet'), rs.metadata.namespace, rs.metadata.name ?? '')!,
-      {
-        replicas: count,
-        fullyLabeledReplicas: ready,
-        readyReplicas: ready,
-        availableReplicas: ready,
-      },
-    );
+    this.scalePods(rs, this.rt('ReplicaSet'), spec.template ?? {}, spec.replicas ?? 1);
+    const current = this.deps.store.get(this.rt('ReplicaSet'), rs.metadata.namespace, rs.metadata.name ?? '')!;
+    this.settle(this.rt('ReplicaSet'), current, replicaSetStatus(this.deps.store, current));
   }
 
   private statefulSet(sts: KubeObject): void {

@@ -455,6 +455,45 @@ describe("kubectl: the Deployments' ReplicaSets and pods, and the daemon pods' l
     assert.match(missing.stderr, /deployments\.apps "no-such" not found/);
   });
 
+  it('a Deployment made through kubectl whose pods no node takes says 0/2, as its controller counts the pods', async (t) => {
+    if (!requireComponent(t, 'kubectl', 'kubernetes-client')) return;
+    const manifest = join(home, 'nowhere.json');
+    const deployment = (selector: Record<string, string>) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'nowhere', namespace: 'default' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'nowhere' } },
+        template: {
+          metadata: { labels: { app: 'nowhere' } },
+          spec: { nodeSelector: selector, containers: [{ name: 'c', image: 'registry.example/nowhere:1.0.0' }] },
+        },
+      },
+    });
+    writeFileSync(manifest, JSON.stringify(deployment({ accelerator: 'none' })));
+    const apply = await kubectl(['apply', '-f', manifest], file);
+    assert.equal(apply.code, 0, apply.stderr);
+    const table = await kubectl(['get', 'deployment', 'nowhere'], file);
+    assert.deepEqual(rows(table.stdout)[1].slice(0, 4), ['nowhere', '0/2', '2', '0']);
+    const pods = (await list('pods')).filter((p) => p.metadata.name.startsWith('nowhere-'));
+    assert.deepEqual(
+      pods.map((p) => p.status.phase),
+      ['Pending', 'Pending'],
+    );
+    // Given a selector the node has, the new ReplicaSet's pods run: 2/2, revision 2.
+    writeFileSync(manifest, JSON.stringify(deployment({ 'kubernetes.io/os': 'linux' })));
+    assert.equal((await kubectl(['apply', '-f', manifest], file)).code, 0);
+    const after = await kubectl(['get', 'deployment', 'nowhere'], file);
+    assert.deepEqual(rows(after.stdout)[1].slice(0, 4), ['nowhere', '2/2', '2', '2']);
+    const history = await kubectl(['rollout', 'history', 'deployment/nowhere'], file);
+    assert.deepEqual(rows(history.stdout).slice(1), [
+      ['REVISION', 'CHANGE-CAUSE'],
+      ['1', '<none>'],
+      ['2', '<none>'],
+    ]);
+  });
+
   it('Pod Security Admission refuses Pod Security labels it cannot parse, on create and on update (422 Invalid)', async (t) => {
     if (!requireComponent(t, 'kubectl', 'kubernetes-client')) return;
     const manifest = join(home, 'psa-bogus.json');
