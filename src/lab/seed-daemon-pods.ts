@@ -6,6 +6,7 @@ import { admits, placementOf } from '../kubernetes/node-fit.js';
 import { defaultPod, type NodeSlot, runPod, tokenVolume } from './pods.js';
 import { RESOURCES, resourceOfKind } from './resources.js';
 import { type KubeObject, type Store, stableUid, timestamp } from './store.js';
+import { daemonSetStatus } from './workload-status.js';
 import { daemonSetRevision, templateHash } from './workloads.js';
 
 // The pods of the seeded DaemonSets, as the DaemonSet controller and the scheduler leave them in a cluster
@@ -89,11 +90,11 @@ export function seedDaemonPods(
     }
     const placement = { ...placementOf(spec), tolerations: daemonPodTolerations(spec) };
     const need = podRequests(spec);
-    let desired = 0;
+    const desired: string[] = [];
     for (const slot of nodes) {
       const room = rooms.get(slot.name);
       if (!room || !admits(placement, room)) continue;
-      desired++;
+      desired.push(slot.name);
       if (has.has(slot.name)) continue;
       const podName = `${name}-${podSuffix(`${key}/${slot.name}`)}`;
       const token = tokenVolume(namespace, podName, minor, spec.serviceAccountName ?? 'default');
@@ -142,28 +143,10 @@ export function seedDaemonPods(
       room.requested.memory += need.memory;
       room.requested.pods += 1;
     }
-    if (desired === 0 && has.size === 0) continue;
-    // Its status as the controller counts its pods: ready when every container is.
-    const pods = store
-      .list(rt('Pod'), namespace)
-      .filter((p) => p.metadata.ownerReferences?.some((r) => r.kind === 'DaemonSet' && r.name === name));
-    const scheduled = pods.filter((p) => (p.spec as PodSpec | undefined)?.nodeName).length;
-    const ready = pods.filter((p) =>
-      (p.status as Pod['status'])?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-    ).length;
+    if (desired.length === 0 && has.size === 0) continue;
     store.replace(rt('DaemonSet'), {
       ...ds,
-      status: {
-        ...(ds.status as object),
-        desiredNumberScheduled: desired,
-        currentNumberScheduled: scheduled,
-        numberMisscheduled: 0,
-        numberReady: ready,
-        numberAvailable: ready,
-        updatedNumberScheduled: desired,
-        ...(desired > ready && { numberUnavailable: desired - ready }),
-        observedGeneration: ds.metadata.generation ?? 1,
-      },
+      status: daemonSetStatus(store, ds, desired, revision['controller-revision-hash']),
     });
   }
 }

@@ -102,3 +102,53 @@ export function deploymentStatus(store: Store, d: KubeObject, at: Date): Record<
     ],
   };
 }
+
+/** The node a daemon pod is for: where it is bound, else the node its affinity pins it to (GetTargetNodeName). */
+function targetNode(pod: KubeObject): string | undefined {
+  const spec = pod.spec as Pod['spec'];
+  if (spec?.nodeName) return spec.nodeName;
+  const terms = spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  return terms?.[0]?.matchFields?.find((f) => f.key === 'metadata.name' && f.operator === 'In')?.values?.[0];
+}
+
+/**
+ * A DaemonSet's status as its controller counts it over `nodes`, the nodes it should run on: a node with its
+ * pod is scheduled (a Pending pod pinned there too), ready and available when that pod is, updated when the
+ * pod has the current revision; pods on other nodes are misscheduled. Counts at 0 are left out where the
+ * API leaves them out (numberAvailable, numberUnavailable, updatedNumberScheduled).
+ */
+export function daemonSetStatus(
+  store: Store,
+  ds: KubeObject,
+  nodes: readonly string[],
+  hash: string,
+): Record<string, unknown> {
+  const pods = store.list(rt('Pod'), ds.metadata.namespace).filter((p) => controlledBy(p, ds));
+  const byNode = new Map<string, KubeObject>();
+  for (const p of pods) {
+    const node = targetNode(p);
+    if (node && !byNode.has(node)) byNode.set(node, p);
+  }
+  const wanted = new Set(nodes);
+  let scheduled = 0;
+  let ready = 0;
+  let updated = 0;
+  for (const node of wanted) {
+    const pod = byNode.get(node);
+    if (!pod) continue;
+    scheduled++;
+    if (isReady(pod)) ready++;
+    if (pod.metadata.labels?.['controller-revision-hash'] === hash) updated++;
+  }
+  const misscheduled = [...byNode.keys()].filter((n) => !wanted.has(n)).length;
+  return {
+    currentNumberScheduled: scheduled,
+    numberMisscheduled: misscheduled,
+    desiredNumberScheduled: wanted.size,
+    numberReady: ready,
+    ...(ready > 0 && { numberAvailable: ready }),
+    ...(wanted.size > ready && { numberUnavailable: wanted.size - ready }),
+    ...(updated > 0 && { updatedNumberScheduled: updated }),
+    observedGeneration: ds.metadata.generation ?? 1,
+  };
+}

@@ -7,7 +7,7 @@ import type { LabClock } from './clock.js';
 import type { NodeSlot } from './pods.js';
 import { groupVersion, type ResourceType } from './resources.js';
 import { type KubeObject, type Store, timestamp } from './store.js';
-import { deploymentStatus, replicaSetStatus } from './workload-status.js';
+import { daemonSetStatus, deploymentStatus, replicaSetStatus } from './workload-status.js';
 
 // The workload controllers of kube-controller-manager, done at once so the state is settled when the API
 // call returns: Deployments make ReplicaSets; ReplicaSets, StatefulSets, DaemonSets and Jobs make pods;
@@ -347,15 +347,9 @@ export class WorkloadControllers {
         },
       });
     }
-    const n = eligible.length;
-    this.settle(rt, this.deps.store.get(rt, ds.metadata.namespace, ds.metadata.name ?? '')!, {
-      currentNumberScheduled: n,
-      desiredNumberScheduled: n,
-      numberMisscheduled: 0,
-      numberReady: n,
-      numberAvailable: n,
-      updatedNumberScheduled: n,
-    });
+    const current = this.deps.store.get(rt, ds.metadata.namespace, ds.metadata.name ?? '')!;
+    const nodes = eligible.map((n) => n.name);
+    this.settle(rt, current, daemonSetStatus(this.deps.store, current, nodes, labels['controller-revision-hash']));
   }
 
   private job(job: KubeObject): void {
