@@ -1,4 +1,4 @@
-import type { PodSpec, Toleration } from 'kubernetes-types/core/v1.js';
+import type { Affinity, PodSpec, Toleration } from 'kubernetes-types/core/v1.js';
 
 // What the DaemonSet controller adds to every pod it makes (kube-controller-manager's
 // AddOrUpdateDaemonPodTolerations): tolerations of the node problems and of a cordon, so that a node agent
@@ -50,4 +50,21 @@ export function daemonPodTolerations(spec: PodSpec | undefined): Toleration[] {
 /** Whether a toleration is one the controller adds, as it adds it (to take a daemon pod's template back). */
 export function isDaemonToleration(t: Toleration): boolean {
   return ADDED.some(({ hostNetworkOnly: _, ...added }) => sameRule(t, added) && t.tolerationSeconds === undefined);
+}
+
+/**
+ * The affinity the controller gives its pod for `node` (ReplaceDaemonSetPodNodeNameNodeAffinity): the
+ * template's, its required node terms replaced by one that matches the node's name (`matchFields
+ * metadata.name In [node]`), so the scheduler binds the pod there and nowhere else.
+ */
+export function daemonPodAffinity(affinity: Affinity | undefined, node: string): Affinity {
+  return {
+    ...affinity,
+    nodeAffinity: {
+      ...affinity?.nodeAffinity,
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }],
+      },
+    },
+  };
 }

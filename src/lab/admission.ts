@@ -1,5 +1,6 @@
 import type { Capabilities, Container, Pod, PodSecurityContext, SecurityContext } from 'kubernetes-types/core/v1.js';
 import { BASELINE_CAPABILITIES } from '../kubernetes/pod-spec.js';
+import type { FieldError } from './status.js';
 import type { KubeObject } from './store.js';
 import type { UserInfo } from './users.js';
 
@@ -142,6 +143,46 @@ export function podSecurityViolations(pod: Pod, level: Level): string[] {
 
 /** Pod Security Admission is on by default from 1.23 (beta); before, its labels mean nothing. */
 export const POD_SECURITY_FROM_MINOR = 23;
+
+/** The namespace labels Pod Security Admission reads, in the order it parses them (PolicyToEvaluate). */
+const POLICY_LABELS = ['enforce', 'audit', 'warn'].flatMap((mode) => [
+  { label: `pod-security.kubernetes.io/${mode}`, version: false },
+  { label: `pod-security.kubernetes.io/${mode}-version`, version: true },
+]);
+
+/**
+ * What Pod Security Admission finds wrong with a namespace's labels (ValidateNamespace): each level that is
+ * none of the three and each version that is neither `latest` nor `v1.N`, as the field errors of its 422.
+ */
+export function podSecurityLabelErrors(labels: Record<string, string> | undefined): FieldError[] {
+  return POLICY_LABELS.flatMap(({ label, version }) => {
+    const value = labels?.[label];
+    if (value === undefined) return [];
+    const ok = version ? value === 'latest' || VERSION.test(value) : (LEVELS as readonly string[]).includes(value);
+    if (ok) return [];
+    const why = version ? 'must be "latest" or "v1.x"' : `must be one of ${LEVELS.join(', ')}`;
+    return [
+      {
+        field: `metadata.labels[${label}]`,
+        reason: 'FieldValueInvalid' as const,
+        message: `Invalid value: ${JSON.stringify(value)}: ${why}`,
+      },
+    ];
+  });
+}
+
+/**
+ * Why Pod Security Admission refuses a namespace create (`before` undefined) or update on a server of
+ * `minor`: labels it cannot parse, on create always, on update only when they changed what was wrong (a
+ * namespace whose bad labels were there before may still be updated otherwise).
+ */
+export function namespaceAdmission(after: KubeObject, before: KubeObject | undefined, minor: number): FieldError[] {
+  if (minor < POD_SECURITY_FROM_MINOR) return [];
+  const errors = podSecurityLabelErrors(after.metadata.labels);
+  if (errors.length === 0 || !before) return errors;
+  const old = podSecurityLabelErrors(before.metadata.labels);
+  return old.length > 0 && JSON.stringify(old) === JSON.stringify(errors) ? [] : errors;
+}
 
 /** Why a pod create is refused by admission on a server of `minor`, or undefined when it is admitted. */
 export function podAdmission(

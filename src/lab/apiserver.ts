@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { PolicyRule } from 'kubernetes-types/rbac/v1.js';
 import YAML from 'yaml';
-import { podAdmission } from './admission.js';
+import { namespaceAdmission, podAdmission } from './admission.js';
 import type { Authenticator } from './auth.js';
 import type { Controllers } from './controllers.js';
 import {
@@ -690,9 +690,17 @@ export class ApiServer {
     );
   }
 
-  /** Pod Security Admission and NodeRestriction on a new pod (admission.ts). */
-  private checkAdmission(user: UserInfo, rt: ResourceType, object: KubeObject): void {
-    if (rt.kind !== 'Pod') return;
+  /**
+   * Pod Security Admission and NodeRestriction on a new pod, and Pod Security Admission on a namespace's
+   * labels as it is created or updated (`before`), a 422 as the plugin answers (admission.ts).
+   */
+  private checkAdmission(user: UserInfo, rt: ResourceType, object: KubeObject, before?: KubeObject): void {
+    if (rt === NAMESPACES) {
+      const errors = namespaceAdmission(object, before, this.deps.minor);
+      if (errors.length > 0) throw status.invalid(rt, object.metadata.name ?? '', errors);
+      return;
+    }
+    if (rt.kind !== 'Pod' || before) return;
     const namespace = this.deps.store.get(NAMESPACES, undefined, object.metadata.namespace ?? '');
     const why = podAdmission(user, object as unknown as Pod, namespace, this.deps.minor);
     if (why) throw status.admissionDenied(rt, object.metadata.name ?? object.metadata.generateName ?? '', why);
@@ -796,6 +804,7 @@ export class ApiServer {
     const errors = validateUpdate(before, after);
     if (errors.length) throw status.invalid(rt, name, errors);
     this.checkEscalation(ex.user, rt, after);
+    this.checkAdmission(ex.user, rt, after, before);
     if (this.dryRun(ex)) {
       this.respond(ex, 200, rt, after);
       return;

@@ -5,6 +5,7 @@ import { FsError } from './hostfs.js';
 import { directoryListing, sendJson, sendText, splitUrl } from './http.js';
 import { prometheusText } from './metrics.js';
 import type { NodeOs } from './options.js';
+import { MAX_PODS } from './pods.js';
 import type { ProfileSettings } from './profiles.js';
 import type { Authorizer } from './rbac.js';
 import { noteIdentity } from './requestlog.js';
@@ -283,7 +284,7 @@ export class Kubelet {
         enableDebuggingHandlers: true,
         protectKernelDefaults: !settings.riskyWorkloads,
         makeIPTablesUtilChains: true,
-        maxPods: 110,
+        maxPods: MAX_PODS,
         containerRuntimeEndpoint: 'unix:///var/run/containerd/containerd.sock',
       },
     };

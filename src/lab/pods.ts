@@ -3,6 +3,13 @@ import type { Container, NodeStatus, Pod, Toleration, Volume, VolumeMount } from
 import { tokenSecretName } from './seed-secrets.js';
 import { stableUid, timestamp } from './store.js';
 
+/**
+ * The kubelet's maxPods on the lab's own nodes (its configz, the Nodes' pods capacity): 250, as managed
+ * clusters allow (AKS, EKS with prefix delegation), since the lab's fleet of Deployments has its pods and a
+ * one-node lab holds about 180 of them; kubeadm's default 110 would leave some Pending there.
+ */
+export const MAX_PODS = 250;
+
 /** A node pods can run on: its name, address and index in the topology. */
 export interface NodeSlot {
   name: string;

@@ -174,6 +174,12 @@ export const RESOURCES: readonly ResourceType[] = [
     subresources: [STATUS('PersistentVolumeClaim')],
   }),
   grouped('apps', 'v1', {
+    resource: 'controllerrevisions',
+    kind: 'ControllerRevision',
+    singular: 'controllerrevision',
+    namespaced: true,
+  }),
+  grouped('apps', 'v1', {
     resource: 'daemonsets',
     kind: 'DaemonSet',
     singular: 'daemonset',

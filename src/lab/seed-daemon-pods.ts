@@ -1,12 +1,13 @@
 import type { Pod, PodSpec } from 'kubernetes-types/core/v1.js';
 import { Fleet, podRequests } from '../hunters/ops/agents.js';
 import type { OpsObject } from '../hunters/ops/objects.js';
-import { daemonPodTolerations } from '../kubernetes/daemon-pods.js';
+import { daemonPodAffinity, daemonPodTolerations } from '../kubernetes/daemon-pods.js';
 import { admits, placementOf } from '../kubernetes/node-fit.js';
 import { defaultPod, type NodeSlot, runPod, tokenVolume } from './pods.js';
 import { RESOURCES, resourceOfKind } from './resources.js';
 import { type KubeObject, type Store, stableUid, timestamp } from './store.js';
-import { templateHash } from './workloads.js';
+import { daemonSetStatus } from './workload-status.js';
+import { daemonSetRevision, templateHash } from './workloads.js';
 
 // The pods of the seeded DaemonSets, as the DaemonSet controller and the scheduler leave them in a cluster
 // in use: one on every node a DaemonSet may run on (the ops checks read them: the room they take on each
@@ -18,7 +19,7 @@ const rt = (kind: string) => resourceOfKind(RESOURCES, kind);
 
 /** Kubernetes' alphabet for generated name suffixes; the suffix stable for the same pod. */
 const ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-const suffix = (seed: string) =>
+export const podSuffix = (seed: string) =>
   [...stableUid(seed).replace(/-/g, '').slice(0, 5)].map((c) => ALPHABET[Number.parseInt(c, 16)]).join('');
 
 /** Where the scheduler leaves a pod it cannot place, as `kubectl describe` shows it. */
@@ -39,20 +40,9 @@ function pending(pod: Pod, node: string, why: string, created: Date): Pod {
       qosClass: 'Burstable',
     },
     // The DaemonSet controller pins each pod to its node by affinity; the scheduler never binds this one.
-    spec: { ...pod.spec!, nodeName: undefined, affinity: pinned(pod.spec?.affinity, node) },
+    spec: { ...pod.spec!, nodeName: undefined, affinity: daemonPodAffinity(pod.spec?.affinity, node) },
   };
 }
-
-/** The node affinity the DaemonSet controller gives its pod for `node` (its template's own terms replaced). */
-const pinned = (affinity: PodSpec['affinity'], node: string): PodSpec['affinity'] => ({
-  ...affinity,
-  nodeAffinity: {
-    ...affinity?.nodeAffinity,
-    requiredDuringSchedulingIgnoredDuringExecution: {
-      nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }],
-    },
-  },
-});
 
 /**
  * Makes the missing pods of `daemonSets` (namespace/name, in the order they were made: the first take the
@@ -82,15 +72,31 @@ export function seedDaemonPods(
     const template = (ds.spec as { template?: { metadata?: { labels?: Record<string, string> }; spec?: PodSpec } })
       .template;
     const spec = template?.spec ?? { containers: [] };
+    const revision = {
+      'controller-revision-hash': templateHash(template),
+      'pod-template-generation': String(ds.metadata.generation ?? 1),
+    };
+    store.create(rt('ControllerRevision'), daemonSetRevision(ds, template), { created });
+    // The seeded ones carry what the controller gave them too: its labels, the affinity to their node.
+    for (const seeded of fleet.podsOf({ kind: 'DaemonSet', item: ds as never })) {
+      const pod = store.get(rt('Pod'), namespace, String(seeded.item.metadata?.name));
+      const node = (pod?.spec as PodSpec | undefined)?.nodeName;
+      if (!pod || !node) continue;
+      store.replace(rt('Pod'), {
+        ...pod,
+        metadata: { ...pod.metadata, labels: { ...pod.metadata.labels, ...revision } },
+        spec: { ...(pod.spec as PodSpec), affinity: daemonPodAffinity((pod.spec as PodSpec).affinity, node) },
+      });
+    }
     const placement = { ...placementOf(spec), tolerations: daemonPodTolerations(spec) };
     const need = podRequests(spec);
-    let desired = 0;
+    const desired: string[] = [];
     for (const slot of nodes) {
       const room = rooms.get(slot.name);
       if (!room || !admits(placement, room)) continue;
-      desired++;
+      desired.push(slot.name);
       if (has.has(slot.name)) continue;
-      const podName = `${name}-${suffix(`${key}/${slot.name}`)}`;
+      const podName = `${name}-${podSuffix(`${key}/${slot.name}`)}`;
       const token = tokenVolume(namespace, podName, minor, spec.serviceAccountName ?? 'default');
       const pod = defaultPod({
         apiVersion: 'v1',
@@ -98,11 +104,7 @@ export function seedDaemonPods(
         metadata: {
           name: podName,
           namespace,
-          labels: {
-            ...template?.metadata?.labels,
-            'controller-revision-hash': templateHash(template),
-            'pod-template-generation': '1',
-          },
+          labels: { ...template?.metadata?.labels, ...revision },
           ownerReferences: [
             {
               apiVersion: 'apps/v1',
@@ -119,7 +121,7 @@ export function seedDaemonPods(
           containers: spec.containers.map((c) => ({ ...c, volumeMounts: [...(c.volumeMounts ?? []), token.mount] })),
           volumes: [...(spec.volumes ?? []), token.volume],
           tolerations: daemonPodTolerations(spec),
-          affinity: pinned(spec.affinity, slot.name),
+          affinity: daemonPodAffinity(spec.affinity, slot.name),
           nodeName: slot.name,
         },
       });
@@ -141,28 +143,10 @@ export function seedDaemonPods(
       room.requested.memory += need.memory;
       room.requested.pods += 1;
     }
-    if (desired === 0 && has.size === 0) continue;
-    // Its status as the controller counts its pods: ready when every container is.
-    const pods = store
-      .list(rt('Pod'), namespace)
-      .filter((p) => p.metadata.ownerReferences?.some((r) => r.kind === 'DaemonSet' && r.name === name));
-    const scheduled = pods.filter((p) => (p.spec as PodSpec | undefined)?.nodeName).length;
-    const ready = pods.filter((p) =>
-      (p.status as Pod['status'])?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-    ).length;
+    if (desired.length === 0 && has.size === 0) continue;
     store.replace(rt('DaemonSet'), {
       ...ds,
-      status: {
-        ...(ds.status as object),
-        desiredNumberScheduled: desired,
-        currentNumberScheduled: scheduled,
-        numberMisscheduled: 0,
-        numberReady: ready,
-        numberAvailable: ready,
-        updatedNumberScheduled: desired,
-        ...(desired > ready && { numberUnavailable: desired - ready }),
-        observedGeneration: ds.metadata.generation ?? 1,
-      },
+      status: daemonSetStatus(store, ds, desired, revision['controller-revision-hash']),
     });
   }
 }

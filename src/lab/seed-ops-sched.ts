@@ -17,7 +17,7 @@ import { templateHash } from './workloads.js';
 //               decoy PersistentVolume/local-archive-0: a local volume on the first lab node, claimed.
 //   KF-OPS-011  fleet/gpu-trainer: nodeSelector accelerator=nvidia-a100, which no node has (2 pods Pending);
 //               fleet/nightly-reindex CronJob: required affinity to hostname ip-10-0-9-14 (gone).
-//               decoys fleet/cpu-trainer (nodeSelector kubernetes.io/arch=amd64), fleet/gpu-trainer-idle
+//               decoys fleet/cpu-trainer (nodeSelector kubernetes.io/arch=amd64: its pod runs), fleet/gpu-trainer-idle
 //               (the same selector, scaled to zero) and fleet/weekly-reindex (hostname NotIn the gone one).
 //   KF-OPS-012  fleet/batch-workers: 25 pods Pending, each asking for 48 CPUs no node has free.
 //               decoy fleet/batch-small: 3 pods Pending, under the threshold (20).
@@ -92,7 +92,12 @@ function* pendingDeployment(
         },
       ],
     },
-    spec: { replicas, selector: { matchLabels: { app: name, 'pod-template-hash': hash } }, template },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name, 'pod-template-hash': hash } },
+      // The Deployment controller adds the hash to the ReplicaSet's template: its pods carry it.
+      template: { ...template, metadata: { labels: { ...template.metadata.labels, 'pod-template-hash': hash } } },
+    },
     status: { replicas, observedGeneration: 1 },
   };
   yield deployment as unknown as KubeObject;
@@ -261,7 +266,8 @@ export function schedulingScenarioObjects(firstNode: string, nodes: number, star
     ...pendingDeployment(
       'cpu-trainer',
       1,
-      spec('cpu-trainer', { nodeSelector: { 'kubernetes.io/arch': 'amd64' } }),
+      // 25m: its pod runs on every lab, a one-node one included (50m CPU left there once the agents run).
+      spec('cpu-trainer', { nodeSelector: { 'kubernetes.io/arch': 'amd64' } }, '25m'),
       0,
       '',
     ),

@@ -19,6 +19,7 @@ import {
   defaultPod,
   healthyNodeStatus,
   isDefaultTolerationSeconds,
+  MAX_PODS,
   type NodeSlot,
   PodNetwork,
   runPod,
@@ -95,8 +96,8 @@ function node(slot: NodeSlot, ctx: WorkloadContext, net: PodNetwork): Node {
     },
     spec: { podCIDR: net.cidr(slot), podCIDRs: [net.cidr(slot)] },
     status: {
-      capacity: { cpu: '16', 'ephemeral-storage': '61202244Ki', memory: '8148204Ki', pods: '110' },
-      allocatable: { cpu: '16', 'ephemeral-storage': '56403987978', memory: '8045804Ki', pods: '110' },
+      capacity: { cpu: '16', 'ephemeral-storage': '61202244Ki', memory: '8148204Ki', pods: String(MAX_PODS) },
+      allocatable: { cpu: '16', 'ephemeral-storage': '56403987978', memory: '8045804Ki', pods: String(MAX_PODS) },
       ...healthyNodeStatus(slot.name, slot.address, timestamp(ctx.started), PORTS.kubelet),
       nodeInfo: {
         machineID: hash(`machine/${slot.name}`, 32),

@@ -13,6 +13,7 @@ import { schedulingScenarioObjects } from './seed-ops-sched.js';
 import { PATH_TOKEN_ACCOUNTS, pathScenarioObjects, pathScenarioRbac } from './seed-paths.js';
 import { platformObjects } from './seed-platform.js';
 import { rbacObjects } from './seed-rbac.js';
+import { seedReplicaPods } from './seed-replica-pods.js';
 import { plainSecrets, type SecretValues, tokenSecret, tokenSecretName } from './seed-secrets.js';
 import { workloadObjects } from './seed-workloads.js';
 import type { KubeObject, Store } from './store.js';
@@ -106,6 +107,8 @@ export async function seedCluster(store: Store, input: SeedInput): Promise<SeedO
     started: created,
   });
   for (const o of platform) put(o);
+  // After the daemon pods, which took their room first: the Deployments' pods go where room is left.
+  seedReplicaPods(store, nodes, created, minorOf(version));
   for (const account of accounts) {
     const uid = store.get(
       resourceOfKind(RESOURCES, 'ServiceAccount'),

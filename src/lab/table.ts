@@ -342,6 +342,21 @@ const COLUMNS: Record<string, Column[]> = {
     ['Replicas', 'string', 0, (o) => String(get(o, 'status', 'currentReplicas') ?? 0)],
     AGE,
   ],
+  ControllerRevision: [
+    NAME,
+    [
+      'Controller',
+      'string',
+      0,
+      (o) => {
+        const ref = o.metadata.ownerReferences?.find((r) => r.controller);
+        const group = ref?.apiVersion.includes('/') ? `.${ref.apiVersion.split('/')[0]}` : '';
+        return ref ? `${ref.kind.toLowerCase()}${group}/${ref.name}` : '<none>';
+      },
+    ],
+    ['Revision', 'integer', 0, (o) => Number(get(o, 'revision') ?? 0)],
+    AGE,
+  ],
   Lease: [NAME, ['Holder', 'string', 0, (o) => str(get(o, 'spec', 'holderIdentity'), '')], AGE],
   ClusterRole: [NAME, ['Created At', 'date', 0, (o) => str(o.metadata.creationTimestamp, '')]],
   Role: [NAME, ['Created At', 'date', 0, (o) => str(o.metadata.creationTimestamp, '')]],

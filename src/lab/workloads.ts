@@ -1,12 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { CronExpressionParser } from 'cron-parser';
 import type { PodSpec } from 'kubernetes-types/core/v1.js';
-import { daemonPodTolerations } from '../kubernetes/daemon-pods.js';
+import { daemonPodAffinity, daemonPodTolerations } from '../kubernetes/daemon-pods.js';
 import { admits, nodeFacts, placementOf } from '../kubernetes/node-fit.js';
 import type { LabClock } from './clock.js';
 import type { NodeSlot } from './pods.js';
 import { groupVersion, type ResourceType } from './resources.js';
 import { type KubeObject, type Store, timestamp } from './store.js';
+import { daemonSetStatus, deploymentStatus, replicaSetStatus } from './workload-status.js';
 
 // The workload controllers of kube-controller-manager, done at once so the state is settled when the API
 // call returns: Deployments make ReplicaSets; ReplicaSets, StatefulSets, DaemonSets and Jobs make pods;
@@ -39,6 +40,38 @@ export const templateHash = (template: unknown) =>
     10,
   );
 const randomSuffix = () => suffix(randomBytes(5), 5);
+
+/**
+ * The ControllerRevision a DaemonSet's controller keeps of its template (`<name>-<hash>`, numbered): what
+ * `kubectl rollout history` reads and the pods' `controller-revision-hash` names.
+ */
+export function daemonSetRevision(ds: KubeObject, template: unknown, revision = 1): KubeObject {
+  const hash = templateHash(template);
+  const labels = (template as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'ControllerRevision',
+    metadata: {
+      name: `${ds.metadata.name}-${hash}`,
+      namespace: ds.metadata.namespace,
+      labels: { ...labels, 'controller-revision-hash': hash },
+      annotations: { 'deprecated.daemonset.template.generation': String(ds.metadata.generation ?? 1) },
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'DaemonSet',
+          name: ds.metadata.name ?? '',
+          uid: ds.metadata.uid ?? '',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    // The template as a strategic merge patch that replaces the whole of it, as the controller stores it.
+    data: { spec: { template: { $patch: 'replace', ...(template as object) } } },
+    revision,
+  };
+}
 
 /** Whether a ReplicaSet's template is the Deployment's (apart from the pod-template-hash label it adds). */
 function sameTemplate(a: Template | undefined, b: Template | undefined): boolean {
@@ -122,7 +155,7 @@ export class WorkloadControllers {
       if (ownerType && owner?.metadata.uid === ref.uid) this.changed(ownerType, owner);
       return;
     }
-    for (const kind of ['ReplicaSet', 'Pod', 'Job']) {
+    for (const kind of ['ReplicaSet', 'ControllerRevision', 'Pod', 'Job']) {
       const dependents = this.rt(kind);
       for (const o of this.deps.store.list(dependents, ns)) {
         if (!o.metadata.ownerReferences?.some((r) => r.uid === uid)) continue;
@@ -228,51 +261,24 @@ export class WorkloadControllers {
       this.deps.store.replace(rsType, { ...existing, spec: { ...(existing.spec as Json), replicas } });
       this.replicaSet(this.deps.store.get(rsType, existing.metadata.namespace, name)!);
     }
-    const at = timestamp(this.deps.clock.now());
-    this.settle(
-      this.rt('Deployment'),
-      this.deps.store.get(this.rt('Deployment'), d.metadata.namespace, d.metadata.name ?? '')!,
-      {
-        replicas,
-        updatedReplicas: replicas,
-        readyReplicas: replicas || undefined,
-        availableReplicas: replicas || undefined,
-        conditions: [
-          {
-            type: 'Available',
-            status: 'True',
-            lastUpdateTime: at,
-            lastTransitionTime: at,
-            reason: 'MinimumReplicasAvailable',
-            message: 'Deployment has minimum availability.',
-          },
-          {
-            type: 'Progressing',
-            status: 'True',
-            lastUpdateTime: at,
-            lastTransitionTime: at,
-            reason: 'NewReplicaSetAvailable',
-            message: `ReplicaSet "${name}" has successfully progressed.`,
-          },
-        ],
-      },
-    );
+    // A template seen before (a rollback) makes its old ReplicaSet the newest revision again.
+    const revisionOf = (r: KubeObject) => Number(r.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? 0);
+    const top = Math.max(0, ...owned.map(revisionOf));
+    if (existing && owned.length > 1 && revisionOf(existing) < top) {
+      const now = this.deps.store.get(rsType, existing.metadata.namespace, name)!;
+      const annotations = { ...now.metadata.annotations, 'deployment.kubernetes.io/revision': String(top + 1) };
+      this.deps.store.replace(rsType, { ...now, metadata: { ...now.metadata, annotations } });
+    }
+    // Its status counts the pods of its ReplicaSets, as the controller does (a Pending pod is not ready).
+    const current = this.deps.store.get(this.rt('Deployment'), d.metadata.namespace, d.metadata.name ?? '')!;
+    this.settle(this.rt('Deployment'), current, deploymentStatus(this.deps.store, current, this.deps.clock.now()));
   }
 
   private replicaSet(rs: KubeObject): void {
     const spec = (rs.spec ?? {}) as { replicas?: number; template?: Template };
-    const count = this.scalePods(rs, this.rt('ReplicaSet'), spec.template ?? {}, spec.replicas ?? 1);
-    const ready = count || undefined;
-    this.settle(
-      this.rt('ReplicaSet'),
-      this.deps.store.get(this.rt('ReplicaSet'), rs.metadata.namespace, rs.metadata.name ?? '')!,
-      {
-        replicas: count,
-        fullyLabeledReplicas: ready,
-        readyReplicas: ready,
-        availableReplicas: ready,
-      },
-    );
+    this.scalePods(rs, this.rt('ReplicaSet'), spec.template ?? {}, spec.replicas ?? 1);
+    const current = this.deps.store.get(this.rt('ReplicaSet'), rs.metadata.namespace, rs.metadata.name ?? '')!;
+    this.settle(this.rt('ReplicaSet'), current, replicaSetStatus(this.deps.store, current));
   }
 
   private statefulSet(sts: KubeObject): void {
@@ -319,21 +325,31 @@ export class WorkloadControllers {
       );
       return facts !== undefined && admits(placement, facts);
     });
+    // The labels the controller puts on each pod: its template's revision (the hash its ControllerRevision
+    // is named by) and generation, which a rolling update compares.
+    const labels = {
+      'controller-revision-hash': templateHash(spec.template),
+      'pod-template-generation': String(ds.metadata.generation ?? 1),
+    };
+    // A template not seen before is a new revision, numbered after the ones the DaemonSet has.
+    const revisions = this.owned('ControllerRevision', ds);
+    const revision = daemonSetRevision(ds, spec.template, revisions.length + 1);
+    if (!revisions.some((r) => r.metadata.name === revision.metadata.name))
+      this.deps.create(this.rt('ControllerRevision'), revision);
     for (const node of eligible) {
       if (pods.some((p) => (p.spec as { nodeName?: string })?.nodeName === node.name)) continue;
       this.makePod(ds, rt, spec.template ?? {}, `${ds.metadata.name}-${randomSuffix()}`, {
-        spec: { nodeName: node.name, tolerations: daemonPodTolerations(template) },
+        labels,
+        spec: {
+          nodeName: node.name,
+          tolerations: daemonPodTolerations(template),
+          affinity: daemonPodAffinity(template?.affinity, node.name),
+        },
       });
     }
-    const n = eligible.length;
-    this.settle(rt, this.deps.store.get(rt, ds.metadata.namespace, ds.metadata.name ?? '')!, {
-      currentNumberScheduled: n,
-      desiredNumberScheduled: n,
-      numberMisscheduled: 0,
-      numberReady: n,
-      numberAvailable: n,
-      updatedNumberScheduled: n,
-    });
+    const current = this.deps.store.get(rt, ds.metadata.namespace, ds.metadata.name ?? '')!;
+    const nodes = eligible.map((n) => n.name);
+    this.settle(rt, current, daemonSetStatus(this.deps.store, current, nodes, labels['controller-revision-hash']));
   }
 
   private job(job: KubeObject): void {

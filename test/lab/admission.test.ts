@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { podAdmission, podSecurityViolations } from '../../src/lab/admission.js';
+import { namespaceAdmission, podAdmission, podSecurityViolations } from '../../src/lab/admission.js';
 import { type Lab, PORTS, startLab } from '../../src/lab/index.js';
 import { tokenSecretName } from '../../src/lab/seed-secrets.js';
 import { call } from './call.js';
@@ -217,6 +217,67 @@ describe('Pod Security Admission', () => {
       token: lab.credentials.admin.token,
     });
     assert.equal(res.status, 201, res.text);
+  });
+
+  it('a namespace with a level that is no level is refused with the 422 Pod Security Admission answers; 1.16 takes it', async () => {
+    const body = {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'psa-bogus', labels: { 'pod-security.kubernetes.io/enforce': 'bogus' } },
+    };
+    const res = await call(`${api}/api/v1/namespaces`, { method: 'POST', body, token: admin });
+    assert.equal(res.status, 422, res.text);
+    assert.equal(res.json.reason, 'Invalid');
+    assert.equal(
+      res.json.message,
+      'Namespace "psa-bogus" is invalid: metadata.labels[pod-security.kubernetes.io/enforce]: Invalid value: "bogus": must be one of privileged, baseline, restricted',
+    );
+    assert.deepEqual(res.json.details, {
+      name: 'psa-bogus',
+      kind: 'Namespace',
+      causes: [
+        {
+          reason: 'FieldValueInvalid',
+          message: 'Invalid value: "bogus": must be one of privileged, baseline, restricted',
+          field: 'metadata.labels[pod-security.kubernetes.io/enforce]',
+        },
+      ],
+    });
+    assert.equal((await call(`${api}/api/v1/namespaces/psa-bogus`, { token: admin })).status, 404);
+    const old = await call(`${lab.apiServer}/api/v1/namespaces`, {
+      method: 'POST',
+      body,
+      token: lab.credentials.admin.token,
+    });
+    assert.equal(old.status, 201, old.text);
+  });
+
+  it("a namespace's labels as Pod Security Admission validates them: from 1.23, on create, on update only when they change what is wrong", () => {
+    const ns = (labels: Record<string, string>) => ({ metadata: { name: 'n', labels } });
+    const bad = ns({ 'pod-security.kubernetes.io/enforce': 'bogus' });
+    const fields = (errors: { field: string; message: string }[]) => errors.map((e) => `${e.field}: ${e.message}`);
+    assert.deepEqual(fields(namespaceAdmission(bad, undefined, 32)), [
+      'metadata.labels[pod-security.kubernetes.io/enforce]: Invalid value: "bogus": must be one of privileged, baseline, restricted',
+    ]);
+    assert.deepEqual(namespaceAdmission(bad, undefined, 22), [], 'before 1.23 the labels mean nothing');
+    // Versions: latest or v1.N (no leading zero), for every mode.
+    for (const v of ['latest', 'v1.0', 'v1.25']) {
+      assert.deepEqual(namespaceAdmission(ns({ 'pod-security.kubernetes.io/audit-version': v }), undefined, 32), [], v);
+    }
+    for (const v of ['v1.01', '1.25', 'v2.0', 'v1.25.3', '']) {
+      assert.equal(
+        namespaceAdmission(ns({ 'pod-security.kubernetes.io/warn-version': v }), undefined, 32).length,
+        1,
+        v,
+      );
+    }
+    // An update that leaves the same bad labels is admitted (the namespace predates the check); one that adds a
+    // wrong label, or makes a good one wrong, is not.
+    const also = ns({ 'pod-security.kubernetes.io/enforce': 'bogus', team: 'a' });
+    assert.deepEqual(namespaceAdmission(also, bad, 32), []);
+    const worse = ns({ 'pod-security.kubernetes.io/enforce': 'bogus', 'pod-security.kubernetes.io/warn': 'x' });
+    assert.equal(namespaceAdmission(worse, bad, 32).length, 2);
+    assert.equal(namespaceAdmission(bad, ns({ 'pod-security.kubernetes.io/enforce': 'baseline' }), 32).length, 1);
   });
 
   it('the checks, level by level', () => {

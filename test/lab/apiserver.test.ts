@@ -561,11 +561,14 @@ describe('API server, vulnerable profile', () => {
     });
     assert.equal(exec.status, 400);
     assert.equal(exec.json.message, 'Upgrade request required');
+    const before = lab.requests.length;
     const proxied = await call(`${insecure}/api/v1/nodes/lab-node-1/proxy/pods`);
     assert.equal(proxied.status, 200);
     assert.equal(proxied.json.kind, 'PodList');
-    const viaNodeLog = lab.requests.filter((q) => q.component === 'kubelet' && q.path === '/pods').at(-1);
-    assert.equal(viaNodeLog?.identity, 'kube-apiserver-kubelet-client');
+    // The kubelet logs its answer once sent in full, which the proxied list may outrun: wait for the entry.
+    const viaNode = () => lab.requests.slice(before).find((q) => q.component === 'kubelet' && q.path === '/pods');
+    for (let i = 0; i < 100 && !viaNode(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(viaNode()?.identity, 'kube-apiserver-kubelet-client');
     const token = await call(`${secure}/api/v1/namespaces/default/serviceaccounts/reader/token`, {
       method: 'POST',
       token: lab.credentials.admin.token,

@@ -265,6 +265,9 @@ describe('lab lifecycle', () => {
     await withLab({ base: '127.10.9.2', etcd: 'off', nodes: 1, log: file }, async (lab) => {
       await call('http://127.10.9.2:8080/version?x=1');
       await call('https://127.10.9.3:10250/pods');
+      // The log records an exchange once the server has sent it all, which the node's list of pods (a
+      // streamed answer) may outlast on the client's side: wait for its entry.
+      for (let i = 0; i < 100 && lab.requests.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));
       const lines = readFileSync(file, 'utf8')
         .trim()
         .split('\n')
