@@ -1,5 +1,6 @@
 import type { Container, Node, Pod, PodSpec, Toleration } from 'kubernetes-types/core/v1.js';
 import { daemonPodTolerations } from '../kubernetes/daemon-pods.js';
+import { controllerRef } from './owners.js';
 import { defaultPod, healthyNodeStatus, type NodeSlot, runPod, tokenVolume } from './pods.js';
 import { RESOURCES, resourceOfKind } from './resources.js';
 import { BULK_LABEL, type LabScale, seeded } from './seed-bulk.js';
@@ -454,14 +455,8 @@ export function* bulkWorkloadObjects(scale: LabScale, ctx: BulkWorkloadContext):
 
   for (const [i, d] of drawn.entries()) {
     const uid = (kind: string, name: string) => stableUid(`${kind}/${d.namespace}/${name}`);
-    const owner = (apiVersion: string, kind: string, name: string) => ({
-      apiVersion,
-      kind,
-      name,
-      uid: uid(`${kind.toLowerCase()}s`, name),
-      controller: true,
-      blockOwnerDeletion: true,
-    });
+    const owner = (apiVersion: string, kind: string, name: string) =>
+      controllerRef(kind, name, uid(`${kind.toLowerCase()}s`, name), apiVersion);
     const meta = (extra: object = {}) => ({
       name: d.name,
       namespace: d.namespace,

@@ -3,6 +3,7 @@ import { Fleet, podRequests } from '../hunters/ops/agents.js';
 import type { OpsObject } from '../hunters/ops/objects.js';
 import { daemonPodAffinity, daemonPodTolerations } from '../kubernetes/daemon-pods.js';
 import { admits, placementOf } from '../kubernetes/node-fit.js';
+import { controllerRef } from './owners.js';
 import { defaultPod, type NodeSlot, runPod, tokenVolume } from './pods.js';
 import { RESOURCES, resourceOfKind } from './resources.js';
 import { type KubeObject, type Store, stableUid, timestamp } from './store.js';
@@ -105,16 +106,7 @@ export function seedDaemonPods(
           name: podName,
           namespace,
           labels: { ...template?.metadata?.labels, ...revision },
-          ownerReferences: [
-            {
-              apiVersion: 'apps/v1',
-              kind: 'DaemonSet',
-              name,
-              uid: ds.metadata.uid ?? '',
-              controller: true,
-              blockOwnerDeletion: true,
-            },
-          ],
+          ownerReferences: [controllerRef('DaemonSet', name, ds.metadata.uid ?? '')],
         },
         spec: {
           ...structuredClone(spec),

@@ -2,6 +2,7 @@ import type { DaemonSet, Deployment } from 'kubernetes-types/apps/v1.js';
 import type { Container, Pod, PodSpec, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-types/rbac/v1.js';
 import { daemonPodTolerations } from '../kubernetes/daemon-pods.js';
+import { controllerRef } from './owners.js';
 import { defaultPod, type NodeSlot, runPod } from './pods.js';
 import { OPS_NAMESPACE } from './seed-ops.js';
 import { clusterRole, clusterRoleBinding, serviceAccount } from './seed-rbac.js';
@@ -71,16 +72,7 @@ function pod(name: string, node: NodeSlot, spec: PodSpec, started: Date, owner?:
       namespace: OPS_NAMESPACE,
       labels: { app: owner ?? name },
       ...(owner && {
-        ownerReferences: [
-          {
-            apiVersion: 'apps/v1',
-            kind: 'DaemonSet',
-            name: owner,
-            uid: stableUid(`daemonsets/${OPS_NAMESPACE}/${owner}`),
-            controller: true,
-            blockOwnerDeletion: true,
-          },
-        ],
+        ownerReferences: [controllerRef('DaemonSet', owner, stableUid(`daemonsets/${OPS_NAMESPACE}/${owner}`))],
       }),
     },
     // The DaemonSet controller's tolerations on its pods.

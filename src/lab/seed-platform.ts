@@ -1,3 +1,4 @@
+import { controllerRef } from './owners.js';
 import type { NodeSlot } from './pods.js';
 import { groupVersion, type ResourceType } from './resources.js';
 import type { KubeObject } from './store.js';
@@ -50,14 +51,11 @@ function replicaSets(ctx: PlatformContext): KubeObject[] {
         annotations: { 'deployment.kubernetes.io/revision': '1' },
         ownerReferences: deployment
           ? [
-              {
-                apiVersion: 'apps/v1',
-                kind: 'Deployment',
-                name: deployment.metadata.name ?? '',
-                uid: stableUid(`deployments/${ns}/${deployment.metadata.name}`),
-                controller: true,
-                blockOwnerDeletion: true,
-              },
+              controllerRef(
+                'Deployment',
+                deployment.metadata.name ?? '',
+                stableUid(`deployments/${ns}/${deployment.metadata.name}`),
+              ),
             ]
           : undefined,
         generation: 1,

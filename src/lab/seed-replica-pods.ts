@@ -2,6 +2,7 @@ import type { Pod, PodSpec } from 'kubernetes-types/core/v1.js';
 import { Fleet, type NodeRoom, podRequests } from '../hunters/ops/agents.js';
 import type { OpsObject } from '../hunters/ops/objects.js';
 import { admits, NodeIndex, placementOf, taintText } from '../kubernetes/node-fit.js';
+import { controllerRef } from './owners.js';
 import { defaultPod, type NodeSlot, runPod, tokenVolume } from './pods.js';
 import { RESOURCES, resourceOfKind } from './resources.js';
 import { podSuffix } from './seed-daemon-pods.js';
@@ -108,16 +109,7 @@ export function seedReplicaPods(store: Store, nodes: readonly NodeSlot[], create
           namespace: d.metadata.namespace,
           labels,
           annotations: { 'deployment.kubernetes.io/revision': '1' },
-          ownerReferences: [
-            {
-              apiVersion: 'apps/v1',
-              kind: 'Deployment',
-              name: d.metadata.name ?? '',
-              uid: d.metadata.uid ?? '',
-              controller: true,
-              blockOwnerDeletion: true,
-            },
-          ],
+          ownerReferences: [controllerRef('Deployment', d.metadata.name ?? '', d.metadata.uid ?? '')],
           generation: 1,
         },
         spec: {
@@ -154,16 +146,7 @@ export function seedReplicaPods(store: Store, nodes: readonly NodeSlot[], create
           namespace,
           labels: { ...template.metadata?.labels },
           ...(template.metadata?.annotations && { annotations: { ...template.metadata.annotations } }),
-          ownerReferences: [
-            {
-              apiVersion: 'apps/v1',
-              kind: 'ReplicaSet',
-              name: rs.metadata.name ?? '',
-              uid: rs.metadata.uid ?? '',
-              controller: true,
-              blockOwnerDeletion: true,
-            },
-          ],
+          ownerReferences: [controllerRef('ReplicaSet', rs.metadata.name ?? '', rs.metadata.uid ?? '')],
         },
         spec: {
           ...structuredClone(podSpec),

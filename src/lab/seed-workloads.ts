@@ -15,6 +15,7 @@ import type {
 import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
 import { daemonPodTolerations, isDaemonToleration } from '../kubernetes/daemon-pods.js';
 import type { NodeOs } from './options.js';
+import { controllerRef } from './owners.js';
 import {
   defaultPod,
   healthyNodeStatus,
@@ -148,15 +149,12 @@ function pod(p: PodSpecIn, ctx: WorkloadContext, net: PodNetwork): Pod {
           : p.labels,
       ownerReferences: p.owner
         ? [
-            {
-              apiVersion: 'apps/v1',
-              kind: p.owner.kind,
-              name: p.owner.name,
-              // The uid the store gives the seeded owner (DaemonSet, Deployment; a ReplicaSet's as if it were).
-              uid: stableUid(`${p.owner.kind.toLowerCase()}s/${p.ns}/${p.owner.name}`),
-              controller: true,
-              blockOwnerDeletion: true,
-            },
+            // The uid the store gives the seeded owner (DaemonSet, Deployment; a ReplicaSet's as if it were).
+            controllerRef(
+              p.owner.kind,
+              p.owner.name,
+              stableUid(`${p.owner.kind.toLowerCase()}s/${p.ns}/${p.owner.name}`),
+            ),
           ]
         : undefined,
     },

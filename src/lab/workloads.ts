@@ -4,6 +4,7 @@ import type { PodSpec } from 'kubernetes-types/core/v1.js';
 import { daemonPodAffinity, daemonPodTolerations } from '../kubernetes/daemon-pods.js';
 import { admits, nodeFacts, placementOf } from '../kubernetes/node-fit.js';
 import type { LabClock } from './clock.js';
+import { controllerRef } from './owners.js';
 import type { NodeSlot } from './pods.js';
 import { groupVersion, type ResourceType } from './resources.js';
 import { type KubeObject, type Store, timestamp } from './store.js';
@@ -56,16 +57,7 @@ export function daemonSetRevision(ds: KubeObject, template: unknown, revision = 
       namespace: ds.metadata.namespace,
       labels: { ...labels, 'controller-revision-hash': hash },
       annotations: { 'deprecated.daemonset.template.generation': String(ds.metadata.generation ?? 1) },
-      ownerReferences: [
-        {
-          apiVersion: 'apps/v1',
-          kind: 'DaemonSet',
-          name: ds.metadata.name ?? '',
-          uid: ds.metadata.uid ?? '',
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
+      ownerReferences: [controllerRef('DaemonSet', ds.metadata.name ?? '', ds.metadata.uid ?? '')],
     },
     // The template as a strategic merge patch that replaces the whole of it, as the controller stores it.
     data: { spec: { template: { $patch: 'replace', ...(template as object) } } },
@@ -172,14 +164,7 @@ export class WorkloadControllers {
   }
 
   private ownerRef(owner: KubeObject, rt: ResourceType) {
-    return {
-      apiVersion: groupVersion(rt),
-      kind: rt.kind,
-      name: owner.metadata.name ?? '',
-      uid: owner.metadata.uid ?? '',
-      controller: true,
-      blockOwnerDeletion: true,
-    };
+    return controllerRef(rt.kind, owner.metadata.name ?? '', owner.metadata.uid ?? '', groupVersion(rt));
   }
 
   /** Writes status (and other controller-owned fields) without waking the controllers again. */
