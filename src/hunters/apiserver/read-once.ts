@@ -26,7 +26,8 @@ const claims = new WeakMap<object, Map<string, Claim>>();
 
 /** The outcome of one identity's turn at a resource. */
 export type ReadOnce =
-  | { kind: 'read'; count: number; where: string; complete: boolean }
+  /** `kept`: what `keep` kept of the objects this identity read. */
+  | { kind: 'read'; count: number; where: string; complete: boolean; kept: readonly Item[] }
   /**
    * Another identity read it completely; this one showed it may list it too (`may` undefined: no answer).
    * `kept`: what the reader's `keep` kept of the objects.
@@ -59,8 +60,8 @@ export async function mayList(
  * readEach, once per server and run for a complete read: waits for an identity already reading the resource,
  * and when that read was complete in all namespaces, only asks for one object to show this identity may
  * list it too. Otherwise reads as readEach does (and, when complete, reads for those after it). `keep`
- * picks (and may slim) what of each object a complete read keeps for the identities after it, who get it
- * as `kept`; by default nothing is kept.
+ * picks (and may slim) what of each object is kept: the reader gets it as `kept`, and so, when the read was
+ * complete, do the identities after it; by default nothing is kept.
  */
 export async function readOnce(
   ctx: HuntContext,
@@ -104,7 +105,7 @@ export async function readOnce(
     });
     if (!read) return { kind: 'unreadable' };
     complete = !cut && !ctx.signal.aborted && read.where === 'all namespaces';
-    return { kind: 'read', count: read.count, where: read.where, complete };
+    return { kind: 'read', count: read.count, where: read.where, complete, kept: claim.kept };
   } finally {
     settle(complete);
     // Nobody reads for others after an incomplete read: the next identity claims it afresh.

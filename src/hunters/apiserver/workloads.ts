@@ -321,12 +321,10 @@ export function judgeItem(source: Source, item: Item): { weaknesses: SpecWeaknes
 /** The operational checks' views judged so far, by run and `host view`: the identity that judged each. */
 const judgedViews = new WeakMap<object, Map<string, string>>();
 
-/** One kind's part of an identity's view: whose read, and where; and where it was listed, for the gaps. */
-function viewOf(source: Source, asker: Asker, turn: ReadOnce, listed: Map<string, string>): string {
-  if (turn.kind === 'unreadable') return `${source.kind}: none`;
-  const [by, where] = turn.kind === 'shared' ? [turn.by, 'all namespaces'] : [asker.identity, turn.where];
-  listed.set(source.kind, where);
-  return `${source.kind}: ${by}, ${where}`;
+/** Whose read of a kind readOnce gave an identity, and where it was listed; undefined when unreadable. */
+function readerOf(asker: Asker, turn: ReadOnce): { by: string; where: string } | undefined {
+  if (turn.kind === 'unreadable') return undefined;
+  return turn.kind === 'shared' ? { by: turn.by, where: 'all namespaces' } : { by: asker.identity, where: turn.where };
 }
 
 /**
@@ -373,8 +371,10 @@ export const workloadsHunter = defineHunter({
     const listed = new Map<string, string>();
     /** Whose read of each kind the checks judge on (the identity's own, or another's complete one). */
     const view: string[] = [];
-    const add = (kind: string, items: Iterable<Item>) => {
-      for (const item of items) opsObjects.push({ kind, item });
+    /** One kind's part of the view (none: not listable), and where it was listed, for the gaps. */
+    const saw = (kind: string, read?: { by: string; where: string }) => {
+      if (read) listed.set(kind, read.where);
+      view.push(read ? `${kind}: ${read.by}, ${read.where}` : `${kind}: none`);
     };
     for (const wanted of WORKLOAD_SOURCES) {
       const source = await served(ctx, target, asker, wanted);
@@ -388,12 +388,8 @@ export const workloadsHunter = defineHunter({
         // Pods and controllers are read once for every hunter that needs them (pods-once.ts); this hunter's
         // part of that read is judged by the first identity that takes it.
         const turn = await workloadOnce(ctx, target, asker, source);
-        if (!turn) {
-          view.push(`${source.kind}: none`);
-          continue;
-        }
-        listed.set(source.kind, turn.digest.where);
-        view.push(`${source.kind}: ${turn.digest.by}, ${turn.digest.where}`);
+        saw(source.kind, turn?.digest);
+        if (!turn) continue;
         for (const o of turn.digest.ops) opsObjects.push(o);
         const judged = turn.from === undefined ? takeJudged(turn.digest) : undefined;
         if (!judged) {
@@ -414,7 +410,6 @@ export const workloadsHunter = defineHunter({
         asker,
         source,
         (item) => {
-          if (dnsConfigMap({ kind: source.kind, item })) opsObjects.push({ kind: source.kind, item });
           const judged = judgeItem(source, item);
           keptOut.push(...judged.keptOut);
           for (const w of judged.weaknesses) report({ kb: w.kb, object: locate(source.kind, item), detail: w.detail });
@@ -422,11 +417,9 @@ export const workloadsHunter = defineHunter({
         // The DNS configurations are all the checks need of the ConfigMaps; those after it judge them too.
         (item) => (dnsConfigMap({ kind: source.kind, item }) ? item : undefined),
       );
-      view.push(viewOf(source, asker, turn, listed));
-      if (turn.kind === 'shared') {
-        shared.push(`${source.resource} (${turn.by})`);
-        add(source.kind, turn.kept);
-      }
+      saw(source.kind, readerOf(asker, turn));
+      if (turn.kind === 'shared') shared.push(`${source.resource} (${turn.by})`);
+      if (turn.kind !== 'unreadable') for (const item of turn.kept) opsObjects.push({ kind: source.kind, item });
     }
     if (shared.length > 0) {
       ctx.log(`${access.identity}: complete reads of other identities used, nothing read again: ${shared.join(', ')}`);
@@ -435,17 +428,10 @@ export const workloadsHunter = defineHunter({
       ctx.log(`${access.identity}: ${count(folded, 'pod weakness')} left to the controllers whose templates show them`);
     }
     for (const source of OPS_SOURCES) {
-      const slim = source.slim ?? ((item: Item) => item);
-      const turn = await readOnce(
-        ctx,
-        target,
-        asker,
-        source,
-        (item) => opsObjects.push({ kind: source.kind, item: slim(item) }),
-        slim,
-      );
-      view.push(viewOf(source, asker, turn, listed));
-      if (turn.kind === 'shared') add(source.kind, turn.kept);
+      // Kept whole or slim, for this identity's checks and, read completely, for those after it.
+      const turn = await readOnce(ctx, target, asker, source, () => undefined, source.slim ?? ((item) => item));
+      saw(source.kind, readerOf(asker, turn));
+      if (turn.kind !== 'unreadable') for (const item of turn.kept) opsObjects.push({ kind: source.kind, item });
     }
     const { rbac, unread } = await daemonSetsRbac(ctx, target, asker, opsObjects);
     const service = await dnsService(ctx, target, asker, opsObjects);
