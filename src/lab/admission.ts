@@ -1,4 +1,12 @@
 import type { Capabilities, Container, Pod, PodSecurityContext, SecurityContext } from 'kubernetes-types/core/v1.js';
+import {
+  ENFORCE_LABEL,
+  ENFORCE_VERSION_LABEL,
+  isPodSecurityLevel,
+  isPodSecurityVersion,
+  POD_SECURITY_LEVELS,
+  type PodSecurityLevel,
+} from '../kubernetes/pod-security.js';
 import { BASELINE_CAPABILITIES } from '../kubernetes/pod-spec.js';
 import type { FieldError } from './status.js';
 import type { KubeObject } from './store.js';
@@ -12,12 +20,7 @@ import type { UserInfo } from './users.js';
 // the checks are left out (every version is judged by the latest checks: the privileged, host-namespace
 // and hostPath checks of baseline hold at every version).
 
-export const ENFORCE_LABEL = 'pod-security.kubernetes.io/enforce';
-export const ENFORCE_VERSION_LABEL = 'pod-security.kubernetes.io/enforce-version';
-/** A policy version as Pod Security Admission parses it. */
-const VERSION = /^v1\.(0|[1-9][0-9]*)$/;
-const LEVELS = ['privileged', 'baseline', 'restricted'] as const;
-type Level = (typeof LEVELS)[number];
+type Level = PodSecurityLevel;
 
 /** The volume types restricted allows. */
 const RESTRICTED_VOLUMES = new Set([
@@ -126,13 +129,13 @@ function restricted(pod: Pod): string[] {
 export function enforcedLevel(namespace: KubeObject | undefined): Level | undefined {
   const value = namespace?.metadata.labels?.[ENFORCE_LABEL];
   if (value === undefined) return undefined;
-  return LEVELS.find((l) => l === value) ?? 'restricted';
+  return isPodSecurityLevel(value) ? value : 'restricted';
 }
 
 /** The version the level is enforced at, as its refusal names it: `v1.N`, else `latest` (also for a bad value). */
 export function enforcedVersion(namespace: KubeObject | undefined): string {
   const value = namespace?.metadata.labels?.[ENFORCE_VERSION_LABEL];
-  return value !== undefined && VERSION.test(value) ? value : 'latest';
+  return value !== undefined && isPodSecurityVersion(value) ? value : 'latest';
 }
 
 /** What the Pod Security Standards find wrong with a pod at a level (empty: admitted). */
@@ -158,9 +161,9 @@ export function podSecurityLabelErrors(labels: Record<string, string> | undefine
   return POLICY_LABELS.flatMap(({ label, version }) => {
     const value = labels?.[label];
     if (value === undefined) return [];
-    const ok = version ? value === 'latest' || VERSION.test(value) : (LEVELS as readonly string[]).includes(value);
+    const ok = version ? value === 'latest' || isPodSecurityVersion(value) : isPodSecurityLevel(value);
     if (ok) return [];
-    const why = version ? 'must be "latest" or "v1.x"' : `must be one of ${LEVELS.join(', ')}`;
+    const why = version ? 'must be "latest" or "v1.x"' : `must be one of ${POD_SECURITY_LEVELS.join(', ')}`;
     return [
       {
         field: `metadata.labels[${label}]`,

@@ -1,6 +1,6 @@
 import type { Container, Namespace, Pod, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import type { ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding } from 'kubernetes-types/rbac/v1.js';
-import { ENFORCE_LABEL } from './admission.js';
+import { ENFORCE_LABEL } from '../kubernetes/pod-security.js';
 import { defaultPod, type NodeSlot, runPod } from './pods.js';
 import { clusterRole, clusterRoleBinding, group, serviceAccount, user } from './seed-rbac.js';
 import { tokenSecretName } from './seed-secrets.js';

@@ -1,4 +1,10 @@
 import type { Namespace, Pod } from 'kubernetes-types/core/v1.js';
+import {
+  ENFORCE_LABEL,
+  ENFORCE_VERSION_LABEL,
+  isPodSecurityLevel,
+  isPodSecurityVersion,
+} from '../kubernetes/pod-security.js';
 import { podSpecWeaknesses, SPEC_KB } from '../kubernetes/pod-spec.js';
 import type { NamespaceFact, PodFact } from './graph.js';
 
@@ -6,7 +12,6 @@ import type { NamespaceFact, PodFact } from './graph.js';
 // for tests that take them from the lab.
 
 const HOST_ACCESS = new Set<string>([SPEC_KB.privileged, SPEC_KB.hostNamespaces, SPEC_KB.hostPath]);
-export const ENFORCE_LABEL = 'pod-security.kubernetes.io/enforce';
 
 /** The Secrets of its namespace a pod mounts: volumes, projected sources, env and envFrom references. */
 export function podSecrets(pod: Pod): string[] {
@@ -63,11 +68,6 @@ export function podFact(pod: Pod, accountMounts?: ReadonlyMap<string, boolean | 
   };
 }
 
-export const ENFORCE_VERSION_LABEL = 'pod-security.kubernetes.io/enforce-version';
-const LEVELS = new Set(['privileged', 'baseline', 'restricted']);
-/** A policy version as Pod Security Admission parses it: `latest` or `v1.MINOR`. */
-const VERSION = /^v1\.(0|[1-9][0-9]*)$/;
-
 /**
  * A namespace with the Pod Security level it enforces and the version it is judged at (its
  * `pod-security.kubernetes.io/enforce` and `enforce-version` labels), read as Pod Security Admission reads
@@ -82,11 +82,11 @@ export function namespaceFact(ns: Namespace): NamespaceFact | undefined {
   const notes: string[] = [];
   const fact: NamespaceFact = { name };
   if (typeof level === 'string') {
-    fact.podSecurity = LEVELS.has(level) ? level : 'restricted';
-    if (!LEVELS.has(level)) notes.push(`enforce ${JSON.stringify(level)} is no level: judged restricted`);
+    fact.podSecurity = isPodSecurityLevel(level) ? level : 'restricted';
+    if (!isPodSecurityLevel(level)) notes.push(`enforce ${JSON.stringify(level)} is no level: judged restricted`);
   }
   if (typeof version === 'string' && version !== 'latest') {
-    if (VERSION.test(version)) fact.podSecurityVersion = version;
+    if (isPodSecurityVersion(version)) fact.podSecurityVersion = version;
     else notes.push(`enforce-version ${JSON.stringify(version)} is no version: judged at latest`);
   }
   if (notes.length > 0) fact.labelNote = notes.join('; ');
